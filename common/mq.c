@@ -1,0 +1,280 @@
+/* mq.c -- wait for Paho's asynchronous answers with a deadline, MQTT 5 always set. */
+#include "mq.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* One outstanding call. Shared by the caller and Paho's callback thread; the
+ * last of the two to let go frees it, so a caller that timed out leaves
+ * nothing for a late callback to write into. */
+struct waiter {
+    pthread_mutex_t m;
+    pthread_cond_t cv;
+    int refs;
+    bool done, ok, session_present;
+    int reason;
+    char msg[MQ_ERR_MAX];
+};
+
+static struct waiter *waiter_new(void)
+{
+    struct waiter *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_mutex_init(&w->m, NULL);
+    pthread_cond_init(&w->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    w->refs = 2;
+    return w;
+}
+
+static void waiter_release(struct waiter *w)
+{
+    pthread_mutex_lock(&w->m);
+    int left = --w->refs;
+    pthread_mutex_unlock(&w->m);
+    if (left == 0) {
+        pthread_mutex_destroy(&w->m);
+        pthread_cond_destroy(&w->cv);
+        free(w);
+    }
+}
+
+static void finish(struct waiter *w, bool ok, int reason, const char *msg, bool sp)
+{
+    pthread_mutex_lock(&w->m);
+    w->done = true;
+    w->ok = ok;
+    w->reason = reason;
+    w->session_present = sp;
+    if (msg)
+        snprintf(w->msg, sizeof w->msg, "%s", msg);
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->m);
+    waiter_release(w);
+}
+
+static void on_success(void *ctx, MQTTAsync_successData5 *d)
+{
+    /* Used for connect and disconnect: only connect fills sessionPresent. */
+    struct waiter *w = ctx;
+    finish(w, true, d ? (int)d->reasonCode : 0, NULL,
+           d ? d->alt.connect.sessionPresent != 0 : false);
+}
+
+static void on_sub_success(void *ctx, MQTTAsync_successData5 *d)
+{
+    struct waiter *w = ctx;
+    int reason = d ? (int)d->reasonCode : 0;
+    if (d && d->alt.sub.reasonCodeCount > 0 && d->alt.sub.reasonCodes)
+        reason = (int)d->alt.sub.reasonCodes[0];
+    finish(w, reason < 0x80, reason, reason < 0x80 ? NULL : MQTTReasonCode_toString(reason), false);
+}
+
+static void on_failure(void *ctx, MQTTAsync_failureData5 *d)
+{
+    struct waiter *w = ctx;
+    const char *msg = d && d->message ? d->message
+                      : d && d->reasonCode ? MQTTReasonCode_toString(d->reasonCode)
+                      : d ? MQTTAsync_strerror(d->code) : "failed";
+    finish(w, false, d ? (int)d->reasonCode : -1, msg, false);
+}
+
+/* Waits for the callback; returns 0 on success. Releases the caller's ref. */
+static int await(struct waiter *w, int timeout_ms, bool *sp, char err[MQ_ERR_MAX],
+                 const char *what)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += timeout_ms / 1000;
+    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&w->m);
+    int rc = 0;
+    while (!w->done && rc != ETIMEDOUT)
+        rc = pthread_cond_timedwait(&w->cv, &w->m, &until);
+    bool done = w->done, ok = w->ok;
+    if (sp)
+        *sp = w->session_present;
+    if (!done)
+        snprintf(err, MQ_ERR_MAX, "%s: no answer within %d ms", what, timeout_ms);
+    else if (!ok)
+        snprintf(err, MQ_ERR_MAX, "%.100s: %.150s", what, w->msg[0] ? w->msg : "refused");
+    pthread_mutex_unlock(&w->m);
+    waiter_release(w);
+    return done && ok ? 0 : -1;
+}
+
+int mq_client_new(MQTTAsync *out, const char *uri, const char *client_id,
+                  int max_buffered, char err[MQ_ERR_MAX])
+{
+    MQTTAsync_createOptions co = MQTTAsync_createOptions_initializer5;
+    co.MQTTVersion = MQTTVERSION_5;
+    co.sendWhileDisconnected = max_buffered > 0;
+    co.maxBufferedMessages = max_buffered > 0 ? max_buffered : 100;
+    co.deleteOldestMessages = 0;
+    int rc = MQTTAsync_createWithOptions(out, uri, client_id,
+                                         MQTTCLIENT_PERSISTENCE_NONE, NULL, &co);
+    if (rc != MQTTASYNC_SUCCESS) {
+        snprintf(err, MQ_ERR_MAX, "cannot create MQTT client for %s: %s", uri,
+                 MQTTAsync_strerror(rc));
+        *out = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+int mq_connect(MQTTAsync c, const struct mq_conn_opts *o, int timeout_ms,
+               bool *session_present, char err[MQ_ERR_MAX])
+{
+    MQTTAsync_connectOptions co = MQTTAsync_connectOptions_initializer5;
+    MQTTAsync_willOptions will = MQTTAsync_willOptions_initializer;
+    MQTTProperties props = MQTTProperties_initializer;
+    MQTTProperty p;
+
+    /* Paho 1.3.12 mishandles reconnects unless the version is set explicitly. */
+    co.MQTTVersion = MQTTVERSION_5;
+    co.cleanstart = o->clean_start;
+    co.keepAliveInterval = o->keepalive_s > 0 ? o->keepalive_s : 30;
+    co.maxInflight = o->max_inflight > 0 ? o->max_inflight : 65535;
+    co.connectTimeout = timeout_ms / 1000 > 0 ? timeout_ms / 1000 : 1;
+    co.username = o->username;
+    co.password = o->password;
+    co.automaticReconnect = o->auto_reconnect;
+    co.minRetryInterval = 1;
+    co.maxRetryInterval = 16;
+    if (o->session_expiry_s > 0) {
+        p.identifier = MQTTPROPERTY_CODE_SESSION_EXPIRY_INTERVAL;
+        p.value.integer4 = o->session_expiry_s;
+        MQTTProperties_add(&props, &p);
+        co.connectProperties = &props;
+    }
+    if (o->will_topic) {
+        will.topicName = o->will_topic;
+        will.message = o->will_payload;
+        will.qos = 1;
+        will.retained = o->will_retained;
+        co.will = &will;
+    }
+    struct waiter *w = waiter_new();
+    if (!w) {
+        MQTTProperties_free(&props);
+        snprintf(err, MQ_ERR_MAX, "out of memory");
+        return -1;
+    }
+    co.onSuccess5 = on_success;
+    co.onFailure5 = on_failure;
+    co.context = w;
+    int rc = MQTTAsync_connect(c, &co);
+    MQTTProperties_free(&props);
+    if (rc != MQTTASYNC_SUCCESS) {
+        snprintf(err, MQ_ERR_MAX, "connect: %s", MQTTAsync_strerror(rc));
+        waiter_release(w);
+        waiter_release(w);
+        return -1;
+    }
+    return await(w, timeout_ms + 1000, session_present, err, "connect");
+}
+
+int mq_subscribe(MQTTAsync c, const char *topic, int qos, int timeout_ms,
+                 char err[MQ_ERR_MAX])
+{
+    MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+    struct waiter *w = waiter_new();
+    if (!w) {
+        snprintf(err, MQ_ERR_MAX, "out of memory");
+        return -1;
+    }
+    ro.onSuccess5 = on_sub_success;
+    ro.onFailure5 = on_failure;
+    ro.context = w;
+    int rc = MQTTAsync_subscribe(c, topic, qos, &ro);
+    if (rc != MQTTASYNC_SUCCESS) {
+        snprintf(err, MQ_ERR_MAX, "subscribe %s: %s", topic, MQTTAsync_strerror(rc));
+        waiter_release(w);
+        waiter_release(w);
+        return -1;
+    }
+    char what[300];
+    snprintf(what, sizeof what, "subscribe %s", topic);
+    return await(w, timeout_ms, NULL, err, what);
+}
+
+int mq_publish(MQTTAsync c, const char *topic, const void *payload, size_t len,
+               int qos, bool retained, MQTTProperties *props, MQTTAsync_token *token,
+               char err[MQ_ERR_MAX])
+{
+    MQTTAsync_message msg = MQTTAsync_message_initializer;
+    MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+    msg.payload = (void *)payload;
+    msg.payloadlen = (int)len;
+    msg.qos = qos;
+    msg.retained = retained;
+    if (props)
+        msg.properties = *props;
+    int rc = MQTTAsync_sendMessage(c, topic, &msg, &ro);
+    if (rc != MQTTASYNC_SUCCESS) {
+        snprintf(err, MQ_ERR_MAX, "publish %s: %s", topic, MQTTAsync_strerror(rc));
+        return -1;
+    }
+    if (token)
+        *token = ro.token;
+    return 0;
+}
+
+void mq_close(MQTTAsync *c, int timeout_ms)
+{
+    if (!c || !*c)
+        return;
+    if (MQTTAsync_isConnected(*c)) {
+        MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer5;
+        d.timeout = timeout_ms;
+        struct waiter *w = waiter_new();
+        if (w) {
+            d.onSuccess5 = on_success;
+            d.onFailure5 = on_failure;
+            d.context = w;
+            char err[MQ_ERR_MAX];
+            if (MQTTAsync_disconnect(*c, &d) == MQTTASYNC_SUCCESS) {
+                await(w, timeout_ms + 500, NULL, err, "disconnect");
+            } else {
+                waiter_release(w);
+                waiter_release(w);
+            }
+        }
+    }
+    MQTTAsync_destroy(c);
+    *c = NULL;
+}
+
+char *mq_read_secret(const char *path, char err[MQ_ERR_MAX])
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, MQ_ERR_MAX, "cannot read password file %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    char buf[512];
+    if (!fgets(buf, sizeof buf, f))
+        buf[0] = '\0';
+    fclose(f);
+    buf[strcspn(buf, "\r\n")] = '\0';
+    if (!buf[0]) {
+        snprintf(err, MQ_ERR_MAX, "password file %s is empty", path);
+        return NULL;
+    }
+    char *s = strdup(buf);
+    if (!s)
+        snprintf(err, MQ_ERR_MAX, "out of memory");
+    return s;
+}

@@ -1,0 +1,52 @@
+/* mq.h -- thin blocking helpers over Paho MQTTAsync (MQTT 5 only). */
+#ifndef OUTREACH_MQ_H
+#define OUTREACH_MQ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <MQTTAsync.h>
+
+#define MQ_ERR_MAX 256
+
+struct mq_conn_opts {
+    const char *username;     /* NULL: anonymous */
+    const char *password;
+    bool clean_start;
+    unsigned session_expiry_s; /* 0: the session ends with the connection */
+    int keepalive_s;
+    int max_inflight;
+    bool auto_reconnect;
+    /* Last will, retained when will_retained. */
+    const char *will_topic, *will_payload;
+    bool will_retained;
+};
+
+/* Creates an MQTT 5 client for uri (tcp://host:port) that buffers up to
+ * max_buffered publishes while disconnected. Returns 0 or -1 with err. */
+int mq_client_new(MQTTAsync *out, const char *uri, const char *client_id,
+                  int max_buffered, char err[MQ_ERR_MAX]);
+
+/* Connects and waits up to timeout_ms. *session_present (may be NULL) tells
+ * whether the broker kept a session. Returns 0 or -1 with err. */
+int mq_connect(MQTTAsync c, const struct mq_conn_opts *o, int timeout_ms,
+               bool *session_present, char err[MQ_ERR_MAX]);
+
+/* Subscribes and waits for the SUBACK; a refusal by the broker is an error. */
+int mq_subscribe(MQTTAsync c, const char *topic, int qos, int timeout_ms,
+                 char err[MQ_ERR_MAX]);
+
+/* Queues a publish; returns 0 or -1 with err. props may be NULL. *token (may
+ * be NULL) receives the token for MQTTAsync_waitForCompletion. */
+int mq_publish(MQTTAsync c, const char *topic, const void *payload, size_t len,
+               int qos, bool retained, MQTTProperties *props, MQTTAsync_token *token,
+               char err[MQ_ERR_MAX]);
+
+/* Disconnects (waiting up to timeout_ms) and destroys; *c becomes NULL. NULL-safe. */
+void mq_close(MQTTAsync *c, int timeout_ms);
+
+/* Reads a password file (first line, without its newline). Returns a string
+ * the caller frees, or NULL with err. */
+char *mq_read_secret(const char *path, char err[MQ_ERR_MAX]);
+
+#endif

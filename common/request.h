@@ -1,0 +1,59 @@
+/* request.h -- decode and validate admin and volunteer requests of the contract. */
+#ifndef OUTREACH_REQUEST_H
+#define OUTREACH_REQUEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "jsonget.h"
+#include "report.h"
+
+#define REQUEST_MAX_BYTES 16384
+#define REQUEST_MAX_DEPTH 16
+#define CAPACITY_MAX 1000
+
+enum req_scope { REQ_ADMIN, REQ_VOLUNTEER };
+
+enum req_op {
+    OP_TRIP_UPSERT, OP_TRIP_CANCEL, OP_TRIP_COMPLETE,          /* admin */
+    OP_PROFILE_SET, OP_TRIP_REGISTER, OP_REG_CANCEL, OP_REG_LIST /* volunteer */
+};
+
+extern const char *const mode_names[];
+extern const char *const activity_names[];
+
+/* A trip as trip.upsert defines it. Strings point into the request's root. */
+struct trip_def {
+    const char *trip_id, *title, *date, *end_date; /* end_date may be NULL */
+    const char *site_code, *site_name, *county, *county_name, *township;
+    bool poor_village;
+    int mode;
+    unsigned activities;  /* bit i: activity_names[i] */
+    unsigned departments; /* bit i: department_names[i] */
+    int capacity[ROLE_COUNT]; /* 0 when not given */
+};
+
+struct request {
+    cJSON *root;
+    const char *request_id; /* set whenever readable, even on refusal */
+    enum req_op op;
+    struct trip_def trip;           /* trip.upsert */
+    const char *trip_id, *reason;   /* trip.cancel, trip.complete, trip.register */
+    const char *name, *phone, *organization; /* profile.set */
+    unsigned roles;                 /* profile.set: bit i: role_names[i] */
+    int role;                       /* trip.register */
+};
+
+/* Reply codes for a request that cannot be decoded. */
+#define RQ_OK NULL
+
+/* Decodes a request of the given scope. Returns NULL when valid, else the
+ * reply code ("too_large", "malformed", "schema") with the reason in err.
+ * Always call request_free afterwards. */
+const char *request_decode(enum req_scope scope, const char *payload, size_t len,
+                           struct request *out, struct jerr *err);
+void request_free(struct request *r);
+
+#endif

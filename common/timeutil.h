@@ -1,0 +1,41 @@
+/* timeutil.h -- calendar dates, RFC 3339 timestamps, the site's time zone. */
+#ifndef OUTREACH_TIMEUTIL_H
+#define OUTREACH_TIMEUTIL_H
+
+#include <stdbool.h>
+#include <time.h>
+
+#define TU_SITE_OFFSET_MIN (8 * 60) /* China: UTC+08:00 */
+#define TU_TS_MAX 40                /* room for any timestamp we write */
+
+struct odate {
+    int year, month, day;
+};
+
+bool tu_is_leap(int year);
+int tu_days_in_year(int year);
+int tu_days_in_month(int year, int month);
+/* 1 for 1 January. */
+int tu_day_of_year(struct odate d);
+/* Days since 1970-01-01 (negative before). */
+long tu_days_from_civil(struct odate d);
+/* Compares two dates: <0, 0, >0. */
+int tu_date_cmp(struct odate a, struct odate b);
+
+/* Parses a strict YYYY-MM-DD that names a real calendar day. Returns 0 or -1. */
+int tu_parse_date(const char *s, struct odate *out);
+/* Writes YYYY-MM-DD into buf[11]. */
+void tu_format_date(struct odate d, char buf[11]);
+/* True for RFC 3339 date-time with a real date, time and offset
+ * (YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)). */
+bool tu_valid_timestamp(const char *s);
+
+/* The date at the site (offset minutes east of UTC) at time t. */
+struct odate tu_date_at(time_t t, int offset_min);
+/* Today at the site; OUTREACH_TODAY=YYYY-MM-DD in the environment overrides
+ * the clock (for demos and tests that replay a given day). */
+struct odate tu_today(int offset_min);
+/* Writes time t as RFC 3339 with the given offset into buf[TU_TS_MAX]. */
+void tu_format_ts(time_t t, int offset_min, char buf[TU_TS_MAX]);
+
+#endif

@@ -1,0 +1,91 @@
+/* admin.c -- trip.upsert, trip.cancel and trip.complete, each answered once per request_id. */
+#include "admin.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "olog.h"
+
+/* cJSON allocates with malloc by default, so its strings are free()d. */
+static char *print_free(cJSON *o)
+{
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return s;
+}
+
+char *reply_error(const char *request_id, const char *code, const char *reason)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (request_id)
+        cJSON_AddStringToObject(o, "request_id", request_id);
+    else
+        cJSON_AddNullToObject(o, "request_id");
+    cJSON_AddBoolToObject(o, "ok", 0);
+    cJSON_AddStringToObject(o, "code", code);
+    cJSON_AddStringToObject(o, "reason", reason);
+    return print_free(o);
+}
+
+static char *reply_ok(const char *request_id, const char *trip_id, const char *status)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "request_id", request_id);
+    cJSON_AddBoolToObject(o, "ok", 1);
+    cJSON_AddStringToObject(o, "trip_id", trip_id);
+    cJSON_AddStringToObject(o, "status", status);
+    return print_free(o);
+}
+
+char *admin_handle(struct store *s, const char *payload, size_t len, const char *now,
+                   struct changes *ch, int *db_failed)
+{
+    struct request rq;
+    struct jerr err = {{0}};
+    char *reply = NULL;
+    memset(ch, 0, sizeof *ch);
+    *db_failed = 0;
+
+    const char *code = request_decode(REQ_ADMIN, payload, len, &rq, &err);
+    if (code) {
+        olog(OLOG_WARN, "refused admin request %s: %s",
+             rq.request_id ? rq.request_id : "(no request_id)", err.msg);
+        reply = reply_error(rq.request_id, code, err.msg);
+        goto done;
+    }
+    reply = store_reply_get(s, "admin", "admin", rq.request_id);
+    if (reply)
+        goto done; /* the same request again: same answer, no second effect */
+
+    char why[JERR_MAX] = "";
+    struct trip_row trip;
+    oerr_t e = OERR_OK;
+    if (rq.op == OP_TRIP_UPSERT) {
+        e = store_trip_upsert(s, &rq.trip, now, why);
+    } else {
+        const char *status = rq.op == OP_TRIP_CANCEL ? "cancelled" : "completed";
+        e = store_trip_set_status(s, rq.trip_id, status, now, why);
+        if (e == OERR_NOTFOUND)
+            snprintf(why, sizeof why, "no trip %s", rq.trip_id);
+    }
+    if (e == OERR_OK && store_trip_get(s, rq.trip_id, &trip) == OERR_OK) {
+        reply = reply_ok(rq.request_id, rq.trip_id, trip.status);
+        snprintf(ch->trip_id, sizeof ch->trip_id, "%s", rq.trip_id);
+        ch->year = trip.year;
+        olog(OLOG_INFO, "admin request %s: trip %s is %s", rq.request_id, rq.trip_id,
+             trip.status);
+    } else if (e == OERR_NOTFOUND) {
+        reply = reply_error(rq.request_id, "unknown_trip", why);
+    } else if (e == OERR_REJECTED) {
+        reply = reply_error(rq.request_id, "conflict", why);
+    } else {
+        *db_failed = 1;
+        goto done;
+    }
+    if (reply && store_reply_put(s, "admin", "admin", rq.request_id, reply, now))
+        *db_failed = 1;
+done:
+    request_free(&rq);
+    return reply;
+}

@@ -1,0 +1,25 @@
+/* admin.h -- the coordinator's answers to admin requests (trip.upsert/cancel/complete). */
+#ifndef OUTREACH_ADMIN_H
+#define OUTREACH_ADMIN_H
+
+#include <stddef.h>
+
+#include "store.h"
+
+/* What a handled request changed, so the caller can republish it. */
+struct changes {
+    char trip_id[65]; /* a trip whose card changed, or "" */
+    int year;         /* its year, or 0 */
+};
+
+/* Handles one admin request inside the caller's transaction. Returns the
+ * reply JSON (caller frees with free()), never NULL except out of memory; a
+ * repeated request_id gets the stored reply and changes nothing. Sets
+ * *db_failed when the store failed (the caller rolls back). */
+char *admin_handle(struct store *s, const char *payload, size_t len, const char *now,
+                   struct changes *ch, int *db_failed);
+
+/* A reply {"request_id":…,"ok":false,"code":…,"reason":…}; request_id may be NULL. */
+char *reply_error(const char *request_id, const char *code, const char *reason);
+
+#endif

@@ -1,0 +1,91 @@
+/* progress_json.c -- turns store totals and targets into the contract's progress JSON. */
+#include "progress_json.h"
+
+#include "progress.h"
+
+static void add_target(cJSON *o, const char *name, long long count, long long target,
+                       int year, struct odate today)
+{
+    struct target_figures f;
+    progress_figures(count, target, year, today, &f);
+    cJSON *t = cJSON_AddObjectToObject(o, name);
+    cJSON_AddNumberToObject(t, "count", (double)f.count);
+    cJSON_AddNumberToObject(t, "target", (double)f.target);
+    cJSON_AddNumberToObject(t, "expected_to_date", (double)f.expected_to_date);
+    cJSON_AddNumberToObject(t, "projected_year_end", (double)f.projected_year_end);
+    cJSON_AddStringToObject(t, "pace", f.pace);
+}
+
+/* The parts shared by year, county and trip messages. */
+static void add_common(cJSON *o, const struct totals *t)
+{
+    cJSON *m = cJSON_AddObjectToObject(o, "medicine");
+    cJSON_AddNumberToObject(m, "value_fen", (double)t->value_fen);
+    cJSON_AddNumberToObject(m, "dispenses", (double)t->dispenses);
+    cJSON *r = cJSON_AddObjectToObject(o, "referrals");
+    cJSON_AddNumberToObject(r, "count", (double)t->referrals);
+    cJSON *bd = cJSON_AddObjectToObject(r, "by_destination");
+    for (int i = 0; i < DEST_COUNT; i++)
+        cJSON_AddNumberToObject(bd, destination_names[i], (double)t->by_destination[i]);
+    cJSON *e = cJSON_AddObjectToObject(o, "education");
+    cJSON_AddNumberToObject(e, "brochures", (double)t->brochures);
+    cJSON_AddNumberToObject(e, "attendees", (double)t->attendees);
+    cJSON_AddNumberToObject(e, "talks", (double)t->talks);
+}
+
+static void add_breakdown(cJSON *consultations, const struct totals *t)
+{
+    cJSON_AddNumberToObject(consultations, "female", (double)t->female);
+    cJSON_AddNumberToObject(consultations, "over_60", (double)t->over_60);
+    cJSON_AddNumberToObject(consultations, "poor_households", (double)t->poor_households);
+}
+
+cJSON *progress_year_json(struct store *s, int year, const char *county,
+                          const char *county_name, const struct targets *tg,
+                          struct odate today, const char *as_of)
+{
+    struct totals t;
+    struct totals_filter f = {.year = year, .county = county};
+    if (store_totals(s, &f, &t))
+        return NULL;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "year", year);
+    cJSON_AddStringToObject(o, "as_of", as_of);
+    if (county) {
+        cJSON_AddStringToObject(o, "county", county);
+        cJSON_AddStringToObject(o, "county_name", county_name ? county_name : county);
+    }
+    add_target(o, "consultations", t.consultations, tg->consultations, year, today);
+    add_breakdown(cJSON_GetObjectItemCaseSensitive(o, "consultations"), &t);
+    add_target(o, "staff", t.staff, tg->staff, year, today);
+    add_common(o, &t);
+    cJSON *tr = cJSON_AddObjectToObject(o, "trips");
+    cJSON_AddNumberToObject(tr, "planned", (double)t.trips_planned);
+    cJSON_AddNumberToObject(tr, "completed", (double)t.trips_completed);
+    cJSON_AddNumberToObject(tr, "cancelled", (double)t.trips_cancelled);
+    return o;
+}
+
+cJSON *progress_trip_json(struct store *s, const char *trip_id, const char *as_of)
+{
+    struct trip_row trip;
+    if (store_trip_get(s, trip_id, &trip))
+        return NULL;
+    struct totals t;
+    struct totals_filter f = {.year = trip.year, .trip_id = trip_id};
+    if (store_totals(s, &f, &t))
+        return NULL;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "trip_id", trip_id);
+    cJSON_AddNumberToObject(o, "year", trip.year);
+    cJSON_AddStringToObject(o, "as_of", as_of);
+    cJSON_AddStringToObject(o, "status", trip.status);
+    cJSON *c = cJSON_AddObjectToObject(o, "consultations");
+    cJSON_AddNumberToObject(c, "count", (double)t.consultations);
+    add_breakdown(c, &t);
+    cJSON *st = cJSON_AddObjectToObject(o, "staff");
+    cJSON_AddNumberToObject(st, "count", (double)t.staff);
+    cJSON_AddNumberToObject(o, "checkins", (double)t.checkins);
+    add_common(o, &t);
+    return o;
+}

@@ -1,0 +1,22 @@
+/* progress_json.h -- the progress messages (year, county, trip) built from the store. */
+#ifndef OUTREACH_PROGRESS_JSON_H
+#define OUTREACH_PROGRESS_JSON_H
+
+#include <cjson/cJSON.h>
+
+#include "store.h"
+#include "timeutil.h"
+
+struct targets {
+    long long staff, consultations;
+};
+
+/* Progress of a year (county NULL) or of one county of it, as a cJSON object
+ * the caller deletes; NULL when the store failed. */
+cJSON *progress_year_json(struct store *s, int year, const char *county,
+                          const char *county_name, const struct targets *tg,
+                          struct odate today, const char *as_of);
+/* One trip's totals; NULL when the trip is unknown or the store failed. */
+cJSON *progress_trip_json(struct store *s, const char *trip_id, const char *as_of);
+
+#endif

@@ -1,0 +1,793 @@
+/* service.c -- the coordinator daemon: Paho's thread queues messages, the main
+ * thread validates and commits them in batches, then acks and republishes
+ * progress at most every progress_interval_ms. */
+#include "service.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "admin.h"
+#include "ids.h"
+#include "mq.h"
+#include "olog.h"
+#include "progress_json.h"
+#include "report.h"
+#include "store.h"
+#include "timeutil.h"
+#include "topics.h"
+
+/* ---- configuration ----------------------------------------------------- */
+
+void coord_config_defaults(struct coord_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->broker = strdup("tcp://127.0.0.1:1883");
+    c->client_id = strdup("outreach-coordinator");
+    c->share_group = strdup("outreach-coordinator");
+    c->topic_root = strdup(TOPIC_ROOT_DEFAULT);
+    c->log_level = strdup("info");
+    c->target_staff = 500;
+    c->target_consultations = 50000;
+    c->session_expiry_s = 7 * 24 * 3600;
+    c->keepalive_s = 30;
+    c->batch_max = 500;
+    c->queue_max = 20000;
+    c->progress_interval_ms = 500;
+    c->refresh_s = 600;
+    c->max_rejects = 100000;
+    c->tz_offset_min = TU_SITE_OFFSET_MIN;
+}
+
+const struct conf_opt *coord_config_table(struct coord_config *c)
+{
+    /* One table per process is enough: the daemon has one config. */
+    static struct conf_opt t[32];
+    const struct conf_opt rows[] = {
+        {"broker", CONF_STR, &c->broker, 0, 0, "broker URI, tcp://host:port"},
+        {"db", CONF_STR, &c->db, 0, 0, "SQLite store file"},
+        {"username", CONF_STR, &c->username, 0, 0, "MQTT username (none: anonymous)"},
+        {"password_file", CONF_STR, &c->password_file, 0, 0, "file holding the MQTT password"},
+        {"client_id", CONF_STR, &c->client_id, 0, 0, "MQTT client id (its session persists)"},
+        {"share_group", CONF_STR, &c->share_group, 0, 0, "shared-subscription group"},
+        {"topic_root", CONF_STR, &c->topic_root, 0, 0, "root of every topic"},
+        {"log_level", CONF_STR, &c->log_level, 0, 0, "debug, info, warn or error"},
+        {"target_staff", CONF_INT, &c->target_staff, 0, 1000000000, "staff target per year"},
+        {"target_consultations", CONF_INT, &c->target_consultations, 0, 1000000000,
+         "consultations target per year"},
+        {"session_expiry_s", CONF_INT, &c->session_expiry_s, 60, 4294967295LL,
+         "how long the broker keeps our session while we are away"},
+        {"keepalive_s", CONF_INT, &c->keepalive_s, 5, 3600, "MQTT keep-alive"},
+        {"batch_max", CONF_INT, &c->batch_max, 1, 1000, "messages per transaction"},
+        {"queue_max", CONF_INT, &c->queue_max, 10, 1000000, "messages waiting in memory"},
+        {"progress_interval_ms", CONF_INT, &c->progress_interval_ms, 50, 1000,
+         "least time between two progress updates"},
+        {"refresh_s", CONF_INT, &c->refresh_s, 10, 86400,
+         "republish all progress this often (expected_to_date moves daily)"},
+        {"max_rejects", CONF_INT, &c->max_rejects, 10, 100000000, "refused messages kept"},
+        {"tz_offset_min", CONF_INT, &c->tz_offset_min, -720, 840,
+         "the sites' UTC offset in minutes (China: 480)"},
+        {NULL, CONF_STR, NULL, 0, 0, NULL},
+    };
+    memcpy(t, rows, sizeof rows);
+    return t;
+}
+
+/* ---- the queue between Paho's thread and ours -------------------------- */
+
+struct item {
+    struct item *next;
+    char *topic;
+    char *payload;  /* NUL-terminated copy, at most REPORT_MAX_BYTES + 1 bytes */
+    size_t len;     /* bytes kept */
+    size_t orig_len;
+    char *resp_topic;
+    void *corr;
+    int corr_len;
+};
+
+struct outmsg {
+    char *topic, *payload;
+    bool retained;
+    void *corr;
+    int corr_len;
+};
+
+struct agent_acks {
+    char agent[ID_MAX + 1];
+    cJSON *acks;
+};
+
+struct svc {
+    const struct coord_config *cfg;
+    volatile sig_atomic_t *stop;
+    struct store *store;
+    MQTTAsync mq;
+    int initial_done;
+
+    pthread_mutex_t qm;
+    pthread_cond_t nonempty, space;
+    struct item *head, *tail;
+    long long count;
+
+    /* What one batch will send once it is committed. */
+    struct outmsg *outs;
+    size_t nouts, capouts;
+    struct agent_acks *acks;
+    size_t nacks, capacks;
+
+    /* What changed since progress was last published. */
+    int dirty_years[16];
+    int ndirty_years;
+    char dirty_trips[64][ID_MAX + 1];
+    int ndirty_trips;
+    bool all_dirty;
+    struct timespec last_progress, last_refresh;
+
+    long long n_accepted, n_duplicate, n_rejected;
+};
+
+static void item_free(struct item *it)
+{
+    if (!it)
+        return;
+    free(it->topic);
+    free(it->payload);
+    free(it->resp_topic);
+    free(it->corr);
+    free(it);
+}
+
+static double elapsed_ms(const struct timespec *since)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - since->tv_sec) * 1e3 +
+           (double)(now.tv_nsec - since->tv_nsec) / 1e6;
+}
+
+static void deadline_in(struct timespec *ts, long ms)
+{
+    clock_gettime(CLOCK_MONOTONIC, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
+static char *dup_bytes(const void *p, size_t n)
+{
+    char *s = malloc(n + 1);
+    if (s) {
+        memcpy(s, p, n);
+        s[n] = '\0';
+    }
+    return s;
+}
+
+/* Paho's thread. Copies the message (payloads past the contract's limit are
+ * cut: they are refused anyway, and memory stays bounded) and waits for room
+ * when the queue is full, which slows the broker down instead of growing. */
+static int on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *m)
+{
+    struct svc *s = ctx;
+    size_t tl = topic_len > 0 ? (size_t)topic_len : strlen(topic);
+    size_t plen = m->payloadlen > 0 ? (size_t)m->payloadlen : 0;
+    size_t keep = plen > REPORT_MAX_BYTES + 1 ? REPORT_MAX_BYTES + 1 : plen;
+    struct item *it = calloc(1, sizeof *it);
+    if (!it)
+        return 0;
+    it->topic = dup_bytes(topic, tl);
+    it->payload = dup_bytes(m->payload, keep);
+    it->len = keep;
+    it->orig_len = plen;
+    MQTTProperty *rt = MQTTProperties_getProperty(&m->properties,
+                                                  MQTTPROPERTY_CODE_RESPONSE_TOPIC);
+    if (rt && rt->value.data.len > 0 && rt->value.data.len < TOPIC_MAX)
+        it->resp_topic = dup_bytes(rt->value.data.data, (size_t)rt->value.data.len);
+    MQTTProperty *cd = MQTTProperties_getProperty(&m->properties,
+                                                  MQTTPROPERTY_CODE_CORRELATION_DATA);
+    if (cd && cd->value.data.len > 0 && cd->value.data.len <= 256) {
+        it->corr = dup_bytes(cd->value.data.data, (size_t)cd->value.data.len);
+        it->corr_len = cd->value.data.len;
+    }
+    if (!it->topic || !it->payload || memchr(it->topic, '\0', tl)) {
+        item_free(it);
+        MQTTAsync_freeMessage(&m);
+        MQTTAsync_free(topic);
+        return 1; /* nothing sane to do with it */
+    }
+    pthread_mutex_lock(&s->qm);
+    while (s->count >= s->cfg->queue_max && !*s->stop) {
+        struct timespec until;
+        deadline_in(&until, 100);
+        pthread_cond_timedwait(&s->space, &s->qm, &until);
+    }
+    if (s->count >= s->cfg->queue_max) {
+        pthread_mutex_unlock(&s->qm);
+        item_free(it);
+        return 0; /* stopping: Paho keeps it, the broker redelivers later */
+    }
+    if (s->tail)
+        s->tail->next = it;
+    else
+        s->head = it;
+    s->tail = it;
+    s->count++;
+    pthread_cond_signal(&s->nonempty);
+    pthread_mutex_unlock(&s->qm);
+    MQTTAsync_freeMessage(&m);
+    MQTTAsync_free(topic);
+    return 1;
+}
+
+/* ---- outgoing messages of a batch -------------------------------------- */
+
+static void out_add(struct svc *s, const char *topic, char *payload, bool retained,
+                    const void *corr, int corr_len)
+{
+    if (!payload)
+        return;
+    if (s->nouts == s->capouts) {
+        size_t cap = s->capouts ? s->capouts * 2 : 16;
+        struct outmsg *n = realloc(s->outs, cap * sizeof *n);
+        if (!n) {
+            free(payload);
+            return;
+        }
+        s->outs = n;
+        s->capouts = cap;
+    }
+    struct outmsg *o = &s->outs[s->nouts++];
+    o->topic = strdup(topic);
+    o->payload = payload;
+    o->retained = retained;
+    o->corr = corr_len > 0 ? dup_bytes(corr, (size_t)corr_len) : NULL;
+    o->corr_len = o->corr ? corr_len : 0;
+}
+
+static void ack_add(struct svc *s, const char *agent, const char *msg_id,
+                    const struct outcome *oc)
+{
+    struct agent_acks *a = NULL;
+    for (size_t i = 0; i < s->nacks; i++)
+        if (strcmp(s->acks[i].agent, agent) == 0)
+            a = &s->acks[i];
+    if (!a) {
+        if (s->nacks == s->capacks) {
+            size_t cap = s->capacks ? s->capacks * 2 : 16;
+            struct agent_acks *n = realloc(s->acks, cap * sizeof *n);
+            if (!n)
+                return;
+            s->acks = n;
+            s->capacks = cap;
+        }
+        a = &s->acks[s->nacks++];
+        snprintf(a->agent, sizeof a->agent, "%s", agent);
+        a->acks = cJSON_CreateArray();
+    }
+    static const char *const st[] = {"accepted", "duplicate", "rejected"};
+    cJSON *o = cJSON_CreateObject();
+    if (msg_id)
+        cJSON_AddStringToObject(o, "msg_id", msg_id);
+    else
+        cJSON_AddNullToObject(o, "msg_id");
+    cJSON_AddStringToObject(o, "status", st[oc->status]);
+    if (oc->status == ACK_REJECTED) {
+        cJSON_AddStringToObject(o, "code", reject_code_str(oc->code));
+        cJSON_AddStringToObject(o, "reason", oc->reason);
+    }
+    cJSON_AddItemToArray(a->acks, o);
+}
+
+static void batch_discard(struct svc *s)
+{
+    for (size_t i = 0; i < s->nouts; i++) {
+        free(s->outs[i].topic);
+        free(s->outs[i].payload);
+        free(s->outs[i].corr);
+    }
+    s->nouts = 0;
+    for (size_t i = 0; i < s->nacks; i++)
+        cJSON_Delete(s->acks[i].acks);
+    s->nacks = 0;
+}
+
+static void publish(struct svc *s, const char *topic, const char *payload, bool retained,
+                    const void *corr, int corr_len)
+{
+    char err[MQ_ERR_MAX];
+    MQTTProperties props = MQTTProperties_initializer;
+    if (corr_len > 0) {
+        MQTTProperty p;
+        p.identifier = MQTTPROPERTY_CODE_CORRELATION_DATA;
+        p.value.data.data = (char *)corr;
+        p.value.data.len = corr_len;
+        MQTTProperties_add(&props, &p);
+    }
+    if (mq_publish(s->mq, topic, payload, strlen(payload), 1, retained,
+                   corr_len > 0 ? &props : NULL, NULL, err))
+        olog(OLOG_WARN, "%s", err);
+    MQTTProperties_free(&props);
+}
+
+/* After the commit: every promise made in the batch is kept on disk, so the
+ * acks and replies may go out. */
+static void batch_send(struct svc *s)
+{
+    char topic[TOPIC_MAX];
+    for (size_t i = 0; i < s->nacks; i++) {
+        cJSON *msg = cJSON_CreateObject();
+        cJSON_AddItemToObject(msg, "acks", s->acks[i].acks);
+        s->acks[i].acks = NULL;
+        char *p = cJSON_PrintUnformatted(msg);
+        cJSON_Delete(msg);
+        if (p && topic_fmt(topic, sizeof topic, s->cfg->topic_root, "agents/%s/acks",
+                           s->acks[i].agent) == 0)
+            publish(s, topic, p, false, NULL, 0);
+        free(p);
+    }
+    s->nacks = 0;
+    for (size_t i = 0; i < s->nouts; i++)
+        publish(s, s->outs[i].topic, s->outs[i].payload, s->outs[i].retained,
+                s->outs[i].corr, s->outs[i].corr_len);
+    batch_discard(s);
+}
+
+/* ---- what changed ------------------------------------------------------ */
+
+static void mark_year(struct svc *s, int year)
+{
+    for (int i = 0; i < s->ndirty_years; i++)
+        if (s->dirty_years[i] == year)
+            return;
+    if (s->ndirty_years < (int)(sizeof s->dirty_years / sizeof s->dirty_years[0]))
+        s->dirty_years[s->ndirty_years++] = year;
+    else
+        s->all_dirty = true;
+}
+
+static void mark_trip(struct svc *s, const char *trip_id, int year)
+{
+    mark_year(s, year);
+    for (int i = 0; i < s->ndirty_trips; i++)
+        if (strcmp(s->dirty_trips[i], trip_id) == 0)
+            return;
+    if (s->ndirty_trips < (int)(sizeof s->dirty_trips / sizeof s->dirty_trips[0]))
+        snprintf(s->dirty_trips[s->ndirty_trips++], ID_MAX + 1, "%s", trip_id);
+    else
+        s->all_dirty = true;
+}
+
+/* ---- handling one message ---------------------------------------------- */
+
+static void handle_report(struct svc *s, struct item *it, const char *agent,
+                          const char *kind, const char *now, bool *db_failed)
+{
+    struct report r;
+    struct jerr err = {{0}};
+    struct outcome oc = {0};
+    enum reject_code code;
+    if (it->orig_len > REPORT_MAX_BYTES) {
+        code = RJ_TOO_LARGE;
+        snprintf(err.msg, sizeof err.msg, "payload is %zu bytes, the limit is %d",
+                 it->orig_len, REPORT_MAX_BYTES);
+        memset(&r, 0, sizeof r);
+    } else {
+        code = report_decode(agent, kind, it->payload, it->len, &r, &err);
+    }
+    if (code == RJ_NONE) {
+        if (store_apply_report(s->store, &r, it->payload, it->len, now, &oc)) {
+            olog(OLOG_ERROR, "store failed on report %s from %s: %s", r.msg_id, agent,
+                 store_errmsg(s->store));
+            *db_failed = true;
+            report_free(&r);
+            return;
+        }
+    } else {
+        oc.status = ACK_REJECTED;
+        oc.code = code;
+        snprintf(oc.reason, sizeof oc.reason, "%s", err.msg);
+    }
+    const char *msg_id = r.msg_id;
+    if (oc.status == ACK_ACCEPTED) {
+        s->n_accepted++;
+        mark_trip(s, r.trip_id, oc.year);
+        olog(OLOG_DEBUG, "accepted %s report %s from %s", kind, msg_id, agent);
+    } else if (oc.status == ACK_DUPLICATE) {
+        s->n_duplicate++;
+        olog(OLOG_INFO, "duplicate report %s from %s: already counted", msg_id, agent);
+    } else {
+        s->n_rejected++;
+        olog(OLOG_WARN, "rejected report %s from %s: %s (%s)", msg_id ? msg_id : "(no msg_id)",
+             agent, oc.reason, reject_code_str(oc.code));
+        if (store_keep_reject(s->store, now, it->topic, agent, msg_id, oc.code, oc.reason,
+                              it->payload, it->len, s->cfg->max_rejects)) {
+            *db_failed = true;
+            report_free(&r);
+            return;
+        }
+    }
+    ack_add(s, agent, msg_id, &oc);
+    report_free(&r);
+}
+
+/* A response topic is honoured only under the requester's own replies topic,
+ * so nobody can make the coordinator publish elsewhere. */
+static const char *reply_topic(const char *resp, const char *fixed)
+{
+    size_t n = strlen(fixed);
+    if (resp && strncmp(resp, fixed, n) == 0 && (resp[n] == '\0' || resp[n] == '/') &&
+        !strpbrk(resp, "+#"))
+        return resp;
+    return fixed;
+}
+
+static void handle_admin(struct svc *s, struct item *it, const char *now, bool *db_failed)
+{
+    struct changes ch;
+    int failed = 0;
+    char *reply;
+    if (it->orig_len > REQUEST_MAX_BYTES) {
+        char why[96];
+        snprintf(why, sizeof why, "request is %zu bytes, the limit is %d", it->orig_len,
+                 REQUEST_MAX_BYTES);
+        reply = reply_error(NULL, "too_large", why);
+        memset(&ch, 0, sizeof ch);
+    } else {
+        reply = admin_handle(s->store, it->payload, it->len, now, &ch, &failed);
+    }
+    if (failed) {
+        *db_failed = true;
+        free(reply);
+        return;
+    }
+    char fixed[TOPIC_MAX];
+    topic_fmt(fixed, sizeof fixed, s->cfg->topic_root, "admin/replies");
+    out_add(s, reply_topic(it->resp_topic, fixed), reply, false, it->corr, it->corr_len);
+    if (ch.trip_id[0]) {
+        char topic[TOPIC_MAX];
+        if (topic_fmt(topic, sizeof topic, s->cfg->topic_root, "trips/%s", ch.trip_id) == 0)
+            out_add(s, topic, store_trip_card(s->store, ch.trip_id), true, NULL, 0);
+        mark_trip(s, ch.trip_id, ch.year);
+    }
+}
+
+static void handle_item(struct svc *s, struct item *it, const char *now, bool *db_failed)
+{
+    char scratch[TOPIC_MAX];
+    const char *seg[5];
+    int n = topic_split(it->topic, s->cfg->topic_root, scratch, sizeof scratch, seg, 5);
+    if (n == 4 && strcmp(seg[0], "agents") == 0 && strcmp(seg[2], "reports") == 0) {
+        if (!id_is_agent(seg[1])) {
+            olog(OLOG_WARN, "ignored a report on a topic with an invalid agent id");
+            return;
+        }
+        handle_report(s, it, seg[1], seg[3], now, db_failed);
+    } else if (n == 2 && strcmp(seg[0], "admin") == 0 && strcmp(seg[1], "requests") == 0) {
+        handle_admin(s, it, now, db_failed);
+    } else {
+        olog(OLOG_DEBUG, "ignored a message on an unexpected topic");
+    }
+}
+
+static void process_batch(struct svc *s, struct item *items)
+{
+    char now[TU_TS_MAX];
+    tu_format_ts(time(NULL), (int)s->cfg->tz_offset_min, now);
+    bool failed = store_begin(s->store) != OERR_OK;
+    for (struct item *it = items; it && !failed; it = it->next)
+        handle_item(s, it, now, &failed);
+    if (!failed && store_commit(s->store) != OERR_OK)
+        failed = true;
+    if (failed) {
+        /* Nothing was promised: no ack goes out, and the agents send again. */
+        olog(OLOG_ERROR, "batch not stored (%s); its reports will be resent by the agents",
+             store_errmsg(s->store));
+        store_rollback(s->store);
+        batch_discard(s);
+        return;
+    }
+    batch_send(s);
+}
+
+/* ---- progress ---------------------------------------------------------- */
+
+struct pub_ctx {
+    struct svc *s;
+    int year;
+    struct odate today;
+    const char *as_of;
+    const struct targets *tg;
+};
+
+static void publish_json(struct svc *s, const char *topic, cJSON *o)
+{
+    if (!o)
+        return;
+    char *p = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (p)
+        publish(s, topic, p, true, NULL, 0);
+    free(p);
+}
+
+static int publish_county(void *ctx, const char *county, const char *county_name)
+{
+    struct pub_ctx *c = ctx;
+    char topic[TOPIC_MAX];
+    if (topic_fmt(topic, sizeof topic, c->s->cfg->topic_root, "progress/%d/counties/%s",
+                  c->year, county) == 0)
+        publish_json(c->s, topic, progress_year_json(c->s->store, c->year, county,
+                                                     county_name, c->tg, c->today, c->as_of));
+    return 0;
+}
+
+static int publish_year(void *ctx, int year)
+{
+    struct pub_ctx *c = ctx;
+    char topic[TOPIC_MAX];
+    c->year = year;
+    if (topic_fmt(topic, sizeof topic, c->s->cfg->topic_root, "progress/%d", year) == 0)
+        publish_json(c->s, topic, progress_year_json(c->s->store, year, NULL, NULL, c->tg,
+                                                     c->today, c->as_of));
+    store_counties_each(c->s->store, year, publish_county, c);
+    return 0;
+}
+
+static void publish_trip_progress(struct pub_ctx *c, const char *trip_id)
+{
+    char topic[TOPIC_MAX];
+    if (topic_fmt(topic, sizeof topic, c->s->cfg->topic_root, "trips/%s/progress",
+                  trip_id) == 0)
+        publish_json(c->s, topic, progress_trip_json(c->s->store, trip_id, c->as_of));
+}
+
+static int publish_trip_all(void *ctx, const struct trip_row *t)
+{
+    struct pub_ctx *c = ctx;
+    char topic[TOPIC_MAX];
+    if (topic_fmt(topic, sizeof topic, c->s->cfg->topic_root, "trips/%s", t->trip_id) == 0) {
+        char *card = store_trip_card(c->s->store, t->trip_id);
+        if (card)
+            publish(c->s, topic, card, true, NULL, 0);
+        free(card);
+    }
+    publish_trip_progress(c, t->trip_id);
+    return 0;
+}
+
+static void publish_progress(struct svc *s, bool everything)
+{
+    char as_of[TU_TS_MAX];
+    struct targets tg = {s->cfg->target_staff, s->cfg->target_consultations};
+    tu_format_ts(time(NULL), (int)s->cfg->tz_offset_min, as_of);
+    struct pub_ctx c = {s, 0, tu_today((int)s->cfg->tz_offset_min), as_of, &tg};
+    if (everything || s->all_dirty) {
+        store_years_each(s->store, publish_year, &c);
+        store_trips_each(s->store, publish_trip_all, &c);
+        clock_gettime(CLOCK_MONOTONIC, &s->last_refresh);
+    } else {
+        for (int i = 0; i < s->ndirty_years; i++)
+            publish_year(&c, s->dirty_years[i]);
+        for (int i = 0; i < s->ndirty_trips; i++)
+            publish_trip_progress(&c, s->dirty_trips[i]);
+    }
+    s->ndirty_years = s->ndirty_trips = 0;
+    s->all_dirty = false;
+    clock_gettime(CLOCK_MONOTONIC, &s->last_progress);
+}
+
+/* ---- connection -------------------------------------------------------- */
+
+static void publish_status(struct svc *s, bool online)
+{
+    char topic[TOPIC_MAX], since[TU_TS_MAX], body[128];
+    topic_fmt(topic, sizeof topic, s->cfg->topic_root, "coordinator/status");
+    tu_format_ts(time(NULL), (int)s->cfg->tz_offset_min, since);
+    snprintf(body, sizeof body, "{\"online\":%s,\"since\":\"%s\"}", online ? "true" : "false",
+             since);
+    publish(s, topic, body, true, NULL, 0);
+}
+
+static int subscribe_all(struct svc *s, bool wait)
+{
+    const char *parts[] = {"agents/+/reports/+", "admin/requests"};
+    char topic[TOPIC_MAX], err[MQ_ERR_MAX];
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        snprintf(topic, sizeof topic, "$share/%s/%s/%s", s->cfg->share_group,
+                 s->cfg->topic_root, parts[i]);
+        if (wait) {
+            if (mq_subscribe(s->mq, topic, 1, 10000, err)) {
+                olog(OLOG_ERROR, "%s", err);
+                return -1;
+            }
+        } else {
+            MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+            MQTTAsync_subscribe(s->mq, topic, 1, &ro);
+        }
+    }
+    return 0;
+}
+
+/* Paho's thread, after every automatic reconnect. */
+static void on_connected(void *ctx, char *cause)
+{
+    struct svc *s = ctx;
+    if (!__atomic_load_n(&s->initial_done, __ATOMIC_ACQUIRE))
+        return;
+    olog(OLOG_INFO, "reconnected to %s", s->cfg->broker);
+    subscribe_all(s, false);
+    publish_status(s, true);
+}
+
+static void on_lost(void *ctx, char *cause)
+{
+    struct svc *s = ctx;
+    olog(OLOG_WARN, "lost the broker %s (%s); reconnecting", s->cfg->broker,
+         cause ? cause : "no reason given");
+}
+
+static int connect_broker(struct svc *s)
+{
+    char err[MQ_ERR_MAX], will_topic[TOPIC_MAX];
+    char *password = NULL;
+    int rc = -1;
+    if (s->cfg->password_file && !(password = mq_read_secret(s->cfg->password_file, err))) {
+        olog(OLOG_ERROR, "%s", err);
+        return -1;
+    }
+    if (mq_client_new(&s->mq, s->cfg->broker, s->cfg->client_id, 100000, err)) {
+        olog(OLOG_ERROR, "%s", err);
+        goto done;
+    }
+    MQTTAsync_setCallbacks(s->mq, s, on_lost, on_message, NULL);
+    MQTTAsync_setConnected(s->mq, s, on_connected);
+    topic_fmt(will_topic, sizeof will_topic, s->cfg->topic_root, "coordinator/status");
+    struct mq_conn_opts o = {
+        .username = s->cfg->username,
+        .password = password,
+        .clean_start = false, /* reports sent while we are away wait for us */
+        .session_expiry_s = (unsigned)s->cfg->session_expiry_s,
+        .keepalive_s = (int)s->cfg->keepalive_s,
+        .max_inflight = 1000,
+        .auto_reconnect = true,
+        .will_topic = will_topic,
+        .will_payload = "{\"online\":false}",
+        .will_retained = true,
+    };
+    int delay = 1;
+    while (!*s->stop) {
+        bool sp = false;
+        if (mq_connect(s->mq, &o, 10000, &sp, err) == 0) {
+            olog(OLOG_INFO, "connected to %s as %s (session %s)", s->cfg->broker,
+                 s->cfg->client_id, sp ? "resumed" : "new");
+            rc = 0;
+            break;
+        }
+        olog(OLOG_WARN, "cannot reach broker %s: %s; retrying in %d s", s->cfg->broker, err,
+             delay);
+        for (int i = 0; i < delay * 10 && !*s->stop; i++)
+            nanosleep(&(struct timespec){0, 100000000L}, NULL);
+        delay = delay < 16 ? delay * 2 : 16;
+    }
+    if (rc == 0 && subscribe_all(s, true))
+        rc = -1;
+done:
+    free(password);
+    return rc;
+}
+
+/* ---- main loop --------------------------------------------------------- */
+
+static struct item *take_batch(struct svc *s, long wait_ms)
+{
+    pthread_mutex_lock(&s->qm);
+    if (!s->head && wait_ms > 0) {
+        struct timespec until;
+        deadline_in(&until, wait_ms);
+        pthread_cond_timedwait(&s->nonempty, &s->qm, &until);
+    }
+    struct item *first = s->head, *last = NULL;
+    long long n = 0;
+    for (struct item *it = s->head; it && n < s->cfg->batch_max; it = it->next) {
+        last = it;
+        n++;
+    }
+    if (last) {
+        s->head = last->next;
+        if (!s->head)
+            s->tail = NULL;
+        last->next = NULL;
+        s->count -= n;
+        pthread_cond_broadcast(&s->space);
+    }
+    pthread_mutex_unlock(&s->qm);
+    return first;
+}
+
+int service_run(const struct coord_config *cfg, volatile sig_atomic_t *stop)
+{
+    struct svc s = {.cfg = cfg, .stop = stop};
+    char err[256];
+    int rc = 1;
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_mutex_init(&s.qm, NULL);
+    pthread_cond_init(&s.nonempty, &ca);
+    pthread_cond_init(&s.space, &ca);
+    pthread_condattr_destroy(&ca);
+
+    if (store_open(cfg->db, &s.store, err)) {
+        olog(OLOG_ERROR, "%s", err);
+        goto done;
+    }
+    if (connect_broker(&s))
+        goto done;
+    __atomic_store_n(&s.initial_done, 1, __ATOMIC_RELEASE);
+    publish_status(&s, true);
+    publish_progress(&s, true); /* retained state matches the store from the start */
+    olog(OLOG_INFO, "coordinator ready: store %s, targets %lld staff / %lld consultations",
+         cfg->db, cfg->target_staff, cfg->target_consultations);
+
+    while (!*stop) {
+        bool pending = s.ndirty_years || s.ndirty_trips || s.all_dirty;
+        long wait = 200;
+        if (pending) {
+            double left = (double)cfg->progress_interval_ms - elapsed_ms(&s.last_progress);
+            wait = left <= 0 ? 0 : (long)left + 1;
+        }
+        struct item *batch = take_batch(&s, wait);
+        if (batch) {
+            process_batch(&s, batch);
+            while (batch) {
+                struct item *next = batch->next;
+                item_free(batch);
+                batch = next;
+            }
+        }
+        pending = s.ndirty_years || s.ndirty_trips || s.all_dirty;
+        if (pending && elapsed_ms(&s.last_progress) >= (double)cfg->progress_interval_ms)
+            publish_progress(&s, false);
+        else if (elapsed_ms(&s.last_refresh) >= (double)cfg->refresh_s * 1000.0)
+            publish_progress(&s, true);
+    }
+    /* Handle what is already here, then say goodbye. */
+    for (int guard = 0; guard < 1000; guard++) {
+        struct item *batch = take_batch(&s, 0);
+        if (!batch)
+            break;
+        process_batch(&s, batch);
+        while (batch) {
+            struct item *next = batch->next;
+            item_free(batch);
+            batch = next;
+        }
+    }
+    if (s.ndirty_years || s.ndirty_trips || s.all_dirty)
+        publish_progress(&s, false);
+    publish_status(&s, false);
+    olog(OLOG_INFO, "coordinator stopping: %lld accepted, %lld duplicate, %lld rejected",
+         s.n_accepted, s.n_duplicate, s.n_rejected);
+    rc = 0;
+done:
+    mq_close(&s.mq, 2000);
+    store_close(s.store);
+    batch_discard(&s);
+    free(s.outs);
+    free(s.acks);
+    for (struct item *it = s.head; it;) {
+        struct item *next = it->next;
+        item_free(it);
+        it = next;
+    }
+    pthread_mutex_destroy(&s.qm);
+    pthread_cond_destroy(&s.nonempty);
+    pthread_cond_destroy(&s.space);
+    return rc;
+}

@@ -1,0 +1,30 @@
+/* service.h -- the coordinator daemon: MQTT in, SQLite, acks and progress out. */
+#ifndef OUTREACH_SERVICE_H
+#define OUTREACH_SERVICE_H
+
+#include <signal.h>
+#include <stdbool.h>
+
+#include "conf.h"
+
+struct coord_config {
+    char *broker, *db, *username, *password_file, *client_id, *share_group;
+    char *topic_root, *log_level;
+    long long target_staff, target_consultations;
+    long long session_expiry_s, keepalive_s;
+    long long batch_max, queue_max, progress_interval_ms, refresh_s;
+    long long max_rejects, tz_offset_min;
+};
+
+/* Fills the defaults (strings are malloc'd; free with conf_free_strings on
+ * the table). */
+void coord_config_defaults(struct coord_config *c);
+/* The option table bound to c: one row per option with type, bounds, help.
+ * Valid until c goes away. */
+const struct conf_opt *coord_config_table(struct coord_config *c);
+
+/* Runs until *stop becomes non-zero (a signal handler sets it). Returns 0 on
+ * a clean stop, non-zero when it could not start. */
+int service_run(const struct coord_config *c, volatile sig_atomic_t *stop);
+
+#endif

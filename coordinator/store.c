@@ -1,0 +1,767 @@
+/* store.c -- all SQL of the coordinator; every statement is prepared and bound. */
+#include "store.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "timeutil.h"
+
+#define SCHEMA_VERSION 1
+
+/* The statements used on the hot path, prepared once. */
+enum {
+    Q_REPORT_GET, Q_REPORT_INSERT, Q_REPORT_VOID, Q_TRIP_GET, Q_REJECT_INSERT,
+    Q_REJECT_TRIM, Q_REPLY_GET, Q_REPLY_PUT, Q_COUNT
+};
+
+static const char *const sql_text[Q_COUNT] = {
+    [Q_REPORT_GET] = "SELECT agent_id, kind, voided_by FROM reports WHERE msg_id = ?1",
+    [Q_REPORT_INSERT] =
+        "INSERT INTO reports (msg_id, agent_id, seq, kind, trip_id, recorded_at, received_at,"
+        " department, consultations, female, over_60, poor_households,"
+        " medicine, quantity, unit, value_fen,"
+        " destination, condition, urgency, patient_ref, age, sex,"
+        " brochures, attendees, talks, topic, staff_id, role, organization,"
+        " voids, void_reason, payload)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
+        " ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32)",
+    [Q_REPORT_VOID] = "UPDATE reports SET voided_by = ?2 WHERE msg_id = ?1",
+    [Q_TRIP_GET] = "SELECT trip_id, status, date, county, year FROM trips WHERE trip_id = ?1",
+    [Q_REJECT_INSERT] =
+        "INSERT INTO rejects (received_at, topic, agent_id, msg_id, code, reason, payload)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [Q_REJECT_TRIM] = "DELETE FROM rejects WHERE id <= (SELECT MAX(id) FROM rejects) - ?1",
+    [Q_REPLY_GET] = "SELECT reply FROM replies WHERE scope = ?1 AND requester = ?2"
+                    " AND request_id = ?3",
+    [Q_REPLY_PUT] = "INSERT OR REPLACE INTO replies (scope, requester, request_id, reply,"
+                    " created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+};
+
+struct store {
+    sqlite3 *db;
+    sqlite3_stmt *q[Q_COUNT];
+};
+
+static const char schema_sql[] =
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS trips ("
+    " trip_id TEXT PRIMARY KEY, title TEXT NOT NULL, date TEXT NOT NULL, end_date TEXT,"
+    " year INTEGER NOT NULL, site_code TEXT NOT NULL, site_name TEXT NOT NULL,"
+    " county TEXT NOT NULL, county_name TEXT NOT NULL, township TEXT,"
+    " poor_village INTEGER NOT NULL DEFAULT 0, mode TEXT NOT NULL,"
+    " activities TEXT NOT NULL, departments TEXT NOT NULL, capacity TEXT NOT NULL,"
+    " status TEXT NOT NULL DEFAULT 'planned'"
+    "  CHECK (status IN ('planned', 'completed', 'cancelled')),"
+    " created_at TEXT NOT NULL, updated_at TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS trips_year ON trips (year, county);"
+    "CREATE TABLE IF NOT EXISTS reports ("
+    " msg_id TEXT PRIMARY KEY, agent_id TEXT NOT NULL, seq INTEGER NOT NULL,"
+    " kind TEXT NOT NULL, trip_id TEXT NOT NULL REFERENCES trips (trip_id),"
+    " recorded_at TEXT NOT NULL, received_at TEXT NOT NULL, voided_by TEXT,"
+    " department TEXT, consultations INTEGER, female INTEGER, over_60 INTEGER,"
+    " poor_households INTEGER, medicine TEXT, quantity INTEGER, unit TEXT,"
+    " value_fen INTEGER, destination TEXT, condition TEXT, urgency TEXT,"
+    " patient_ref TEXT, age INTEGER, sex TEXT, brochures INTEGER, attendees INTEGER,"
+    " talks INTEGER, topic TEXT, staff_id TEXT, role TEXT, organization TEXT,"
+    " voids TEXT, void_reason TEXT, payload TEXT NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS reports_trip ON reports (trip_id, kind);"
+    "CREATE INDEX IF NOT EXISTS reports_agent ON reports (agent_id, seq);"
+    "CREATE TABLE IF NOT EXISTS rejects ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT, received_at TEXT NOT NULL,"
+    " topic TEXT NOT NULL, agent_id TEXT, msg_id TEXT, code TEXT NOT NULL,"
+    " reason TEXT NOT NULL, payload BLOB);"
+    "CREATE TABLE IF NOT EXISTS replies ("
+    " scope TEXT NOT NULL, requester TEXT NOT NULL, request_id TEXT NOT NULL,"
+    " reply TEXT NOT NULL, created_at TEXT NOT NULL,"
+    " PRIMARY KEY (scope, requester, request_id)) WITHOUT ROWID;"
+    "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1');"
+    "INSERT OR IGNORE INTO meta (key, value) VALUES ('rejects_dropped', '0');";
+
+const char *store_errmsg(const struct store *s)
+{
+    return s && s->db ? sqlite3_errmsg(s->db) : "no database";
+}
+
+static oerr_t exec(struct store *s, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        sqlite3_free(msg);
+        return OERR_DB;
+    }
+    return OERR_OK;
+}
+
+static sqlite3_stmt *stmt(struct store *s, int which)
+{
+    sqlite3_stmt *st = s->q[which];
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return st;
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static void bind_opt_int(sqlite3_stmt *st, int i, long long v, bool present)
+{
+    if (present)
+        sqlite3_bind_int64(st, i, v);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+oerr_t store_open(const char *path, struct store **out, char err[256])
+{
+    *out = NULL;
+    struct store *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, 256, "out of memory");
+        return OERR_NOMEM;
+    }
+    oerr_t rc = OERR_DB;
+    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
+        snprintf(err, 256, "cannot open store %.120s: %.100s", path, sqlite3_errmsg(s->db));
+        goto fail;
+    }
+    sqlite3_busy_timeout(s->db, 5000);
+    /* A damaged file must stop us before we write anything into it. */
+    sqlite3_stmt *qc = NULL;
+    int src = sqlite3_prepare_v2(s->db, "PRAGMA quick_check", -1, &qc, NULL);
+    const char *verdict = NULL;
+    if (src == SQLITE_OK)
+        src = sqlite3_step(qc);
+    if (src == SQLITE_ROW)
+        verdict = (const char *)sqlite3_column_text(qc, 0);
+    if (!verdict || strcmp(verdict, "ok") != 0) {
+        snprintf(err, 256, "store %.80s is damaged (quick_check: %.80s); restore it from a "
+                 "backup or move it aside", path, verdict ? verdict : sqlite3_errmsg(s->db));
+        sqlite3_finalize(qc);
+        rc = OERR_CORRUPT;
+        goto fail;
+    }
+    sqlite3_finalize(qc);
+    /* WAL lets the CLI read while the daemon writes; FULL sync because an ack
+     * promises the report is on disk even if the power goes. */
+    if (exec(s, "PRAGMA journal_mode = WAL") || exec(s, "PRAGMA synchronous = FULL") ||
+        exec(s, "PRAGMA foreign_keys = ON") || exec(s, schema_sql)) {
+        snprintf(err, 256, "cannot prepare store %.120s: %.100s", path, sqlite3_errmsg(s->db));
+        goto fail;
+    }
+    for (int i = 0; i < Q_COUNT; i++) {
+        if (sqlite3_prepare_v3(s->db, sql_text[i], -1, SQLITE_PREPARE_PERSISTENT, &s->q[i],
+                               NULL) != SQLITE_OK) {
+            snprintf(err, 256, "cannot prepare statement: %.200s", sqlite3_errmsg(s->db));
+            goto fail;
+        }
+    }
+    *out = s;
+    return OERR_OK;
+fail:
+    store_close(s);
+    return rc;
+}
+
+void store_close(struct store *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < Q_COUNT; i++)
+        sqlite3_finalize(s->q[i]);
+    sqlite3_close(s->db);
+    free(s);
+}
+
+oerr_t store_begin(struct store *s) { return exec(s, "BEGIN IMMEDIATE"); }
+oerr_t store_commit(struct store *s) { return exec(s, "COMMIT"); }
+void store_rollback(struct store *s)
+{
+    if (!sqlite3_get_autocommit(s->db))
+        exec(s, "ROLLBACK");
+}
+
+static void refuse(struct outcome *out, enum reject_code code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void refuse(struct outcome *out, enum reject_code code, const char *fmt, ...)
+{
+    out->status = ACK_REJECTED;
+    out->code = code;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(out->reason, sizeof out->reason, fmt, ap);
+    va_end(ap);
+}
+
+oerr_t store_trip_get(struct store *s, const char *trip_id, struct trip_row *out)
+{
+    sqlite3_stmt *st = stmt(s, Q_TRIP_GET);
+    bind_text(st, 1, trip_id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE)
+        return OERR_NOTFOUND;
+    if (rc != SQLITE_ROW)
+        return OERR_DB;
+    snprintf(out->trip_id, sizeof out->trip_id, "%s", sqlite3_column_text(st, 0));
+    snprintf(out->status, sizeof out->status, "%s", sqlite3_column_text(st, 1));
+    snprintf(out->date, sizeof out->date, "%s", sqlite3_column_text(st, 2));
+    snprintf(out->county, sizeof out->county, "%s", sqlite3_column_text(st, 3));
+    out->year = sqlite3_column_int(st, 4);
+    sqlite3_reset(st);
+    return OERR_OK;
+}
+
+oerr_t store_apply_report(struct store *s, const struct report *r, const char *payload,
+                          size_t len, const char *received_at, struct outcome *out)
+{
+    memset(out, 0, sizeof *out);
+
+    /* 1. Seen before? Then it already counted (or belongs to someone else). */
+    sqlite3_stmt *st = stmt(s, Q_REPORT_GET);
+    bind_text(st, 1, r->msg_id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        bool same = strcmp((const char *)sqlite3_column_text(st, 0), r->agent_id) == 0;
+        sqlite3_reset(st);
+        if (same) {
+            out->status = ACK_DUPLICATE;
+            return OERR_OK;
+        }
+        refuse(out, RJ_SCHEMA, "msg_id %s is already used by another agent", r->msg_id);
+        return OERR_OK;
+    }
+    if (rc != SQLITE_DONE)
+        return OERR_DB;
+
+    /* 2. The trip decides the year; it must exist and not be cancelled. */
+    struct trip_row trip;
+    oerr_t e = store_trip_get(s, r->trip_id, &trip);
+    if (e == OERR_NOTFOUND) {
+        refuse(out, RJ_UNKNOWN_TRIP, "no trip %s", r->trip_id);
+        return OERR_OK;
+    }
+    if (e)
+        return e;
+    if (strcmp(trip.status, "cancelled") == 0) {
+        refuse(out, RJ_TRIP_CANCELLED, "trip %s is cancelled", r->trip_id);
+        return OERR_OK;
+    }
+
+    /* 3. A void takes one counted report of the same agent out of the totals. */
+    if (r->kind == RK_VOID) {
+        st = stmt(s, Q_REPORT_GET);
+        bind_text(st, 1, r->voids);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE) {
+            refuse(out, RJ_VOID_TARGET, "no counted report %s to void", r->voids);
+            return OERR_OK;
+        }
+        if (rc != SQLITE_ROW)
+            return OERR_DB;
+        bool same = strcmp((const char *)sqlite3_column_text(st, 0), r->agent_id) == 0;
+        bool is_void = strcmp((const char *)sqlite3_column_text(st, 1), "void") == 0;
+        bool voided = sqlite3_column_type(st, 2) != SQLITE_NULL;
+        sqlite3_reset(st);
+        if (!same) {
+            refuse(out, RJ_VOID_TARGET, "report %s belongs to another agent", r->voids);
+            return OERR_OK;
+        }
+        if (is_void) {
+            refuse(out, RJ_VOID_TARGET, "report %s is itself a void; a void cannot be voided",
+                   r->voids);
+            return OERR_OK;
+        }
+        if (voided) {
+            refuse(out, RJ_VOID_TARGET, "report %s is already voided", r->voids);
+            return OERR_OK;
+        }
+        st = stmt(s, Q_REPORT_VOID);
+        bind_text(st, 1, r->voids);
+        bind_text(st, 2, r->msg_id);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            return OERR_DB;
+    }
+
+    /* 4. Keep it. */
+    st = stmt(s, Q_REPORT_INSERT);
+    bind_text(st, 1, r->msg_id);
+    bind_text(st, 2, r->agent_id);
+    sqlite3_bind_int64(st, 3, r->seq);
+    bind_text(st, 4, report_kind_names[r->kind]);
+    bind_text(st, 5, r->trip_id);
+    bind_text(st, 6, r->recorded_at);
+    bind_text(st, 7, received_at);
+    switch (r->kind) {
+    case RK_HEADCOUNT:
+        bind_text(st, 8, department_names[r->department]);
+        sqlite3_bind_int64(st, 9, r->consultations);
+        bind_opt_int(st, 10, r->female, r->female >= 0);
+        bind_opt_int(st, 11, r->over_60, r->over_60 >= 0);
+        bind_opt_int(st, 12, r->poor_households, r->poor_households >= 0);
+        break;
+    case RK_DISPENSE:
+        bind_text(st, 13, r->medicine);
+        sqlite3_bind_int64(st, 14, r->quantity);
+        bind_text(st, 15, r->unit);
+        sqlite3_bind_int64(st, 16, r->value_fen);
+        break;
+    case RK_REFERRAL:
+        bind_text(st, 17, destination_names[r->destination]);
+        bind_text(st, 18, r->condition);
+        bind_text(st, 19, urgency_names[r->urgency]);
+        bind_text(st, 20, r->patient_ref);
+        bind_opt_int(st, 21, r->age, r->age >= 0);
+        bind_text(st, 22, r->sex);
+        break;
+    case RK_EDUCATION:
+        sqlite3_bind_int64(st, 23, r->brochures);
+        sqlite3_bind_int64(st, 24, r->attendees);
+        sqlite3_bind_int64(st, 25, r->talks);
+        bind_text(st, 26, r->topic);
+        break;
+    case RK_CHECKIN:
+        bind_text(st, 27, r->staff_id);
+        bind_text(st, 28, role_names[r->role]);
+        bind_text(st, 29, r->organization);
+        break;
+    case RK_VOID:
+        bind_text(st, 30, r->voids);
+        bind_text(st, 31, r->void_reason);
+        break;
+    default:
+        break;
+    }
+    sqlite3_bind_text(st, 32, payload, (int)len, SQLITE_TRANSIENT);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return OERR_DB;
+    out->status = ACK_ACCEPTED;
+    out->year = trip.year;
+    return OERR_OK;
+}
+
+oerr_t store_keep_reject(struct store *s, const char *received_at, const char *topic,
+                         const char *agent_id, const char *msg_id, enum reject_code code,
+                         const char *reason, const void *payload, size_t len,
+                         long long max_rejects)
+{
+    sqlite3_stmt *st = stmt(s, Q_REJECT_INSERT);
+    bind_text(st, 1, received_at);
+    bind_text(st, 2, topic);
+    bind_text(st, 3, agent_id);
+    bind_text(st, 4, msg_id);
+    bind_text(st, 5, reject_code_str(code));
+    bind_text(st, 6, reason);
+    /* Very large payloads are kept truncated: enough to inspect, bounded. */
+    size_t keep = len > 65536 ? 65536 : len;
+    sqlite3_bind_blob(st, 7, payload, (int)keep, SQLITE_TRANSIENT);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return OERR_DB;
+    st = stmt(s, Q_REJECT_TRIM);
+    sqlite3_bind_int64(st, 1, max_rejects);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return OERR_DB;
+    int dropped = sqlite3_changes(s->db);
+    if (dropped > 0) {
+        sqlite3_stmt *u = NULL;
+        if (sqlite3_prepare_v2(s->db, "UPDATE meta SET value = CAST(value AS INTEGER) + ?1"
+                                      " WHERE key = 'rejects_dropped'", -1, &u, NULL) != SQLITE_OK)
+            return OERR_DB;
+        sqlite3_bind_int(u, 1, dropped);
+        int rc = sqlite3_step(u);
+        sqlite3_finalize(u);
+        if (rc != SQLITE_DONE)
+            return OERR_DB;
+    }
+    return OERR_OK;
+}
+
+static long long scalar(struct store *s, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    long long v = -1;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+long long store_rejects_count(struct store *s)
+{
+    return scalar(s, "SELECT COUNT(*) FROM rejects");
+}
+
+long long store_rejects_dropped(struct store *s)
+{
+    return scalar(s, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'rejects_dropped'");
+}
+
+/* A JSON array text of the names whose bits are set. */
+static char *names_json(unsigned set, const char *const *names)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (int i = 0; names[i]; i++)
+        if (set & (1u << i))
+            cJSON_AddItemToArray(a, cJSON_CreateString(names[i]));
+    char *s = cJSON_PrintUnformatted(a);
+    cJSON_Delete(a);
+    return s;
+}
+
+oerr_t store_trip_upsert(struct store *s, const struct trip_def *t, const char *now,
+                         char why[JERR_MAX])
+{
+    struct trip_row old;
+    oerr_t e = store_trip_get(s, t->trip_id, &old);
+    if (e && e != OERR_NOTFOUND)
+        return e;
+    if (e == OERR_OK && strcmp(old.status, "cancelled") == 0) {
+        snprintf(why, JERR_MAX, "trip %s is cancelled and cannot be changed", t->trip_id);
+        return OERR_REJECTED;
+    }
+    struct odate d;
+    tu_parse_date(t->date, &d);
+    cJSON *cap = cJSON_CreateObject();
+    for (int i = 0; i < ROLE_COUNT; i++)
+        if (t->capacity[i] > 0)
+            cJSON_AddNumberToObject(cap, role_names[i], t->capacity[i]);
+    char *cap_s = cJSON_PrintUnformatted(cap);
+    cJSON_Delete(cap);
+    char *act_s = names_json(t->activities, activity_names);
+    char *dep_s = names_json(t->departments, department_names);
+    sqlite3_stmt *st = NULL;
+    oerr_t rc = OERR_DB;
+    if (!cap_s || !act_s || !dep_s) {
+        rc = OERR_NOMEM;
+        goto done;
+    }
+    if (sqlite3_prepare_v2(s->db,
+            "INSERT INTO trips (trip_id, title, date, end_date, year, site_code, site_name,"
+            " county, county_name, township, poor_village, mode, activities, departments,"
+            " capacity, created_at, updated_at)"
+            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16)"
+            " ON CONFLICT (trip_id) DO UPDATE SET title = ?2, date = ?3, end_date = ?4,"
+            " year = ?5, site_code = ?6, site_name = ?7, county = ?8, county_name = ?9,"
+            " township = ?10, poor_village = ?11, mode = ?12, activities = ?13,"
+            " departments = ?14, capacity = ?15, updated_at = ?16",
+            -1, &st, NULL) != SQLITE_OK)
+        goto done;
+    bind_text(st, 1, t->trip_id);
+    bind_text(st, 2, t->title);
+    bind_text(st, 3, t->date);
+    bind_text(st, 4, t->end_date);
+    sqlite3_bind_int(st, 5, d.year);
+    bind_text(st, 6, t->site_code);
+    bind_text(st, 7, t->site_name);
+    bind_text(st, 8, t->county);
+    bind_text(st, 9, t->county_name);
+    bind_text(st, 10, t->township);
+    sqlite3_bind_int(st, 11, t->poor_village);
+    bind_text(st, 12, mode_names[t->mode]);
+    bind_text(st, 13, act_s);
+    bind_text(st, 14, dep_s);
+    bind_text(st, 15, cap_s);
+    bind_text(st, 16, now);
+    if (sqlite3_step(st) == SQLITE_DONE)
+        rc = OERR_OK;
+done:
+    sqlite3_finalize(st);
+    cJSON_free(cap_s);
+    cJSON_free(act_s);
+    cJSON_free(dep_s);
+    return rc;
+}
+
+oerr_t store_trip_set_status(struct store *s, const char *trip_id, const char *status,
+                             const char *now, char why[JERR_MAX])
+{
+    struct trip_row old;
+    oerr_t e = store_trip_get(s, trip_id, &old);
+    if (e)
+        return e;
+    if (strcmp(old.status, status) == 0)
+        return OERR_OK;
+    if (strcmp(old.status, "planned") != 0) {
+        snprintf(why, JERR_MAX, "trip %s is %s and cannot become %s", trip_id, old.status,
+                 status);
+        return OERR_REJECTED;
+    }
+    sqlite3_stmt *st = NULL;
+    oerr_t rc = OERR_DB;
+    if (sqlite3_prepare_v2(s->db, "UPDATE trips SET status = ?2, updated_at = ?3"
+                                  " WHERE trip_id = ?1", -1, &st, NULL) == SQLITE_OK) {
+        bind_text(st, 1, trip_id);
+        bind_text(st, 2, status);
+        bind_text(st, 3, now);
+        if (sqlite3_step(st) == SQLITE_DONE)
+            rc = OERR_OK;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static void add_json_text(cJSON *o, const char *name, sqlite3_stmt *st, int col)
+{
+    const char *v = (const char *)sqlite3_column_text(st, col);
+    cJSON *parsed = v ? cJSON_Parse(v) : NULL;
+    cJSON_AddItemToObject(o, name, parsed ? parsed : cJSON_CreateNull());
+}
+
+char *store_trip_card(struct store *s, const char *trip_id)
+{
+    sqlite3_stmt *st = NULL;
+    char *out = NULL;
+    if (sqlite3_prepare_v2(s->db,
+            "SELECT trip_id, title, date, end_date, site_code, site_name, county, county_name,"
+            " township, poor_village, mode, activities, departments, capacity, status,"
+            " updated_at FROM trips WHERE trip_id = ?1", -1, &st, NULL) != SQLITE_OK)
+        return NULL;
+    bind_text(st, 1, trip_id);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "trip_id", (const char *)sqlite3_column_text(st, 0));
+        cJSON_AddStringToObject(o, "title", (const char *)sqlite3_column_text(st, 1));
+        cJSON_AddStringToObject(o, "date", (const char *)sqlite3_column_text(st, 2));
+        if (sqlite3_column_type(st, 3) != SQLITE_NULL)
+            cJSON_AddStringToObject(o, "end_date", (const char *)sqlite3_column_text(st, 3));
+        cJSON *site = cJSON_AddObjectToObject(o, "site");
+        cJSON_AddStringToObject(site, "code", (const char *)sqlite3_column_text(st, 4));
+        cJSON_AddStringToObject(site, "name", (const char *)sqlite3_column_text(st, 5));
+        cJSON_AddStringToObject(site, "county", (const char *)sqlite3_column_text(st, 6));
+        cJSON_AddStringToObject(site, "county_name", (const char *)sqlite3_column_text(st, 7));
+        if (sqlite3_column_type(st, 8) != SQLITE_NULL)
+            cJSON_AddStringToObject(site, "township", (const char *)sqlite3_column_text(st, 8));
+        cJSON_AddBoolToObject(site, "poor_village", sqlite3_column_int(st, 9));
+        cJSON_AddStringToObject(o, "mode", (const char *)sqlite3_column_text(st, 10));
+        add_json_text(o, "activities", st, 11);
+        add_json_text(o, "departments", st, 12);
+        add_json_text(o, "capacity", st, 13);
+        cJSON_AddStringToObject(o, "status", (const char *)sqlite3_column_text(st, 14));
+        cJSON_AddStringToObject(o, "updated_at", (const char *)sqlite3_column_text(st, 15));
+        out = cJSON_PrintUnformatted(o);
+        cJSON_Delete(o);
+    }
+    sqlite3_finalize(st);
+    return out;
+}
+
+oerr_t store_trips_each(struct store *s, int (*fn)(void *, const struct trip_row *), void *ctx)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT trip_id, status, date, county, year FROM trips"
+                                  " ORDER BY date, trip_id", -1, &st, NULL) != SQLITE_OK)
+        return OERR_DB;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct trip_row t;
+        snprintf(t.trip_id, sizeof t.trip_id, "%s", sqlite3_column_text(st, 0));
+        snprintf(t.status, sizeof t.status, "%s", sqlite3_column_text(st, 1));
+        snprintf(t.date, sizeof t.date, "%s", sqlite3_column_text(st, 2));
+        snprintf(t.county, sizeof t.county, "%s", sqlite3_column_text(st, 3));
+        t.year = sqlite3_column_int(st, 4);
+        if (fn(ctx, &t))
+            break;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? OERR_OK : OERR_DB;
+}
+
+char *store_reply_get(struct store *s, const char *scope, const char *requester,
+                      const char *request_id)
+{
+    sqlite3_stmt *st = stmt(s, Q_REPLY_GET);
+    bind_text(st, 1, scope);
+    bind_text(st, 2, requester);
+    bind_text(st, 3, request_id);
+    char *out = NULL;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        out = strdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_reset(st);
+    return out;
+}
+
+oerr_t store_reply_put(struct store *s, const char *scope, const char *requester,
+                       const char *request_id, const char *reply, const char *now)
+{
+    sqlite3_stmt *st = stmt(s, Q_REPLY_PUT);
+    bind_text(st, 1, scope);
+    bind_text(st, 2, requester);
+    bind_text(st, 3, request_id);
+    bind_text(st, 4, reply);
+    bind_text(st, 5, now);
+    return sqlite3_step(st) == SQLITE_DONE ? OERR_OK : OERR_DB;
+}
+
+/* The selected trips, as a sub-query bound by ?1 year, ?2 county, ?3 trip. */
+#define TRIPS_SEL                                                               \
+    "SELECT trip_id FROM trips WHERE (?3 IS NOT NULL AND trip_id = ?3) OR"      \
+    " (?3 IS NULL AND year = ?1 AND (?2 IS NULL OR county = ?2))"
+
+oerr_t store_totals(struct store *s, const struct totals_filter *f, struct totals *t)
+{
+    memset(t, 0, sizeof *t);
+    static const char sums[] =
+        "SELECT"
+        " COALESCE(SUM(CASE WHEN kind = 'headcount' THEN consultations END), 0),"
+        " COUNT(CASE WHEN kind = 'headcount' THEN 1 END),"
+        " COALESCE(SUM(CASE WHEN kind = 'headcount' THEN female END), 0),"
+        " COALESCE(SUM(CASE WHEN kind = 'headcount' THEN over_60 END), 0),"
+        " COALESCE(SUM(CASE WHEN kind = 'headcount' THEN poor_households END), 0),"
+        " COALESCE(SUM(CASE WHEN kind = 'dispense' THEN value_fen END), 0),"
+        " COUNT(CASE WHEN kind = 'dispense' THEN 1 END),"
+        " COUNT(CASE WHEN kind = 'referral' THEN 1 END),"
+        " COUNT(CASE WHEN kind = 'referral' AND destination = 'township_health_center' THEN 1 END),"
+        " COUNT(CASE WHEN kind = 'referral' AND destination = 'county_hospital' THEN 1 END),"
+        " COUNT(CASE WHEN kind = 'referral' AND destination = 'city_hospital' THEN 1 END),"
+        " COALESCE(SUM(CASE WHEN kind = 'education' THEN brochures END), 0),"
+        " COALESCE(SUM(CASE WHEN kind = 'education' THEN attendees END), 0),"
+        " COALESCE(SUM(CASE WHEN kind = 'education' THEN talks END), 0),"
+        " COUNT(CASE WHEN kind = 'education' THEN 1 END),"
+        " COUNT(CASE WHEN kind = 'checkin' THEN 1 END),"
+        " COUNT(DISTINCT CASE WHEN kind = 'checkin' AND role <> 'support' THEN staff_id END)"
+        " FROM reports WHERE voided_by IS NULL AND kind <> 'void'"
+        " AND trip_id IN (" TRIPS_SEL ")";
+    static const char trips[] =
+        "SELECT COUNT(CASE WHEN status = 'planned' THEN 1 END),"
+        " COUNT(CASE WHEN status = 'completed' THEN 1 END),"
+        " COUNT(CASE WHEN status = 'cancelled' THEN 1 END)"
+        " FROM trips WHERE trip_id IN (" TRIPS_SEL ")";
+    sqlite3_stmt *st = NULL;
+    oerr_t rc = OERR_DB;
+    if (sqlite3_prepare_v2(s->db, sums, -1, &st, NULL) != SQLITE_OK)
+        goto done;
+    sqlite3_bind_int(st, 1, f->year);
+    bind_text(st, 2, f->county);
+    bind_text(st, 3, f->trip_id);
+    if (sqlite3_step(st) != SQLITE_ROW)
+        goto done;
+    long long *slots[] = {&t->consultations, &t->headcounts, &t->female, &t->over_60,
+                          &t->poor_households, &t->value_fen, &t->dispenses, &t->referrals,
+                          &t->by_destination[0], &t->by_destination[1], &t->by_destination[2],
+                          &t->brochures, &t->attendees, &t->talks, &t->education_reports,
+                          &t->checkins, &t->staff};
+    for (int i = 0; i < (int)(sizeof slots / sizeof slots[0]); i++)
+        *slots[i] = sqlite3_column_int64(st, i);
+    sqlite3_finalize(st);
+    st = NULL;
+    if (sqlite3_prepare_v2(s->db, trips, -1, &st, NULL) != SQLITE_OK)
+        goto done;
+    sqlite3_bind_int(st, 1, f->year);
+    bind_text(st, 2, f->county);
+    bind_text(st, 3, f->trip_id);
+    if (sqlite3_step(st) != SQLITE_ROW)
+        goto done;
+    t->trips_planned = sqlite3_column_int64(st, 0);
+    t->trips_completed = sqlite3_column_int64(st, 1);
+    t->trips_cancelled = sqlite3_column_int64(st, 2);
+    rc = OERR_OK;
+done:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+oerr_t store_counties_each(struct store *s, int year,
+                           int (*fn)(void *, const char *, const char *), void *ctx)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT county, MAX(county_name) FROM trips WHERE year = ?1"
+                                  " GROUP BY county ORDER BY county", -1, &st, NULL) != SQLITE_OK)
+        return OERR_DB;
+    sqlite3_bind_int(st, 1, year);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (fn(ctx, (const char *)sqlite3_column_text(st, 0),
+               (const char *)sqlite3_column_text(st, 1)))
+            break;
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? OERR_OK : OERR_DB;
+}
+
+oerr_t store_years_each(struct store *s, int (*fn)(void *, int), void *ctx)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT DISTINCT year FROM trips ORDER BY year", -1, &st,
+                           NULL) != SQLITE_OK)
+        return OERR_DB;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (fn(ctx, sqlite3_column_int(st, 0)))
+            break;
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? OERR_OK : OERR_DB;
+}
+
+/* RFC 4180 quoting; a text cell that a spreadsheet would run as a formula
+ * (=, +, -, @) gets a leading apostrophe. */
+static void csv_cell(FILE *f, sqlite3_stmt *st, int col)
+{
+    int type = sqlite3_column_type(st, col);
+    if (type == SQLITE_NULL)
+        return;
+    if (type == SQLITE_INTEGER) {
+        fprintf(f, "%lld", (long long)sqlite3_column_int64(st, col));
+        return;
+    }
+    const char *v = (const char *)sqlite3_column_text(st, col);
+    bool formula = v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@';
+    bool quote = formula || strpbrk(v, ",\"\r\n") != NULL;
+    if (quote)
+        fputc('"', f);
+    if (formula)
+        fputc('\'', f);
+    for (const char *p = v; *p; p++) {
+        if (*p == '"')
+            fputc('"', f);
+        fputc(*p, f);
+    }
+    if (quote)
+        fputc('"', f);
+}
+
+oerr_t store_export_csv(struct store *s, void *file)
+{
+    FILE *f = file;
+    static const char sql[] =
+        "SELECT r.msg_id, r.agent_id, r.seq, r.kind, r.trip_id, t.date, t.year, t.county,"
+        " t.county_name, r.recorded_at, r.received_at,"
+        " CASE WHEN r.voided_by IS NULL THEN 0 ELSE 1 END, r.voided_by,"
+        " r.department, r.consultations, r.female, r.over_60, r.poor_households,"
+        " r.medicine, r.quantity, r.unit, r.value_fen, r.destination, r.condition, r.urgency,"
+        " r.patient_ref, r.age, r.sex, r.brochures, r.attendees, r.talks, r.topic,"
+        " r.staff_id, r.role, r.organization, r.voids, r.void_reason"
+        " FROM reports r JOIN trips t USING (trip_id) ORDER BY r.received_at, r.agent_id, r.seq";
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return OERR_DB;
+    int n = sqlite3_column_count(st);
+    for (int i = 0; i < n; i++) {
+        const char *name = sqlite3_column_name(st, i);
+        if (i == 11)
+            name = "voided";
+        else if (i == 5)
+            name = "trip_date";
+        fprintf(f, "%s%s", i ? "," : "", name);
+    }
+    fputc('\n', f);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        for (int i = 0; i < n; i++) {
+            if (i)
+                fputc(',', f);
+            csv_cell(f, st, i);
+        }
+        fputc('\n', f);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? OERR_OK : OERR_DB;
+}

@@ -1,0 +1,105 @@
+/* store.h -- the coordinator's SQLite store: trips, reports (each msg_id once),
+ * rejected messages, request replies, and the figures progress is made of. */
+#ifndef OUTREACH_STORE_H
+#define OUTREACH_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "oerr.h"
+#include "report.h"
+#include "request.h"
+
+struct store;
+
+/* Opens (creating if needed) the store at path and checks it with
+ * PRAGMA quick_check. OERR_CORRUPT when the file is damaged; err says more. */
+oerr_t store_open(const char *path, struct store **out, char err[256]);
+void store_close(struct store *s);
+
+/* Transactions: every write below runs inside one. */
+oerr_t store_begin(struct store *s);
+oerr_t store_commit(struct store *s);
+void store_rollback(struct store *s);
+const char *store_errmsg(const struct store *s);
+
+/* What happened to one report. */
+enum ack_status { ACK_ACCEPTED, ACK_DUPLICATE, ACK_REJECTED };
+struct outcome {
+    enum ack_status status;
+    enum reject_code code;
+    char reason[JERR_MAX];
+    int year; /* year of the report's trip when accepted, else 0 */
+};
+
+/* Applies a decoded, self-valid report: each msg_id changes totals at most
+ * once, ever; checks the trip (known, not cancelled) and void targets.
+ * payload is kept with the report. A refusal fills out (and is kept with
+ * store_keep_reject by the caller). Returns OERR_OK unless the database failed. */
+oerr_t store_apply_report(struct store *s, const struct report *r, const char *payload,
+                          size_t len, const char *received_at, struct outcome *out);
+
+/* Keeps a refused message for inspection; at most max_rejects are kept, the
+ * oldest dropped first and counted (store_rejects_dropped). */
+oerr_t store_keep_reject(struct store *s, const char *received_at, const char *topic,
+                         const char *agent_id, const char *msg_id, enum reject_code code,
+                         const char *reason, const void *payload, size_t len,
+                         long long max_rejects);
+long long store_rejects_count(struct store *s);
+long long store_rejects_dropped(struct store *s);
+
+/* Trips. status is "planned", "completed" or "cancelled". */
+struct trip_row {
+    char trip_id[65], status[12], date[11], county[65];
+    int year;
+};
+/* Creates or updates a trip. OERR_REJECTED with why when it may not change
+ * (a cancelled trip). */
+oerr_t store_trip_upsert(struct store *s, const struct trip_def *t, const char *now,
+                         char why[JERR_MAX]);
+/* Sets status to "cancelled" or "completed"; OERR_NOTFOUND, or OERR_REJECTED
+ * with why (completing a cancelled trip, cancelling a completed one). Setting
+ * the status a trip already has is fine. */
+oerr_t store_trip_set_status(struct store *s, const char *trip_id, const char *status,
+                             const char *now, char why[JERR_MAX]);
+oerr_t store_trip_get(struct store *s, const char *trip_id, struct trip_row *out);
+/* The public trip card as JSON (caller frees), or NULL when unknown. */
+char *store_trip_card(struct store *s, const char *trip_id);
+/* Calls fn for every trip (ordered by date), stopping when it returns non-zero. */
+oerr_t store_trips_each(struct store *s, int (*fn)(void *, const struct trip_row *), void *ctx);
+
+/* Request replies kept for idempotency: the same (scope, requester,
+ * request_id) always gets the stored reply. store_reply_get returns a string
+ * the caller frees, or NULL when none is stored. */
+char *store_reply_get(struct store *s, const char *scope, const char *requester,
+                      const char *request_id);
+oerr_t store_reply_put(struct store *s, const char *scope, const char *requester,
+                       const char *request_id, const char *reply, const char *now);
+
+/* Figures of accepted, not voided reports on the trips selected by a filter:
+ * a year (all its trips), optionally one county, or one trip. */
+struct totals {
+    long long consultations, headcounts, female, over_60, poor_households;
+    long long value_fen, dispenses;
+    long long referrals, by_destination[DEST_COUNT];
+    long long brochures, attendees, talks, education_reports;
+    long long checkins, staff; /* staff: distinct non-support staff_id */
+    long long trips_planned, trips_completed, trips_cancelled;
+};
+struct totals_filter {
+    int year;              /* required unless trip_id */
+    const char *county;    /* NULL: every county */
+    const char *trip_id;   /* non-NULL: that trip only */
+};
+oerr_t store_totals(struct store *s, const struct totals_filter *f, struct totals *t);
+
+/* Counties with trips in a year: fn(ctx, county, county_name). */
+oerr_t store_counties_each(struct store *s, int year,
+                           int (*fn)(void *, const char *, const char *), void *ctx);
+/* Years that have trips: fn(ctx, year). */
+oerr_t store_years_each(struct store *s, int (*fn)(void *, int), void *ctx);
+
+/* Writes every accepted report as CSV (header first) to f. */
+oerr_t store_export_csv(struct store *s, void *file);
+
+#endif

@@ -1,0 +1,211 @@
+/* compose.c -- builds a report's fields from command-line flags, one table per kind. */
+#include "compose.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+
+static const struct field_spec headcount[] = {
+    {"department", "department", F_ENUM, true, department_names, "department that saw them"},
+    {"consultations", "consultations", F_INT, true, NULL,
+     "people seen since this device's last headcount (1..5000)"},
+    {"female", "female", F_INT, false, NULL, "of them, women"},
+    {"over-60", "over_60", F_INT, false, NULL, "of them, people over 60"},
+    {"poor-households", "poor_households", F_INT, false, NULL,
+     "of them, people from registered poor households"},
+    {NULL, NULL, F_INT, false, NULL, NULL},
+};
+static const struct field_spec dispense[] = {
+    {"medicine", "medicine", F_STR, true, NULL, "medicine name (1..128 characters)"},
+    {"quantity", "quantity", F_INT, true, NULL, "how many units (1..100000)"},
+    {"unit", "unit", F_STR, true, NULL, "unit, e.g. box, bottle, tablet"},
+    {"value", "value_fen", F_CNY, false, NULL, "value in CNY, e.g. 125.50"},
+    {"value-fen", "value_fen", F_INT, false, NULL, "value in fen (CNY x 100), instead of --value"},
+    {NULL, NULL, F_INT, false, NULL, NULL},
+};
+static const struct field_spec referral[] = {
+    {"destination", "destination", F_ENUM, true, destination_names, "where the patient is sent"},
+    {"condition", "condition", F_STR, true, NULL, "condition, e.g. cataract (1..64)"},
+    {"urgency", "urgency", F_ENUM, true, urgency_names, "how urgent"},
+    {"patient-ref", "patient_ref", F_STR, true, NULL,
+     "opaque patient reference (never a name or phone number)"},
+    {"age", "age", F_INT, false, NULL, "age in years (0..130)"},
+    {"sex", "sex", F_ENUM, false, (const char *const[]){"F", "M", NULL}, "F or M"},
+    {NULL, NULL, F_INT, false, NULL, NULL},
+};
+static const struct field_spec education[] = {
+    {"brochures", "brochures", F_INT, false, NULL, "brochures handed out (default 0)"},
+    {"attendees", "attendees", F_INT, false, NULL, "people at talks (default 0)"},
+    {"talks", "talks", F_INT, false, NULL, "talks given (default 0)"},
+    {"topic", "topic", F_STR, false, NULL, "topic, e.g. hypertension"},
+    {NULL, NULL, F_INT, false, NULL, NULL},
+};
+static const struct field_spec checkin[] = {
+    {"staff-id", "staff_id", F_STR, true, NULL, "the team member's id"},
+    {"role", "role", F_ENUM, true, role_names, "their role on this trip"},
+    {"organization", "organization", F_STR, false, NULL, "hospital or organisation"},
+    {NULL, NULL, F_INT, false, NULL, NULL},
+};
+static const struct field_spec void_[] = {
+    {"msg-id", "voids", F_STR, true, NULL, "msg_id of this device's report to cancel"},
+    {"reason", "reason", F_STR, true, NULL, "why it no longer counts"},
+    {NULL, NULL, F_INT, false, NULL, NULL},
+};
+
+const struct kind_spec compose_kinds[] = {
+    {"headcount", "consultations by department",
+     "report headcount --trip 2026-zjj-014 --department internal --consultations 12", headcount},
+    {"dispense", "medicine dispensed free",
+     "report dispense --medicine amoxicillin --quantity 20 --unit box --value 125.50", dispense},
+    {"referral", "a patient referred on",
+     "report referral --destination county_hospital --condition cataract --urgency routine"
+     " --patient-ref P-0042", referral},
+    {"education", "health-education output",
+     "report education --brochures 100 --talks 1 --attendees 60", education},
+    {"checkin", "a team member checked in at the site",
+     "report checkin --staff-id dr-wang-01 --role doctor", checkin},
+    {"void", "cancel an earlier report of this device",
+     "report void --msg-id 1b4e28ba-2fa1-4d3b-a3f5-ef19b5a7633b --reason 'entered twice'", void_},
+    {NULL, NULL, NULL, NULL},
+};
+
+const struct kind_spec *compose_kind(const char *kind)
+{
+    for (const struct kind_spec *k = compose_kinds; k->kind; k++)
+        if (strcmp(k->kind, kind) == 0)
+            return k;
+    return NULL;
+}
+
+int compose_parse_cny(const char *s, long long *fen)
+{
+    long long yuan = 0, cents = 0;
+    const char *p = s;
+    if (*p < '0' || *p > '9')
+        return -1;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (yuan > 100000000LL)
+            return -1;
+        yuan = yuan * 10 + (*p - '0');
+    }
+    if (*p == '.') {
+        p++;
+        int digits = 0;
+        for (; *p >= '0' && *p <= '9' && digits < 2; p++, digits++)
+            cents = cents * 10 + (*p - '0');
+        if (digits == 0)
+            return -1;
+        if (digits == 1)
+            cents *= 10;
+    }
+    if (*p)
+        return -1;
+    *fen = yuan * 100 + cents;
+    return 0;
+}
+
+int compose_set(const struct kind_spec *k, cJSON *fields, const char *flag,
+                const char *value, char err[COMPOSE_ERR_MAX])
+{
+    const struct field_spec *f = k->fields;
+    while (f->flag && strcmp(f->flag, flag) != 0)
+        f++;
+    if (!f->flag) {
+        snprintf(err, COMPOSE_ERR_MAX, "--%s is not a field of a %s report", flag, k->kind);
+        return -1;
+    }
+    if (cJSON_GetObjectItemCaseSensitive(fields, f->json)) {
+        snprintf(err, COMPOSE_ERR_MAX, "--%s is given twice (or with another flag for %s)",
+                 flag, f->json);
+        return -1;
+    }
+    switch (f->type) {
+    case F_INT: {
+        char *end;
+        errno = 0;
+        long long v = strtoll(value, &end, 10);
+        if (errno || end == value || *end) {
+            snprintf(err, COMPOSE_ERR_MAX, "--%s must be a whole number, not '%.40s'", flag,
+                     value);
+            return -1;
+        }
+        cJSON_AddNumberToObject(fields, f->json, (double)v);
+        return 0;
+    }
+    case F_CNY: {
+        long long fen;
+        if (compose_parse_cny(value, &fen)) {
+            snprintf(err, COMPOSE_ERR_MAX, "--%s must be an amount in CNY like 125.50, not "
+                     "'%.40s'", flag, value);
+            return -1;
+        }
+        cJSON_AddNumberToObject(fields, f->json, (double)fen);
+        return 0;
+    }
+    case F_ENUM: {
+        int i = 0;
+        while (f->values[i] && strcmp(f->values[i], value) != 0)
+            i++;
+        if (!f->values[i]) {
+            char list[200] = "";
+            size_t used = 0;
+            for (int j = 0; f->values[j] && used < sizeof list; j++)
+                used += (size_t)snprintf(list + used, sizeof list - used, "%s%s",
+                                         j ? ", " : "", f->values[j]);
+            snprintf(err, COMPOSE_ERR_MAX, "--%s must be one of: %s", flag, list);
+            return -1;
+        }
+        cJSON_AddStringToObject(fields, f->json, value);
+        return 0;
+    }
+    case F_STR:
+        cJSON_AddStringToObject(fields, f->json, value);
+        return 0;
+    }
+    return -1;
+}
+
+int compose_check_required(const struct kind_spec *k, const cJSON *fields,
+                           char err[COMPOSE_ERR_MAX])
+{
+    for (const struct field_spec *f = k->fields; f->flag; f++) {
+        if (f->required && !cJSON_GetObjectItemCaseSensitive(fields, f->json)) {
+            snprintf(err, COMPOSE_ERR_MAX, "--%s is required for a %s report", f->flag, k->kind);
+            return -1;
+        }
+    }
+    /* Defaults the contract needs but a person should not have to type. */
+    if (strcmp(k->kind, "education") == 0) {
+        const char *names[] = {"brochures", "attendees", "talks"};
+        for (int i = 0; i < 3; i++)
+            if (!cJSON_GetObjectItemCaseSensitive(fields, names[i]))
+                cJSON_AddNumberToObject((cJSON *)fields, names[i], 0);
+    }
+    if (strcmp(k->kind, "dispense") == 0 && !cJSON_GetObjectItemCaseSensitive(fields, "value_fen")) {
+        snprintf(err, COMPOSE_ERR_MAX, "--value (CNY) or --value-fen is required for a "
+                 "dispense report");
+        return -1;
+    }
+    return 0;
+}
+
+void compose_help(const struct kind_spec *k, FILE *f)
+{
+    fprintf(f, "usage: outreach-agent report %s [--trip T] FIELDS [OPTIONS]\n\n", k->kind);
+    fprintf(f, "Records %s, saves it in the outbox, then sends it.\n\nfields:\n", k->summary);
+    for (const struct field_spec *s = k->fields; s->flag; s++) {
+        char left[64];
+        snprintf(left, sizeof left, "--%s %s", s->flag,
+                 s->type == F_INT ? "N" : s->type == F_CNY ? "CNY" : s->type == F_ENUM ? "X" : "TEXT");
+        fprintf(f, "  %-24s %s%s\n", left, s->help, s->required ? " (required)" : "");
+        if (s->type == F_ENUM) {
+            fprintf(f, "  %-24s one of:", "");
+            for (int i = 0; s->values[i]; i++)
+                fprintf(f, " %s", s->values[i]);
+            fputc('\n', f);
+        }
+    }
+    fprintf(f, "\nexample:\n  outreach-agent %s\n", k->example);
+}

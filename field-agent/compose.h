@@ -1,0 +1,44 @@
+/* compose.h -- the report kinds as the field agent's command line sees them:
+ * one table row per field, with its flag, JSON name, type and help. */
+#ifndef OUTREACH_COMPOSE_H
+#define OUTREACH_COMPOSE_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <cjson/cJSON.h>
+
+#define COMPOSE_ERR_MAX 320
+
+enum ftype { F_INT, F_STR, F_ENUM, F_CNY };
+
+struct field_spec {
+    const char *flag;   /* without the leading "--" */
+    const char *json;   /* the contract's field name */
+    enum ftype type;
+    bool required;
+    const char *const *values; /* F_ENUM: NULL-terminated */
+    const char *help;
+};
+
+struct kind_spec {
+    const char *kind;
+    const char *summary;
+    const char *example;
+    const struct field_spec *fields; /* ends with a row whose flag is NULL */
+};
+
+extern const struct kind_spec compose_kinds[]; /* ends with kind NULL */
+
+const struct kind_spec *compose_kind(const char *kind);
+/* Sets the field of flag from text into fields. Returns 0 or -1 with err. */
+int compose_set(const struct kind_spec *k, cJSON *fields, const char *flag,
+                const char *value, char err[COMPOSE_ERR_MAX]);
+/* Checks that every required field is there. */
+int compose_check_required(const struct kind_spec *k, const cJSON *fields,
+                           char err[COMPOSE_ERR_MAX]);
+void compose_help(const struct kind_spec *k, FILE *f);
+/* "12.50" -> 1250; "12" -> 1200. Returns 0 or -1. */
+int compose_parse_cny(const char *s, long long *fen);
+
+#endif

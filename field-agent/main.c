@@ -1,0 +1,509 @@
+/* main.c -- outreach-agent: record reports at a site, keep them in the outbox,
+ * send them when the network allows. */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "compose.h"
+#include "conf.h"
+#include "ids.h"
+#include "olog.h"
+#include "outbox.h"
+#include "report.h"
+#include "sender.h"
+#include "timeutil.h"
+#include "topics.h"
+
+#define EXIT_USAGE 2
+#define EXIT_REJECTED 3
+
+struct agent_config {
+    char *broker, *agent_id, *username, *password_file, *outbox, *trip, *topic_root;
+    long long ack_timeout_s, connect_timeout_s, window;
+    bool offline;
+};
+
+static struct agent_config cfg;
+
+static const struct conf_opt table[] = {
+    {"broker", CONF_STR, &cfg.broker, 0, 0, "broker URI, tcp://host:port"},
+    {"agent_id", CONF_STR, &cfg.agent_id, 0, 0, "this device's agent id (team-07)"},
+    {"username", CONF_STR, &cfg.username, 0, 0, "MQTT username (default: agent_id)"},
+    {"password_file", CONF_STR, &cfg.password_file, 0, 0, "file holding the MQTT password"},
+    {"outbox", CONF_STR, &cfg.outbox, 0, 0, "the outbox file"},
+    {"trip", CONF_STR, &cfg.trip, 0, 0, "trip reports belong to, unless --trip says"},
+    {"topic_root", CONF_STR, &cfg.topic_root, 0, 0, "root of every topic"},
+    {"ack_timeout_s", CONF_INT, &cfg.ack_timeout_s, 1, 3600, "wait this long for acks"},
+    {"connect_timeout_s", CONF_INT, &cfg.connect_timeout_s, 1, 600, "wait this long to connect"},
+    {"window", CONF_INT, &cfg.window, 1, 10000, "reports in flight at once"},
+    {"offline", CONF_BOOL, &cfg.offline, 0, 0, "only queue, never connect"},
+    {NULL, CONF_STR, NULL, 0, 0, NULL},
+};
+
+static const char usage_main[] =
+    "usage: outreach-agent COMMAND [OPTIONS]\n"
+    "\n"
+    "Records what a field team does at a free-clinic site; works without signal.\n"
+    "\n"
+    "commands:\n"
+    "  report KIND   record a report: headcount, dispense, referral, education,\n"
+    "                checkin or void ('outreach-agent report KIND --help')\n"
+    "  sync          send every report still waiting in the outbox\n"
+    "  status        show what is pending, answered and rejected\n"
+    "\n"
+    "options of every command:\n"
+    "  --config FILE        settings file (default: $OUTREACH_AGENT_CONFIG), see\n"
+    "                       field-agent/agent.conf.example; flags win over it\n"
+    "  --broker URI         broker, e.g. tcp://127.0.0.1:1883\n"
+    "  --agent-id ID        this device's agent id\n"
+    "  --username U         MQTT username (default: the agent id)\n"
+    "  --password-file F    file holding the MQTT password\n"
+    "  --outbox FILE        outbox file (default: outreach-outbox.db)\n"
+    "  --timeout S          wait at most S seconds for the coordinator's answers\n"
+    "  --offline            only save in the outbox; send later with 'sync'\n"
+    "\n"
+    "exit status: 0 saved (accepted, or queued to send later), 2 bad usage,\n"
+    "             3 rejected by the coordinator, 1 any other failure\n";
+
+enum { O_CONFIG = 1000, O_BROKER, O_AGENT, O_USER, O_PWFILE, O_OUTBOX, O_TIMEOUT, O_OFFLINE,
+       O_TRIP, O_HELP, O_ALL, O_FIELD };
+
+static const struct option common_opts[] = {
+    {"config", required_argument, NULL, O_CONFIG},
+    {"broker", required_argument, NULL, O_BROKER},
+    {"agent-id", required_argument, NULL, O_AGENT},
+    {"username", required_argument, NULL, O_USER},
+    {"password-file", required_argument, NULL, O_PWFILE},
+    {"outbox", required_argument, NULL, O_OUTBOX},
+    {"timeout", required_argument, NULL, O_TIMEOUT},
+    {"offline", no_argument, NULL, O_OFFLINE},
+    {"help", no_argument, NULL, O_HELP},
+};
+#define N_COMMON (sizeof common_opts / sizeof common_opts[0])
+
+static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void fail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("outreach-agent: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+static int set_opt(const char *name, const char *value)
+{
+    char err[CONF_ERR_MAX];
+    if (conf_set(table, name, value, err)) {
+        fail("%s", err);
+        return -1;
+    }
+    return 0;
+}
+
+/* Handles a common option; returns 1 when it was one, -1 on a bad value. */
+static int common_option(int c)
+{
+    switch (c) {
+    case O_CONFIG: return 1; /* loaded before parsing */
+    case O_BROKER: return set_opt("broker", optarg) ? -1 : 1;
+    case O_AGENT: return set_opt("agent_id", optarg) ? -1 : 1;
+    case O_USER: return set_opt("username", optarg) ? -1 : 1;
+    case O_PWFILE: return set_opt("password_file", optarg) ? -1 : 1;
+    case O_OUTBOX: return set_opt("outbox", optarg) ? -1 : 1;
+    case O_TIMEOUT: return set_opt("ack_timeout_s", optarg) ? -1 : 1;
+    case O_OFFLINE: cfg.offline = true; return 1;
+    default: return 0;
+    }
+}
+
+static int load_defaults(int argc, char **argv)
+{
+    char err[CONF_ERR_MAX];
+    memset(&cfg, 0, sizeof cfg);
+    cfg.outbox = strdup("outreach-outbox.db");
+    cfg.topic_root = strdup(TOPIC_ROOT_DEFAULT);
+    cfg.ack_timeout_s = 10;
+    cfg.connect_timeout_s = 5;
+    cfg.window = 100;
+    const char *path = getenv("OUTREACH_AGENT_CONFIG");
+    for (int i = 1; i + 1 < argc; i++)
+        if (strcmp(argv[i], "--config") == 0)
+            path = argv[i + 1];
+    if (path && conf_load(path, table, err)) {
+        fail("%s", err);
+        return -1;
+    }
+    return 0;
+}
+
+static int need_agent(void)
+{
+    if (!cfg.agent_id) {
+        fail("%s", "no agent id: set agent_id in the config file or pass --agent-id");
+        return -1;
+    }
+    if (!id_is_agent(cfg.agent_id)) {
+        fail("agent id '%s' must be 1 to 64 of a-z, 0-9, '_' and '-'", cfg.agent_id);
+        return -1;
+    }
+    return 0;
+}
+
+static struct outbox *open_outbox(void)
+{
+    struct outbox *ob = NULL;
+    char err[256];
+    if (outbox_open(cfg.outbox, cfg.agent_id, &ob, err)) {
+        fail("%s", err);
+        return NULL;
+    }
+    return ob;
+}
+
+static void show_progress(void *ctx, size_t sent, size_t answered, size_t total)
+{
+    int *tty = ctx;
+    if (*tty) {
+        int width = 30, filled = total ? (int)(answered * (size_t)width / total) : width;
+        fprintf(stderr, "\r[%.*s%*s] %zu/%zu answered, %zu sent", filled,
+                "##############################", width - filled, "", answered, total, sent);
+        if (answered == total)
+            fputc('\n', stderr);
+    }
+}
+
+/* Sends what is unanswered. Returns 0 when it ran, -1 when the broker was out
+ * of reach (err says why). */
+static int flush(struct outbox *ob, struct flush_result *res, bool progress, char err[MQ_ERR_MAX])
+{
+    char *password = NULL;
+    memset(res, 0, sizeof *res);
+    if (!cfg.broker) {
+        snprintf(err, MQ_ERR_MAX, "no broker configured (set broker or pass --broker)");
+        return -1;
+    }
+    if (cfg.password_file && !(password = mq_read_secret(cfg.password_file, err)))
+        return -1;
+    int tty = progress && isatty(STDERR_FILENO);
+    struct sender_opts so = {
+        .broker = cfg.broker, .agent_id = cfg.agent_id,
+        .username = cfg.username ? cfg.username : (password ? cfg.agent_id : NULL),
+        .password = password, .topic_root = cfg.topic_root,
+        .connect_timeout_ms = (int)cfg.connect_timeout_s * 1000,
+        .ack_timeout_ms = (int)cfg.ack_timeout_s * 1000, .window = (size_t)cfg.window,
+        .progress = progress ? show_progress : NULL, .ctx = &tty,
+    };
+    int rc = sender_flush(ob, &so, res, err);
+    free(password);
+    return rc;
+}
+
+struct check_ctx {
+    const char *kind;
+    char err[JERR_MAX];
+};
+
+/* The same rules the coordinator applies, before anything is stored. */
+static int check_payload(void *ctx, const char *payload)
+{
+    struct check_ctx *c = ctx;
+    struct report r;
+    struct jerr err = {{0}};
+    enum reject_code code = report_decode(cfg.agent_id, c->kind, payload, strlen(payload), &r,
+                                          &err);
+    report_free(&r);
+    if (code != RJ_NONE) {
+        snprintf(c->err, sizeof c->err, "%s", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int cmd_report(int argc, char **argv)
+{
+    if (argc < 2 || argv[1][0] == '-') {
+        if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
+            printf("usage: outreach-agent report KIND [OPTIONS]\n\nkinds:\n");
+            for (const struct kind_spec *k = compose_kinds; k->kind; k++)
+                printf("  %-10s %s\n", k->kind, k->summary);
+            return 0;
+        }
+        fail("%s", "report needs a kind: headcount, dispense, referral, education, checkin "
+                   "or void");
+        return EXIT_USAGE;
+    }
+    const struct kind_spec *k = compose_kind(argv[1]);
+    if (!k) {
+        fail("unknown report kind '%s' (headcount, dispense, referral, education, checkin, "
+             "void)", argv[1]);
+        return EXIT_USAGE;
+    }
+    /* Options: the common ones, --trip, and one per field of the kind. */
+    struct option opts[N_COMMON + 16];
+    size_t n = 0;
+    for (size_t i = 0; i < N_COMMON; i++)
+        opts[n++] = common_opts[i];
+    opts[n++] = (struct option){"trip", required_argument, NULL, O_TRIP};
+    for (int i = 0; k->fields[i].flag; i++)
+        opts[n++] = (struct option){k->fields[i].flag, required_argument, NULL, O_FIELD + i};
+    opts[n] = (struct option){NULL, 0, NULL, 0};
+
+    cJSON *fields = cJSON_CreateObject();
+    char err[COMPOSE_ERR_MAX];
+    int rc = EXIT_USAGE, c, idx;
+    struct outbox *ob = NULL;
+    struct outbox_entry e = {0};
+    argc--;
+    argv++;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, &idx)) != -1) {
+        int r = common_option(c);
+        if (r < 0)
+            goto done;
+        if (r > 0)
+            continue;
+        if (c == O_HELP) {
+            compose_help(k, stdout);
+            rc = 0;
+            goto done;
+        }
+        if (c == O_TRIP) {
+            if (set_opt("trip", optarg))
+                goto done;
+            continue;
+        }
+        if (c >= O_FIELD) {
+            if (compose_set(k, fields, k->fields[c - O_FIELD].flag, optarg, err)) {
+                fail("%s", err);
+                goto done;
+            }
+            continue;
+        }
+        fprintf(stderr, "(see 'outreach-agent report %s --help')\n", k->kind);
+        goto done;
+    }
+    if (optind < argc) {
+        fail("unexpected argument '%s'", argv[optind]);
+        goto done;
+    }
+    if (need_agent())
+        goto done;
+    if (!cfg.trip) {
+        fail("%s", "which trip? pass --trip T or set trip in the config file");
+        goto done;
+    }
+    if (compose_check_required(k, fields, err)) {
+        fail("%s", err);
+        goto done;
+    }
+    rc = 1;
+    if (!(ob = open_outbox()))
+        goto done;
+    char now[TU_TS_MAX];
+    tu_format_ts(time(NULL), TU_SITE_OFFSET_MIN, now);
+    struct check_ctx cc = {.kind = k->kind};
+    oerr_t pe = outbox_push(ob, k->kind, cfg.trip, fields, now, check_payload, &cc, &e);
+    if (pe == OERR_REJECTED) {
+        fail("%s (nothing was saved)", cc.err);
+        rc = EXIT_USAGE;
+        goto done;
+    }
+    if (pe) {
+        fail("cannot save the report in the outbox: %s", oerr_str(pe));
+        goto done;
+    }
+    printf("saved %s report #%lld (%s) for trip %s\n", k->kind, e.seq, e.msg_id, e.trip_id);
+    rc = 0;
+    if (cfg.offline) {
+        printf("queued: offline mode; send it later with 'outreach-agent sync'\n");
+        goto done;
+    }
+    struct flush_result res;
+    char merr[MQ_ERR_MAX];
+    if (flush(ob, &res, false, merr)) {
+        printf("queued: %s; it will be sent by 'outreach-agent sync'\n", merr);
+        goto done;
+    }
+    struct outbox_entry now_e;
+    if (outbox_get(ob, e.msg_id, &now_e) == OERR_OK) {
+        if (strcmp(now_e.state, "acked") == 0) {
+            printf("%s: counted by the coordinator\n",
+                   strcmp(now_e.ack_status, "duplicate") == 0 ? "duplicate" : "accepted");
+        } else if (strcmp(now_e.state, "rejected") == 0) {
+            printf("rejected (%s): %s\n", now_e.code, now_e.reason);
+            rc = EXIT_REJECTED;
+        } else {
+            printf("queued: sent, but no answer from the coordinator within %lld s; "
+                   "'outreach-agent sync' sends it again\n", cfg.ack_timeout_s);
+        }
+        outbox_entry_clear(&now_e);
+    }
+done:
+    outbox_entry_clear(&e);
+    outbox_close(ob);
+    cJSON_Delete(fields);
+    return rc;
+}
+
+static int parse_common_only(int argc, char **argv, const char *usage, int *all)
+{
+    struct option opts[N_COMMON + 2];
+    size_t n = 0;
+    for (size_t i = 0; i < N_COMMON; i++)
+        opts[n++] = common_opts[i];
+    opts[n++] = (struct option){"all", no_argument, NULL, O_ALL};
+    opts[n] = (struct option){NULL, 0, NULL, 0};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        int r = common_option(c);
+        if (r < 0)
+            return EXIT_USAGE;
+        if (r > 0)
+            continue;
+        if (c == O_HELP) {
+            fputs(usage, stdout);
+            return -1;
+        }
+        if (c == O_ALL && all) {
+            *all = 1;
+            continue;
+        }
+        fputs(usage, stderr);
+        return EXIT_USAGE;
+    }
+    if (optind < argc) {
+        fail("unexpected argument '%s'", argv[optind]);
+        return EXIT_USAGE;
+    }
+    return need_agent() ? EXIT_USAGE : 0;
+}
+
+static const char usage_sync[] =
+    "usage: outreach-agent sync [OPTIONS]\n\n"
+    "Sends every report still waiting in the outbox, oldest first, and records\n"
+    "the coordinator's answers. Safe to run any time: nothing is sent twice\n"
+    "under a new msg_id, and the coordinator counts each report once.\n"
+    "See 'outreach-agent --help' for the options.\n";
+
+static int cmd_sync(int argc, char **argv)
+{
+    int rc = parse_common_only(argc, argv, usage_sync, NULL);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    struct outbox *ob = open_outbox();
+    if (!ob)
+        return 1;
+    struct flush_result res;
+    char err[MQ_ERR_MAX];
+    rc = 0;
+    if (flush(ob, &res, true, err)) {
+        printf("not sent: %s; the reports stay queued\n", err);
+        rc = 1;
+    } else {
+        size_t answered = res.accepted + res.duplicate + res.rejected;
+        printf("sync: %zu waiting, %zu sent, %zu accepted, %zu duplicate, %zu rejected, "
+               "%zu still waiting\n", res.total, res.sent, res.accepted, res.duplicate,
+               res.rejected, res.total - answered);
+        if (res.rejected)
+            printf("see 'outreach-agent status' for the reasons\n");
+    }
+    outbox_close(ob);
+    return rc;
+}
+
+static const char usage_status[] =
+    "usage: outreach-agent status [--all] [OPTIONS]\n\n"
+    "Counts the outbox's reports by state and lists those still waiting and those\n"
+    "the coordinator rejected, with the reason. --all lists every report.\n";
+
+static void list_entries(struct outbox *ob, const char *state, const char *title)
+{
+    struct outbox_entry *list = NULL;
+    size_t n = 0;
+    if (outbox_list(ob, state, 100000, &list, &n) || n == 0) {
+        outbox_entries_free(list, n);
+        return;
+    }
+    printf("\n%s:\n", title);
+    for (size_t i = 0; i < n; i++) {
+        struct outbox_entry *e = &list[i];
+        printf("  #%-6lld %-36s %-9s %-14s %-9s", e->seq, e->msg_id, e->kind, e->trip_id,
+               e->state);
+        if (strcmp(e->state, "rejected") == 0)
+            printf(" %s: %s", e->code, e->reason);
+        else if (e->attempts)
+            printf(" (sent %d time%s)", e->attempts, e->attempts == 1 ? "" : "s");
+        putchar('\n');
+    }
+    outbox_entries_free(list, n);
+}
+
+static int cmd_status(int argc, char **argv)
+{
+    int all = 0;
+    int rc = parse_common_only(argc, argv, usage_status, &all);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    struct outbox *ob = open_outbox();
+    if (!ob)
+        return 1;
+    struct outbox_counts c;
+    if (outbox_counts(ob, &c)) {
+        fail("%s", "cannot read the outbox");
+        outbox_close(ob);
+        return 1;
+    }
+    printf("agent %s, outbox %s, last seq %lld\n", cfg.agent_id, cfg.outbox, c.last_seq);
+    printf("  pending (not sent yet)     %lld\n", c.pending);
+    printf("  sent, awaiting answer      %lld\n", c.sent);
+    printf("  accepted                   %lld\n", c.acked);
+    printf("  rejected                   %lld\n", c.rejected);
+    if (all) {
+        list_entries(ob, NULL, "all reports");
+    } else {
+        list_entries(ob, "pending", "pending");
+        list_entries(ob, "sent", "awaiting an answer");
+        list_entries(ob, "rejected", "rejected");
+    }
+    outbox_close(ob);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage_main, stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        fputs(usage_main, stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0) {
+        puts("outreach-agent 0.1.0");
+        return 0;
+    }
+    if (load_defaults(argc, argv))
+        return EXIT_USAGE;
+    int rc;
+    if (strcmp(cmd, "report") == 0)
+        rc = cmd_report(argc - 1, argv + 1);
+    else if (strcmp(cmd, "sync") == 0)
+        rc = cmd_sync(argc - 1, argv + 1);
+    else if (strcmp(cmd, "status") == 0)
+        rc = cmd_status(argc - 1, argv + 1);
+    else {
+        fail("unknown command '%s' (report, sync, status; see --help)", cmd);
+        rc = EXIT_USAGE;
+    }
+    conf_free_strings(table);
+    return rc;
+}

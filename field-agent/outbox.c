@@ -1,0 +1,351 @@
+/* outbox.c -- every report is on disk with its seq and msg_id before it is sent. */
+#include "outbox.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+struct outbox {
+    sqlite3 *db;
+    char agent_id[ID_MAX + 1];
+};
+
+static const char schema_sql[] =
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS outbox ("
+    " seq INTEGER PRIMARY KEY, msg_id TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,"
+    " trip_id TEXT NOT NULL, payload TEXT NOT NULL,"
+    " state TEXT NOT NULL DEFAULT 'pending'"
+    "  CHECK (state IN ('pending', 'sent', 'acked', 'rejected')),"
+    " created_at TEXT NOT NULL, sent_at TEXT, answered_at TEXT,"
+    " attempts INTEGER NOT NULL DEFAULT 0, ack_status TEXT, code TEXT, reason TEXT);"
+    "CREATE INDEX IF NOT EXISTS outbox_state ON outbox (state, seq);";
+
+static int exec(sqlite3 *db, const char *sql)
+{
+    return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+oerr_t outbox_open(const char *path, const char *agent_id, struct outbox **out,
+                   char err[256])
+{
+    *out = NULL;
+    err[0] = '\0';
+    struct outbox *ob = calloc(1, sizeof *ob);
+    sqlite3_stmt *st = NULL;
+    oerr_t rc = OERR_DB;
+    if (!ob)
+        return OERR_NOMEM;
+    snprintf(ob->agent_id, sizeof ob->agent_id, "%s", agent_id);
+    if (sqlite3_open_v2(path, &ob->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
+        snprintf(err, 256, "cannot open outbox %.120s: %.100s", path, sqlite3_errmsg(ob->db));
+        goto fail;
+    }
+    sqlite3_busy_timeout(ob->db, 10000);
+    /* FULL: a report the user was told is saved survives a power cut. */
+    if (exec(ob->db, "PRAGMA journal_mode = WAL") || exec(ob->db, "PRAGMA synchronous = FULL") ||
+        exec(ob->db, schema_sql)) {
+        snprintf(err, 256, "cannot prepare outbox %.120s: %.100s", path, sqlite3_errmsg(ob->db));
+        goto fail;
+    }
+    /* The outbox belongs to one agent: its seqs mean nothing for another. */
+    if (sqlite3_prepare_v2(ob->db, "INSERT OR IGNORE INTO meta (key, value) VALUES ('agent_id', ?1)",
+                           -1, &st, NULL) != SQLITE_OK)
+        goto fail;
+    sqlite3_bind_text(st, 1, agent_id, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        goto fail;
+    sqlite3_finalize(st);
+    st = NULL;
+    if (sqlite3_prepare_v2(ob->db, "SELECT value FROM meta WHERE key = 'agent_id'", -1, &st,
+                           NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
+        goto fail;
+    const char *owner = (const char *)sqlite3_column_text(st, 0);
+    if (strcmp(owner, agent_id) != 0) {
+        snprintf(err, 256, "outbox %.90s belongs to agent %.64s, not %.64s", path, owner,
+                 agent_id);
+        rc = OERR_CONFIG;
+        goto fail;
+    }
+    sqlite3_finalize(st);
+    *out = ob;
+    return OERR_OK;
+fail:
+    if (rc == OERR_DB && ob->db && !err[0])
+        snprintf(err, 256, "outbox %.120s: %.100s", path, sqlite3_errmsg(ob->db));
+    sqlite3_finalize(st);
+    outbox_close(ob);
+    return rc;
+}
+
+void outbox_close(struct outbox *ob)
+{
+    if (!ob)
+        return;
+    sqlite3_close(ob->db);
+    free(ob);
+}
+
+static void copy_col(char *dst, size_t n, sqlite3_stmt *st, int col)
+{
+    const unsigned char *v = sqlite3_column_text(st, col);
+    snprintf(dst, n, "%s", v ? (const char *)v : "");
+}
+
+#define ENTRY_COLS "seq, msg_id, kind, trip_id, state, ack_status, code, reason," \
+                   " created_at, attempts, payload"
+
+static int read_entry(sqlite3_stmt *st, struct outbox_entry *e)
+{
+    memset(e, 0, sizeof *e);
+    e->seq = sqlite3_column_int64(st, 0);
+    copy_col(e->msg_id, sizeof e->msg_id, st, 1);
+    copy_col(e->kind, sizeof e->kind, st, 2);
+    copy_col(e->trip_id, sizeof e->trip_id, st, 3);
+    copy_col(e->state, sizeof e->state, st, 4);
+    copy_col(e->ack_status, sizeof e->ack_status, st, 5);
+    copy_col(e->code, sizeof e->code, st, 6);
+    copy_col(e->reason, sizeof e->reason, st, 7);
+    copy_col(e->created_at, sizeof e->created_at, st, 8);
+    e->attempts = sqlite3_column_int(st, 9);
+    e->payload = strdup((const char *)sqlite3_column_text(st, 10));
+    return e->payload ? 0 : -1;
+}
+
+oerr_t outbox_push(struct outbox *ob, const char *kind, const char *trip_id,
+                   const cJSON *fields, const char *recorded_at,
+                   int (*payload_check)(void *ctx, const char *payload), void *ctx,
+                   struct outbox_entry *out)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st = NULL;
+    cJSON *msg = NULL;
+    char *payload = NULL;
+    oerr_t rc = OERR_DB;
+    /* IMMEDIATE: two processes adding at once still get distinct seqs. */
+    if (exec(ob->db, "BEGIN IMMEDIATE"))
+        return OERR_DB;
+    long long seq = 1;
+    if (sqlite3_prepare_v2(ob->db, "SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox", -1, &st,
+                           NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
+        goto fail;
+    seq = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    st = NULL;
+
+    char msg_id[UUID_LEN + 1];
+    if (id_new_uuid(msg_id)) {
+        rc = OERR_IO;
+        goto fail;
+    }
+    msg = cJSON_CreateObject();
+    cJSON_AddStringToObject(msg, "msg_id", msg_id);
+    cJSON_AddStringToObject(msg, "agent_id", ob->agent_id);
+    cJSON_AddNumberToObject(msg, "seq", (double)seq);
+    cJSON_AddStringToObject(msg, "trip_id", trip_id);
+    cJSON_AddStringToObject(msg, "recorded_at", recorded_at);
+    const cJSON *f;
+    cJSON_ArrayForEach(f, fields)
+        cJSON_AddItemToObject(msg, f->string, cJSON_Duplicate(f, 1));
+    payload = cJSON_PrintUnformatted(msg);
+    if (!payload) {
+        rc = OERR_NOMEM;
+        goto fail;
+    }
+    if (payload_check && payload_check(ctx, payload)) {
+        rc = OERR_REJECTED;
+        goto fail;
+    }
+    if (sqlite3_prepare_v2(ob->db,
+            "INSERT INTO outbox (seq, msg_id, kind, trip_id, payload, created_at)"
+            " VALUES (?1, ?2, ?3, ?4, ?5, ?6)", -1, &st, NULL) != SQLITE_OK)
+        goto fail;
+    sqlite3_bind_int64(st, 1, seq);
+    sqlite3_bind_text(st, 2, msg_id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, kind, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 4, trip_id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 5, payload, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 6, recorded_at, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(st) != SQLITE_DONE || exec(ob->db, "COMMIT"))
+        goto fail;
+    sqlite3_finalize(st);
+    out->seq = seq;
+    snprintf(out->msg_id, sizeof out->msg_id, "%s", msg_id);
+    snprintf(out->kind, sizeof out->kind, "%s", kind);
+    snprintf(out->trip_id, sizeof out->trip_id, "%s", trip_id);
+    snprintf(out->state, sizeof out->state, "pending");
+    snprintf(out->created_at, sizeof out->created_at, "%s", recorded_at);
+    out->payload = payload;
+    cJSON_Delete(msg);
+    return OERR_OK;
+fail:
+    sqlite3_finalize(st);
+    exec(ob->db, "ROLLBACK");
+    cJSON_Delete(msg);
+    free(payload);
+    return rc;
+}
+
+static oerr_t select_entries(struct outbox *ob, const char *sql, const char *state,
+                             size_t limit, struct outbox_entry **list, size_t *n)
+{
+    *list = NULL;
+    *n = 0;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(ob->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return OERR_DB;
+    if (state)
+        sqlite3_bind_text(st, 1, state, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
+    size_t cap = 0;
+    int rc;
+    oerr_t e = OERR_OK;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 64;
+            struct outbox_entry *bigger = realloc(*list, cap * sizeof **list);
+            if (!bigger) {
+                e = OERR_NOMEM;
+                break;
+            }
+            *list = bigger;
+        }
+        if (read_entry(st, &(*list)[*n])) {
+            e = OERR_NOMEM;
+            break;
+        }
+        (*n)++;
+    }
+    if (!e && rc != SQLITE_DONE)
+        e = OERR_DB;
+    sqlite3_finalize(st);
+    if (e) {
+        outbox_entries_free(*list, *n);
+        *list = NULL;
+        *n = 0;
+    }
+    return e;
+}
+
+oerr_t outbox_unanswered(struct outbox *ob, size_t limit, struct outbox_entry **list,
+                         size_t *n)
+{
+    return select_entries(ob, "SELECT " ENTRY_COLS " FROM outbox WHERE state IN"
+                              " ('pending', 'sent') AND ?1 IS NULL ORDER BY seq LIMIT ?2",
+                          NULL, limit, list, n);
+}
+
+oerr_t outbox_list(struct outbox *ob, const char *state, size_t limit,
+                   struct outbox_entry **list, size_t *n)
+{
+    return select_entries(ob, "SELECT " ENTRY_COLS " FROM outbox WHERE (?1 IS NULL OR"
+                              " state = ?1) ORDER BY seq LIMIT ?2",
+                          state, limit, list, n);
+}
+
+void outbox_entry_clear(struct outbox_entry *e)
+{
+    if (e) {
+        free(e->payload);
+        e->payload = NULL;
+    }
+}
+
+void outbox_entries_free(struct outbox_entry *list, size_t n)
+{
+    for (size_t i = 0; list && i < n; i++)
+        free(list[i].payload);
+    free(list);
+}
+
+static oerr_t update(struct outbox *ob, const char *sql, const char *a, const char *b,
+                     const char *c, const char *d, int *changed)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(ob->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return OERR_DB;
+    const char *v[] = {a, b, c, d};
+    for (int i = 0; i < 4; i++)
+        if (v[i])
+            sqlite3_bind_text(st, i + 1, v[i], -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    if (changed)
+        *changed = sqlite3_changes(ob->db) > 0;
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? OERR_OK : OERR_DB;
+}
+
+oerr_t outbox_mark_sent(struct outbox *ob, const char *msg_id, const char *now)
+{
+    return update(ob, "UPDATE outbox SET state = 'sent', sent_at = ?2,"
+                      " attempts = attempts + 1 WHERE msg_id = ?1"
+                      " AND state IN ('pending', 'sent')", msg_id, now, NULL, NULL, NULL);
+}
+
+oerr_t outbox_mark_acked(struct outbox *ob, const char *msg_id, const char *status,
+                         const char *now, int *changed)
+{
+    return update(ob, "UPDATE outbox SET state = 'acked', ack_status = ?2, answered_at = ?3"
+                      " WHERE msg_id = ?1 AND state IN ('pending', 'sent')",
+                  msg_id, status, now, NULL, changed);
+}
+
+oerr_t outbox_mark_rejected(struct outbox *ob, const char *msg_id, const char *code,
+                            const char *reason, const char *now, int *changed)
+{
+    return update(ob, "UPDATE outbox SET state = 'rejected', code = ?2, reason = ?3,"
+                      " answered_at = ?4 WHERE msg_id = ?1 AND state IN ('pending', 'sent')",
+                  msg_id, code, reason, now, changed);
+}
+
+oerr_t outbox_counts(struct outbox *ob, struct outbox_counts *c)
+{
+    memset(c, 0, sizeof *c);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(ob->db,
+            "SELECT COUNT(CASE WHEN state = 'pending' THEN 1 END),"
+            " COUNT(CASE WHEN state = 'sent' THEN 1 END),"
+            " COUNT(CASE WHEN state = 'acked' THEN 1 END),"
+            " COUNT(CASE WHEN state = 'rejected' THEN 1 END), COALESCE(MAX(seq), 0)"
+            " FROM outbox", -1, &st, NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        return OERR_DB;
+    }
+    c->pending = sqlite3_column_int64(st, 0);
+    c->sent = sqlite3_column_int64(st, 1);
+    c->acked = sqlite3_column_int64(st, 2);
+    c->rejected = sqlite3_column_int64(st, 3);
+    c->last_seq = sqlite3_column_int64(st, 4);
+    sqlite3_finalize(st);
+    return OERR_OK;
+}
+
+oerr_t outbox_get(struct outbox *ob, const char *msg_id, struct outbox_entry *out)
+{
+    struct outbox_entry *list = NULL;
+    size_t n = 0;
+    oerr_t e = select_entries(ob, "SELECT " ENTRY_COLS " FROM outbox WHERE msg_id = ?1"
+                                  " LIMIT ?2", msg_id, 1, &list, &n);
+    if (e)
+        return e;
+    if (n == 0) {
+        free(list);
+        return OERR_NOTFOUND;
+    }
+    *out = list[0];
+    free(list);
+    return OERR_OK;
+}
+
+oerr_t outbox_tx_begin(struct outbox *ob)
+{
+    return exec(ob->db, "BEGIN IMMEDIATE") ? OERR_DB : OERR_OK;
+}
+
+oerr_t outbox_tx_commit(struct outbox *ob)
+{
+    return exec(ob->db, "COMMIT") ? OERR_DB : OERR_OK;
+}

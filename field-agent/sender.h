@@ -1,0 +1,32 @@
+/* sender.h -- sends the outbox's unanswered reports and records the coordinator's acks. */
+#ifndef OUTREACH_SENDER_H
+#define OUTREACH_SENDER_H
+
+#include <stddef.h>
+
+#include "mq.h"
+#include "outbox.h"
+
+struct sender_opts {
+    const char *broker, *agent_id, *username, *password, *topic_root;
+    int connect_timeout_ms;
+    int ack_timeout_ms;  /* give up when no answer came for this long */
+    size_t window;       /* reports sent but not yet answered, at most */
+    /* Called after every change of the counts; may be NULL. */
+    void (*progress)(void *ctx, size_t sent, size_t answered, size_t total);
+    void *ctx;
+};
+
+struct flush_result {
+    size_t total, sent, accepted, duplicate, rejected;
+};
+
+/* Sends every unanswered report in seq order (up to `window` awaiting an
+ * answer at once) and marks each answered one in the outbox. Returns 0 when
+ * it ran (some may still be unanswered: res tells), -1 with err when the
+ * broker could not be reached or the outbox failed; nothing entered is ever
+ * lost: unanswered reports stay queued. */
+int sender_flush(struct outbox *ob, const struct sender_opts *o, struct flush_result *res,
+                 char err[MQ_ERR_MAX]);
+
+#endif
