@@ -71,10 +71,10 @@ static void on_success(void *ctx, MQTTAsync_successData5 *d)
 
 static void on_sub_success(void *ctx, MQTTAsync_successData5 *d)
 {
+    /* One topic per call: Paho reports its SUBACK code in reasonCode (the
+     * reasonCodes list is only filled for subscribeMany). */
     struct waiter *w = ctx;
     int reason = d ? (int)d->reasonCode : 0;
-    if (d && d->alt.sub.reasonCodeCount > 0 && d->alt.sub.reasonCodes)
-        reason = (int)d->alt.sub.reasonCodes[0];
     finish(w, reason < 0x80, reason, reason < 0x80 ? NULL : MQTTReasonCode_toString(reason), false);
 }
 

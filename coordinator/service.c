@@ -175,6 +175,10 @@ static char *dup_bytes(const void *p, size_t n)
 static int on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *m)
 {
     struct svc *s = ctx;
+    /* Once stopping, take nothing more: Paho then never acknowledges it, and
+     * the broker keeps it in our persistent session for the next start. */
+    if (*s->stop)
+        return 0;
     size_t tl = topic_len > 0 ? (size_t)topic_len : strlen(topic);
     size_t plen = m->payloadlen > 0 ? (size_t)m->payloadlen : 0;
     size_t keep = plen > REPORT_MAX_BYTES + 1 ? REPORT_MAX_BYTES + 1 : plen;
@@ -776,7 +780,7 @@ int service_run(const struct coord_config *cfg, volatile sig_atomic_t *stop)
          s.n_accepted, s.n_duplicate, s.n_rejected);
     rc = 0;
 done:
-    mq_close(&s.mq, 2000);
+    mq_close(&s.mq, 1000);
     store_close(s.store);
     batch_discard(&s);
     free(s.outs);
