@@ -476,9 +476,39 @@ static int cmd_status(int argc, char **argv)
     return 0;
 }
 
+/* Moves the command word to argv[1], so that options may come before it
+ * ("outreach-agent --config F status"). Returns 0, or -1 when there is none. */
+static int command_first(int argc, char **argv)
+{
+    static const char *const with_value[] = {"--config", "--broker", "--agent-id",
+                                             "--username", "--password-file", "--outbox",
+                                             "--timeout", NULL};
+    for (int i = 1; i < argc; i++) {
+        if (argv[i][0] != '-') {
+            /* Rotate: the words from the command on come first, the options
+             * that preceded it go to the end, where getopt still finds them. */
+            int lead = i - 1;
+            char *tmp[64];
+            if (lead > 64)
+                return -1;
+            memcpy(tmp, &argv[1], (size_t)lead * sizeof *argv);
+            memmove(&argv[1], &argv[i], (size_t)(argc - i) * sizeof *argv);
+            memcpy(&argv[1 + argc - i], tmp, (size_t)lead * sizeof *argv);
+            return 0;
+        }
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0 ||
+            strcmp(argv[i], "--version") == 0)
+            return 0;
+        for (int k = 0; with_value[k]; k++)
+            if (strcmp(argv[i], with_value[k]) == 0)
+                i++;
+    }
+    return -1;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc < 2) {
+    if (argc < 2 || command_first(argc, argv)) {
         fputs(usage_main, stderr);
         return EXIT_USAGE;
     }

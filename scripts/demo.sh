@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# demo.sh -- one outreach day, end to end, on this machine: builds outreach,
+# starts Mosquitto (broker-config/, loopback, free port) and the coordinator,
+# creates trips in three counties, plays the field teams' devices (consultations
+# by department, medicine, referrals, health education, check-ins, one resend
+# and one invalid report), prints the year's progress and stops everything.
+#   --keep   leave the broker and coordinator running until Ctrl-C
+set -euo pipefail
+cd "$(dirname "$0")/.."
+KEEP=0
+for a in "$@"; do
+  case "$a" in
+    --keep) KEEP=1 ;;
+    -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "demo.sh: unknown option '$a' (try --help)" >&2; exit 2 ;;
+  esac
+done
+
+bash scripts/deps.sh
+echo "== building"
+cmake -S . -B build -DOUTREACH_WERROR=ON >/dev/null
+cmake --build build -j "$(nproc 2>/dev/null || echo 2)" >/dev/null
+export OUTREACH_BUILD_DIR=$PWD/build
+# Today at the sites (UTC+08:00): trips are dated around it.
+export OUTREACH_TODAY=${OUTREACH_TODAY:-$(TZ=Asia/Shanghai date +%F)}
+YEAR=${OUTREACH_TODAY%%-*}
+day() { date -d "$OUTREACH_TODAY $1 days" +%F; }
+
+source tests/lib/common.sh
+source tests/lib/broker.sh
+source tests/lib/stack.sh
+pass() { :; }
+tmpdir_setup
+[ "$KEEP" = 1 ] && export KEEP_WORK=1
+
+echo "== accounts, broker and coordinator"
+broker_provision --agents "team-01 team-02 team-03 team-04" --volunteers "vol-01 vol-02 vol-03"
+broker_start
+on_exit coordinator_stop
+coordinator_start
+echo "   broker $BROKER_URI (accounts in $ACCOUNTS), store $COORD_DB"
+
+echo "== trips"
+trip_upsert "$YEAR-zjj-001" "$(day -300)" yongding 永定区
+trip_upsert "$YEAR-xw-002" "$(day -1)" xiuwu 修武县
+trip_upsert "$YEAR-cl-003" "$OUTREACH_TODAY" cili 慈利县
+trip_upsert "$YEAR-sz-004" "$(day 14)" sangzhi 桑植县
+admin_request "{\"request_id\":\"demo-complete-1\",\"op\":\"trip.complete\",\"trip_id\":\"$YEAR-zjj-001\"}" >/dev/null
+for t in "$YEAR-zjj-001" "$YEAR-xw-002" "$YEAR-cl-003" "$YEAR-sz-004"; do
+  retained "$ROOT/trips/$t" | jq -r '"   \(.trip_id)  \(.date)  \(.site.county_name) \(.site.name)  \(.status)"'
+done
+
+report() { # AGENT KIND ARGS...: one report from a team device, and its answer.
+  local a=$1 kind=$2 out
+  shift 2
+  out=$(agent "$a" report "$kind" "$@" 2>&1) || true
+  printf '   %-8s %-10s %-40.40s -> %s\n' "$a" "$kind" "$*" "$(tail -1 <<<"$out")"
+}
+agent_setup team-01 "$YEAR-zjj-001"
+agent_setup team-02 "$YEAR-xw-002"
+agent_setup team-03 "$YEAR-cl-003"
+agent_setup team-04 "$YEAR-cl-003"
+
+echo "== team-01 syncs late: the 3-hour clinic in 永定区 (600 villagers, ~20,000 CNY of medicine)"
+report team-01 headcount --department internal --consultations 260 --female 150 --over-60 120
+report team-01 headcount --department surgery --consultations 140 --over-60 60
+report team-01 headcount --department obgyn --consultations 120 --female 120
+report team-01 headcount --department pediatrics --consultations 80
+report team-01 dispense --medicine 阿莫西林胶囊 --quantity 300 --unit box --value 9000
+report team-01 dispense --medicine 硝苯地平缓释片 --quantity 200 --unit box --value 11000
+report team-01 education --brochures 120 --talks 2 --attendees 150 --topic 高血压防治
+report team-01 referral --destination county_hospital --condition cataract --urgency routine --patient-ref YD-0001 --age 71 --sex F
+for s in "doc-li doctor" "doc-chen doctor" "nurse-zhao nurse" "pharm-sun pharmacist" "driver-wu support"; do
+  set -- $s; report team-01 checkin --staff-id "$1" --role "$2" --organization 张家界市人民医院
+done
+
+echo "== team-02 in 修武县, yesterday"
+report team-02 headcount --department general --consultations 95 --poor-households 40
+report team-02 headcount --department tcm --consultations 35
+report team-02 referral --destination township_health_center --condition hypertension --urgency routine --patient-ref XW-0042
+report team-02 checkin --staff-id doc-li --role doctor
+report team-02 checkin --staff-id hp-qian --role health_promoter
+
+echo "== team-03 and team-04 at today's site in 慈利县"
+report team-03 headcount --department ophthalmology --consultations 48 --over-60 40
+report team-04 headcount --department dental --consultations 22
+report team-03 referral --destination city_hospital --condition cataract --urgency urgent --patient-ref CL-0007 --age 66
+report team-04 dispense --medicine 布洛芬 --quantity 40 --unit bottle --value 480.00
+report team-03 checkin --staff-id tech-he --role technician
+report team-04 headcount --department dental --consultations 10
+wrong=$(agent team-04 status --all | awk '/headcount/ {id=$2} END {print id}')
+report team-04 void --msg-id "$wrong" --reason "counted twice by mistake"
+
+echo "== a device resends a report it never saw acknowledged, and one invalid report"
+ack_listen team-03 "$ROOT/agents/team-03/acks"
+payload=$(sqlite3 "$WORK/agents/team-03.db" "SELECT payload FROM outbox ORDER BY seq LIMIT 1")
+publish_as team-03 "$ROOT/agents/team-03/reports/headcount" "$payload"
+publish_as team-03 "$ROOT/agents/team-03/reports/headcount" \
+  "$(jq -c '.msg_id = "9c0d5e1a-0000-4000-8000-000000000001" | .seq = 99 | .consultations = 0' <<<"$payload")"
+ack_collect team-03 "$ROOT/agents/team-03/acks" 2 | jq -r '.acks[] | "   coordinator: \(.msg_id) \(.status)\(if .code then " (\(.code)): \(.reason)" else "" end)"'
+
+echo "== team-04's device"
+agent team-04 status | sed 's/^/   /'
+
+# The retained progress is republished within a second; wait until it has
+# caught up with the store before showing it.
+want=$("$COORD_BIN" progress --db "$COORD_DB" --json | jq .consultations.count)
+caught_up() { [ "$(retained "$ROOT/progress/$YEAR" | jq .consultations.count)" = "$want" ]; }
+wait_until 10 "retained progress to catch up" caught_up
+echo "== retained $ROOT/progress/$YEAR, as a dashboard sees it"
+retained "$ROOT/progress/$YEAR" | jq -c '{consultations, staff}' | sed 's/^/   /'
+echo
+"$COORD_BIN" progress --db "$COORD_DB" --year "$YEAR"
+echo
+
+if [ "$KEEP" = 1 ]; then
+  echo "== running until Ctrl-C: broker $BROKER_URI, accounts in $ACCOUNTS, store $COORD_DB"
+  trap 'exit 0' INT TERM
+  while kill -0 "$COORD_PID" 2>/dev/null; do sleep 1; done # poll until stopped
+fi
+echo "== demo done; stopping the coordinator and the broker"

@@ -1,0 +1,127 @@
+# stack.sh -- start and drive the coordinator and field agents in integration
+# tests. Source after broker.sh; needs OUTREACH_BUILD_DIR (set by ctest).
+# Every wait here polls with a bound; nothing sleeps a fixed time.
+
+: "${OUTREACH_BUILD_DIR:?OUTREACH_BUILD_DIR must point at the build directory}"
+SRC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+COORD_BIN="$OUTREACH_BUILD_DIR/coordinator/outreach-coordinator"
+AGENT_BIN="$OUTREACH_BUILD_DIR/field-agent/outreach-agent"
+ROOT=outreach/v1
+# Tests compute "expected by today" for a fixed day unless the caller set one.
+export OUTREACH_TODAY="${OUTREACH_TODAY:-2026-11-22}"
+
+# coordinator_start [extra run flags...]: starts it with the coordinator
+# account and waits until its retained status says online.
+coordinator_start() {
+  COORD_DB=${COORD_DB:-$WORK/coordinator.db}
+  "$COORD_BIN" run --broker "$BROKER_URI" --db "$COORD_DB" --username coordinator \
+    --password-file "$(secret coordinator)" "$@" >>"$WORK/coordinator.log" 2>&1 &
+  COORD_PID=$!
+  wait_until 20 "coordinator online" coordinator_is_online
+}
+
+coordinator_is_online() {
+  kill -0 "$COORD_PID" 2>/dev/null || { cat "$WORK/coordinator.log" >&2; fail "coordinator exited"; }
+  [ "$(retained "$ROOT/coordinator/status" | jq -r .online 2>/dev/null)" = true ]
+}
+
+coordinator_stop() {
+  [ -n "${COORD_PID:-}" ] || return 0
+  kill -TERM "$COORD_PID" 2>/dev/null || true
+  local i
+  for i in $(seq 1 100); do kill -0 "$COORD_PID" 2>/dev/null || break; sleep 0.1; done # poll until it exits
+  kill -KILL "$COORD_PID" 2>/dev/null || true
+  wait "$COORD_PID" 2>/dev/null || true
+  COORD_PID=
+}
+
+coordinator_kill() {
+  [ -n "${COORD_PID:-}" ] || return 0
+  kill -KILL "$COORD_PID" 2>/dev/null || true
+  wait "$COORD_PID" 2>/dev/null || true
+  COORD_PID=
+}
+
+# retained TOPIC: prints the retained message of TOPIC (read as the read-only
+# dashboard account), or nothing.
+retained() {
+  mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -u dashboard -P "$(cat "$(secret dashboard)")" \
+    -t "$1" -C 1 -W 2 --retained-only 2>/dev/null || true
+}
+
+# agent_setup ID [TRIP]: writes $WORK/agents/ID.conf for agent ID.
+agent_setup() {
+  mkdir -p "$WORK/agents"
+  cat >"$WORK/agents/$1.conf" <<CONF
+agent_id = $1
+broker = $BROKER_URI
+password_file = $(secret "$1")
+outbox = $WORK/agents/$1.db
+ack_timeout_s = ${AGENT_ACK_TIMEOUT:-10}
+connect_timeout_s = 5
+${2:+trip = $2}
+CONF
+}
+
+# agent ID ARGS...: runs outreach-agent as that agent.
+agent() {
+  local id=$1; shift
+  "$AGENT_BIN" --config "$WORK/agents/$id.conf" "$@"
+}
+
+# publish_as USER TOPIC PAYLOAD: one QoS 1 message as USER (MQTT 5).
+publish_as() {
+  mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -V mqttv5 -q 1 -u "$1" \
+    -P "$(cat "$(secret "$1")")" -t "$2" -m "$3"
+}
+
+# ack_listen USER TOPIC: opens a persistent session of USER subscribed to TOPIC,
+# so that nothing published from now on is missed; ack_collect reads it.
+ack_listen() {
+  mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -V mqttv5 -q 1 -c -x 600 -i "listen-$1" \
+    -u "$1" -P "$(cat "$(secret "$1")")" -t "$2" -E
+}
+
+# ack_collect USER TOPIC N: prints the next N messages queued for USER's session.
+ack_collect() {
+  mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -V mqttv5 -q 1 -c -x 600 -i "listen-$1" \
+    -u "$1" -P "$(cat "$(secret "$1")")" -t "$2" -C "$3" -W 10
+}
+
+# admin_request JSON: publishes an admin request and prints the coordinator's reply.
+admin_request() {
+  ack_listen admin "$ROOT/admin/replies"
+  publish_as admin "$ROOT/admin/requests" "$1"
+  ack_collect admin "$ROOT/admin/replies" 1
+}
+
+# trip_upsert ID DATE COUNTY COUNTY_NAME [STATUS-OP]: creates a trip.
+trip_upsert() {
+  local reply
+  reply=$(admin_request "$(jq -cn --arg id "$1" --arg date "$2" --arg county "$3" \
+    --arg cname "$4" '{request_id: ("up-" + $id), op: "trip.upsert", trip_id: $id,
+      title: ("义诊 " + $id), date: $date,
+      site: {code: ("site-" + $county), name: "村卫生室", county: $county,
+             county_name: $cname, township: "镇", poor_village: true},
+      mode: "upper_help", activities: ["clinic", "health"],
+      departments: ["internal", "surgery", "obgyn"], capacity: {doctor: 4, nurse: 2}}')")
+  [ "$(jq -r .ok <<<"$reply")" = true ] || fail "trip.upsert $1 refused: $reply"
+}
+
+# progress_field TOPIC JQ: the value of JQ in TOPIC's retained JSON.
+progress_field() { retained "$1" | jq -c "$2" 2>/dev/null; }
+
+# expect_retained TOPIC JQ VALUE: waits (bounded) until the retained value of
+# JQ equals VALUE, then checks it once more; fails with the last value seen.
+expect_retained() {
+  local topic=$1 expr=$2 want=$3 got="" i
+  for i in $(seq 1 60); do
+    got=$(progress_field "$topic" "$expr")
+    [ "$got" = "$want" ] && { pass "$topic $expr = $want"; return 0; }
+    sleep 0.1 # poll until the value appears
+  done
+  fail "$topic $expr: expected $want, got ${got:-nothing}"
+}
+
+PASSED=0
+pass() { PASSED=$((PASSED + 1)); echo "ok $PASSED - $*"; }
