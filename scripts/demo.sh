@@ -18,9 +18,9 @@ done
 
 bash scripts/deps.sh
 echo "== building"
-cmake -S . -B build -DOUTREACH_WERROR=ON >/dev/null
-cmake --build build -j "$(nproc 2>/dev/null || echo 2)" >/dev/null
-export OUTREACH_BUILD_DIR=$PWD/build
+cmake -S . -B build-demo -DOUTREACH_WERROR=ON -DOUTREACH_TESTS=OFF >/dev/null
+cmake --build build-demo -j "$(nproc 2>/dev/null || echo 2)" >/dev/null
+export OUTREACH_BUILD_DIR=$PWD/build-demo
 # Today at the sites (UTC+08:00): trips are dated around it.
 export OUTREACH_TODAY=${OUTREACH_TODAY:-$(TZ=Asia/Shanghai date +%F)}
 YEAR=${OUTREACH_TODAY%%-*}
@@ -54,7 +54,7 @@ report() { # AGENT KIND ARGS...: one report from a team device, and its answer.
   local a=$1 kind=$2 out
   shift 2
   out=$(agent "$a" report "$kind" "$@" 2>&1) || true
-  printf '   %-8s %-10s %-40.40s -> %s\n' "$a" "$kind" "$*" "$(tail -1 <<<"$out")"
+  printf '   %-8s %-10s %s\n   %19s-> %s\n' "$a" "$kind" "$*" "" "$(tail -1 <<<"$out")"
 }
 agent_setup team-01 "$YEAR-zjj-001"
 agent_setup team-02 "$YEAR-xw-002"
