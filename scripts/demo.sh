@@ -97,7 +97,7 @@ payload=$(sqlite3 "$WORK/agents/team-03.db" "SELECT payload FROM outbox ORDER BY
 publish_as team-03 "$ROOT/agents/team-03/reports/headcount" "$payload"
 publish_as team-03 "$ROOT/agents/team-03/reports/headcount" \
   "$(jq -c '.msg_id = "9c0d5e1a-0000-4000-8000-000000000001" | .seq = 99 | .consultations = 0' <<<"$payload")"
-ack_collect team-03 "$ROOT/agents/team-03/acks" 2 | jq -r '.acks[] | "   coordinator: \(.msg_id) \(.status)\(if .code then " (\(.code)): \(.reason)" else "" end)"'
+acks_collect team-03 2 | jq -r '"   coordinator: \(.msg_id) \(.status)\(if .code then " (\(.code)): \(.reason)" else "" end)"'
 
 echo "== team-04's device"
 agent team-04 status | sed 's/^/   /'

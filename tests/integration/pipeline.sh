@@ -31,6 +31,30 @@ reply=$(admin_request '{"request_id":"k2","op":"trip.complete","trip_id":"2026-c
 assert_eq '"conflict"' "$(jq -c .code <<<"$reply")" "completing a cancelled trip"
 expect_retained "$ROOT/trips/2026-cl-003" .status '"cancelled"'
 
+# MQTT 5 request/response: the reply goes to the request's Response Topic (when
+# it lies under admin/replies) and carries its Correlation Data.
+rt_sub() {
+  mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -V mqttv5 -q 1 -c -x 600 -i rt-admin -u admin \
+    -P "$(cat "$(secret admin)")" -t "$ROOT/admin/replies/console-1" "$@"
+}
+rt_sub -E
+mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -V mqttv5 -q 1 -u admin -P "$(cat "$(secret admin)")" \
+  -t "$ROOT/admin/requests" -D publish response-topic "$ROOT/admin/replies/console-1" \
+  -D publish correlation-data corr-42 -m '{"request_id":"rt1","op":"trip.complete","trip_id":"2026-zz-404"}'
+assert_eq 'corr-42|{"request_id":"rt1","ok":false,"code":"unknown_trip","reason":"no trip 2026-zz-404"}' \
+  "$(rt_sub -C 1 -W 10 -F '%D|%p')" "reply on the Response Topic with the Correlation Data"
+# A Response Topic elsewhere is not honoured: the reply goes to admin/replies.
+ack_listen admin "$ROOT/admin/replies"
+mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -V mqttv5 -q 1 -u admin -P "$(cat "$(secret admin)")" \
+  -t "$ROOT/admin/requests" -D publish response-topic "$ROOT/progress/2026" \
+  -m '{"request_id":"rt2","op":"trip.cancel","trip_id":"2026-zz-404"}'
+assert_eq '"rt2"' "$(ack_collect admin "$ROOT/admin/replies" 1 | jq -c .request_id)" "reply on the fixed topic"
+reply=$(admin_request '{"request_id":"bad1","op":"trip.upsert","trip_id":"x1","title":"t","date":"2026-02-30"}')
+assert_eq '"schema"' "$(jq -c .code <<<"$reply")" "a request with a bad field"
+grep -q "date" <<<"$(jq -r .reason <<<"$reply")" || fail "the reason names the field: $reply"
+reply=$(admin_request 'not json')
+assert_eq '[null,false,"malformed"]' "$(jq -c '[.request_id, .ok, .code]' <<<"$reply")" "a request that is not JSON"
+
 agent_setup team-01 2026-xw-001
 agent_setup team-02 2026-xw-002
 agent_setup team-03 2026-zjj-014
@@ -102,10 +126,13 @@ publish_as team-01 "$ROOT/agents/team-01/reports/headcount" "$mismatch"
 publish_as team-02 "$ROOT/agents/team-02/reports/headcount" \
   '{"msg_id":"11111111-2222-4333-8444-555555555555","agent_id":"team-02","seq":99,"trip_id":"2026-xw-002","recorded_at":"2026-11-20T10:00:00+08:00","department":"internal","consultations":0}'
 publish_as team-02 "$ROOT/agents/team-02/reports/headcount" 'this is not json'
-acks1=$(ack_collect team-01 "$ROOT/agents/team-01/acks" 2 | jq -c '.acks[] | [.status, (.code // "")]' | sort | tr -d '\n')
+big=$(jq -cn --arg pad "$(head -c 17000 /dev/zero | tr '\0' x)" \
+  '{msg_id: "22222222-2222-4333-8444-555555555555", agent_id: "team-02", pad: $pad}')
+publish_as team-02 "$ROOT/agents/team-02/reports/headcount" "$big"
+acks1=$(acks_collect team-01 2 | jq -c '[.status, (.code // "")]' | sort | tr -d '\n')
 assert_eq '["duplicate",""]["rejected","agent_mismatch"]' "$acks1" "team-01 acks for a resend and a mismatch"
-acks2=$(ack_collect team-02 "$ROOT/agents/team-02/acks" 2 | jq -c '.acks[] | [.msg_id, .status, .code]' | sort | tr -d '\n')
-assert_eq '["11111111-2222-4333-8444-555555555555","rejected","schema"][null,"rejected","malformed"]' "$acks2" "team-02 acks for invalid payloads"
+acks2=$(acks_collect team-02 3 | jq -c '[.msg_id, .status, .code]' | sort | tr -d '\n')
+assert_eq '["11111111-2222-4333-8444-555555555555","rejected","schema"][null,"rejected","malformed"][null,"rejected","too_large"]' "$acks2" "team-02 acks for invalid payloads"
 
 # Every agent's outbox is fully answered.
 for a in team-01 team-02 team-03 team-04; do
@@ -161,7 +188,7 @@ pass "progress table"
 "$COORD_BIN" export --db "$WORK/coordinator.db" --csv --output "$WORK/reports.csv"
 assert_eq 22 "$(wc -l <"$WORK/reports.csv")" "CSV lines (header + 21 accepted reports)"
 assert_eq 1 "$(awk -F, 'NR > 1 && $12 == 1' "$WORK/reports.csv" | wc -l)" "voided rows in CSV"
-assert_eq 7 "$(sqlite3 "$COORD_DB" 'SELECT COUNT(*) FROM rejects')" "refused messages kept"
+assert_eq 8 "$(sqlite3 "$COORD_DB" 'SELECT COUNT(*) FROM rejects')" "refused messages kept"
 assert_eq 0 "$(sqlite3 "$COORD_DB" "SELECT COUNT(*) FROM rejects WHERE reason LIKE '%13812345678%'")" "no phone number in reasons"
 
 echo "$PASSED passed, 0 failed"

@@ -88,6 +88,18 @@ ack_collect() {
     -u "$1" -P "$(cat "$(secret "$1")")" -t "$2" -C "$3" -W 10
 }
 
+# acks_collect AGENT N: prints (one per line) the next N acks queued for
+# AGENT's listening session; one message may carry several acks.
+acks_collect() {
+  local got=0 msg i
+  for i in $(seq 1 "$2"); do
+    msg=$(ack_collect "$1" "$ROOT/agents/$1/acks" 1) || fail "no ack message for $1 after $got acks"
+    jq -c '.acks[]' <<<"$msg"
+    got=$((got + $(jq '.acks | length' <<<"$msg")))
+    [ "$got" -ge "$2" ] && return 0
+  done
+}
+
 # admin_request JSON: publishes an admin request and prints the coordinator's reply.
 admin_request() {
   ack_listen admin "$ROOT/admin/replies"
