@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Fill broker-config/mosquitto.conf.in for one site and create its data directory.
+set -euo pipefail
+
+PROG=render-config.sh
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+usage() {
+    cat <<'EOF'
+Usage: render-config.sh --port P --data-dir D --password-file F --acl-file F
+                        --log-file F [--user U] [--template FILE] [--out FILE]
+                        [--no-mkdir]
+
+Fills broker-config/mosquitto.conf.in (or --template) and writes the result to
+FILE (atomically) or to standard output. Creates the data directory (and the log
+file's directory) unless --no-mkdir; when run as root with a --user other than
+root, hands the data directory to that user.
+
+  --port P           TCP port of the loopback listener (1..65535)
+  --data-dir D       persistence directory (mosquitto.db lives there)
+  --password-file F  mosquitto_passwd file (deploy/provision-accounts.sh makes it)
+  --acl-file F       ACL file (deploy/provision-accounts.sh makes it)
+  --log-file F       broker log file
+  --user U           account the broker drops to when started as root
+                     (default: mosquitto; "root" keeps root, for tests only)
+  --template FILE    template to fill (default: mosquitto.conf.in beside this script)
+  --out FILE         output file (default: standard output)
+  --no-mkdir         do not create any directory (render for another machine)
+EOF
+}
+
+die() { printf '%s: %s\n' "$PROG" "$*" >&2; exit 2; }
+
+port='' data_dir='' password_file='' acl_file='' log_file='' out=''
+user=mosquitto template="$HERE/mosquitto.conf.in" mkdirs=1
+
+need_arg() { [[ $# -ge 2 ]] || die "option $1 needs a value"; }
+
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        -h|--help) usage; exit 0 ;;
+        --port) need_arg "$@"; port=$2; shift 2 ;;
+        --data-dir) need_arg "$@"; data_dir=$2; shift 2 ;;
+        --password-file) need_arg "$@"; password_file=$2; shift 2 ;;
+        --acl-file) need_arg "$@"; acl_file=$2; shift 2 ;;
+        --log-file) need_arg "$@"; log_file=$2; shift 2 ;;
+        --user) need_arg "$@"; user=$2; shift 2 ;;
+        --template) need_arg "$@"; template=$2; shift 2 ;;
+        --out) need_arg "$@"; out=$2; shift 2 ;;
+        --no-mkdir) mkdirs=0; shift ;;
+        --*=*) opt=${1%%=*}; val=${1#*=}; shift; set -- "$opt" "$val" "$@" ;;
+        *) die "unknown argument '$1' (see --help)" ;;
+    esac
+done
+
+[[ -n $port ]] || die "--port is required"
+[[ -n $data_dir ]] || die "--data-dir is required"
+[[ -n $password_file ]] || die "--password-file is required"
+[[ -n $acl_file ]] || die "--acl-file is required"
+[[ -n $log_file ]] || die "--log-file is required"
+if ! [[ $port =~ ^[0-9]{1,5}$ ]] || (( 10#$port < 1 || 10#$port > 65535 )); then
+    die "--port must be a number from 1 to 65535, not '$port'"
+fi
+port=$((10#$port))
+[[ $user =~ ^[a-z_][a-z0-9_-]*$ ]] || die "--user '$user' is not a valid account name"
+[[ -r $template ]] || die "template '$template' not readable"
+
+# Mosquitto reads a value up to the end of the line; keep paths simple.
+for pair in "data-dir=$data_dir" "password-file=$password_file" "acl-file=$acl_file" "log-file=$log_file"; do
+    name=${pair%%=*} val=${pair#*=}
+    [[ $val != *[[:space:]]* ]] || die "--$name '$val' must not contain white space"
+    [[ $val == /* ]] || die "--$name '$val' must be an absolute path"
+done
+# persistence_location gets exactly one trailing slash from the template.
+while [[ $data_dir == */ && $data_dir != / ]]; do data_dir=${data_dir%/}; done
+
+# Escape for the replacement side of sed s|...|...|.
+esc() { printf '%s' "$1" | sed -e 's/[\\|&]/\\&/g'; }
+
+rendered=$(sed -e '/^#@/d' \
+    -e "s|@PORT@|$(esc "$port")|g" \
+    -e "s|@DATA_DIR@|$(esc "$data_dir")|g" \
+    -e "s|@PASSWORD_FILE@|$(esc "$password_file")|g" \
+    -e "s|@ACL_FILE@|$(esc "$acl_file")|g" \
+    -e "s|@LOG_FILE@|$(esc "$log_file")|g" \
+    -e "s|@USER@|$(esc "$user")|g" \
+    "$template")
+if left=$(grep -o '@[A-Z_]*@' <<<"$rendered" | sort -u | tr '\n' ' ') && [[ -n $left ]]; then
+    die "template has placeholders this script does not know: $left"
+fi
+
+if (( mkdirs )); then
+    mkdir -p -- "$data_dir" "$(dirname -- "$log_file")"
+    if [[ $(id -u) -eq 0 && $user != root ]] && id -u "$user" >/dev/null 2>&1; then
+        chown -- "$user:" "$data_dir"
+    fi
+fi
+
+if [[ -n $out ]]; then
+    tmp=$(mktemp "$(dirname -- "$out")/.$(basename -- "$out").XXXXXX")
+    printf '%s\n' "$rendered" >"$tmp"
+    chmod 0644 "$tmp"
+    mv -f -- "$tmp" "$out"
+else
+    printf '%s\n' "$rendered"
+fi
