@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "ids.h"
+#include "mq.h"
 #include "olog.h"
 #include "progress.h"
 #include "progress_json.h"
@@ -43,6 +45,7 @@ static const char usage_run[] =
     "  --username U         MQTT username; without it the connection is anonymous\n"
     "  --password-file F    file holding the MQTT password\n"
     "  --log-level L        debug, info (default), warn or error\n"
+    "  --share-group-file F file holding the site's secret shared-subscription group\n"
     "Stops cleanly on SIGINT or SIGTERM.\n";
 
 static const char usage_progress[] =
@@ -102,6 +105,7 @@ static int cmd_run(int argc, char **argv)
         {"config", required_argument, NULL, 'c'}, {"username", required_argument, NULL, 'u'},
         {"password-file", required_argument, NULL, 'p'},
         {"log-level", required_argument, NULL, 'l'}, {"help", no_argument, NULL, 'h'},
+        {"share-group-file", required_argument, NULL, 'g'},
         {NULL, 0, NULL, 0}};
     int c;
     char err[CONF_ERR_MAX];
@@ -113,6 +117,7 @@ static int cmd_run(int argc, char **argv)
         case 'u': name = "username"; break;
         case 'p': name = "password_file"; break;
         case 'l': name = "log_level"; break;
+        case 'g': name = "share_group_file"; break;
         case 'c': break;
         case 'h': fputs(usage_run, stdout); rc = 0; goto done;
         default: fputs(usage_run, stderr); goto done;
@@ -137,6 +142,23 @@ static int cmd_run(int argc, char **argv)
     }
     if (cfg.password_file && !cfg.username) {
         rc = usage_error(usage_run, "%s", "--password-file needs --username");
+        goto done;
+    }
+    if (cfg.share_group_file) {
+        /* Mosquitto does not check who joins a shared-subscription group, so
+         * a site keeps its group name as secret as a password. */
+        char merr[MQ_ERR_MAX];
+        char *group = mq_read_secret(cfg.share_group_file, merr);
+        if (!group) {
+            fprintf(stderr, "outreach-coordinator: %s\n", merr);
+            rc = 1;
+            goto done;
+        }
+        free(cfg.share_group);
+        cfg.share_group = group;
+    }
+    if (!id_is_code(cfg.share_group)) {
+        rc = usage_error(usage_run, "%s", "share_group must be 1 to 64 of A-Z, a-z, 0-9, '.', '_' and '-'");
         goto done;
     }
     olog_set_level((enum olog_level)level);

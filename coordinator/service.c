@@ -52,6 +52,8 @@ const struct conf_opt *coord_config_table(struct coord_config *c)
         {"password_file", CONF_STR, &c->password_file, 0, 0, "file holding the MQTT password"},
         {"client_id", CONF_STR, &c->client_id, 0, 0, "MQTT client id (its session persists)"},
         {"share_group", CONF_STR, &c->share_group, 0, 0, "shared-subscription group"},
+        {"share_group_file", CONF_STR, &c->share_group_file, 0, 0,
+         "file holding the group name (wins over share_group)"},
         {"topic_root", CONF_STR, &c->topic_root, 0, 0, "root of every topic"},
         {"log_level", CONF_STR, &c->log_level, 0, 0, "debug, info, warn or error"},
         {"target_staff", CONF_INT, &c->target_staff, 0, 1000000000, "staff target per year"},

@@ -9,6 +9,7 @@
 
 struct coord_config {
     char *broker, *db, *username, *password_file, *client_id, *share_group;
+    char *share_group_file;
     char *topic_root, *log_level;
     long long target_staff, target_consultations;
     long long session_expiry_s, keepalive_s;

@@ -15,7 +15,8 @@ export OUTREACH_TODAY="${OUTREACH_TODAY:-2026-11-22}"
 coordinator_start() {
   COORD_DB=${COORD_DB:-$WORK/coordinator.db}
   "$COORD_BIN" run --broker "$BROKER_URI" --db "$COORD_DB" --username coordinator \
-    --password-file "$(secret coordinator)" "$@" >>"$WORK/coordinator.log" 2>&1 &
+    --password-file "$(secret coordinator)" --share-group-file "$ACCOUNTS/secrets/share-group" \
+    "$@" >>"$WORK/coordinator.log" 2>&1 &
   COORD_PID=$!
   wait_until 20 "coordinator online" coordinator_is_online
 }
