@@ -62,6 +62,8 @@ char *admin_handle(struct store *s, const char *payload, size_t len, const char 
     struct trip_row trip;
     oerr_t e = OERR_OK;
     if (rq.op == OP_TRIP_UPSERT) {
+        if (store_trip_get(s, rq.trip_id, &trip) == OERR_OK)
+            ch->old_year = trip.year; /* a new date may move it to another year */
         e = store_trip_upsert(s, &rq.trip, now, why);
     } else {
         const char *status = rq.op == OP_TRIP_CANCEL ? "cancelled" : "completed";

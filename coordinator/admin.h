@@ -10,6 +10,7 @@
 struct changes {
     char trip_id[65]; /* a trip whose card changed, or "" */
     int year;         /* its year, or 0 */
+    int old_year;     /* the year it had before an upsert moved it, or 0 */
 };
 
 /* Handles one admin request inside the caller's transaction. Returns the

@@ -460,6 +460,8 @@ static void handle_admin(struct svc *s, struct item *it, const char *now, bool *
         if (topic_fmt(topic, sizeof topic, s->cfg->topic_root, "trips/%s", ch.trip_id) == 0)
             out_add(s, topic, store_trip_card(s->store, ch.trip_id), true, NULL, 0);
         mark_trip(s, ch.trip_id, ch.year);
+        if (ch.old_year && ch.old_year != ch.year)
+            mark_year(s, ch.old_year);
     }
 }
 

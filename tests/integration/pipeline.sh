@@ -191,4 +191,12 @@ assert_eq 1 "$(awk -F, 'NR > 1 && $12 == 1' "$WORK/reports.csv" | wc -l)" "voide
 assert_eq 8 "$(sqlite3 "$COORD_DB" 'SELECT COUNT(*) FROM rejects')" "refused messages kept"
 assert_eq 0 "$(sqlite3 "$COORD_DB" "SELECT COUNT(*) FROM rejects WHERE reason LIKE '%13812345678%'")" "no phone number in reasons"
 
+# A trip moved to another year takes its reports along: both years republish.
+reply=$(admin_request "$(jq -cn '{request_id: "move-1", op: "trip.upsert", trip_id: "2025-zjj-099",
+  title: "义诊", date: "2026-01-05", site: {code: "s1", name: "村卫生室", county: "yongding",
+  county_name: "永定区"}, mode: "red_cross", activities: ["clinic"], departments: [], capacity: {}}')")
+assert_eq true "$(jq .ok <<<"$reply")" "moving a trip to 2026"
+expect_retained "$ROOT/progress/2025" '[.consultations.count, .staff.count, .trips.planned]' '[0,0,0]'
+expect_retained "$P" '[.consultations.count, .staff.count]' '[1444,5]'
+
 echo "$PASSED passed, 0 failed"
