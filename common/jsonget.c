@@ -96,6 +96,22 @@ int jget_str(const cJSON *obj, const char *name, bool optional, size_t min_chars
     return JGET_OK;
 }
 
+int jget_text(const cJSON *obj, const char *name, bool optional, size_t min_chars,
+              size_t max_chars, const char **out, struct jerr *err)
+{
+    const char *v = NULL;
+    int rc = jget_str(obj, name, optional, min_chars, max_chars, &v, err);
+    if (rc != JGET_OK)
+        return rc;
+    if (strlen(v) > JTEXT_MAX_BYTES) {
+        jerr_set(err, "field '%s' must be at most %d bytes of UTF-8 (got %zu)", name,
+                 JTEXT_MAX_BYTES, strlen(v));
+        return JGET_BAD;
+    }
+    *out = v;
+    return JGET_OK;
+}
+
 int jget_id(const cJSON *obj, const char *name, bool optional, enum jid_kind kind,
             const char **out, struct jerr *err)
 {
@@ -189,27 +205,51 @@ int jget_ts(const cJSON *obj, const char *name, bool optional, const char **out,
 
 /* Scans the raw text for nesting depth outside strings, so a deeply nested
  * payload is refused before cJSON recurses into it. */
-static bool depth_ok(const char *p, size_t len, int max_depth)
+enum { DEPTH_OK, DEPTH_DEEP, DEPTH_NUL };
+
+static int scan_raw(const char *p, size_t len, int max_depth)
 {
     int depth = 0;
     bool in_str = false;
     for (size_t i = 0; i < len; i++) {
         char c = p[i];
         if (in_str) {
-            if (c == '\\')
+            if (c == '\\') {
+                /* An escaped NUL would cut the decoded string short, so the
+                 * rest of it would escape every check. */
+                if (i + 5 < len && p[i + 1] == 'u' && p[i + 2] == '0' && p[i + 3] == '0' &&
+                    p[i + 4] == '0' && p[i + 5] == '0')
+                    return DEPTH_NUL;
                 i++;
-            else if (c == '"')
+            } else if (c == '"') {
                 in_str = false;
+            }
         } else if (c == '"') {
             in_str = true;
         } else if (c == '{' || c == '[') {
             if (++depth > max_depth)
-                return false;
+                return DEPTH_DEEP;
         } else if (c == '}' || c == ']') {
             depth--;
         }
     }
-    return true;
+    return DEPTH_OK;
+}
+
+/* Two values under one key are read differently by different parsers (cJSON
+ * takes the first, others the last), so such a payload is refused. */
+static const char *duplicate_key(const cJSON *node)
+{
+    for (const cJSON *a = node ? node->child : NULL; a; a = a->next) {
+        if (cJSON_IsObject(node))
+            for (const cJSON *b = a->next; b; b = b->next)
+                if (a->string && b->string && strcmp(a->string, b->string) == 0)
+                    return a->string;
+        const char *dup = duplicate_key(a);
+        if (dup)
+            return dup;
+    }
+    return NULL;
 }
 
 cJSON *json_parse_bounded(const char *payload, size_t len, int max_depth,
@@ -227,8 +267,13 @@ cJSON *json_parse_bounded(const char *payload, size_t len, int max_depth,
         jerr_set(err, "payload contains a NUL byte");
         return NULL;
     }
-    if (!depth_ok(payload, len, max_depth)) {
+    int scan = scan_raw(payload, len, max_depth);
+    if (scan == DEPTH_DEEP) {
         jerr_set(err, "payload nests deeper than %d levels", max_depth);
+        return NULL;
+    }
+    if (scan == DEPTH_NUL) {
+        jerr_set(err, "payload has a \\u0000 (NUL) character in a string");
         return NULL;
     }
     const char *end = NULL;
@@ -250,6 +295,12 @@ cJSON *json_parse_bounded(const char *payload, size_t len, int max_depth,
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);
         jerr_set(err, "payload must be a JSON object");
+        return NULL;
+    }
+    const char *dup = duplicate_key(root);
+    if (dup) {
+        jerr_set(err, "payload has the key '%.64s' more than once", dup);
+        cJSON_Delete(root);
         return NULL;
     }
     return root;

@@ -26,6 +26,11 @@ int jget_int(const cJSON *obj, const char *name, bool optional, long long min,
              long long max, long long *out, struct jerr *err);
 int jget_str(const cJSON *obj, const char *name, bool optional, size_t min_chars,
              size_t max_chars, const char **out, struct jerr *err);
+/* As jget_str, and at most JTEXT_MAX_BYTES bytes: the contract's bound on
+ * every string whose length it does not state. */
+#define JTEXT_MAX_BYTES 256
+int jget_text(const cJSON *obj, const char *name, bool optional, size_t min_chars,
+              size_t max_chars, const char **out, struct jerr *err);
 int jget_id(const cJSON *obj, const char *name, bool optional, enum jid_kind kind,
             const char **out, struct jerr *err);
 /* values is NULL-terminated; *out is the index of the match. */
@@ -46,7 +51,8 @@ void jerr_set(struct jerr *err, const char *fmt, ...) __attribute__((format(prin
 int enum_index(const char *const *values, const char *s);
 
 /* Parses a payload of len bytes (not NUL-terminated) after checking it is
- * valid UTF-8 and that arrays/objects nest at most max_depth deep. Returns a
+ * valid UTF-8, that arrays/objects nest at most max_depth deep, that no
+ * string holds an escaped NUL and that no object repeats a key. Returns a
  * cJSON tree the caller frees with cJSON_Delete, or NULL with err filled. */
 cJSON *json_parse_bounded(const char *payload, size_t len, int max_depth,
                           struct jerr *err);

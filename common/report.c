@@ -25,20 +25,48 @@ const char *reject_code_str(enum reject_code c)
     return (unsigned)c < sizeof names / sizeof names[0] ? names[c] : "schema";
 }
 
+/* Decodes one code point of valid UTF-8 at *p and advances *p. */
+static unsigned next_cp(const unsigned char **p)
+{
+    const unsigned char *s = *p;
+    unsigned cp;
+    int n;
+    if (s[0] < 0x80) {
+        cp = s[0];
+        n = 1;
+    } else if ((s[0] & 0xe0) == 0xc0) {
+        cp = s[0] & 0x1fu;
+        n = 2;
+    } else if ((s[0] & 0xf0) == 0xe0) {
+        cp = s[0] & 0x0fu;
+        n = 3;
+    } else {
+        cp = s[0] & 0x07u;
+        n = 4;
+    }
+    for (int i = 1; i < n && s[i]; i++)
+        cp = (cp << 6) | (s[i] & 0x3fu);
+    *p = s + n;
+    return cp;
+}
+
+/* White space as JSON Schema's \s (Unicode's White_Space) sees it. */
+static bool is_space_cp(unsigned c)
+{
+    return (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x20) || c == 0x85 ||
+           c == 0xa0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200a) || c == 0x2028 ||
+           c == 0x2029 || c == 0x202f || c == 0x205f || c == 0x3000;
+}
+
 bool report_ref_looks_personal(const char *s)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    for (; *p; p++) {
-        if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\f' || *p == '\v')
-            return true;
-        /* U+3400..U+9FFF and U+F900..U+FAFF are 3-byte sequences E3 90..E9 BF
-         * and EF A4..EF AB. */
-        if (p[0] >= 0xe3 && p[0] <= 0xe9 && p[1] && (p[0] > 0xe3 || p[1] >= 0x90))
-            return true;
-        if (p[0] == 0xef && p[1] >= 0xa4 && p[1] <= 0xab)
+    /* A name has spaces or Chinese characters (CJK ideographs). */
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        unsigned c = next_cp(&p);
+        if (is_space_cp(c) || (c >= 0x3400 && c <= 0x9fff) || (c >= 0xf900 && c <= 0xfaff))
             return true;
     }
-    /* (+86|86)?1[3-9]ddddddddd */
+    /* (+86|86)?1[3-9]ddddddddd: a mainland mobile number. */
     const char *q = s;
     if (strncmp(q, "+86", 3) == 0)
         q += 3;
@@ -100,7 +128,7 @@ static int decode_education(const cJSON *o, struct report *r, struct jerr *err)
     if (jget_int(o, "brochures", false, 0, 100000, &r->brochures, err) ||
         jget_int(o, "attendees", false, 0, 100000, &r->attendees, err) ||
         jget_int(o, "talks", false, 0, 100000, &r->talks, err) ||
-        jget_str(o, "topic", true, 1, 256, &r->topic, err) == JGET_BAD)
+        jget_text(o, "topic", true, 1, 256, &r->topic, err) == JGET_BAD)
         return -1;
     if (r->brochures + r->attendees + r->talks == 0) {
         jerr_set(err, "at least one of 'brochures', 'attendees', 'talks' must be above 0");
@@ -113,7 +141,7 @@ static int decode_checkin(const cJSON *o, struct report *r, struct jerr *err)
 {
     if (jget_id(o, "staff_id", false, JID_CODE, &r->staff_id, err) ||
         jget_enum(o, "role", false, role_names, &r->role, err) ||
-        jget_str(o, "organization", true, 1, 128, &r->organization, err) == JGET_BAD)
+        jget_text(o, "organization", true, 1, 128, &r->organization, err) == JGET_BAD)
         return -1;
     return 0;
 }

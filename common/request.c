@@ -70,10 +70,10 @@ static int decode_site(const cJSON *o, struct trip_def *t, struct jerr *err)
     }
     struct jerr e2;
     if (jget_id(site, "code", false, JID_CODE, &t->site_code, &e2) ||
-        jget_str(site, "name", false, 1, 128, &t->site_name, &e2) ||
+        jget_text(site, "name", false, 1, 128, &t->site_name, &e2) ||
         jget_id(site, "county", false, JID_CODE, &t->county, &e2) ||
-        jget_str(site, "county_name", false, 1, 64, &t->county_name, &e2) ||
-        jget_str(site, "township", true, 1, 64, &t->township, &e2) == JGET_BAD ||
+        jget_text(site, "county_name", false, 1, 64, &t->county_name, &e2) ||
+        jget_text(site, "township", true, 1, 64, &t->township, &e2) == JGET_BAD ||
         jget_bool(site, "poor_village", true, &t->poor_village, &e2) == JGET_BAD) {
         jerr_set(err, "site: %s", e2.msg);
         return -1;
@@ -114,7 +114,7 @@ static int decode_capacity(const cJSON *o, struct trip_def *t, struct jerr *err)
 static int decode_trip(const cJSON *o, struct trip_def *t, struct jerr *err)
 {
     if (jget_id(o, "trip_id", false, JID_CODE, &t->trip_id, err) ||
-        jget_str(o, "title", false, 1, 128, &t->title, err) ||
+        jget_text(o, "title", false, 1, 128, &t->title, err) ||
         jget_date(o, "date", false, &t->date, err) ||
         jget_date(o, "end_date", true, &t->end_date, err) == JGET_BAD ||
         decode_site(o, t, err) ||
@@ -132,9 +132,9 @@ static int decode_trip(const cJSON *o, struct trip_def *t, struct jerr *err)
 
 static int decode_profile(const cJSON *o, struct request *r, struct jerr *err)
 {
-    if (jget_str(o, "name", false, 1, 64, &r->name, err) ||
-        jget_str(o, "phone", false, 6, 32, &r->phone, err) ||
-        jget_str(o, "organization", true, 1, 128, &r->organization, err) == JGET_BAD ||
+    if (jget_text(o, "name", false, 1, 64, &r->name, err) ||
+        jget_str(o, "phone", false, 6, 33, &r->phone, err) ||
+        jget_text(o, "organization", true, 1, 128, &r->organization, err) == JGET_BAD ||
         get_set(o, "roles", role_names, 1, &r->roles, err))
         return -1;
     /* ^\+?[0-9][0-9 -]{5,31}$ */
@@ -177,7 +177,7 @@ const char *request_decode(enum req_scope scope, const char *payload, size_t len
             bad = decode_trip(o, &r->trip, err);
         else
             bad = jget_id(o, "trip_id", false, JID_CODE, &r->trip_id, err) ||
-                  jget_str(o, "reason", true, 1, 256, &r->reason, err) == JGET_BAD;
+                  jget_text(o, "reason", true, 1, 256, &r->reason, err) == JGET_BAD;
         if (r->op == OP_TRIP_UPSERT)
             r->trip_id = r->trip.trip_id;
     } else {

@@ -112,7 +112,7 @@ bool tu_valid_timestamp(const char *s)
     int hh, mm, ss;
     if (!s || strlen(s) < 20 || parse_date_prefix(s, &d))
         return false;
-    if ((s[10] != 'T' && s[10] != 't') || digits(s + 11, 2, &hh) || s[13] != ':' ||
+    if (s[10] != 'T' || digits(s + 11, 2, &hh) || s[13] != ':' ||
         digits(s + 14, 2, &mm) || s[16] != ':' || digits(s + 17, 2, &ss))
         return false;
     if (hh > 23 || mm > 59 || ss > 59)
@@ -125,7 +125,7 @@ bool tu_valid_timestamp(const char *s)
         if (n < 1 || n > 9)
             return false;
     }
-    if ((*p == 'Z' || *p == 'z') && p[1] == '\0')
+    if (*p == 'Z' && p[1] == '\0')
         return true;
     int oh, om;
     if ((*p != '+' && *p != '-') || digits(p + 1, 2, &oh) || p[3] != ':' ||

@@ -26,7 +26,7 @@ int tu_date_cmp(struct odate a, struct odate b);
 int tu_parse_date(const char *s, struct odate *out);
 /* Writes YYYY-MM-DD into buf[11]. */
 void tu_format_date(struct odate d, char buf[11]);
-/* True for RFC 3339 date-time with a real date, time and offset
+/* True for RFC 3339 date-time with a real date, time and offset, upper-case T and Z
  * (YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)). */
 bool tu_valid_timestamp(const char *s);
 

@@ -144,7 +144,10 @@ oerr_t outbox_push(struct outbox *ob, const char *kind, const char *trip_id,
     msg = cJSON_CreateObject();
     cJSON_AddStringToObject(msg, "msg_id", msg_id);
     cJSON_AddStringToObject(msg, "agent_id", ob->agent_id);
-    cJSON_AddNumberToObject(msg, "seq", (double)seq);
+    /* Raw digits: cJSON prints doubles with 15 significant digits. */
+    char seq_text[24];
+    snprintf(seq_text, sizeof seq_text, "%lld", seq);
+    cJSON_AddRawToObject(msg, "seq", seq_text);
     cJSON_AddStringToObject(msg, "trip_id", trip_id);
     cJSON_AddStringToObject(msg, "recorded_at", recorded_at);
     const cJSON *f;

@@ -1,0 +1,226 @@
+/* test_compose.c -- the field agent's report flags: amounts, enums, required fields. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <cjson/cJSON.h>
+
+#include "compose.h"
+
+static void test_parse_cny(void **state)
+{
+    static const struct {
+        const char *s;
+        long long fen;
+    } good[] = {
+        {"12.5", 1250}, {"12.50", 1250}, {"0.05", 5}, {"12", 1200}, {"0", 0},
+        {"0.5", 50},    {"125.50", 12550}, {"1000000", 100000000}, {"007", 700},
+    };
+    static const char *const bad[] = {"1.234", "-1", "abc", "", "12.", ".5", "1,5", " 1",
+                                      "1 ", "+1", "1e3", "12.5a", "1.2.3", "\xef\xbc\x91",
+                                      "99999999999999999999"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        long long fen = -7;
+        if (compose_parse_cny(good[i].s, &fen) != 0)
+            fail_msg("'%s' refused", good[i].s);
+        if (fen != good[i].fen)
+            fail_msg("'%s' -> %lld, want %lld", good[i].s, fen, good[i].fen);
+    }
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        long long fen = -7;
+        if (compose_parse_cny(bad[i], &fen) == 0)
+            fail_msg("'%s' accepted as %lld fen", bad[i], fen);
+        assert_true(fen == -7);
+    }
+}
+
+static void test_kinds(void **state)
+{
+    static const char *const kinds[] = {"headcount", "dispense", "referral",
+                                        "education", "checkin", "void"};
+    for (size_t i = 0; i < 6; i++) {
+        const struct kind_spec *k = compose_kind(kinds[i]);
+        assert_non_null(k);
+        assert_string_equal(k->kind, kinds[i]);
+    }
+    assert_null(compose_kind("vaccination"));
+    assert_null(compose_kind("Headcount"));
+    size_t n = 0;
+    for (const struct kind_spec *k = compose_kinds; k->kind; k++)
+        n++;
+    assert_int_equal(n, 6);
+}
+
+static void test_set_values(void **state)
+{
+    char err[COMPOSE_ERR_MAX] = "";
+    const struct kind_spec *k = compose_kind("headcount");
+    cJSON *f = cJSON_CreateObject();
+    assert_int_equal(compose_set(k, f, "department", "ophthalmology", err), 0);
+    assert_int_equal(compose_set(k, f, "consultations", "12", err), 0);
+    assert_int_equal(compose_set(k, f, "over-60", "3", err), 0);
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(f, "department")->valuestring,
+                        "ophthalmology");
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(f, "consultations")->valueint, 12);
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(f, "over_60")->valueint, 3);
+    assert_true(cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(f, "consultations")));
+    /* given twice */
+    assert_int_equal(compose_set(k, f, "consultations", "13", err), -1);
+    assert_non_null(strstr(err, "consultations"));
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(f, "consultations")->valueint, 12);
+    assert_int_equal(compose_check_required(k, f, err), 0);
+    cJSON_Delete(f);
+
+    k = compose_kind("dispense");
+    f = cJSON_CreateObject();
+    assert_int_equal(compose_set(k, f, "value", "125.50", err), 0);
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(f, "value_fen")->valueint, 12550);
+    /* --value-fen writes the same field: refused */
+    assert_int_equal(compose_set(k, f, "value-fen", "100", err), -1);
+    assert_non_null(strstr(err, "value_fen"));
+    assert_int_equal(compose_set(k, f, "medicine", "\xe9\x98\xbf\xe8\x8e\xab\xe8\xa5\xbf\xe6\x9e\x97", err), 0);
+    cJSON_Delete(f);
+    f = cJSON_CreateObject();
+    assert_int_equal(compose_set(k, f, "value", "1.234", err), -1);
+    assert_non_null(strstr(err, "value"));
+    assert_null(cJSON_GetObjectItemCaseSensitive(f, "value_fen"));
+    assert_int_equal(compose_set(k, f, "value-fen", "99", err), 0);
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(f, "value_fen")->valueint, 99);
+    cJSON_Delete(f);
+}
+
+static void test_set_errors(void **state)
+{
+    char err[COMPOSE_ERR_MAX] = "";
+    const struct kind_spec *k = compose_kind("headcount");
+    cJSON *f = cJSON_CreateObject();
+    assert_int_equal(compose_set(k, f, "department", "cardiology", err), -1);
+    assert_non_null(strstr(err, "department"));
+    assert_non_null(strstr(err, "internal"));
+    assert_non_null(strstr(err, "other"));
+    assert_int_equal(compose_set(k, f, "department", "Internal", err), -1);
+    assert_int_equal(compose_set(k, f, "consultations", "abc", err), -1);
+    assert_non_null(strstr(err, "consultations"));
+    assert_int_equal(compose_set(k, f, "consultations", "12x", err), -1);
+    assert_int_equal(compose_set(k, f, "consultations", "", err), -1);
+    assert_int_equal(compose_set(k, f, "consultations", "1.5", err), -1);
+    assert_int_equal(compose_set(k, f, "consultations", "99999999999999999999999", err), -1);
+    assert_int_equal(compose_set(k, f, "medicine", "x", err), -1);
+    assert_non_null(strstr(err, "medicine"));
+    assert_non_null(strstr(err, "headcount"));
+    assert_int_equal(compose_set(k, f, "over_60", "1", err), -1); /* the flag is over-60 */
+    assert_int_equal(cJSON_GetArraySize(f), 0);
+    cJSON_Delete(f);
+
+    k = compose_kind("referral");
+    f = cJSON_CreateObject();
+    assert_int_equal(compose_set(k, f, "sex", "f", err), -1);
+    assert_non_null(strstr(err, "sex"));
+    assert_int_equal(compose_set(k, f, "sex", "F", err), 0);
+    assert_int_equal(compose_set(k, f, "urgency", "asap", err), -1);
+    assert_non_null(strstr(err, "emergency"));
+    assert_int_equal(compose_set(k, f, "destination", "hospital", err), -1);
+    assert_non_null(strstr(err, "county_hospital"));
+    cJSON_Delete(f);
+
+    k = compose_kind("checkin");
+    f = cJSON_CreateObject();
+    assert_int_equal(compose_set(k, f, "role", "driver", err), -1);
+    assert_non_null(strstr(err, "health_promoter"));
+    cJSON_Delete(f);
+}
+
+static void test_required(void **state)
+{
+    char err[COMPOSE_ERR_MAX] = "";
+    const struct kind_spec *k = compose_kind("headcount");
+    cJSON *f = cJSON_CreateObject();
+    assert_int_equal(compose_check_required(k, f, err), -1);
+    assert_non_null(strstr(err, "--department"));
+    assert_int_equal(compose_set(k, f, "department", "tcm", err), 0);
+    assert_int_equal(compose_check_required(k, f, err), -1);
+    assert_non_null(strstr(err, "--consultations"));
+    assert_int_equal(compose_set(k, f, "consultations", "4", err), 0);
+    assert_int_equal(compose_check_required(k, f, err), 0);
+    cJSON_Delete(f);
+
+    /* dispense needs a value in CNY or in fen */
+    k = compose_kind("dispense");
+    f = cJSON_CreateObject();
+    assert_int_equal(compose_set(k, f, "medicine", "amoxicillin", err), 0);
+    assert_int_equal(compose_set(k, f, "quantity", "2", err), 0);
+    assert_int_equal(compose_check_required(k, f, err), -1);
+    assert_non_null(strstr(err, "--unit"));
+    assert_int_equal(compose_set(k, f, "unit", "box", err), 0);
+    assert_int_equal(compose_check_required(k, f, err), -1);
+    assert_non_null(strstr(err, "--value"));
+    assert_int_equal(compose_set(k, f, "value", "12", err), 0);
+    assert_int_equal(compose_check_required(k, f, err), 0);
+    cJSON_Delete(f);
+
+    /* education: the counts default to 0 */
+    k = compose_kind("education");
+    f = cJSON_CreateObject();
+    assert_int_equal(compose_set(k, f, "talks", "1", err), 0);
+    assert_int_equal(compose_check_required(k, f, err), 0);
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(f, "brochures")->valueint, 0);
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(f, "attendees")->valueint, 0);
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(f, "talks")->valueint, 1);
+    cJSON_Delete(f);
+
+    /* void: --msg-id writes "voids" */
+    k = compose_kind("void");
+    f = cJSON_CreateObject();
+    assert_int_equal(compose_set(k, f, "reason", "entered twice", err), 0);
+    assert_int_equal(compose_check_required(k, f, err), -1);
+    assert_non_null(strstr(err, "--msg-id"));
+    assert_int_equal(compose_set(k, f, "msg-id", "1b4e28ba-2fa1-4d3b-a3f5-ef19b5a7633b", err), 0);
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(f, "voids")->valuestring,
+                        "1b4e28ba-2fa1-4d3b-a3f5-ef19b5a7633b");
+    assert_int_equal(compose_check_required(k, f, err), 0);
+    cJSON_Delete(f);
+
+    k = compose_kind("referral");
+    f = cJSON_CreateObject();
+    assert_int_equal(compose_set(k, f, "destination", "county_hospital", err), 0);
+    assert_int_equal(compose_set(k, f, "condition", "cataract", err), 0);
+    assert_int_equal(compose_set(k, f, "urgency", "routine", err), 0);
+    assert_int_equal(compose_check_required(k, f, err), -1);
+    assert_non_null(strstr(err, "--patient-ref"));
+    cJSON_Delete(f);
+}
+
+static void test_help(void **state)
+{
+    FILE *fp = tmpfile();
+    assert_non_null(fp);
+    compose_help(compose_kind("referral"), fp);
+    long n = ftell(fp);
+    rewind(fp);
+    char *text = calloc(1, (size_t)n + 1);
+    assert_int_equal(fread(text, 1, (size_t)n, fp), (size_t)n);
+    fclose(fp);
+    assert_non_null(strstr(text, "--patient-ref"));
+    assert_non_null(strstr(text, "(required)"));
+    assert_non_null(strstr(text, "township_health_center"));
+    free(text);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse_cny),
+        cmocka_unit_test(test_kinds),
+        cmocka_unit_test(test_set_values),
+        cmocka_unit_test(test_set_errors),
+        cmocka_unit_test(test_required),
+        cmocka_unit_test(test_help),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
