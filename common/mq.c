@@ -87,9 +87,9 @@ static void on_failure(void *ctx, MQTTAsync_failureData5 *d)
     finish(w, false, d ? (int)d->reasonCode : -1, msg, false);
 }
 
-/* Waits for the callback; returns 0 on success. Releases the caller's ref. */
-static int await(struct waiter *w, int timeout_ms, bool *sp, char err[MQ_ERR_MAX],
-                 const char *what)
+/* Waits for the callback; returns 0 on success. Keeps the caller's ref. */
+static int await_keep(struct waiter *w, int timeout_ms, bool *sp, char err[MQ_ERR_MAX],
+                      const char *what)
 {
     struct timespec until;
     clock_gettime(CLOCK_MONOTONIC, &until);
@@ -111,8 +111,16 @@ static int await(struct waiter *w, int timeout_ms, bool *sp, char err[MQ_ERR_MAX
     else if (!ok)
         snprintf(err, MQ_ERR_MAX, "%.100s: %.150s", what, w->msg[0] ? w->msg : "refused");
     pthread_mutex_unlock(&w->m);
-    waiter_release(w);
     return done && ok ? 0 : -1;
+}
+
+/* The same, then lets go of the caller's ref. */
+static int await(struct waiter *w, int timeout_ms, bool *sp, char err[MQ_ERR_MAX],
+                 const char *what)
+{
+    int rc = await_keep(w, timeout_ms, sp, err, what);
+    waiter_release(w);
+    return rc;
 }
 
 int mq_client_new(MQTTAsync *out, const char *uri, const char *client_id,
@@ -246,11 +254,21 @@ void mq_close(MQTTAsync *c, int timeout_ms)
             d.context = w;
             char err[MQ_ERR_MAX];
             if (MQTTAsync_disconnect(*c, &d) == MQTTASYNC_SUCCESS) {
-                await(w, timeout_ms + 500, NULL, err, "disconnect");
-            } else {
+                await_keep(w, timeout_ms + 500, NULL, err, "disconnect");
+                MQTTAsync_destroy(c);
+                /* No callback runs after destroy: if it never came, its ref
+                 * is ours to drop. */
+                pthread_mutex_lock(&w->m);
+                bool done = w->done;
+                pthread_mutex_unlock(&w->m);
+                if (!done)
+                    waiter_release(w);
                 waiter_release(w);
-                waiter_release(w);
+                *c = NULL;
+                return;
             }
+            waiter_release(w);
+            waiter_release(w);
         }
     }
     MQTTAsync_destroy(c);

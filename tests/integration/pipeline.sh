@@ -199,4 +199,6 @@ assert_eq true "$(jq .ok <<<"$reply")" "moving a trip to 2026"
 expect_retained "$ROOT/progress/2025" '[.consultations.count, .staff.count, .trips.planned]' '[0,0,0]'
 expect_retained "$P" '[.consultations.count, .staff.count]' '[1444,5]'
 
+coordinator_stop
+pass "coordinator stopped cleanly"
 echo "$PASSED passed, 0 failed"

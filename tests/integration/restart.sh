@@ -51,4 +51,6 @@ assert_eq 20 "$(sqlite3 "$COORD_DB" 'SELECT COUNT(*) FROM reports')" "still stor
 for a in team-01 team-02; do
   assert_eq 10 "$(agent "$a" status | awk '/^  accepted/ {print $NF}')" "$a answered reports"
 done
+coordinator_stop
+pass "coordinator stopped cleanly"
 echo "$PASSED passed, 0 failed"

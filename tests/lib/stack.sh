@@ -26,14 +26,21 @@ coordinator_is_online() {
   [ "$(retained "$ROOT/coordinator/status" | jq -r .online 2>/dev/null)" = true ]
 }
 
+# coordinator_stop: SIGTERM, then wait (bounded) for a clean exit. Fails the
+# test when the coordinator exits non-zero (a sanitizer report, a crash), so
+# call it explicitly at the end of a test; at exit it only cleans up.
 coordinator_stop() {
   [ -n "${COORD_PID:-}" ] || return 0
-  kill -TERM "$COORD_PID" 2>/dev/null || true
-  local i
-  for i in $(seq 1 100); do kill -0 "$COORD_PID" 2>/dev/null || break; sleep 0.1; done # poll until it exits
-  kill -KILL "$COORD_PID" 2>/dev/null || true
-  wait "$COORD_PID" 2>/dev/null || true
+  local pid=$COORD_PID rc=0 i
   COORD_PID=
+  kill -TERM "$pid" 2>/dev/null || true
+  for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done # poll until it exits
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || rc=$?
+  if [ "$rc" != 0 ]; then
+    tail -40 "$WORK/coordinator.log" >&2
+    fail "coordinator exited with status $rc"
+  fi
 }
 
 coordinator_kill() {
