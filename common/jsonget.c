@@ -20,6 +20,19 @@ void jerr_set(struct jerr *err, const char *fmt, ...)
     va_end(ap);
 }
 
+const char *enum_join(const char *const *values, char *buf, size_t n)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int k = 0; values[k] && used < n; k++) {
+        int w = snprintf(buf + used, n - used, "%s%s", k ? ", " : "", values[k]);
+        if (w < 0)
+            break;
+        used += (size_t)w;
+    }
+    return buf;
+}
+
 int enum_index(const char *const *values, const char *s)
 {
     for (int i = 0; s && values[i]; i++)
@@ -144,12 +157,9 @@ int jget_enum(const cJSON *obj, const char *name, bool optional,
         return rc;
     int i = enum_index(values, it->valuestring);
     if (i < 0) {
-        char list[200] = "";
-        size_t used = 0;
-        for (int k = 0; values[k] && used < sizeof list; k++)
-            used += (size_t)snprintf(list + used, sizeof list - used, "%s%s",
-                                     k ? ", " : "", values[k]);
-        jerr_set(err, "field '%s' must be one of: %s", name, list);
+        char list[200];
+        jerr_set(err, "field '%s' must be one of: %s", name,
+                 enum_join(values, list, sizeof list));
         return JGET_BAD;
     }
     *out = i;

@@ -47,6 +47,8 @@ int jget_ts(const cJSON *obj, const char *name, bool optional, const char **out,
 
 void jerr_set(struct jerr *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Writes "a, b, c" for a NULL-terminated list into buf[n] (cut to fit). */
+const char *enum_join(const char *const *values, char *buf, size_t n);
 /* Index of s in the NULL-terminated list, or -1. */
 int enum_index(const char *const *values, const char *s);
 

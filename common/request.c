@@ -33,12 +33,9 @@ static int get_set(const cJSON *o, const char *name, const char *const *values,
     cJSON_ArrayForEach(it, arr) {
         int i = cJSON_IsString(it) ? enum_index(values, it->valuestring) : -1;
         if (i < 0) {
-            char list[200] = "";
-            size_t used = 0;
-            for (int k = 0; values[k] && used < sizeof list; k++)
-                used += (size_t)snprintf(list + used, sizeof list - used, "%s%s",
-                                         k ? ", " : "", values[k]);
-            jerr_set(err, "field '%s' may only hold: %s", name, list);
+            char list[200];
+            jerr_set(err, "field '%s' may only hold: %s", name,
+                     enum_join(values, list, sizeof list));
             return -1;
         }
         if (set & (1u << i)) {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonget.h"
 #include "report.h"
 
 static const struct field_spec headcount[] = {
@@ -149,12 +150,9 @@ int compose_set(const struct kind_spec *k, cJSON *fields, const char *flag,
         while (f->values[i] && strcmp(f->values[i], value) != 0)
             i++;
         if (!f->values[i]) {
-            char list[200] = "";
-            size_t used = 0;
-            for (int j = 0; f->values[j] && used < sizeof list; j++)
-                used += (size_t)snprintf(list + used, sizeof list - used, "%s%s",
-                                         j ? ", " : "", f->values[j]);
-            snprintf(err, COMPOSE_ERR_MAX, "--%s must be one of: %s", flag, list);
+            char list[200];
+            snprintf(err, COMPOSE_ERR_MAX, "--%s must be one of: %s", flag,
+                     enum_join(f->values, list, sizeof list));
             return -1;
         }
         cJSON_AddStringToObject(fields, f->json, value);

@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "unit_files.h"
+
 #include <cjson/cJSON.h>
 
 #include "ids.h"
@@ -26,23 +28,6 @@ struct fixture {
     char path[128];
     struct outbox *ob;
 };
-
-static void rm_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    char p[512];
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        unlink(p);
-    }
-    closedir(d);
-    rmdir(dir);
-}
 
 static int setup(void **state)
 {

@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "unit_files.h"
+
 #include <cjson/cJSON.h>
 
 #include "progress_json.h"
@@ -29,23 +31,6 @@ struct fixture {
 };
 
 /* ---- files --------------------------------------------------------------- */
-
-static void rm_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    char p[512];
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        unlink(p);
-    }
-    closedir(d);
-    rmdir(dir);
-}
 
 static int setup(void **state)
 {
