@@ -88,7 +88,7 @@ poll_until() {
         if (( $(_now_us) >= deadline )); then
             return 1
         fi
-        sleep 0.1
+        sleep 0.1 # the poll interval of poll_until
     done
 }
 
