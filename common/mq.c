@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "timeutil.h"
+
 /* One outstanding call. Shared by the caller and Paho's callback thread; the
  * last of the two to let go frees it, so a caller that timed out leaves
  * nothing for a late callback to write into. */
@@ -92,13 +94,7 @@ static int await_keep(struct waiter *w, int timeout_ms, bool *sp, char err[MQ_ER
                       const char *what)
 {
     struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += timeout_ms / 1000;
-    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    tu_deadline(&until, CLOCK_MONOTONIC, timeout_ms);
     pthread_mutex_lock(&w->m);
     int rc = 0;
     while (!w->done && rc != ETIMEDOUT)

@@ -17,12 +17,13 @@ const char *const destination_names[] = {"township_health_center", "county_hospi
 const char *const urgency_names[] = {"routine", "urgent", "emergency", NULL};
 static const char *const sex_names[] = {"F", "M", NULL};
 
+const char *const reject_code_names[] = {"none", "malformed", "schema", "agent_mismatch",
+                                         "unknown_trip", "trip_cancelled", "void_target",
+                                         "too_large", NULL};
+
 const char *reject_code_str(enum reject_code c)
 {
-    static const char *const names[] = {"none", "malformed", "schema", "agent_mismatch",
-                                        "unknown_trip", "trip_cancelled", "void_target",
-                                        "too_large"};
-    return (unsigned)c < sizeof names / sizeof names[0] ? names[c] : "schema";
+    return (unsigned)c <= RJ_TOO_LARGE ? reject_code_names[c] : "schema";
 }
 
 /* Decodes one code point of valid UTF-8 at *p and advances *p. */
@@ -66,11 +67,20 @@ bool report_ref_looks_personal(const char *s)
         if (is_space_cp(c) || (c >= 0x3400 && c <= 0x9fff) || (c >= 0xf900 && c <= 0xfaff))
             return true;
     }
-    /* (+86|86)?1[3-9]ddddddddd: a mainland mobile number. */
-    const char *q = s;
-    if (strncmp(q, "+86", 3) == 0)
-        q += 3;
-    else if (strncmp(q, "86", 2) == 0 && strlen(q) == 13)
+    /* A mainland mobile number, however written: separators "-. ()" are
+     * dropped, then (+|00)?(86)?1[3-9] and nine more digits. */
+    char digits[80];
+    size_t n = 0;
+    for (const char *p = s; *p && n + 1 < sizeof digits; p++)
+        if (!strchr("-. ()", *p))
+            digits[n++] = *p;
+    digits[n] = '\0';
+    const char *q = digits;
+    if (*q == '+')
+        q++;
+    else if (strncmp(q, "00", 2) == 0)
+        q += 2;
+    if (strncmp(q, "86", 2) == 0 && strlen(q) == 13)
         q += 2;
     if (strlen(q) != 11 || q[0] != '1' || q[1] < '3' || q[1] > '9')
         return false;

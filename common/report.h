@@ -23,6 +23,7 @@ enum reject_code {
 
 /* NULL-terminated name lists of the contract's enums, in enum order. */
 extern const char *const report_kind_names[];
+extern const char *const reject_code_names[]; /* in enum reject_code order */
 extern const char *const department_names[];
 extern const char *const role_names[];
 extern const char *const destination_names[];

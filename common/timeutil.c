@@ -163,3 +163,21 @@ void tu_format_ts(time_t t, int offset_min, char buf[TU_TS_MAX])
              (unsigned)(rem % 60) % 60u, offset_min < 0 ? '-' : '+',
              (unsigned)(off / 60) % 100u, (unsigned)(off % 60) % 60u);
 }
+
+void tu_deadline(struct timespec *ts, clockid_t clock, long ms)
+{
+    clock_gettime(clock, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
+double tu_mono_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}

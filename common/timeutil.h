@@ -35,6 +35,10 @@ struct odate tu_date_at(time_t t, int offset_min);
 /* Today at the site; OUTREACH_TODAY=YYYY-MM-DD in the environment overrides
  * the clock (for demos and tests that replay a given day). */
 struct odate tu_today(int offset_min);
+/* ts = now on clock + ms (for pthread_cond_timedwait). */
+void tu_deadline(struct timespec *ts, clockid_t clock, long ms);
+/* Milliseconds on the monotonic clock. */
+double tu_mono_ms(void);
 /* Writes time t as RFC 3339 with the given offset into buf[TU_TS_MAX]. */
 void tu_format_ts(time_t t, int offset_min, char buf[TU_TS_MAX]);
 

@@ -63,7 +63,7 @@ char *admin_handle(struct store *s, const char *payload, size_t len, const char 
     oerr_t e = OERR_OK;
     if (rq.op == OP_TRIP_UPSERT) {
         if (store_trip_get(s, rq.trip_id, &trip) == OERR_OK)
-            ch->old_year = trip.year; /* a new date may move it to another year */
+            ch->old = trip; /* a new date or site may move it to another year or county */
         e = store_trip_upsert(s, &rq.trip, now, why);
     } else {
         const char *status = rq.op == OP_TRIP_CANCEL ? "cancelled" : "completed";
@@ -74,6 +74,7 @@ char *admin_handle(struct store *s, const char *payload, size_t len, const char 
     if (e == OERR_OK && store_trip_get(s, rq.trip_id, &trip) == OERR_OK) {
         reply = reply_ok(rq.request_id, rq.trip_id, trip.status);
         snprintf(ch->trip_id, sizeof ch->trip_id, "%s", rq.trip_id);
+        snprintf(ch->county, sizeof ch->county, "%s", trip.county);
         ch->year = trip.year;
         olog(OLOG_INFO, "admin request %s: trip %s is %s", rq.request_id, rq.trip_id,
              trip.status);

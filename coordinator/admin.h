@@ -10,7 +10,8 @@
 struct changes {
     char trip_id[65]; /* a trip whose card changed, or "" */
     int year;         /* its year, or 0 */
-    int old_year;     /* the year it had before an upsert moved it, or 0 */
+    char county[65];  /* its county */
+    struct trip_row old; /* before an upsert (old.year 0 when it is new) */
 };
 
 /* Handles one admin request inside the caller's transaction. Returns the

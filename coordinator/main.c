@@ -80,13 +80,16 @@ static int usage_error(const char *usage, const char *fmt, ...)
 /* Loads --config first so that flags win: a first pass finds it. */
 static int load_config(int argc, char **argv, const struct conf_opt *table)
 {
-    for (int i = 1; i + 1 < argc; i++) {
-        if (strcmp(argv[i], "--config") == 0) {
-            char err[CONF_ERR_MAX];
-            if (conf_load(argv[i + 1], table, err)) {
-                fprintf(stderr, "outreach-coordinator: %s\n", err);
-                return -1;
-            }
+    for (int i = 1; i < argc; i++) {
+        const char *path = NULL;
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+            path = argv[++i];
+        else if (strncmp(argv[i], "--config=", 9) == 0)
+            path = argv[i] + 9;
+        char err[CONF_ERR_MAX];
+        if (path && conf_load(path, table, err)) {
+            fprintf(stderr, "outreach-coordinator: %s\n", err);
+            return -1;
         }
     }
     return 0;

@@ -35,6 +35,7 @@ void coord_config_defaults(struct coord_config *c)
     c->keepalive_s = 30;
     c->batch_max = 500;
     c->queue_max = 20000;
+    c->queue_max_bytes = 64LL << 20;
     c->progress_interval_ms = 500;
     c->refresh_s = 600;
     c->max_rejects = 100000;
@@ -64,6 +65,8 @@ const struct conf_opt *coord_config_table(struct coord_config *c)
         {"keepalive_s", CONF_INT, &c->keepalive_s, 5, 3600, "MQTT keep-alive"},
         {"batch_max", CONF_INT, &c->batch_max, 1, 1000, "messages per transaction"},
         {"queue_max", CONF_INT, &c->queue_max, 10, 1000000, "messages waiting in memory"},
+        {"queue_max_bytes", CONF_INT, &c->queue_max_bytes, 1 << 20, 1LL << 34,
+         "bytes of messages waiting in memory"},
         {"progress_interval_ms", CONF_INT, &c->progress_interval_ms, 50, 1000,
          "least time between two progress updates"},
         {"refresh_s", CONF_INT, &c->refresh_s, 10, 86400,
@@ -97,9 +100,13 @@ struct outmsg {
     int corr_len;
 };
 
+/* The acks of one message to one agent; an agent may get several messages
+ * per batch so that none passes the contract's 16 KiB. */
+#define ACKS_MSG_BYTES 15000
 struct agent_acks {
     char agent[ID_MAX + 1];
     cJSON *acks;
+    size_t bytes; /* an upper bound of the message's size */
 };
 
 struct svc {
@@ -112,7 +119,7 @@ struct svc {
     pthread_mutex_t qm;
     pthread_cond_t nonempty, space;
     struct item *head, *tail;
-    long long count;
+    long long count, bytes;
 
     /* What one batch will send once it is committed. */
     struct outmsg *outs;
@@ -125,10 +132,13 @@ struct svc {
     int ndirty_years;
     char dirty_trips[64][ID_MAX + 1];
     int ndirty_trips;
+    struct trip_row dirty_counties[8]; /* counties that lost a trip: year, county, name */
+    int ndirty_counties;
     bool all_dirty;
     struct timespec last_progress, last_refresh;
 
     long long n_accepted, n_duplicate, n_rejected;
+    long long b_accepted, b_duplicate, b_rejected; /* of the batch not yet committed */
 };
 
 static void item_free(struct item *it)
@@ -144,20 +154,15 @@ static void item_free(struct item *it)
 
 static double elapsed_ms(const struct timespec *since)
 {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)(now.tv_sec - since->tv_sec) * 1e3 +
-           (double)(now.tv_nsec - since->tv_nsec) / 1e6;
+    return tu_mono_ms() - ((double)since->tv_sec * 1e3 + (double)since->tv_nsec / 1e6);
 }
 
-static void deadline_in(struct timespec *ts, long ms)
+static void items_free(struct item *it)
 {
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
+    while (it) {
+        struct item *next = it->next;
+        item_free(it);
+        it = next;
     }
 }
 
@@ -171,26 +176,31 @@ static char *dup_bytes(const void *p, size_t n)
     return s;
 }
 
-/* Paho's thread. Copies the message (payloads past the contract's limit are
- * cut: they are refused anyway, and memory stays bounded) and waits for room
- * when the queue is full, which slows the broker down instead of growing. */
+/* Paho's thread. Paho has already sent the PUBACK (it does so before calling
+ * us), so a message must never be refused here: the broker has let go of it.
+ * The payload is copied, cut past the contract's limit (it is refused anyway,
+ * and memory stays bounded). When the queue is full we wait a little for
+ * room, which slows the broker down; but only a little, because Paho holds a
+ * lock while we run that our own publishes need, and waiting for ever would
+ * deadlock with the thread that empties the queue. */
 static int on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *m)
 {
     struct svc *s = ctx;
-    /* Once stopping, take nothing more: Paho then never acknowledges it, and
-     * the broker keeps it in our persistent session for the next start. */
-    if (*s->stop)
-        return 0;
     size_t tl = topic_len > 0 ? (size_t)topic_len : strlen(topic);
     size_t plen = m->payloadlen > 0 ? (size_t)m->payloadlen : 0;
     size_t keep = plen > REPORT_MAX_BYTES + 1 ? REPORT_MAX_BYTES + 1 : plen;
     struct item *it = calloc(1, sizeof *it);
-    if (!it)
-        return 0;
-    it->topic = dup_bytes(topic, tl);
-    it->payload = dup_bytes(m->payload, keep);
-    it->len = keep;
-    it->orig_len = plen;
+    if (it) {
+        it->topic = dup_bytes(topic, tl);
+        it->payload = dup_bytes(m->payload, keep);
+        it->len = keep;
+        it->orig_len = plen;
+    }
+    if (!it || !it->topic || !it->payload || memchr(it->topic, '\0', tl)) {
+        olog(OLOG_ERROR, "dropped a message: out of memory or a topic with a NUL");
+        item_free(it);
+        goto done;
+    }
     MQTTProperty *rt = MQTTProperties_getProperty(&m->properties,
                                                   MQTTPROPERTY_CODE_RESPONSE_TOPIC);
     if (rt && rt->value.data.len > 0 && rt->value.data.len < TOPIC_MAX)
@@ -201,22 +211,13 @@ static int on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *
         it->corr = dup_bytes(cd->value.data.data, (size_t)cd->value.data.len);
         it->corr_len = cd->value.data.len;
     }
-    if (!it->topic || !it->payload || memchr(it->topic, '\0', tl)) {
-        item_free(it);
-        MQTTAsync_freeMessage(&m);
-        MQTTAsync_free(topic);
-        return 1; /* nothing sane to do with it */
-    }
+    size_t size = sizeof *it + tl + keep + 64;
     pthread_mutex_lock(&s->qm);
-    while (s->count >= s->cfg->queue_max && !*s->stop) {
+    for (int tries = 0; tries < 5 && (s->count >= s->cfg->queue_max ||
+                                      s->bytes >= s->cfg->queue_max_bytes); tries++) {
         struct timespec until;
-        deadline_in(&until, 100);
+        tu_deadline(&until, CLOCK_MONOTONIC, 20);
         pthread_cond_timedwait(&s->space, &s->qm, &until);
-    }
-    if (s->count >= s->cfg->queue_max) {
-        pthread_mutex_unlock(&s->qm);
-        item_free(it);
-        return 0; /* stopping: Paho keeps it, the broker redelivers later */
     }
     if (s->tail)
         s->tail->next = it;
@@ -224,8 +225,10 @@ static int on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *
         s->head = it;
     s->tail = it;
     s->count++;
+    s->bytes += (long long)size;
     pthread_cond_signal(&s->nonempty);
     pthread_mutex_unlock(&s->qm);
+done:
     MQTTAsync_freeMessage(&m);
     MQTTAsync_free(topic);
     return 1;
@@ -259,10 +262,16 @@ static void out_add(struct svc *s, const char *topic, char *payload, bool retain
 static void ack_add(struct svc *s, const char *agent, const char *msg_id,
                     const struct outcome *oc)
 {
+    /* msg_id, status, code and a reason of at most JERR_MAX, with quotes. */
+    size_t need = 120 + (oc->status == ACK_REJECTED ? strlen(oc->reason) * 2 : 0);
     struct agent_acks *a = NULL;
-    for (size_t i = 0; i < s->nacks; i++)
-        if (strcmp(s->acks[i].agent, agent) == 0)
-            a = &s->acks[i];
+    for (size_t i = s->nacks; i-- > 0;) {
+        if (strcmp(s->acks[i].agent, agent) == 0) {
+            if (s->acks[i].bytes + need <= ACKS_MSG_BYTES)
+                a = &s->acks[i];
+            break; /* the latest message of this agent is full: start another */
+        }
+    }
     if (!a) {
         if (s->nacks == s->capacks) {
             size_t cap = s->capacks ? s->capacks * 2 : 16;
@@ -275,7 +284,9 @@ static void ack_add(struct svc *s, const char *agent, const char *msg_id,
         a = &s->acks[s->nacks++];
         snprintf(a->agent, sizeof a->agent, "%s", agent);
         a->acks = cJSON_CreateArray();
+        a->bytes = 16;
     }
+    a->bytes += need;
     static const char *const st[] = {"accepted", "duplicate", "rejected"};
     cJSON *o = cJSON_CreateObject();
     if (msg_id)
@@ -401,18 +412,36 @@ static void handle_report(struct svc *s, struct item *it, const char *agent,
     }
     const char *msg_id = r.msg_id;
     if (oc.status == ACK_ACCEPTED) {
-        s->n_accepted++;
+        s->b_accepted++;
         mark_trip(s, r.trip_id, oc.year);
+        if (oc.target_trip_id[0]) /* a void changes the trip of what it voids */
+            mark_trip(s, oc.target_trip_id, oc.target_year);
         olog(OLOG_DEBUG, "accepted %s report %s from %s", kind, msg_id, agent);
     } else if (oc.status == ACK_DUPLICATE) {
-        s->n_duplicate++;
+        s->b_duplicate++;
         olog(OLOG_INFO, "duplicate report %s from %s: already counted", msg_id, agent);
     } else {
-        s->n_rejected++;
+        s->b_rejected++;
         olog(OLOG_WARN, "rejected report %s from %s: %s (%s)", msg_id ? msg_id : "(no msg_id)",
              agent, oc.reason, reject_code_str(oc.code));
-        if (store_keep_reject(s->store, now, it->topic, agent, msg_id, oc.code, oc.reason,
-                              it->payload, it->len, s->cfg->max_rejects)) {
+        /* Keep what helps to inspect it, not what a person typed about a
+         * patient: a refused patient_ref may be a name or a phone number. */
+        const char *keep = it->payload;
+        size_t keep_len = code == RJ_TOO_LARGE && it->len > 1024 ? 1024 : it->len;
+        char *scrubbed = NULL;
+        if (r.root && cJSON_GetObjectItemCaseSensitive(r.root, "patient_ref")) {
+            cJSON_ReplaceItemInObjectCaseSensitive(r.root, "patient_ref",
+                                                   cJSON_CreateString("(removed)"));
+            r.patient_ref = NULL;
+            if ((scrubbed = cJSON_PrintUnformatted(r.root)) != NULL) {
+                keep = scrubbed;
+                keep_len = strlen(scrubbed);
+            }
+        }
+        oerr_t e = store_keep_reject(s->store, now, it->topic, agent, msg_id, oc.code,
+                                     oc.reason, keep, keep_len, s->cfg->max_rejects);
+        free(scrubbed);
+        if (e) {
             *db_failed = true;
             report_free(&r);
             return;
@@ -460,8 +489,15 @@ static void handle_admin(struct svc *s, struct item *it, const char *now, bool *
         if (topic_fmt(topic, sizeof topic, s->cfg->topic_root, "trips/%s", ch.trip_id) == 0)
             out_add(s, topic, store_trip_card(s->store, ch.trip_id), true, NULL, 0);
         mark_trip(s, ch.trip_id, ch.year);
-        if (ch.old_year && ch.old_year != ch.year)
-            mark_year(s, ch.old_year);
+        if (ch.old.year && (ch.old.year != ch.year || strcmp(ch.old.county, ch.county) != 0)) {
+            /* It left a year or a county: that one's figures change too, even
+             * when no trip of it is left to list it. */
+            mark_year(s, ch.old.year);
+            if (s->ndirty_counties < (int)(sizeof s->dirty_counties / sizeof s->dirty_counties[0]))
+                s->dirty_counties[s->ndirty_counties++] = ch.old;
+            else
+                s->all_dirty = true;
+        }
     }
 }
 
@@ -483,24 +519,52 @@ static void handle_item(struct svc *s, struct item *it, const char *now, bool *d
     }
 }
 
-static void process_batch(struct svc *s, struct item *items)
+/* Stores a batch and, once it is committed, sends its acks and replies
+ * (unless send is false: disconnected). Returns 0, or -1 when the store
+ * failed: nothing was promised then, and the caller may try again. */
+static int process_batch(struct svc *s, struct item *items, bool send)
 {
     char now[TU_TS_MAX];
     tu_format_ts(time(NULL), (int)s->cfg->tz_offset_min, now);
+    s->b_accepted = s->b_duplicate = s->b_rejected = 0;
     bool failed = store_begin(s->store) != OERR_OK;
     for (struct item *it = items; it && !failed; it = it->next)
         handle_item(s, it, now, &failed);
     if (!failed && store_commit(s->store) != OERR_OK)
         failed = true;
     if (failed) {
-        /* Nothing was promised: no ack goes out, and the agents send again. */
-        olog(OLOG_ERROR, "batch not stored (%s); its reports will be resent by the agents",
-             store_errmsg(s->store));
+        olog(OLOG_ERROR, "batch not stored: %s", store_errmsg(s->store));
         store_rollback(s->store);
         batch_discard(s);
-        return;
+        return -1;
     }
-    batch_send(s);
+    s->n_accepted += s->b_accepted;
+    s->n_duplicate += s->b_duplicate;
+    s->n_rejected += s->b_rejected;
+    if (send)
+        batch_send(s);
+    else
+        batch_discard(s);
+    return 0;
+}
+
+/* Paho acknowledged these messages to the broker before we saw them, so a
+ * batch the store refuses (busy, disk full) is tried again, with a pause
+ * that grows; only after about a minute is it given up, and then the agents'
+ * resends (they never got an ack) bring the reports back. */
+static void store_batch(struct svc *s, struct item *items, bool send)
+{
+    int pause_ms = 100;
+    for (int attempt = 1; process_batch(s, items, send) != 0; attempt++) {
+        if (attempt == 10) {
+            olog(OLOG_ERROR, "gave up a batch after %d attempts; its agents will resend",
+                 attempt);
+            return;
+        }
+        for (int waited = 0; waited < pause_ms && !*s->stop; waited += 50)
+            nanosleep(&(struct timespec){0, 50000000L}, NULL);
+        pause_ms = pause_ms < 10000 ? pause_ms * 2 : 10000;
+    }
 }
 
 /* ---- progress ---------------------------------------------------------- */
@@ -585,7 +649,11 @@ static void publish_progress(struct svc *s, bool everything)
         for (int i = 0; i < s->ndirty_trips; i++)
             publish_trip_progress(&c, s->dirty_trips[i]);
     }
-    s->ndirty_years = s->ndirty_trips = 0;
+    for (int i = 0; i < s->ndirty_counties; i++) {
+        c.year = s->dirty_counties[i].year;
+        publish_county(&c, s->dirty_counties[i].county, s->dirty_counties[i].county_name);
+    }
+    s->ndirty_years = s->ndirty_trips = s->ndirty_counties = 0;
     s->all_dirty = false;
     clock_gettime(CLOCK_MONOTONIC, &s->last_progress);
 }
@@ -697,14 +765,16 @@ static struct item *take_batch(struct svc *s, long wait_ms)
     pthread_mutex_lock(&s->qm);
     if (!s->head && wait_ms > 0) {
         struct timespec until;
-        deadline_in(&until, wait_ms);
+        tu_deadline(&until, CLOCK_MONOTONIC, wait_ms);
         pthread_cond_timedwait(&s->nonempty, &s->qm, &until);
     }
     struct item *first = s->head, *last = NULL;
     long long n = 0;
+    long long bytes = 0;
     for (struct item *it = s->head; it && n < s->cfg->batch_max; it = it->next) {
         last = it;
         n++;
+        bytes += (long long)(sizeof *it + strlen(it->topic) + it->len + 64);
     }
     if (last) {
         s->head = last->next;
@@ -712,6 +782,7 @@ static struct item *take_batch(struct svc *s, long wait_ms)
             s->tail = NULL;
         last->next = NULL;
         s->count -= n;
+        s->bytes -= bytes;
         pthread_cond_broadcast(&s->space);
     }
     pthread_mutex_unlock(&s->qm);
@@ -744,7 +815,7 @@ int service_run(const struct coord_config *cfg, volatile sig_atomic_t *stop)
          cfg->db, cfg->target_staff, cfg->target_consultations);
 
     while (!*stop) {
-        bool pending = s.ndirty_years || s.ndirty_trips || s.all_dirty;
+        bool pending = s.ndirty_years || s.ndirty_trips || s.all_dirty || s.ndirty_counties;
         long wait = 200;
         if (pending) {
             double left = (double)cfg->progress_interval_ms - elapsed_ms(&s.last_progress);
@@ -752,36 +823,38 @@ int service_run(const struct coord_config *cfg, volatile sig_atomic_t *stop)
         }
         struct item *batch = take_batch(&s, wait);
         if (batch) {
-            process_batch(&s, batch);
-            while (batch) {
-                struct item *next = batch->next;
-                item_free(batch);
-                batch = next;
-            }
+            store_batch(&s, batch, true);
+            items_free(batch);
         }
-        pending = s.ndirty_years || s.ndirty_trips || s.all_dirty;
+        pending = s.ndirty_years || s.ndirty_trips || s.all_dirty || s.ndirty_counties;
         if (pending && elapsed_ms(&s.last_progress) >= (double)cfg->progress_interval_ms)
             publish_progress(&s, false);
         else if (elapsed_ms(&s.last_refresh) >= (double)cfg->refresh_s * 1000.0)
             publish_progress(&s, true);
     }
-    /* Handle what is already here, then say goodbye. */
-    for (int guard = 0; guard < 1000; guard++) {
-        struct item *batch = take_batch(&s, 0);
-        if (!batch)
-            break;
-        process_batch(&s, batch);
-        while (batch) {
-            struct item *next = batch->next;
-            item_free(batch);
-            batch = next;
-        }
+    /* Stopping. Everything Paho received is already acknowledged to the
+     * broker, so all of it is stored before we go: first for a moment while
+     * still connected (acks still go out), then after disconnecting, when
+     * nothing more can arrive (their agents get 'duplicate' on resending). */
+    double until = tu_mono_ms() + 2000;
+    struct item *batch;
+    while (tu_mono_ms() < until && (batch = take_batch(&s, 50)) != NULL) {
+        store_batch(&s, batch, true);
+        items_free(batch);
     }
-    if (s.ndirty_years || s.ndirty_trips || s.all_dirty)
+    if (s.ndirty_years || s.ndirty_trips || s.all_dirty || s.ndirty_counties)
         publish_progress(&s, false);
     publish_status(&s, false);
-    olog(OLOG_INFO, "coordinator stopping: %lld accepted, %lld duplicate, %lld rejected",
-         s.n_accepted, s.n_duplicate, s.n_rejected);
+    mq_close(&s.mq, 1000);
+    long long late = 0;
+    while ((batch = take_batch(&s, 0)) != NULL) {
+        for (struct item *it = batch; it; it = it->next)
+            late++;
+        store_batch(&s, batch, false);
+        items_free(batch);
+    }
+    olog(OLOG_INFO, "coordinator stopped: %lld accepted, %lld duplicate, %lld rejected"
+         " (%lld stored after disconnecting)", s.n_accepted, s.n_duplicate, s.n_rejected, late);
     rc = 0;
 done:
     mq_close(&s.mq, 1000);
@@ -789,11 +862,7 @@ done:
     batch_discard(&s);
     free(s.outs);
     free(s.acks);
-    for (struct item *it = s.head; it;) {
-        struct item *next = it->next;
-        item_free(it);
-        it = next;
-    }
+    items_free(s.head);
     pthread_mutex_destroy(&s.qm);
     pthread_cond_destroy(&s.nonempty);
     pthread_cond_destroy(&s.space);

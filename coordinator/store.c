@@ -15,11 +15,11 @@
 /* The statements used on the hot path, prepared once. */
 enum {
     Q_REPORT_GET, Q_REPORT_INSERT, Q_REPORT_VOID, Q_TRIP_GET, Q_REJECT_INSERT,
-    Q_REJECT_TRIM, Q_REPLY_GET, Q_REPLY_PUT, Q_COUNT
+    Q_REJECT_TRIM, Q_REPLY_GET, Q_REPLY_PUT, Q_FINAL_GET, Q_FINAL_PUT, Q_FINAL_TRIM, Q_COUNT
 };
 
 static const char *const sql_text[Q_COUNT] = {
-    [Q_REPORT_GET] = "SELECT agent_id, kind, voided_by FROM reports WHERE msg_id = ?1",
+    [Q_REPORT_GET] = "SELECT agent_id, kind, voided_by, trip_id FROM reports WHERE msg_id = ?1",
     [Q_REPORT_INSERT] =
         "INSERT INTO reports (msg_id, agent_id, seq, kind, trip_id, recorded_at, received_at,"
         " department, consultations, female, over_60, poor_households,"
@@ -30,7 +30,8 @@ static const char *const sql_text[Q_COUNT] = {
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
         " ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32)",
     [Q_REPORT_VOID] = "UPDATE reports SET voided_by = ?2 WHERE msg_id = ?1",
-    [Q_TRIP_GET] = "SELECT trip_id, status, date, county, year FROM trips WHERE trip_id = ?1",
+    [Q_TRIP_GET] = "SELECT trip_id, status, date, county, year, county_name FROM trips"
+                   " WHERE trip_id = ?1",
     [Q_REJECT_INSERT] =
         "INSERT INTO rejects (received_at, topic, agent_id, msg_id, code, reason, payload)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -39,11 +40,17 @@ static const char *const sql_text[Q_COUNT] = {
                     " AND request_id = ?3",
     [Q_REPLY_PUT] = "INSERT OR REPLACE INTO replies (scope, requester, request_id, reply,"
                     " created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [Q_FINAL_GET] = "SELECT agent_id, code, reason FROM final_rejects WHERE msg_id = ?1",
+    [Q_FINAL_PUT] = "INSERT OR IGNORE INTO final_rejects (msg_id, agent_id, code, reason)"
+                    " VALUES (?1, ?2, ?3, ?4)",
+    [Q_FINAL_TRIM] = "DELETE FROM final_rejects WHERE id <= (SELECT MAX(id) FROM final_rejects)"
+                     " - ?1",
 };
 
 struct store {
     sqlite3 *db;
     sqlite3_stmt *q[Q_COUNT];
+    long long max_final; /* final_rejects kept, the oldest dropped first */
 };
 
 static const char schema_sql[] =
@@ -74,6 +81,12 @@ static const char schema_sql[] =
     " id INTEGER PRIMARY KEY AUTOINCREMENT, received_at TEXT NOT NULL,"
     " topic TEXT NOT NULL, agent_id TEXT, msg_id TEXT, code TEXT NOT NULL,"
     " reason TEXT NOT NULL, payload BLOB);"
+    /* A rejection is final for its msg_id: those that depend on the store's
+     * state (trip, void target) are remembered, so that a resend after the
+     * state changed still gets the same answer. */
+    "CREATE TABLE IF NOT EXISTS final_rejects ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT, msg_id TEXT NOT NULL UNIQUE,"
+    " agent_id TEXT NOT NULL, code TEXT NOT NULL, reason TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS replies ("
     " scope TEXT NOT NULL, requester TEXT NOT NULL, request_id TEXT NOT NULL,"
     " reply TEXT NOT NULL, created_at TEXT NOT NULL,"
@@ -165,6 +178,7 @@ oerr_t store_open(const char *path, struct store **out, char err[256])
             goto fail;
         }
     }
+    s->max_final = 1000000;
     *out = s;
     return OERR_OK;
 fail:
@@ -197,6 +211,8 @@ static void refuse(struct outcome *out, enum reject_code code, const char *fmt, 
 {
     out->status = ACK_REJECTED;
     out->code = code;
+    out->target_trip_id[0] = '\0';
+    out->target_year = 0;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(out->reason, sizeof out->reason, fmt, ap);
@@ -217,12 +233,13 @@ oerr_t store_trip_get(struct store *s, const char *trip_id, struct trip_row *out
     snprintf(out->date, sizeof out->date, "%s", sqlite3_column_text(st, 2));
     snprintf(out->county, sizeof out->county, "%s", sqlite3_column_text(st, 3));
     out->year = sqlite3_column_int(st, 4);
+    snprintf(out->county_name, sizeof out->county_name, "%s", sqlite3_column_text(st, 5));
     sqlite3_reset(st);
     return OERR_OK;
 }
 
-oerr_t store_apply_report(struct store *s, const struct report *r, const char *payload,
-                          size_t len, const char *received_at, struct outcome *out)
+static oerr_t apply_report(struct store *s, const struct report *r, const char *payload,
+                           size_t len, const char *received_at, struct outcome *out)
 {
     memset(out, 0, sizeof *out);
 
@@ -241,6 +258,19 @@ oerr_t store_apply_report(struct store *s, const struct report *r, const char *p
         return OERR_OK;
     }
     if (rc != SQLITE_DONE)
+        return OERR_DB;
+    st = stmt(s, Q_FINAL_GET);
+    bind_text(st, 1, r->msg_id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(st, 0), r->agent_id) == 0) {
+        int code = enum_index(reject_code_names, (const char *)sqlite3_column_text(st, 1));
+        refuse(out, code > 0 ? (enum reject_code)code : RJ_SCHEMA, "%s",
+               (const char *)sqlite3_column_text(st, 2));
+        sqlite3_reset(st);
+        return OERR_OK;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return OERR_DB;
 
     /* 2. The trip decides the year; it must exist and not be cancelled. */
@@ -271,6 +301,8 @@ oerr_t store_apply_report(struct store *s, const struct report *r, const char *p
         bool same = strcmp((const char *)sqlite3_column_text(st, 0), r->agent_id) == 0;
         bool is_void = strcmp((const char *)sqlite3_column_text(st, 1), "void") == 0;
         bool voided = sqlite3_column_type(st, 2) != SQLITE_NULL;
+        snprintf(out->target_trip_id, sizeof out->target_trip_id, "%s",
+                 sqlite3_column_text(st, 3));
         sqlite3_reset(st);
         if (!same) {
             refuse(out, RJ_VOID_TARGET, "report %s belongs to another agent", r->voids);
@@ -285,6 +317,10 @@ oerr_t store_apply_report(struct store *s, const struct report *r, const char *p
             refuse(out, RJ_VOID_TARGET, "report %s is already voided", r->voids);
             return OERR_OK;
         }
+        struct trip_row target;
+        if (store_trip_get(s, out->target_trip_id, &target) != OERR_OK)
+            return OERR_DB;
+        out->target_year = target.year;
         st = stmt(s, Q_REPORT_VOID);
         bind_text(st, 1, r->voids);
         bind_text(st, 2, r->msg_id);
@@ -347,6 +383,26 @@ oerr_t store_apply_report(struct store *s, const struct report *r, const char *p
     out->status = ACK_ACCEPTED;
     out->year = trip.year;
     return OERR_OK;
+}
+
+oerr_t store_apply_report(struct store *s, const struct report *r, const char *payload,
+                          size_t len, const char *received_at, struct outcome *out)
+{
+    oerr_t e = apply_report(s, r, payload, len, received_at, out);
+    if (e || out->status != ACK_REJECTED ||
+        (out->code != RJ_UNKNOWN_TRIP && out->code != RJ_TRIP_CANCELLED &&
+         out->code != RJ_VOID_TARGET))
+        return e;
+    sqlite3_stmt *st = stmt(s, Q_FINAL_PUT);
+    bind_text(st, 1, r->msg_id);
+    bind_text(st, 2, r->agent_id);
+    bind_text(st, 3, reject_code_str(out->code));
+    bind_text(st, 4, out->reason);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return OERR_DB;
+    st = stmt(s, Q_FINAL_TRIM);
+    sqlite3_bind_int64(st, 1, s->max_final);
+    return sqlite3_step(st) == SQLITE_DONE ? OERR_OK : OERR_DB;
 }
 
 oerr_t store_keep_reject(struct store *s, const char *received_at, const char *topic,
@@ -558,8 +614,8 @@ char *store_trip_card(struct store *s, const char *trip_id)
 oerr_t store_trips_each(struct store *s, int (*fn)(void *, const struct trip_row *), void *ctx)
 {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, "SELECT trip_id, status, date, county, year FROM trips"
-                                  " ORDER BY date, trip_id", -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(s->db, "SELECT trip_id, status, date, county, year, county_name"
+                                  " FROM trips ORDER BY date, trip_id", -1, &st, NULL) != SQLITE_OK)
         return OERR_DB;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -569,6 +625,7 @@ oerr_t store_trips_each(struct store *s, int (*fn)(void *, const struct trip_row
         snprintf(t.date, sizeof t.date, "%s", sqlite3_column_text(st, 2));
         snprintf(t.county, sizeof t.county, "%s", sqlite3_column_text(st, 3));
         t.year = sqlite3_column_int(st, 4);
+        snprintf(t.county_name, sizeof t.county_name, "%s", sqlite3_column_text(st, 5));
         if (fn(ctx, &t))
             break;
     }

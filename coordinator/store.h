@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "ids.h"
 #include "oerr.h"
 #include "report.h"
 #include "request.h"
@@ -30,10 +31,15 @@ struct outcome {
     enum reject_code code;
     char reason[JERR_MAX];
     int year; /* year of the report's trip when accepted, else 0 */
+    /* An accepted void: the trip and year of the report it took out. */
+    char target_trip_id[ID_MAX + 1];
+    int target_year;
 };
 
 /* Applies a decoded, self-valid report: each msg_id changes totals at most
- * once, ever; checks the trip (known, not cancelled) and void targets.
+ * once, ever; checks the trip (known, not cancelled) and void targets. A
+ * rejection is final: a msg_id refused for its trip or void target gets the
+ * same answer again, whatever changed since.
  * payload is kept with the report. A refusal fills out (and is kept with
  * store_keep_reject by the caller). Returns OERR_OK unless the database failed. */
 oerr_t store_apply_report(struct store *s, const struct report *r, const char *payload,
@@ -50,7 +56,7 @@ long long store_rejects_dropped(struct store *s);
 
 /* Trips. status is "planned", "completed" or "cancelled". */
 struct trip_row {
-    char trip_id[65], status[12], date[11], county[65];
+    char trip_id[65], status[12], date[11], county[65], county_name[200];
     int year;
 };
 /* Creates or updates a trip. OERR_REJECTED with why when it may not change

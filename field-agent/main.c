@@ -132,9 +132,12 @@ static int load_defaults(int argc, char **argv)
     cfg.connect_timeout_s = 5;
     cfg.window = 100;
     const char *path = getenv("OUTREACH_AGENT_CONFIG");
-    for (int i = 1; i + 1 < argc; i++)
-        if (strcmp(argv[i], "--config") == 0)
-            path = argv[i + 1];
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+            path = argv[++i];
+        else if (strncmp(argv[i], "--config=", 9) == 0)
+            path = argv[i] + 9;
+    }
     if (path && conf_load(path, table, err)) {
         fail("%s", err);
         return -1;
@@ -261,6 +264,7 @@ static int cmd_report(int argc, char **argv)
     struct outbox_entry e = {0};
     argc--;
     argv++;
+    argv[0] = (char *)"outreach-agent"; /* getopt names it in its messages */
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, &idx)) != -1) {
         int r = common_option(c);
@@ -477,7 +481,8 @@ static int cmd_status(int argc, char **argv)
 }
 
 /* Moves the command word to argv[1], so that options may come before it
- * ("outreach-agent --config F status"). Returns 0, or -1 when there is none. */
+ * ("outreach-agent --config F status"). Returns 0; 1 when --help or
+ * --version comes before any command; -1 when there is no command. */
 static int command_first(int argc, char **argv)
 {
     static const char *const with_value[] = {"--config", "--broker", "--agent-id",
@@ -497,8 +502,12 @@ static int command_first(int argc, char **argv)
             return 0;
         }
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0 ||
-            strcmp(argv[i], "--version") == 0)
-            return 0;
+            strcmp(argv[i], "--version") == 0) {
+            char *flag = argv[i];
+            argv[i] = argv[1];
+            argv[1] = flag;
+            return 1;
+        }
         for (int k = 0; with_value[k]; k++)
             if (strcmp(argv[i], with_value[k]) == 0)
                 i++;
@@ -508,7 +517,7 @@ static int command_first(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2 || command_first(argc, argv)) {
+    if (argc < 2 || command_first(argc, argv) < 0) {
         fputs(usage_main, stderr);
         return EXIT_USAGE;
     }

@@ -74,13 +74,6 @@ static int by_msg_id(const void *a, const void *b)
     return strcmp((*x)->msg_id, (*y)->msg_id);
 }
 
-static double now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
-
 int sender_flush(struct outbox *ob, const struct sender_opts *o, struct flush_result *res,
                  char err[MQ_ERR_MAX])
 {
@@ -93,7 +86,7 @@ int sender_flush(struct outbox *ob, const struct sender_opts *o, struct flush_re
     pthread_cond_init(&in.cv, NULL);
     int rc = -1;
     char now[TU_TS_MAX], topic[TOPIC_MAX], client_id[128];
-    bool *answered = NULL;
+    bool *answered = NULL, *sent_now = NULL;
 
     if (outbox_unanswered(ob, 1000000, &list, &n)) {
         snprintf(err, MQ_ERR_MAX, "cannot read the outbox");
@@ -106,7 +99,8 @@ int sender_flush(struct outbox *ob, const struct sender_opts *o, struct flush_re
     }
     index = malloc(n * sizeof *index);
     answered = calloc(n, sizeof *answered);
-    if (!index || !answered) {
+    sent_now = calloc(n, sizeof *sent_now);
+    if (!index || !answered || !sent_now) {
         snprintf(err, MQ_ERR_MAX, "out of memory");
         goto done;
     }
@@ -127,16 +121,20 @@ int sender_flush(struct outbox *ob, const struct sender_opts *o, struct flush_re
     if (mq_subscribe(c, topic, 1, o->connect_timeout_ms, err))
         goto done;
 
-    size_t next = 0, done_count = 0;
-    double last_progress = now_ms();
+    /* answered[i]: the coordinator has answered list[i] (perhaps to an
+     * earlier run); in flight: sent by this run and not answered yet. */
+    size_t next = 0, done_count = 0, inflight = 0;
+    double last_progress = tu_mono_ms();
     while (done_count < n) {
         /* Fill the window, oldest first. */
         size_t window = o->window ? o->window : 100;
-        if (next < n && next - done_count < window) {
+        if (next < n && inflight < window) {
             tu_format_ts(time(NULL), TU_SITE_OFFSET_MIN, now);
             outbox_tx_begin(ob);
-            while (next < n && next - done_count < window) {
+            for (; next < n && inflight < window; next++) {
                 struct outbox_entry *e = &list[next];
+                if (answered[next])
+                    continue;
                 topic_fmt(topic, sizeof topic, o->topic_root, "agents/%s/reports/%s",
                           o->agent_id, e->kind);
                 if (mq_publish(c, topic, e->payload, strlen(e->payload), 1, false, NULL,
@@ -145,7 +143,8 @@ int sender_flush(struct outbox *ob, const struct sender_opts *o, struct flush_re
                     goto done;
                 }
                 outbox_mark_sent(ob, e->msg_id, now);
-                next++;
+                sent_now[next] = true;
+                inflight++;
                 res->sent++;
             }
             if (outbox_tx_commit(ob)) {
@@ -159,12 +158,7 @@ int sender_flush(struct outbox *ob, const struct sender_opts *o, struct flush_re
         pthread_mutex_lock(&in.m);
         if (in.n == 0) {
             struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_nsec += 100 * 1000000L;
-            if (until.tv_nsec >= 1000000000L) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000L;
-            }
+            tu_deadline(&until, CLOCK_REALTIME, 100);
             pthread_cond_timedwait(&in.cv, &in.m, &until);
         }
         struct answer *got = in.a;
@@ -204,6 +198,8 @@ int sender_flush(struct outbox *ob, const struct sender_opts *o, struct flush_re
                 if (hit && !answered[*hit - list]) {
                     answered[*hit - list] = true;
                     done_count++;
+                    if (sent_now[*hit - list])
+                        inflight--;
                 }
             }
             if (outbox_tx_commit(ob)) {
@@ -211,12 +207,12 @@ int sender_flush(struct outbox *ob, const struct sender_opts *o, struct flush_re
                 snprintf(err, MQ_ERR_MAX, "cannot write the outbox");
                 goto done;
             }
-            last_progress = now_ms();
+            last_progress = tu_mono_ms();
             if (o->progress)
                 o->progress(o->ctx, res->sent, done_count, n);
         }
         free(got);
-        if (now_ms() - last_progress > o->ack_timeout_ms)
+        if (tu_mono_ms() - last_progress > o->ack_timeout_ms)
             break; /* the rest stays queued for the next run */
     }
     rc = 0;
@@ -228,5 +224,6 @@ done:
     outbox_entries_free(list, n);
     free(index);
     free(answered);
+    free(sent_now);
     return rc;
 }

@@ -294,6 +294,35 @@ static void test_unknown_and_cancelled_trip(void **state)
     assert_int_equal(t.trips_cancelled, 1);
 }
 
+/* A rejection is final: a msg_id refused for an unknown trip stays refused
+ * after the trip is created, with the first reason; another agent reusing the
+ * msg_id is not answered with this agent's rejection. */
+static void test_rejection_is_final(void **state)
+{
+    struct fixture *f = *state;
+    REJECTED(headcount(f->s, "team-07", mid(1), "t-late", 5), RJ_UNKNOWN_TRIP, "t-late");
+    add_trip(f->s, "t-late", "2026-05-01", "cili");
+    REJECTED(headcount(f->s, "team-07", mid(1), "t-late", 5), RJ_UNKNOWN_TRIP, "no trip t-late");
+    ACCEPTED(headcount(f->s, "team-08", mid(1), "t-late", 5), 2026);
+    ACCEPTED(headcount(f->s, "team-07", mid(2), "t-late", 6), 2026);
+    assert_int_equal(totals_of(f->s, 2026, NULL, NULL).consultations, 11);
+}
+
+/* An accepted void names the trip and year of the report it took out, which
+ * may differ from its own, so both get republished. */
+static void test_void_names_target_trip(void **state)
+{
+    struct fixture *f = *state;
+    add_trip(f->s, "t-2026", "2026-05-01", "cili");
+    add_trip(f->s, "t-2025", "2025-12-30", "xiuwu");
+    ACCEPTED(headcount(f->s, "team-07", mid(1), "t-2026", 12), 2026);
+    struct outcome o = void_of(f->s, "team-07", mid(2), "t-2025", mid(1));
+    ACCEPTED(o, 2025);
+    assert_string_equal(o.target_trip_id, "t-2026");
+    assert_int_equal(o.target_year, 2026);
+    assert_int_equal(totals_of(f->s, 2026, NULL, NULL).consultations, 0);
+}
+
 static void test_void(void **state)
 {
     struct fixture *f = *state;
@@ -821,6 +850,8 @@ int main(void)
         T(test_open_fresh),
         T(test_duplicate),
         T(test_unknown_and_cancelled_trip),
+        T(test_rejection_is_final),
+        T(test_void_names_target_trip),
         T(test_void),
         T(test_staff),
         T(test_year_of_trip),
