@@ -34,8 +34,7 @@ void coord_config_defaults(struct coord_config *c)
     c->session_expiry_s = 7 * 24 * 3600;
     c->keepalive_s = 30;
     c->batch_max = 500;
-    c->queue_max = 20000;
-    c->queue_max_bytes = 64LL << 20;
+    c->queue_max_bytes = 256LL << 20;
     c->progress_interval_ms = 500;
     c->refresh_s = 600;
     c->max_rejects = 100000;
@@ -64,9 +63,8 @@ const struct conf_opt *coord_config_table(struct coord_config *c)
          "how long the broker keeps our session while we are away"},
         {"keepalive_s", CONF_INT, &c->keepalive_s, 5, 3600, "MQTT keep-alive"},
         {"batch_max", CONF_INT, &c->batch_max, 1, 1000, "messages per transaction"},
-        {"queue_max", CONF_INT, &c->queue_max, 10, 1000000, "messages waiting in memory"},
         {"queue_max_bytes", CONF_INT, &c->queue_max_bytes, 1 << 20, 1LL << 34,
-         "bytes of messages waiting in memory"},
+         "bytes of messages waiting in memory; past it they are dropped unacked"},
         {"progress_interval_ms", CONF_INT, &c->progress_interval_ms, 50, 1000,
          "least time between two progress updates"},
         {"refresh_s", CONF_INT, &c->refresh_s, 10, 86400,
@@ -117,9 +115,9 @@ struct svc {
     int initial_done;
 
     pthread_mutex_t qm;
-    pthread_cond_t nonempty, space;
+    pthread_cond_t nonempty;
     struct item *head, *tail;
-    long long count, bytes;
+    long long count, bytes, dropped;
 
     /* What one batch will send once it is committed. */
     struct outmsg *outs;
@@ -139,7 +137,37 @@ struct svc {
 
     long long n_accepted, n_duplicate, n_rejected;
     long long b_accepted, b_duplicate, b_rejected; /* of the batch not yet committed */
+    double log_second;      /* a flood must not flood the log: 20 lines a second */
+    int logged_this_second;
+    long long not_logged;
 };
+
+/* Starts a new second of logging once the last one is over, saying how many
+ * refusals it did not log. */
+static void log_tick(struct svc *s)
+{
+    double now = tu_mono_ms();
+    if (now - s->log_second < 1000)
+        return;
+    if (s->not_logged)
+        olog(OLOG_WARN, "%lld more refused messages were not logged (kept in the store)",
+             s->not_logged);
+    s->log_second = now;
+    s->logged_this_second = 0;
+    s->not_logged = 0;
+}
+
+/* Whether one more refusal may be logged now. */
+static bool log_allowed(struct svc *s)
+{
+    log_tick(s);
+    if (s->logged_this_second < 20) {
+        s->logged_this_second++;
+        return true;
+    }
+    s->not_logged++;
+    return false;
+}
 
 static void item_free(struct item *it)
 {
@@ -177,12 +205,12 @@ static char *dup_bytes(const void *p, size_t n)
 }
 
 /* Paho's thread. Paho has already sent the PUBACK (it does so before calling
- * us), so a message must never be refused here: the broker has let go of it.
- * The payload is copied, cut past the contract's limit (it is refused anyway,
- * and memory stays bounded). When the queue is full we wait a little for
- * room, which slows the broker down; but only a little, because Paho holds a
- * lock while we run that our own publishes need, and waiting for ever would
- * deadlock with the thread that empties the queue. */
+ * us) and holds a lock, while we run, that every publish of ours needs. So
+ * this never waits: waiting for room in the queue would starve or deadlock
+ * the thread that empties it. The payload is copied, cut past the contract's
+ * limit (it is refused anyway). Past queue_max_bytes a message is dropped
+ * unacknowledged, and logged: its agent sends it again, as it does for any
+ * report without an ack. */
 static int on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *m)
 {
     struct svc *s = ctx;
@@ -213,11 +241,14 @@ static int on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *
     }
     size_t size = sizeof *it + tl + keep + 64;
     pthread_mutex_lock(&s->qm);
-    for (int tries = 0; tries < 5 && (s->count >= s->cfg->queue_max ||
-                                      s->bytes >= s->cfg->queue_max_bytes); tries++) {
-        struct timespec until;
-        tu_deadline(&until, CLOCK_MONOTONIC, 20);
-        pthread_cond_timedwait(&s->space, &s->qm, &until);
+    if (s->bytes + (long long)size > s->cfg->queue_max_bytes) {
+        long long dropped = ++s->dropped;
+        pthread_mutex_unlock(&s->qm);
+        if (dropped == 1 || dropped % 1000 == 0)
+            olog(OLOG_WARN, "queue full (%lld bytes): %lld messages dropped unacknowledged "
+                 "so far; their agents will resend", s->cfg->queue_max_bytes, dropped);
+        item_free(it);
+        goto done;
     }
     if (s->tail)
         s->tail->next = it;
@@ -422,8 +453,9 @@ static void handle_report(struct svc *s, struct item *it, const char *agent,
         olog(OLOG_INFO, "duplicate report %s from %s: already counted", msg_id, agent);
     } else {
         s->b_rejected++;
-        olog(OLOG_WARN, "rejected report %s from %s: %s (%s)", msg_id ? msg_id : "(no msg_id)",
-             agent, oc.reason, reject_code_str(oc.code));
+        if (log_allowed(s))
+            olog(OLOG_WARN, "rejected report %s from %s: %s (%s)",
+                 msg_id ? msg_id : "(no msg_id)", agent, oc.reason, reject_code_str(oc.code));
         /* Keep what helps to inspect it, not what a person typed about a
          * patient: a refused patient_ref may be a name or a phone number. */
         const char *keep = it->payload;
@@ -783,7 +815,6 @@ static struct item *take_batch(struct svc *s, long wait_ms)
         last->next = NULL;
         s->count -= n;
         s->bytes -= bytes;
-        pthread_cond_broadcast(&s->space);
     }
     pthread_mutex_unlock(&s->qm);
     return first;
@@ -799,7 +830,6 @@ int service_run(const struct coord_config *cfg, volatile sig_atomic_t *stop)
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_mutex_init(&s.qm, NULL);
     pthread_cond_init(&s.nonempty, &ca);
-    pthread_cond_init(&s.space, &ca);
     pthread_condattr_destroy(&ca);
 
     if (store_open(cfg->db, &s.store, err)) {
@@ -826,6 +856,7 @@ int service_run(const struct coord_config *cfg, volatile sig_atomic_t *stop)
             store_batch(&s, batch, true);
             items_free(batch);
         }
+        log_tick(&s);
         pending = s.ndirty_years || s.ndirty_trips || s.all_dirty || s.ndirty_counties;
         if (pending && elapsed_ms(&s.last_progress) >= (double)cfg->progress_interval_ms)
             publish_progress(&s, false);
@@ -865,6 +896,5 @@ done:
     items_free(s.head);
     pthread_mutex_destroy(&s.qm);
     pthread_cond_destroy(&s.nonempty);
-    pthread_cond_destroy(&s.space);
     return rc;
 }
