@@ -236,6 +236,20 @@ int mq_publish(MQTTAsync c, const char *topic, const void *payload, size_t len,
     return 0;
 }
 
+int mq_publish_wait(MQTTAsync c, const char *topic, const char *payload, bool retained,
+                    int timeout_ms, char err[MQ_ERR_MAX])
+{
+    MQTTAsync_token token;
+    if (mq_publish(c, topic, payload, strlen(payload), 1, retained, NULL, &token, err))
+        return -1;
+    int rc = MQTTAsync_waitForCompletion(c, token, (unsigned long)timeout_ms);
+    if (rc != MQTTASYNC_SUCCESS) {
+        snprintf(err, MQ_ERR_MAX, "publish %.200s: %s", topic, MQTTAsync_strerror(rc));
+        return -1;
+    }
+    return 0;
+}
+
 void mq_close(MQTTAsync *c, int timeout_ms)
 {
     if (!c || !*c)

@@ -42,6 +42,11 @@ int mq_publish(MQTTAsync c, const char *topic, const void *payload, size_t len,
                int qos, bool retained, MQTTProperties *props, MQTTAsync_token *token,
                char err[MQ_ERR_MAX]);
 
+/* mq_publish, then waits up to timeout_ms until the broker has it (for a
+ * last word before disconnecting). */
+int mq_publish_wait(MQTTAsync c, const char *topic, const char *payload, bool retained,
+                    int timeout_ms, char err[MQ_ERR_MAX]);
+
 /* Disconnects (waiting up to timeout_ms) and destroys; *c becomes NULL. NULL-safe. */
 void mq_close(MQTTAsync *c, int timeout_ms);
 

@@ -45,9 +45,10 @@ static unsigned next_cp(const unsigned char **p)
         cp = s[0] & 0x07u;
         n = 4;
     }
-    for (int i = 1; i < n && s[i]; i++)
+    int i = 1;
+    for (; i < n && s[i]; i++)
         cp = (cp << 6) | (s[i] & 0x3fu);
-    *p = s + n;
+    *p = s + i; /* a cut-off sequence stops at the NUL, never past it */
     return cp;
 }
 

@@ -1,6 +1,7 @@
 /* main.c -- outreach-agent: record reports at a site, keep them in the outbox,
  * send them when the network allows. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include "compose.h"
+#include "daemon.h"
 #include "conf.h"
 #include "ids.h"
 #include "olog.h"
@@ -23,7 +25,8 @@
 
 struct agent_config {
     char *broker, *agent_id, *username, *password_file, *outbox, *trip, *topic_root;
-    long long ack_timeout_s, connect_timeout_s, window;
+    long long ack_timeout_s, connect_timeout_s, window, resend_s;
+    char *log_level;
     bool offline;
 };
 
@@ -40,6 +43,8 @@ static const struct conf_opt table[] = {
     {"ack_timeout_s", CONF_INT, &cfg.ack_timeout_s, 1, 3600, "wait this long for acks"},
     {"connect_timeout_s", CONF_INT, &cfg.connect_timeout_s, 1, 600, "wait this long to connect"},
     {"window", CONF_INT, &cfg.window, 1, 10000, "reports in flight at once"},
+    {"resend_s", CONF_INT, &cfg.resend_s, 1, 3600, "daemon: send again when unanswered so long"},
+    {"log_level", CONF_STR, &cfg.log_level, 0, 0, "daemon: debug, info, warn or error"},
     {"offline", CONF_BOOL, &cfg.offline, 0, 0, "only queue, never connect"},
     {NULL, CONF_STR, NULL, 0, 0, NULL},
 };
@@ -53,6 +58,8 @@ static const char usage_main[] =
     "  report KIND   record a report: headcount, dispense, referral, education,\n"
     "                checkin or void ('outreach-agent report KIND --help')\n"
     "  sync          send every report still waiting in the outbox\n"
+    "  daemon        keep sending in the background: one connection, resends,\n"
+    "                reconnects; 'report' then saves and leaves sending to it\n"
     "  status        show what is pending, answered and rejected\n"
     "\n"
     "options of every command:\n"
@@ -131,6 +138,7 @@ static int load_defaults(int argc, char **argv)
     cfg.ack_timeout_s = 10;
     cfg.connect_timeout_s = 5;
     cfg.window = 100;
+    cfg.resend_s = 10;
     const char *path = getenv("OUTREACH_AGENT_CONFIG");
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
@@ -226,6 +234,28 @@ static int check_payload(void *ctx, const char *payload)
         return -1;
     }
     return 0;
+}
+
+/* Prints what the coordinator answered for msg_id; returns the exit status. */
+static int print_answer(struct outbox *ob, const char *msg_id, const char *who_resends)
+{
+    struct outbox_entry e;
+    int rc = 0;
+    if (outbox_get(ob, msg_id, &e) != OERR_OK)
+        return 1;
+    if (strcmp(e.state, "acked") == 0) {
+        printf("%s: counted by the coordinator\n",
+               strcmp(e.ack_status, "duplicate") == 0 ? "duplicate" : "accepted");
+    } else if (strcmp(e.state, "rejected") == 0) {
+        printf("rejected (%s): %s\n", e.code, e.reason);
+        rc = EXIT_REJECTED;
+    } else {
+        printf("queued: %s, but no answer from the coordinator within %lld s; %s sends it "
+               "again\n", strcmp(e.state, "sent") == 0 ? "sent" : "not sent yet",
+               cfg.ack_timeout_s, who_resends);
+    }
+    outbox_entry_clear(&e);
+    return rc;
 }
 
 static int cmd_report(int argc, char **argv)
@@ -324,6 +354,27 @@ static int cmd_report(int argc, char **argv)
     }
     printf("saved %s report #%lld (%s) for trip %s\n", k->kind, e.seq, e.msg_id, e.trip_id);
     rc = 0;
+    long dpid;
+    if (daemon_running(cfg.outbox, &dpid)) {
+        /* The daemon sends it: wait for its answer only while it is online. */
+        char state[16] = "";
+        outbox_meta_get(ob, "daemon", state, sizeof state);
+        if (strcmp(state, "online") != 0) {
+            printf("queued: the daemon (pid %ld) is offline; it sends the report when the "
+                   "network is back\n", dpid);
+            goto done;
+        }
+        double until = tu_mono_ms() + (double)cfg.ack_timeout_s * 1000;
+        struct outbox_entry cur = {0};
+        while (tu_mono_ms() < until && outbox_get(ob, e.msg_id, &cur) == OERR_OK &&
+               (strcmp(cur.state, "pending") == 0 || strcmp(cur.state, "sent") == 0)) {
+            outbox_entry_clear(&cur);
+            nanosleep(&(struct timespec){0, 100000000L}, NULL); /* poll the outbox */
+        }
+        outbox_entry_clear(&cur);
+        rc = print_answer(ob, e.msg_id, "the daemon");
+        goto done;
+    }
     if (cfg.offline) {
         printf("queued: offline mode; send it later with 'outreach-agent sync'\n");
         goto done;
@@ -334,20 +385,7 @@ static int cmd_report(int argc, char **argv)
         printf("queued: %s; it will be sent by 'outreach-agent sync'\n", merr);
         goto done;
     }
-    struct outbox_entry now_e;
-    if (outbox_get(ob, e.msg_id, &now_e) == OERR_OK) {
-        if (strcmp(now_e.state, "acked") == 0) {
-            printf("%s: counted by the coordinator\n",
-                   strcmp(now_e.ack_status, "duplicate") == 0 ? "duplicate" : "accepted");
-        } else if (strcmp(now_e.state, "rejected") == 0) {
-            printf("rejected (%s): %s\n", now_e.code, now_e.reason);
-            rc = EXIT_REJECTED;
-        } else {
-            printf("queued: sent, but no answer from the coordinator within %lld s; "
-                   "'outreach-agent sync' sends it again\n", cfg.ack_timeout_s);
-        }
-        outbox_entry_clear(&now_e);
-    }
+    rc = print_answer(ob, e.msg_id, "'outreach-agent sync'");
 done:
     outbox_entry_clear(&e);
     outbox_close(ob);
@@ -396,6 +434,36 @@ static const char usage_sync[] =
     "under a new msg_id, and the coordinator counts each report once.\n"
     "See 'outreach-agent --help' for the options.\n";
 
+/* sync while a daemon runs: it does the sending; show it draining the
+ * outbox until nothing is left, or nothing moved for ack_timeout_s. */
+static int wait_for_daemon(struct outbox *ob, long pid)
+{
+    struct outbox_counts c;
+    char state[16] = "";
+    outbox_meta_get(ob, "daemon", state, sizeof state);
+    if (outbox_counts(ob, &c))
+        return 1;
+    long long left = c.pending + c.sent, total = left;
+    printf("the daemon (pid %ld, %s) is sending: %lld waiting\n", pid, state, left);
+    int tty = isatty(STDERR_FILENO);
+    double last_move = tu_mono_ms();
+    while (left > 0 && tu_mono_ms() - last_move < (double)cfg.ack_timeout_s * 1000) {
+        nanosleep(&(struct timespec){0, 200000000L}, NULL); /* poll the outbox */
+        if (outbox_counts(ob, &c))
+            return 1;
+        if (c.pending + c.sent != left) {
+            left = c.pending + c.sent;
+            last_move = tu_mono_ms();
+            if (left > total)
+                total = left;
+            show_progress(&tty, 0, (size_t)(total - left), (size_t)total);
+        }
+    }
+    printf("sync: %lld still waiting, %lld accepted, %lld rejected in the outbox\n", left,
+           c.acked, c.rejected);
+    return left > 0 ? 1 : 0;
+}
+
 static int cmd_sync(int argc, char **argv)
 {
     int rc = parse_common_only(argc, argv, usage_sync, NULL);
@@ -404,6 +472,12 @@ static int cmd_sync(int argc, char **argv)
     struct outbox *ob = open_outbox();
     if (!ob)
         return 1;
+    long dpid;
+    if (daemon_running(cfg.outbox, &dpid)) {
+        rc = wait_for_daemon(ob, dpid);
+        outbox_close(ob);
+        return rc;
+    }
     struct flush_result res;
     char err[MQ_ERR_MAX];
     rc = 0;
@@ -419,6 +493,72 @@ static int cmd_sync(int argc, char **argv)
             printf("see 'outreach-agent status' for the reasons\n");
     }
     outbox_close(ob);
+    return rc;
+}
+
+static const char usage_daemon[] =
+    "usage: outreach-agent daemon [OPTIONS]\n\n"
+    "Keeps one connection to the broker and sends the outbox's reports oldest\n"
+    "first as soon as it can, resending any the coordinator has not answered\n"
+    "within resend_s (10 s); reconnects with backoff; publishes this device's\n"
+    "retained status (online, pending, last seq). One daemon per outbox. Stops\n"
+    "cleanly on SIGINT or SIGTERM. See 'outreach-agent --help' for the options.\n";
+
+static volatile sig_atomic_t daemon_stop;
+static void on_signal(int sig) { daemon_stop = sig; }
+
+static int cmd_daemon(int argc, char **argv)
+{
+    int rc = parse_common_only(argc, argv, usage_daemon, NULL);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    if (!cfg.broker) {
+        fail("%s", "no broker configured (set broker or pass --broker)");
+        return EXIT_USAGE;
+    }
+    int level = olog_parse_level(cfg.log_level ? cfg.log_level : "info");
+    if (level < 0) {
+        fail("unknown log level '%s'", cfg.log_level);
+        return EXIT_USAGE;
+    }
+    olog_set_level((enum olog_level)level);
+    long holder;
+    int lock = daemon_lock(cfg.outbox, &holder);
+    if (lock < 0) {
+        fail("a daemon (pid %ld) already serves the outbox %s", holder, cfg.outbox);
+        return 1;
+    }
+    char err[MQ_ERR_MAX];
+    char *password = NULL;
+    struct outbox *ob = NULL;
+    rc = 1;
+    if (cfg.password_file && !(password = mq_read_secret(cfg.password_file, err))) {
+        fail("%s", err);
+        goto done;
+    }
+    if (!(ob = open_outbox()))
+        goto done;
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    struct daemon_opts o = {
+        .broker = cfg.broker, .agent_id = cfg.agent_id,
+        .username = cfg.username ? cfg.username : (password ? cfg.agent_id : NULL),
+        .password = password, .topic_root = cfg.topic_root, .trip = cfg.trip,
+        .connect_timeout_ms = (int)cfg.connect_timeout_s * 1000,
+        .resend_ms = (int)cfg.resend_s * 1000, .window = (int)cfg.window,
+        .stop = &daemon_stop,
+    };
+    olog(OLOG_INFO, "daemon for agent %s, outbox %s, broker %s", cfg.agent_id, cfg.outbox,
+         cfg.broker);
+    rc = daemon_run(ob, &o);
+    olog(OLOG_INFO, "daemon stopped");
+done:
+    outbox_close(ob);
+    free(password);
+    close(lock);
     return rc;
 }
 
@@ -465,6 +605,14 @@ static int cmd_status(int argc, char **argv)
         return 1;
     }
     printf("agent %s, outbox %s, last seq %lld\n", cfg.agent_id, cfg.outbox, c.last_seq);
+    long dpid;
+    char state[16] = "";
+    if (daemon_running(cfg.outbox, &dpid)) {
+        outbox_meta_get(ob, "daemon", state, sizeof state);
+        printf("daemon: running (pid %ld), %s\n", dpid, state[0] ? state : "starting");
+    } else {
+        printf("daemon: not running\n");
+    }
     printf("  pending (not sent yet)     %lld\n", c.pending);
     printf("  sent, awaiting answer      %lld\n", c.sent);
     printf("  accepted                   %lld\n", c.acked);
@@ -539,8 +687,10 @@ int main(int argc, char **argv)
         rc = cmd_sync(argc - 1, argv + 1);
     else if (strcmp(cmd, "status") == 0)
         rc = cmd_status(argc - 1, argv + 1);
+    else if (strcmp(cmd, "daemon") == 0)
+        rc = cmd_daemon(argc - 1, argv + 1);
     else {
-        fail("unknown command '%s' (report, sync, status; see --help)", cmd);
+        fail("unknown command '%s' (report, sync, status, daemon; see --help)", cmd);
         rc = EXIT_USAGE;
     }
     conf_free_strings(table);

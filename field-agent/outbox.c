@@ -352,3 +352,24 @@ oerr_t outbox_tx_commit(struct outbox *ob)
 {
     return exec(ob->db, "COMMIT") ? OERR_DB : OERR_OK;
 }
+
+oerr_t outbox_meta_set(struct outbox *ob, const char *key, const char *value)
+{
+    return update(ob, "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key)"
+                      " DO UPDATE SET value = ?2", key, value, NULL, NULL, NULL);
+}
+
+oerr_t outbox_meta_get(struct outbox *ob, const char *key, char *buf, size_t n)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(ob->db, "SELECT value FROM meta WHERE key = ?1", -1, &st, NULL) !=
+        SQLITE_OK)
+        return OERR_DB;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    oerr_t e = rc == SQLITE_ROW ? OERR_OK : rc == SQLITE_DONE ? OERR_NOTFOUND : OERR_DB;
+    if (rc == SQLITE_ROW)
+        snprintf(buf, n, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return e;
+}

@@ -68,6 +68,11 @@ oerr_t outbox_counts(struct outbox *ob, struct outbox_counts *c);
 /* One entry by msg_id; OERR_NOTFOUND when none. Clear with outbox_entry_clear. */
 oerr_t outbox_get(struct outbox *ob, const char *msg_id, struct outbox_entry *out);
 
+/* Small facts shared by the daemon and the CLI (e.g. "daemon" = "online"). */
+oerr_t outbox_meta_set(struct outbox *ob, const char *key, const char *value);
+/* Copies the value into buf[n]; OERR_NOTFOUND when unset. */
+oerr_t outbox_meta_get(struct outbox *ob, const char *key, char *buf, size_t n);
+
 /* Groups many marks into one durable write. */
 oerr_t outbox_tx_begin(struct outbox *ob);
 oerr_t outbox_tx_commit(struct outbox *ob);

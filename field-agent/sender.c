@@ -1,6 +1,8 @@
 /* sender.c -- one connection, a window of reports in flight, acks applied as they come. */
 #include "sender.h"
 
+#include "acks.h"
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,62 +13,6 @@
 #include "olog.h"
 #include "timeutil.h"
 #include "topics.h"
-
-struct answer {
-    char msg_id[UUID_LEN + 1];
-    char status[12];
-    char code[24];
-    char reason[JERR_MAX];
-};
-
-struct inbox {
-    pthread_mutex_t m;
-    pthread_cond_t cv;
-    struct answer *a;
-    size_t n, cap;
-};
-
-/* Paho's thread: parse the acks message, queue the answers. */
-static int on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *m)
-{
-    struct inbox *in = ctx;
-    struct jerr err;
-    cJSON *root = m->payloadlen > 0
-                      ? json_parse_bounded(m->payload, (size_t)m->payloadlen, 8, &err)
-                      : NULL;
-    const cJSON *acks = cJSON_GetObjectItemCaseSensitive(root, "acks"), *it;
-    pthread_mutex_lock(&in->m);
-    cJSON_ArrayForEach(it, acks) {
-        const cJSON *id = cJSON_GetObjectItemCaseSensitive(it, "msg_id");
-        const cJSON *st = cJSON_GetObjectItemCaseSensitive(it, "status");
-        if (!cJSON_IsString(id) || !cJSON_IsString(st) || !id_is_uuid(id->valuestring))
-            continue;
-        if (in->n == in->cap) {
-            size_t cap = in->cap ? in->cap * 2 : 64;
-            struct answer *bigger = realloc(in->a, cap * sizeof *bigger);
-            if (!bigger)
-                break;
-            in->a = bigger;
-            in->cap = cap;
-        }
-        struct answer *a = &in->a[in->n++];
-        memset(a, 0, sizeof *a);
-        snprintf(a->msg_id, sizeof a->msg_id, "%s", id->valuestring);
-        snprintf(a->status, sizeof a->status, "%s", st->valuestring);
-        const cJSON *code = cJSON_GetObjectItemCaseSensitive(it, "code");
-        const cJSON *reason = cJSON_GetObjectItemCaseSensitive(it, "reason");
-        if (cJSON_IsString(code))
-            snprintf(a->code, sizeof a->code, "%s", code->valuestring);
-        if (cJSON_IsString(reason))
-            snprintf(a->reason, sizeof a->reason, "%s", reason->valuestring);
-    }
-    pthread_cond_signal(&in->cv);
-    pthread_mutex_unlock(&in->m);
-    cJSON_Delete(root);
-    MQTTAsync_freeMessage(&m);
-    MQTTAsync_free(topic);
-    return 1;
-}
 
 static int by_msg_id(const void *a, const void *b)
 {
@@ -81,9 +27,8 @@ int sender_flush(struct outbox *ob, const struct sender_opts *o, struct flush_re
     struct outbox_entry *list = NULL, **index = NULL;
     size_t n = 0;
     MQTTAsync c = NULL;
-    struct inbox in = {.a = NULL};
-    pthread_mutex_init(&in.m, NULL);
-    pthread_cond_init(&in.cv, NULL);
+    struct ack_inbox in;
+    ack_inbox_init(&in);
     int rc = -1;
     char now[TU_TS_MAX], topic[TOPIC_MAX], client_id[128];
     bool *answered = NULL, *sent_now = NULL;
@@ -112,7 +57,7 @@ int sender_flush(struct outbox *ob, const struct sender_opts *o, struct flush_re
     snprintf(client_id, sizeof client_id, "%s-cli-%ld", o->agent_id, (long)getpid());
     if (mq_client_new(&c, o->broker, client_id, 0, err))
         goto done;
-    MQTTAsync_setCallbacks(c, &in, NULL, on_message, NULL);
+    MQTTAsync_setCallbacks(c, &in, NULL, ack_inbox_on_message, NULL);
     struct mq_conn_opts co = {.username = o->username, .password = o->password,
                               .clean_start = true, .keepalive_s = 30};
     if (mq_connect(c, &co, o->connect_timeout_ms, NULL, err))
@@ -155,58 +100,33 @@ int sender_flush(struct outbox *ob, const struct sender_opts *o, struct flush_re
                 o->progress(o->ctx, res->sent, done_count, n);
         }
         /* Wait a little for answers. */
-        pthread_mutex_lock(&in.m);
-        if (in.n == 0) {
-            struct timespec until;
-            tu_deadline(&until, CLOCK_REALTIME, 100);
-            pthread_cond_timedwait(&in.cv, &in.m, &until);
-        }
-        struct answer *got = in.a;
-        size_t ngot = in.n;
-        in.a = NULL;
-        in.n = in.cap = 0;
-        pthread_mutex_unlock(&in.m);
-
+        struct answer *got = NULL;
+        size_t ngot = 0;
+        ack_inbox_take(&in, 100, &got, &ngot);
         if (ngot) {
-            tu_format_ts(time(NULL), TU_SITE_OFFSET_MIN, now);
-            outbox_tx_begin(ob);
-            for (size_t i = 0; i < ngot; i++) {
-                struct answer *a = &got[i];
-                struct outbox_entry key, *kp = &key, **hit;
-                snprintf(key.msg_id, sizeof key.msg_id, "%s", a->msg_id);
-                hit = bsearch(&kp, index, n, sizeof *index, by_msg_id);
-                int changed = 0;
-                if (strcmp(a->status, "rejected") == 0) {
-                    outbox_mark_rejected(ob, a->msg_id, a->code, a->reason, now, &changed);
-                    if (hit && changed) {
-                        res->rejected++;
-                        snprintf((*hit)->state, sizeof (*hit)->state, "rejected");
-                        snprintf((*hit)->code, sizeof (*hit)->code, "%s", a->code);
-                        snprintf((*hit)->reason, sizeof (*hit)->reason, "%s", a->reason);
-                    }
-                } else if (strcmp(a->status, "accepted") == 0 ||
-                           strcmp(a->status, "duplicate") == 0) {
-                    outbox_mark_acked(ob, a->msg_id, a->status, now, &changed);
-                    if (hit && changed) {
-                        if (a->status[0] == 'a')
-                            res->accepted++;
-                        else
-                            res->duplicate++;
-                        snprintf((*hit)->state, sizeof (*hit)->state, "acked");
-                    }
-                }
-                if (hit && !answered[*hit - list]) {
-                    answered[*hit - list] = true;
-                    done_count++;
-                    if (sent_now[*hit - list])
-                        inflight--;
-                }
-            }
-            if (outbox_tx_commit(ob)) {
+            struct ack_counts counts = {0};
+            bool *changed = calloc(ngot, sizeof *changed);
+            if (!changed || ack_apply(ob, got, ngot, changed, &counts)) {
+                free(changed);
                 free(got);
                 snprintf(err, MQ_ERR_MAX, "cannot write the outbox");
                 goto done;
             }
+            res->accepted += counts.accepted;
+            res->duplicate += counts.duplicate;
+            res->rejected += counts.rejected;
+            for (size_t i = 0; i < ngot; i++) {
+                struct outbox_entry key, *kp = &key, **hit;
+                snprintf(key.msg_id, sizeof key.msg_id, "%s", got[i].msg_id);
+                hit = bsearch(&kp, index, n, sizeof *index, by_msg_id);
+                if (!hit || answered[*hit - list])
+                    continue;
+                answered[*hit - list] = true;
+                done_count++;
+                if (sent_now[*hit - list])
+                    inflight--;
+            }
+            free(changed);
             last_progress = tu_mono_ms();
             if (o->progress)
                 o->progress(o->ctx, res->sent, done_count, n);
@@ -218,9 +138,7 @@ int sender_flush(struct outbox *ob, const struct sender_opts *o, struct flush_re
     rc = 0;
 done:
     mq_close(&c, 1000);
-    free(in.a);
-    pthread_mutex_destroy(&in.m);
-    pthread_cond_destroy(&in.cv);
+    ack_inbox_free(&in);
     outbox_entries_free(list, n);
     free(index);
     free(answered);

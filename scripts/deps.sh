@@ -8,6 +8,7 @@ PACKAGES=(
   libpaho-mqtt-dev libsqlite3-dev libcjson-dev libcmocka-dev
   mosquitto mosquitto-clients sqlite3
   jq python3 python3-jsonschema iproute2 procps
+  clang libclang-rt-14-dev
 )
 
 missing=()

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test.sh -- builds outreach and runs every test through ctest: once in the
 # normal build (warnings are errors), once with AddressSanitizer and
-# UndefinedBehaviorSanitizer. Installs missing Debian packages first.
+# UndefinedBehaviorSanitizer; then runs the libFuzzer targets for a bounded
+# time (FUZZ_SECONDS, default 60 each). Installs missing Debian packages first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$(date +%s)
@@ -20,4 +21,6 @@ run_suite() { # NAME BUILD_DIR CMAKE_ARGS...
 run_suite "release" build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   run_suite "sanitizers (ASan+UBSan)" build-asan -DCMAKE_BUILD_TYPE=Debug -DOUTREACH_SANITIZE=ON
+echo "== fuzzing the report and request decoders (${FUZZ_SECONDS:-60} s each)"
+FUZZ_SECONDS=${FUZZ_SECONDS:-60} bash scripts/fuzz.sh
 echo "== all tests passed in $(( $(date +%s) - started )) s"
