@@ -145,3 +145,35 @@ expect_retained() {
 
 PASSED=0
 pass() { PASSED=$((PASSED + 1)); echo "ok $PASSED - $*"; }
+
+# daemon_start ID: runs `outreach-agent daemon` for agent ID (the binary itself
+# in the background, so that DAEMON_PID is its pid) and waits until it is online.
+daemon_start() {
+  "$AGENT_BIN" --config "$WORK/agents/$1.conf" daemon >>"$WORK/daemon-$1.log" 2>&1 &
+  DAEMON_PID=$!
+  track_pid "$DAEMON_PID"
+  if [ "${2:-}" != nowait ]; then
+    wait_until 20 "daemon of $1 online" daemon_state_is "$1" online
+  fi
+}
+daemon_state_is() { # ID STATE
+  [ "$(sqlite3 "$WORK/agents/$1.db" "SELECT value FROM meta WHERE key = 'daemon'" 2>/dev/null)" = "$2" ]
+}
+daemon_stop() { # SIGTERM; fails unless it exits 0
+  local rc=0
+  kill -TERM "$DAEMON_PID" 2>/dev/null || true
+  wait "$DAEMON_PID" || rc=$?
+  [ "$rc" = 0 ] || { tail -20 "$WORK"/daemon-*.log >&2; fail "daemon exited with status $rc"; }
+}
+daemon_kill() {
+  kill -KILL "$DAEMON_PID" 2>/dev/null || true
+  wait "$DAEMON_PID" 2>/dev/null || true
+}
+# outbox_count ID STATE...: reports of agent ID's outbox in those states.
+outbox_count() {
+  local id=$1; shift
+  local list
+  list=$(printf "'%s'," "$@")
+  sqlite3 "$WORK/agents/$id.db" "SELECT COUNT(*) FROM outbox WHERE state IN (${list%,})"
+}
+outbox_drained() { [ "$(outbox_count "$1" pending sent)" = 0 ]; }
