@@ -1,5 +1,5 @@
 /* main.c -- outreach-coordinator: the daemon (run) and the staff's CLI
- * (progress, export). */
+ * (progress, export, agents). */
 #include <getopt.h>
 #include <stdarg.h>
 #include <signal.h>
@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "agents.h"
 #include "ids.h"
 #include "mq.h"
 #include "olog.h"
@@ -31,6 +32,7 @@ static const char usage_main[] =
     "  run        run the daemon (MQTT in, SQLite store, acks and progress out)\n"
     "  progress   print the year's progress toward the targets\n"
     "  export     write accepted reports as CSV for spreadsheets\n"
+    "  agents     list the field agents: online or not, last seen, missing seqs\n"
     "\n"
     "'outreach-coordinator COMMAND --help' tells more about each.\n";
 
@@ -63,6 +65,17 @@ static const char usage_export[] =
     "  --db FILE        the coordinator's store\n"
     "  --csv            CSV, one row per accepted report, voided ones marked\n"
     "  --output FILE    write there instead of standard output\n";
+
+static const char usage_agents[] =
+    "usage: outreach-coordinator agents --db FILE [--json]\n"
+    "\n"
+    "Lists every agent known from its reports or its status topic, sorted by id:\n"
+    "online or offline (its last birth or will), when it was last seen (its latest\n"
+    "report or birth), the highest seq seen, the pending count it reported, and\n"
+    "the seqs from 1 to the highest that never arrived (reports still on their way).\n"
+    "\n"
+    "  --db FILE        the coordinator's store\n"
+    "  --json           the same as JSON\n";
 
 static int usage_error(const char *usage, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -424,6 +437,56 @@ static int cmd_export(int argc, char **argv)
     return e ? 1 : 0;
 }
 
+static int cmd_agents(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"db", required_argument, NULL, 'd'}, {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    const char *db = NULL;
+    int json = 0, c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': db = optarg; break;
+        case 'j': json = 1; break;
+        case 'h': fputs(usage_agents, stdout); return 0;
+        default: fputs(usage_agents, stderr); return EXIT_USAGE;
+        }
+    }
+    if (optind < argc)
+        return usage_error(usage_agents, "unexpected argument '%s'", argv[optind]);
+    if (!db)
+        return usage_error(usage_agents, "%s", "--db FILE is required");
+    FILE *probe = fopen(db, "r");
+    if (!probe) {
+        fprintf(stderr, "outreach-coordinator: no store at %s\n", db);
+        return 1;
+    }
+    fclose(probe);
+    struct store *s = NULL;
+    char err[256];
+    if (store_open(db, &s, err)) {
+        fprintf(stderr, "outreach-coordinator: %s\n", err);
+        return 1;
+    }
+    cJSON *list = agents_json(s);
+    if (!list) {
+        fprintf(stderr, "outreach-coordinator: cannot read the store: %s\n", store_errmsg(s));
+        store_close(s);
+        return 1;
+    }
+    if (json) {
+        char *p = cJSON_Print(list);
+        if (p)
+            puts(p);
+        free(p);
+    } else {
+        agents_print_table(list, stdout);
+    }
+    cJSON_Delete(list);
+    store_close(s);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -448,6 +511,8 @@ int main(int argc, char **argv)
         return cmd_progress(argc, argv);
     if (strcmp(cmd, "export") == 0)
         return cmd_export(argc, argv);
+    if (strcmp(cmd, "agents") == 0)
+        return cmd_agents(argc, argv);
     fprintf(stderr, "outreach-coordinator: unknown command '%s'\n%s", cmd, usage_main);
     return EXIT_USAGE;
 }

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "admin.h"
+#include "agents.h"
 #include "ids.h"
 #include "mq.h"
 #include "olog.h"
@@ -86,6 +87,7 @@ struct item {
     char *payload;  /* NUL-terminated copy, at most REPORT_MAX_BYTES + 1 bytes */
     size_t len;     /* bytes kept */
     size_t orig_len;
+    bool retained;  /* replayed by the broker at subscription, not published now */
     char *resp_topic;
     void *corr;
     int corr_len;
@@ -107,12 +109,19 @@ struct agent_acks {
     size_t bytes; /* an upper bound of the message's size */
 };
 
+struct log_rate {
+    double second; /* when the current second began (monotonic ms) */
+    int logged;
+    long long not_logged;
+};
+
 struct svc {
     const struct coord_config *cfg;
     volatile sig_atomic_t *stop;
     struct store *store;
     MQTTAsync mq;
     int initial_done;
+    int republish; /* set on reconnect: the broker may have lost retained state */
 
     pthread_mutex_t qm;
     pthread_cond_t nonempty;
@@ -137,36 +146,53 @@ struct svc {
 
     long long n_accepted, n_duplicate, n_rejected;
     long long b_accepted, b_duplicate, b_rejected; /* of the batch not yet committed */
-    double log_second;      /* a flood must not flood the log: 20 lines a second */
-    int logged_this_second;
-    long long not_logged;
+    /* A flood must not flood the log: 20 lines a second of each kind. */
+    struct log_rate refusals, statuses;
 };
 
 /* Starts a new second of logging once the last one is over, saying how many
- * refusals it did not log. */
-static void log_tick(struct svc *s)
+ * lines it left out. */
+static void rate_tick(struct log_rate *r, enum olog_level level, const char *what)
 {
     double now = tu_mono_ms();
-    if (now - s->log_second < 1000)
+    if (now - r->second < 1000)
         return;
-    if (s->not_logged)
-        olog(OLOG_WARN, "%lld more refused messages were not logged (kept in the store)",
-             s->not_logged);
-    s->log_second = now;
-    s->logged_this_second = 0;
-    s->not_logged = 0;
+    if (r->not_logged)
+        olog(level, "%lld more %s", r->not_logged, what);
+    r->second = now;
+    r->logged = 0;
+    r->not_logged = 0;
+}
+
+static bool rate_allowed(struct log_rate *r)
+{
+    if (r->logged < 20) {
+        r->logged++;
+        return true;
+    }
+    r->not_logged++;
+    return false;
+}
+
+static void log_tick(struct svc *s)
+{
+    rate_tick(&s->refusals, OLOG_WARN,
+              "refused messages were not logged (kept in the store)");
+    rate_tick(&s->statuses, OLOG_DEBUG, "ignored status messages were not logged");
 }
 
 /* Whether one more refusal may be logged now. */
 static bool log_allowed(struct svc *s)
 {
     log_tick(s);
-    if (s->logged_this_second < 20) {
-        s->logged_this_second++;
-        return true;
-    }
-    s->not_logged++;
-    return false;
+    return rate_allowed(&s->refusals);
+}
+
+/* Whether one more ignored status message may be logged now. */
+static bool status_log_allowed(struct svc *s)
+{
+    log_tick(s);
+    return rate_allowed(&s->statuses);
 }
 
 static void item_free(struct item *it)
@@ -223,6 +249,7 @@ static int on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *
         it->payload = dup_bytes(m->payload, keep);
         it->len = keep;
         it->orig_len = plen;
+        it->retained = m->retained != 0;
     }
     if (!it || !it->topic || !it->payload || memchr(it->topic, '\0', tl)) {
         olog(OLOG_ERROR, "dropped a message: out of memory or a topic with a NUL");
@@ -428,6 +455,15 @@ static void handle_report(struct svc *s, struct item *it, const char *agent,
     } else {
         code = report_decode(agent, kind, it->payload, it->len, &r, &err);
     }
+    /* Any message on its reports topic is a sign of life of the agent (the
+     * broker lets only it publish there), and a readable envelope tells
+     * which seq it used, whatever becomes of the report. */
+    if (store_agent_seen(s->store, agent, agents_report_seq(&r, agent), now)) {
+        olog(OLOG_ERROR, "store failed on agent %s: %s", agent, store_errmsg(s->store));
+        *db_failed = true;
+        report_free(&r);
+        return;
+    }
     if (code == RJ_NONE) {
         if (store_apply_report(s->store, &r, it->payload, it->len, now, &oc)) {
             olog(OLOG_ERROR, "store failed on report %s from %s: %s", r.msg_id, agent,
@@ -533,6 +569,40 @@ static void handle_admin(struct svc *s, struct item *it, const char *now, bool *
     }
 }
 
+/* An agent's birth or will: stored, never answered. Anything invalid is
+ * ignored (and logged at debug): a status is information, not a request. */
+static void handle_status(struct svc *s, struct item *it, const char *agent, const char *now,
+                          bool *db_failed)
+{
+    struct agent_status st;
+    struct jerr err = {{0}};
+    if (!id_is_agent(agent)) {
+        if (status_log_allowed(s))
+            olog(OLOG_DEBUG, "ignored a status on a topic with an invalid agent id");
+        return;
+    }
+    if (it->orig_len > AGENT_STATUS_MAX_BYTES) {
+        if (status_log_allowed(s))
+            olog(OLOG_DEBUG, "ignored status of %s: %zu bytes, the limit is %d", agent,
+                 it->orig_len, AGENT_STATUS_MAX_BYTES);
+        return;
+    }
+    if (agent_status_decode(agent, it->payload, it->len, &st, &err)) {
+        if (status_log_allowed(s))
+            olog(OLOG_DEBUG, "ignored status of %s: %s", agent, err.msg);
+        agent_status_free(&st);
+        return;
+    }
+    if (store_agent_status(s->store, &st, !it->retained, now)) {
+        olog(OLOG_ERROR, "store failed on the status of %s: %s", agent, store_errmsg(s->store));
+        *db_failed = true;
+    } else {
+        olog(OLOG_DEBUG, "agent %s is %s%s", agent, st.online ? "online" : "offline",
+             it->retained ? " (retained)" : "");
+    }
+    agent_status_free(&st);
+}
+
 static void handle_item(struct svc *s, struct item *it, const char *now, bool *db_failed)
 {
     char scratch[TOPIC_MAX];
@@ -544,6 +614,8 @@ static void handle_item(struct svc *s, struct item *it, const char *now, bool *d
             return;
         }
         handle_report(s, it, seg[1], seg[3], now, db_failed);
+    } else if (n == 3 && strcmp(seg[0], "agents") == 0 && strcmp(seg[2], "status") == 0) {
+        handle_status(s, it, seg[1], now, db_failed);
     } else if (n == 2 && strcmp(seg[0], "admin") == 0 && strcmp(seg[1], "requests") == 0) {
         handle_admin(s, it, now, db_failed);
     } else {
@@ -699,16 +771,32 @@ static void publish_status(struct svc *s, bool online)
     tu_format_ts(time(NULL), (int)s->cfg->tz_offset_min, since);
     snprintf(body, sizeof body, "{\"online\":%s,\"since\":\"%s\"}", online ? "true" : "false",
              since);
-    publish(s, topic, body, true, NULL, 0);
+    char err[MQ_ERR_MAX];
+    if (online)
+        publish(s, topic, body, true, NULL, 0);
+    else if (mq_publish_wait(s->mq, topic, body, true, 2000, err)) /* the last word */
+        olog(OLOG_WARN, "%s", err);
 }
 
 static int subscribe_all(struct svc *s, bool wait)
 {
-    const char *parts[] = {"agents/+/reports/+", "admin/requests"};
+    /* Reports and requests are shared: each is handled by one coordinator of
+     * the group. Agents' status is not: every coordinator keeps it. */
+    static const struct {
+        const char *part;
+        bool shared;
+    } subs[] = {
+        {"agents/+/reports/+", true},
+        {"admin/requests", true},
+        {"agents/+/status", false},
+    };
     char topic[TOPIC_MAX], err[MQ_ERR_MAX];
-    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
-        snprintf(topic, sizeof topic, "$share/%s/%s/%s", s->cfg->share_group,
-                 s->cfg->topic_root, parts[i]);
+    for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
+        if (subs[i].shared)
+            snprintf(topic, sizeof topic, "$share/%s/%s/%s", s->cfg->share_group,
+                     s->cfg->topic_root, subs[i].part);
+        else
+            snprintf(topic, sizeof topic, "%s/%s", s->cfg->topic_root, subs[i].part);
         if (wait) {
             if (mq_subscribe(s->mq, topic, 1, 10000, err)) {
                 olog(OLOG_ERROR, "%s", err);
@@ -731,6 +819,9 @@ static void on_connected(void *ctx, char *cause)
     olog(OLOG_INFO, "reconnected to %s", s->cfg->broker);
     subscribe_all(s, false);
     publish_status(s, true);
+    /* A broker that restarted from its last snapshot may hold retained
+     * progress and cards a second old: our thread republishes them all. */
+    __atomic_store_n(&s->republish, 1, __ATOMIC_RELEASE);
 }
 
 static void on_lost(void *ctx, char *cause)
@@ -858,7 +949,9 @@ int service_run(const struct coord_config *cfg, volatile sig_atomic_t *stop)
         }
         log_tick(&s);
         pending = s.ndirty_years || s.ndirty_trips || s.all_dirty || s.ndirty_counties;
-        if (pending && elapsed_ms(&s.last_progress) >= (double)cfg->progress_interval_ms)
+        if (__atomic_exchange_n(&s.republish, 0, __ATOMIC_ACQ_REL))
+            publish_progress(&s, true);
+        else if (pending && elapsed_ms(&s.last_progress) >= (double)cfg->progress_interval_ms)
             publish_progress(&s, false);
         else if (elapsed_ms(&s.last_refresh) >= (double)cfg->refresh_s * 1000.0)
             publish_progress(&s, true);

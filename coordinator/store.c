@@ -15,7 +15,9 @@
 /* The statements used on the hot path, prepared once. */
 enum {
     Q_REPORT_GET, Q_REPORT_INSERT, Q_REPORT_VOID, Q_TRIP_GET, Q_REJECT_INSERT,
-    Q_REJECT_TRIM, Q_REPLY_GET, Q_REPLY_PUT, Q_FINAL_GET, Q_FINAL_PUT, Q_FINAL_TRIM, Q_COUNT
+    Q_REJECT_TRIM, Q_REPLY_GET, Q_REPLY_PUT, Q_FINAL_GET, Q_FINAL_PUT, Q_FINAL_TRIM,
+    Q_AGENT_SEEN, Q_AGENT_RANGES, Q_AGENT_COUNTS, Q_SEQ_BELOW, Q_SEQ_AT, Q_SEQ_INSERT,
+    Q_SEQ_SET_HI, Q_SEQ_SET_LO, Q_SEQ_DELETE, Q_STATUS_GET, Q_STATUS_PUT, Q_COUNT
 };
 
 static const char *const sql_text[Q_COUNT] = {
@@ -45,6 +47,27 @@ static const char *const sql_text[Q_COUNT] = {
                     " VALUES (?1, ?2, ?3, ?4)",
     [Q_FINAL_TRIM] = "DELETE FROM final_rejects WHERE id <= (SELECT MAX(id) FROM final_rejects)"
                      " - ?1",
+    [Q_AGENT_SEEN] = "INSERT INTO agents (agent_id, last_seen, last_seq) VALUES (?1, ?2, ?3)"
+                     " ON CONFLICT (agent_id) DO UPDATE SET last_seen = ?2,"
+                     " last_seq = MAX(last_seq, ?3)",
+    [Q_AGENT_RANGES] = "SELECT seq_ranges FROM agents WHERE agent_id = ?1",
+    [Q_AGENT_COUNTS] = "UPDATE agents SET seq_ranges = seq_ranges + ?2,"
+                       " seqs_untracked = seqs_untracked + ?3 WHERE agent_id = ?1",
+    [Q_SEQ_BELOW] = "SELECT lo, hi FROM agent_seqs WHERE agent_id = ?1 AND lo <= ?2"
+                    " ORDER BY lo DESC LIMIT 1",
+    [Q_SEQ_AT] = "SELECT hi FROM agent_seqs WHERE agent_id = ?1 AND lo = ?2",
+    [Q_SEQ_INSERT] = "INSERT INTO agent_seqs (agent_id, lo, hi) VALUES (?1, ?2, ?3)",
+    [Q_SEQ_SET_HI] = "UPDATE agent_seqs SET hi = ?3 WHERE agent_id = ?1 AND lo = ?2",
+    [Q_SEQ_SET_LO] = "UPDATE agent_seqs SET lo = ?3 WHERE agent_id = ?1 AND lo = ?2",
+    [Q_SEQ_DELETE] = "DELETE FROM agent_seqs WHERE agent_id = ?1 AND lo = ?2",
+    [Q_STATUS_GET] = "SELECT online, since, pending, reported_last_seq, trip_id FROM agents"
+                     " WHERE agent_id = ?1 AND online IS NOT NULL",
+    [Q_STATUS_PUT] =
+        "INSERT INTO agents (agent_id, last_seen, online, since, pending, reported_last_seq,"
+        " trip_id, status_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+        " ON CONFLICT (agent_id) DO UPDATE SET last_seen = COALESCE(?2, last_seen),"
+        " online = ?3, since = ?4, pending = ?5, reported_last_seq = ?6, trip_id = ?7,"
+        " status_at = ?8",
 };
 
 struct store {
@@ -87,6 +110,18 @@ static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS final_rejects ("
     " id INTEGER PRIMARY KEY AUTOINCREMENT, msg_id TEXT NOT NULL UNIQUE,"
     " agent_id TEXT NOT NULL, code TEXT NOT NULL, reason TEXT NOT NULL);"
+    /* One row per agent heard of, from its reports or its status topic. */
+    "CREATE TABLE IF NOT EXISTS agents ("
+    " agent_id TEXT PRIMARY KEY, last_seen TEXT,"
+    " last_seq INTEGER NOT NULL DEFAULT 0, seq_ranges INTEGER NOT NULL DEFAULT 0,"
+    " seqs_untracked INTEGER NOT NULL DEFAULT 0,"
+    " online INTEGER, since TEXT, pending INTEGER, reported_last_seq INTEGER,"
+    " trip_id TEXT, status_at TEXT) WITHOUT ROWID;"
+    /* The seqs each agent used, as disjoint ranges lo..hi that never touch
+     * (adjacent ones are merged). */
+    "CREATE TABLE IF NOT EXISTS agent_seqs ("
+    " agent_id TEXT NOT NULL, lo INTEGER NOT NULL, hi INTEGER NOT NULL,"
+    " PRIMARY KEY (agent_id, lo)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS replies ("
     " scope TEXT NOT NULL, requester TEXT NOT NULL, request_id TEXT NOT NULL,"
     " reply TEXT NOT NULL, created_at TEXT NOT NULL,"
@@ -821,4 +856,240 @@ oerr_t store_export_csv(struct store *s, void *file)
     }
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? OERR_OK : OERR_DB;
+}
+
+/* ---- agents -------------------------------------------------------------- */
+
+static oerr_t run(sqlite3_stmt *st)
+{
+    return sqlite3_step(st) == SQLITE_DONE ? OERR_OK : OERR_DB;
+}
+
+/* Copies a text column into buf[n]: "" when NULL. */
+static void column_copy(sqlite3_stmt *st, int col, char *buf, size_t n)
+{
+    const unsigned char *v = sqlite3_column_text(st, col);
+    snprintf(buf, n, "%s", v ? (const char *)v : "");
+}
+
+static long long column_opt_int(sqlite3_stmt *st, int col)
+{
+    return sqlite3_column_type(st, col) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, col);
+}
+
+static oerr_t seq_counts(struct store *s, const char *agent_id, int ranges, int untracked)
+{
+    sqlite3_stmt *st = stmt(s, Q_AGENT_COUNTS);
+    bind_text(st, 1, agent_id);
+    sqlite3_bind_int(st, 2, ranges);
+    sqlite3_bind_int(st, 3, untracked);
+    return run(st);
+}
+
+static oerr_t seq_move(struct store *s, int which, const char *agent_id, long long lo,
+                       long long v)
+{
+    sqlite3_stmt *st = stmt(s, which);
+    bind_text(st, 1, agent_id);
+    sqlite3_bind_int64(st, 2, lo);
+    if (which != Q_SEQ_DELETE)
+        sqlite3_bind_int64(st, 3, v);
+    return run(st);
+}
+
+/* Adds seq to the agent's ranges: a few indexed look-ups, whatever the seq. */
+static oerr_t seq_add(struct store *s, const char *agent_id, long long seq)
+{
+    sqlite3_stmt *st = stmt(s, Q_SEQ_BELOW);
+    bind_text(st, 1, agent_id);
+    sqlite3_bind_int64(st, 2, seq);
+    int rc = sqlite3_step(st);
+    bool below = rc == SQLITE_ROW;
+    long long blo = below ? sqlite3_column_int64(st, 0) : 0;
+    long long bhi = below ? sqlite3_column_int64(st, 1) : 0;
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return OERR_DB;
+    if (below && bhi >= seq)
+        return OERR_OK; /* seen before: a resend */
+    st = stmt(s, Q_SEQ_AT);
+    bind_text(st, 1, agent_id);
+    sqlite3_bind_int64(st, 2, seq + 1);
+    rc = sqlite3_step(st);
+    bool next = rc == SQLITE_ROW;
+    long long nhi = next ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return OERR_DB;
+
+    bool joins_below = below && bhi == seq - 1;
+    if (joins_below && next) { /* seq closes a gap of one: two ranges become one */
+        if (seq_move(s, Q_SEQ_SET_HI, agent_id, blo, nhi) ||
+            seq_move(s, Q_SEQ_DELETE, agent_id, seq + 1, 0))
+            return OERR_DB;
+        return seq_counts(s, agent_id, -1, 0);
+    }
+    if (joins_below)
+        return seq_move(s, Q_SEQ_SET_HI, agent_id, blo, seq);
+    if (next)
+        return seq_move(s, Q_SEQ_SET_LO, agent_id, seq + 1, seq);
+    st = stmt(s, Q_AGENT_RANGES);
+    bind_text(st, 1, agent_id);
+    rc = sqlite3_step(st);
+    long long ranges = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW)
+        return OERR_DB;
+    if (ranges >= STORE_SEQ_RANGES_MAX)
+        return seq_counts(s, agent_id, 0, 1);
+    st = stmt(s, Q_SEQ_INSERT);
+    bind_text(st, 1, agent_id);
+    sqlite3_bind_int64(st, 2, seq);
+    sqlite3_bind_int64(st, 3, seq);
+    if (run(st))
+        return OERR_DB;
+    return seq_counts(s, agent_id, 1, 0);
+}
+
+oerr_t store_agent_seen(struct store *s, const char *agent_id, long long seq, const char *now)
+{
+    if (seq < 0 || seq > SEQ_MAX)
+        seq = 0;
+    sqlite3_stmt *st = stmt(s, Q_AGENT_SEEN);
+    bind_text(st, 1, agent_id);
+    bind_text(st, 2, now);
+    sqlite3_bind_int64(st, 3, seq);
+    if (run(st))
+        return OERR_DB;
+    return seq > 0 ? seq_add(s, agent_id, seq) : OERR_OK;
+}
+
+static bool same_text(const char *a, const char *b)
+{
+    return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+oerr_t store_agent_status(struct store *s, const struct agent_status *a, bool live,
+                          const char *now)
+{
+    char old_since[TU_TS_MAX] = "", old_trip[ID_MAX + 1] = "";
+    long long old_pending = -1, old_last = -1;
+    int old_online = -1;
+    sqlite3_stmt *st = stmt(s, Q_STATUS_GET);
+    bind_text(st, 1, a->agent_id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        old_online = sqlite3_column_int(st, 0) ? 1 : 0;
+        column_copy(st, 1, old_since, sizeof old_since);
+        old_pending = column_opt_int(st, 2);
+        old_last = column_opt_int(st, 3);
+        column_copy(st, 4, old_trip, sizeof old_trip);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return OERR_DB;
+
+    const char *since = a->since, *trip = a->trip_id;
+    long long pending = a->pending, last = a->last_seq;
+    if (!a->online && old_online >= 0) {
+        /* A will says only "offline": what the birth said still holds. */
+        if (!since && old_since[0])
+            since = old_since;
+        if (!trip && old_trip[0])
+            trip = old_trip;
+        if (pending < 0)
+            pending = old_pending;
+        if (last < 0)
+            last = old_last;
+    }
+    if (!live && old_online == (a->online ? 1 : 0) && same_text(since, old_since) &&
+        same_text(trip, old_trip) && pending == old_pending && last == old_last)
+        return OERR_OK; /* the broker replaying what we stored already */
+    st = stmt(s, Q_STATUS_PUT);
+    bind_text(st, 1, a->agent_id);
+    bind_text(st, 2, live && a->online ? now : NULL);
+    sqlite3_bind_int(st, 3, a->online ? 1 : 0);
+    bind_text(st, 4, since);
+    bind_opt_int(st, 5, pending, pending >= 0);
+    bind_opt_int(st, 6, last, last >= 0);
+    bind_text(st, 7, trip);
+    bind_text(st, 8, now);
+    return run(st);
+}
+
+oerr_t store_agents_each(struct store *s, int (*fn)(void *, const struct agent_row *),
+                         void *ctx)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db,
+            "SELECT agent_id, online, last_seen, last_seq, seqs_untracked, pending,"
+            " reported_last_seq, since, trip_id, status_at FROM agents ORDER BY agent_id",
+            -1, &st, NULL) != SQLITE_OK)
+        return OERR_DB;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct agent_row a;
+        column_copy(st, 0, a.agent_id, sizeof a.agent_id);
+        a.online = sqlite3_column_type(st, 1) == SQLITE_NULL ? -1
+                   : sqlite3_column_int(st, 1)               ? 1
+                                                             : 0;
+        column_copy(st, 2, a.last_seen, sizeof a.last_seen);
+        a.last_seq = sqlite3_column_int64(st, 3);
+        a.seqs_untracked = sqlite3_column_int64(st, 4);
+        a.pending = column_opt_int(st, 5);
+        a.reported_last_seq = column_opt_int(st, 6);
+        column_copy(st, 7, a.since, sizeof a.since);
+        column_copy(st, 8, a.trip_id, sizeof a.trip_id);
+        column_copy(st, 9, a.status_at, sizeof a.status_at);
+        if (fn(ctx, &a))
+            break;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? OERR_OK : OERR_DB;
+}
+
+/* Adds the gap lo..hi to out; only the first STORE_MISSING_RANGES are written. */
+static void gap_add(struct seq_gaps *out, long long lo, long long hi)
+{
+    out->count += hi - lo + 1;
+    if (++out->ranges > STORE_MISSING_RANGES)
+        return;
+    size_t used = strlen(out->text), room = sizeof out->text - used;
+    const char *sep = used ? ", " : "";
+    if (lo == hi)
+        snprintf(out->text + used, room, "%s%lld", sep, lo);
+    else
+        snprintf(out->text + used, room, "%s%lld-%lld", sep, lo, hi);
+}
+
+oerr_t store_agent_missing(struct store *s, const char *agent_id, long long last_seq,
+                           struct seq_gaps *out)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT lo, hi FROM agent_seqs WHERE agent_id = ?1"
+                                  " ORDER BY lo", -1, &st, NULL) != SQLITE_OK)
+        return OERR_DB;
+    bind_text(st, 1, agent_id);
+    long long next = 1; /* the first number not known to be seen */
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        long long lo = sqlite3_column_int64(st, 0), hi = sqlite3_column_int64(st, 1);
+        if (lo > next)
+            gap_add(out, next, lo - 1);
+        if (hi >= next)
+            next = hi + 1;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return OERR_DB;
+    /* last_seq was seen; it lies past the ranges when it was not recorded. */
+    if (last_seq > next)
+        gap_add(out, next, last_seq - 1);
+    if (out->ranges > STORE_MISSING_RANGES) {
+        size_t used = strlen(out->text);
+        snprintf(out->text + used, sizeof out->text - used, ", ... (%lld missing in all)",
+                 out->count);
+    }
+    return OERR_OK;
 }

@@ -6,10 +6,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "agents.h"
 #include "ids.h"
 #include "oerr.h"
 #include "report.h"
 #include "request.h"
+#include "timeutil.h"
 
 struct store;
 
@@ -107,5 +109,55 @@ oerr_t store_years_each(struct store *s, int (*fn)(void *, int), void *ctx);
 
 /* Writes every accepted report as CSV (header first) to f. */
 oerr_t store_export_csv(struct store *s, void *file);
+
+/* ---- agents: when each was last seen, which seqs it sent, its status ---- */
+
+/* The seqs an agent sent are kept as ranges of consecutive numbers, so an
+ * agent that works normally costs one row however many reports it sends.
+ * An agent that scatters its seqs is bounded: past this many ranges a seq
+ * that would start a new one is not recorded, only counted (seqs_untracked),
+ * and shows as missing. */
+#define STORE_SEQ_RANGES_MAX 10000
+
+/* Notes a message of agent_id received at now (its last_seen), and, when
+ * seq > 0, that the agent used seq (a resend changes nothing). */
+oerr_t store_agent_seen(struct store *s, const char *agent_id, long long seq, const char *now);
+
+/* Stores a status message of its agent, received at now. A birth replaces
+ * what the last status said; a will sets offline and keeps the fields it does
+ * not carry. live is false for a retained message the broker replays at
+ * subscription: when it says what is stored already, nothing changes. A live
+ * birth is also a sign of life (last_seen); a will, sent by the broker, is not. */
+oerr_t store_agent_status(struct store *s, const struct agent_status *st, bool live,
+                          const char *now);
+
+/* What the store knows of one agent; "" and -1 when unknown. */
+struct agent_row {
+    char agent_id[ID_MAX + 1];
+    int online;                /* 1, 0, or -1 when no status was seen */
+    char last_seen[TU_TS_MAX]; /* latest report or live birth */
+    long long last_seq;        /* highest seq seen, 0 when none */
+    long long seqs_untracked;  /* seqs not recorded past STORE_SEQ_RANGES_MAX */
+    /* From its last status message, received at status_at. */
+    long long pending, reported_last_seq;
+    char since[TU_TS_MAX], trip_id[ID_MAX + 1], status_at[TU_TS_MAX];
+};
+/* Calls fn for every agent, ordered by agent_id, stopping when it returns
+ * non-zero. */
+oerr_t store_agents_each(struct store *s, int (*fn)(void *, const struct agent_row *),
+                         void *ctx);
+
+/* The seqs from 1 to last_seq that were never seen, as text: "3, 7-9"; past
+ * STORE_MISSING_RANGES ranges it ends in ", ... (N missing in all)". The
+ * work is one ordered pass over the agent's ranges, whatever the numbers. */
+#define STORE_MISSING_RANGES 20
+#define STORE_MISSING_TEXT_MAX (STORE_MISSING_RANGES * 36 + 64)
+struct seq_gaps {
+    long long count; /* numbers missing in all */
+    long long ranges;
+    char text[STORE_MISSING_TEXT_MAX];
+};
+oerr_t store_agent_missing(struct store *s, const char *agent_id, long long last_seq,
+                           struct seq_gaps *out);
 
 #endif

@@ -177,3 +177,24 @@ outbox_count() {
   sqlite3 "$WORK/agents/$id.db" "SELECT COUNT(*) FROM outbox WHERE state IN (${list%,})"
 }
 outbox_drained() { [ "$(outbox_count "$1" pending sent)" = 0 ]; }
+
+LOADGEN_BIN="$OUTREACH_BUILD_DIR/tools/outreach-loadgen"
+# lg_agents N: the names lg-001 .. lg-N the load generator plays.
+lg_agents() { seq -f 'lg-%03g' 1 "$1" | tr '\n' ' '; }
+# stored_reports TRIP: reports the coordinator has stored for TRIP.
+stored_reports() { sqlite3 "$COORD_DB" "SELECT COUNT(*) FROM reports WHERE trip_id = '$1'" 2>/dev/null || echo 0; }
+stored_at_least() { [ "$(stored_reports "$1")" -ge "$2" ]; }
+# lg_expected N M: sum of consultations the load generator sends (seq % 5 + 1).
+lg_expected() { local s=0 i; for ((i = 1; i <= $2; i++)); do s=$((s + i % 5 + 1)); done; echo $(($1 * s)); }
+# lg_check JSON N M TRIP: the load generator's summary and the store agree
+# with what was sent: every report answered accepted or duplicate, none
+# accepted twice, none rejected, each stored once, totals equal.
+lg_check() {
+  local json=$1 n=$2 m=$3 trip=$4
+  assert_eq $((n * m)) "$(jq '.accepted + .duplicate' "$json")" "reports answered accepted or duplicate"
+  assert_eq 0 "$(jq '.rejected + .unanswered + .accepted_twice' "$json")" "rejected, unanswered or accepted twice"
+  assert_eq $((n * m)) "$(stored_reports "$trip")" "reports stored (one row per msg_id)"
+  assert_eq "$(lg_expected "$n" "$m")" \
+    "$(sqlite3 "$COORD_DB" "SELECT SUM(consultations) FROM reports WHERE trip_id = '$trip'")" "consultations stored"
+  expect_retained "$ROOT/trips/$trip/progress" .consultations.count "$(lg_expected "$n" "$m")"
+}

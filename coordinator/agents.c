@@ -1,0 +1,195 @@
+/* agents.c -- field agents' status messages, and the agents list of the CLI. */
+#include "agents.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+
+/* A status is a flat object; a little nesting is tolerated and ignored. */
+#define STATUS_MAX_DEPTH 4
+
+int agent_status_decode(const char *topic_agent, const char *payload, size_t len,
+                        struct agent_status *out, struct jerr *err)
+{
+    memset(out, 0, sizeof *out);
+    out->pending = out->last_seq = -1;
+    if (len > AGENT_STATUS_MAX_BYTES) {
+        jerr_set(err, "payload is %zu bytes, the limit is %d", len, AGENT_STATUS_MAX_BYTES);
+        return -1;
+    }
+    if (len == 0) {
+        /* What a client publishes to clear a retained status. */
+        jerr_set(err, "empty payload");
+        return -1;
+    }
+    out->root = json_parse_bounded(payload, len, STATUS_MAX_DEPTH, err);
+    if (!out->root)
+        return -1;
+    if (jget_bool(out->root, "online", false, &out->online, err) ||
+        jget_id(out->root, "agent_id", false, JID_AGENT, &out->agent_id, err))
+        return -1;
+    if (!topic_agent || strcmp(topic_agent, out->agent_id) != 0) {
+        jerr_set(err, "agent_id '%s' differs from the topic's agent '%.64s'", out->agent_id,
+                 topic_agent ? topic_agent : "");
+        return -1;
+    }
+    /* A birth says everything; a will (sent by the broker) may say only
+     * "offline", but what it says must still be right. */
+    bool will = !out->online;
+    if (jget_id(out->root, "trip_id", true, JID_CODE, &out->trip_id, err) == JGET_BAD ||
+        jget_int(out->root, "pending", will, 0, SEQ_MAX, &out->pending, err) == JGET_BAD ||
+        jget_int(out->root, "last_seq", will, 0, SEQ_MAX, &out->last_seq, err) == JGET_BAD ||
+        jget_ts(out->root, "since", will, &out->since, err) == JGET_BAD)
+        return -1;
+    return 0;
+}
+
+void agent_status_free(struct agent_status *st)
+{
+    if (!st)
+        return;
+    cJSON_Delete(st->root);
+    st->root = NULL;
+}
+
+long long agents_report_seq(const struct report *r, const char *topic_agent)
+{
+    if (!r || !r->agent_id || !topic_agent || strcmp(r->agent_id, topic_agent) != 0)
+        return 0;
+    return r->seq > 0 && r->seq <= SEQ_MAX ? r->seq : 0;
+}
+
+/* ---- the list ------------------------------------------------------------- */
+
+struct collect {
+    struct store *s;
+    cJSON *agents;
+    bool failed;
+};
+
+static void add_text(cJSON *o, const char *name, const char *v)
+{
+    if (v && v[0])
+        cJSON_AddStringToObject(o, name, v);
+    else
+        cJSON_AddNullToObject(o, name);
+}
+
+/* Seqs go up to 2^53 - 1, which cJSON would print rounded ("9.00719925474099e+15"):
+ * integers are written as they are. */
+static void add_int(cJSON *o, const char *name, long long v)
+{
+    char buf[24];
+    snprintf(buf, sizeof buf, "%lld", v);
+    cJSON_AddRawToObject(o, name, buf);
+}
+
+static void add_opt_int(cJSON *o, const char *name, long long v)
+{
+    if (v >= 0)
+        add_int(o, name, v);
+    else
+        cJSON_AddNullToObject(o, name);
+}
+
+static int collect_agent(void *ctx, const struct agent_row *a)
+{
+    struct collect *c = ctx;
+    struct seq_gaps g;
+    if (store_agent_missing(c->s, a->agent_id, a->last_seq, &g)) {
+        c->failed = true;
+        return 1;
+    }
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "agent_id", a->agent_id);
+    if (a->online < 0)
+        cJSON_AddNullToObject(o, "online");
+    else
+        cJSON_AddBoolToObject(o, "online", a->online);
+    add_text(o, "last_seen", a->last_seen);
+    add_int(o, "last_seq", a->last_seq);
+    cJSON_AddStringToObject(o, "missing", g.text);
+    add_int(o, "missing_count", g.count);
+    add_int(o, "seqs_untracked", a->seqs_untracked);
+    add_opt_int(o, "pending", a->pending);
+    add_opt_int(o, "reported_last_seq", a->reported_last_seq);
+    add_text(o, "trip_id", a->trip_id);
+    add_text(o, "since", a->since);
+    add_text(o, "status_at", a->status_at);
+    cJSON_AddItemToArray(c->agents, o);
+    return 0;
+}
+
+cJSON *agents_json(struct store *s)
+{
+    cJSON *root = cJSON_CreateObject();
+    struct collect c = {s, cJSON_AddArrayToObject(root, "agents"), false};
+    if (!c.agents || store_agents_each(s, collect_agent, &c) || c.failed) {
+        cJSON_Delete(root);
+        return NULL;
+    }
+    return root;
+}
+
+static const char *text_of(const cJSON *o, const char *name, const char *none)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    return cJSON_IsString(v) && v->valuestring[0] ? v->valuestring : none;
+}
+
+/* A whole number of the list (written raw by add_int, or parsed), or -1
+ * when null or absent. */
+static long long number_of(const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    if (cJSON_IsRaw(v) && v->valuestring)
+        return strtoll(v->valuestring, NULL, 10);
+    return cJSON_IsNumber(v) ? (long long)v->valuedouble : -1;
+}
+
+static int digits(long long v)
+{
+    int n = 1;
+    while (v >= 10) {
+        v /= 10;
+        n++;
+    }
+    return n;
+}
+
+void agents_print_table(const cJSON *list, FILE *f)
+{
+    const cJSON *agents = cJSON_GetObjectItemCaseSensitive(list, "agents");
+    if (cJSON_GetArraySize(agents) == 0) {
+        fputs("No agents known yet: none has sent a report or a status message.\n", f);
+        return;
+    }
+    int wa = (int)strlen("agent"), ws = (int)strlen("last seq");
+    const cJSON *a;
+    cJSON_ArrayForEach(a, agents) {
+        int n = (int)strlen(text_of(a, "agent_id", ""));
+        wa = n > wa ? n : wa;
+        n = digits(number_of(a, "last_seq"));
+        ws = n > ws ? n : ws;
+    }
+    fprintf(f, "%-*s  %-7s  %-25s  %*s  %7s  %s\n", wa, "agent", "status", "last seen", ws,
+            "last seq", "pending", "missing seqs");
+    cJSON_ArrayForEach(a, agents) {
+        const cJSON *on = cJSON_GetObjectItemCaseSensitive(a, "online");
+        const char *status = cJSON_IsBool(on) ? (cJSON_IsTrue(on) ? "online" : "offline")
+                                              : "unknown";
+        char pending[24] = "-";
+        long long p = number_of(a, "pending");
+        if (p >= 0)
+            snprintf(pending, sizeof pending, "%lld", p);
+        fprintf(f, "%-*s  %-7s  %-25s  %*lld  %7s  %s", wa, text_of(a, "agent_id", ""), status,
+                text_of(a, "last_seen", "-"), ws, number_of(a, "last_seq"), pending,
+                text_of(a, "missing", "none"));
+        long long untracked = number_of(a, "seqs_untracked");
+        if (untracked > 0)
+            fprintf(f, " (and %lld seqs seen past the tracking limit)", untracked);
+        fputc('\n', f);
+    }
+}
