@@ -177,15 +177,31 @@ static struct outbox *open_outbox(void)
     return ob;
 }
 
+/* How sync shows a large backlog draining: a bar on a terminal, otherwise a
+ * counter line at every tenth. */
+struct progress_view {
+    int tty;
+    int last_tenth;
+};
+
 static void show_progress(void *ctx, size_t sent, size_t answered, size_t total)
 {
-    int *tty = ctx;
-    if (*tty) {
-        int width = 30, filled = total ? (int)(answered * (size_t)width / total) : width;
+    struct progress_view *v = ctx;
+    if (total == 0)
+        return;
+    if (v->tty) {
+        int width = 30, filled = (int)(answered * (size_t)width / total);
         fprintf(stderr, "\r[%.*s%*s] %zu/%zu answered, %zu sent", filled,
                 "##############################", width - filled, "", answered, total, sent);
         if (answered == total)
             fputc('\n', stderr);
+        return;
+    }
+    int tenth = (int)(answered * 10 / total);
+    if (tenth > v->last_tenth) {
+        v->last_tenth = tenth;
+        fprintf(stderr, "sync: %zu/%zu answered (%d%%), %zu sent\n", answered, total,
+                tenth * 10, sent);
     }
 }
 
@@ -201,14 +217,14 @@ static int flush(struct outbox *ob, struct flush_result *res, bool progress, cha
     }
     if (cfg.password_file && !(password = mq_read_secret(cfg.password_file, err)))
         return -1;
-    int tty = progress && isatty(STDERR_FILENO);
+    struct progress_view view = {isatty(STDERR_FILENO), 0};
     struct sender_opts so = {
         .broker = cfg.broker, .agent_id = cfg.agent_id,
         .username = cfg.username ? cfg.username : (password ? cfg.agent_id : NULL),
         .password = password, .topic_root = cfg.topic_root,
         .connect_timeout_ms = (int)cfg.connect_timeout_s * 1000,
         .ack_timeout_ms = (int)cfg.ack_timeout_s * 1000, .window = (size_t)cfg.window,
-        .progress = progress ? show_progress : NULL, .ctx = &tty,
+        .progress = progress ? show_progress : NULL, .ctx = &view,
     };
     int rc = sender_flush(ob, &so, res, err);
     free(password);
@@ -445,7 +461,7 @@ static int wait_for_daemon(struct outbox *ob, long pid)
         return 1;
     long long left = c.pending + c.sent, total = left;
     printf("the daemon (pid %ld, %s) is sending: %lld waiting\n", pid, state, left);
-    int tty = isatty(STDERR_FILENO);
+    struct progress_view view = {isatty(STDERR_FILENO), 0};
     double last_move = tu_mono_ms();
     while (left > 0 && tu_mono_ms() - last_move < (double)cfg.ack_timeout_s * 1000) {
         nanosleep(&(struct timespec){0, 200000000L}, NULL); /* poll the outbox */
@@ -456,7 +472,7 @@ static int wait_for_daemon(struct outbox *ob, long pid)
             last_move = tu_mono_ms();
             if (left > total)
                 total = left;
-            show_progress(&tty, 0, (size_t)(total - left), (size_t)total);
+            show_progress(&view, 0, (size_t)(total - left), (size_t)total);
         }
     }
     printf("sync: %lld still waiting, %lld accepted, %lld rejected in the outbox\n", left,

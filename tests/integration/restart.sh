@@ -41,9 +41,10 @@ expect_retained "$ROOT/progress/2026" '[.consultations.count, .staff.count]' '[5
 assert_eq 20 "$(sqlite3 "$COORD_DB" 'SELECT COUNT(*) FROM reports')" "reports stored once each"
 
 # The devices resend what they never saw answered: duplicates, counted once.
-out=$(agent team-01 sync)
+out=$(agent team-01 sync 2>&1)
 grep -q '5 waiting, 5 sent, 0 accepted, 5 duplicate, 0 rejected, 0 still waiting' <<<"$out" ||
   fail "team-01 sync: $out"
+grep -q '^sync: 5/5 answered (100%), 5 sent$' <<<"$out" || fail "sync's progress counter: $out"
 pass "team-01 resends are duplicates"
 agent team-02 sync >/dev/null
 expect_retained "$ROOT/progress/2026" '[.consultations.count, .staff.count]' '[55,10]'
