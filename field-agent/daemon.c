@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,25 +23,24 @@ static void lock_path(const char *outbox_path, char *buf, size_t n)
     snprintf(buf, n, "%s%s", outbox_path, DAEMON_LOCK_SUFFIX);
 }
 
+/* fcntl locks: a probe (F_GETLK) never takes the lock, so a `status` running
+ * at the moment a daemon starts cannot make it fail, and the kernel says who
+ * holds it (no pid text to go stale after a SIGKILL). */
 int daemon_lock(const char *outbox_path, long *holder)
 {
     char path[1024];
     lock_path(outbox_path, path, sizeof path);
     *holder = 0;
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return -1;
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        char buf[32] = "";
-        ssize_t r = pread(fd, buf, sizeof buf - 1, 0);
-        if (r > 0)
-            *holder = strtol(buf, NULL, 10);
-        close(fd);
+    if (fd < 0) {
+        *holder = -errno;
         return -1;
     }
-    char pid[32];
-    int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
-    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)len, 0) != len) {
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    if (fcntl(fd, F_SETLK, &fl) != 0) {
+        struct flock who = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+        if (fcntl(fd, F_GETLK, &who) == 0 && who.l_type != F_UNLCK)
+            *holder = (long)who.l_pid;
         close(fd);
         return -1;
     }
@@ -57,13 +55,10 @@ int daemon_running(const char *outbox_path, long *pid)
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return 0;
-    int held = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
-    if (held) {
-        char buf[32] = "";
-        ssize_t r = pread(fd, buf, sizeof buf - 1, 0);
-        if (r > 0)
-            *pid = strtol(buf, NULL, 10);
-    }
+    struct flock who = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    int held = fcntl(fd, F_GETLK, &who) == 0 && who.l_type != F_UNLCK;
+    if (held)
+        *pid = (long)who.l_pid;
     close(fd);
     return held;
 }
@@ -71,8 +66,12 @@ int daemon_running(const char *outbox_path, long *pid)
 /* Reports in flight: sent by this daemon and not answered yet. */
 struct flight {
     char msg_id[UUID_LEN + 1];
-    double sent_ms;
+    double due_ms;      /* when to send it again */
+    double interval_ms; /* doubles with each resend, up to RESEND_MAX_MS */
 };
+/* While the coordinator is away, resending a whole window every few seconds
+ * would fill the broker's queue: each report waits twice as long each time. */
+#define RESEND_MAX_MS (5 * 60 * 1000.0)
 
 struct dstate {
     const struct daemon_opts *o;
@@ -85,6 +84,8 @@ struct dstate {
     size_t nfl;
     long long last_pending, last_seq;
     double last_status_ms;
+    double next_due_ms;       /* the earliest resend due, or 0 */
+    long long data_version;   /* the outbox's, to notice new reports */
 };
 
 static void on_connected(void *ctx, char *cause)
@@ -108,8 +109,8 @@ static void on_lost(void *ctx, char *cause)
 
 static void publish_status(struct dstate *d, bool online)
 {
-    struct outbox_counts c;
-    if (outbox_counts(d->ob, &c))
+    long long unanswered, last_seq;
+    if (outbox_unanswered_count(d->ob, &unanswered, &last_seq))
         return;
     char topic[TOPIC_MAX], since[TU_TS_MAX], err[MQ_ERR_MAX];
     topic_fmt(topic, sizeof topic, d->o->topic_root, "agents/%s/status", d->o->agent_id);
@@ -120,8 +121,8 @@ static void publish_status(struct dstate *d, bool online)
     if (online) {
         if (d->o->trip)
             cJSON_AddStringToObject(o, "trip_id", d->o->trip);
-        cJSON_AddNumberToObject(o, "pending", (double)(c.pending + c.sent));
-        cJSON_AddNumberToObject(o, "last_seq", (double)c.last_seq);
+        cJSON_AddNumberToObject(o, "pending", (double)unanswered);
+        cJSON_AddNumberToObject(o, "last_seq", (double)last_seq);
         cJSON_AddStringToObject(o, "since", since);
     }
     char *p = cJSON_PrintUnformatted(o);
@@ -131,8 +132,8 @@ static void publish_status(struct dstate *d, bool online)
                      : mq_publish_wait(d->mq, topic, p, true, 2000, err)))
         olog(OLOG_WARN, "%s", err);
     free(p);
-    d->last_pending = c.pending + c.sent;
-    d->last_seq = c.last_seq;
+    d->last_pending = unanswered;
+    d->last_seq = last_seq;
     d->last_status_ms = tu_mono_ms();
 }
 
@@ -189,7 +190,8 @@ static struct flight *find_flight(struct dstate *d, const char *msg_id)
     return NULL;
 }
 
-/* Sends (again) what is due, oldest first. */
+/* Sends (again) what is due, oldest first, and notes when the next resend
+ * falls due. */
 static void send_due(struct dstate *d)
 {
     size_t window = d->o->window > 0 ? (size_t)d->o->window : 50;
@@ -205,7 +207,7 @@ static void send_due(struct dstate *d)
     for (size_t i = 0; i < n; i++) {
         struct outbox_entry *e = &list[i];
         struct flight *f = find_flight(d, e->msg_id);
-        if (f && t - f->sent_ms < d->o->resend_ms)
+        if (f && t < f->due_ms)
             continue;
         topic_fmt(topic, sizeof topic, d->o->topic_root, "agents/%s/reports/%s",
                   d->o->agent_id, e->kind);
@@ -218,7 +220,9 @@ static void send_due(struct dstate *d)
             began = outbox_tx_begin(d->ob) == OERR_OK;
         outbox_mark_sent(d->ob, e->msg_id, now);
         if (f) {
-            f->sent_ms = t;
+            f->interval_ms = f->interval_ms * 2 < RESEND_MAX_MS ? f->interval_ms * 2
+                                                                 : RESEND_MAX_MS;
+            f->due_ms = t + f->interval_ms;
             olog(OLOG_DEBUG, "resent report #%lld (%s)", e->seq, e->msg_id);
         } else {
             struct flight *bigger = realloc(d->fl, (d->nfl + 1) * sizeof *bigger);
@@ -227,20 +231,35 @@ static void send_due(struct dstate *d)
             d->fl = bigger;
             f = &d->fl[d->nfl++];
             snprintf(f->msg_id, sizeof f->msg_id, "%s", e->msg_id);
-            f->sent_ms = t;
+            f->interval_ms = d->o->resend_ms;
+            f->due_ms = t + f->interval_ms;
         }
     }
-    if (began)
-        outbox_tx_commit(d->ob);
+    if (began && outbox_tx_commit(d->ob))
+        olog(OLOG_ERROR, "cannot record sent reports in the outbox");
     outbox_entries_free(list, n);
+    d->next_due_ms = 0;
+    for (size_t i = 0; i < d->nfl; i++)
+        if (d->next_due_ms == 0 || d->fl[i].due_ms < d->next_due_ms)
+            d->next_due_ms = d->fl[i].due_ms;
+}
+
+/* Writes the daemon's state for the CLI when it changed. */
+static void set_state(struct dstate *d, const char *state, char *written, size_t n)
+{
+    if (strcmp(written, state) == 0)
+        return;
+    if (outbox_meta_set(d->ob, "daemon", state) == OERR_OK)
+        snprintf(written, n, "%s", state);
 }
 
 int daemon_run(struct outbox *ob, const struct daemon_opts *o)
 {
     struct dstate d = {.o = o, .ob = ob};
-    char err[MQ_ERR_MAX];
+    char err[MQ_ERR_MAX], state[16] = "";
     int rc = 1;
     ack_inbox_init(&d.in);
+    set_state(&d, "offline", state, sizeof state);
     if (mq_client_new(&d.mq, o->broker, o->agent_id, 0, err)) {
         olog(OLOG_ERROR, "%s", err);
         goto done;
@@ -248,44 +267,45 @@ int daemon_run(struct outbox *ob, const struct daemon_opts *o)
     /* One context for every callback: the daemon's state. */
     MQTTAsync_setCallbacks(d.mq, &d, on_lost, on_message, NULL);
     MQTTAsync_setConnected(d.mq, &d, on_connected);
-    outbox_meta_set(ob, "daemon", "offline");
 
-    double next_try = 0;
+    double next_try = 0, next_count = 0;
     int backoff_ms = 1000;
     bool ever = false, was_up = false;
     while (!*o->stop) {
-        if (!ever) {
-            /* Until the first connection Paho does not retry by itself. */
-            if (tu_mono_ms() >= next_try) {
-                if (connect_once(&d) == 0) {
-                    ever = true;
-                    /* Paho may or may not call on_connected for the first one. */
+        bool up = __atomic_load_n(&d.connected, __ATOMIC_ACQUIRE);
+        if (up)
+            ever = true; /* from then on Paho reconnects by itself */
+        if (!ever && tu_mono_ms() >= next_try) {
+            if (connect_once(&d) == 0) {
+                ever = true;
+                olog(OLOG_INFO, "connected to %s as %s", o->broker, o->agent_id);
+                /* Paho may or may not call on_connected for the first one. */
+                if (MQTTAsync_isConnected(d.mq)) {
                     __atomic_store_n(&d.connected, 1, __ATOMIC_RELEASE);
                     __atomic_store_n(&d.reconnected, 1, __ATOMIC_RELEASE);
-                    olog(OLOG_INFO, "connected to %s as %s", o->broker, o->agent_id);
-                } else {
-                    next_try = tu_mono_ms() + backoff_ms;
-                    backoff_ms = backoff_ms < 30000 ? backoff_ms * 2 : 30000;
                 }
+            } else {
+                next_try = tu_mono_ms() + backoff_ms;
+                backoff_ms = backoff_ms < 30000 ? backoff_ms * 2 : 30000;
             }
+            up = __atomic_load_n(&d.connected, __ATOMIC_ACQUIRE);
         }
-        if (__atomic_exchange_n(&d.reconnected, 0, __ATOMIC_ACQ_REL)) {
-            /* A new connection: (re)subscribe, say so, and resend what is in
-             * flight, since it may never have reached the broker. */
+        bool fresh = false;
+        if (up && __atomic_exchange_n(&d.reconnected, 0, __ATOMIC_ACQ_REL)) {
+            /* A new connection: (re)subscribe, say so, and send again what is
+             * in flight, since it may never have reached the broker. */
             if (subscribe_acks(&d) == 0) {
                 publish_status(&d, true);
-                outbox_meta_set(ob, "daemon", "online");
                 d.nfl = 0;
-            } else {
+                fresh = true;
+            } else if (MQTTAsync_isConnected(d.mq)) {
                 __atomic_store_n(&d.reconnected, 1, __ATOMIC_RELEASE);
             }
         }
-        bool up = __atomic_load_n(&d.connected, __ATOMIC_ACQUIRE);
-        if (was_up && !up) {
+        if (was_up && !up)
             olog(OLOG_WARN, "lost the broker; reports stay queued until it is back");
-            outbox_meta_set(ob, "daemon", "offline");
-        }
         was_up = up;
+        set_state(&d, up ? "online" : "offline", state, sizeof state);
 
         struct answer *got = NULL;
         size_t ngot = 0;
@@ -298,12 +318,22 @@ int daemon_run(struct outbox *ob, const struct daemon_opts *o)
                 olog(OLOG_WARN, "%zu report(s) rejected: see 'outreach-agent status'", c.rejected);
         }
         free(got);
-        if (up) {
+        if (!up)
+            continue;
+        /* Look at the outbox only when something may be due: an answer came
+         * (the window moved), a resend fell due, a report was added. */
+        long long version = outbox_data_version(ob);
+        double t = tu_mono_ms();
+        if (fresh || ngot || version != d.data_version ||
+            (d.next_due_ms && t >= d.next_due_ms)) {
+            d.data_version = version;
             send_due(&d);
-            struct outbox_counts c;
-            if (outbox_counts(ob, &c) == OERR_OK &&
-                (c.pending + c.sent != d.last_pending || c.last_seq != d.last_seq) &&
-                tu_mono_ms() - d.last_status_ms >= 1000)
+        }
+        if (t >= next_count) {
+            long long unanswered, last_seq;
+            next_count = t + 1000;
+            if (outbox_unanswered_count(ob, &unanswered, &last_seq) == OERR_OK &&
+                (unanswered != d.last_pending || last_seq != d.last_seq))
                 publish_status(&d, true);
         }
     }
@@ -311,7 +341,7 @@ int daemon_run(struct outbox *ob, const struct daemon_opts *o)
 done:
     if (d.mq && __atomic_load_n(&d.connected, __ATOMIC_ACQUIRE))
         publish_status(&d, false);
-    outbox_meta_set(ob, "daemon", "stopped");
+    set_state(&d, "stopped", state, sizeof state);
     mq_close(&d.mq, 1000);
     ack_inbox_free(&d.in);
     free(d.fl);

@@ -42,7 +42,7 @@ static const struct conf_opt table[] = {
     {"topic_root", CONF_STR, &cfg.topic_root, 0, 0, "root of every topic"},
     {"ack_timeout_s", CONF_INT, &cfg.ack_timeout_s, 1, 3600, "wait this long for acks"},
     {"connect_timeout_s", CONF_INT, &cfg.connect_timeout_s, 1, 600, "wait this long to connect"},
-    {"window", CONF_INT, &cfg.window, 1, 10000, "reports in flight at once"},
+    {"window", CONF_INT, &cfg.window, 1, 1000, "reports in flight at once"},
     {"resend_s", CONF_INT, &cfg.resend_s, 1, 3600, "daemon: send again when unanswered so long"},
     {"log_level", CONF_STR, &cfg.log_level, 0, 0, "daemon: debug, info, warn or error"},
     {"offline", CONF_BOOL, &cfg.offline, 0, 0, "only queue, never connect"},
@@ -376,8 +376,8 @@ static int cmd_report(int argc, char **argv)
         char state[16] = "";
         outbox_meta_get(ob, "daemon", state, sizeof state);
         if (strcmp(state, "online") != 0) {
-            printf("queued: the daemon (pid %ld) is offline; it sends the report when the "
-                   "network is back\n", dpid);
+            printf("queued: the daemon (pid %ld) is not connected; the report is sent when "
+                   "it is (or by 'outreach-agent sync')\n", dpid);
             goto done;
         }
         double until = tu_mono_ms() + (double)cfg.ack_timeout_s * 1000;
@@ -541,7 +541,11 @@ static int cmd_daemon(int argc, char **argv)
     long holder;
     int lock = daemon_lock(cfg.outbox, &holder);
     if (lock < 0) {
-        fail("a daemon (pid %ld) already serves the outbox %s", holder, cfg.outbox);
+        if (holder < 0)
+            fail("cannot open the lock file %s%s: %s", cfg.outbox, DAEMON_LOCK_SUFFIX,
+                 strerror((int)-holder));
+        else
+            fail("a daemon (pid %ld) already serves the outbox %s", holder, cfg.outbox);
         return 1;
     }
     char err[MQ_ERR_MAX];

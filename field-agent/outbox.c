@@ -350,7 +350,39 @@ oerr_t outbox_tx_begin(struct outbox *ob)
 
 oerr_t outbox_tx_commit(struct outbox *ob)
 {
-    return exec(ob->db, "COMMIT") ? OERR_DB : OERR_OK;
+    if (exec(ob->db, "COMMIT") == 0)
+        return OERR_OK;
+    /* Never leave a transaction open: it would hold the write lock for good. */
+    exec(ob->db, "ROLLBACK");
+    return OERR_DB;
+}
+
+oerr_t outbox_unanswered_count(struct outbox *ob, long long *unanswered, long long *last_seq)
+{
+    sqlite3_stmt *st = NULL;
+    /* Both through indexes: cheap however long the outbox's history. */
+    if (sqlite3_prepare_v2(ob->db,
+            "SELECT (SELECT COUNT(*) FROM outbox WHERE state IN ('pending', 'sent')),"
+            " (SELECT COALESCE(MAX(seq), 0) FROM outbox)", -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        return OERR_DB;
+    }
+    *unanswered = sqlite3_column_int64(st, 0);
+    *last_seq = sqlite3_column_int64(st, 1);
+    sqlite3_finalize(st);
+    return OERR_OK;
+}
+
+long long outbox_data_version(struct outbox *ob)
+{
+    sqlite3_stmt *st = NULL;
+    long long v = -1;
+    if (sqlite3_prepare_v2(ob->db, "PRAGMA data_version", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
 }
 
 oerr_t outbox_meta_set(struct outbox *ob, const char *key, const char *value)

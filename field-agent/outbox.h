@@ -73,7 +73,12 @@ oerr_t outbox_meta_set(struct outbox *ob, const char *key, const char *value);
 /* Copies the value into buf[n]; OERR_NOTFOUND when unset. */
 oerr_t outbox_meta_get(struct outbox *ob, const char *key, char *buf, size_t n);
 
-/* Groups many marks into one durable write. */
+/* Reports still waiting for an answer, and the highest seq: cheap. */
+oerr_t outbox_unanswered_count(struct outbox *ob, long long *unanswered, long long *last_seq);
+/* Changes when another connection (a `report` command) commits. */
+long long outbox_data_version(struct outbox *ob);
+
+/* Groups many marks into one durable write (a failed commit is rolled back). */
 oerr_t outbox_tx_begin(struct outbox *ob);
 oerr_t outbox_tx_commit(struct outbox *ob);
 

@@ -112,15 +112,20 @@ int sender_flush(struct outbox *ob, const struct sender_opts *o, struct flush_re
                 snprintf(err, MQ_ERR_MAX, "cannot write the outbox");
                 goto done;
             }
-            res->accepted += counts.accepted;
-            res->duplicate += counts.duplicate;
-            res->rejected += counts.rejected;
             for (size_t i = 0; i < ngot; i++) {
                 struct outbox_entry key, *kp = &key, **hit;
                 snprintf(key.msg_id, sizeof key.msg_id, "%s", got[i].msg_id);
                 hit = bsearch(&kp, index, n, sizeof *index, by_msg_id);
                 if (!hit || answered[*hit - list])
-                    continue;
+                    continue; /* not one of this run's, or answered already */
+                if (changed[i]) {
+                    if (strcmp(got[i].status, "rejected") == 0)
+                        res->rejected++;
+                    else if (strcmp(got[i].status, "duplicate") == 0)
+                        res->duplicate++;
+                    else
+                        res->accepted++;
+                }
                 answered[*hit - list] = true;
                 done_count++;
                 if (sent_now[*hit - list])
