@@ -99,6 +99,11 @@ static const char schema_sql[] =
     " talks INTEGER, topic TEXT, staff_id TEXT, role TEXT, organization TEXT,"
     " voids TEXT, void_reason TEXT, payload TEXT NOT NULL) WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS reports_trip ON reports (trip_id, kind);"
+    /* Covers store_totals: progress is summed from the index alone, with no
+     * lookup of each row by msg_id (the table's key). */
+    "CREATE INDEX IF NOT EXISTS reports_totals ON reports (trip_id, kind, voided_by,"
+    " consultations, female, over_60, poor_households, value_fen, destination, brochures,"
+    " attendees, talks, role, staff_id);"
     "CREATE INDEX IF NOT EXISTS reports_agent ON reports (agent_id, seq);"
     "CREATE TABLE IF NOT EXISTS rejects ("
     " id INTEGER PRIMARY KEY AUTOINCREMENT, received_at TEXT NOT NULL,"
