@@ -189,6 +189,26 @@ done:
     return rc;
 }
 
+/* Opens the store of a CLI command: it must exist already (a typo in --db
+ * must not create an empty store and report zeros). NULL, with a message, if
+ * it does not or cannot be opened. */
+static struct store *open_existing_store(const char *db)
+{
+    FILE *probe = fopen(db, "r");
+    if (!probe) {
+        fprintf(stderr, "outreach-coordinator: no store at %s\n", db);
+        return NULL;
+    }
+    fclose(probe);
+    struct store *s = NULL;
+    char err[256];
+    if (store_open(db, &s, err)) {
+        fprintf(stderr, "outreach-coordinator: %s\n", err);
+        return NULL;
+    }
+    return s;
+}
+
 /* ---- progress ---------------------------------------------------------- */
 
 /* 1234567 -> "1,234,567" */
@@ -343,19 +363,9 @@ static int cmd_progress(int argc, char **argv)
         rc = usage_error(usage_progress, "%s", "--db FILE is required");
         goto done;
     }
-    FILE *probe = fopen(cfg.db, "r");
-    if (!probe) {
-        fprintf(stderr, "outreach-coordinator: no store at %s\n", cfg.db);
-        rc = 1;
-        goto done;
-    }
-    fclose(probe);
-    char serr[256];
     rc = 1;
-    if (store_open(cfg.db, &s, serr)) {
-        fprintf(stderr, "outreach-coordinator: %s\n", serr);
+    if (!(s = open_existing_store(cfg.db)))
         goto done;
-    }
     struct odate today = tu_today((int)cfg.tz_offset_min);
     if (!year)
         year = today.year;
@@ -410,18 +420,9 @@ static int cmd_export(int argc, char **argv)
         return usage_error(usage_export, "%s", "--db FILE is required");
     if (!csv)
         return usage_error(usage_export, "%s", "choose a format: --csv");
-    FILE *probe = fopen(db, "r");
-    if (!probe) {
-        fprintf(stderr, "outreach-coordinator: no store at %s\n", db);
+    struct store *s = open_existing_store(db);
+    if (!s)
         return 1;
-    }
-    fclose(probe);
-    struct store *s = NULL;
-    char err[256];
-    if (store_open(db, &s, err)) {
-        fprintf(stderr, "outreach-coordinator: %s\n", err);
-        return 1;
-    }
     FILE *f = output ? fopen(output, "w") : stdout;
     if (!f) {
         fprintf(stderr, "outreach-coordinator: cannot write %s\n", output);
@@ -456,18 +457,9 @@ static int cmd_agents(int argc, char **argv)
         return usage_error(usage_agents, "unexpected argument '%s'", argv[optind]);
     if (!db)
         return usage_error(usage_agents, "%s", "--db FILE is required");
-    FILE *probe = fopen(db, "r");
-    if (!probe) {
-        fprintf(stderr, "outreach-coordinator: no store at %s\n", db);
+    struct store *s = open_existing_store(db);
+    if (!s)
         return 1;
-    }
-    fclose(probe);
-    struct store *s = NULL;
-    char err[256];
-    if (store_open(db, &s, err)) {
-        fprintf(stderr, "outreach-coordinator: %s\n", err);
-        return 1;
-    }
     cJSON *list = agents_json(s);
     if (!list) {
         fprintf(stderr, "outreach-coordinator: cannot read the store: %s\n", store_errmsg(s));
