@@ -25,6 +25,7 @@
 #include "topics.h"
 
 #define PROGRESS_WAIT_MS 30000
+#define START_WAIT_MS 30000.0 /* longest wait for every agent's connection */
 #define MAX_REJECT_LINES 5
 
 enum rstate { R_NEW, R_SENT, R_ANSWERED };
@@ -40,6 +41,7 @@ struct lrep {
     unsigned char state;  /* enum rstate */
     unsigned char status; /* enum rstatus of the first answer */
     unsigned short n_accepted;
+    unsigned short sends;
     double first_ms, last_ms, answer_ms;
     struct agent *ag;
 };
@@ -59,6 +61,7 @@ struct agent {
     /* Set by Paho's threads, read by main. */
     atomic_int connected, need_sub, ready, resend_all, conn_failed, conn_gen;
     int resent_gen; /* the connection whose start made us resend everything */
+    bool live;      /* main thread's view: subscribed on the current connection */
     double sub_at_ms;
 };
 
@@ -93,6 +96,7 @@ struct lg {
     /* figures */
     long long total, answered, sent, resends, accepted, duplicate, rejected, accepted_twice;
     long long ack_messages, unknown_acks, publish_errors, reject_lines, connect_failures;
+    long long resends_reconnect, connects;
     double first_pub_ms, last_answer_ms;
 };
 
@@ -229,7 +233,9 @@ static void usage(FILE *f)
           "--check-progress it then waits (<= 30 s) until the retained\n"
           "ROOT/trips/T/progress shows the expected consultations (read as agent 1).\n"
           "Exit 0 when every report was accepted or duplicate, none rejected, none\n"
-          "accepted twice, and the progress matched (if checked); 1 otherwise; 2 usage.\n",
+          "accepted twice, and the progress matched (if checked); 1 otherwise; 2 usage.\n"
+          "OUTREACH_LOADGEN_TRACE=FILE writes one line per report (agent, seq, msg_id,\n"
+          "sends, first publish and first answer in ms since the start, status).\n",
           f);
 }
 
@@ -415,6 +421,8 @@ static void send_report(struct lg *lg, struct lrep *r, double now)
             lg->first_pub_ms = now;
     }
     r->last_ms = now;
+    if (r->sends < 65535)
+        r->sends++;
     int rc = MQTTAsync_sendMessage(r->ag->c, r->ag->report_topic, &msg, &ro);
     if (rc != MQTTASYNC_SUCCESS) {
         lg->publish_errors++; /* disconnected: tried again at resend time or reconnect */
@@ -459,16 +467,21 @@ static void agent_tick(struct lg *lg, struct agent *ag, double now)
         if (MQTTAsync_subscribe(ag->c, ag->ack_topic, 1, &ro) != MQTTASYNC_SUCCESS)
             atomic_store(&ag->need_sub, 1);
     }
+    if (!atomic_load(&ag->ready))
+        ag->live = false;
     int gen = atomic_load(&ag->conn_gen);
-    if (atomic_load(&ag->ready) && atomic_exchange(&ag->resend_all, 0) &&
-        gen != ag->resent_gen) {
+    if (atomic_load(&ag->ready) && atomic_exchange(&ag->resend_all, 0))
+        ag->live = true;
+    if (ag->live && gen != ag->resent_gen) {
         ag->resent_gen = gen;
         /* A new session: answers to earlier sends may be lost, so send again
          * everything unanswered now rather than at its resend time. */
         publish_birth(lg, ag);
         for (int i = ag->low; i < ag->next_new; i++)
-            if (ag->r[i].state == R_SENT)
+            if (ag->r[i].state == R_SENT) {
                 send_report(lg, &ag->r[i], now);
+                lg->resends_reconnect++;
+            }
     }
 }
 
@@ -476,7 +489,7 @@ static void resend_overdue(struct lg *lg, double now)
 {
     for (long long a = 0; a < lg->agents; a++) {
         struct agent *ag = &lg->ag[a];
-        if (!atomic_load(&ag->ready))
+        if (!ag->live)
             continue;
         for (int i = ag->low; i < ag->next_new; i++) {
             struct lrep *r = &ag->r[i];
@@ -623,25 +636,35 @@ static long long check_progress(struct lg *lg, long long expected, long wait_ms)
 
 /* ---- the run ----------------------------------------------------------- */
 
+/* Says goodbye on every connection at once, waits (<= 3 s) for the
+ * disconnects, then destroys the clients. */
 static void shutdown_agents(struct lg *lg)
 {
     for (long long a = 0; a < lg->agents; a++) {
         struct agent *ag = &lg->ag[a];
-        if (!ag->c)
+        if (!ag->c || !MQTTAsync_isConnected(ag->c))
             continue;
-        if (MQTTAsync_isConnected(ag->c)) {
-            /* Gone on purpose: say so, as the will would have after a crash. */
-            MQTTAsync_message msg = MQTTAsync_message_initializer;
-            MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
-            msg.payload = ag->will;
-            msg.payloadlen = (int)strlen(ag->will);
-            msg.qos = 1;
-            msg.retained = 1;
-            MQTTAsync_sendMessage(ag->c, ag->status_topic, &msg, &ro);
-        }
+        /* Gone on purpose: say so, as the will would have after a crash. */
+        MQTTAsync_message msg = MQTTAsync_message_initializer;
+        MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+        msg.payload = ag->will;
+        msg.payloadlen = (int)strlen(ag->will);
+        msg.qos = 1;
+        msg.retained = 1;
+        MQTTAsync_sendMessage(ag->c, ag->status_topic, &msg, &ro);
+        MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer5;
+        d.timeout = 1000;
+        MQTTAsync_disconnect(ag->c, &d);
+    }
+    double until = tu_mono_ms() + 3000;
+    for (long long a = 0; a < lg->agents; a++) {
+        struct agent *ag = &lg->ag[a];
+        while (ag->c && MQTTAsync_isConnected(ag->c) && tu_mono_ms() < until)
+            nanosleep(&(struct timespec){0, 10000000L}, NULL);
     }
     for (long long a = 0; a < lg->agents; a++)
-        mq_close(&lg->ag[a].c, 1000);
+        if (lg->ag[a].c)
+            MQTTAsync_destroy(&lg->ag[a].c);
 }
 
 static void free_all(struct lg *lg)
@@ -717,12 +740,14 @@ int lg_run_main(int argc, char **argv)
     double next_scan = 0;
     long long never_sent = lg.total;
     bool blocked = false; /* no agent could send a new report: wait for an event */
+    bool started = false;
+    double start_gate = t0 + START_WAIT_MS;
     while (lg.answered < lg.total) {
         double now = tu_mono_ms();
         if (now >= deadline)
             break;
         long wait = 50;
-        if (lg.rate > 0 && never_sent > 0 && !blocked) {
+        if (started && lg.rate > 0 && never_sent > 0 && !blocked) {
             double until = next_send - now;
             if (until < wait)
                 wait = until <= 0 ? 0 : (long)ceil(until);
@@ -742,6 +767,20 @@ int lg_run_main(int argc, char **argv)
             resend_overdue(&lg, now);
             next_scan = now + scan_every;
         }
+        /* Nothing new goes out until every agent is connected and subscribed
+         * (or START_WAIT_MS passed), so that rates and latencies are not those
+         * of 200 connects in a row. */
+        if (!started) {
+            long long live = 0;
+            for (long long a = 0; a < lg.agents; a++)
+                live += lg.ag[a].live;
+            if (live < lg.agents && now < start_gate)
+                continue;
+            started = true;
+            if (live < lg.agents)
+                fprintf(stderr, "outreach-loadgen: starting with %lld of %lld agents "
+                                "connected after %.0f s\n", live, lg.agents, START_WAIT_MS / 1000.0);
+        }
         /* First sends, one agent after the other, within each window and the pace. */
         if (lg.rate > 0 && next_send == 0)
             next_send = now;
@@ -756,7 +795,7 @@ int lg_run_main(int argc, char **argv)
             }
             struct agent *ag = &lg.ag[rr];
             rr = (rr + 1) % lg.agents;
-            if (!atomic_load(&ag->ready) || ag->next_new >= lg.per_agent ||
+            if (!ag->live || ag->next_new >= lg.per_agent ||
                 ag->inflight >= lg.window) {
                 idle++;
                 continue;
@@ -781,6 +820,21 @@ int lg_run_main(int argc, char **argv)
                     lat[nlat++] = r->answer_ms - r->first_ms;
             }
     lg_sort(lat, nlat);
+    const char *trace = getenv("OUTREACH_LOADGEN_TRACE");
+    FILE *tf = trace && *trace ? fopen(trace, "w") : NULL;
+    if (tf) { /* one line per report, times in ms since the start */
+        fprintf(tf, "agent seq msg_id sends first_ms answer_ms status\n");
+        for (long long a = 0; a < lg.agents; a++)
+            for (long long i = 0; i < lg.per_agent; i++) {
+                const struct lrep *r = &lg.ag[a].r[i];
+                fprintf(tf, "%s %d %s %u %.1f %.1f %s\n", lg.ag[a].id, r->seq, r->msg_id, r->sends,
+                        r->first_ms > 0 ? r->first_ms - t0 : -1.0,
+                        r->state == R_ANSWERED ? r->answer_ms - t0 : -1.0,
+                        r->state != R_ANSWERED ? "-" : r->status == S_ACCEPTED ? "accepted"
+                        : r->status == S_DUPLICATE ? "duplicate" : "rejected");
+            }
+        fclose(tf);
+    }
     double p50 = lg_quantile(lat, nlat, 0.50), p99 = lg_quantile(lat, nlat, 0.99);
     double lmax = nlat ? lat[nlat - 1] : 0;
     free(lat);
@@ -789,6 +843,8 @@ int lg_run_main(int argc, char **argv)
     double rate = elapsed_s > 0 ? (double)lg.answered / elapsed_s : 0;
     long long unanswered = lg.total - lg.answered;
 
+    for (long long a = 0; a < lg.agents; a++)
+        lg.connects += atomic_load(&lg.ag[a].conn_gen);
     bool ok = !timed_out && lg.rejected == 0 && lg.accepted_twice == 0;
     long long progress = -1;
     if (lg.check_progress)
@@ -797,15 +853,15 @@ int lg_run_main(int argc, char **argv)
 
     printf("outreach-loadgen: %lld reports from %lld agents: %lld accepted, %lld duplicate, "
            "%lld rejected, %lld unanswered%s\n"
-           "  publishes %lld (%lld resends, %lld refused by Paho while disconnected), "
-           "%lld failed connects, %lld ack messages, %lld unknown acks, "
+           "  publishes %lld (%lld resends, %lld of them on reconnecting; %lld refused by Paho "
+           "while disconnected), %lld connects, %lld failed connects, %lld ack messages, %lld unknown acks, "
            "%lld answered 'accepted' twice\n"
            "  %.3f s from first publish to last answer: %.0f reports/s answered\n"
            "  publish-to-ack latency: p50 %.1f ms, p99 %.1f ms, max %.1f ms\n"
            "  consultations: expected %lld",
            lg.total, lg.agents, lg.accepted, lg.duplicate, lg.rejected, unanswered,
-           timed_out ? " (deadline passed)" : "", lg.sent, lg.resends, lg.publish_errors,
-           lg.connect_failures, lg.ack_messages, lg.unknown_acks, lg.accepted_twice, elapsed_s, rate, p50, p99,
+           timed_out ? " (deadline passed)" : "", lg.sent, lg.resends, lg.resends_reconnect,
+           lg.publish_errors, lg.connects, lg.connect_failures, lg.ack_messages, lg.unknown_acks, lg.accepted_twice, elapsed_s, rate, p50, p99,
            lmax, expected);
     if (lg.check_progress) {
         if (progress >= 0)
@@ -843,6 +899,8 @@ int lg_run_main(int argc, char **argv)
         cJSON_AddNumberToObject(o, "publish_errors", (double)lg.publish_errors);
         cJSON_AddNumberToObject(o, "unknown_acks", (double)lg.unknown_acks);
         cJSON_AddNumberToObject(o, "connect_failures", (double)lg.connect_failures);
+        cJSON_AddNumberToObject(o, "connects", (double)lg.connects);
+        cJSON_AddNumberToObject(o, "resends_on_reconnect", (double)lg.resends_reconnect);
         cJSON_AddBoolToObject(o, "ok", ok && (!lg.check_progress || progress == expected));
         int wrc = lg_write_json(lg.json, o);
         cJSON_Delete(o);
