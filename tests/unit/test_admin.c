@@ -9,6 +9,8 @@
 
 #include <cmocka.h>
 
+#include "unit_store.h"
+
 #include <cjson/cJSON.h>
 
 #include "admin.h"
@@ -16,24 +18,6 @@
 #include "store.h"
 
 #define NOW "2026-11-22T10:00:00+08:00"
-
-static int setup(void **state)
-{
-    struct store *s = NULL;
-    char err[256] = "";
-    if (store_open(":memory:", &s, err) != OERR_OK) {
-        print_error("store_open: %s\n", err);
-        return -1;
-    }
-    *state = s;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    store_close(*state);
-    return 0;
-}
 
 /* Runs one request in a transaction; returns the reply (caller frees). */
 static char *handle(struct store *s, const char *payload, struct changes *ch)
@@ -232,7 +216,7 @@ static void test_bad_requests(void **state)
 int main(void)
 {
     olog_set_level(OLOG_ERROR);
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, memstore_setup, memstore_teardown)
     const struct CMUnitTest tests[] = {
         T(test_upsert_reply),
         T(test_same_request_id_same_reply),

@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "unit_store.h"
+
 #include <cjson/cJSON.h>
 
 #include "agents.h"
@@ -21,24 +23,6 @@
 #define NOW "2026-11-22T10:00:00+08:00"
 #define LATER "2026-11-22T11:00:00+08:00"
 #define SINCE "2026-11-22T08:00:00+08:00"
-
-static int setup(void **state)
-{
-    struct store *s = NULL;
-    char err[256] = "";
-    if (store_open(":memory:", &s, err) != OERR_OK) {
-        print_error("store_open: %s\n", err);
-        return -1;
-    }
-    *state = s;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    store_close(*state);
-    return 0;
-}
 
 /* ---- helpers ---------------------------------------------------------------- */
 
@@ -548,7 +532,7 @@ static void test_agents_json_and_table(void **state)
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, memstore_setup, memstore_teardown)
     const struct CMUnitTest tests[] = {
         T(test_no_gap),
         T(test_one_gap),
