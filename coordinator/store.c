@@ -17,8 +17,41 @@ enum {
     Q_REPORT_GET, Q_REPORT_INSERT, Q_REPORT_VOID, Q_TRIP_GET, Q_REJECT_INSERT,
     Q_REJECT_TRIM, Q_REPLY_GET, Q_REPLY_PUT, Q_FINAL_GET, Q_FINAL_PUT, Q_FINAL_TRIM,
     Q_AGENT_SEEN, Q_AGENT_RANGES, Q_AGENT_COUNTS, Q_SEQ_BELOW, Q_SEQ_AT, Q_SEQ_INSERT,
-    Q_SEQ_SET_HI, Q_SEQ_SET_LO, Q_SEQ_DELETE, Q_STATUS_GET, Q_STATUS_PUT, Q_COUNT
+    Q_SEQ_SET_HI, Q_SEQ_SET_LO, Q_SEQ_DELETE, Q_STATUS_GET, Q_STATUS_PUT, Q_TOTALS_ADD,
+    Q_TOTALS_SUM, Q_TOTALS_STAFF, Q_TOTALS_TRIPS, Q_COUNT
 };
+
+/* Running totals: trip_totals holds, per trip, the sums over its counted
+ * reports (accepted, not voided). Each expression below is what one report
+ * adds; the same text serves the incremental update and the rebuild, so the
+ * two cannot disagree. The column order is that of struct totals. */
+#define TOTALS_COLS                                                                   \
+    "consultations, headcounts, female, over_60, poor_households, value_fen,"         \
+    " dispenses, referrals, dest_township, dest_county, dest_city, brochures,"        \
+    " attendees, talks, education_reports, checkins"
+#define TOTALS_EXPRS(L, R)                                                            \
+    L "CASE WHEN kind = 'headcount' THEN consultations ELSE 0 END" R ","             \
+    L "kind = 'headcount'" R ","                                                     \
+    L "CASE WHEN kind = 'headcount' THEN COALESCE(female, 0) ELSE 0 END" R ","       \
+    L "CASE WHEN kind = 'headcount' THEN COALESCE(over_60, 0) ELSE 0 END" R ","      \
+    L "CASE WHEN kind = 'headcount' THEN COALESCE(poor_households, 0) ELSE 0 END" R "," \
+    L "CASE WHEN kind = 'dispense' THEN value_fen ELSE 0 END" R ","                  \
+    L "kind = 'dispense'" R ","                                                      \
+    L "kind = 'referral'" R ","                                                      \
+    L "kind = 'referral' AND destination = 'township_health_center'" R ","           \
+    L "kind = 'referral' AND destination = 'county_hospital'" R ","                  \
+    L "kind = 'referral' AND destination = 'city_hospital'" R ","                    \
+    L "CASE WHEN kind = 'education' THEN brochures ELSE 0 END" R ","                 \
+    L "CASE WHEN kind = 'education' THEN attendees ELSE 0 END" R ","                 \
+    L "CASE WHEN kind = 'education' THEN talks ELSE 0 END" R ","                     \
+    L "kind = 'education'" R ","                                                     \
+    L "kind = 'checkin'" R
+#define TOTALS_NCOLS 16
+
+/* The selected trips, as a sub-query bound by ?1 year, ?2 county, ?3 trip. */
+#define TRIPS_SEL                                                               \
+    "SELECT trip_id FROM trips WHERE (?3 IS NOT NULL AND trip_id = ?3) OR"      \
+    " (?3 IS NULL AND year = ?1 AND (?2 IS NULL OR county = ?2))"
 
 static const char *const sql_text[Q_COUNT] = {
     [Q_REPORT_GET] = "SELECT agent_id, kind, voided_by, trip_id FROM reports WHERE msg_id = ?1",
@@ -68,6 +101,56 @@ static const char *const sql_text[Q_COUNT] = {
         " ON CONFLICT (agent_id) DO UPDATE SET last_seen = COALESCE(?2, last_seen),"
         " online = ?3, since = ?4, pending = ?5, reported_last_seq = ?6, trip_id = ?7,"
         " status_at = ?8",
+    /* Adds (?2 = 1) or takes out (?2 = -1) the figures of report ?1. */
+    [Q_TOTALS_ADD] =
+        "INSERT INTO trip_totals (trip_id, " TOTALS_COLS ")"
+        " SELECT trip_id, " TOTALS_EXPRS("?2 * (", ")") " FROM reports"
+        " WHERE msg_id = ?1 AND kind <> 'void'"
+        " ON CONFLICT (trip_id) DO UPDATE SET"
+        " consultations = consultations + excluded.consultations,"
+        " headcounts = headcounts + excluded.headcounts,"
+        " female = female + excluded.female, over_60 = over_60 + excluded.over_60,"
+        " poor_households = poor_households + excluded.poor_households,"
+        " value_fen = value_fen + excluded.value_fen,"
+        " dispenses = dispenses + excluded.dispenses,"
+        " referrals = referrals + excluded.referrals,"
+        " dest_township = dest_township + excluded.dest_township,"
+        " dest_county = dest_county + excluded.dest_county,"
+        " dest_city = dest_city + excluded.dest_city,"
+        " brochures = brochures + excluded.brochures,"
+        " attendees = attendees + excluded.attendees, talks = talks + excluded.talks,"
+        " education_reports = education_reports + excluded.education_reports,"
+        " checkins = checkins + excluded.checkins",
+    [Q_TOTALS_SUM] =
+        "SELECT"
+        " COALESCE(SUM(consultations), 0),"
+        " COALESCE(SUM(headcounts), 0),"
+        " COALESCE(SUM(female), 0),"
+        " COALESCE(SUM(over_60), 0),"
+        " COALESCE(SUM(poor_households), 0),"
+        " COALESCE(SUM(value_fen), 0),"
+        " COALESCE(SUM(dispenses), 0),"
+        " COALESCE(SUM(referrals), 0),"
+        " COALESCE(SUM(dest_township), 0),"
+        " COALESCE(SUM(dest_county), 0),"
+        " COALESCE(SUM(dest_city), 0),"
+        " COALESCE(SUM(brochures), 0),"
+        " COALESCE(SUM(attendees), 0),"
+        " COALESCE(SUM(talks), 0),"
+        " COALESCE(SUM(education_reports), 0),"
+        " COALESCE(SUM(checkins), 0)"
+        " FROM trip_totals WHERE trip_id IN (" TRIPS_SEL ")",
+    /* Distinct people cannot be summed per trip: counted from the check-ins,
+     * through the partial index reports_staff. */
+    [Q_TOTALS_STAFF] =
+        "SELECT COUNT(DISTINCT staff_id) FROM reports"
+        " WHERE kind = 'checkin' AND voided_by IS NULL AND role <> 'support'"
+        " AND trip_id IN (" TRIPS_SEL ")",
+    [Q_TOTALS_TRIPS] =
+        "SELECT COUNT(CASE WHEN status = 'planned' THEN 1 END),"
+        " COUNT(CASE WHEN status = 'completed' THEN 1 END),"
+        " COUNT(CASE WHEN status = 'cancelled' THEN 1 END)"
+        " FROM trips WHERE trip_id IN (" TRIPS_SEL ")",
 };
 
 struct store {
@@ -99,11 +182,20 @@ static const char schema_sql[] =
     " talks INTEGER, topic TEXT, staff_id TEXT, role TEXT, organization TEXT,"
     " voids TEXT, void_reason TEXT, payload TEXT NOT NULL) WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS reports_trip ON reports (trip_id, kind);"
-    /* Covers store_totals: progress is summed from the index alone, with no
-     * lookup of each row by msg_id (the table's key). */
-    "CREATE INDEX IF NOT EXISTS reports_totals ON reports (trip_id, kind, voided_by,"
-    " consultations, female, over_60, poor_households, value_fen, destination, brochures,"
-    " attendees, talks, role, staff_id);"
+    /* The covering index of the first stores is replaced by trip_totals. */
+    "DROP INDEX IF EXISTS reports_totals;"
+    "CREATE INDEX IF NOT EXISTS reports_staff ON reports (trip_id, staff_id, role)"
+    " WHERE kind = 'checkin' AND voided_by IS NULL;"
+    "CREATE TABLE IF NOT EXISTS trip_totals ("
+    " trip_id TEXT PRIMARY KEY, consultations INTEGER NOT NULL DEFAULT 0,"
+    " headcounts INTEGER NOT NULL DEFAULT 0, female INTEGER NOT NULL DEFAULT 0,"
+    " over_60 INTEGER NOT NULL DEFAULT 0, poor_households INTEGER NOT NULL DEFAULT 0,"
+    " value_fen INTEGER NOT NULL DEFAULT 0, dispenses INTEGER NOT NULL DEFAULT 0,"
+    " referrals INTEGER NOT NULL DEFAULT 0, dest_township INTEGER NOT NULL DEFAULT 0,"
+    " dest_county INTEGER NOT NULL DEFAULT 0, dest_city INTEGER NOT NULL DEFAULT 0,"
+    " brochures INTEGER NOT NULL DEFAULT 0, attendees INTEGER NOT NULL DEFAULT 0,"
+    " talks INTEGER NOT NULL DEFAULT 0, education_reports INTEGER NOT NULL DEFAULT 0,"
+    " checkins INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS reports_agent ON reports (agent_id, seq);"
     "CREATE TABLE IF NOT EXISTS rejects ("
     " id INTEGER PRIMARY KEY AUTOINCREMENT, received_at TEXT NOT NULL,"
@@ -173,6 +265,36 @@ static void bind_opt_int(sqlite3_stmt *st, int i, long long v, bool present)
         sqlite3_bind_null(st, i);
 }
 
+/* A store written before trip_totals existed (or one whose totals were
+ * dropped) gets them summed once from its reports. */
+static oerr_t totals_ensure(struct store *s)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM meta WHERE key = 'trip_totals'", -1, &st,
+                           NULL) != SQLITE_OK)
+        return OERR_DB;
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_ROW)
+        return OERR_OK;
+    if (rc != SQLITE_DONE)
+        return OERR_DB;
+    static const char rebuild[] =
+        "BEGIN IMMEDIATE;"
+        "DELETE FROM trip_totals;"
+        "INSERT INTO trip_totals (trip_id, " TOTALS_COLS ")"
+        " SELECT trip_id, " TOTALS_EXPRS("SUM(", ")") " FROM reports"
+        " WHERE voided_by IS NULL AND kind <> 'void' GROUP BY trip_id;"
+        "INSERT INTO meta (key, value) VALUES ('trip_totals', '1');"
+        "COMMIT;";
+    if (exec(s, rebuild)) {
+        if (!sqlite3_get_autocommit(s->db))
+            exec(s, "ROLLBACK");
+        return OERR_DB;
+    }
+    return OERR_OK;
+}
+
 oerr_t store_open(const char *path, struct store **out, char err[256])
 {
     *out = NULL;
@@ -209,6 +331,11 @@ oerr_t store_open(const char *path, struct store **out, char err[256])
     if (exec(s, "PRAGMA journal_mode = WAL") || exec(s, "PRAGMA synchronous = FULL") ||
         exec(s, "PRAGMA foreign_keys = ON") || exec(s, schema_sql)) {
         snprintf(err, 256, "cannot prepare store %.120s: %.100s", path, sqlite3_errmsg(s->db));
+        goto fail;
+    }
+    if (totals_ensure(s)) {
+        snprintf(err, 256, "cannot rebuild the totals of %.120s: %.100s", path,
+                 sqlite3_errmsg(s->db));
         goto fail;
     }
     for (int i = 0; i < Q_COUNT; i++) {
@@ -276,6 +403,16 @@ oerr_t store_trip_get(struct store *s, const char *trip_id, struct trip_row *out
     snprintf(out->county_name, sizeof out->county_name, "%s", sqlite3_column_text(st, 5));
     sqlite3_reset(st);
     return OERR_OK;
+}
+
+/* Adds the figures of a stored report to its trip's totals (sign 1), or
+ * takes them out (sign -1). */
+static oerr_t totals_add(struct store *s, const char *msg_id, int sign)
+{
+    sqlite3_stmt *st = stmt(s, Q_TOTALS_ADD);
+    bind_text(st, 1, msg_id);
+    sqlite3_bind_int(st, 2, sign);
+    return sqlite3_step(st) == SQLITE_DONE ? OERR_OK : OERR_DB;
 }
 
 static oerr_t apply_report(struct store *s, const struct report *r, const char *payload,
@@ -361,6 +498,8 @@ static oerr_t apply_report(struct store *s, const struct report *r, const char *
         if (store_trip_get(s, out->target_trip_id, &target) != OERR_OK)
             return OERR_DB;
         out->target_year = target.year;
+        if (totals_add(s, r->voids, -1))
+            return OERR_DB;
         st = stmt(s, Q_REPORT_VOID);
         bind_text(st, 1, r->voids);
         bind_text(st, 2, r->msg_id);
@@ -419,6 +558,8 @@ static oerr_t apply_report(struct store *s, const struct report *r, const char *
     }
     sqlite3_bind_text(st, 32, payload, (int)len, SQLITE_TRANSIENT);
     if (sqlite3_step(st) != SQLITE_DONE)
+        return OERR_DB;
+    if (r->kind != RK_VOID && totals_add(s, r->msg_id, 1))
         return OERR_DB;
     out->status = ACK_ACCEPTED;
     out->year = trip.year;
@@ -699,71 +840,42 @@ oerr_t store_reply_put(struct store *s, const char *scope, const char *requester
     return sqlite3_step(st) == SQLITE_DONE ? OERR_OK : OERR_DB;
 }
 
-/* The selected trips, as a sub-query bound by ?1 year, ?2 county, ?3 trip. */
-#define TRIPS_SEL                                                               \
-    "SELECT trip_id FROM trips WHERE (?3 IS NOT NULL AND trip_id = ?3) OR"      \
-    " (?3 IS NULL AND year = ?1 AND (?2 IS NULL OR county = ?2))"
+/* Binds the filter to a statement using TRIPS_SEL and steps it to its row. */
+static bool totals_row(struct store *s, int which, const struct totals_filter *f)
+{
+    sqlite3_stmt *st = stmt(s, which);
+    sqlite3_bind_int(st, 1, f->year);
+    bind_text(st, 2, f->county);
+    bind_text(st, 3, f->trip_id);
+    return sqlite3_step(st) == SQLITE_ROW;
+}
 
 oerr_t store_totals(struct store *s, const struct totals_filter *f, struct totals *t)
 {
     memset(t, 0, sizeof *t);
-    static const char sums[] =
-        "SELECT"
-        " COALESCE(SUM(CASE WHEN kind = 'headcount' THEN consultations END), 0),"
-        " COUNT(CASE WHEN kind = 'headcount' THEN 1 END),"
-        " COALESCE(SUM(CASE WHEN kind = 'headcount' THEN female END), 0),"
-        " COALESCE(SUM(CASE WHEN kind = 'headcount' THEN over_60 END), 0),"
-        " COALESCE(SUM(CASE WHEN kind = 'headcount' THEN poor_households END), 0),"
-        " COALESCE(SUM(CASE WHEN kind = 'dispense' THEN value_fen END), 0),"
-        " COUNT(CASE WHEN kind = 'dispense' THEN 1 END),"
-        " COUNT(CASE WHEN kind = 'referral' THEN 1 END),"
-        " COUNT(CASE WHEN kind = 'referral' AND destination = 'township_health_center' THEN 1 END),"
-        " COUNT(CASE WHEN kind = 'referral' AND destination = 'county_hospital' THEN 1 END),"
-        " COUNT(CASE WHEN kind = 'referral' AND destination = 'city_hospital' THEN 1 END),"
-        " COALESCE(SUM(CASE WHEN kind = 'education' THEN brochures END), 0),"
-        " COALESCE(SUM(CASE WHEN kind = 'education' THEN attendees END), 0),"
-        " COALESCE(SUM(CASE WHEN kind = 'education' THEN talks END), 0),"
-        " COUNT(CASE WHEN kind = 'education' THEN 1 END),"
-        " COUNT(CASE WHEN kind = 'checkin' THEN 1 END),"
-        " COUNT(DISTINCT CASE WHEN kind = 'checkin' AND role <> 'support' THEN staff_id END)"
-        " FROM reports WHERE voided_by IS NULL AND kind <> 'void'"
-        " AND trip_id IN (" TRIPS_SEL ")";
-    static const char trips[] =
-        "SELECT COUNT(CASE WHEN status = 'planned' THEN 1 END),"
-        " COUNT(CASE WHEN status = 'completed' THEN 1 END),"
-        " COUNT(CASE WHEN status = 'cancelled' THEN 1 END)"
-        " FROM trips WHERE trip_id IN (" TRIPS_SEL ")";
-    sqlite3_stmt *st = NULL;
     oerr_t rc = OERR_DB;
-    if (sqlite3_prepare_v2(s->db, sums, -1, &st, NULL) != SQLITE_OK)
+    if (!totals_row(s, Q_TOTALS_SUM, f))
         goto done;
-    sqlite3_bind_int(st, 1, f->year);
-    bind_text(st, 2, f->county);
-    bind_text(st, 3, f->trip_id);
-    if (sqlite3_step(st) != SQLITE_ROW)
+    long long *slots[TOTALS_NCOLS] = {
+        &t->consultations, &t->headcounts, &t->female, &t->over_60, &t->poor_households,
+        &t->value_fen, &t->dispenses, &t->referrals, &t->by_destination[0],
+        &t->by_destination[1], &t->by_destination[2], &t->brochures, &t->attendees,
+        &t->talks, &t->education_reports, &t->checkins};
+    for (int i = 0; i < TOTALS_NCOLS; i++)
+        *slots[i] = sqlite3_column_int64(s->q[Q_TOTALS_SUM], i);
+    if (!totals_row(s, Q_TOTALS_STAFF, f))
         goto done;
-    long long *slots[] = {&t->consultations, &t->headcounts, &t->female, &t->over_60,
-                          &t->poor_households, &t->value_fen, &t->dispenses, &t->referrals,
-                          &t->by_destination[0], &t->by_destination[1], &t->by_destination[2],
-                          &t->brochures, &t->attendees, &t->talks, &t->education_reports,
-                          &t->checkins, &t->staff};
-    for (int i = 0; i < (int)(sizeof slots / sizeof slots[0]); i++)
-        *slots[i] = sqlite3_column_int64(st, i);
-    sqlite3_finalize(st);
-    st = NULL;
-    if (sqlite3_prepare_v2(s->db, trips, -1, &st, NULL) != SQLITE_OK)
+    t->staff = sqlite3_column_int64(s->q[Q_TOTALS_STAFF], 0);
+    if (!totals_row(s, Q_TOTALS_TRIPS, f))
         goto done;
-    sqlite3_bind_int(st, 1, f->year);
-    bind_text(st, 2, f->county);
-    bind_text(st, 3, f->trip_id);
-    if (sqlite3_step(st) != SQLITE_ROW)
-        goto done;
-    t->trips_planned = sqlite3_column_int64(st, 0);
-    t->trips_completed = sqlite3_column_int64(st, 1);
-    t->trips_cancelled = sqlite3_column_int64(st, 2);
+    t->trips_planned = sqlite3_column_int64(s->q[Q_TOTALS_TRIPS], 0);
+    t->trips_completed = sqlite3_column_int64(s->q[Q_TOTALS_TRIPS], 1);
+    t->trips_cancelled = sqlite3_column_int64(s->q[Q_TOTALS_TRIPS], 2);
     rc = OERR_OK;
 done:
-    sqlite3_finalize(st);
+    sqlite3_reset(s->q[Q_TOTALS_SUM]);
+    sqlite3_reset(s->q[Q_TOTALS_STAFF]);
+    sqlite3_reset(s->q[Q_TOTALS_TRIPS]);
     return rc;
 }
 

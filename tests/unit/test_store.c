@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include <sqlite3.h>
+
 #include "unit_files.h"
 
 #include <cjson/cJSON.h>
@@ -667,6 +669,191 @@ static void test_reopen(void **state)
     assert_int_equal(store_rejects_count(f->s), 1);
 }
 
+/* ---- running totals ------------------------------------------------------ */
+
+/* What the test expects, kept by its own arithmetic (not by SQL). */
+struct model_report {
+    int trip, kind; /* kind: 0 headcount, 1 dispense, 2 referral, 3 education, 4 checkin */
+    int a, b, c;    /* consultations/female/over_60, value, destination, brochures/attendees/talks */
+    int staff, support;
+    bool voided;
+};
+
+#define MODEL_TRIPS 5
+#define MODEL_REPORTS 600
+static const char *const model_trip_ids[MODEL_TRIPS] = {"m0", "m1", "m2", "m3", "m4"};
+static const char *const model_counties[MODEL_TRIPS] = {"cili", "cili", "sangzhi", "sangzhi",
+                                                        "yongding"};
+
+static struct totals model_totals(const struct model_report *m, int n, int trip,
+                                  const char *county)
+{
+    struct totals t;
+    memset(&t, 0, sizeof t);
+    bool staff_seen[16] = {false};
+    for (int i = 0; i < n; i++) {
+        const struct model_report *r = &m[i];
+        if (r->voided || (trip >= 0 && r->trip != trip) ||
+            (county && strcmp(model_counties[r->trip], county) != 0))
+            continue;
+        switch (r->kind) {
+        case 0:
+            t.consultations += r->a;
+            t.female += r->b;
+            t.over_60 += r->c;
+            t.headcounts++;
+            break;
+        case 1:
+            t.value_fen += r->a;
+            t.dispenses++;
+            break;
+        case 2:
+            t.referrals++;
+            t.by_destination[r->a]++;
+            break;
+        case 3:
+            t.brochures += r->a;
+            t.attendees += r->b;
+            t.talks += r->c;
+            t.education_reports++;
+            break;
+        default:
+            t.checkins++;
+            if (!r->support && !staff_seen[r->staff]) {
+                staff_seen[r->staff] = true;
+                t.staff++;
+            }
+        }
+    }
+    return t;
+}
+
+static void expect_totals(struct totals want, struct totals got, const char *what)
+{
+    long long *w[] = {&want.consultations, &want.headcounts, &want.female, &want.over_60,
+                      &want.value_fen, &want.dispenses, &want.referrals,
+                      &want.by_destination[0], &want.by_destination[1],
+                      &want.by_destination[2], &want.brochures, &want.attendees, &want.talks,
+                      &want.education_reports, &want.checkins, &want.staff};
+    long long *g[] = {&got.consultations, &got.headcounts, &got.female, &got.over_60,
+                      &got.value_fen, &got.dispenses, &got.referrals, &got.by_destination[0],
+                      &got.by_destination[1], &got.by_destination[2], &got.brochures,
+                      &got.attendees, &got.talks, &got.education_reports, &got.checkins,
+                      &got.staff};
+    for (size_t i = 0; i < sizeof w / sizeof w[0]; i++)
+        if (*w[i] != *g[i])
+            fail_msg("%s: figure %zu is %lld, want %lld", what, i, *g[i], *w[i]);
+}
+
+static void expect_model(struct store *s, const struct model_report *m, int n)
+{
+    char what[64];
+    for (int t = 0; t < MODEL_TRIPS; t++) {
+        snprintf(what, sizeof what, "trip %s after %d reports", model_trip_ids[t], n);
+        expect_totals(model_totals(m, n, t, NULL), totals_of(s, 2026, NULL, model_trip_ids[t]),
+                      what);
+    }
+    snprintf(what, sizeof what, "county sangzhi after %d reports", n);
+    expect_totals(model_totals(m, n, -1, "sangzhi"), totals_of(s, 2026, "sangzhi", NULL), what);
+    snprintf(what, sizeof what, "year after %d reports", n);
+    expect_totals(model_totals(m, n, -1, NULL), totals_of(s, 2026, NULL, NULL), what);
+}
+
+/* Random reports of every kind and voids of random earlier ones: the running
+ * totals per trip, county and year equal the model's after every 50 steps,
+ * and again after they are rebuilt from the reports on reopening. */
+static void test_running_totals(void **state)
+{
+    struct fixture *f = *state;
+    for (int t = 0; t < MODEL_TRIPS; t++)
+        add_trip(f->s, model_trip_ids[t], "2026-06-01", model_counties[t]);
+    static struct model_report m[MODEL_REPORTS];
+    memset(m, 0, sizeof m);
+    unsigned seed = 20261122u;
+    static const char *const dests[] = {"township_health_center", "county_hospital",
+                                        "city_hospital"};
+    for (int i = 0; i < MODEL_REPORTS; i++) {
+        struct model_report *r = &m[i];
+        char fields[256];
+        r->trip = (int)(rand_r(&seed) % MODEL_TRIPS);
+        int pick = (int)(rand_r(&seed) % 6);
+        const char *trip = model_trip_ids[r->trip];
+        if (pick == 5 && i > 0) {
+            /* a void of a random earlier report of the same agent */
+            int target = (int)(rand_r(&seed) % (unsigned)i);
+            const struct model_report *tr = &m[target];
+            bool ok = tr->kind != 5 && !tr->voided;
+            struct outcome o = void_of(f->s, "team-07", mid(i + 1), trip, mid(target + 1));
+            if (ok) {
+                ACCEPTED(o, 2026);
+                m[target].voided = true;
+            } else {
+                REJECTED(o, RJ_VOID_TARGET, NULL);
+            }
+            r->kind = 5;
+            r->voided = true; /* a void itself counts for nothing */
+            continue;
+        }
+        r->kind = pick == 5 ? 0 : pick;
+        r->a = 1 + (int)(rand_r(&seed) % 40);
+        r->b = (int)(rand_r(&seed) % (unsigned)(r->a + 1));
+        r->c = (int)(rand_r(&seed) % (unsigned)(r->a + 1));
+        switch (r->kind) {
+        case 0:
+            snprintf(fields, sizeof fields,
+                     "\"department\":\"internal\",\"consultations\":%d,\"female\":%d,"
+                     "\"over_60\":%d", r->a, r->b, r->c);
+            ACCEPTED(apply(f->s, "team-07", mid(i + 1), trip, "headcount", fields), 2026);
+            break;
+        case 1:
+            r->a *= 125;
+            snprintf(fields, sizeof fields,
+                     "\"medicine\":\"amlodipine 5mg\",\"quantity\":3,\"unit\":\"box\","
+                     "\"value_fen\":%d", r->a);
+            ACCEPTED(apply(f->s, "team-07", mid(i + 1), trip, "dispense", fields), 2026);
+            break;
+        case 2:
+            r->a %= 3;
+            snprintf(fields, sizeof fields,
+                     "\"destination\":\"%s\",\"condition\":\"suspected cataract\","
+                     "\"urgency\":\"routine\",\"patient_ref\":\"P-%d\"", dests[r->a], i);
+            ACCEPTED(apply(f->s, "team-07", mid(i + 1), trip, "referral", fields), 2026);
+            break;
+        case 3:
+            snprintf(fields, sizeof fields, "\"brochures\":%d,\"attendees\":%d,\"talks\":%d",
+                     r->a, r->b, r->c);
+            ACCEPTED(apply(f->s, "team-07", mid(i + 1), trip, "education", fields), 2026);
+            break;
+        default: {
+            r->staff = (int)(rand_r(&seed) % 16);
+            r->support = r->staff >= 13; /* the same people always in the same role */
+            char staff[32];
+            snprintf(staff, sizeof staff, "staff-%02d", r->staff);
+            ACCEPTED(checkin(f->s, "team-07", mid(i + 1), trip, staff,
+                             r->support ? "support" : "nurse"), 2026);
+        }
+        }
+        if ((i + 1) % 50 == 0)
+            expect_model(f->s, m, i + 1);
+    }
+    expect_model(f->s, m, MODEL_REPORTS);
+
+    /* A store from before the running totals (or with them wiped) gets them
+     * back from its reports when opened. */
+    store_close(f->s);
+    f->s = NULL;
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "DELETE FROM trip_totals;"
+                                      " DELETE FROM meta WHERE key = 'trip_totals'",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    char err[256] = "";
+    assert_int_equal(store_open(f->path, &f->s, err), OERR_OK);
+    expect_model(f->s, m, MODEL_REPORTS);
+}
+
 static void test_export_csv(void **state)
 {
     struct fixture *f = *state;
@@ -861,6 +1048,7 @@ int main(void)
         T(test_trip_status),
         T(test_trip_card),
         T(test_reopen),
+        T(test_running_totals),
         T(test_export_csv),
         T(test_progress_json),
         T(test_corrupt_pages),
