@@ -2,6 +2,7 @@
 #include "progress_json.h"
 
 #include "progress.h"
+#include "registry.h"
 
 static void add_target(cJSON *o, const char *name, long long count, long long target,
                        int year, struct odate today)
@@ -87,5 +88,19 @@ cJSON *progress_trip_json(struct store *s, const char *trip_id, const char *as_o
     cJSON_AddNumberToObject(st, "count", (double)t.staff);
     cJSON_AddNumberToObject(o, "checkins", (double)t.checkins);
     add_common(o, &t);
+    /* Who of those registered came: counts only, never who. */
+    struct attendance at;
+    struct role_places pl[ROLE_COUNT];
+    if (registry_attendance(s, trip_id, &at) == OERR_OK &&
+        registry_places(s, trip_id, pl) == OERR_OK) {
+        long long confirmed = 0;
+        for (int i = 0; i < ROLE_COUNT; i++)
+            confirmed += pl[i].confirmed;
+        cJSON *a = cJSON_AddObjectToObject(o, "attendance");
+        cJSON_AddNumberToObject(a, "registered", (double)confirmed);
+        cJSON_AddNumberToObject(a, "registered_came", (double)at.came);
+        cJSON_AddNumberToObject(a, "registered_absent", (double)at.absent);
+        cJSON_AddNumberToObject(a, "came_unregistered", (double)at.unregistered);
+    }
     return o;
 }

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "admin.h"
+#include "registry.h"
 #include "agents.h"
 #include "ids.h"
 #include "mq.h"
@@ -530,6 +531,61 @@ static const char *reply_topic(const char *resp, const char *fixed)
     return fixed;
 }
 
+/* Queues what a registration change publishes once committed: each notice
+ * on its volunteer's replies topic, and the changed trips' cards (and their
+ * progress, which counts registrations). */
+static void effects_out(struct svc *s, struct reg_effects *fx)
+{
+    char topic[TOPIC_MAX];
+    for (size_t i = 0; i < fx->notices.n; i++) {
+        struct notice *n = &fx->notices.v[i];
+        if (topic_fmt(topic, sizeof topic, s->cfg->topic_root, "volunteers/%s/replies",
+                      n->volunteer_id) == 0) {
+            out_add(s, topic, n->json, false, NULL, 0);
+            n->json = NULL; /* out_add owns it now */
+        }
+    }
+    for (int i = 0; i < fx->ntrips; i++) {
+        struct trip_row t;
+        if (topic_fmt(topic, sizeof topic, s->cfg->topic_root, "trips/%s", fx->trip_ids[i]) == 0)
+            out_add(s, topic, store_trip_card(s->store, fx->trip_ids[i]), true, NULL, 0);
+        if (store_trip_get(s->store, fx->trip_ids[i], &t) == OERR_OK)
+            mark_trip(s, fx->trip_ids[i], t.year);
+    }
+    reg_effects_free(fx);
+}
+
+static void handle_volunteer(struct svc *s, struct item *it, const char *vid, const char *now,
+                             bool *db_failed)
+{
+    char fixed[TOPIC_MAX];
+    if (!id_is_agent(vid) ||
+        topic_fmt(fixed, sizeof fixed, s->cfg->topic_root, "volunteers/%s/replies", vid)) {
+        olog(OLOG_WARN, "ignored a request on a topic with an invalid volunteer id");
+        return;
+    }
+    struct reg_effects fx;
+    memset(&fx, 0, sizeof fx);
+    int failed = 0;
+    char *reply;
+    if (it->orig_len > REQUEST_MAX_BYTES) {
+        char why[96];
+        snprintf(why, sizeof why, "request is %zu bytes, the limit is %d", it->orig_len,
+                 REQUEST_MAX_BYTES);
+        reply = reply_error(NULL, "too_large", why);
+    } else {
+        reply = volunteer_handle(s->store, vid, it->payload, it->len, now, &fx, &failed);
+    }
+    if (failed) {
+        *db_failed = true;
+        free(reply);
+        reg_effects_free(&fx);
+        return;
+    }
+    out_add(s, reply_topic(it->resp_topic, fixed), reply, false, it->corr, it->corr_len);
+    effects_out(s, &fx);
+}
+
 static void handle_admin(struct svc *s, struct item *it, const char *now, bool *db_failed)
 {
     struct changes ch;
@@ -549,9 +605,20 @@ static void handle_admin(struct svc *s, struct item *it, const char *now, bool *
         free(reply);
         return;
     }
+    /* A cancelled trip tells its registrants; more places promote the
+     * wait-listed. Same transaction as the change itself. */
+    struct reg_effects fx;
+    memset(&fx, 0, sizeof fx);
+    if (ch.trip_id[0] && registry_trip_changed(s->store, ch.trip_id, now, &fx)) {
+        *db_failed = true;
+        free(reply);
+        reg_effects_free(&fx);
+        return;
+    }
     char fixed[TOPIC_MAX];
     topic_fmt(fixed, sizeof fixed, s->cfg->topic_root, "admin/replies");
     out_add(s, reply_topic(it->resp_topic, fixed), reply, false, it->corr, it->corr_len);
+    effects_out(s, &fx);
     if (ch.trip_id[0]) {
         char topic[TOPIC_MAX];
         if (topic_fmt(topic, sizeof topic, s->cfg->topic_root, "trips/%s", ch.trip_id) == 0)
@@ -618,6 +685,8 @@ static void handle_item(struct svc *s, struct item *it, const char *now, bool *d
         handle_status(s, it, seg[1], now, db_failed);
     } else if (n == 2 && strcmp(seg[0], "admin") == 0 && strcmp(seg[1], "requests") == 0) {
         handle_admin(s, it, now, db_failed);
+    } else if (n == 3 && strcmp(seg[0], "volunteers") == 0 && strcmp(seg[2], "requests") == 0) {
+        handle_volunteer(s, it, seg[1], now, db_failed);
     } else {
         olog(OLOG_DEBUG, "ignored a message on an unexpected topic");
     }
@@ -788,6 +857,7 @@ static int subscribe_all(struct svc *s, bool wait)
     } subs[] = {
         {"agents/+/reports/+", true},
         {"admin/requests", true},
+        {"volunteers/+/requests", true},
         {"agents/+/status", false},
     };
     char topic[TOPIC_MAX], err[MQ_ERR_MAX];

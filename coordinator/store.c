@@ -8,6 +8,7 @@
 
 #include <sqlite3.h>
 
+#include "registry.h"
 #include "timeutil.h"
 
 #define SCHEMA_VERSION 1
@@ -224,8 +225,31 @@ static const char schema_sql[] =
     " scope TEXT NOT NULL, requester TEXT NOT NULL, request_id TEXT NOT NULL,"
     " reply TEXT NOT NULL, created_at TEXT NOT NULL,"
     " PRIMARY KEY (scope, requester, request_id)) WITHOUT ROWID;"
+    /* Volunteers (personal data: seen only by the coordinator's staff) and
+     * their registrations, one row per attempt, in order of arrival (id). */
+    "CREATE TABLE IF NOT EXISTS volunteers ("
+    " volunteer_id TEXT PRIMARY KEY, name TEXT NOT NULL, phone TEXT NOT NULL,"
+    " organization TEXT, roles INTEGER NOT NULL, created_at TEXT NOT NULL,"
+    " updated_at TEXT NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS registrations ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " trip_id TEXT NOT NULL REFERENCES trips (trip_id),"
+    " volunteer_id TEXT NOT NULL REFERENCES volunteers (volunteer_id),"
+    " role TEXT NOT NULL, state TEXT NOT NULL"
+    "  CHECK (state IN ('confirmed', 'waitlisted', 'cancelled', 'trip_cancelled')),"
+    " created_at TEXT NOT NULL, updated_at TEXT NOT NULL);"
+    /* At most one live registration per volunteer and trip. */
+    "CREATE UNIQUE INDEX IF NOT EXISTS registrations_live ON registrations"
+    " (trip_id, volunteer_id) WHERE state IN ('confirmed', 'waitlisted');"
+    "CREATE INDEX IF NOT EXISTS registrations_trip ON registrations (trip_id, role, state, id);"
+    "CREATE INDEX IF NOT EXISTS registrations_volunteer ON registrations (volunteer_id, state);"
     "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1');"
     "INSERT OR IGNORE INTO meta (key, value) VALUES ('rejects_dropped', '0');";
+
+sqlite3 *store_db(struct store *s)
+{
+    return s->db;
+}
 
 const char *store_errmsg(const struct store *s)
 {
@@ -786,6 +810,20 @@ char *store_trip_card(struct store *s, const char *trip_id)
         add_json_text(o, "departments", st, 12);
         add_json_text(o, "capacity", st, 13);
         cJSON_AddStringToObject(o, "status", (const char *)sqlite3_column_text(st, 14));
+        /* Places per role: counts only, never who. */
+        struct role_places pl[ROLE_COUNT];
+        if (registry_places(s, trip_id, pl) == OERR_OK) {
+            cJSON *roles = cJSON_AddObjectToObject(o, "roles");
+            for (int i = 0; i < ROLE_COUNT; i++) {
+                if (!pl[i].capacity && !pl[i].confirmed && !pl[i].waitlisted)
+                    continue;
+                cJSON *r = cJSON_AddObjectToObject(roles, role_names[i]);
+                cJSON_AddNumberToObject(r, "capacity", pl[i].capacity);
+                cJSON_AddNumberToObject(r, "confirmed", pl[i].confirmed);
+                cJSON_AddNumberToObject(r, "waitlisted", pl[i].waitlisted);
+                cJSON_AddNumberToObject(r, "open", pl[i].open);
+            }
+        }
         cJSON_AddStringToObject(o, "updated_at", (const char *)sqlite3_column_text(st, 15));
         out = cJSON_PrintUnformatted(o);
         cJSON_Delete(o);

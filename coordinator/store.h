@@ -25,6 +25,8 @@ oerr_t store_begin(struct store *s);
 oerr_t store_commit(struct store *s);
 void store_rollback(struct store *s);
 const char *store_errmsg(const struct store *s);
+/* The connection, for the SQL of registry.c (the same transactions). */
+struct sqlite3 *store_db(struct store *s);
 
 /* What happened to one report. */
 enum ack_status { ACK_ACCEPTED, ACK_DUPLICATE, ACK_REJECTED };
