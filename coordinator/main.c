@@ -1,5 +1,5 @@
 /* main.c -- outreach-coordinator: the daemon (run) and the staff's CLI
- * (progress, export, agents). */
+ * (progress, export, agents; trips and trip in cli_trips.c). */
 #include <getopt.h>
 #include <stdarg.h>
 #include <signal.h>
@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "agents.h"
+#include "cli_trips.h"
 #include "ids.h"
 #include "mq.h"
 #include "olog.h"
@@ -33,6 +34,9 @@ static const char usage_main[] =
     "  progress   print the year's progress toward the targets\n"
     "  export     write accepted reports as CSV for spreadsheets\n"
     "  agents     list the field agents: online or not, last seen, missing seqs\n"
+    "  trips      list the trips with their places per role (confirmed, wait-listed)\n"
+    "  trip       show a trip's roster and attendance (trip show), or create,\n"
+    "             cancel or complete a trip through the running coordinator\n"
     "\n"
     "'outreach-coordinator COMMAND --help' tells more about each.\n";
 
@@ -505,6 +509,10 @@ int main(int argc, char **argv)
         return cmd_export(argc, argv);
     if (strcmp(cmd, "agents") == 0)
         return cmd_agents(argc, argv);
+    if (strcmp(cmd, "trips") == 0)
+        return cli_trips(argc, argv, open_existing_store);
+    if (strcmp(cmd, "trip") == 0)
+        return cli_trip(argc, argv, open_existing_store);
     fprintf(stderr, "outreach-coordinator: unknown command '%s'\n%s", cmd, usage_main);
     return EXIT_USAGE;
 }

@@ -19,6 +19,7 @@
 #include "sender.h"
 #include "timeutil.h"
 #include "topics.h"
+#include "volunteer.h"
 
 #define EXIT_USAGE 2
 #define EXIT_REJECTED 3
@@ -61,6 +62,8 @@ static const char usage_main[] =
     "  daemon        keep sending in the background: one connection, resends,\n"
     "                reconnects; 'report' then saves and leaves sending to it\n"
     "  status        show what is pending, answered and rejected\n"
+    "  volunteer SUB a volunteer's client: profile, trips, register, cancel, list,\n"
+    "                notices (own options: 'outreach-agent volunteer --help')\n"
     "\n"
     "options of every command:\n"
     "  --config FILE        settings file (default: $OUTREACH_AGENT_CONFIG), see\n"
@@ -698,6 +701,8 @@ int main(int argc, char **argv)
         puts("outreach-agent 0.1.0");
         return 0;
     }
+    if (strcmp(cmd, "volunteer") == 0)
+        return volunteer_main(argc - 1, argv + 1); /* its own options, no agent config */
     if (load_defaults(argc, argv))
         return EXIT_USAGE;
     int rc;
@@ -710,7 +715,7 @@ int main(int argc, char **argv)
     else if (strcmp(cmd, "daemon") == 0)
         rc = cmd_daemon(argc - 1, argv + 1);
     else {
-        fail("unknown command '%s' (report, sync, status, daemon; see --help)", cmd);
+        fail("unknown command '%s' (report, sync, status, daemon, volunteer; see --help)", cmd);
         rc = EXIT_USAGE;
     }
     conf_free_strings(table);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # demo.sh -- one outreach day, end to end, on this machine: builds outreach,
 # starts Mosquitto (broker-config/, loopback, free port) and the coordinator,
-# creates trips in three counties, plays the field teams' devices (consultations
+# creates trips in four counties, lets three volunteers sign up for one (one
+# confirmed, one wait-listed then promoted), plays the field teams' devices (consultations
 # by department, medicine, referrals, health education, check-ins, one resend
 # and one invalid report), prints the year's progress and stops everything.
 #   --keep   leave the broker and coordinator running until Ctrl-C
@@ -11,7 +12,7 @@ KEEP=0
 for a in "$@"; do
   case "$a" in
     --keep) KEEP=1 ;;
-    -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "demo.sh: unknown option '$a' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -49,6 +50,33 @@ admin_request "{\"request_id\":\"demo-complete-1\",\"op\":\"trip.complete\",\"tr
 for t in "$YEAR-zjj-001" "$YEAR-xw-002" "$YEAR-cl-003" "$YEAR-sz-004"; do
   retained "$ROOT/trips/$t" | jq -r '"   \(.trip_id)  \(.date)  \(.site.county_name) \(.site.name)  \(.status)"'
 done
+
+echo "== volunteers sign up for the $YEAR-sz-005 trip in 桑植县 (1 doctor place, 1 nurse place)"
+admin_request "$(jq -cn --arg id "$YEAR-sz-005" --arg date "$(day 21)" \
+  '{request_id: "demo-up-5", op: "trip.upsert", trip_id: $id, title: "桑植县红十字义诊",
+    date: $date, site: {code: "sz-lp-01", name: "澧源镇卫生院", county: "sangzhi",
+    county_name: "桑植县", poor_village: true}, mode: "red_cross",
+    activities: ["clinic", "health"], departments: ["internal"],
+    capacity: {doctor: 1, nurse: 1}}')" >/dev/null
+vol() { # VOLUNTEER SUBCOMMAND ARGS...: the volunteer client, as that volunteer
+  local id=$1 sub=$2
+  shift 2
+  "$AGENT_BIN" volunteer "$sub" --broker "$BROKER_URI" --volunteer-id "$id" \
+    --password-file "$(secret "$id")" "$@" 2>&1 | sed "s/^/   $id: /" || true
+}
+vol vol-01 profile --name 王医生 --phone "+86 139 0744 0001" --organization 桑植县人民医院 --roles doctor
+vol vol-02 profile --name 李医生 --phone "+86 139 0744 0002" --organization 张家界市人民医院 --roles doctor
+vol vol-03 profile --name 赵护士 --phone "+86 139 0744 0003" --organization 红十字会 --roles nurse,support
+vol vol-01 register "$YEAR-sz-005" --role doctor
+vol vol-02 register "$YEAR-sz-005" --role doctor
+vol vol-03 register "$YEAR-sz-005" --role nurse
+vol vol-01 cancel "$YEAR-sz-005"
+vol vol-02 notices --wait 3
+vol vol-02 list
+echo "   the public card (counts only):"
+retained "$ROOT/trips/$YEAR-sz-005" | jq -c '{trip_id, status, roles}' | sed 's/^/   /'
+echo "   the coordinator's roster (phone numbers only here):"
+"$COORD_BIN" trip show "$YEAR-sz-005" --db "$COORD_DB" 2>&1 | sed 's/^/   /' || true
 
 report() { # AGENT KIND ARGS...: one report from a team device, and its answer.
   local a=$1 kind=$2 out

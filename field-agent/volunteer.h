@@ -1,0 +1,12 @@
+/* volunteer.h -- outreach-agent volunteer: a volunteer's client (profile,
+ * trips with open places, registration, cancellation, notices) over the
+ * request/reply topics of the wire contract. */
+#ifndef OUTREACH_VOLUNTEER_H
+#define OUTREACH_VOLUNTEER_H
+
+/* Runs "outreach-agent volunteer SUBCOMMAND [OPTIONS]": argv[0] is
+ * "volunteer", argv[1] the subcommand. Returns the exit status: 0 done,
+ * 2 bad usage, 3 refused by the coordinator, 1 any other failure. */
+int volunteer_main(int argc, char **argv);
+
+#endif
