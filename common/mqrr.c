@@ -15,7 +15,7 @@
 
 #include "timeutil.h"
 
-#define MQRR_QUEUE_MAX 10000          /* messages waiting for mqrr_next */
+#define MQRR_QUEUE_MAX 4096           /* messages waiting for mqrr_next */
 #define MQRR_PAYLOAD_MAX (64 * 1024)  /* bytes kept of one payload (the contract: 16 KiB) */
 #define MQRR_CORR_LEN 16
 #define MQRR_FILTERS_MAX 8            /* mqrr_subscribe filters undone at disconnect */

@@ -18,6 +18,7 @@
 /* Replies list at most this many registrations, the latest trips first kept,
  * so that a reply stays under the contract's 16 KiB. */
 #define LIST_MAX 60
+#define LIST_MAX_BYTES 15000
 
 /* ---- small SQL helpers ---------------------------------------------------- */
 
@@ -259,7 +260,7 @@ static oerr_t promote(struct store *s, const char *trip_id, const struct trip_in
         e = find_clash(s, c[i].vid, trip_id, t->start, t->end, clash, dates);
         if (e || clash[0]) {
             if (!e)
-                olog(OLOG_INFO, "trip %s: %s stays wait-listed for %s (confirmed on %s)",
+                olog(OLOG_DEBUG, "trip %s: %s stays wait-listed for %s (confirmed on %s)",
                      trip_id, c[i].vid, role_names[role], clash);
             continue;
         }
@@ -274,6 +275,60 @@ static oerr_t promote(struct store *s, const char *trip_id, const struct trip_in
     }
     free(c);
     return e;
+}
+
+/* A volunteer's confirmed place is gone (cancelled, or its trip was): on
+ * every other live trip where they wait, they may now be first in line for a
+ * free place they were skipped for. */
+static oerr_t promote_for_volunteer(struct store *s, const char *vid, const char *now,
+                                    struct reg_effects *fx)
+{
+    sqlite3_stmt *st = prep(s, "SELECT DISTINCT r.trip_id, r.role FROM registrations r"
+                               " JOIN trips t ON t.trip_id = r.trip_id"
+                               " WHERE r.volunteer_id = ?1 AND r.state = 'waitlisted'"
+                               " AND t.status = 'planned' ORDER BY r.trip_id, r.role"
+                               " LIMIT 64", 1, vid);
+    if (!st)
+        return OERR_DB;
+    struct {
+        char trip[ID_MAX + 1];
+        int role;
+    } w[64];
+    int n = 0, rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < 64) {
+        copy_col(w[n].trip, sizeof w[n].trip, st, 0);
+        w[n].role = enum_index(role_names, (const char *)sqlite3_column_text(st, 1));
+        n++;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return OERR_DB;
+    oerr_t e = OERR_OK;
+    for (int i = 0; i < n && e == OERR_OK; i++) {
+        struct trip_info t;
+        if (w[i].role < 0)
+            continue;
+        e = trip_info(s, w[i].trip, &t);
+        if (e == OERR_OK)
+            e = promote(s, w[i].trip, &t, w[i].role, now, fx);
+    }
+    return e;
+}
+
+/* Everyone confirmed on a trip, for promote_for_volunteer once they lose it. */
+static oerr_t confirmed_of(struct store *s, const char *trip_id, char (*vids)[ID_MAX + 1],
+                           int max, int *n)
+{
+    *n = 0;
+    sqlite3_stmt *st = prep(s, "SELECT volunteer_id FROM registrations WHERE trip_id = ?1"
+                               " AND state = 'confirmed' ORDER BY id", 1, trip_id);
+    if (!st)
+        return OERR_DB;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < max)
+        copy_col(vids[(*n)++], ID_MAX + 1, st, 0);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? OERR_OK : OERR_DB;
 }
 
 oerr_t registry_trip_changed(struct store *s, const char *trip_id, const char *now,
@@ -300,9 +355,18 @@ oerr_t registry_trip_changed(struct store *s, const char *trip_id, const char *n
         if (rc != SQLITE_DONE)
             return OERR_DB;
         fx_trip(fx, trip_id);
-        return run(prep(s, "UPDATE registrations SET state = 'trip_cancelled', updated_at = ?2"
-                           " WHERE trip_id = ?1 AND state IN ('confirmed', 'waitlisted')",
-                        2, trip_id, now));
+        /* Those who held a place here may now move up elsewhere. Capacity is at
+         * most CAPACITY_MAX per role, so this bound is never reached. */
+        static char vids[ROLE_COUNT * CAPACITY_MAX][ID_MAX + 1];
+        int nv = 0;
+        if (confirmed_of(s, trip_id, vids, ROLE_COUNT * CAPACITY_MAX, &nv))
+            return OERR_DB;
+        e = run(prep(s, "UPDATE registrations SET state = 'trip_cancelled', updated_at = ?2"
+                        " WHERE trip_id = ?1 AND state IN ('confirmed', 'waitlisted')",
+                     2, trip_id, now));
+        for (int i = 0; i < nv && e == OERR_OK; i++)
+            e = promote_for_volunteer(s, vids[i], now, fx);
+        return e;
     }
     if (strcmp(t.status, "planned") != 0)
         return OERR_OK;
@@ -463,6 +527,10 @@ static char *do_register(struct store *s, const char *vid, const struct request 
                        "trip %s (%s to %s) overlaps trip %s (%s), where you hold a confirmed "
                        "place; cancel that one first", trip_id, t.start, t.end, clash, dates);
 
+    /* Anyone already waiting goes first: a free place left by a promotion
+     * that skipped someone (a clash since gone) is theirs, not ours. */
+    if (promote(s, trip_id, &t, role, now, fx))
+        goto db;
     long long confirmed = count_state(s, trip_id, role, REG_CONFIRMED);
     if (confirmed < 0)
         goto db;
@@ -496,6 +564,8 @@ static char *do_cancel(struct store *s, const char *vid, const struct request *r
     long long id = 0;
     int role = -1;
     char state[16] = "";
+    if (strcmp(t.status, "completed") == 0)
+        return refusal(rid, "trip_completed", "trip %s is completed", trip_id);
     e = live_reg(s, vid, trip_id, &id, &role, state);
     if (e == OERR_NOTFOUND) {
         if (strcmp(t.status, "cancelled") == 0)
@@ -504,14 +574,13 @@ static char *do_cancel(struct store *s, const char *vid, const struct request *r
     }
     if (e)
         goto db;
-    if (strcmp(t.status, "completed") == 0)
-        return refusal(rid, "trip_completed", "trip %s is completed", trip_id);
     if (set_state(s, id, REG_CANCELLED, now))
         goto db;
     fx_trip(fx, trip_id);
     olog(OLOG_INFO, "trip %s: %s cancelled their %s place (%s)", trip_id, vid,
          role >= 0 ? role_names[role] : "?", state);
-    if (role >= 0 && strcmp(state, REG_CONFIRMED) == 0 && promote(s, trip_id, &t, role, now, fx))
+    if (role >= 0 && strcmp(state, REG_CONFIRMED) == 0 &&
+        (promote(s, trip_id, &t, role, now, fx) || promote_for_volunteer(s, vid, now, fx)))
         goto db;
     return reg_reply(rid, trip_id, role >= 0 ? role : 0, REG_CANCELLED, 0);
 db:
@@ -533,7 +602,12 @@ static char *do_list(struct store *s, const char *vid, const struct request *rq,
     cJSON *o = ok_reply(rq->request_id);
     cJSON *a = cJSON_AddArrayToObject(o, "registrations");
     int rc;
+    size_t bytes = 64;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        /* Long titles: stop before the reply passes the contract's 16 KiB. */
+        bytes += 160 + (size_t)sqlite3_column_bytes(st, 0) + (size_t)sqlite3_column_bytes(st, 5) * 2;
+        if (bytes > LIST_MAX_BYTES)
+            break;
         cJSON *r = cJSON_CreateObject();
         const char *state = (const char *)sqlite3_column_text(st, 2);
         cJSON_AddStringToObject(r, "trip_id", (const char *)sqlite3_column_text(st, 0));
@@ -548,7 +622,7 @@ static char *do_list(struct store *s, const char *vid, const struct request *rq,
         cJSON_AddItemToArray(a, r);
     }
     sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
         cJSON_Delete(o);
         *db_failed = 1;
         return NULL;

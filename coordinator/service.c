@@ -564,6 +564,11 @@ static void handle_volunteer(struct svc *s, struct item *it, const char *vid, co
         olog(OLOG_WARN, "ignored a request on a topic with an invalid volunteer id");
         return;
     }
+    if (it->retained) {
+        /* A request left retained would be answered at every resubscribe. */
+        olog(OLOG_WARN, "ignored a retained request of volunteer %s", vid);
+        return;
+    }
     struct reg_effects fx;
     memset(&fx, 0, sizeof fx);
     int failed = 0;

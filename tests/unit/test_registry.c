@@ -601,6 +601,93 @@ static void test_attendance(void **state)
     cJSON_Delete(p);
 }
 
+/* A volunteer skipped for a clash that then goes away keeps their turn: the
+ * next newcomer does not take the free place ahead of them, whether their
+ * other place was cancelled by them or by the trip's cancellation. */
+static void test_skipped_keeps_turn(void **state)
+{
+    struct store *s = *state;
+    trip(s, "y", "2026-12-01", NULL, "{\"doctor\":1}");
+    trip(s, "x", "2026-12-01", NULL, "{\"doctor\":1}");
+    trip(s, "z", "2026-12-01", NULL, "{\"doctor\":1}");
+    for (int i = 1; i <= 4; i++) {
+        char v[16];
+        snprintf(v, sizeof v, "vol-%02d", i);
+        profile(s, v, "[\"doctor\"]");
+    }
+    REGISTER(s, "vol-02", "y", "doctor", "confirmed", 0);
+    REGISTER(s, "vol-01", "y", "doctor", "waitlisted", 1);
+    REGISTER(s, "vol-01", "x", "doctor", "confirmed", 0);
+    cancel(s, "vol-02", "y"); /* vol-01 is skipped: confirmed on x, the same day */
+    assert_string_equal(notices(), "");
+    expect_places(s, "y", ROLE_DOCTOR, 1, 0, 1, 1);
+    cancel(s, "vol-01", "x"); /* now vol-01 moves up on y */
+    assert_string_equal(notices(), "vol-01:promoted:y:doctor");
+    REGISTER(s, "vol-03", "y", "doctor", "waitlisted", 1);
+
+    /* the same when the other trip is cancelled by the coordinator */
+    REGISTER(s, "vol-03", "z", "doctor", "confirmed", 0);
+    cancel(s, "vol-01", "y"); /* vol-03 is skipped: confirmed on z, the same day */
+    assert_string_equal(notices(), "");
+    expect_places(s, "y", ROLE_DOCTOR, 1, 0, 1, 1);
+    trip_status(s, "z", "trip.cancel");
+    assert_string_equal(notices(), "vol-03:trip_cancelled:z:doctor;vol-03:promoted:y:doctor");
+    expect_places(s, "y", ROLE_DOCTOR, 1, 1, 0, 0);
+}
+
+/* A completed trip: nothing to cancel, said as such. */
+static void test_cancel_completed(void **state)
+{
+    struct store *s = *state;
+    trip(s, "t1", "2026-06-01", NULL, "{\"doctor\":1}");
+    profile(s, "vol-01", "[\"doctor\"]");
+    profile(s, "vol-02", "[\"doctor\"]");
+    REGISTER(s, "vol-01", "t1", "doctor", "confirmed", 0);
+    trip_status(s, "t1", "trip.complete");
+    REFUSED(s, "vol-01", "\"op\":\"trip.cancel\",\"trip_id\":\"t1\"", "trip_completed", "t1");
+    REFUSED(s, "vol-02", "\"op\":\"trip.cancel\",\"trip_id\":\"t1\"", "trip_completed", "t1");
+}
+
+/* The list stays under the contract's 16 KiB, however long the titles. */
+static void test_list_bounded(void **state)
+{
+    struct store *s = *state;
+    profile(s, "vol-01", "[\"doctor\"]");
+    char id[16], title[400] = "", buf[2048];
+    for (int i = 0; i < 85; i++)
+        strcat(title, "义");
+    for (int i = 0; i < 70; i++) {
+        snprintf(id, sizeof id, "long-%02d", i);
+        snprintf(buf, sizeof buf,
+                 "{\"request_id\":\"up-long-%d\",\"op\":\"trip.upsert\",\"trip_id\":\"%s\","
+                 "\"title\":\"%s\",\"date\":\"2026-%02d-%02d\",\"site\":{\"code\":\"s-1\","
+                 "\"name\":\"Site\",\"county\":\"cili\",\"county_name\":\"c\"},"
+                 "\"mode\":\"red_cross\",\"activities\":[\"clinic\"],\"departments\":[],"
+                 "\"capacity\":{\"doctor\":1}}", i, id, title, 1 + i / 28, 1 + i % 28);
+        assert_true(admin(s, buf));
+        char f[128];
+        snprintf(f, sizeof f, "\"op\":\"trip.register\",\"trip_id\":\"%s\",\"role\":\"doctor\"", id);
+        cJSON *o = vreq(s, "vol-01", f);
+        assert_string_equal(str(o, "state"), "confirmed");
+        cJSON_Delete(o);
+    }
+    int failed = 0;
+    struct reg_effects fx;
+    memset(&fx, 0, sizeof fx);
+    static const char req[] = "{\"request_id\":\"big\",\"op\":\"registrations.list\"}";
+    assert_int_equal(store_begin(s), OERR_OK);
+    char *reply = volunteer_handle(s, "vol-01", req, strlen(req), NOW, &fx, &failed);
+    assert_int_equal(store_commit(s), OERR_OK);
+    assert_non_null(reply);
+    if (strlen(reply) > 16384)
+        fail_msg("registrations.list reply is %zu bytes", strlen(reply));
+    cJSON *o = cJSON_Parse(reply);
+    assert_true(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(o, "registrations")) >= 20);
+    cJSON_Delete(o);
+    free(reply);
+    reg_effects_free(&fx);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, memstore_setup, teardown)
@@ -618,6 +705,9 @@ int main(void)
         T(test_list),
         T(test_card),
         T(test_attendance),
+        T(test_skipped_keeps_turn),
+        T(test_cancel_completed),
+        T(test_list_bounded),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
