@@ -123,6 +123,10 @@ struct svc {
     MQTTAsync mq;
     int initial_done;
     int republish; /* set on reconnect: the broker may have lost retained state */
+    /* Connections the broker closed within a second of our (re)connect, in a
+     * row: the sign of a client whose resend state the broker rejects. */
+    int fast_losses;
+    long long connected_at; /* monotonic ms of the last (re)connect */
 
     pthread_mutex_t qm;
     pthread_cond_t nonempty;
@@ -892,6 +896,7 @@ static void on_connected(void *ctx, char *cause)
     if (!__atomic_load_n(&s->initial_done, __ATOMIC_ACQUIRE))
         return;
     olog(OLOG_INFO, "reconnected to %s", s->cfg->broker);
+    __atomic_store_n(&s->connected_at, (long long)tu_mono_ms(), __ATOMIC_RELEASE);
     subscribe_all(s, false);
     publish_status(s, true);
     /* A broker that restarted from its last snapshot may hold retained
@@ -904,6 +909,11 @@ static void on_lost(void *ctx, char *cause)
     struct svc *s = ctx;
     olog(OLOG_WARN, "lost the broker %s (%s); reconnecting", s->cfg->broker,
          cause ? cause : "no reason given");
+    double since = tu_mono_ms() - (double)__atomic_load_n(&s->connected_at, __ATOMIC_ACQUIRE);
+    if (since < 1500)
+        __atomic_add_fetch(&s->fast_losses, 1, __ATOMIC_ACQ_REL);
+    else
+        __atomic_store_n(&s->fast_losses, 0, __ATOMIC_RELEASE);
 }
 
 static int connect_broker(struct svc *s)
@@ -951,9 +961,34 @@ static int connect_broker(struct svc *s)
     }
     if (rc == 0 && subscribe_all(s, true))
         rc = -1;
+    if (rc == 0)
+        __atomic_store_n(&s->connected_at, (long long)tu_mono_ms(), __ATOMIC_RELEASE);
 done:
     free(password);
     return rc;
+}
+
+/* Seen once in CI after a broker restart: Paho 1.3.12 resent something the
+ * broker called a malformed packet, and did so again on every automatic
+ * reconnect, so no report could arrive any more. After 5 such connections
+ * in a row the client is thrown away and a fresh one connects to the same
+ * persistent session: the reports queued at the broker still come; what
+ * Paho had not sent yet (acks, replies, progress) is lost, and the agents'
+ * resends and our full republish make up for it. */
+static void renew_client_if_stuck(struct svc *s)
+{
+    if (__atomic_load_n(&s->fast_losses, __ATOMIC_ACQUIRE) < 5)
+        return;
+    olog(OLOG_ERROR, "the broker closed our connection right after each of the last 5"
+                     " connects; starting a fresh MQTT client");
+    mq_close(&s->mq, 1000);
+    __atomic_store_n(&s->initial_done, 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&s->fast_losses, 0, __ATOMIC_RELEASE);
+    if (connect_broker(s) == 0) {
+        __atomic_store_n(&s->initial_done, 1, __ATOMIC_RELEASE);
+        publish_status(s, true);
+        __atomic_store_n(&s->republish, 1, __ATOMIC_RELEASE);
+    }
 }
 
 /* ---- main loop --------------------------------------------------------- */
@@ -1023,6 +1058,7 @@ int service_run(const struct coord_config *cfg, volatile sig_atomic_t *stop)
             items_free(batch);
         }
         log_tick(&s);
+        renew_client_if_stuck(&s);
         pending = s.ndirty_years || s.ndirty_trips || s.all_dirty || s.ndirty_counties;
         if (__atomic_exchange_n(&s.republish, 0, __ATOMIC_ACQ_REL))
             publish_progress(&s, true);
