@@ -181,3 +181,15 @@ double tu_mono_ms(void)
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
 }
+
+struct odate tu_date_of_day(int year, int n)
+{
+    int days = tu_days_in_year(year);
+    n = n < 1 ? 1 : n > days ? days : n;
+    int m = 1;
+    while (m < 12 && n > tu_days_in_month(year, m)) {
+        n -= tu_days_in_month(year, m);
+        m++;
+    }
+    return (struct odate){year, m, n};
+}

@@ -17,6 +17,8 @@ int tu_days_in_year(int year);
 int tu_days_in_month(int year, int month);
 /* 1 for 1 January. */
 int tu_day_of_year(struct odate d);
+/* The date of day n (1 = 1 January) of year; n is clamped to the year. */
+struct odate tu_date_of_day(int year, int n);
 /* Days since 1970-01-01 (negative before). */
 long tu_days_from_civil(struct odate d);
 /* Compares two dates: <0, 0, >0. */

@@ -104,3 +104,40 @@ cJSON *progress_trip_json(struct store *s, const char *trip_id, const char *as_o
     }
     return o;
 }
+
+cJSON *progress_series_json(struct store *s, int year, const struct targets *tg,
+                            struct odate today, const char *as_of)
+{
+    long long cons[STORE_WEEKS], staff[STORE_WEEKS];
+    if (store_weekly(s, year, cons, staff))
+        return NULL;
+    int days = tu_days_in_year(year);
+    /* Weeks shown: through today's (all of a past year, none of a future one). */
+    int through_day = today.year > year ? days : today.year < year ? 0 : tu_day_of_year(today);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "year", year);
+    cJSON_AddStringToObject(o, "as_of", as_of);
+    cJSON_AddNumberToObject(o, "days_in_year", days);
+    cJSON *t = cJSON_AddObjectToObject(o, "targets");
+    cJSON_AddNumberToObject(t, "consultations", (double)tg->consultations);
+    cJSON_AddNumberToObject(t, "staff", (double)tg->staff);
+    cJSON *weeks = cJSON_AddArrayToObject(o, "weeks");
+    long long c = 0, p = 0;
+    for (int w = 0; w < STORE_WEEKS && w * 7 < through_day; w++) {
+        c += cons[w];
+        p += staff[w];
+        int first = w * 7 + 1, last = first + 6 > days ? days : first + 6;
+        char start[11], end[11];
+        tu_format_date(tu_date_of_day(year, first), start);
+        tu_format_date(tu_date_of_day(year, last), end);
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddNumberToObject(e, "week", w + 1);
+        cJSON_AddStringToObject(e, "start", start);
+        cJSON_AddStringToObject(e, "end", end);
+        cJSON_AddNumberToObject(e, "day", last);
+        cJSON_AddNumberToObject(e, "consultations", (double)c);
+        cJSON_AddNumberToObject(e, "staff", (double)p);
+        cJSON_AddItemToArray(weeks, e);
+    }
+    return o;
+}

@@ -16,6 +16,13 @@ struct targets {
 cJSON *progress_year_json(struct store *s, int year, const char *county,
                           const char *county_name, const struct targets *tg,
                           struct odate today, const char *as_of);
+/* The year's cumulative figures week by week, for the dashboard's chart:
+ * {"year","as_of","days_in_year","targets":{consultations,staff},
+ *  "weeks":[{"week":1,"start","end","consultations","staff"},…]} through the
+ * week holding today (the whole year once it is over; none before it
+ * starts). NULL when the store failed. */
+cJSON *progress_series_json(struct store *s, int year, const struct targets *tg,
+                            struct odate today, const char *as_of);
 /* One trip's totals; NULL when the trip is unknown or the store failed. */
 cJSON *progress_trip_json(struct store *s, const char *trip_id, const char *as_of);
 

@@ -789,6 +789,9 @@ static int publish_year(void *ctx, int year)
     if (topic_fmt(topic, sizeof topic, c->s->cfg->topic_root, "progress/%d", year) == 0)
         publish_json(c->s, topic, progress_year_json(c->s->store, year, NULL, NULL, c->tg,
                                                      c->today, c->as_of));
+    if (topic_fmt(topic, sizeof topic, c->s->cfg->topic_root, "progress/%d/series", year) == 0)
+        publish_json(c->s, topic, progress_series_json(c->s->store, year, c->tg, c->today,
+                                                       c->as_of));
     store_counties_each(c->s->store, year, publish_county, c);
     return 0;
 }

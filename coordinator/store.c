@@ -919,6 +919,43 @@ done:
     return rc;
 }
 
+oerr_t store_weekly(struct store *s, int year, long long consultations[STORE_WEEKS],
+                    long long staff[STORE_WEEKS])
+{
+    memset(consultations, 0, STORE_WEEKS * sizeof consultations[0]);
+    memset(staff, 0, STORE_WEEKS * sizeof staff[0]);
+    static const char *const sql[2] = {
+        "SELECT CAST((julianday(t.date) - julianday(?1)) / 7 AS INTEGER) AS w,"
+        " SUM(tt.consultations) FROM trip_totals tt JOIN trips t ON t.trip_id = tt.trip_id"
+        " WHERE t.year = ?2 GROUP BY w",
+        "SELECT w, COUNT(*) FROM (SELECT r.staff_id,"
+        " MIN(CAST((julianday(t.date) - julianday(?1)) / 7 AS INTEGER)) AS w"
+        " FROM reports r JOIN trips t ON t.trip_id = r.trip_id"
+        " WHERE r.kind = 'checkin' AND r.voided_by IS NULL AND r.role <> 'support'"
+        " AND t.year = ?2 GROUP BY r.staff_id) GROUP BY w",
+    };
+    long long *out[2] = {consultations, staff};
+    char jan1[11];
+    snprintf(jan1, sizeof jan1, "%04d-01-01", year);
+    for (int q = 0; q < 2; q++) {
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(s->db, sql[q], -1, &st, NULL) != SQLITE_OK)
+            return OERR_DB;
+        bind_text(st, 1, jan1);
+        sqlite3_bind_int(st, 2, year);
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            int w = sqlite3_column_int(st, 0);
+            if (w >= 0 && w < STORE_WEEKS)
+                out[q][w] += sqlite3_column_int64(st, 1);
+        }
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE)
+            return OERR_DB;
+    }
+    return OERR_OK;
+}
+
 oerr_t store_counties_each(struct store *s, int year,
                            int (*fn)(void *, const char *, const char *), void *ctx)
 {

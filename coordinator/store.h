@@ -103,6 +103,14 @@ struct totals_filter {
 };
 oerr_t store_totals(struct store *s, const struct totals_filter *f, struct totals *t);
 
+/* The year week by week (week w covers days 7w+1..7w+7 of the year, counted
+ * from January 1, by the trips' dates): consultations counted in each week,
+ * and staff (non-support) whose first check-in of the year falls in it.
+ * Arrays of STORE_WEEKS, zeroed first. */
+#define STORE_WEEKS 53
+oerr_t store_weekly(struct store *s, int year, long long consultations[STORE_WEEKS],
+                    long long staff[STORE_WEEKS]);
+
 /* Counties with trips in a year: fn(ctx, county, county_name). */
 oerr_t store_counties_each(struct store *s, int year,
                            int (*fn)(void *, const char *, const char *), void *ctx);

@@ -949,6 +949,61 @@ static void expect_corrupt(const char *path, int line)
     assert_true(err[0] != '\0');
 }
 
+/* The weekly series: cumulative by the trips' dates through today's week; a
+ * person counts from the week of their first check-in; support never. */
+static void test_series_json(void **state)
+{
+    struct fixture *f = *state;
+    add_trip(f->s, "w1", "2026-01-01", "cili");  /* day 1: week 1 */
+    add_trip(f->s, "w2", "2026-01-08", "cili");  /* day 8: week 2 */
+    add_trip(f->s, "w9", "2026-03-01", "cili");  /* day 60: week 9 */
+    add_trip(f->s, "late", "2026-12-31", "cili"); /* day 365: week 53 */
+    ACCEPTED(headcount(f->s, "team-07", mid(1), "w1", 10), 2026);
+    ACCEPTED(headcount(f->s, "team-07", mid(2), "w2", 5), 2026);
+    ACCEPTED(headcount(f->s, "team-07", mid(3), "w9", 7), 2026);
+    ACCEPTED(headcount(f->s, "team-07", mid(4), "late", 100), 2026);
+    ACCEPTED(checkin(f->s, "team-07", mid(5), "w2", "dr-wang", "doctor"), 2026);
+    ACCEPTED(checkin(f->s, "team-07", mid(6), "w1", "dr-wang", "doctor"), 2026);
+    ACCEPTED(checkin(f->s, "team-07", mid(7), "w9", "nurse-li", "nurse"), 2026);
+    ACCEPTED(checkin(f->s, "team-07", mid(8), "w1", "driver", "support"), 2026);
+    struct targets tg = {.staff = 500, .consultations = 50000};
+    struct odate day64 = {2026, 3, 5};
+    cJSON *o = progress_series_json(f->s, 2026, &tg, day64, NOW);
+    assert_non_null(o);
+    cJSON *weeks = cJSON_GetObjectItemCaseSensitive(o, "weeks");
+    assert_int_equal(cJSON_GetArraySize(weeks), 10); /* day 64 is in week 10 */
+    char *w = cJSON_PrintUnformatted(cJSON_GetArrayItem(weeks, 0));
+    assert_string_equal(w, "{\"week\":1,\"start\":\"2026-01-01\",\"end\":\"2026-01-07\",\"day\":7,"
+                           "\"consultations\":10,\"staff\":1}");
+    free(w);
+    w = cJSON_PrintUnformatted(cJSON_GetArrayItem(weeks, 1));
+    assert_string_equal(w, "{\"week\":2,\"start\":\"2026-01-08\",\"end\":\"2026-01-14\",\"day\":14,"
+                           "\"consultations\":15,\"staff\":1}");
+    free(w);
+    w = cJSON_PrintUnformatted(cJSON_GetArrayItem(weeks, 9));
+    assert_string_equal(w, "{\"week\":10,\"start\":\"2026-03-05\",\"end\":\"2026-03-11\",\"day\":70,"
+                           "\"consultations\":22,\"staff\":2}");
+    free(w);
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(o, "days_in_year")->valueint, 365);
+    cJSON_Delete(o);
+
+    /* a year that is over: all 53 weeks, the last one day long */
+    struct odate next_year = {2027, 2, 1};
+    o = progress_series_json(f->s, 2026, &tg, next_year, NOW);
+    weeks = cJSON_GetObjectItemCaseSensitive(o, "weeks");
+    assert_int_equal(cJSON_GetArraySize(weeks), 53);
+    w = cJSON_PrintUnformatted(cJSON_GetArrayItem(weeks, 52));
+    assert_string_equal(w, "{\"week\":53,\"start\":\"2026-12-31\",\"end\":\"2026-12-31\",\"day\":365,"
+                           "\"consultations\":122,\"staff\":2}");
+    free(w);
+    cJSON_Delete(o);
+    /* a year not begun: no weeks */
+    struct odate before = {2025, 12, 1};
+    o = progress_series_json(f->s, 2026, &tg, before, NOW);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(o, "weeks")), 0);
+    cJSON_Delete(o);
+}
+
 static void test_corrupt_pages(void **state)
 {
     struct fixture *f = *state;
@@ -1051,6 +1106,7 @@ int main(void)
         T(test_running_totals),
         T(test_export_csv),
         T(test_progress_json),
+        T(test_series_json),
         T(test_corrupt_pages),
         T(test_corrupt_random_with_header),
     };
