@@ -9,7 +9,7 @@ usage() {
     cat <<'EOF'
 Usage: render-config.sh --port P --data-dir D --password-file F --acl-file F
                         --log-file F [--user U] [--template FILE] [--out FILE]
-                        [--no-mkdir]
+                        [--ws-port P --http-dir D] [--no-mkdir]
 
 Fills broker-config/mosquitto.conf.in (or --template) and writes the result to
 FILE (atomically) or to standard output. Creates the data directory (and the log
@@ -23,6 +23,10 @@ root, hands the data directory to that user.
   --log-file F       broker log file
   --user U           account the broker drops to when started as root
                      (default: mosquitto; "root" keeps root, for tests only)
+  --ws-port P        also a WebSockets listener on loopback port P, for the
+                     browser pages (dashboard, volunteer sign-up)
+  --http-dir D       folder that listener serves over HTTP (web/www after
+                     'npm ci && npm run build' in web/); needs --ws-port
   --template FILE    template to fill (default: mosquitto.conf.in beside this script)
   --out FILE         output file (default: standard output)
   --no-mkdir         do not create any directory (render for another machine)
@@ -31,7 +35,7 @@ EOF
 
 die() { printf '%s: %s\n' "$PROG" "$*" >&2; exit 2; }
 
-port='' data_dir='' password_file='' acl_file='' log_file='' out=''
+ws_port='' http_dir='' port='' data_dir='' password_file='' acl_file='' log_file='' out=''
 user=mosquitto template="$HERE/mosquitto.conf.in" mkdirs=1
 
 need_arg() { [[ $# -ge 2 ]] || die "option $1 needs a value"; }
@@ -45,6 +49,8 @@ while [[ $# -gt 0 ]]; do
         --acl-file) need_arg "$@"; acl_file=$2; shift 2 ;;
         --log-file) need_arg "$@"; log_file=$2; shift 2 ;;
         --user) need_arg "$@"; user=$2; shift 2 ;;
+        --ws-port) need_arg "$@"; ws_port=$2; shift 2 ;;
+        --http-dir) need_arg "$@"; http_dir=$2; shift 2 ;;
         --template) need_arg "$@"; template=$2; shift 2 ;;
         --out) need_arg "$@"; out=$2; shift 2 ;;
         --no-mkdir) mkdirs=0; shift ;;
@@ -62,6 +68,17 @@ if ! [[ $port =~ ^[0-9]{1,5}$ ]] || (( 10#$port < 1 || 10#$port > 65535 )); then
     die "--port must be a number from 1 to 65535, not '$port'"
 fi
 port=$((10#$port))
+if [[ -n $ws_port || -n $http_dir ]]; then
+    [[ -n $ws_port && -n $http_dir ]] || die "--ws-port and --http-dir go together"
+    if ! [[ $ws_port =~ ^[0-9]{1,5}$ ]] || (( 10#$ws_port < 1 || 10#$ws_port > 65535 )); then
+        die "--ws-port must be a number from 1 to 65535, not '$ws_port'"
+    fi
+    ws_port=$((10#$ws_port))
+    (( ws_port != port )) || die "--ws-port must differ from --port"
+    [[ $http_dir != *[[:space:]]* ]] || die "--http-dir '$http_dir' must not contain white space"
+    [[ $http_dir == /* ]] || die "--http-dir '$http_dir' must be an absolute path"
+    [[ -d $http_dir ]] || die "--http-dir '$http_dir' is not a directory"
+fi
 [[ $user =~ ^[a-z_][a-z0-9_-]*$ ]] || die "--user '$user' is not a valid account name"
 [[ -r $template ]] || die "template '$template' not readable"
 
@@ -77,7 +94,12 @@ while [[ $data_dir == */ && $data_dir != / ]]; do data_dir=${data_dir%/}; done
 # Escape for the replacement side of sed s|...|...|.
 esc() { printf '%s' "$1" | sed -e 's/[\\|&]/\\&/g'; }
 
-rendered=$(sed -e '/^#@/d' \
+# Lines "#@WS ..." are the WebSockets listener: kept (without the marker)
+# only when --ws-port is given.
+if [[ -n $ws_port ]]; then ws_expr='s/^#@WS //'; else ws_expr='/^#@WS /d'; fi
+rendered=$(sed -e "$ws_expr" -e '/^#@/d' \
+    -e "s|@WS_PORT@|$(esc "$ws_port")|g" \
+    -e "s|@HTTP_DIR@|$(esc "$http_dir")|g" \
     -e "s|@PORT@|$(esc "$port")|g" \
     -e "s|@DATA_DIR@|$(esc "$data_dir")|g" \
     -e "s|@PASSWORD_FILE@|$(esc "$password_file")|g" \

@@ -23,6 +23,10 @@
 #   mqtt_sub USER [mosquitto_sub options...]   mosquitto_sub likewise, not
 #                      bounded: pass -W SECONDS (and/or -C COUNT)
 #
+# With BROKER_HTTP_DIR set (a folder, e.g. web/www), broker_start also opens a
+# WebSockets listener serving that folder on a second free loopback port:
+# BROKER_WS_PORT, BROKER_WEB_URL (http://127.0.0.1:PORT/, for a browser).
+#
 # The broker's stdout/stderr go to $WORK/mosquitto.stderr; its log to $WORK/mosquitto.log.
 
 # shellcheck source-path=SCRIPTDIR source=common.sh
@@ -122,6 +126,7 @@ _broker_render() {
         --acl-file "$ACCOUNTS/acl" \
         --log-file "$WORK/mosquitto.log" \
         --user "$(id -un)" \
+        ${BROKER_HTTP_DIR:+--ws-port "$BROKER_WS_PORT" --http-dir "$BROKER_HTTP_DIR"} \
         --out "$WORK/mosquitto.conf" || fail "broker-config/render-config.sh failed"
 }
 
@@ -207,6 +212,12 @@ _broker_start_on() { # PORT|'' TRIES
             poll_until 5 _port_free "$port" || true
         else
             port=$(_pick_port)
+            if [[ -n ${BROKER_HTTP_DIR:-} ]]; then
+                BROKER_WS_PORT=$(_pick_port)
+                [[ $BROKER_WS_PORT != "$port" ]] || BROKER_WS_PORT=$(_pick_port)
+                BROKER_WEB_URL=http://$BROKER_HOST:$BROKER_WS_PORT/
+                export BROKER_WS_PORT BROKER_WEB_URL
+            fi
         fi
         rc=0
         _broker_launch "$port" || rc=$?
