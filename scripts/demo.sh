@@ -35,11 +35,16 @@ tmpdir_setup
 [ "$KEEP" = 1 ] && export KEEP_WORK=1
 
 echo "== accounts, broker and coordinator"
+# The broker also serves the pages (web/www) and MQTT over WebSockets.
+export BROKER_HTTP_DIR=$PWD/web/www
 broker_provision --agents "team-01 team-02 team-03 team-04" --volunteers "vol-01 vol-02 vol-03"
 broker_start
 on_exit coordinator_stop
 coordinator_start
 echo "   broker $BROKER_URI (accounts in $ACCOUNTS), store $COORD_DB"
+echo "   dashboard:      ${BROKER_WEB_URL}#u=dashboard&p=$(password dashboard)"
+echo "   volunteer page: ${BROKER_WEB_URL}volunteer.html#u=vol-01&p=$(password vol-01)"
+echo "   (throwaway accounts of this demo; the broker listens on 127.0.0.1 only)"
 
 echo "== trips"
 trip_upsert "$YEAR-zjj-001" "$(day -300)" yongding 永定区
@@ -143,6 +148,8 @@ echo
 
 if [ "$KEEP" = 1 ]; then
   echo "== running until Ctrl-C: broker $BROKER_URI, accounts in $ACCOUNTS, store $COORD_DB"
+  echo "   dashboard:      ${BROKER_WEB_URL}#u=dashboard&p=$(password dashboard)"
+  echo "   volunteer page: ${BROKER_WEB_URL}volunteer.html#u=vol-01&p=$(password vol-01)"
   trap 'exit 0' INT TERM
   while kill -0 "$COORD_PID" 2>/dev/null; do sleep 1; done # poll until stopped
 fi
