@@ -11,7 +11,7 @@ PACKAGES=(
   mosquitto mosquitto-clients sqlite3
   jq python3 python3-jsonschema iproute2 procps
   clang libclang-rt-14-dev
-  chromium
+  chromium fonts-wqy-microhei
 )
 
 missing=()

@@ -46,7 +46,9 @@ export WEB_DIR  # tests load playwright-core with createRequire(WEB_DIR + "/pack
 for t in "$SRC_DIR"/tests/web/*.test.mjs; do
   [ -e "$t" ] || continue
   log "== $(basename "$t")"
-  timeout 240 node "$t" || fail "$(basename "$t") failed (exit $?)"
+  rc=0
+  timeout 240 node "$t" || rc=$?
+  [ "$rc" = 0 ] || fail "$(basename "$t") failed (exit $rc)"
   pass "$(basename "$t")"
 done
 daemon_stop
