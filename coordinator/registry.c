@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 #include <sqlite3.h>
 
+#include "admin.h"
 #include "olog.h"
 #include "request.h"
 
@@ -388,15 +389,7 @@ static char *refusal(const char *request_id, const char *code, const char *fmt, 
     va_start(ap, fmt);
     vsnprintf(reason, sizeof reason, fmt, ap);
     va_end(ap);
-    cJSON *o = cJSON_CreateObject();
-    if (request_id)
-        cJSON_AddStringToObject(o, "request_id", request_id);
-    else
-        cJSON_AddNullToObject(o, "request_id");
-    cJSON_AddBoolToObject(o, "ok", 0);
-    cJSON_AddStringToObject(o, "code", code);
-    cJSON_AddStringToObject(o, "reason", reason);
-    return print_free(o);
+    return reply_error(request_id, code, reason);
 }
 
 static cJSON *ok_reply(const char *request_id)

@@ -535,6 +535,15 @@ static const char *reply_topic(const char *resp, const char *fixed)
     return fixed;
 }
 
+/* The refusal of a request past the contract's size, which is not parsed. */
+static char *too_large_reply(const struct item *it)
+{
+    char why[96];
+    snprintf(why, sizeof why, "request is %zu bytes, the limit is %d", it->orig_len,
+             REQUEST_MAX_BYTES);
+    return reply_error(NULL, "too_large", why);
+}
+
 /* Queues what a registration change publishes once committed: each notice
  * on its volunteer's replies topic, and the changed trips' cards (and their
  * progress, which counts registrations). */
@@ -578,10 +587,7 @@ static void handle_volunteer(struct svc *s, struct item *it, const char *vid, co
     int failed = 0;
     char *reply;
     if (it->orig_len > REQUEST_MAX_BYTES) {
-        char why[96];
-        snprintf(why, sizeof why, "request is %zu bytes, the limit is %d", it->orig_len,
-                 REQUEST_MAX_BYTES);
-        reply = reply_error(NULL, "too_large", why);
+        reply = too_large_reply(it);
     } else {
         reply = volunteer_handle(s->store, vid, it->payload, it->len, now, &fx, &failed);
     }
@@ -601,10 +607,7 @@ static void handle_admin(struct svc *s, struct item *it, const char *now, bool *
     int failed = 0;
     char *reply;
     if (it->orig_len > REQUEST_MAX_BYTES) {
-        char why[96];
-        snprintf(why, sizeof why, "request is %zu bytes, the limit is %d", it->orig_len,
-                 REQUEST_MAX_BYTES);
-        reply = reply_error(NULL, "too_large", why);
+        reply = too_large_reply(it);
         memset(&ch, 0, sizeof ch);
     } else {
         reply = admin_handle(s->store, it->payload, it->len, now, &ch, &failed);
