@@ -67,6 +67,8 @@ char *admin_handle(struct store *s, const char *payload, size_t len, const char 
         e = store_trip_upsert(s, &rq.trip, now, why);
     } else {
         const char *status = rq.op == OP_TRIP_CANCEL ? "cancelled" : "completed";
+        if (rq.op == OP_TRIP_CANCEL && rq.reason)
+            snprintf(ch->reason, sizeof ch->reason, "%s", rq.reason);
         e = store_trip_set_status(s, rq.trip_id, status, now, why);
         if (e == OERR_NOTFOUND)
             snprintf(why, sizeof why, "no trip %s", rq.trip_id);

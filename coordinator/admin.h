@@ -12,6 +12,7 @@ struct changes {
     int year;         /* its year, or 0 */
     char county[65];  /* its county */
     struct trip_row old; /* before an upsert (old.year 0 when it is new) */
+    char reason[257];    /* a trip.cancel's reason, or "" */
 };
 
 /* Handles one admin request inside the caller's transaction. Returns the

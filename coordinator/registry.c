@@ -93,7 +93,7 @@ static void fx_trip(struct reg_effects *fx, const char *trip_id)
 }
 
 static void fx_notice(struct reg_effects *fx, const char *volunteer_id, const char *kind,
-                      const char *trip_id, int role)
+                      const char *trip_id, int role, const char *reason)
 {
     struct notices *ns = &fx->notices;
     if (ns->n == ns->cap) {
@@ -109,6 +109,8 @@ static void fx_notice(struct reg_effects *fx, const char *volunteer_id, const ch
     cJSON_AddStringToObject(o, "trip_id", trip_id);
     if (role >= 0)
         cJSON_AddStringToObject(o, "role", role_names[role]);
+    if (reason && reason[0])
+        cJSON_AddStringToObject(o, "reason", reason);
     char *json = print_free(o);
     if (!json)
         return;
@@ -268,7 +270,7 @@ static oerr_t promote(struct store *s, const char *trip_id, const struct trip_in
         e = set_state(s, c[i].id, REG_CONFIRMED, now);
         if (e == OERR_OK) {
             free_places--;
-            fx_notice(fx, c[i].vid, "promoted", trip_id, role);
+            fx_notice(fx, c[i].vid, "promoted", trip_id, role, NULL);
             fx_trip(fx, trip_id);
             olog(OLOG_INFO, "trip %s: %s promoted from the wait-list as %s", trip_id, c[i].vid,
                  role_names[role]);
@@ -332,8 +334,8 @@ static oerr_t confirmed_of(struct store *s, const char *trip_id, char (*vids)[ID
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? OERR_OK : OERR_DB;
 }
 
-oerr_t registry_trip_changed(struct store *s, const char *trip_id, const char *now,
-                             struct reg_effects *fx)
+oerr_t registry_trip_changed(struct store *s, const char *trip_id, const char *reason,
+                             const char *now, struct reg_effects *fx)
 {
     struct trip_info t;
     oerr_t e = trip_info(s, trip_id, &t);
@@ -350,7 +352,7 @@ oerr_t registry_trip_changed(struct store *s, const char *trip_id, const char *n
             char vid[ID_MAX + 1];
             copy_col(vid, sizeof vid, st, 1);
             int role = enum_index(role_names, (const char *)sqlite3_column_text(st, 2));
-            fx_notice(fx, vid, "trip_cancelled", trip_id, role);
+            fx_notice(fx, vid, "trip_cancelled", trip_id, role, reason);
         }
         sqlite3_finalize(st);
         if (rc != SQLITE_DONE)

@@ -621,7 +621,7 @@ static void handle_admin(struct svc *s, struct item *it, const char *now, bool *
      * wait-listed. Same transaction as the change itself. */
     struct reg_effects fx;
     memset(&fx, 0, sizeof fx);
-    if (ch.trip_id[0] && registry_trip_changed(s->store, ch.trip_id, now, &fx)) {
+    if (ch.trip_id[0] && registry_trip_changed(s->store, ch.trip_id, ch.reason, now, &fx)) {
         *db_failed = true;
         free(reply);
         reg_effects_free(&fx);

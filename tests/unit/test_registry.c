@@ -35,7 +35,7 @@ static bool admin(struct store *s, const char *json)
     assert_int_equal(failed, 0);
     assert_non_null(reply);
     if (ch.trip_id[0])
-        assert_int_equal(registry_trip_changed(s, ch.trip_id, NOW, &last_fx), OERR_OK);
+        assert_int_equal(registry_trip_changed(s, ch.trip_id, ch.reason, NOW, &last_fx), OERR_OK);
     assert_int_equal(store_commit(s), OERR_OK);
     cJSON *o = cJSON_Parse(reply);
     bool ok = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "ok"));
@@ -439,7 +439,11 @@ static void test_trip_cancel_notifies(void **state)
     REGISTER(s, "vol-03", "t1", "nurse", "confirmed", 0);
     REGISTER(s, "vol-04", "t1", "nurse", "waitlisted", 1);
     cancel(s, "vol-04", "t1"); /* gone before: no notice for them */
-    trip_status(s, "t1", "trip.cancel");
+    assert_true(admin(s, "{\"request_id\":\"c-t1\",\"op\":\"trip.cancel\",\"trip_id\":\"t1\","
+                         "\"reason\":\"road closed by landslide\"}"));
+    cJSON *n0 = cJSON_Parse(last_fx.notices.v[0].json);
+    assert_string_equal(str(n0, "reason"), "road closed by landslide");
+    cJSON_Delete(n0);
     assert_string_equal(notices(), "vol-01:trip_cancelled:t1:doctor;"
                                    "vol-02:trip_cancelled:t1:doctor;"
                                    "vol-03:trip_cancelled:t1:nurse");
