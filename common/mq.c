@@ -218,6 +218,10 @@ int mq_publish(MQTTAsync c, const char *topic, const void *payload, size_t len,
                int qos, bool retained, MQTTProperties *props, MQTTAsync_token *token,
                char err[MQ_ERR_MAX])
 {
+    if (!c) { /* no client (a failed renewal while stopping) */
+        snprintf(err, MQ_ERR_MAX, "publish %s: no MQTT client", topic);
+        return -1;
+    }
     MQTTAsync_message msg = MQTTAsync_message_initializer;
     MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
     msg.payload = (void *)payload;
