@@ -987,13 +987,19 @@ static void renew_client_if_stuck(struct svc *s)
         return;
     olog(OLOG_ERROR, "the broker closed our connection right after each of the last 5"
                      " connects; starting a fresh MQTT client");
-    mq_close(&s->mq, 1000);
     __atomic_store_n(&s->initial_done, 0, __ATOMIC_RELEASE);
-    __atomic_store_n(&s->fast_losses, 0, __ATOMIC_RELEASE);
-    if (connect_broker(s) == 0) {
-        __atomic_store_n(&s->initial_done, 1, __ATOMIC_RELEASE);
-        publish_status(s, true);
-        __atomic_store_n(&s->republish, 1, __ATOMIC_RELEASE);
+    for (int delay = 1; !*s->stop; delay = delay < 16 ? delay * 2 : 16) {
+        mq_close(&s->mq, 1000);
+        __atomic_store_n(&s->fast_losses, 0, __ATOMIC_RELEASE);
+        if (connect_broker(s) == 0) {
+            __atomic_store_n(&s->initial_done, 1, __ATOMIC_RELEASE);
+            publish_status(s, true);
+            __atomic_store_n(&s->republish, 1, __ATOMIC_RELEASE);
+            return;
+        }
+        /* Connected but not subscribed: start over with yet another client. */
+        for (int i = 0; i < delay * 10 && !*s->stop; i++)
+            nanosleep(&(struct timespec){0, 100000000L}, NULL);
     }
 }
 
