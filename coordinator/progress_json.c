@@ -52,6 +52,11 @@ cJSON *progress_year_json(struct store *s, int year, const char *county,
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "year", year);
     cJSON_AddStringToObject(o, "as_of", as_of);
+    /* The day the figures are "expected" for: the sites' date, or
+     * OUTREACH_TODAY's; pages classify trips by it. */
+    char day[11];
+    tu_format_date(today, day);
+    cJSON_AddStringToObject(o, "today", day);
     if (county) {
         cJSON_AddStringToObject(o, "county", county);
         cJSON_AddStringToObject(o, "county_name", county_name ? county_name : county);
@@ -117,6 +122,9 @@ cJSON *progress_series_json(struct store *s, int year, const struct targets *tg,
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "year", year);
     cJSON_AddStringToObject(o, "as_of", as_of);
+    char day[11];
+    tu_format_date(today, day);
+    cJSON_AddStringToObject(o, "today", day);
     cJSON_AddNumberToObject(o, "days_in_year", days);
     cJSON *t = cJSON_AddObjectToObject(o, "targets");
     cJSON_AddNumberToObject(t, "consultations", (double)tg->consultations);

@@ -165,6 +165,16 @@ async function main() {
     await checkTargets(page, watcher, 120, 1, 'after check-ins');
     await expectValue(page, `${tid('agent-team-01')} [data-field="last_seq"]`, 3, 'team-01 last seq after 3 reports');
 
+    // ---- medicine: fen on the wire, yuan with 2 decimals on the page ---------------
+    await report('dispense', '--medicine', '布洛芬', '--quantity', '40', '--unit', 'bottle', '--value', '480.50');
+    await expectValue(page, tid('medicine-value'), 48050, 'medicine value in fen after a dispense of 480.50 CNY');
+    await expectValue(page, `${tid('county-row-cili')} [data-col="medicine"]`, 48050, 'county cili medicine in fen');
+    const tileText = await page.$eval(tid('medicine-value'), (e) => e.textContent);
+    if (!tileText.includes('480.50')) fail(`the medicine tile shows "${tileText}", not 480.50 yuan`);
+    pass('the medicine tile shows 480.50 yuan');
+    const cellText = await page.$eval(`${tid('county-row-cili')} [data-col="medicine"]`, (e) => e.textContent);
+    assertEq('480.50', cellText.trim(), 'the county table shows medicine in yuan');
+
     // ---- counties sort by clicking a header -----------------------------------------
     const firstCounty = () => page.$eval('#county-body tr', (r) => r.dataset.county);
     assertEq('cili', await firstCounty(), 'counties sorted by consultations, most first');
@@ -235,7 +245,7 @@ async function main() {
     assertEq(await page.evaluate(() => new Intl.DateTimeFormat('en', { dateStyle: 'medium', timeZone: 'UTC' }).format(Date.UTC(2026, 10, 22))), await tripDate(), 'date in English');
     if ((await tripDate()) === zhDate) fail('the date format did not change');
     if ((await money()) === zhMoney) fail('the money format did not change');
-    assertEq(await page.evaluate(() => new Intl.NumberFormat('en', { style: 'currency', currency: 'CNY' }).format(0)),
+    assertEq(await page.evaluate(() => new Intl.NumberFormat('en', { style: 'currency', currency: 'CNY' }).format(480.5)),
       await money(), 'money in English format');
     assertEq('120', await attr(page, tid('consultations-count'), 'data-value'), 'figures kept across the switch');
     await page.screenshot({ path: join(SHOTS, 'dashboard-en.png'), fullPage: true });

@@ -194,7 +194,9 @@ try {
   await a.click(tid('register-2026-web-002-nurse'));
   await waitAttr(a, 'error', 'data-code', 'role_not_in_profile', 'registering as a nurse is refused: role_not_in_profile');
   ok((await text(a, 'error')).includes('role_not_in_profile'), 'the error shows the code');
-  ok((await a.locator(tid('reg-2026-web-002')).count()) === 0, 'and no registration was made');
+  const listed = cli(env.AGENT_BIN, ['volunteer', 'list', ...volArgs('vol-01'), '--json']);
+  const regs = JSON.parse(listed.stdout || '{}').registrations || [];
+  ok(!regs.some((r) => r.trip_id === '2026-web-002'), 'and no registration was made (the CLI list agrees)');
   await a.evaluate(() => window.scrollTo(0, 0));
   await a.screenshot({ path: join(env.SCREENSHOTS, 'volunteer-zh.png'), fullPage: true });
   ok(true, 'screenshot volunteer-zh.png');

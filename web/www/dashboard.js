@@ -190,17 +190,20 @@
     try { localStorage.setItem(AGENTS_KEY, JSON.stringify(knownAgents)); } catch { /* private mode */ }
   }
 
-  // The coordinator's "today": the date part of the newest as_of it published
-  // (its local date, honouring its OUTREACH_TODAY), else the browser's date.
+  // The coordinator's "today": the `today` of the newest progress it published
+  // (the sites' date, or its OUTREACH_TODAY), else the date part of its as_of,
+  // else the browser's date.
   function computeToday() {
     let best = null;
     for (const m of [state.progress, state.series]) {
       for (const p of m.values()) {
         const d = p && typeof p.as_of === 'string' ? new Date(p.as_of) : null;
-        if (d && !isNaN(d) && (!best || d > best.d)) best = { d, s: p.as_of };
+        if (d && !isNaN(d) && (!best || d > best.d)) best = { d, p };
       }
     }
-    return best ? best.s.slice(0, 10) : localDate(new Date());
+    if (!best) return localDate(new Date());
+    const day = best.p.today;
+    return typeof day === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(day) ? day : best.p.as_of.slice(0, 10);
   }
   function currentYear() {
     if (state.selectedYear) return state.selectedYear;
