@@ -105,6 +105,16 @@ static void profile(struct store *s, const char *vid, const char *roles)
     cJSON_Delete(o);
 }
 
+/* Profiles for vol-01..vol-0n, all with the same roles. */
+static void profiles(struct store *s, int n, const char *roles)
+{
+    for (int i = 1; i <= n; i++) {
+        char v[16];
+        snprintf(v, sizeof v, "vol-%02d", i);
+        profile(s, v, roles);
+    }
+}
+
 static const char *str(const cJSON *o, const char *name)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
@@ -291,11 +301,7 @@ static void test_last_place(void **state)
 {
     struct store *s = *state;
     trip(s, "t1", "2026-12-01", NULL, "{\"doctor\":2}");
-    for (int i = 1; i <= 4; i++) {
-        char v[16];
-        snprintf(v, sizeof v, "vol-%02d", i);
-        profile(s, v, "[\"doctor\"]");
-    }
+    profiles(s, 4, "[\"doctor\"]");
     REGISTER(s, "vol-01", "t1", "doctor", "confirmed", 0);
     expect_places(s, "t1", ROLE_DOCTOR, 2, 1, 0, 1);
     REGISTER(s, "vol-02", "t1", "doctor", "confirmed", 0);
@@ -314,11 +320,7 @@ static void test_cancel_promotes(void **state)
 {
     struct store *s = *state;
     trip(s, "t1", "2026-12-01", NULL, "{\"doctor\":1,\"nurse\":1}");
-    for (int i = 1; i <= 4; i++) {
-        char v[16];
-        snprintf(v, sizeof v, "vol-%02d", i);
-        profile(s, v, "[\"doctor\",\"nurse\"]");
-    }
+    profiles(s, 4, "[\"doctor\",\"nurse\"]");
     REGISTER(s, "vol-01", "t1", "doctor", "confirmed", 0);
     REGISTER(s, "vol-02", "t1", "doctor", "waitlisted", 1);
     REGISTER(s, "vol-03", "t1", "doctor", "waitlisted", 2);
@@ -373,11 +375,7 @@ static void test_promote_skips_clash(void **state)
     struct store *s = *state;
     trip(s, "t1", "2026-12-01", NULL, "{\"doctor\":1}");
     trip(s, "t2", "2026-12-01", NULL, "{\"doctor\":1}");
-    for (int i = 1; i <= 3; i++) {
-        char v[16];
-        snprintf(v, sizeof v, "vol-%02d", i);
-        profile(s, v, "[\"doctor\"]");
-    }
+    profiles(s, 3, "[\"doctor\"]");
     REGISTER(s, "vol-01", "t1", "doctor", "confirmed", 0);
     REGISTER(s, "vol-02", "t1", "doctor", "waitlisted", 1);
     REGISTER(s, "vol-03", "t1", "doctor", "waitlisted", 2);
@@ -429,11 +427,7 @@ static void test_trip_cancel_notifies(void **state)
 {
     struct store *s = *state;
     trip(s, "t1", "2026-12-01", NULL, "{\"doctor\":1,\"nurse\":1}");
-    for (int i = 1; i <= 4; i++) {
-        char v[16];
-        snprintf(v, sizeof v, "vol-%02d", i);
-        profile(s, v, "[\"doctor\",\"nurse\"]");
-    }
+    profiles(s, 4, "[\"doctor\",\"nurse\"]");
     REGISTER(s, "vol-01", "t1", "doctor", "confirmed", 0);
     REGISTER(s, "vol-02", "t1", "doctor", "waitlisted", 1);
     REGISTER(s, "vol-03", "t1", "nurse", "confirmed", 0);
@@ -461,11 +455,7 @@ static void test_capacity_raised(void **state)
 {
     struct store *s = *state;
     trip(s, "t1", "2026-12-01", NULL, "{\"doctor\":1}");
-    for (int i = 1; i <= 3; i++) {
-        char v[16];
-        snprintf(v, sizeof v, "vol-%02d", i);
-        profile(s, v, "[\"doctor\"]");
-    }
+    profiles(s, 3, "[\"doctor\"]");
     REGISTER(s, "vol-01", "t1", "doctor", "confirmed", 0);
     REGISTER(s, "vol-02", "t1", "doctor", "waitlisted", 1);
     REGISTER(s, "vol-03", "t1", "doctor", "waitlisted", 2);
@@ -567,11 +557,7 @@ static void test_attendance(void **state)
 {
     struct store *s = *state;
     trip(s, "t1", "2026-12-01", NULL, "{\"doctor\":2,\"nurse\":1}");
-    for (int i = 1; i <= 4; i++) {
-        char v[16];
-        snprintf(v, sizeof v, "vol-%02d", i);
-        profile(s, v, "[\"doctor\",\"nurse\"]");
-    }
+    profiles(s, 4, "[\"doctor\",\"nurse\"]");
     REGISTER(s, "vol-01", "t1", "doctor", "confirmed", 0);
     REGISTER(s, "vol-02", "t1", "doctor", "confirmed", 0);
     REGISTER(s, "vol-03", "t1", "doctor", "waitlisted", 1);
@@ -614,11 +600,7 @@ static void test_skipped_keeps_turn(void **state)
     trip(s, "y", "2026-12-01", NULL, "{\"doctor\":1}");
     trip(s, "x", "2026-12-01", NULL, "{\"doctor\":1}");
     trip(s, "z", "2026-12-01", NULL, "{\"doctor\":1}");
-    for (int i = 1; i <= 4; i++) {
-        char v[16];
-        snprintf(v, sizeof v, "vol-%02d", i);
-        profile(s, v, "[\"doctor\"]");
-    }
+    profiles(s, 4, "[\"doctor\"]");
     REGISTER(s, "vol-02", "y", "doctor", "confirmed", 0);
     REGISTER(s, "vol-01", "y", "doctor", "waitlisted", 1);
     REGISTER(s, "vol-01", "x", "doctor", "confirmed", 0);
