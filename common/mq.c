@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "mqtls.h"
 #include "timeutil.h"
 
 /* One outstanding call. Shared by the caller and Paho's callback thread; the
@@ -119,6 +120,80 @@ static int await(struct waiter *w, int timeout_ms, bool *sp, char err[MQ_ERR_MAX
     return rc;
 }
 
+bool mq_uri_is_tls(const char *uri)
+{
+    return uri && (strncmp(uri, "ssl://", 6) == 0 || strncmp(uri, "mqtts://", 8) == 0 ||
+                   strncmp(uri, "wss://", 6) == 0);
+}
+
+bool mq_tls_given(const struct mq_tls *t)
+{
+    return t && (t->ca_file || t->cert_file || t->key_file || t->insecure_skip_hostname);
+}
+
+int mq_tls_check_usage(const char *uri, const struct mq_tls *t, char err[MQ_ERR_MAX])
+{
+    static const char *const plain[] = {"tcp://", "mqtt://", "ws://"};
+    bool is_plain = false;
+    for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
+        is_plain = is_plain || strncmp(uri, plain[i], strlen(plain[i])) == 0;
+    if (!is_plain && !mq_uri_is_tls(uri)) {
+        snprintf(err, MQ_ERR_MAX, "broker URI '%.100s' must start with tcp:// or mqtt:// "
+                 "(plain), or ssl:// or mqtts:// (TLS)", uri);
+        return -1;
+    }
+    if (is_plain && mq_tls_given(t)) {
+        const char *which = t->ca_file ? "--tls-ca-file (tls_ca_file)"
+                            : t->cert_file ? "--tls-cert-file (tls_cert_file)"
+                            : t->key_file ? "--tls-key-file (tls_key_file)"
+                            : "--tls-insecure-skip-hostname (tls_insecure_skip_hostname)";
+        snprintf(err, MQ_ERR_MAX, "%s is a TLS option, but the broker URI '%.80s' is plain: "
+                 "use ssl://HOST:8883 (or mqtts://), or drop the option", which, uri);
+        return -1;
+    }
+    if (t && t->key_file && !t->cert_file) {
+        snprintf(err, MQ_ERR_MAX, "--tls-key-file (tls_key_file) needs --tls-cert-file "
+                 "(tls_cert_file): the certificate it is the key of");
+        return -1;
+    }
+    return 0;
+}
+
+void mq_tls_fill(const struct mq_tls *t, MQTTAsync_SSLOptions *ssl)
+{
+    MQTTAsync_SSLOptions init = MQTTAsync_SSLOptions_initializer;
+    *ssl = init;
+    ssl->sslVersion = MQTT_SSL_VERSION_TLS_1_2; /* 1.2 or later */
+    ssl->enableServerCertAuth = 1;
+    ssl->verify = !(t && t->insecure_skip_hostname); /* Paho: check the host name */
+    ssl->ssl_error_cb = mqtls_on_ssl_error;
+    if (t) {
+        ssl->trustStore = t->ca_file;
+        ssl->keyStore = t->cert_file;
+        ssl->privateKey = t->key_file;
+    }
+}
+
+/* Every file named in t must be readable: say which is not, by its option. */
+static int tls_files_readable(const struct mq_tls *t, char err[MQ_ERR_MAX])
+{
+    const char *files[3][2] = {{t ? t->ca_file : NULL, "CA file (tls_ca_file)"},
+                               {t ? t->cert_file : NULL, "client certificate (tls_cert_file)"},
+                               {t ? t->key_file : NULL, "client key (tls_key_file)"}};
+    for (int i = 0; i < 3; i++) {
+        if (!files[i][0])
+            continue;
+        FILE *f = fopen(files[i][0], "r");
+        if (!f) {
+            snprintf(err, MQ_ERR_MAX, "TLS: cannot read the %s %.120s: %s", files[i][1],
+                     files[i][0], strerror(errno));
+            return -1;
+        }
+        fclose(f);
+    }
+    return 0;
+}
+
 int mq_client_new(MQTTAsync *out, const char *uri, const char *client_id,
                   int max_buffered, char err[MQ_ERR_MAX])
 {
@@ -136,6 +211,24 @@ int mq_client_new(MQTTAsync *out, const char *uri, const char *client_id,
         return -1;
     }
     return 0;
+}
+
+/* After a failed TLS connect: replaces err with the reason our own
+ * handshake finds, or adds OpenSSL's last error line that Paho reported. A
+ * refusal by the broker after the handshake (bad password) is left as is. */
+static void explain_tls(const struct mq_conn_opts *o, int timeout_ms, char err[MQ_ERR_MAX])
+{
+    char why[MQ_ERR_MAX], last[200];
+    mqtls_last_error(last, sizeof last);
+    if (strstr(err, "CONNACK") || strstr(err, "Not authorized") || strstr(err, "Bad user"))
+        return;
+    if (mqtls_explain(o->uri, o->tls, timeout_ms < 5000 ? timeout_ms : 5000, why, sizeof why)) {
+        snprintf(err, MQ_ERR_MAX, "%s", why);
+    } else if (last[0]) {
+        size_t used = strlen(err);
+        snprintf(err + used, MQ_ERR_MAX - used, " (TLS: %.*s)",
+                 (int)(MQ_ERR_MAX - used > 12 ? MQ_ERR_MAX - used - 12 : 0), last);
+    }
 }
 
 int mq_connect(MQTTAsync c, const struct mq_conn_opts *o, int timeout_ms,
@@ -163,6 +256,14 @@ int mq_connect(MQTTAsync c, const struct mq_conn_opts *o, int timeout_ms,
         MQTTProperties_add(&props, &p);
         co.connectProperties = &props;
     }
+    MQTTAsync_SSLOptions ssl;
+    bool tls = o->uri ? mq_uri_is_tls(o->uri) : mq_tls_given(o->tls);
+    if (tls) {
+        if (tls_files_readable(o->tls, err))
+            return -1;
+        mq_tls_fill(o->tls, &ssl);
+        co.ssl = &ssl;
+    }
     if (o->will_topic) {
         will.topicName = o->will_topic;
         will.message = o->will_payload;
@@ -187,7 +288,10 @@ int mq_connect(MQTTAsync c, const struct mq_conn_opts *o, int timeout_ms,
         waiter_release(w);
         return -1;
     }
-    return await(w, timeout_ms + 1000, session_present, err, "connect");
+    rc = await(w, timeout_ms + 1000, session_present, err, "connect");
+    if (rc && tls)
+        explain_tls(o, timeout_ms, err);
+    return rc;
 }
 
 int mq_subscribe(MQTTAsync c, const char *topic, int qos, int timeout_ms,

@@ -9,6 +9,19 @@
 
 #define MQ_ERR_MAX 256
 
+/* TLS to the broker, used when the URI is ssl:// or mqtts:// (Paho 1.3.12
+ * takes both; tcp:// and mqtt:// are plain). Strings are owned by whoever
+ * filled the struct (a config table: conf_free_strings). All zero: trust the
+ * system's CA store and check the broker's host name. */
+struct mq_tls {
+    char *ca_file;   /* PEM file of the CA(s) to trust; NULL: the system's store */
+    char *cert_file; /* client certificate (PEM, chain allowed); optional */
+    char *key_file;  /* its private key (PEM); NULL: cert_file holds it */
+    /* INSECURE: accept a certificate issued for another host name (the
+     * chain is still checked against the CA). Off by default. */
+    bool insecure_skip_hostname;
+};
+
 struct mq_conn_opts {
     const char *username;     /* NULL: anonymous */
     const char *password;
@@ -20,7 +33,29 @@ struct mq_conn_opts {
     /* Last will, retained when will_retained. */
     const char *will_topic, *will_payload;
     bool will_retained;
+    /* TLS settings for an ssl:// or mqtts:// URI; NULL: the defaults. */
+    const struct mq_tls *tls;
+    /* The client's URI (as given to mq_client_new), so that a refused TLS
+     * handshake can be explained; NULL: Paho's words only. */
+    const char *uri;
 };
+
+/* True when uri asks for TLS (ssl://, mqtts://, wss://). */
+bool mq_uri_is_tls(const char *uri);
+
+/* True when any TLS option is set in t (NULL-safe). */
+bool mq_tls_given(const struct mq_tls *t);
+
+/* Checks uri and t before anything is sent: a scheme Paho takes, and no TLS
+ * option with a plain URI. Returns 0, or -1 with err naming the option (a
+ * usage error: exit 2). */
+int mq_tls_check_usage(const char *uri, const struct mq_tls *t, char err[MQ_ERR_MAX]);
+
+/* Fills Paho's TLS options from t (NULL: the defaults): TLS 1.2 or later,
+ * the server's certificate checked, its host name too unless
+ * insecure_skip_hostname. The strings stay t's. For callers that connect with
+ * MQTTAsync_connect themselves (mq_connect does this for its callers). */
+void mq_tls_fill(const struct mq_tls *t, MQTTAsync_SSLOptions *ssl);
 
 /* Creates an MQTT 5 client for uri (tcp://host:port) that buffers up to
  * max_buffered publishes while disconnected. Returns 0 or -1 with err. */
@@ -28,7 +63,10 @@ int mq_client_new(MQTTAsync *out, const char *uri, const char *client_id,
                   int max_buffered, char err[MQ_ERR_MAX]);
 
 /* Connects and waits up to timeout_ms. *session_present (may be NULL) tells
- * whether the broker kept a session. Returns 0 or -1 with err. */
+ * whether the broker kept a session. Returns 0 or -1 with err. With a TLS
+ * URI, a CA, certificate or key file that cannot be read is named in err,
+ * and a failed handshake is explained (mqtls_explain): a CA that does not
+ * vouch for the broker's certificate, or a certificate for another host. */
 int mq_connect(MQTTAsync c, const struct mq_conn_opts *o, int timeout_ms,
                bool *session_present, char err[MQ_ERR_MAX]);
 

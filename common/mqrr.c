@@ -243,7 +243,10 @@ int mqrr_open(struct mqrr **out, const char *uri, const char *client_id,
         snprintf(err, MQ_ERR_MAX, "cannot set callbacks: %s", MQTTAsync_strerror(rc));
         goto fail;
     }
-    if (mq_connect(r->c, o, timeout_ms, NULL, err) ||
+    struct mq_conn_opts with_uri = *o; /* a refused TLS handshake is explained */
+    if (!with_uri.uri)
+        with_uri.uri = uri;
+    if (mq_connect(r->c, &with_uri, timeout_ms, NULL, err) ||
         mq_subscribe(r->c, resp_topic, 1, timeout_ms, err))
         goto fail;
     *out = r;

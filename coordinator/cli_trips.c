@@ -21,6 +21,7 @@
 #include "jsonget.h"
 #include "mq.h"
 #include "mqrr.h"
+#include "mqtls.h"
 #include "registry.h"
 #include "report.h"
 #include "request.h"
@@ -83,6 +84,7 @@ static const char usage_show[] =
     "  --broker URI         broker (default " BROKER_DEFAULT ")\n"                         \
     "  --username U         MQTT username (default " USERNAME_DEFAULT ")\n"                \
     "  --password-file F    file holding its password\n"                                   \
+    MQTLS_USAGE                                                                            \
     "  --topic-root R       root of every topic (default " TOPIC_ROOT_DEFAULT ")\n"        \
     "  --timeout S          wait at most S seconds to connect, and for the reply\n"        \
     "                       (default 10)\n"                                                \
@@ -820,11 +822,13 @@ enum {
     {"topic-root", required_argument, NULL, O_ROOT},                         \
     {"timeout", required_argument, NULL, O_TIMEOUT},                         \
     {"request-id", required_argument, NULL, O_REQID},                        \
+    MQTLS_LONG_OPTIONS,                                                      \
     {"help", no_argument, NULL, O_HELP}
 
 struct mqtt_args {
     const char *broker, *username, *password_file, *root, *request_id;
     long timeout_s;
+    struct mq_tls tls; /* points into argv */
 };
 
 static void mqtt_args_defaults(struct mqtt_args *m)
@@ -835,6 +839,7 @@ static void mqtt_args_defaults(struct mqtt_args *m)
     m->root = TOPIC_ROOT_DEFAULT;
     m->request_id = NULL;
     m->timeout_s = TIMEOUT_DEFAULT_S;
+    m->tls = (struct mq_tls){0};
 }
 
 /* Handles one of the MQTT options. Returns 1 when c was one (done), 0 when it
@@ -874,7 +879,7 @@ static int mqtt_opt(int c, const char *arg, struct mqtt_args *m, const char *usa
         return 1;
     }
     default:
-        return 0;
+        return mqtls_flag_apply(c, (char *)arg, &m->tls);
     }
 }
 
@@ -956,8 +961,13 @@ static int send_admin(const struct mqtt_args *m, const char *op, cJSON *body, bo
         return rc;
     }
 
-    rc = 1;
     char err[MQ_ERR_MAX] = "", client_id[64], resp_topic[TOPIC_MAX], req_topic[TOPIC_MAX];
+    if (mq_tls_check_usage(m->broker, &m->tls, err)) {
+        fprintf(stderr, "outreach-coordinator: %s\n", err);
+        free(payload);
+        return EXIT_USAGE;
+    }
+    rc = 1;
     char *password = NULL, *reply = NULL;
     struct mqrr *r = NULL;
     cJSON *rj = NULL;
@@ -980,6 +990,7 @@ static int send_admin(const struct mqtt_args *m, const char *op, cJSON *body, bo
     o.keepalive_s = 30;
     o.max_inflight = 10;
     o.auto_reconnect = false;
+    o.tls = &m->tls;
     int timeout_ms = (int)m->timeout_s * 1000;
     if (mqrr_open(&r, m->broker, client_id, &o, resp_topic, timeout_ms, err)) {
         fprintf(stderr, "outreach-coordinator: cannot connect to the broker at %s as %s: %s\n",

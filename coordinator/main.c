@@ -12,6 +12,7 @@
 #include "cli_trips.h"
 #include "ids.h"
 #include "mq.h"
+#include "mqtls.h"
 #include "olog.h"
 #include "progress.h"
 #include "progress_json.h"
@@ -43,8 +44,10 @@ static const char usage_main[] =
 static const char usage_run[] =
     "usage: outreach-coordinator run --db FILE [--broker URI] [--config FILE]\n"
     "                                [--username U --password-file F] [--log-level L]\n"
+    "                                [--tls-ca-file F [--tls-cert-file F --tls-key-file F]]\n"
     "\n"
-    "  --broker URI         broker to use (default tcp://127.0.0.1:1883)\n"
+    "  --broker URI         broker to use (default tcp://127.0.0.1:1883; TLS:\n"
+    "                       ssl://HOST:8883 or mqtts://HOST:8883)\n"
     "  --db FILE            SQLite store (created if missing)\n"
     "  --config FILE        options file, see coordinator/coordinator.conf.example;\n"
     "                       flags given on the command line win over it\n"
@@ -52,6 +55,7 @@ static const char usage_run[] =
     "  --password-file F    file holding the MQTT password\n"
     "  --log-level L        debug, info (default), warn or error\n"
     "  --share-group-file F file holding the site's secret shared-subscription group\n"
+    MQTLS_USAGE
     "Stops cleanly on SIGINT or SIGTERM.\n";
 
 static const char usage_progress[] =
@@ -126,11 +130,12 @@ static int cmd_run(int argc, char **argv)
         {"password-file", required_argument, NULL, 'p'},
         {"log-level", required_argument, NULL, 'l'}, {"help", no_argument, NULL, 'h'},
         {"share-group-file", required_argument, NULL, 'g'},
+        MQTLS_LONG_OPTIONS,
         {NULL, 0, NULL, 0}};
     int c;
     char err[CONF_ERR_MAX];
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        const char *name = NULL;
+        const char *name = NULL, *value = optarg;
         switch (c) {
         case 'b': name = "broker"; break;
         case 'd': name = "db"; break;
@@ -140,9 +145,13 @@ static int cmd_run(int argc, char **argv)
         case 'g': name = "share_group_file"; break;
         case 'c': break;
         case 'h': fputs(usage_run, stdout); rc = 0; goto done;
-        default: fputs(usage_run, stderr); goto done;
+        default:
+            if ((name = mqtls_flag_key(c, optarg, &value)))
+                break;
+            fputs(usage_run, stderr);
+            goto done;
         }
-        if (name && conf_set(table, name, optarg, err)) {
+        if (name && conf_set(table, name, value, err)) {
             rc = usage_error(usage_run, "%s", err);
             goto done;
         }
@@ -162,6 +171,11 @@ static int cmd_run(int argc, char **argv)
     }
     if (cfg.password_file && !cfg.username) {
         rc = usage_error(usage_run, "%s", "--password-file needs --username");
+        goto done;
+    }
+    char terr[MQ_ERR_MAX];
+    if (mq_tls_check_usage(cfg.broker, &cfg.tls, terr)) {
+        rc = usage_error(usage_run, "%s", terr);
         goto done;
     }
     if (cfg.share_group_file) {

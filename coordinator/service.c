@@ -14,6 +14,7 @@
 #include "agents.h"
 #include "ids.h"
 #include "mq.h"
+#include "mqtls.h"
 #include "olog.h"
 #include "progress_json.h"
 #include "report.h"
@@ -48,7 +49,8 @@ const struct conf_opt *coord_config_table(struct coord_config *c)
     /* One table per process is enough: the daemon has one config. */
     static struct conf_opt t[32];
     const struct conf_opt rows[] = {
-        {"broker", CONF_STR, &c->broker, 0, 0, "broker URI, tcp://host:port"},
+        {"broker", CONF_STR, &c->broker, 0, 0, "broker URI, tcp://host:port or ssl://host:8883"},
+        MQTLS_CONF_ROWS(&c->tls),
         {"db", CONF_STR, &c->db, 0, 0, "SQLite store file"},
         {"username", CONF_STR, &c->username, 0, 0, "MQTT username (none: anonymous)"},
         {"password_file", CONF_STR, &c->password_file, 0, 0, "file holding the MQTT password"},
@@ -949,6 +951,8 @@ static int connect_broker(struct svc *s)
         .will_topic = will_topic,
         .will_payload = "{\"online\":false}",
         .will_retained = true,
+        .tls = &s->cfg->tls,
+        .uri = s->cfg->broker,
     };
     int delay = 1;
     while (!*s->stop) {

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "conf.h"
+#include "mq.h"
 
 struct coord_config {
     char *broker, *db, *username, *password_file, *client_id, *share_group;
@@ -15,6 +16,7 @@ struct coord_config {
     long long session_expiry_s, keepalive_s;
     long long batch_max, queue_max_bytes, progress_interval_ms, refresh_s;
     long long max_rejects, tz_offset_min;
+    struct mq_tls tls; /* for an ssl:// or mqtts:// broker */
 };
 
 /* Fills the defaults (strings are malloc'd; free with conf_free_strings on

@@ -160,6 +160,7 @@ static int connect_once(struct dstate *d)
         .clean_start = false, .session_expiry_s = 7 * 24 * 3600,
         .keepalive_s = 30, .auto_reconnect = true,
         .will_topic = will_topic, .will_payload = will, .will_retained = true,
+        .tls = d->o->tls, .uri = d->o->broker,
     };
     if (mq_connect(d->mq, &co, d->o->connect_timeout_ms, NULL, err)) {
         olog(OLOG_WARN, "cannot reach %s: %s", d->o->broker, err);

@@ -5,11 +5,13 @@
 
 #include <signal.h>
 
+#include "mq.h"
 #include "outbox.h"
 
 struct daemon_opts {
     const char *broker, *agent_id, *username, *password, *topic_root;
     const char *trip;        /* for the birth message; may be NULL */
+    const struct mq_tls *tls; /* for an ssl:// broker; may be NULL */
     int connect_timeout_ms;
     int resend_ms;           /* send again when unanswered for this long */
     int window;              /* unanswered reports in flight, at most */

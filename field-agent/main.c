@@ -13,6 +13,7 @@
 #include "daemon.h"
 #include "conf.h"
 #include "ids.h"
+#include "mqtls.h"
 #include "olog.h"
 #include "outbox.h"
 #include "report.h"
@@ -29,12 +30,14 @@ struct agent_config {
     long long ack_timeout_s, connect_timeout_s, window, resend_s;
     char *log_level;
     bool offline;
+    struct mq_tls tls; /* for an ssl:// or mqtts:// broker */
 };
 
 static struct agent_config cfg;
 
 static const struct conf_opt table[] = {
-    {"broker", CONF_STR, &cfg.broker, 0, 0, "broker URI, tcp://host:port"},
+    {"broker", CONF_STR, &cfg.broker, 0, 0, "broker URI, tcp://host:port or ssl://host:8883"},
+    MQTLS_CONF_ROWS(&cfg.tls),
     {"agent_id", CONF_STR, &cfg.agent_id, 0, 0, "this device's agent id (team-07)"},
     {"username", CONF_STR, &cfg.username, 0, 0, "MQTT username (default: agent_id)"},
     {"password_file", CONF_STR, &cfg.password_file, 0, 0, "file holding the MQTT password"},
@@ -75,6 +78,8 @@ static const char usage_main[] =
     "  --outbox FILE        outbox file (default: outreach-outbox.db)\n"
     "  --timeout S          wait at most S seconds for the coordinator's answers\n"
     "  --offline            only save in the outbox; send later with 'sync'\n"
+    "TLS (broker ssl://HOST:8883 or mqtts://HOST:8883):\n"
+    MQTLS_USAGE
     "\n"
     "exit status: 0 saved (accepted, or queued to send later), 2 bad usage,\n"
     "             3 rejected by the coordinator, 1 any other failure\n";
@@ -92,6 +97,7 @@ static const struct option common_opts[] = {
     {"timeout", required_argument, NULL, O_TIMEOUT},
     {"offline", no_argument, NULL, O_OFFLINE},
     {"help", no_argument, NULL, O_HELP},
+    MQTLS_LONG_OPTIONS,
 };
 #define N_COMMON (sizeof common_opts / sizeof common_opts[0])
 
@@ -128,7 +134,10 @@ static int common_option(int c)
     case O_OUTBOX: return set_opt("outbox", optarg) ? -1 : 1;
     case O_TIMEOUT: return set_opt("ack_timeout_s", optarg) ? -1 : 1;
     case O_OFFLINE: cfg.offline = true; return 1;
-    default: return 0;
+    default: {
+        const char *value, *key = mqtls_flag_key(c, optarg, &value);
+        return !key ? 0 : set_opt(key, value) ? -1 : 1;
+    }
     }
 }
 
@@ -150,6 +159,17 @@ static int load_defaults(int argc, char **argv)
             path = argv[i] + 9;
     }
     if (path && conf_load(path, table, err)) {
+        fail("%s", err);
+        return -1;
+    }
+    return 0;
+}
+
+/* A TLS option with a plain broker URI is a mistake to say at once. */
+static int check_tls_usage(void)
+{
+    char err[MQ_ERR_MAX];
+    if (cfg.broker && mq_tls_check_usage(cfg.broker, &cfg.tls, err)) {
         fail("%s", err);
         return -1;
     }
@@ -224,7 +244,7 @@ static int flush(struct outbox *ob, struct flush_result *res, bool progress, cha
     struct sender_opts so = {
         .broker = cfg.broker, .agent_id = cfg.agent_id,
         .username = cfg.username ? cfg.username : (password ? cfg.agent_id : NULL),
-        .password = password, .topic_root = cfg.topic_root,
+        .password = password, .topic_root = cfg.topic_root, .tls = &cfg.tls,
         .connect_timeout_ms = (int)cfg.connect_timeout_s * 1000,
         .ack_timeout_ms = (int)cfg.ack_timeout_s * 1000, .window = (size_t)cfg.window,
         .progress = progress ? show_progress : NULL, .ctx = &view,
@@ -345,7 +365,7 @@ static int cmd_report(int argc, char **argv)
         fail("unexpected argument '%s'", argv[optind]);
         goto done;
     }
-    if (need_agent())
+    if (need_agent() || check_tls_usage())
         goto done;
     if (!cfg.trip) {
         fail("%s", "which trip? pass --trip T or set trip in the config file");
@@ -443,7 +463,7 @@ static int parse_common_only(int argc, char **argv, const char *usage, int *all)
         fail("unexpected argument '%s'", argv[optind]);
         return EXIT_USAGE;
     }
-    return need_agent() ? EXIT_USAGE : 0;
+    return need_agent() || check_tls_usage() ? EXIT_USAGE : 0;
 }
 
 static const char usage_sync[] =
@@ -569,7 +589,7 @@ static int cmd_daemon(int argc, char **argv)
     struct daemon_opts o = {
         .broker = cfg.broker, .agent_id = cfg.agent_id,
         .username = cfg.username ? cfg.username : (password ? cfg.agent_id : NULL),
-        .password = password, .topic_root = cfg.topic_root, .trip = cfg.trip,
+        .password = password, .topic_root = cfg.topic_root, .trip = cfg.trip, .tls = &cfg.tls,
         .connect_timeout_ms = (int)cfg.connect_timeout_s * 1000,
         .resend_ms = (int)cfg.resend_s * 1000, .window = (int)cfg.window,
         .stop = &daemon_stop,
@@ -658,7 +678,8 @@ static int command_first(int argc, char **argv)
 {
     static const char *const with_value[] = {"--config", "--broker", "--agent-id",
                                              "--username", "--password-file", "--outbox",
-                                             "--timeout", NULL};
+                                             "--timeout", "--tls-ca-file", "--tls-cert-file",
+                                             "--tls-key-file", NULL};
     for (int i = 1; i < argc; i++) {
         if (argv[i][0] != '-') {
             /* Rotate: the words from the command on come first, the options

@@ -59,7 +59,8 @@ int sender_flush(struct outbox *ob, const struct sender_opts *o, struct flush_re
         goto done;
     MQTTAsync_setCallbacks(c, &in, NULL, ack_inbox_on_message, NULL);
     struct mq_conn_opts co = {.username = o->username, .password = o->password,
-                              .clean_start = true, .keepalive_s = 30};
+                              .clean_start = true, .keepalive_s = 30,
+                              .tls = o->tls, .uri = o->broker};
     if (mq_connect(c, &co, o->connect_timeout_ms, NULL, err))
         goto done;
     topic_fmt(topic, sizeof topic, o->topic_root, "agents/%s/acks", o->agent_id);

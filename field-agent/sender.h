@@ -9,6 +9,7 @@
 
 struct sender_opts {
     const char *broker, *agent_id, *username, *password, *topic_root;
+    const struct mq_tls *tls; /* for an ssl:// broker; may be NULL */
     int connect_timeout_ms;
     int ack_timeout_ms;  /* give up when no answer came for this long */
     size_t window;       /* reports sent but not yet answered, at most */

@@ -20,6 +20,7 @@
 #include "ids.h"
 #include "jsonget.h"
 #include "mqrr.h"
+#include "mqtls.h"
 #include "report.h"
 #include "timeutil.h"
 #include "topics.h"
@@ -49,6 +50,7 @@ static const struct option common_opts[] = {
     {"topic-root", required_argument, NULL, V_ROOT},
     {"timeout", required_argument, NULL, V_TIMEOUT},
     {"help", no_argument, NULL, V_HELP},
+    MQTLS_LONG_OPTIONS,
 };
 #define N_COMMON (sizeof common_opts / sizeof common_opts[0])
 
@@ -72,6 +74,7 @@ struct vopts {
     int timeout_s, wait_s;
     bool json, all;
     unsigned role_set; /* --roles, bit i: role_names[i] */
+    struct mq_tls tls; /* for an ssl:// broker; points into argv */
 };
 
 struct sub {
@@ -101,9 +104,10 @@ static const char usage_volunteer[] =
     "options of every subcommand:\n"
     "  --volunteer-id ID    your volunteer id, also your MQTT username (required)\n"
     "  --password-file F    file holding your MQTT password\n"
-    "  --broker URI         broker (default tcp://127.0.0.1:1883)\n"
+    "  --broker URI         broker (default tcp://127.0.0.1:1883; TLS: ssl://HOST:8883)\n"
     "  --topic-root R       root of every topic (default outreach/v1)\n"
     "  --timeout S          wait at most S seconds for the coordinator (default 10)\n"
+    MQTLS_USAGE
     "  --help               this text, or a subcommand's\n"
     "\n"
     "Notices that arrive while a subcommand runs are printed on stderr (by\n"
@@ -273,6 +277,7 @@ static int session_open(struct session *s, const struct vopts *o, FILE *notice_o
     struct mq_conn_opts co = {
         .username = o->id, .password = password,
         .clean_start = false, .session_expiry_s = SESSION_EXPIRY_S, .keepalive_s = 30,
+        .tls = &o->tls,
     };
     int rc = mqrr_open(&s->r, o->broker, client_id, &co, s->replies, o->timeout_s * 1000, err);
     if (password) {
@@ -937,7 +942,7 @@ static int take_option(int c, struct vopts *o)
     case V_REQID: o->request_id = optarg; return 0;
     case V_JSON: o->json = true; return 0;
     case V_ALL: o->all = true; return 0;
-    default: return -1;
+    default: return mqtls_flag_apply(c, optarg, &o->tls) ? 0 : -1;
     }
 }
 
@@ -986,6 +991,11 @@ static int check_options(const struct sub *sub, struct vopts *o)
     }
     if (check_texts(o))
         return -1;
+    char err[MQ_ERR_MAX];
+    if (mq_tls_check_usage(o->broker, &o->tls, err)) {
+        fail("%s", err);
+        return -1;
+    }
     if (sub->npos && !id_is_code(o->trip_id)) {
         fail("'%s' is not a trip id (1 to 64 of A-Z, a-z, 0-9, '.', '_' and '-', starting "
              "with a letter or digit)", o->trip_id);

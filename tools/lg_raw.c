@@ -10,6 +10,7 @@
 
 #include "loadgen.h"
 #include "mq.h"
+#include "mqtls.h"
 #include "timeutil.h"
 
 struct raw {
@@ -37,7 +38,9 @@ static void raw_usage(FILE *f)
           "last receipt. The account must be allowed to publish and read the topic (the\n"
           "coordinator account is). Exit 0 when every message arrived, else 1.\n"
           "(Paho 1.3.12 is slower with more in flight: it scans its command queue, and\n"
-          "Mosquitto's Receive Maximum, max_inflight_messages, caps the window anyway.)\n",
+          "Mosquitto's Receive Maximum, max_inflight_messages, caps the window anyway.)\n"
+          "TLS, with --broker ssl://HOST:PORT or mqtts://HOST:PORT:\n"
+          MQTLS_USAGE,
           f);
 }
 
@@ -120,8 +123,10 @@ int lg_raw_main(int argc, char **argv)
         {"deadline-s", required_argument, NULL, 'd'},
         {"json", required_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},
+        MQTLS_LONG_OPTIONS,
         {NULL, 0, NULL, 0},
     };
+    struct mq_tls tls = {0};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -148,7 +153,11 @@ int lg_raw_main(int argc, char **argv)
                 return LG_USAGE;
             break;
         case 'h': raw_usage(stdout); return LG_OK;
-        default: raw_usage(stderr); return LG_USAGE;
+        default:
+            if (mqtls_flag_apply(c, optarg, &tls))
+                break;
+            raw_usage(stderr);
+            return LG_USAGE;
         }
     }
     if (optind < argc || !broker || !username || !pwfile || messages < 0 || !*topic ||
@@ -160,6 +169,10 @@ int lg_raw_main(int argc, char **argv)
     }
 
     char err[MQ_ERR_MAX];
+    if (mq_tls_check_usage(broker, &tls, err)) {
+        fprintf(stderr, "outreach-loadgen raw: %s\n", err);
+        return LG_USAGE;
+    }
     char *password = mq_read_secret(pwfile, err);
     if (!password) {
         fprintf(stderr, "outreach-loadgen raw: %s\n", err);
@@ -187,7 +200,8 @@ int lg_raw_main(int argc, char **argv)
     snprintf(sub_id, sizeof sub_id, "lg-raw-sub-%ld", (long)getpid());
     snprintf(pub_id, sizeof pub_id, "lg-raw-pub-%ld", (long)getpid());
     struct mq_conn_opts co = {.username = username, .password = password, .clean_start = true,
-                              .keepalive_s = 30, .max_inflight = 65535};
+                              .keepalive_s = 30, .max_inflight = 65535,
+                              .tls = &tls, .uri = broker};
     if (lg_client_new(&sub, broker, sub_id, err, sizeof err) ||
         MQTTAsync_setCallbacks(sub, &r, NULL, raw_on_message, NULL) != MQTTASYNC_SUCCESS ||
         mq_connect(sub, &co, 10000, NULL, err) || mq_subscribe(sub, topic, 1, 10000, err) ||

@@ -20,6 +20,7 @@
 #include "jsonget.h"
 #include "loadgen.h"
 #include "mq.h"
+#include "mqtls.h"
 #include "report.h"
 #include "timeutil.h"
 #include "topics.h"
@@ -79,6 +80,7 @@ struct lg {
     const char *broker, *secrets, *prefix, *trip, *root, *json;
     long long agents, first, per_agent, rate, window, resend_ms, deadline_s;
     bool check_progress;
+    struct mq_tls tls; /* for an ssl:// broker; points into argv */
 
     struct agent *ag;
     struct lrep **table; /* msg_id hash table, open addressing */
@@ -221,6 +223,7 @@ static void usage(FILE *f)
           "           --reports-per-agent M --trip T [--agent-prefix lg-] [--first 1]\n"
           "           [--rate R] [--window 50] [--resend-ms 3000] [--deadline-s 600]\n"
           "           [--check-progress] [--json FILE] [--topic-root outreach/v1]\n"
+          "           [--tls-ca-file F [--tls-cert-file F] [--tls-key-file F]]\n"
           "       outreach-loadgen raw --help\n"
           "\n"
           "run plays N field agents PREFIX%03d (FIRST .. FIRST+N-1), password in\n"
@@ -235,7 +238,9 @@ static void usage(FILE *f)
           "Exit 0 when every report was accepted or duplicate, none rejected, none\n"
           "accepted twice, and the progress matched (if checked); 1 otherwise; 2 usage.\n"
           "OUTREACH_LOADGEN_TRACE=FILE writes one line per report (agent, seq, msg_id,\n"
-          "sends, first publish and first answer in ms since the start, status).\n",
+          "sends, first publish and first answer in ms since the start, status).\n"
+          "TLS, with --broker ssl://HOST:PORT or mqtts://HOST:PORT:\n"
+          MQTLS_USAGE,
           f);
 }
 
@@ -257,6 +262,7 @@ static int parse_args(struct lg *lg, int argc, char **argv)
         {"json", required_argument, NULL, 'j'},
         {"topic-root", required_argument, NULL, 'T'},
         {"help", no_argument, NULL, 'h'},
+        MQTLS_LONG_OPTIONS,
         {NULL, 0, NULL, 0},
     };
     lg->prefix = "lg-";
@@ -288,7 +294,11 @@ static int parse_args(struct lg *lg, int argc, char **argv)
         case 'R': bad = lg_parse_ll("--resend-ms", optarg, 10, 3600000, &lg->resend_ms); break;
         case 'd': bad = lg_parse_ll("--deadline-s", optarg, 1, 86400, &lg->deadline_s); break;
         case 'h': usage(stdout); exit(LG_OK);
-        default: usage(stderr); return -1;
+        default:
+            if (mqtls_flag_apply(c, optarg, &lg->tls))
+                break;
+            usage(stderr);
+            return -1;
         }
         if (bad)
             return -1;
@@ -300,6 +310,11 @@ static int parse_args(struct lg *lg, int argc, char **argv)
     if (!lg->broker || !lg->secrets || lg->agents < 0 || lg->per_agent < 0 || !lg->trip) {
         fprintf(stderr, "outreach-loadgen run: --broker, --secrets, --agents, "
                         "--reports-per-agent and --trip are required (see --help)\n");
+        return -1;
+    }
+    char terr[MQ_ERR_MAX];
+    if (mq_tls_check_usage(lg->broker, &lg->tls, terr)) {
+        fprintf(stderr, "outreach-loadgen run: %s\n", terr);
         return -1;
     }
     if (!id_is_code(lg->trip)) {
@@ -398,6 +413,11 @@ static void agent_connect(struct agent *ag)
     co.will = &will;
     co.onFailure5 = on_conn_fail;
     co.context = ag;
+    MQTTAsync_SSLOptions ssl; /* Paho copies it */
+    if (mq_uri_is_tls(ag->lg->broker)) {
+        mq_tls_fill(&ag->lg->tls, &ssl);
+        co.ssl = &ssl;
+    }
     int rc = MQTTAsync_connect(ag->c, &co);
     if (rc != MQTTASYNC_SUCCESS)
         atomic_store(&ag->conn_failed, 1);
@@ -610,7 +630,8 @@ static long long check_progress(struct lg *lg, long long expected, long wait_ms)
     snprintf(client_id, sizeof client_id, "%s-lg-progress", ag->id);
     topic_fmt(topic, sizeof topic, lg->root, "trips/%s/progress", lg->trip);
     struct mq_conn_opts co = {.username = ag->id, .password = ag->password,
-                              .clean_start = true, .keepalive_s = 30};
+                              .clean_start = true, .keepalive_s = 30,
+                              .tls = &lg->tls, .uri = lg->broker};
     double until = tu_mono_ms() + (double)wait_ms;
     if (mq_client_new(&c, lg->broker, client_id, 0, err) ||
         MQTTAsync_setCallbacks(c, lg, NULL, on_progress, NULL) != MQTTASYNC_SUCCESS ||
