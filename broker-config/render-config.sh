@@ -10,6 +10,8 @@ usage() {
 Usage: render-config.sh --port P --data-dir D --password-file F --acl-file F
                         --log-file F [--user U] [--template FILE] [--out FILE]
                         [--ws-port P --http-dir D] [--no-mkdir]
+                        [--tls-port P [--tls-address A]] [--wss-port P]
+                        [--cafile F --certfile F --keyfile F]
 
 Fills broker-config/mosquitto.conf.in (or --template) and writes the result to
 FILE (atomically) or to standard output. Creates the data directory (and the log
@@ -30,11 +32,26 @@ root, hands the data directory to that user.
   --template FILE    template to fill (default: mosquitto.conf.in beside this script)
   --out FILE         output file (default: standard output)
   --no-mkdir         do not create any directory (render for another machine)
+
+Production profile (TLS; the plain listeners above stay on loopback):
+  --tls-port P       MQTT over TLS on port P (8883 is the usual) for the field
+                     devices and a coordinator on another machine
+  --tls-address A    bind that listener to address A only (default: every
+                     interface)
+  --wss-port P       MQTT over secure WebSockets on port P, every interface,
+                     for the pages; with --http-dir it serves them over https
+  --cafile F         CA certificate(s) (PEM) of the broker's certificate chain
+  --certfile F       the broker's certificate (PEM); its subjectAltName must
+                     name the host the devices connect by
+  --keyfile F        its private key (PEM), readable by --user
+  (deploy/make-certs.sh makes all three, or use the site's own; every TLS
+  listener accepts TLS 1.2 and later only)
 EOF
 }
 
 die() { printf '%s: %s\n' "$PROG" "$*" >&2; exit 2; }
 
+tls_port='' tls_address='' wss_port='' cafile='' certfile='' keyfile=''
 ws_port='' http_dir='' port='' data_dir='' password_file='' acl_file='' log_file='' out=''
 user=mosquitto template="$HERE/mosquitto.conf.in" mkdirs=1
 
@@ -54,6 +71,12 @@ while [[ $# -gt 0 ]]; do
         --template) need_arg "$@"; template=$2; shift 2 ;;
         --out) need_arg "$@"; out=$2; shift 2 ;;
         --no-mkdir) mkdirs=0; shift ;;
+        --tls-port) need_arg "$@"; tls_port=$2; shift 2 ;;
+        --tls-address) need_arg "$@"; tls_address=$2; shift 2 ;;
+        --wss-port) need_arg "$@"; wss_port=$2; shift 2 ;;
+        --cafile) need_arg "$@"; cafile=$2; shift 2 ;;
+        --certfile) need_arg "$@"; certfile=$2; shift 2 ;;
+        --keyfile) need_arg "$@"; keyfile=$2; shift 2 ;;
         --*=*) opt=${1%%=*}; val=${1#*=}; shift; set -- "$opt" "$val" "$@" ;;
         *) die "unknown argument '$1' (see --help)" ;;
     esac
@@ -68,8 +91,8 @@ if ! [[ $port =~ ^[0-9]{1,5}$ ]] || (( 10#$port < 1 || 10#$port > 65535 )); then
     die "--port must be a number from 1 to 65535, not '$port'"
 fi
 port=$((10#$port))
-if [[ -n $ws_port || -n $http_dir ]]; then
-    [[ -n $ws_port && -n $http_dir ]] || die "--ws-port and --http-dir go together"
+if [[ -n $ws_port || -n $http_dir ]] && [[ -z $wss_port || -n $ws_port ]]; then
+    [[ -n $ws_port && -n $http_dir ]] || die "--ws-port and --http-dir go together (or --wss-port and --http-dir)"
     if ! [[ $ws_port =~ ^[0-9]{1,5}$ ]] || (( 10#$ws_port < 1 || 10#$ws_port > 65535 )); then
         die "--ws-port must be a number from 1 to 65535, not '$ws_port'"
     fi
@@ -78,6 +101,54 @@ if [[ -n $ws_port || -n $http_dir ]]; then
     [[ $http_dir != *[[:space:]]* ]] || die "--http-dir '$http_dir' must not contain white space"
     [[ $http_dir == /* ]] || die "--http-dir '$http_dir' must be an absolute path"
     [[ -d $http_dir ]] || die "--http-dir '$http_dir' is not a directory"
+fi
+# TLS listeners: ports distinct from the others, and the three PEM files.
+tls_exprs=(-e '/^#@TLS /d' -e '/^#@WSS /d' -e '/^#@WSSHTTP /d')
+tls_files=0
+if [[ -n $tls_port || -n $wss_port ]]; then
+    used=" $port ${ws_port:+$ws_port }"
+    for pair in "--tls-port=$tls_port" "--wss-port=$wss_port"; do
+        name=${pair%%=*} val=${pair#*=}
+        [[ -n $val ]] || continue
+        if ! [[ $val =~ ^[0-9]{1,5}$ ]] || (( 10#$val < 1 || 10#$val > 65535 )); then
+            die "$name must be a number from 1 to 65535, not '$val'"
+        fi
+        val=$((10#$val))
+        [[ $used != *" $val "* ]] || die "$name $val is already the port of another listener"
+        used+="$val "
+    done
+    for pair in "cafile=$cafile" "certfile=$certfile" "keyfile=$keyfile"; do
+        name=${pair%%=*} val=${pair#*=}
+        [[ -n $val ]] || die "--tls-port and --wss-port need --cafile, --certfile and --keyfile"
+        [[ $val != *[[:space:]]* ]] || die "--$name '$val' must not contain white space"
+        [[ $val == /* ]] || die "--$name '$val' must be an absolute path"
+        (( ! mkdirs )) || [[ -r $val ]] || die "--$name '$val' is not a readable file"
+    done
+    tls_exprs=()
+    if [[ -n $tls_port ]]; then
+        listen=$((10#$tls_port))
+        if [[ -n $tls_address ]]; then
+            [[ $tls_address =~ ^[0-9A-Za-z.:-]+$ ]] \
+                || die "--tls-address '$tls_address' is not an address or host name"
+            listen+=" $tls_address"
+        fi
+        tls_exprs+=(-e 's/^#@TLS //' -e "s|@TLS_LISTEN@|$listen|g")
+    else
+        [[ -z $tls_address ]] || die "--tls-address goes with --tls-port"
+    fi
+    if [[ -n $wss_port ]]; then
+        tls_exprs+=(-e 's/^#@WSS //' -e "s|@WSS_PORT@|$((10#$wss_port))|g")
+        if [[ -n $http_dir ]]; then
+            [[ $http_dir == /* && $http_dir != *[[:space:]]* && -d $http_dir ]] \
+                || die "--http-dir '$http_dir' must be an absolute path to a folder, without white space"
+            tls_exprs+=(-e 's/^#@WSSHTTP //')
+        fi
+    fi
+    tls_exprs+=(-e '/^#@TLS /d' -e '/^#@WSS /d' -e '/^#@WSSHTTP /d')
+    tls_files=1
+else
+    [[ -z $cafile && -z $certfile && -z $keyfile && -z $tls_address ]] \
+        || die "--cafile, --certfile, --keyfile and --tls-address need --tls-port or --wss-port"
 fi
 [[ $user =~ ^[a-z_][a-z0-9_-]*$ ]] || die "--user '$user' is not a valid account name"
 [[ -r $template ]] || die "template '$template' not readable"
@@ -97,7 +168,11 @@ esc() { printf '%s' "$1" | sed -e 's/[\\|&]/\\&/g'; }
 # Lines "#@WS ..." are the WebSockets listener: kept (without the marker)
 # only when --ws-port is given.
 if [[ -n $ws_port ]]; then ws_expr='s/^#@WS //'; else ws_expr='/^#@WS /d'; fi
-rendered=$(sed -e "$ws_expr" -e '/^#@/d' \
+if (( tls_files )); then
+    tls_exprs+=(-e "s|@CAFILE@|$(esc "$cafile")|g" -e "s|@CERTFILE@|$(esc "$certfile")|g"
+                -e "s|@KEYFILE@|$(esc "$keyfile")|g")
+fi
+rendered=$(sed -e "$ws_expr" "${tls_exprs[@]}" -e '/^#@/d' \
     -e "s|@WS_PORT@|$(esc "$ws_port")|g" \
     -e "s|@HTTP_DIR@|$(esc "$http_dir")|g" \
     -e "s|@PORT@|$(esc "$port")|g" \
