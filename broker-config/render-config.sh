@@ -39,7 +39,9 @@ Production profile (TLS; the plain listeners above stay on loopback):
   --tls-address A    bind that listener to address A only (default: every
                      interface)
   --wss-port P       MQTT over secure WebSockets on port P, every interface,
-                     for the pages; with --http-dir it serves them over https
+                     for the pages (served over https by the site's web
+                     server and opened as https://HOST/?wss_port=P: Mosquitto
+                     2.0.11 cannot serve them to HTTP/2 browsers itself)
   --cafile F         CA certificate(s) (PEM) of the broker's certificate chain
   --certfile F       the broker's certificate (PEM); its subjectAltName must
                      name the host the devices connect by
@@ -91,8 +93,8 @@ if ! [[ $port =~ ^[0-9]{1,5}$ ]] || (( 10#$port < 1 || 10#$port > 65535 )); then
     die "--port must be a number from 1 to 65535, not '$port'"
 fi
 port=$((10#$port))
-if [[ -n $ws_port || -n $http_dir ]] && [[ -z $wss_port || -n $ws_port ]]; then
-    [[ -n $ws_port && -n $http_dir ]] || die "--ws-port and --http-dir go together (or --wss-port and --http-dir)"
+if [[ -n $ws_port || -n $http_dir ]]; then
+    [[ -n $ws_port && -n $http_dir ]] || die "--ws-port and --http-dir go together"
     if ! [[ $ws_port =~ ^[0-9]{1,5}$ ]] || (( 10#$ws_port < 1 || 10#$ws_port > 65535 )); then
         die "--ws-port must be a number from 1 to 65535, not '$ws_port'"
     fi
@@ -103,7 +105,7 @@ if [[ -n $ws_port || -n $http_dir ]] && [[ -z $wss_port || -n $ws_port ]]; then
     [[ -d $http_dir ]] || die "--http-dir '$http_dir' is not a directory"
 fi
 # TLS listeners: ports distinct from the others, and the three PEM files.
-tls_exprs=(-e '/^#@TLS /d' -e '/^#@WSS /d' -e '/^#@WSSHTTP /d')
+tls_exprs=(-e '/^#@TLS /d' -e '/^#@WSS /d')
 tls_files=0
 if [[ -n $tls_port || -n $wss_port ]]; then
     used=" $port ${ws_port:+$ws_port }"
@@ -138,13 +140,8 @@ if [[ -n $tls_port || -n $wss_port ]]; then
     fi
     if [[ -n $wss_port ]]; then
         tls_exprs+=(-e 's/^#@WSS //' -e "s|@WSS_PORT@|$((10#$wss_port))|g")
-        if [[ -n $http_dir ]]; then
-            [[ $http_dir == /* && $http_dir != *[[:space:]]* && -d $http_dir ]] \
-                || die "--http-dir '$http_dir' must be an absolute path to a folder, without white space"
-            tls_exprs+=(-e 's/^#@WSSHTTP //')
-        fi
     fi
-    tls_exprs+=(-e '/^#@TLS /d' -e '/^#@WSS /d' -e '/^#@WSSHTTP /d')
+    tls_exprs+=(-e '/^#@TLS /d' -e '/^#@WSS /d')
     tls_files=1
 else
     [[ -z $cafile && -z $certfile && -z $keyfile && -z $tls_address ]] \

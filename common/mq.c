@@ -174,8 +174,7 @@ void mq_tls_fill(const struct mq_tls *t, MQTTAsync_SSLOptions *ssl)
     }
 }
 
-/* Every file named in t must be readable: say which is not, by its option. */
-static int tls_files_readable(const struct mq_tls *t, char err[MQ_ERR_MAX])
+int mq_tls_check_files(const struct mq_tls *t, char err[MQ_ERR_MAX])
 {
     const char *files[3][2] = {{t ? t->ca_file : NULL, "CA file (tls_ca_file)"},
                                {t ? t->cert_file : NULL, "client certificate (tls_cert_file)"},
@@ -259,7 +258,7 @@ int mq_connect(MQTTAsync c, const struct mq_conn_opts *o, int timeout_ms,
     MQTTAsync_SSLOptions ssl;
     bool tls = o->uri ? mq_uri_is_tls(o->uri) : mq_tls_given(o->tls);
     if (tls) {
-        if (tls_files_readable(o->tls, err))
+        if (mq_tls_check_files(o->tls, err))
             return -1;
         mq_tls_fill(o->tls, &ssl);
         co.ssl = &ssl;

@@ -51,6 +51,10 @@ bool mq_tls_given(const struct mq_tls *t);
  * usage error: exit 2). */
 int mq_tls_check_usage(const char *uri, const struct mq_tls *t, char err[MQ_ERR_MAX]);
 
+/* Every file named in t (NULL-safe) must be readable: returns 0, or -1 with
+ * err naming the file and its option. mq_connect checks this itself. */
+int mq_tls_check_files(const struct mq_tls *t, char err[MQ_ERR_MAX]);
+
 /* Fills Paho's TLS options from t (NULL: the defaults): TLS 1.2 or later,
  * the server's certificate checked, its host name too unless
  * insecure_skip_hostname. The strings stay t's. For callers that connect with

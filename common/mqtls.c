@@ -233,8 +233,8 @@ int mqtls_explain(const char *uri, const struct mq_tls *t, int timeout_ms, char 
         SSL_set_tlsext_host_name(ssl, host);
     if (SSL_connect(ssl) != 1) {
         ssl_err_text(why, sizeof why);
-        snprintf(out, n, "TLS handshake with %s:%s failed: %s (is it a TLS listener, and "
-                 "does it want a client certificate: tls_cert_file?)", host, port,
+        snprintf(out, n, "TLS handshake with %s:%s failed: %s (is it a TLS listener? a plain "
+                 "one takes tcp://; or does it want a client certificate: tls_cert_file?)", host, port,
                  why[0] ? why : "connection closed");
         found = 1;
         goto done;

@@ -178,6 +178,11 @@ static int cmd_run(int argc, char **argv)
         rc = usage_error(usage_run, "%s", terr);
         goto done;
     }
+    if (mq_tls_check_files(&cfg.tls, terr)) { /* a daemon would retry for ever */
+        fprintf(stderr, "outreach-coordinator: %s\n", terr);
+        rc = 1;
+        goto done;
+    }
     if (cfg.share_group_file) {
         /* Mosquitto does not check who joins a shared-subscription group, so
          * a site keeps its group name as secret as a password. */

@@ -27,6 +27,13 @@
 # WebSockets listener serving that folder on a second free loopback port:
 # BROKER_WS_PORT, BROKER_WEB_URL (http://127.0.0.1:PORT/, for a browser).
 #
+# With BROKER_TLS=1, broker_start also opens a TLS listener (the production
+# profile's, broker-config/render-config.sh --tls-port) on 127.0.0.1 and a free
+# port, with a CA and a server certificate that deploy/make-certs.sh makes once
+# in $WORK/tls for the name "localhost" only (no IP in its subjectAltName, so
+# ssl://127.0.0.1:PORT is a host-name mismatch): BROKER_TLS_PORT,
+# BROKER_TLS_URI (ssl://localhost:PORT), BROKER_TLS_CA ($WORK/tls/ca.crt).
+#
 # The broker's stdout/stderr go to $WORK/mosquitto.stderr; its log to $WORK/mosquitto.log.
 
 # shellcheck source-path=SCRIPTDIR source=common.sh
@@ -127,7 +134,25 @@ _broker_render() {
         --log-file "$WORK/mosquitto.log" \
         --user "$(id -un)" \
         ${BROKER_HTTP_DIR:+--ws-port "$BROKER_WS_PORT" --http-dir "$BROKER_HTTP_DIR"} \
+        "${_BROKER_TLS_ARGS[@]}" \
         --out "$WORK/mosquitto.conf" || fail "broker-config/render-config.sh failed"
+}
+
+_BROKER_TLS_ARGS=()
+# BROKER_TLS=1: the certificates (once per $WORK) and the listener's flags.
+_broker_tls_setup() {
+    _BROKER_TLS_ARGS=()
+    [[ ${BROKER_TLS:-0} == 1 ]] || return 0
+    local dir=$WORK/tls
+    if [[ ! -s $dir/server.crt ]]; then
+        "$REPO_ROOT/deploy/make-certs.sh" localhost "$dir" >/dev/null \
+            || fail "deploy/make-certs.sh failed"
+    fi
+    BROKER_TLS_CA=$dir/ca.crt
+    BROKER_TLS_URI=ssl://localhost:$BROKER_TLS_PORT
+    export BROKER_TLS_CA BROKER_TLS_URI BROKER_TLS_PORT
+    _BROKER_TLS_ARGS=(--tls-port "$BROKER_TLS_PORT" --tls-address "$BROKER_HOST"
+                      --cafile "$dir/ca.crt" --certfile "$dir/server.crt" --keyfile "$dir/server.key")
 }
 
 _broker_probe() {
@@ -173,6 +198,7 @@ _broker_launch() {
     BROKER_PORT=$port
     BROKER_URI=tcp://$BROKER_HOST:$port
     export BROKER_PORT BROKER_URI
+    _broker_tls_setup
     _broker_render "$port"
     _BROKER_LOG_OFF=$(_broker_log_sizes)
     mosquitto -c "$WORK/mosquitto.conf" >>"$WORK/mosquitto.stderr" 2>&1 &
@@ -217,6 +243,11 @@ _broker_start_on() { # PORT|'' TRIES
                 [[ $BROKER_WS_PORT != "$port" ]] || BROKER_WS_PORT=$(_pick_port)
                 BROKER_WEB_URL=http://$BROKER_HOST:$BROKER_WS_PORT/
                 export BROKER_WS_PORT BROKER_WEB_URL
+            fi
+            if [[ ${BROKER_TLS:-0} == 1 ]]; then
+                BROKER_TLS_PORT=$(_pick_port)
+                [[ $BROKER_TLS_PORT != "$port" && $BROKER_TLS_PORT != "${BROKER_WS_PORT:-}" ]] \
+                    || BROKER_TLS_PORT=$(_pick_port)
             fi
         fi
         rc=0

@@ -19,6 +19,12 @@
   const CRED_KEY = 'outreach.dashboard.cred'; // sessionStorage: this tab only
   const AGENTS_KEY = 'outreach.dashboard.agents'; // last known agent figures
   const ROOT = new URLSearchParams(location.search).get('root') || 'outreach/v1';
+  // The broker: the page's own host and port (ws://, or wss:// over https).
+  // Served over https by the site's web server, a page reaches Mosquitto's TLS
+  // WebSockets listener on the same host by ?wss_port=PORT (broker-config/README.md).
+  const WSS_PORT = (new URLSearchParams(location.search).get('wss_port') || '').match(/^[1-9][0-9]{0,4}$/)?.[0];
+  const BROKER_URL = location.protocol !== 'https:' ? `ws://${location.host}/`
+    : `wss://${WSS_PORT ? `${location.hostname}:${WSS_PORT}` : location.host}/`;
   const ROLES = ['doctor', 'nurse', 'pharmacist', 'technician', 'health_promoter', 'support'];
   const METRICS = ['consultations', 'staff'];
   const GROUPS = ['in_progress', 'upcoming', 'past', 'completed', 'cancelled'];
@@ -614,7 +620,7 @@
   function connect(username, password) {
     if (client) client.end(true);
     setConn('connecting');
-    const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/`;
+    const url = BROKER_URL;
     const c = mqtt.connect(url, {
       username, password,
       clientId: `dashboard-${Math.random().toString(16).slice(2, 10)}`,

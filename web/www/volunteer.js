@@ -11,6 +11,12 @@
   'use strict';
 
   const ROOT = 'outreach/v1';
+  // The broker: the page's own host and port (ws://, or wss:// over https).
+  // Served over https by the site's web server, a page reaches Mosquitto's TLS
+  // WebSockets listener on the same host by ?wss_port=PORT (broker-config/README.md).
+  const WSS_PORT = (new URLSearchParams(location.search).get('wss_port') || '').match(/^[1-9][0-9]{0,4}$/)?.[0];
+  const BROKER_URL = location.protocol !== 'https:' ? `ws://${location.host}/`
+    : `wss://${WSS_PORT ? `${location.hostname}:${WSS_PORT}` : location.host}/`;
   const ROLES = ['doctor', 'nurse', 'pharmacist', 'technician', 'health_promoter', 'support'];
   const REQUEST_TIMEOUT_MS = 10000;
   const SESSION_EXPIRY_S = 7 * 24 * 3600; // notices sent while away wait at the broker
@@ -429,7 +435,7 @@
     S.notices = storage.json(lsNotices(vid), []);
     if (!Array.isArray(S.notices)) S.notices = [];
     storage.set(LS_LAST_USER, vid);
-    const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/`;
+    const url = BROKER_URL;
     const client = mqtt.connect(url, {
       protocolVersion: 5,
       clientId: `${vid}-web`,
