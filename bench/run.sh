@@ -11,7 +11,7 @@
 # with the command lines and appends it to BENCHMARKS.md.
 #
 #   bash bench/run.sh [--rounds N] [--no-append] [--coordinator-config FILE]
-#                     [--broker-option "KEY VALUE"]...
+#                     [--broker-option "KEY VALUE"]... [--tls]
 #
 #   --rounds N                 rounds of a, b, d (default 3)
 #   --no-append                print only; leave BENCHMARKS.md alone
@@ -22,6 +22,10 @@
 #                              rendered for this run (replacing K's line, if
 #                              any), e.g. "set_tcp_nodelay true" or
 #                              "max_inflight_messages 1000"; repeatable
+#   --tls                      also (t) in every round: (b) again with the
+#                              coordinator and the agents on the broker's TLS
+#                              listener (ssl://, deploy/make-certs.sh's CA), and
+#                              the coordinator's CPU per report with and without TLS
 #   RAW_N=100000 (a) messages  RAW_INFLIGHT=100 (a) unacked publishes
 #   PER_AGENT=100 (b) reports per agent   PACED_N=50 (d) reports per agent
 #   MAX_AGENTS=200 (b) agents (1..200)    MAX_WINDOW=50 (b) unacked reports per agent
@@ -30,12 +34,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ROUNDS=3 APPEND=1 COORD_CONF=${COORD_CONF:-} BROKER_OPTS=()
+ROUNDS=3 APPEND=1 COORD_CONF=${COORD_CONF:-} BROKER_OPTS=() TLS=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) [ $# -ge 2 ] || { echo "bench: --rounds needs a number" >&2; exit 2; }
       ROUNDS=$2; shift 2 ;;
     --no-append) APPEND=0; shift ;;
+    --tls) TLS=1; shift ;;
     --coordinator-config)
       [ $# -ge 2 ] || { echo "bench: --coordinator-config needs a file" >&2; exit 2; }
       COORD_CONF=$2; shift 2 ;;
@@ -43,7 +48,7 @@ while [ $# -gt 0 ]; do
       [[ $# -ge 2 && $2 =~ ^[a-z_]+\ [^[:space:]]+$ ]] \
         || { echo "bench: --broker-option needs \"KEY VALUE\"" >&2; exit 2; }
       BROKER_OPTS+=("$2"); shift 2 ;;
-    -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -72,6 +77,7 @@ pass() { :; }
 tmpdir_setup
 
 echo "== $AGENTS agent accounts, broker, coordinator"
+[ "$TLS" = 0 ] || export BROKER_TLS=1 # a TLS listener too (tests/lib/broker.sh)
 broker_provision --agents "$(lg_agents $AGENTS)" --volunteers "vol-01"
 broker_start
 if [ ${#BROKER_OPTS[@]} -gt 0 ]; then
@@ -156,6 +162,18 @@ for r in $(seq 1 "$ROUNDS"); do
   phase "d$r" "$LOADGEN_BIN" run --broker "$BROKER_URI" --secrets "$ACCOUNTS/secrets" \
     --agents $AGENTS --reports-per-agent "$PACED_N" --trip "2026-bench-1k-$r" --rate $RATE \
     --window 50 --check-progress
+  if [ "$TLS" = 1 ]; then
+    # (b) again, everyone on ssl://: the coordinator reconnects over TLS.
+    coordinator_stop
+    coordinator_start --broker "$BROKER_TLS_URI" --tls-ca-file "$BROKER_TLS_CA" \
+      ${COORD_CONF:+--config "$COORD_CONF"}
+    trip_upsert "2026-bench-tls-$r" 2026-11-03 cili 慈利县
+    phase "t$r" "$LOADGEN_BIN" run --broker "$BROKER_TLS_URI" --tls-ca-file "$BROKER_TLS_CA" \
+      --secrets "$ACCOUNTS/secrets" --agents "$MAX_AGENTS" --reports-per-agent "$PER_AGENT" \
+      --trip "2026-bench-tls-$r" --rate 0 --window "$MAX_WINDOW" --check-progress
+    coordinator_stop
+    coordinator_start ${COORD_CONF:+--config "$COORD_CONF"}
+  fi
 done
 coordinator_stop
 
@@ -187,6 +205,33 @@ else
   setup="$setup; coordinator defaults"
 fi
 
+mmm() { # PHASE JQ: "min / median / max" over the rounds
+  local v
+  v=$(all "$1" "$2" | tr ',' '\n' | sort -g)
+  printf '%s / %s / %s\n' "$(head -1 <<<"$v" | tr -d ' ')" "$(med "$1" "$2")" "$(tail -1 <<<"$v" | tr -d ' ')"
+}
+tls_rows=''
+if [ "$TLS" = 1 ]; then
+  tls_rows=$(cat <<ROWS
+
+TLS, in the same run (--tls): (t) is (b) again with the coordinator and all
+agents on the broker's TLS listener (ssl://, TLS 1.2+, P-256 certificate from
+deploy/make-certs.sh, host name checked); the plain (b) and (t) alternate
+within each round. Coordinator CPU per report is its user + system time over
+the phase divided by the reports.
+
+| figure | min / median / max | rounds |
+|---|---|---|
+| (b) plain: coordinator CPU per report | $(mmm b .coordinator_cpu_ms_per_1000) us | $(all b .coordinator_cpu_ms_per_1000) |
+| (t) TLS: coordinator CPU per report | $(mmm t .coordinator_cpu_ms_per_1000) us | $(all t .coordinator_cpu_ms_per_1000) |
+| (b) plain: committed-and-acked rate | $(mmm b '.rate_per_s | floor') reports/s | $(all b '.rate_per_s | floor') |
+| (t) TLS: committed-and-acked rate | $(mmm t '.rate_per_s | floor') reports/s | $(all t '.rate_per_s | floor') |
+| (b) plain: broker CPU, whole phase | $(mmm b .broker_cpu_ms) ms | $(all b .broker_cpu_ms) |
+| (t) TLS: broker CPU, whole phase | $(mmm t .broker_cpu_ms) ms | $(all t .broker_cpu_ms) |
+| (t) p99 publish-to-ack at saturation | $(mmm t '.latency_ms.p99') ms | $(all t '.latency_ms.p99') |
+ROWS
+)
+fi
 table=$(cat <<TABLE
 | figure | median | rounds | goal |
 |---|---|---|---|
@@ -201,6 +246,7 @@ $(all b .coordinator_cpu_ms_per_1000) ms, during (d) $(all d .coordinator_cpu_ms
 broker's during (b): $(all b .broker_cpu_ms) ms in all, the load generator's: $(all b .loadgen_cpu_ms) ms
 in all (phase wall time $(all b .phase_ms) ms, on $(nproc) cores). Resends during (b): $(all b .resends);
 p99 publish-to-ack at saturation (up to $((MAX_AGENTS * MAX_WINDOW)) reports outstanding): $(all b '.latency_ms.p99') ms.
+$tls_rows
 TABLE
 )
 entry=$(cat <<ENTRY
