@@ -7,7 +7,7 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake pkg-config
-  libpaho-mqtt-dev libsqlite3-dev libcjson-dev libcmocka-dev
+  libpaho-mqtt-dev libssl-dev openssl libsqlite3-dev libcjson-dev libcmocka-dev
   mosquitto mosquitto-clients sqlite3
   jq python3 python3-jsonschema iproute2 procps
   clang libclang-rt-14-dev
