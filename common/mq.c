@@ -238,6 +238,18 @@ int mq_connect(MQTTAsync c, const struct mq_conn_opts *o, int timeout_ms,
     MQTTProperties props = MQTTProperties_initializer;
     MQTTProperty p;
 
+    /* TLS options go with an ssl:// URI, or with any when the URI is not
+     * known (Paho uses them only for ssl://). Files first: before anything
+     * is allocated here. */
+    MQTTAsync_SSLOptions ssl;
+    bool tls = o->uri ? mq_uri_is_tls(o->uri) : true;
+    if (tls) {
+        if (mq_tls_check_files(o->tls, err))
+            return -1;
+        mq_tls_fill(o->tls, &ssl);
+        co.ssl = &ssl;
+    }
+
     /* Paho 1.3.12 mishandles reconnects unless the version is set explicitly. */
     co.MQTTVersion = MQTTVERSION_5;
     co.cleanstart = o->clean_start;
@@ -254,14 +266,6 @@ int mq_connect(MQTTAsync c, const struct mq_conn_opts *o, int timeout_ms,
         p.value.integer4 = o->session_expiry_s;
         MQTTProperties_add(&props, &p);
         co.connectProperties = &props;
-    }
-    MQTTAsync_SSLOptions ssl;
-    bool tls = o->uri ? mq_uri_is_tls(o->uri) : mq_tls_given(o->tls);
-    if (tls) {
-        if (mq_tls_check_files(o->tls, err))
-            return -1;
-        mq_tls_fill(o->tls, &ssl);
-        co.ssl = &ssl;
     }
     if (o->will_topic) {
         will.topicName = o->will_topic;
@@ -288,7 +292,7 @@ int mq_connect(MQTTAsync c, const struct mq_conn_opts *o, int timeout_ms,
         return -1;
     }
     rc = await(w, timeout_ms + 1000, session_present, err, "connect");
-    if (rc && tls)
+    if (rc && tls && o->uri)
         explain_tls(o, timeout_ms, err);
     return rc;
 }
