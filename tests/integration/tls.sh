@@ -135,7 +135,13 @@ expect_out '1 accepted' "team-02: the queued report accepted with the right CA"
 expect_exit 0 agent team-03 sync --broker "$BROKER_TLS_URI"
 expect_out '1 accepted' "team-03: the queued report accepted by the right host name"
 
-# team-04's daemon over TLS; its report goes through it.
+# team-04's daemon: first with a CA file that is not there (it says so and
+# keeps trying; stops cleanly), then over TLS; its report goes through it.
+tls_agent team-04 2026-tls-001 "$BROKER_TLS_URI" "$WORK/none.pem"
+daemon_start team-04 nowait
+wait_until 15 "the daemon names the missing CA file" \
+  grep -q "cannot read the CA file (tls_ca_file) $WORK/none.pem" "$WORK/daemon-team-04.log"
+daemon_stop
 tls_agent team-04 2026-tls-001 "$BROKER_TLS_URI" "$BROKER_TLS_CA"
 daemon_start team-04
 expect_exit 0 agent team-04 report headcount --department internal --consultations 3
