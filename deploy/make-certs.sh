@@ -71,8 +71,9 @@ for c in "${clients[@]}"; do
         || die "--client '$c' must be 1 to 64 of a-z, 0-9, '_', '.' and '-'"
     [[ $c != ca && $c != server ]] || die "--client '$c' would overwrite the CA or server files"
 done
-[[ $days =~ ^[0-9]{1,5}$ ]] && (( 10#$days >= 1 && 10#$days <= 3650 )) \
-    || die "--days must be a number from 1 to 3650, not '$days'"
+if ! [[ $days =~ ^[0-9]{1,5}$ ]] || (( 10#$days < 1 || 10#$days > 3650 )); then
+    die "--days must be a number from 1 to 3650, not '$days'"
+fi
 if [[ -n $key_owner ]]; then
     id -u "$key_owner" >/dev/null 2>&1 || die "--key-owner '$key_owner' is not an account here"
 fi
@@ -80,7 +81,7 @@ command -v openssl >/dev/null || die "openssl is not installed (apt-get install 
 
 # The folder stays readable (the broker's account reads server.crt there);
 # every key in it is 0600.
-[[ -d $out ]] || mkdir -p -m 0755 -- "$out"
+if [[ ! -d $out ]]; then mkdir -p -- "$out" && chmod 0755 -- "$out"; fi
 umask 077
 tmp=$(mktemp -d "$out/.make-certs.XXXXXX")
 trap 'rm -rf -- "$tmp"' EXIT

@@ -25,6 +25,14 @@ pass "broker with a TLS listener on 127.0.0.1:$BROKER_TLS_PORT"
 # The server key made by deploy/make-certs.sh is private.
 assert_eq 600 "$(stat -c %a "$WORK/tls/server.key")" "server.key mode"
 assert_eq 600 "$(stat -c %a "$WORK/tls/ca.key")" "ca.key mode"
+# Run again (a renewal): the CA stays, the new server certificate is signed by it.
+ca_sum=$(sha256sum <"$WORK/tls/ca.crt")
+"$SRC_DIR/deploy/make-certs.sh" localhost "$WORK/tls" >/dev/null
+assert_eq "$ca_sum" "$(sha256sum <"$WORK/tls/ca.crt")" "make-certs.sh run again keeps the CA"
+openssl verify -CAfile "$WORK/tls/ca.crt" "$WORK/tls/server.crt" >/dev/null || fail "renewed server.crt"
+assert_eq "X509v3 Subject Alternative Name: DNS:localhost" \
+  "$(openssl x509 -in "$WORK/tls/server.crt" -noout -ext subjectAltName | tr -s ' \n' ' ' | sed 's/ $//')" \
+  "server.crt names localhost only"
 MQTTS_URI=mqtts://localhost:$BROKER_TLS_PORT
 
 # The wire is TLS: a plain MQTT client on the TLS port gets no CONNACK.
