@@ -957,7 +957,7 @@ static int send_admin(const struct mqtt_args *m, const char *op, cJSON *body, bo
     }
 
     rc = 1;
-    char err[MQ_ERR_MAX] = "", client_id[64], resp_topic[TOPIC_MAX], req_topic[TOPIC_MAX];
+    char err[MQ_ERR_MAX] = "", client_id[ID_MAX + 32], resp_topic[TOPIC_MAX], req_topic[TOPIC_MAX];
     char *password = NULL, *reply = NULL;
     struct mqrr *r = NULL;
     cJSON *rj = NULL;
@@ -965,7 +965,9 @@ static int send_admin(const struct mqtt_args *m, const char *op, cJSON *body, bo
         fprintf(stderr, "outreach-coordinator: %s\n", err);
         goto done;
     }
-    snprintf(client_id, sizeof client_id, "admin-cli-%ld", (long)getpid());
+    /* USERNAME.SUFFIX: the broker takes no other id from an account. */
+    snprintf(client_id, sizeof client_id, "%s.cli-%ld", m->username ? m->username : "admin",
+             (long)getpid());
     if (topic_fmt(resp_topic, sizeof resp_topic, m->root, "admin/replies/%s", client_id) ||
         topic_fmt(req_topic, sizeof req_topic, m->root, "admin/requests")) {
         fprintf(stderr, "outreach-coordinator: --topic-root is too long\n");

@@ -432,7 +432,7 @@
     const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/`;
     const client = mqtt.connect(url, {
       protocolVersion: 5,
-      clientId: `${vid}-web`,
+      clientId: `${vid}.web`, // USERNAME.SUFFIX: the only other id the broker accepts
       username: vid,
       password,
       clean: false, // a durable session: notices sent while away are kept for us
