@@ -16,7 +16,8 @@
  *     Otherwise the connection is refused (CONNACK "not authorised").
  *   - PUBLISH with the retain flag on ROOT/agents/+/reports/+,
  *     ROOT/volunteers/+/requests or ROOT/admin/requests is refused (MQTT 5
- *     QoS 1/2: PUBACK "not authorised"); so is a will with retain there.
+ *     QoS 1/2: PUBACK "not authorised"); a retained will there is never sent
+ *     (the broker checks a will when it would send it, src/context.c).
  *
  * The broker asks the plugins of one event in the order of the "plugin" lines
  * of its configuration and stops at the first answer that is not DEFER
