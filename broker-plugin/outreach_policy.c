@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <mosquitto.h>
 #include <mosquitto_broker.h>
@@ -95,12 +96,24 @@ static int on_acl_check(int event, void *event_data, void *userdata)
     for (int i = 0; i < N_INBOX; i++) {
         bool match = false;
         if (mosquitto_topic_matches_sub(inbox[i], ed->topic, &match) == MOSQ_ERR_SUCCESS && match) {
+            /* At most one log line a second: a client that loops on retained
+             * publishes must not fill the disk with the broker's log. */
+            static time_t last_line;
+            static unsigned long unlogged;
+            time_t now = time(NULL);
+            if (now == last_line) {
+                unlogged++;
+                return MOSQ_ERR_ACL_DENIED;
+            }
             char user_p[68];
             mosquitto_log_printf(MOSQ_LOG_NOTICE,
                                  "outreach_policy: refused a retained publish from account "
-                                 "\"%s\" on %s (reports and requests are never retained)",
+                                 "\"%s\" on %s (reports and requests are never retained; "
+                                 "%lu more refused since the last such line)",
                                  printable(mosquitto_client_username(ed->client), user_p),
-                                 inbox[i]);
+                                 inbox[i], unlogged);
+            last_line = now;
+            unlogged = 0;
             return MOSQ_ERR_ACL_DENIED;
         }
     }
