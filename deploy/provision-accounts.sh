@@ -221,6 +221,7 @@ fi
 # of its own for its own topics ("agent.X", "volunteer.V": usernames hold no
 # dot, so these never clash with the shared role of a kind).
 gen_dynsec() { # ROOT ITERATIONS < "ROLE USER PASSWORD" lines
+    # shellcheck disable=SC2016 # a Python program: "$share" is a topic, not a shell expansion
     python3 -c '
 import base64, hashlib, json, os, sys
 root, iterations = sys.argv[1], int(sys.argv[2])

@@ -66,6 +66,7 @@ declare -A READS=(
     [dashboard]="$COMMON_READS" [admin]="$COMMON_READS arep art" [coordinator]="$ROOT_TOPICS"
 )
 # Subscription filters (every observer asks for all of them, in this order).
+# shellcheck disable=SC2016 # '$SYS/#' and '$share/...' are MQTT topics, not expansions
 declare -A FILTER=(
     [rep1]=$T1/reports/+ [rep2]=$T2/reports/+ [repall]=$A/+/reports/+
     [ack1]=$T1/acks [ack2]=$T2/acks [stall]=$A/+/status [st1]=$T1/status
@@ -290,12 +291,12 @@ mqtt_sub vol-01 -V mqttv5 -q 1 -c -x 600 -i vol-01.cli -t "$V/vol-01/replies" -E
 mqtt_pub coordinator -V mqttv5 -q 1 -t "$V/vol-01/replies" -m "notice-$TAG" >/dev/null 2>&1 \
     || fail "the coordinator could not publish vol-01's notice"
 id_case "vol-02 cannot take over vol-01's offline session 'vol-01.cli'" vol-02 vol-01.cli refuse
-got=$(mqtt_sub vol-01 -V mqttv5 -q 1 -c -x 600 -i vol-01.cli -t "$V/vol-01/replies" \
+notice=$(mqtt_sub vol-01 -V mqttv5 -q 1 -c -x 600 -i vol-01.cli -t "$V/vol-01/replies" \
     -C 1 -W "$STEP_TIMEOUT" 2>/dev/null || true)
-if [[ $got == "notice-$TAG" ]]; then
+if [[ $notice == "notice-$TAG" ]]; then
     record 0 "vol-01's queued notice survives vol-02's attempt"
 else
-    record 1 "vol-01's queued notice survives vol-02's attempt" "vol-01 got '$got'"
+    record 1 "vol-01's queued notice survives vol-02's attempt" "vol-01 got '$notice'"
 fi
 
 # ---- 4. retained reports and requests are refused -------------------------
