@@ -3,8 +3,9 @@
 # config (outreach_policy plugin + dynamic security): every account kind (two
 # agents, two volunteers, dashboard, admin, coordinator) x subscribe and
 # publish x every topic family, client-id takeovers, retained reports and
-# requests, log-in failures, and the listeners bound to 127.0.0.1 only. Ends
-# with a table of what each account was allowed and refused.
+# requests, log-in failures, the listeners bound to 127.0.0.1 only, and a
+# provisioning re-run (passwords kept, file modes, new account after a
+# restart). Ends with a table of what each account was allowed and refused.
 #
 # Expected rights are written out below (WRITES, READS, SUBS), independently of
 # deploy/provision-accounts.sh, which generates them.
@@ -383,6 +384,33 @@ if [[ $status == *" 200 "* || $status == *" 200" ]]; then
 else
     record 1 "the WebSockets listener serves the pages on 127.0.0.1" "got '$status'"
 fi
+
+# ---- 7. provisioning again: passwords kept, new account, file modes ----------
+echo "# provisioning again"
+pw_before=$(password team-01)
+touch "$ACCOUNTS/passwd" "$ACCOUNTS/acl" # files of the acl_file era, to be removed
+"$REPO_ROOT/deploy/provision-accounts.sh" "$ACCOUNTS" --agents team-03 >/dev/null \
+    || fail "deploy/provision-accounts.sh failed on a re-run"
+problems=''
+[[ $(password team-01) == "$pw_before" ]] || problems+=" team-01's password changed;"
+[[ -f $ACCOUNTS/secrets/team-03.pw ]] || problems+=" no secret for team-03;"
+[[ ! -e $ACCOUNTS/passwd && ! -e $ACCOUNTS/acl ]] || problems+=" old passwd/acl left behind;"
+modes=$(stat -c '%a' "$ACCOUNTS/dynsec" "$ACCOUNTS/dynsec/dynsec.json" "$ACCOUNTS/secrets" \
+    "$ACCOUNTS/secrets/team-01.pw" "$ACCOUNTS/secrets/team-03.pw" | tr '\n' ' ')
+[[ $modes == "700 600 700 600 600 " ]] || problems+=" modes dynsec/, dynsec.json, secrets/, two secrets: $modes;"
+if [[ -z $problems ]]; then record 0 "a re-run keeps passwords, adds team-03, keeps secrets private"; else record 1 "a re-run keeps passwords, adds team-03, keeps secrets private" "${problems# }"; fi
+# The plugin reads dynsec.json at start-up only.
+broker_restart
+for c in "team-01 $T1/status allow" "team-03 $A/team-03/status allow" "team-03 $T1/status refuse"; do
+    read -r user topic want <<<"$c"
+    out=$(mqtt_pub "$user" -V mqttv5 -q 1 -t "$topic" -m "after-restart-$TAG" 2>&1) && rc=0 || rc=$?
+    if [[ $rc -eq 0 && $out != *"Not authorized"* ]]; then have=allow; else have=refuse; fi
+    if [[ $have == "$want" ]]; then
+        record 0 "after the restart, $user publishes on $topic: $want"
+    else
+        record 1 "after the restart, $user publishes on $topic" "want $want (rc $rc: ${out//$'\n'/ })"
+    fi
+done
 
 # ---- summary -------------------------------------------------------------------
 broker_running || fail "broker died during the test"
