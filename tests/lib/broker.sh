@@ -191,7 +191,7 @@ _broker_bind_error() {
     {
         tail -c "+$(( off[0] + 1 ))" "$WORK/mosquitto.stderr" 2>/dev/null || true
         tail -c "+$(( off[1] + 1 ))" "$WORK/mosquitto.log" 2>/dev/null || true
-    } | grep -q -e 'Address already in use'
+    } | grep -q -e 'Address already in use' -e 'Unable to create websockets listener'
 }
 
 # Start mosquitto on $1; returns 0 when ready, 2 on a bind error, fails otherwise.
@@ -251,7 +251,7 @@ _broker_start_on() { # PORT|'' TRIES
         if [[ $rc -eq 0 ]]; then
             return 0
         fi
-        log "port $port taken (try $i of $tries)"
+        log "port $port${BROKER_HTTP_DIR:+ or WebSockets port ${BROKER_WS_PORT:-}} taken (try $i of $tries)"
     done
     _broker_dump_log
     fail "broker could not bind a port in $tries tries"
