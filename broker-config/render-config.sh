@@ -7,8 +7,9 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 usage() {
     cat <<'EOF'
-Usage: render-config.sh --port P --data-dir D --password-file F --acl-file F
-                        --log-file F [--user U] [--template FILE] [--out FILE]
+Usage: render-config.sh --port P --data-dir D --dynsec-file F --log-file F
+                        [--user U] [--policy-plugin F] [--dynsec-plugin F]
+                        [--topic-root ROOT] [--template FILE] [--out FILE]
                         [--ws-port P --http-dir D] [--no-mkdir]
                         [--tls-port P [--tls-address A]] [--wss-port P]
                         [--cafile F --certfile F --keyfile F]
@@ -20,18 +21,28 @@ root, hands the data directory to that user.
 
   --port P           TCP port of the loopback listener (1..65535)
   --data-dir D       persistence directory (mosquitto.db lives there)
-  --password-file F  mosquitto_passwd file (deploy/provision-accounts.sh makes it)
-  --acl-file F       ACL file (deploy/provision-accounts.sh makes it)
+  --dynsec-file F    the dynamic-security plugin's accounts and rights:
+                     OUTDIR/dynsec/dynsec.json of deploy/provision-accounts.sh
+                     (the broker must be able to write its folder)
+  --policy-plugin F  outreach_policy.so, the client-id and retain rules
+                     (built in BUILD/broker-plugin/; default, as installed by
+                     cmake --install: /usr/local/lib/outreach/outreach_policy.so)
+  --dynsec-plugin F  Mosquitto's dynamic-security plugin (default:
+                     /usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so,
+                     from Debian's mosquitto package)
+  --topic-root ROOT  topic root, as given to provision-accounts.sh
+                     (default: outreach/v1)
   --log-file F       broker log file
   --user U           account the broker drops to when started as root
                      (default: mosquitto; "root" keeps root, for tests only)
-  --ws-port P        also a WebSockets listener on loopback port P, for the
-                     browser pages (dashboard, volunteer sign-up)
+  --ws-port P        also a WebSockets listener on 127.0.0.1:P (IPv4 loopback
+                     only), for the browser pages (dashboard, volunteer sign-up)
   --http-dir D       folder that listener serves over HTTP (web/www after
                      'npm ci && npm run build' in web/); needs --ws-port
   --template FILE    template to fill (default: mosquitto.conf.in beside this script)
   --out FILE         output file (default: standard output)
-  --no-mkdir         do not create any directory (render for another machine)
+  --no-mkdir         do not create any directory, nor check that the plugin
+                     files exist (render for another machine)
 
 Production profile (TLS; the plain listeners above stay on loopback):
   --tls-port P       MQTT over TLS on port P (8883 is the usual) for the field
@@ -54,8 +65,10 @@ EOF
 die() { printf '%s: %s\n' "$PROG" "$*" >&2; exit 2; }
 
 tls_port='' tls_address='' wss_port='' cafile='' certfile='' keyfile=''
-ws_port='' http_dir='' port='' data_dir='' password_file='' acl_file='' log_file='' out=''
-user=mosquitto template="$HERE/mosquitto.conf.in" mkdirs=1
+ws_port='' http_dir='' port='' data_dir='' dynsec_file='' log_file='' out=''
+user=mosquitto template="$HERE/mosquitto.conf.in" mkdirs=1 topic_root=outreach/v1
+policy_plugin=/usr/local/lib/outreach/outreach_policy.so
+dynsec_plugin=/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so
 
 need_arg() { [[ $# -ge 2 ]] || die "option $1 needs a value"; }
 
@@ -64,8 +77,12 @@ while [[ $# -gt 0 ]]; do
         -h|--help) usage; exit 0 ;;
         --port) need_arg "$@"; port=$2; shift 2 ;;
         --data-dir) need_arg "$@"; data_dir=$2; shift 2 ;;
-        --password-file) need_arg "$@"; password_file=$2; shift 2 ;;
-        --acl-file) need_arg "$@"; acl_file=$2; shift 2 ;;
+        --dynsec-file) need_arg "$@"; dynsec_file=$2; shift 2 ;;
+        --policy-plugin) need_arg "$@"; policy_plugin=$2; shift 2 ;;
+        --dynsec-plugin) need_arg "$@"; dynsec_plugin=$2; shift 2 ;;
+        --topic-root) need_arg "$@"; topic_root=$2; shift 2 ;;
+        --password-file|--acl-file)
+            die "$1 is gone: accounts and rights are in the dynamic-security file now (--dynsec-file OUTDIR/dynsec/dynsec.json, see --help)" ;;
         --log-file) need_arg "$@"; log_file=$2; shift 2 ;;
         --user) need_arg "$@"; user=$2; shift 2 ;;
         --ws-port) need_arg "$@"; ws_port=$2; shift 2 ;;
@@ -86,8 +103,7 @@ done
 
 [[ -n $port ]] || die "--port is required"
 [[ -n $data_dir ]] || die "--data-dir is required"
-[[ -n $password_file ]] || die "--password-file is required"
-[[ -n $acl_file ]] || die "--acl-file is required"
+[[ -n $dynsec_file ]] || die "--dynsec-file is required (OUTDIR/dynsec/dynsec.json of deploy/provision-accounts.sh)"
 [[ -n $log_file ]] || die "--log-file is required"
 if ! [[ $port =~ ^[0-9]{1,5}$ ]] || (( 10#$port < 1 || 10#$port > 65535 )); then
     die "--port must be a number from 1 to 65535, not '$port'"
@@ -151,11 +167,18 @@ fi
 [[ -r $template ]] || die "template '$template' not readable"
 
 # Mosquitto reads a value up to the end of the line; keep paths simple.
-for pair in "data-dir=$data_dir" "password-file=$password_file" "acl-file=$acl_file" "log-file=$log_file"; do
+for pair in "data-dir=$data_dir" "dynsec-file=$dynsec_file" "log-file=$log_file" \
+            "policy-plugin=$policy_plugin" "dynsec-plugin=$dynsec_plugin"; do
     name=${pair%%=*} val=${pair#*=}
     [[ $val != *[[:space:]]* ]] || die "--$name '$val' must not contain white space"
     [[ $val == /* ]] || die "--$name '$val' must be an absolute path"
 done
+[[ $topic_root =~ ^[^/+#[:space:]]+(/[^/+#[:space:]]+)*$ ]] \
+    || die "invalid --topic-root '$topic_root' (levels separated by '/', no wildcards, no spaces)"
+if (( mkdirs )); then
+    [[ -f $policy_plugin ]] || die "--policy-plugin '$policy_plugin' not found: build it (cmake --build BUILD, then BUILD/broker-plugin/outreach_policy.so) or install it (cmake --install BUILD)"
+    [[ -f $dynsec_plugin ]] || die "--dynsec-plugin '$dynsec_plugin' not found: apt-get install mosquitto (dpkg -L mosquitto | grep dynamic_security)"
+fi
 # persistence_location gets exactly one trailing slash from the template.
 while [[ $data_dir == */ && $data_dir != / ]]; do data_dir=${data_dir%/}; done
 
@@ -174,8 +197,10 @@ rendered=$(sed -e "$ws_expr" "${tls_exprs[@]}" -e '/^#@/d' \
     -e "s|@HTTP_DIR@|$(esc "$http_dir")|g" \
     -e "s|@PORT@|$(esc "$port")|g" \
     -e "s|@DATA_DIR@|$(esc "$data_dir")|g" \
-    -e "s|@PASSWORD_FILE@|$(esc "$password_file")|g" \
-    -e "s|@ACL_FILE@|$(esc "$acl_file")|g" \
+    -e "s|@DYNSEC_FILE@|$(esc "$dynsec_file")|g" \
+    -e "s|@POLICY_PLUGIN@|$(esc "$policy_plugin")|g" \
+    -e "s|@DYNSEC_PLUGIN@|$(esc "$dynsec_plugin")|g" \
+    -e "s|@TOPIC_ROOT@|$(esc "$topic_root")|g" \
     -e "s|@LOG_FILE@|$(esc "$log_file")|g" \
     -e "s|@USER@|$(esc "$user")|g" \
     "$template")

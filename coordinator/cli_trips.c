@@ -961,13 +961,13 @@ static int send_admin(const struct mqtt_args *m, const char *op, cJSON *body, bo
         return rc;
     }
 
-    char err[MQ_ERR_MAX] = "", client_id[64], resp_topic[TOPIC_MAX], req_topic[TOPIC_MAX];
+    rc = 1;
+    char err[MQ_ERR_MAX] = "", client_id[ID_MAX + 32], resp_topic[TOPIC_MAX], req_topic[TOPIC_MAX];
     if (mq_tls_check_usage(m->broker, &m->tls, err)) {
         fprintf(stderr, "outreach-coordinator: %s\n", err);
         free(payload);
         return EXIT_USAGE;
     }
-    rc = 1;
     char *password = NULL, *reply = NULL;
     struct mqrr *r = NULL;
     cJSON *rj = NULL;
@@ -975,7 +975,9 @@ static int send_admin(const struct mqtt_args *m, const char *op, cJSON *body, bo
         fprintf(stderr, "outreach-coordinator: %s\n", err);
         goto done;
     }
-    snprintf(client_id, sizeof client_id, "admin-cli-%ld", (long)getpid());
+    /* USERNAME.SUFFIX: the broker takes no other id from an account. */
+    snprintf(client_id, sizeof client_id, "%s.cli-%ld", m->username ? m->username : "admin",
+             (long)getpid());
     if (topic_fmt(resp_topic, sizeof resp_topic, m->root, "admin/replies/%s", client_id) ||
         topic_fmt(req_topic, sizeof req_topic, m->root, "admin/requests")) {
         fprintf(stderr, "outreach-coordinator: --topic-root is too long\n");

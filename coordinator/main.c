@@ -51,10 +51,12 @@ static const char usage_run[] =
     "  --db FILE            SQLite store (created if missing)\n"
     "  --config FILE        options file, see coordinator/coordinator.conf.example;\n"
     "                       flags given on the command line win over it\n"
-    "  --username U         MQTT username; without it the connection is anonymous\n"
+    "  --username U         MQTT username; without it the connection is anonymous;\n"
+    "                       also the client id unless the config sets client_id\n"
     "  --password-file F    file holding the MQTT password\n"
     "  --log-level L        debug, info (default), warn or error\n"
-    "  --share-group-file F file holding the site's secret shared-subscription group\n"
+    "  --share-group-file F file holding the shared-subscription group name\n"
+    "                       (default group: outreach-coordinator)\n"
     MQTLS_USAGE
     "Stops cleanly on SIGINT or SIGTERM.\n";
 
@@ -183,9 +185,20 @@ static int cmd_run(int argc, char **argv)
         rc = 1;
         goto done;
     }
+    /* The broker accepts from an account only the client id USERNAME or
+     * USERNAME.SUFFIX (broker-plugin/outreach_policy.c): the username is the
+     * natural default. Without a username (a development broker that allows
+     * anonymous clients) the old fixed id stays. */
+    if (!cfg.client_id)
+        cfg.client_id = strdup(cfg.username ? cfg.username : "outreach-coordinator");
+    if (!cfg.client_id) {
+        fprintf(stderr, "outreach-coordinator: out of memory\n");
+        rc = 1;
+        goto done;
+    }
     if (cfg.share_group_file) {
-        /* Mosquitto does not check who joins a shared-subscription group, so
-         * a site keeps its group name as secret as a password. */
+        /* Optional since the broker lets only the coordinator account join
+         * a $share group (dynamic security); a site may still name its own. */
         char merr[MQ_ERR_MAX];
         char *group = mq_read_secret(cfg.share_group_file, merr);
         if (!group) {

@@ -28,7 +28,7 @@ void coord_config_defaults(struct coord_config *c)
 {
     memset(c, 0, sizeof *c);
     c->broker = strdup("tcp://127.0.0.1:1883");
-    c->client_id = strdup("outreach-coordinator");
+    /* client_id: none here; cmd_run (main.c) defaults it to the username. */
     c->share_group = strdup("outreach-coordinator");
     c->topic_root = strdup(TOPIC_ROOT_DEFAULT);
     c->log_level = strdup("info");
@@ -54,7 +54,7 @@ const struct conf_opt *coord_config_table(struct coord_config *c)
         {"db", CONF_STR, &c->db, 0, 0, "SQLite store file"},
         {"username", CONF_STR, &c->username, 0, 0, "MQTT username (none: anonymous)"},
         {"password_file", CONF_STR, &c->password_file, 0, 0, "file holding the MQTT password"},
-        {"client_id", CONF_STR, &c->client_id, 0, 0, "MQTT client id (its session persists)"},
+        {"client_id", CONF_STR, &c->client_id, 0, 0, "MQTT client id (its session persists; default: the username)"},
         {"share_group", CONF_STR, &c->share_group, 0, 0, "shared-subscription group"},
         {"share_group_file", CONF_STR, &c->share_group_file, 0, 0,
          "file holding the group name (wins over share_group)"},

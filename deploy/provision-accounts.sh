@@ -1,25 +1,38 @@
 #!/usr/bin/env bash
-# Create or update the broker accounts of one outreach site: password file,
-# per-account secrets and the generated ACL. See --help.
+# Create or update the broker accounts of one outreach site: per-account
+# secrets and the Mosquitto dynamic-security configuration. See --help.
 set -euo pipefail
 
 PROG=provision-accounts.sh
 NAME_RE='^[a-z0-9][a-z0-9_-]{0,63}$'
 PW_LEN=32
+# PBKDF2-SHA512 rounds of the stored password hashes: Mosquitto's own default
+# (PW_DEFAULT_ITERATIONS, 101). The passwords are 32 random characters
+# (about 190 bits), which no number of rounds would make easier to guess,
+# and every connection pays for the rounds in broker CPU.
+PW_ITERATIONS=101
 
 usage() {
     cat <<'EOF'
 Usage: provision-accounts.sh OUTDIR [options]
 
 Creates or updates, in OUTDIR:
-  passwd             mosquitto password file (hashed, via mosquitto_passwd -b)
+  dynsec/dynsec.json  the configuration of Mosquitto's dynamic-security plugin
+                     (accounts with PBKDF2-SHA512 password hashes, roles and
+                     their topic rights), generated: do not edit it, and do not
+                     change accounts with mosquitto_ctrl (the next run writes
+                     the file anew from OUTDIR/accounts and OUTDIR/secrets)
   secrets/USER.pw    each account's password in clear (mode 0600, no newline):
                      hand it to the device or service that logs in as USER
-  acl                mosquitto acl_file, generated: do not edit by hand
   accounts           the account list, one "ROLE USER" per line
-  secrets/share-group  the coordinator's shared-subscription group name (random,
-                     kept on re-runs): subscribe as $share/GROUP/... with it, as
-                     the broker does not stop other accounts joining a group
+  secrets/share-group  a shared-subscription group name for the coordinator
+                     (random, kept on re-runs). Optional since the broker
+                     checks subscriptions: only the coordinator may join a
+                     $share group, so the coordinator's default group is safe.
+The broker account must own OUTDIR/dynsec (the plugin saves dynsec.json
+there): run as root, the script gives it to the "mosquitto" account.
+The broker reads dynsec.json only when it starts: restart it after a run.
+Files of an older version (passwd, acl) are removed.
 
 Options (lists are space- or comma-separated):
   --coordinator NAME     coordinator account            (default: coordinator)
@@ -32,13 +45,22 @@ Options (lists are space- or comma-separated):
 
 Re-running is safe: the accounts already listed in OUTDIR/accounts are kept
 with their passwords (read back from OUTDIR/secrets), the named ones are
-added, and passwd and acl are written anew. To remove an account, delete its
-line from OUTDIR/accounts and its secret, then re-run. An account keeps one
-role: naming it with another role is an error.
+added, and dynsec.json is written anew. To remove an account, delete its line
+from OUTDIR/accounts and its secret, then re-run. An account keeps one role:
+naming it with another role is an error.
 
 Usernames must match ^[a-z0-9][a-z0-9_-]{0,63}$ (PROTOCOL.md identifiers).
 Passwords are 32 random letters and digits from /dev/urandom.
-Rights (ROOT = outreach/v1):
+
+Client ids: an account may connect only with the client id USER or
+USER.SUFFIX (e.g. team-01, team-01.cli-4242); the broker plugin
+outreach_policy (broker-plugin/) refuses any other, so no account can take
+over another's session. The same plugin refuses retained messages on report
+and request topics.
+
+Rights (ROOT = outreach/v1). "read" is subscribe and receive; a SUBSCRIBE to
+anything else is refused (SUBACK "not authorised"), a PUBLISH elsewhere too
+(MQTT 5 PUBACK "not authorised"); unsubscribing is always allowed.
   everyone     read ROOT/trips/#, ROOT/progress/#, ROOT/agents/+/status,
                ROOT/coordinator/status
   agent X      write ROOT/agents/X/reports/+ and ROOT/agents/X/status,
@@ -47,7 +69,9 @@ Rights (ROOT = outreach/v1):
   admin        write ROOT/admin/requests, read ROOT/admin/replies,
                read+write ROOT/admin/replies/+/# (MQTT 5 response topics)
   dashboard    nothing more
-  coordinator  read+write ROOT/#
+  coordinator  read+write ROOT/#, and subscribe $share/GROUP/ROOT/...
+               (the only account that may read reports and requests)
+Nobody may subscribe to # or $SYS/#, or use $CONTROL (mosquitto_ctrl).
 EOF
 }
 
@@ -79,7 +103,7 @@ done
 
 [[ $root =~ ^[^/+#[:space:]]+(/[^/+#[:space:]]+)*$ ]] \
     || die "invalid --topic-root '$root' (levels separated by '/', no wildcards, no spaces)"
-command -v mosquitto_passwd >/dev/null || die "mosquitto_passwd not found (apt-get install mosquitto)"
+command -v python3 >/dev/null || die "python3 not found (apt-get install python3): it computes the password hashes"
 
 # ---- collect accounts: role per user -----------------------------------------
 declare -A role_of=()
@@ -128,10 +152,10 @@ add_list volunteer "$volunteers" --volunteers
 [[ ${#order[@]} -gt 0 ]] || die "no accounts to provision"
 
 # ---- secrets -----------------------------------------------------------------
-tmp_passwd='' tmp_acl='' tmp_manifest='' tmp=''
-cleanup() { rm -f -- "$tmp_passwd" "$tmp_acl" "$tmp_manifest" "$tmp"; }
+tmp_dynsec='' tmp_manifest='' tmp=''
+cleanup() { rm -f -- "$tmp_dynsec" "$tmp_manifest" "$tmp"; }
 trap cleanup EXIT
-# OUTDIR itself stays traversable: the broker account reads passwd and acl there.
+# OUTDIR itself stays traversable: the broker account reaches OUTDIR/dynsec.
 (umask 022 && mkdir -p -- "$outdir")
 umask 077
 mkdir -p -- "$outdir/secrets"
@@ -167,11 +191,10 @@ for u in "${order[@]}"; do
     pw_of[$u]=$pw
 done
 
-# The coordinator's shared-subscription group name. Mosquitto 2.0's acl_file
-# does not check SUBSCRIBE: any account may join any "$share/GROUP/..." and, as
-# the broker hands each message to one member and then drops it if that
-# member may not read it, an intruder in the coordinator's group would make it
-# lose reports. A group name nobody can guess keeps the group closed.
+# A shared-subscription group name for the coordinator (--share-group-file).
+# No longer a safeguard: the broker lets only the coordinator subscribe to
+# $share/..., so nobody else can join its group and take reports away. Kept
+# (and kept on re-runs) for sites whose coordinator reads it.
 share_group_file=$outdir/secrets/share-group
 if [[ ! -s $share_group_file ]]; then
     tmp=$(mktemp "$outdir/secrets/.share-group.XXXXXX")
@@ -181,73 +204,88 @@ if [[ ! -s $share_group_file ]]; then
     tmp=''
 fi
 
-# ---- password file (rebuilt from the secrets, then swapped in) ---------------
-tmp_passwd=$(mktemp "$outdir/.passwd.XXXXXX")
-first=1
-for u in "${order[@]}"; do
-    if (( first )); then
-        mosquitto_passwd -c -b "$tmp_passwd" "$u" "${pw_of[$u]}" >/dev/null
-        first=0
-    else
-        mosquitto_passwd -b "$tmp_passwd" "$u" "${pw_of[$u]}" >/dev/null
-    fi
-done
-
-# ---- ACL -------------------------------------------------------------------
-# Only "user" sections: a "pattern" line applies to every account (and
-# mosquitto 2.0 warns about patterns without %u/%c), so role rights must not
-# be patterns, or a volunteer named like an agent would get the agent's rights.
-common_reads() {
-    printf 'topic read %s/trips/#\n' "$root"
-    printf 'topic read %s/progress/#\n' "$root"
-    printf 'topic read %s/agents/+/status\n' "$root"
-    printf 'topic read %s/coordinator/status\n' "$root"
+# ---- dynamic-security configuration ----------------------------------------
+# Written by python3 from "ROLE USER PASSWORD" lines on its standard input (so
+# no password is ever on a command line). Format of Mosquitto 2.0.11's plugin
+# (plugins/dynamic-security/: clients.c, roles.c, auth.c, plugin.c):
+#   clients[]: username, password = base64(PBKDF2-HMAC-SHA512(password, salt,
+#     iterations, 64 bytes)), salt = base64(12 random bytes), iterations,
+#     roles[]: {rolename}
+#   roles[]: rolename, acls[]: {acltype, topic, allow, priority}; acltype is
+#     publishClientSend, publishClientReceive, subscribePattern (a filter
+#     checked level by level against the SUBSCRIBE's filter, "$share/G/"
+#     included), unsubscribePattern
+#   defaultACLAccess: what nothing matched gets. Set here because the
+#     plugin only has it from this file or from a setDefaultACLAccess command.
+# 2.0.11 has no %u/%c in ACL topics, so each agent and volunteer gets a role
+# of its own for its own topics ("agent.X", "volunteer.V": usernames hold no
+# dot, so these never clash with the shared role of a kind).
+gen_dynsec() { # ROOT ITERATIONS < "ROLE USER PASSWORD" lines
+    # shellcheck disable=SC2016 # a Python program: "$share" is a topic, not a shell expansion
+    python3 -c '
+import base64, hashlib, json, os, sys
+root, iterations = sys.argv[1], int(sys.argv[2])
+def acl(kind, topic):
+    return {"acltype": kind, "topic": topic, "allow": True, "priority": 0}
+def read(topic):   # subscribe to it and receive what is published on it
+    return [acl("subscribePattern", topic), acl("publishClientReceive", topic)]
+def write(topic):
+    return [acl("publishClientSend", topic)]
+R = root + "/"
+everyone = sum((read(R + t) for t in
+                ("trips/#", "progress/#", "agents/+/status", "coordinator/status")), [])
+roles = {
+    "coordinator": read(R + "#") + write(R + "#") + [acl("subscribePattern", "$share/+/" + R + "#")],
+    "admin": everyone + write(R + "admin/requests") + read(R + "admin/replies")
+             # MQTT 5 response topics; "+/#", not "#": only the coordinator
+             # publishes on admin/replies itself.
+             + read(R + "admin/replies/+/#") + write(R + "admin/replies/+/#"),
+    "dashboard": everyone,
+    "agent": everyone,
+    "volunteer": everyone,
+}
+clients = []
+for line in sys.stdin:
+    role, user, password = line.split()
+    mine = []
+    if role == "agent":
+        mine = write(R + "agents/" + user + "/reports/+") + write(R + "agents/" + user + "/status") \
+               + read(R + "agents/" + user + "/acks")
+    elif role == "volunteer":
+        mine = write(R + "volunteers/" + user + "/requests") + read(R + "volunteers/" + user + "/replies")
+    names = [role]
+    if mine:
+        roles[role + "." + user] = mine
+        names.append(role + "." + user)
+    salt = os.urandom(12)
+    digest = hashlib.pbkdf2_hmac("sha512", password.encode(), salt, iterations, 64)
+    clients.append({"username": user, "textname": role,
+                    "password": base64.b64encode(digest).decode(),
+                    "salt": base64.b64encode(salt).decode(), "iterations": iterations,
+                    "roles": [{"rolename": n, "priority": 0} for n in names]})
+doc = {
+    "defaultACLAccess": {"publishClientSend": False, "publishClientReceive": False,
+                         "subscribe": False, "unsubscribe": True},
+    "clients": clients,
+    "groups": [],
+    "roles": [{"rolename": n, "acls": a} for n, a in roles.items()],
+}
+json.dump(doc, sys.stdout, indent=1)
+print()
+' "$1" "$2"
 }
 
-acl_section() { # ROLE USER
-    local role=$1 u=$2
-    printf '\n# %s\nuser %s\n' "$role" "$u"
-    case "$role" in
-        coordinator)
-            printf 'topic readwrite %s/#\n' "$root"
-            ;;
-        agent)
-            common_reads
-            printf 'topic write %s/agents/%s/reports/+\n' "$root" "$u"
-            printf 'topic write %s/agents/%s/status\n' "$root" "$u"
-            printf 'topic read %s/agents/%s/acks\n' "$root" "$u"
-            ;;
-        volunteer)
-            common_reads
-            printf 'topic write %s/volunteers/%s/requests\n' "$root" "$u"
-            printf 'topic read %s/volunteers/%s/replies\n' "$root" "$u"
-            ;;
-        admin)
-            common_reads
-            printf 'topic write %s/admin/requests\n' "$root"
-            printf 'topic read %s/admin/replies\n' "$root"
-            # MQTT 5 response topics below the fixed replies topic; "+/#"
-            # (not "#") so that admins cannot publish on admin/replies itself.
-            printf 'topic readwrite %s/admin/replies/+/#\n' "$root"
-            ;;
-        dashboard)
-            common_reads
-            ;;
-    esac
-}
-
-tmp_acl=$(mktemp "$outdir/.acl.XXXXXX")
+dyndir=$outdir/dynsec
+(umask 077 && mkdir -p -- "$dyndir")
+chmod 0700 "$dyndir"
+tmp_dynsec=$(mktemp "$dyndir/.dynsec.json.XXXXXX")
 tmp_manifest=$(mktemp "$outdir/.accounts.XXXXXX")
-{
-    printf '# Generated by deploy/provision-accounts.sh: do not edit, re-run it.\n'
-    printf '# Topic root: %s. No topic lines before the first "user" line: anonymous\n' "$root"
-    printf '# clients (refused anyway: allow_anonymous false) get no rights.\n'
-    for role in coordinator admin dashboard agent volunteer; do
-        for u in "${order[@]}"; do
-            if [[ ${role_of[$u]} == "$role" ]]; then acl_section "$role" "$u"; fi
-        done
+for role in coordinator admin dashboard agent volunteer; do
+    for u in "${order[@]}"; do
+        if [[ ${role_of[$u]} == "$role" ]]; then printf '%s %s %s\n' "$role" "$u" "${pw_of[$u]}"; fi
     done
-} >"$tmp_acl"
+done | gen_dynsec "$root" "$PW_ITERATIONS" >"$tmp_dynsec" \
+    || die "could not write the dynamic-security configuration (python3 failed)"
 {
     printf '# ROLE USER, one account a line; read back by provision-accounts.sh.\n'
     for role in coordinator admin dashboard agent volunteer; do
@@ -257,15 +295,23 @@ tmp_manifest=$(mktemp "$outdir/.accounts.XXXXXX")
     done
 } >"$tmp_manifest"
 
-# The broker (which drops to the "mosquitto" account) must read passwd and acl.
-chmod 0640 "$tmp_passwd" "$tmp_acl"
+# dynsec.json holds password hashes: 0600, in a 0700 directory that belongs to
+# the broker's account ("mosquitto" when run as root), which saves the file
+# there as dynsec.json.new and renames it when an account changes.
+chmod 0600 "$tmp_dynsec"
 chmod 0644 "$tmp_manifest"
-if [[ $(id -u) -eq 0 ]] && getent group mosquitto >/dev/null 2>&1; then
-    chgrp mosquitto "$tmp_passwd" "$tmp_acl"
+mv -f -- "$tmp_dynsec" "$dyndir/dynsec.json"
+if [[ $(id -u) -eq 0 ]] && id -u mosquitto >/dev/null 2>&1; then
+    chown -R mosquitto: "$dyndir"
 fi
-mv -f -- "$tmp_passwd" "$outdir/passwd"
-mv -f -- "$tmp_acl" "$outdir/acl"
 mv -f -- "$tmp_manifest" "$manifest"
+tmp_dynsec='' tmp_manifest=''
+for old in passwd acl; do
+    if [[ -e $outdir/$old ]]; then
+        rm -f -- "$outdir/$old"
+        printf '%s: removed %s (accounts are in dynsec/dynsec.json now)\n' "$PROG" "$outdir/$old"
+    fi
+done
 
 printf '%s: %d accounts in %s (%d new, %d kept)\n' \
     "$PROG" "${#order[@]}" "$outdir" "${#created[@]}" "${#kept[@]}"

@@ -53,8 +53,10 @@ int sender_flush(struct outbox *ob, const struct sender_opts *o, struct flush_re
         index[i] = &list[i];
     qsort(index, n, sizeof *index, by_msg_id);
 
-    /* A fresh client id per run: the daemon may hold the agent's own. */
-    snprintf(client_id, sizeof client_id, "%s-cli-%ld", o->agent_id, (long)getpid());
+    /* A fresh client id per run: the daemon may hold the agent's own. The
+     * broker takes from an account only USERNAME or USERNAME.SUFFIX. */
+    snprintf(client_id, sizeof client_id, "%s.cli-%ld", o->username ? o->username : o->agent_id,
+             (long)getpid());
     if (mq_client_new(&c, o->broker, client_id, 0, err))
         goto done;
     MQTTAsync_setCallbacks(c, &in, NULL, ack_inbox_on_message, NULL);

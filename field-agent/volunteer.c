@@ -273,7 +273,8 @@ static int session_open(struct session *s, const struct vopts *o, FILE *notice_o
         return 1;
     }
     char client_id[ID_MAX + 8];
-    snprintf(client_id, sizeof client_id, "%s-cli", o->id);
+    /* USERNAME.SUFFIX: the only form besides USERNAME the broker accepts. */
+    snprintf(client_id, sizeof client_id, "%s.cli", o->id);
     struct mq_conn_opts co = {
         .username = o->id, .password = password,
         .clean_start = false, .session_expiry_s = SESSION_EXPIRY_S, .keepalive_s = 30,

@@ -8,7 +8,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config
   libpaho-mqtt-dev libssl-dev openssl libsqlite3-dev libcjson-dev libcmocka-dev
-  mosquitto mosquitto-clients sqlite3
+  mosquitto mosquitto-clients mosquitto-dev libmosquitto-dev sqlite3
   jq python3 python3-jsonschema iproute2 procps
   clang libclang-rt-14-dev
   chromium fonts-wqy-microhei

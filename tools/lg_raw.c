@@ -196,9 +196,9 @@ int lg_raw_main(int argc, char **argv)
     memset(payload, 'x', (size_t)payload_bytes);
     payload[payload_bytes] = '\0';
 
-    char sub_id[64], pub_id[64];
-    snprintf(sub_id, sizeof sub_id, "lg-raw-sub-%ld", (long)getpid());
-    snprintf(pub_id, sizeof pub_id, "lg-raw-pub-%ld", (long)getpid());
+    char sub_id[128], pub_id[128]; /* USERNAME.SUFFIX, as the broker wants */
+    snprintf(sub_id, sizeof sub_id, "%s.raw-sub-%ld", username, (long)getpid());
+    snprintf(pub_id, sizeof pub_id, "%s.raw-pub-%ld", username, (long)getpid());
     struct mq_conn_opts co = {.username = username, .password = password, .clean_start = true,
                               .keepalive_s = 30, .max_inflight = 65535,
                               .tls = &tls, .uri = broker};

@@ -1,7 +1,7 @@
 /* loadgen.c -- outreach-loadgen: simulated field agents (run) and the raw broker
  * rate (raw, lg_raw.c).
  *
- * run: N agents, each its own MQTT 5 connection (client id AGENT-lg, clean
+ * run: N agents, each its own MQTT 5 connection (client id AGENT.lg, clean
  * start), subscribed to its acks topic, with an in-memory outbox: M headcount
  * reports with fixed msg_id and seq 1..M, each resent (same bytes) until an
  * answer comes, at most --window unanswered per agent. Paho's callbacks only
@@ -227,7 +227,7 @@ static void usage(FILE *f)
           "       outreach-loadgen raw --help\n"
           "\n"
           "run plays N field agents PREFIX%03d (FIRST .. FIRST+N-1), password in\n"
-          "DIR/AGENT.pw, each with its own MQTT 5 connection (client id AGENT-lg, clean\n"
+          "DIR/AGENT.pw, each with its own MQTT 5 connection (client id AGENT.lg, clean\n"
           "start), sending M headcount reports for trip T (seq 1..M, consultations =\n"
           "seq % 5 + 1, departments in turn), resending each (same msg_id and bytes)\n"
           "every --resend-ms until it is answered, at most --window unanswered per agent.\n"
@@ -341,7 +341,7 @@ static int agent_setup(struct lg *lg, struct agent *ag, long long number)
         fprintf(stderr, "outreach-loadgen: '%s%03lld' is not an agent id\n", lg->prefix, number);
         return -1;
     }
-    snprintf(ag->client_id, sizeof ag->client_id, "%s-lg", ag->id);
+    snprintf(ag->client_id, sizeof ag->client_id, "%s.lg", ag->id);
     snprintf(path, sizeof path, "%s/%s.pw", lg->secrets, ag->id);
     if (!(ag->password = mq_read_secret(path, err))) {
         fprintf(stderr, "outreach-loadgen: %s\n", err);
@@ -627,7 +627,7 @@ static long long check_progress(struct lg *lg, long long expected, long wait_ms)
     char err[MQ_ERR_MAX], topic[TOPIC_MAX], client_id[ID_MAX + 16];
     struct agent *ag = &lg->ag[0];
     MQTTAsync c = NULL;
-    snprintf(client_id, sizeof client_id, "%s-lg-progress", ag->id);
+    snprintf(client_id, sizeof client_id, "%s.lg-progress", ag->id);
     topic_fmt(topic, sizeof topic, lg->root, "trips/%s/progress", lg->trip);
     struct mq_conn_opts co = {.username = ag->id, .password = ag->password,
                               .clean_start = true, .keepalive_s = 30,

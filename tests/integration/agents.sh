@@ -49,7 +49,7 @@ headcount() {
 
 # publish_retained USER TOPIC PAYLOAD: as publish_as, retained.
 publish_retained() {
-  mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -V mqttv5 -q 1 -r -u "$1" \
+  mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -V mqttv5 -q 1 -r -u "$1" -i "$1.test-retained" \
     -P "$(cat "$(secret "$1")")" -t "$2" -m "$3"
 }
 
@@ -116,7 +116,7 @@ expect_agent team-03 '[.online, .last_seq, .reported_last_seq]' '[true,3,3]'
 assert_eq "$before" "$(agent_field team-01 .)" "invalid statuses change nothing"
 assert_eq 8 "$(grep -c 'ignored status of team-01' "$WORK/coordinator.log")" "invalid statuses logged at debug"
 kill -0 "$COORD_PID" || fail "the coordinator died on invalid statuses"
-noack=$(mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -V mqttv5 -q 1 -c -x 600 -i listen-team-01 \
+noack=$(mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -V mqttv5 -q 1 -c -x 600 -i team-01.listen \
   -u team-01 -P "$(cat "$(secret team-01)")" -t "$A/team-01/acks" -C 1 -W 2 2>/dev/null || true)
 assert_eq "" "$noack" "no ack in answer to a status"
 pass "invalid statuses are ignored"

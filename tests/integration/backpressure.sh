@@ -32,7 +32,7 @@ report_lines team-02 100001 $((100000 + BAD)) 0 >"$WORK/bad.txt"
 
 ack_listen team-02 "$ROOT/agents/team-02/acks"
 pub_lines() {
-  mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -V mqttv5 -q 1 -u "$1" \
+  mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -V mqttv5 -q 1 -u "$1" -i "$1.test-lines" \
     -P "$(cat "$(secret "$1")")" -t "$ROOT/agents/$1/reports/headcount" -l <"$2"
 }
 pub_lines team-01 "$WORK/good.txt" &
@@ -44,7 +44,7 @@ expect_retained "$ROOT/progress/2026" .consultations.count "$N"
 assert_eq "$N" "$(sqlite3 "$COORD_DB" 'SELECT COUNT(*) FROM reports')" "reports stored"
 
 # Every invalid report is answered once, in messages within the contract's limit.
-mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -V mqttv5 -q 1 -c -x 600 -i listen-team-02 \
+mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -V mqttv5 -q 1 -c -x 600 -i team-02.listen \
   -u team-02 -P "$(cat "$(secret team-02)")" -t "$ROOT/agents/team-02/acks" -W 5 \
   >"$WORK/acks.txt" 2>/dev/null || true # -W ends it once the queue is drained
 largest=$(awk '{ if (length($0) > m) m = length($0) } END { print m + 0 }' "$WORK/acks.txt")

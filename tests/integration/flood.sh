@@ -51,7 +51,7 @@ hostile() {
 hostile flood-01 >"$WORK/bad1.txt"
 hostile flood-02 >"$WORK/bad2.txt"
 flood() {
-  mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -V mqttv5 -q 1 -u "$1" \
+  mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -V mqttv5 -q 1 -u "$1" -i "$1.test-flood" \
     -P "$(cat "$(secret "$1")")" -t "$ROOT/agents/$1/reports/headcount" -l <"$2"
 }
 

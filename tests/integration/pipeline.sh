@@ -34,18 +34,18 @@ expect_retained "$ROOT/trips/2026-cl-003" .status '"cancelled"'
 # MQTT 5 request/response: the reply goes to the request's Response Topic (when
 # it lies under admin/replies) and carries its Correlation Data.
 rt_sub() {
-  mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -V mqttv5 -q 1 -c -x 600 -i rt-admin -u admin \
+  mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -V mqttv5 -q 1 -c -x 600 -i admin.rt -u admin \
     -P "$(cat "$(secret admin)")" -t "$ROOT/admin/replies/console-1" "$@"
 }
 rt_sub -E
-mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -V mqttv5 -q 1 -u admin -P "$(cat "$(secret admin)")" \
+mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -V mqttv5 -q 1 -u admin -i admin.test-rt1 -P "$(cat "$(secret admin)")" \
   -t "$ROOT/admin/requests" -D publish response-topic "$ROOT/admin/replies/console-1" \
   -D publish correlation-data corr-42 -m '{"request_id":"rt1","op":"trip.complete","trip_id":"2026-zz-404"}'
 assert_eq 'corr-42|{"request_id":"rt1","ok":false,"code":"unknown_trip","reason":"no trip 2026-zz-404"}' \
   "$(rt_sub -C 1 -W 10 -F '%D|%p')" "reply on the Response Topic with the Correlation Data"
 # A Response Topic elsewhere is not honoured: the reply goes to admin/replies.
 ack_listen admin "$ROOT/admin/replies"
-mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -V mqttv5 -q 1 -u admin -P "$(cat "$(secret admin)")" \
+mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -V mqttv5 -q 1 -u admin -i admin.test-rt2 -P "$(cat "$(secret admin)")" \
   -t "$ROOT/admin/requests" -D publish response-topic "$ROOT/progress/2026" \
   -m '{"request_id":"rt2","op":"trip.cancel","trip_id":"2026-zz-404"}'
 assert_eq '"rt2"' "$(ack_collect admin "$ROOT/admin/replies" 1 | jq -c .request_id)" "reply on the fixed topic"

@@ -82,13 +82,13 @@ pass "the profile replies do not echo phone numbers"
 
 # ---- an independent subscriber records the order the broker delivers requests
 # (the coordinator's subscription gets them in the same order) -----------------
-mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -V mqttv5 -q 1 -u coordinator \
+mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -V mqttv5 -q 1 -u coordinator -i coordinator.test-order \
   -P "$(cat "$(secret coordinator)")" -t "$ROOT/volunteers/+/requests" -t "$ROOT/test/sentinel" \
   -F '%t %p' >"$WORK/order.txt" 2>"$WORK/order.err" &
 MON=$!
 track_pid "$MON"
 monitor_ready() {
-  mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -q 1 -u coordinator \
+  mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -q 1 -u coordinator -i coordinator.test-sentinel \
     -P "$(cat "$(secret coordinator)")" -t "$ROOT/test/sentinel" -m ready
   grep -q "sentinel ready" "$WORK/order.txt"
 }
@@ -180,7 +180,7 @@ grep -q "$TRIP" "$WORK/last.out" || fail "the clash names the trip: $(cat "$WORK
 # ---- replies reach only the volunteer who asked -------------------------------
 # vol-002 listens on vol-001's replies topic (the ACL refuses it) and on its own.
 spy_sub() {
-  mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -V mqttv5 -q 1 -c -x 600 -i spy-vol-002 \
+  mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -V mqttv5 -q 1 -c -x 600 -i vol-002.spy \
     -u vol-002 -P "$(cat "$(secret vol-002)")" -t "$ROOT/volunteers/vol-001/replies" \
     -t "$ROOT/volunteers/vol-002/replies" -F '%t %p' "$@"
 }

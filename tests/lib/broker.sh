@@ -19,9 +19,15 @@
 #   broker_running     true while the broker process lives
 #   mqtt_pub USER [mosquitto_pub options...]   mosquitto_pub against the test
 #                      broker, logged in as USER, killed after $MQTT_PUB_TIMEOUT s
-#                      (default 10; exit status 124 then)
+#                      (default 10; exit status 124 then); client id
+#                      USER.test-RANDOM unless the options have -i/--id/-I
+#                      (the broker takes only USER or USER.SUFFIX from USER)
 #   mqtt_sub USER [mosquitto_sub options...]   mosquitto_sub likewise, not
 #                      bounded: pass -W SECONDS (and/or -C COUNT)
+#
+# The broker loads broker-plugin/outreach_policy.so from $OUTREACH_BUILD_DIR
+# (set by ctest; default: build/ of the repository) and Mosquitto's
+# dynamic-security plugin with the provisioned $ACCOUNTS/dynsec/dynsec.json.
 #
 # With BROKER_HTTP_DIR set (a folder, e.g. web/www), broker_start also opens a
 # WebSockets listener serving that folder on a second free loopback port:
@@ -85,18 +91,33 @@ _broker_coordinator() {
     fail "no coordinator account in $ACCOUNTS/accounts"
 }
 
+# Sets _MQTT_ID to (-i USER.test-RANDOM), or to () when the options ($2...)
+# choose the client id themselves.
+_mqtt_id() {
+    local user=$1 a
+    shift
+    _MQTT_ID=()
+    for a in "$@"; do
+        case "$a" in -i|--id|-I|--id-prefix) return 0 ;; esac
+    done
+    _MQTT_ID=(-i "$user.test-$RANDOM$RANDOM")
+}
+
 mqtt_pub() {
     local user=$1 pw
     shift
     pw=$(password "$user") || exit 1
-    timeout "${MQTT_PUB_TIMEOUT:-10}" mosquitto_pub -h "$BROKER_HOST" -p "$BROKER_PORT" -u "$user" -P "$pw" "$@"
+    _mqtt_id "$user" "$@"
+    timeout "${MQTT_PUB_TIMEOUT:-10}" mosquitto_pub -h "$BROKER_HOST" -p "$BROKER_PORT" \
+        -u "$user" -P "$pw" "${_MQTT_ID[@]}" "$@"
 }
 
 mqtt_sub() {
     local user=$1 pw
     shift
     pw=$(password "$user") || exit 1
-    mosquitto_sub -h "$BROKER_HOST" -p "$BROKER_PORT" -u "$user" -P "$pw" "$@"
+    _mqtt_id "$user" "$@"
+    mosquitto_sub -h "$BROKER_HOST" -p "$BROKER_PORT" -u "$user" -P "$pw" "${_MQTT_ID[@]}" "$@"
 }
 
 broker_running() {
@@ -125,12 +146,18 @@ _pick_port() {
     fail "no free TCP port found on 127.0.0.1 in 50 tries"
 }
 
+_broker_policy_plugin() {
+    local f=${OUTREACH_BUILD_DIR:-$REPO_ROOT/build}/broker-plugin/outreach_policy.so
+    [[ -f $f ]] || fail "$f not found: build it (cmake --build BUILD) and set OUTREACH_BUILD_DIR=BUILD"
+    printf '%s\n' "$f"
+}
+
 _broker_render() {
     "$REPO_ROOT/broker-config/render-config.sh" \
         --port "$1" \
         --data-dir "$WORK/mosq-data" \
-        --password-file "$ACCOUNTS/passwd" \
-        --acl-file "$ACCOUNTS/acl" \
+        --dynsec-file "$ACCOUNTS/dynsec/dynsec.json" \
+        --policy-plugin "$(_broker_policy_plugin)" \
         --log-file "$WORK/mosquitto.log" \
         --user "$(id -un)" \
         ${BROKER_HTTP_DIR:+--ws-port "$BROKER_WS_PORT" --http-dir "$BROKER_HTTP_DIR"} \
@@ -157,7 +184,7 @@ _broker_tls_setup() {
 
 _broker_probe() {
     timeout 5 mosquitto_pub -h "$BROKER_HOST" -p "$BROKER_PORT" -u "$_BROKER_PROBE_USER" \
-        -P "$_BROKER_PROBE_PW" -q 1 -t "outreach/v1/test/broker-ready" -m ready \
+        -i "$_BROKER_PROBE_USER.probe-$$" -P "$_BROKER_PROBE_PW" -q 1 -t "outreach/v1/test/broker-ready" -m ready \
         >/dev/null 2>&1
 }
 
@@ -189,7 +216,7 @@ _broker_bind_error() {
     {
         tail -c "+$(( off[0] + 1 ))" "$WORK/mosquitto.stderr" 2>/dev/null || true
         tail -c "+$(( off[1] + 1 ))" "$WORK/mosquitto.log" 2>/dev/null || true
-    } | grep -q -e 'Address already in use'
+    } | grep -q -e 'Address already in use' -e 'Unable to create websockets listener'
 }
 
 # Start mosquitto on $1; returns 0 when ready, 2 on a bind error, fails otherwise.
@@ -255,7 +282,7 @@ _broker_start_on() { # PORT|'' TRIES
         if [[ $rc -eq 0 ]]; then
             return 0
         fi
-        log "port $port taken (try $i of $tries)"
+        log "port $port${BROKER_HTTP_DIR:+ or WebSockets port ${BROKER_WS_PORT:-}} taken (try $i of $tries)"
     done
     _broker_dump_log
     fail "broker could not bind a port in $tries tries"

@@ -53,7 +53,7 @@ coordinator_kill() {
 # retained TOPIC: prints the retained message of TOPIC (read as the read-only
 # dashboard account), or nothing.
 retained() {
-  mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -u dashboard -P "$(cat "$(secret dashboard)")" \
+  mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -u dashboard -i "dashboard.test-$RANDOM$RANDOM" -P "$(cat "$(secret dashboard)")" \
     -t "$1" -C 1 -W 2 --retained-only 2>/dev/null || true
 }
 
@@ -79,20 +79,20 @@ agent() {
 
 # publish_as USER TOPIC PAYLOAD: one QoS 1 message as USER (MQTT 5).
 publish_as() {
-  mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -V mqttv5 -q 1 -u "$1" \
+  mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -V mqttv5 -q 1 -u "$1" -i "$1.test-$RANDOM$RANDOM" \
     -P "$(cat "$(secret "$1")")" -t "$2" -m "$3"
 }
 
 # ack_listen USER TOPIC: opens a persistent session of USER subscribed to TOPIC,
 # so that nothing published from now on is missed; ack_collect reads it.
 ack_listen() {
-  mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -V mqttv5 -q 1 -c -x 600 -i "listen-$1" \
+  mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -V mqttv5 -q 1 -c -x 600 -i "$1.listen" \
     -u "$1" -P "$(cat "$(secret "$1")")" -t "$2" -E
 }
 
 # ack_collect USER TOPIC N: prints the next N messages queued for USER's session.
 ack_collect() {
-  mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -V mqttv5 -q 1 -c -x 600 -i "listen-$1" \
+  mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -V mqttv5 -q 1 -c -x 600 -i "$1.listen" \
     -u "$1" -P "$(cat "$(secret "$1")")" -t "$2" -C "$3" -W 10
 }
 

@@ -117,7 +117,7 @@ export function mqttConnect(user, timeoutMs = DEFAULT_TIMEOUT) {
   return new Promise((resolve, reject) => {
     const c = mqtt.connect(env('TCP_URI').replace(/^tcp:/, 'mqtt:'), {
       username: user, password: password(user), reconnectPeriod: 0, connectTimeout: timeoutMs,
-      clientId: `webtest-${user}-${process.pid}-${Math.random().toString(16).slice(2, 8)}`,
+      clientId: `${user}.webtest-${process.pid}-${Math.random().toString(16).slice(2, 8)}`,
     });
     const timer = setTimeout(() => { c.end(true); reject(new Error(`mqtt connect as ${user}: timed out`)); }, timeoutMs);
     c.once('connect', () => { clearTimeout(timer); resolve(c); });

@@ -623,7 +623,8 @@
     const url = BROKER_URL;
     const c = mqtt.connect(url, {
       username, password,
-      clientId: `dashboard-${Math.random().toString(16).slice(2, 10)}`,
+      // The broker accepts from an account only USERNAME or USERNAME.SUFFIX.
+      clientId: `${username}.web-${Math.random().toString(16).slice(2, 10)}`,
       clean: true,
       reconnectPeriod: 1000, // mqtt.js reconnects on its own, every second
       connectTimeout: 5000,

@@ -438,7 +438,7 @@
     const url = BROKER_URL;
     const client = mqtt.connect(url, {
       protocolVersion: 5,
-      clientId: `${vid}-web`,
+      clientId: `${vid}.web`, // USERNAME.SUFFIX: the only other id the broker accepts
       username: vid,
       password,
       clean: false, // a durable session: notices sent while away are kept for us
