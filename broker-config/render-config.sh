@@ -11,7 +11,7 @@ Usage: render-config.sh --port P --data-dir D --dynsec-file F --log-file F
                         [--user U] [--policy-plugin F] [--dynsec-plugin F]
                         [--topic-root ROOT] [--template FILE] [--out FILE]
                         [--ws-port P --http-dir D] [--no-mkdir]
-                        [--tls-port P [--tls-address A]] [--wss-port P]
+                        [--tls-port P [--tls-address A]] [--wss-port P [--wss-address A]]
                         [--cafile F --certfile F --keyfile F]
 
 Fills broker-config/mosquitto.conf.in (or --template) and writes the result to
@@ -49,10 +49,11 @@ Production profile (TLS; the plain listeners above stay on loopback):
                      devices and a coordinator on another machine
   --tls-address A    bind that listener to address A only (default: every
                      interface)
-  --wss-port P       MQTT over secure WebSockets on port P, every interface,
-                     for the pages (served over https by the site's web
+  --wss-port P       MQTT over secure WebSockets on port P, every interface
+                     unless --wss-address, for the pages (served over https by the site's web
                      server and opened as https://HOST/?wss_port=P: Mosquitto
                      2.0.11 cannot serve them to HTTP/2 browsers itself)
+  --wss-address A    bind that listener to IPv4 address A only
   --cafile F         CA certificate(s) (PEM) of the broker's certificate chain
   --certfile F       the broker's certificate (PEM); its subjectAltName must
                      name the host the devices connect by
@@ -64,7 +65,7 @@ EOF
 
 die() { printf '%s: %s\n' "$PROG" "$*" >&2; exit 2; }
 
-tls_port='' tls_address='' wss_port='' cafile='' certfile='' keyfile=''
+tls_port='' tls_address='' wss_port='' wss_address='' cafile='' certfile='' keyfile=''
 ws_port='' http_dir='' port='' data_dir='' dynsec_file='' log_file='' out=''
 user=mosquitto template="$HERE/mosquitto.conf.in" mkdirs=1 topic_root=outreach/v1
 policy_plugin=/usr/local/lib/outreach/outreach_policy.so
@@ -93,6 +94,7 @@ while [[ $# -gt 0 ]]; do
         --tls-port) need_arg "$@"; tls_port=$2; shift 2 ;;
         --tls-address) need_arg "$@"; tls_address=$2; shift 2 ;;
         --wss-port) need_arg "$@"; wss_port=$2; shift 2 ;;
+        --wss-address) need_arg "$@"; wss_address=$2; shift 2 ;;
         --cafile) need_arg "$@"; cafile=$2; shift 2 ;;
         --certfile) need_arg "$@"; certfile=$2; shift 2 ;;
         --keyfile) need_arg "$@"; keyfile=$2; shift 2 ;;
@@ -121,7 +123,7 @@ if [[ -n $ws_port || -n $http_dir ]]; then
     [[ -d $http_dir ]] || die "--http-dir '$http_dir' is not a directory"
 fi
 # TLS listeners: ports distinct from the others, and the three PEM files.
-tls_exprs=(-e '/^#@TLS /d' -e '/^#@WSS /d')
+tls_exprs=(-e '/^#@TLS /d' -e '/^#@WSS /d' -e '/^#@WSSADDR /d')
 tls_files=0
 if [[ -n $tls_port || -n $wss_port ]]; then
     used=" $port ${ws_port:+$ws_port }"
@@ -155,13 +157,22 @@ if [[ -n $tls_port || -n $wss_port ]]; then
         [[ -z $tls_address ]] || die "--tls-address goes with --tls-port"
     fi
     if [[ -n $wss_port ]]; then
-        tls_exprs+=(-e 's/^#@WSS //' -e "s|@WSS_PORT@|$((10#$wss_port))|g")
+        listen=$((10#$wss_port))
+        if [[ -n $wss_address ]]; then
+            [[ $wss_address =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}$ ]] \
+                || die "--wss-address '$wss_address' must be an IPv4 address (libwebsockets binds no other)"
+            listen+=" $wss_address"
+            tls_exprs+=(-e 's/^#@WSSADDR //')
+        fi
+        tls_exprs+=(-e 's/^#@WSS //' -e "s|@WSS_LISTEN@|$listen|g")
+    else
+        [[ -z $wss_address ]] || die "--wss-address goes with --wss-port"
     fi
-    tls_exprs+=(-e '/^#@TLS /d' -e '/^#@WSS /d')
+    tls_exprs+=(-e '/^#@TLS /d' -e '/^#@WSS /d' -e '/^#@WSSADDR /d')
     tls_files=1
 else
-    [[ -z $cafile && -z $certfile && -z $keyfile && -z $tls_address ]] \
-        || die "--cafile, --certfile, --keyfile and --tls-address need --tls-port or --wss-port"
+    [[ -z $cafile && -z $certfile && -z $keyfile && -z $tls_address && -z $wss_address ]] \
+        || die "--cafile, --certfile, --keyfile, --tls-address and --wss-address need --tls-port or --wss-port"
 fi
 [[ $user =~ ^[a-z_][a-z0-9_-]*$ ]] || die "--user '$user' is not a valid account name"
 [[ -r $template ]] || die "template '$template' not readable"

@@ -181,11 +181,11 @@ WEB_DIR=$SRC_DIR/web
   fail "the pages are not built: run 'bash scripts/deps.sh' (npm ci and node build.mjs in web/)"
 [ -x /usr/bin/chromium ] || fail "no /usr/bin/chromium: run 'bash scripts/deps.sh'"
 # A second broker with the production profile's TLS WebSockets listener
-# (every interface by design; the test only connects to localhost).
+# (bound to 127.0.0.1 here; every interface by default).
 WSS_PORT=$(_pick_port)
 "$SRC_DIR/broker-config/render-config.sh" --port "$(_pick_port)" --data-dir "$WORK/wss-data" \
-  --password-file "$ACCOUNTS/passwd" --acl-file "$ACCOUNTS/acl" --log-file "$WORK/wss.log" \
-  --user "$(id -un)" --wss-port "$WSS_PORT" \
+  --dynsec-file "$ACCOUNTS/dynsec/dynsec.json" --policy-plugin "$(_broker_policy_plugin)" \
+  --log-file "$WORK/wss.log" --user "$(id -un)" --wss-port "$WSS_PORT" --wss-address 127.0.0.1 \
   --cafile "$WORK/tls/ca.crt" --certfile "$WORK/tls/server.crt" --keyfile "$WORK/tls/server.key" \
   --out "$WORK/wss.conf"
 mosquitto -c "$WORK/wss.conf" >>"$WORK/wss.stderr" 2>&1 &
