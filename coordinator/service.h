@@ -15,6 +15,7 @@ struct coord_config {
     long long session_expiry_s, keepalive_s;
     long long batch_max, queue_max_bytes, progress_interval_ms, refresh_s;
     long long max_rejects, tz_offset_min;
+    bool init; /* create the store when db names no file (else refuse to start) */
 };
 
 /* Fills the defaults (strings are malloc'd; free with conf_free_strings on

@@ -8,6 +8,8 @@
 
 #include <sqlite3.h>
 
+#include "fileperm.h"
+#include "olog.h"
 #include "registry.h"
 #include "timeutil.h"
 
@@ -329,6 +331,12 @@ oerr_t store_open(const char *path, struct store **out, char err[256])
         return OERR_NOMEM;
     }
     oerr_t rc = OERR_DB;
+    /* Volunteers' phone numbers and patient references: owner only. */
+    char perr[FPERM_ERR_MAX];
+    if (fperm_private_db(path, true, perr) < 0) {
+        snprintf(err, 256, "store: %.240s", perr);
+        goto fail;
+    }
     if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
         SQLITE_OK) {
         snprintf(err, 256, "cannot open store %.120s: %.100s", path, sqlite3_errmsg(s->db));
@@ -998,7 +1006,14 @@ static void csv_cell(FILE *f, sqlite3_stmt *st, int col)
         fprintf(f, "%lld", (long long)sqlite3_column_int64(st, col));
         return;
     }
-    const char *v = (const char *)sqlite3_column_text(st, col);
+    /* Text from the field: control and bidi characters made visible as in
+     * the log (olog_escape); a cell a spreadsheet would run as a formula
+     * gets a leading '. */
+    char *v = olog_escape_dup((const char *)sqlite3_column_text(st, col));
+    if (!v) {
+        fputs("(out of memory)", f);
+        return;
+    }
     bool formula = v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@';
     bool quote = formula || strpbrk(v, ",\"\r\n") != NULL;
     if (quote)
@@ -1012,6 +1027,7 @@ static void csv_cell(FILE *f, sqlite3_stmt *st, int col)
     }
     if (quote)
         fputc('"', f);
+    free(v);
 }
 
 oerr_t store_export_csv(struct store *s, void *file)
