@@ -22,16 +22,24 @@ static int tighten(const char *path, char err[FPERM_ERR_MAX])
         return -1;
     }
     unsigned mode = (unsigned)st.st_mode & 07777;
+    unsigned want = (mode & 0700) | PRIVATE_MODE;
     if (!S_ISREG(st.st_mode) || (mode & 077) == 0)
         return 0;
-    if (chmod(path, (mode & 0700) | PRIVATE_MODE) != 0) {
-        snprintf(err, FPERM_ERR_MAX, "%.200s is readable by others (mode %04o) and cannot be "
-                 "made private: %s; chmod 600 it", path, mode, strerror(errno));
-        return -1;
+    if (chmod(path, want) == 0) {
+        olog(OLOG_WARN, "%s was readable by others (mode %04o); made it private (%04o): it "
+             "holds personal data", path, mode, want);
+        return 0;
     }
-    olog(OLOG_WARN, "%s was readable by others (mode %04o); made it private (%04o): it "
-         "holds personal data", path, mode, (mode & 0700) | PRIVATE_MODE);
-    return 0;
+    if (errno == EPERM) {
+        /* Someone else's file (read by another account): its owner's
+         * next open tightens it. */
+        olog(OLOG_WARN, "%s is readable by others (mode %04o) and not ours to change; its "
+             "owner should chmod 600 it: it holds personal data", path, mode);
+        return 0;
+    }
+    snprintf(err, FPERM_ERR_MAX, "%.200s is readable by others (mode %04o) and cannot be "
+             "made private: %s; chmod 600 it", path, mode, strerror(errno));
+    return -1;
 }
 
 int fperm_private_db(const char *path, bool create, char err[FPERM_ERR_MAX])

@@ -15,6 +15,7 @@ struct coord_config {
     long long session_expiry_s, keepalive_s;
     long long batch_max, queue_max_bytes, progress_interval_ms, refresh_s;
     long long max_rejects, tz_offset_min;
+    long long reply_keep, reply_days; /* request replies kept per account, and how long */
     bool init; /* create the store when db names no file (else refuse to start) */
 };
 
