@@ -216,7 +216,7 @@ static struct store *open_existing_store(const char *db)
 {
     FILE *probe = *db ? fopen(db, "r") : NULL;
     if (!probe) {
-        fprintf(stderr, "outreach-coordinator: no store at '%s'\n", db);
+        fprintf(stderr, "outreach-coordinator: no store at %s\n", db);
         return NULL;
     }
     fclose(probe);
