@@ -59,5 +59,24 @@ grep -qF -- "$cell" "$WORK/reports.csv" ||
   fail "the CSV cell is not defused and escaped: $(grep dr-li-01 "$WORK/reports.csv")"
 ! grep -q $'\xe2\x80\xae\|\x1b' "$WORK/reports.csv" || fail "the CSV holds U+202E or ESC raw"
 pass "the CSV escapes controls and prefixes a formula cell with '"
+# 4. The volunteer client shows a cancelled trip's reason (an admin's text)
+#    escaped the same way.
+vol() {
+  local id=$1 sub=$2; shift 2
+  "$AGENT_BIN" volunteer "$sub" --broker "$BROKER_URI" --volunteer-id "$id" \
+    --password-file "$(secret "$id")" --timeout 20 "$@"
+}
+vol vol-01 profile --name "志愿者" --phone "+86 139 0000 0001" --roles doctor >"$WORK/vol.out" 2>&1 ||
+  fail "profile: $(cat "$WORK/vol.out")"
+vol vol-01 register 2026-le-002 --role doctor >"$WORK/vol.out" 2>&1 ||
+  fail "register: $(cat "$WORK/vol.out")"
+reply=$(admin_request '{"request_id":"cancel-le-002","op":"trip.cancel","trip_id":"2026-le-002",
+  "reason":"路断\u202e\u001b[2J"}')
+[ "$(jq -r .ok <<<"$reply")" = true ] || fail "trip.cancel refused: $reply"
+vol vol-01 notices --wait 5 >"$WORK/vol.out" 2>&1 || fail "notices: $(cat "$WORK/vol.out")"
+grep -qF 'notice: trip 2026-le-002 was cancelled (you had a place as doctor): 路断\u202E\x1B[2J' \
+  "$WORK/vol.out" || fail "the notice is not shown escaped: $(cat -A "$WORK/vol.out")"
+! grep -q $'\xe2\x80\xae\|\x1b' "$WORK/vol.out" || fail "the volunteer client printed U+202E or ESC raw"
+pass "the volunteer client shows a cancel reason with U+202E and ESC escaped"
 coordinator_stop
 log "logescape: $PASSED checks passed"
