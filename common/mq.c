@@ -321,6 +321,27 @@ int mq_subscribe(MQTTAsync c, const char *topic, int qos, int timeout_ms,
     return await(w, timeout_ms, NULL, err, what);
 }
 
+/* LeakSanitizer: Paho (Debian's 1.3.12, and upstream master still) loses
+ * the topic and payload of every publish still queued unsent when a client
+ * is destroyed: MQTTAsync_destroy -> MQTTAsync_NULLPublishCommands sets them
+ * to NULL "to be freed in RemovePublication", but a command never sent has
+ * no publication, so nothing frees them. The coordinator meets it when it
+ * throws away a client the broker keeps hanging up on (service.c,
+ * renew_client_if_stuck): progress and status publishes wait unsent in that
+ * client, and destroying it is still right (the broker keeps the session;
+ * the fresh client republishes everything). Paho's own frames have no frame
+ * pointers, so a suppression by function name never matches with ASan's
+ * fast unwinder; instead the copies Paho makes inside this one call are not
+ * counted as leaks. Everything else, ours and Paho's, still is. */
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+#define LSAN_PAHO_BEGIN() __lsan_disable()
+#define LSAN_PAHO_END() __lsan_enable()
+#else
+#define LSAN_PAHO_BEGIN() ((void)0)
+#define LSAN_PAHO_END() ((void)0)
+#endif
+
 int mq_publish(MQTTAsync c, const char *topic, const void *payload, size_t len,
                int qos, bool retained, MQTTProperties *props, MQTTAsync_token *token,
                char err[MQ_ERR_MAX])
@@ -337,7 +358,9 @@ int mq_publish(MQTTAsync c, const char *topic, const void *payload, size_t len,
     msg.retained = retained;
     if (props)
         msg.properties = *props;
+    LSAN_PAHO_BEGIN();
     int rc = MQTTAsync_sendMessage(c, topic, &msg, &ro);
+    LSAN_PAHO_END();
     if (rc != MQTTASYNC_SUCCESS) {
         snprintf(err, MQ_ERR_MAX, "publish %s: %s", topic, MQTTAsync_strerror(rc));
         return -1;
@@ -417,3 +440,4 @@ char *mq_read_secret(const char *path, char err[MQ_ERR_MAX])
         snprintf(err, MQ_ERR_MAX, "out of memory");
     return s;
 }
+

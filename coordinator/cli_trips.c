@@ -22,6 +22,7 @@
 #include "mq.h"
 #include "mqrr.h"
 #include "mqtls.h"
+#include "olog.h"
 #include "registry.h"
 #include "report.h"
 #include "request.h"
@@ -213,33 +214,33 @@ static unsigned long next_cp(const unsigned char *p, size_t *n)
     return c;
 }
 
+/* Columns s takes on a terminal once escaped (escapes are ASCII). */
 static size_t text_width(const char *s)
 {
-    const unsigned char *p = (const unsigned char *)s;
+    char *e = olog_escape_dup(s);
+    if (!e)
+        oom();
+    const unsigned char *p = (const unsigned char *)e;
     size_t w = 0, n;
     while (*p) {
-        unsigned long c = next_cp(p, &n);
-        w += c < 0x20 ? 1 : cp_width(c);
+        w += cp_width(next_cp(p, &n));
         p += n;
     }
+    free(e);
     return w;
 }
 
-/* Prints s with control characters (C0, DEL, C1) replaced by '?': names and
- * titles come from volunteers' and admins' requests and must not drive the
- * terminal. */
+/* Prints s through olog_escape (control characters, bidi controls and bad
+ * UTF-8 made visible as \n, \x1B, \u202E...): names and titles come from
+ * volunteers' and admins' requests and must neither drive the terminal nor
+ * reorder what staff read. */
 static void put_text(FILE *f, const char *s)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    size_t n;
-    while (*p) {
-        unsigned long c = next_cp(p, &n);
-        if (c < 0x20 || c == 0x7F || (c >= 0x80 && c <= 0x9F) || c == 0xFFFD)
-            fputc('?', f);
-        else
-            fwrite(p, 1, n, f);
-        p += n;
-    }
+    char *e = olog_escape_dup(s);
+    if (!e)
+        oom();
+    fputs(e, f);
+    free(e);
 }
 
 static void put_padded(FILE *f, const char *s, size_t width)
@@ -1013,7 +1014,11 @@ static int send_admin(const struct mqtt_args *m, const char *op, cJSON *body, bo
     const cJSON *ok = cJSON_GetObjectItemCaseSensitive(rj, "ok");
     if (cJSON_IsTrue(ok)) {
         const char *trip_id = jstr(rj, "trip_id"), *status = jstr(rj, "status");
-        printf("trip %s: %s\n", or_dash(trip_id), or_dash(status));
+        fputs("trip ", stdout);
+        put_text(stdout, or_dash(trip_id));
+        fputs(": ", stdout);
+        put_text(stdout, or_dash(status));
+        fputc('\n', stdout);
         rc = 0;
     } else if (cJSON_IsFalse(ok)) {
         fputs("refused (", stderr);

@@ -1,5 +1,6 @@
 /* main.c -- outreach-coordinator: the daemon (run) and the staff's CLI
  * (progress, export, agents; trips and trip in cli_trips.c). */
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <signal.h>
@@ -7,9 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "agents.h"
 #include "cli_trips.h"
+#include "fileperm.h"
 #include "ids.h"
 #include "mq.h"
 #include "mqtls.h"
@@ -42,13 +45,15 @@ static const char usage_main[] =
     "'outreach-coordinator COMMAND --help' tells more about each.\n";
 
 static const char usage_run[] =
-    "usage: outreach-coordinator run --db FILE [--broker URI] [--config FILE]\n"
+    "usage: outreach-coordinator run --db FILE [--init] [--broker URI] [--config FILE]\n"
     "                                [--username U --password-file F] [--log-level L]\n"
     "                                [--tls-ca-file F [--tls-cert-file F --tls-key-file F]]\n"
     "\n"
     "  --broker URI         broker to use (default tcp://127.0.0.1:1883; TLS:\n"
     "                       ssl://HOST:8883 or mqtts://HOST:8883)\n"
-    "  --db FILE            SQLite store (created if missing)\n"
+    "  --db FILE            SQLite store; it must exist unless --init is given\n"
+    "  --init               create the store when FILE does not exist (first start\n"
+    "                       of a site); an existing store is opened as it is\n"
     "  --config FILE        options file, see coordinator/coordinator.conf.example;\n"
     "                       flags given on the command line win over it\n"
     "  --username U         MQTT username; without it the connection is anonymous;\n"
@@ -133,6 +138,7 @@ static int cmd_run(int argc, char **argv)
         {"log-level", required_argument, NULL, 'l'}, {"help", no_argument, NULL, 'h'},
         {"share-group-file", required_argument, NULL, 'g'},
         MQTLS_LONG_OPTIONS,
+        {"init", no_argument, NULL, 'i'},
         {NULL, 0, NULL, 0}};
     int c;
     char err[CONF_ERR_MAX];
@@ -145,6 +151,7 @@ static int cmd_run(int argc, char **argv)
         case 'p': name = "password_file"; break;
         case 'l': name = "log_level"; break;
         case 'g': name = "share_group_file"; break;
+        case 'i': cfg.init = true; break;
         case 'c': break;
         case 'h': fputs(usage_run, stdout); rc = 0; goto done;
         default:
@@ -162,8 +169,17 @@ static int cmd_run(int argc, char **argv)
         rc = usage_error(usage_run, "unexpected argument '%s'", argv[optind]);
         goto done;
     }
-    if (!cfg.db) {
-        rc = usage_error(usage_run, "%s", "--db FILE is required");
+    if (!cfg.db || !*cfg.db) {
+        rc = usage_error(usage_run, "%s", cfg.db ? "--db is empty: name the store's file"
+                                                 : "--db FILE is required");
+        goto done;
+    }
+    /* A mistyped path must not start an empty store: every report for the
+     * site's trips would then be refused for good (unknown_trip). */
+    if (!cfg.init && access(cfg.db, F_OK) != 0 && errno == ENOENT) {
+        fprintf(stderr, "outreach-coordinator: no store at %s; pass --init to create a new "
+                "one (or set init = true in the config)\n", cfg.db);
+        rc = 1;
         goto done;
     }
     int level = olog_parse_level(cfg.log_level);
@@ -230,7 +246,7 @@ done:
  * it does not or cannot be opened. */
 static struct store *open_existing_store(const char *db)
 {
-    FILE *probe = fopen(db, "r");
+    FILE *probe = *db ? fopen(db, "r") : NULL;
     if (!probe) {
         fprintf(stderr, "outreach-coordinator: no store at %s\n", db);
         return NULL;
@@ -343,10 +359,13 @@ static void print_table(const cJSON *y, const cJSON *counties, struct odate toda
                           jint(o, "trips", "cancelled");
         const cJSON *code = cJSON_GetObjectItemCaseSensitive(o, "county");
         const cJSON *name = cJSON_GetObjectItemCaseSensitive(o, "county_name");
+        /* The county's name comes from an admin request: escaped (olog_escape). */
+        char *shown = olog_escape_dup(name->valuestring);
         printf("  %-16s %13s %6lld %6lld %15s %10lld  %s\n", code->valuestring,
                thousands(jint(o, "consultations", "count"), a), jint(o, "staff", "count"),
                trips, cny(jint(o, "medicine", "value_fen"), m), jint(o, "referrals", "count"),
-               name->valuestring);
+               shown ? shown : "?");
+        free(shown);
     }
 }
 
@@ -459,7 +478,7 @@ static int cmd_export(int argc, char **argv)
     struct store *s = open_existing_store(db);
     if (!s)
         return 1;
-    FILE *f = output ? fopen(output, "w") : stdout;
+    FILE *f = output ? fperm_fopen_private(output) : stdout; /* patients' references */
     if (!f) {
         fprintf(stderr, "outreach-coordinator: cannot write %s\n", output);
         store_close(s);

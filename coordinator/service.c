@@ -42,6 +42,8 @@ void coord_config_defaults(struct coord_config *c)
     c->refresh_s = 600;
     c->max_rejects = 100000;
     c->tz_offset_min = TU_SITE_OFFSET_MIN;
+    c->reply_keep = STORE_REPLY_KEEP;
+    c->reply_days = STORE_REPLY_DAYS;
 }
 
 const struct conf_opt *coord_config_table(struct coord_config *c)
@@ -52,6 +54,7 @@ const struct conf_opt *coord_config_table(struct coord_config *c)
         {"broker", CONF_STR, &c->broker, 0, 0, "broker URI, tcp://host:port or ssl://host:8883"},
         MQTLS_CONF_ROWS(&c->tls),
         {"db", CONF_STR, &c->db, 0, 0, "SQLite store file"},
+        {"init", CONF_BOOL, &c->init, 0, 0, "create the store if db names no file"},
         {"username", CONF_STR, &c->username, 0, 0, "MQTT username (none: anonymous)"},
         {"password_file", CONF_STR, &c->password_file, 0, 0, "file holding the MQTT password"},
         {"client_id", CONF_STR, &c->client_id, 0, 0, "MQTT client id (its session persists; default: the username)"},
@@ -76,8 +79,13 @@ const struct conf_opt *coord_config_table(struct coord_config *c)
         {"max_rejects", CONF_INT, &c->max_rejects, 10, 100000000, "refused messages kept"},
         {"tz_offset_min", CONF_INT, &c->tz_offset_min, -720, 840,
          "the sites' UTC offset in minutes (China: 480)"},
+        {"reply_keep", CONF_INT, &c->reply_keep, 10, 100000,
+         "request replies kept per account (a repeat among them gets the same reply)"},
+        {"reply_days", CONF_INT, &c->reply_days, 1, 3650,
+         "days a request reply is kept at most"},
         {NULL, CONF_STR, NULL, 0, 0, NULL},
     };
+    _Static_assert(sizeof rows <= sizeof t, "coord_config_table: make t larger");
     memcpy(t, rows, sizeof rows);
     return t;
 }
@@ -1053,6 +1061,7 @@ int service_run(const struct coord_config *cfg, volatile sig_atomic_t *stop)
         olog(OLOG_ERROR, "%s", err);
         goto done;
     }
+    store_set_reply_limits(s.store, cfg->reply_keep, cfg->reply_days);
     if (connect_broker(&s))
         goto done;
     __atomic_store_n(&s.initial_done, 1, __ATOMIC_RELEASE);

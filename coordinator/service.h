@@ -17,6 +17,8 @@ struct coord_config {
     long long batch_max, queue_max_bytes, progress_interval_ms, refresh_s;
     long long max_rejects, tz_offset_min;
     struct mq_tls tls; /* for an ssl:// or mqtts:// broker */
+    long long reply_keep, reply_days; /* request replies kept per account, and how long */
+    bool init; /* create the store when db names no file (else refuse to start) */
 };
 
 /* Fills the defaults (strings are malloc'd; free with conf_free_strings on

@@ -8,6 +8,8 @@
 
 #include <sqlite3.h>
 
+#include "fileperm.h"
+#include "olog.h"
 #include "registry.h"
 #include "timeutil.h"
 
@@ -74,8 +76,10 @@ static const char *const sql_text[Q_COUNT] = {
     [Q_REJECT_TRIM] = "DELETE FROM rejects WHERE id <= (SELECT MAX(id) FROM rejects) - ?1",
     [Q_REPLY_GET] = "SELECT reply FROM replies WHERE scope = ?1 AND requester = ?2"
                     " AND request_id = ?3",
+    /* n numbers one requester's replies 1, 2, 3...: the latest are kept. */
     [Q_REPLY_PUT] = "INSERT OR REPLACE INTO replies (scope, requester, request_id, reply,"
-                    " created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    " created_at, n) VALUES (?1, ?2, ?3, ?4, ?5, (SELECT COALESCE(MAX(n), 0) + 1"
+                    " FROM replies WHERE scope = ?1 AND requester = ?2))",
     [Q_FINAL_GET] = "SELECT agent_id, code, reason FROM final_rejects WHERE msg_id = ?1",
     [Q_FINAL_PUT] = "INSERT OR IGNORE INTO final_rejects (msg_id, agent_id, code, reason)"
                     " VALUES (?1, ?2, ?3, ?4)",
@@ -158,6 +162,11 @@ struct store {
     sqlite3 *db;
     sqlite3_stmt *q[Q_COUNT];
     long long max_final; /* final_rejects kept, the oldest dropped first */
+    /* Request replies: the latest reply_keep of each requester, none older
+     * than reply_days; every requester's are aged out once per day. */
+    long long reply_keep, reply_days;
+    char replies_swept[11];  /* the day (YYYY-MM-DD of 'now') of the last sweep */
+    sqlite3_stmt *reply_q[3]; /* see reply_sql */
 };
 
 static const char schema_sql[] =
@@ -320,6 +329,26 @@ static oerr_t totals_ensure(struct store *s)
     return OERR_OK;
 }
 
+/* Stores made before replies were bounded get the column n that orders one
+ * requester's replies (their old replies, n NULL, count as the oldest) and
+ * the index that finds a requester's latest. */
+static oerr_t replies_ensure(struct store *s)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM pragma_table_info('replies') WHERE name = 'n'",
+                           -1, &st, NULL) != SQLITE_OK)
+        return OERR_DB;
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_DONE && exec(s, "ALTER TABLE replies ADD COLUMN n INTEGER"))
+        return OERR_DB;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return OERR_DB;
+    return exec(s, "CREATE INDEX IF NOT EXISTS replies_latest ON replies (scope, requester, n)")
+               ? OERR_DB
+               : OERR_OK;
+}
+
 oerr_t store_open(const char *path, struct store **out, char err[256])
 {
     *out = NULL;
@@ -329,6 +358,12 @@ oerr_t store_open(const char *path, struct store **out, char err[256])
         return OERR_NOMEM;
     }
     oerr_t rc = OERR_DB;
+    /* Volunteers' phone numbers and patient references: owner only. */
+    char perr[FPERM_ERR_MAX];
+    if (fperm_private_db(path, true, perr) < 0) {
+        snprintf(err, 256, "store: %.240s", perr);
+        goto fail;
+    }
     if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
         SQLITE_OK) {
         snprintf(err, 256, "cannot open store %.120s: %.100s", path, sqlite3_errmsg(s->db));
@@ -364,6 +399,11 @@ oerr_t store_open(const char *path, struct store **out, char err[256])
                  sqlite3_errmsg(s->db));
         goto fail;
     }
+    if (replies_ensure(s)) {
+        snprintf(err, 256, "cannot prepare the replies of %.120s: %.100s", path,
+                 sqlite3_errmsg(s->db));
+        goto fail;
+    }
     for (int i = 0; i < Q_COUNT; i++) {
         if (sqlite3_prepare_v3(s->db, sql_text[i], -1, SQLITE_PREPARE_PERSISTENT, &s->q[i],
                                NULL) != SQLITE_OK) {
@@ -372,6 +412,7 @@ oerr_t store_open(const char *path, struct store **out, char err[256])
         }
     }
     s->max_final = 1000000;
+    store_set_reply_limits(s, STORE_REPLY_KEEP, STORE_REPLY_DAYS);
     *out = s;
     return OERR_OK;
 fail:
@@ -385,6 +426,8 @@ void store_close(struct store *s)
         return;
     for (int i = 0; i < Q_COUNT; i++)
         sqlite3_finalize(s->q[i]);
+    for (size_t i = 0; i < sizeof s->reply_q / sizeof s->reply_q[0]; i++)
+        sqlite3_finalize(s->reply_q[i]);
     sqlite3_close(s->db);
     free(s);
 }
@@ -868,6 +911,45 @@ char *store_reply_get(struct store *s, const char *scope, const char *requester,
     return out;
 }
 
+void store_set_reply_limits(struct store *s, long long keep, long long days)
+{
+    s->reply_keep = keep > 0 ? keep : 1;
+    s->reply_days = days > 0 ? days : 1;
+}
+
+/* The trims of replies, prepared on first use. */
+enum { REPLY_TRIM_COUNT, REPLY_TRIM_AGE, REPLY_SWEEP };
+static const char *const reply_sql[] = {
+    [REPLY_TRIM_COUNT] = "DELETE FROM replies WHERE scope = ?1 AND requester = ?2"
+                         " AND COALESCE(n, 0) <= (SELECT MAX(n) FROM replies"
+                         " WHERE scope = ?1 AND requester = ?2) - ?3",
+    [REPLY_TRIM_AGE] = "DELETE FROM replies WHERE scope = ?1 AND requester = ?2"
+                       " AND julianday(created_at) < julianday(?3) - ?4",
+    [REPLY_SWEEP] = "DELETE FROM replies WHERE julianday(created_at) < julianday(?3) - ?4",
+};
+
+static oerr_t reply_trim(struct store *s, int which, const char *scope, const char *requester,
+                         const char *now)
+{
+    sqlite3_stmt **st = &s->reply_q[which];
+    if (!*st && sqlite3_prepare_v3(s->db, reply_sql[which], -1, SQLITE_PREPARE_PERSISTENT, st,
+                                   NULL) != SQLITE_OK)
+        return OERR_DB;
+    sqlite3_reset(*st);
+    sqlite3_clear_bindings(*st);
+    if (which != REPLY_SWEEP) {
+        bind_text(*st, 1, scope);
+        bind_text(*st, 2, requester);
+    }
+    if (which == REPLY_TRIM_COUNT) {
+        sqlite3_bind_int64(*st, 3, s->reply_keep);
+    } else {
+        bind_text(*st, 3, now);
+        sqlite3_bind_int64(*st, 4, s->reply_days);
+    }
+    return sqlite3_step(*st) == SQLITE_DONE ? OERR_OK : OERR_DB;
+}
+
 oerr_t store_reply_put(struct store *s, const char *scope, const char *requester,
                        const char *request_id, const char *reply, const char *now)
 {
@@ -877,7 +959,18 @@ oerr_t store_reply_put(struct store *s, const char *scope, const char *requester
     bind_text(st, 3, request_id);
     bind_text(st, 4, reply);
     bind_text(st, 5, now);
-    return sqlite3_step(st) == SQLITE_DONE ? OERR_OK : OERR_DB;
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return OERR_DB;
+    if (reply_trim(s, REPLY_TRIM_COUNT, scope, requester, now) ||
+        reply_trim(s, REPLY_TRIM_AGE, scope, requester, now))
+        return OERR_DB;
+    /* Requesters who never come back: everyone's old replies, once a day. */
+    if (strncmp(s->replies_swept, now, 10) != 0) {
+        if (reply_trim(s, REPLY_SWEEP, NULL, NULL, now))
+            return OERR_DB;
+        snprintf(s->replies_swept, sizeof s->replies_swept, "%.10s", now);
+    }
+    return OERR_OK;
 }
 
 /* Binds the filter to a statement using TRIPS_SEL and steps it to its row. */
@@ -998,7 +1091,14 @@ static void csv_cell(FILE *f, sqlite3_stmt *st, int col)
         fprintf(f, "%lld", (long long)sqlite3_column_int64(st, col));
         return;
     }
-    const char *v = (const char *)sqlite3_column_text(st, col);
+    /* Text from the field: control and bidi characters made visible as in
+     * the log (olog_escape); a cell a spreadsheet would run as a formula
+     * gets a leading '. */
+    char *v = olog_escape_dup((const char *)sqlite3_column_text(st, col));
+    if (!v) {
+        fputs("(out of memory)", f);
+        return;
+    }
     bool formula = v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@';
     bool quote = formula || strpbrk(v, ",\"\r\n") != NULL;
     if (quote)
@@ -1012,6 +1112,7 @@ static void csv_cell(FILE *f, sqlite3_stmt *st, int col)
     }
     if (quote)
         fputc('"', f);
+    free(v);
 }
 
 oerr_t store_export_csv(struct store *s, void *file)

@@ -79,8 +79,16 @@ char *store_trip_card(struct store *s, const char *trip_id);
 oerr_t store_trips_each(struct store *s, int (*fn)(void *, const struct trip_row *), void *ctx);
 
 /* Request replies kept for idempotency: the same (scope, requester,
- * request_id) always gets the stored reply. store_reply_get returns a string
- * the caller frees, or NULL when none is stored. */
+ * request_id) gets the stored reply while it is kept, that is while it is
+ * among that requester's latest `keep` replies and younger than `days` days
+ * (STORE_REPLY_KEEP and STORE_REPLY_DAYS unless store_set_reply_limits says
+ * otherwise). store_reply_put trims that requester's older replies, and once
+ * a day every requester's replies past the age. store_reply_get returns a
+ * string the caller frees, or NULL when none is stored. now is an RFC 3339
+ * timestamp. */
+#define STORE_REPLY_KEEP 200
+#define STORE_REPLY_DAYS 30
+void store_set_reply_limits(struct store *s, long long keep, long long days);
 char *store_reply_get(struct store *s, const char *scope, const char *requester,
                       const char *request_id);
 oerr_t store_reply_put(struct store *s, const char *scope, const char *requester,

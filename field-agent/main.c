@@ -286,7 +286,9 @@ static int print_answer(struct outbox *ob, const char *msg_id, const char *who_r
         printf("%s: counted by the coordinator\n",
                strcmp(e.ack_status, "duplicate") == 0 ? "duplicate" : "accepted");
     } else if (strcmp(e.state, "rejected") == 0) {
-        printf("rejected (%s): %s\n", e.code, e.reason);
+        char *reason = olog_escape_dup(e.reason); /* it may quote what was sent */
+        printf("rejected (%s): %s\n", e.code, reason ? reason : "?");
+        free(reason);
         rc = EXIT_REJECTED;
     } else {
         printf("queued: %s, but no answer from the coordinator within %lld s; %s sends it "
@@ -624,7 +626,11 @@ static void list_entries(struct outbox *ob, const char *state, const char *title
         printf("  #%-6lld %-36s %-9s %-14s %-9s", e->seq, e->msg_id, e->kind, e->trip_id,
                e->state);
         if (strcmp(e->state, "rejected") == 0)
-            printf(" %s: %s", e->code, e->reason);
+        {
+            char *reason = olog_escape_dup(e->reason);
+            printf(" %s: %s", e->code, reason ? reason : "?");
+            free(reason);
+        }
         else if (e->attempts)
             printf(" (sent %d time%s)", e->attempts, e->attempts == 1 ? "" : "s");
         putchar('\n');

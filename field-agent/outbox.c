@@ -7,6 +7,8 @@
 
 #include <sqlite3.h>
 
+#include "fileperm.h"
+
 struct outbox {
     sqlite3 *db;
     char agent_id[ID_MAX + 1];
@@ -39,6 +41,12 @@ oerr_t outbox_open(const char *path, const char *agent_id, struct outbox **out,
     if (!ob)
         return OERR_NOMEM;
     snprintf(ob->agent_id, sizeof ob->agent_id, "%s", agent_id);
+    /* Patients' references and the team's work: owner only. */
+    char perr[FPERM_ERR_MAX];
+    if (fperm_private_db(path, true, perr) < 0) {
+        snprintf(err, 256, "outbox: %.240s", perr);
+        goto fail;
+    }
     if (sqlite3_open_v2(path, &ob->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
         SQLITE_OK) {
         snprintf(err, 256, "cannot open outbox %.120s: %.100s", path, sqlite3_errmsg(ob->db));

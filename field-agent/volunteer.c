@@ -21,6 +21,7 @@
 #include "jsonget.h"
 #include "mqrr.h"
 #include "mqtls.h"
+#include "olog.h"
 #include "report.h"
 #include "timeutil.h"
 #include "topics.h"
@@ -216,10 +217,12 @@ static void scrub(cJSON *j)
         for (char *p = j->string; p && *p; p++)
             if ((unsigned char)*p < 0x20 || *p == 0x7f)
                 *p = '?';
-        if (cJSON_IsString(j))
-            for (char *p = j->valuestring; p && *p; p++)
-                if ((unsigned char)*p < 0x20 || *p == 0x7f)
-                    *p = '?';
+        /* Values (a trip's cancel reason, a title) are shown escaped as in
+         * the coordinator's log: C0, C1, bidi controls made visible. */
+        char *shown = cJSON_IsString(j) ? olog_escape_dup(j->valuestring) : NULL;
+        if (shown && strcmp(shown, j->valuestring) != 0)
+            cJSON_SetValuestring(j, shown);
+        free(shown);
         scrub(j->child);
     }
 }

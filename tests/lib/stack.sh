@@ -11,10 +11,11 @@ ROOT=outreach/v1
 export OUTREACH_TODAY="${OUTREACH_TODAY:-2026-11-22}"
 
 # coordinator_start [extra run flags...]: starts it with the coordinator
-# account and waits until its retained status says online.
+# account and waits until its retained status says online. --init: the first
+# start makes the store; later ones (restarts) open the same one.
 coordinator_start() {
   COORD_DB=${COORD_DB:-$WORK/coordinator.db}
-  "$COORD_BIN" run --broker "$BROKER_URI" --db "$COORD_DB" --username coordinator \
+  "$COORD_BIN" run --init --broker "$BROKER_URI" --db "$COORD_DB" --username coordinator \
     --password-file "$(secret coordinator)" --share-group-file "$ACCOUNTS/secrets/share-group" \
     "$@" >>"$WORK/coordinator.log" 2>&1 &
   COORD_PID=$!
@@ -75,6 +76,13 @@ CONF
 agent() {
   local id=$1; shift
   "$AGENT_BIN" --config "$WORK/agents/$id.conf" "$@"
+}
+
+# agent_accepted ID ARGS...: runs `outreach-agent ARGS` as agent ID (e.g. a
+# report) and fails the test unless it says 'accepted'.
+agent_accepted() {
+  agent "$@" >"$WORK/last.out" 2>&1 || fail "agent $*: $(cat "$WORK/last.out")"
+  grep -q '^accepted' "$WORK/last.out" || fail "agent $*: not accepted: $(cat "$WORK/last.out")"
 }
 
 # publish_as USER TOPIC PAYLOAD: one QoS 1 message as USER (MQTT 5).

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include <cjson/cJSON.h>
+#include <sqlite3.h>
 
 #include "unit_store.h"
 
@@ -72,9 +73,9 @@ static void trip_status(struct store *s, const char *id, const char *op)
 
 static int next_rid;
 
-/* Sends a volunteer request (a fresh request_id unless the JSON has one);
- * returns the parsed reply, which the caller deletes. */
-static cJSON *vreq(struct store *s, const char *vid, const char *fields)
+/* Sends a volunteer request (a fresh request_id unless the JSON has one) at
+ * time now; returns the parsed reply, which the caller deletes. */
+static cJSON *vreq_at(struct store *s, const char *vid, const char *fields, const char *now)
 {
     char buf[2048];
     if (strstr(fields, "\"request_id\""))
@@ -84,7 +85,7 @@ static cJSON *vreq(struct store *s, const char *vid, const char *fields)
     int failed = 0;
     reg_effects_free(&last_fx);
     assert_int_equal(store_begin(s), OERR_OK);
-    char *reply = volunteer_handle(s, vid, buf, strlen(buf), NOW, &last_fx, &failed);
+    char *reply = volunteer_handle(s, vid, buf, strlen(buf), now, &last_fx, &failed);
     assert_int_equal(failed, 0);
     assert_non_null(reply);
     assert_int_equal(store_commit(s), OERR_OK);
@@ -92,6 +93,11 @@ static cJSON *vreq(struct store *s, const char *vid, const char *fields)
     assert_non_null(o);
     free(reply);
     return o;
+}
+
+static cJSON *vreq(struct store *s, const char *vid, const char *fields)
+{
+    return vreq_at(s, vid, fields, NOW);
 }
 
 static void profile(struct store *s, const char *vid, const char *roles)
@@ -674,6 +680,106 @@ static void test_list_bounded(void **state)
     reg_effects_free(&fx);
 }
 
+/* ---- replies kept for idempotency: bounded per account and in age ---- */
+
+/* Rows of the replies table, of one volunteer or (vid NULL) of everyone. */
+static long long reply_rows(struct store *s, const char *vid)
+{
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(store_db(s),
+                                        "SELECT COUNT(*) FROM replies WHERE scope = 'volunteer'"
+                                        " AND (?1 IS NULL OR requester = ?1)",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(st, 1, vid, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    long long n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+/* n list requests from vid with fresh request ids. */
+static void lists(struct store *s, const char *vid, int n, const char *now)
+{
+    for (int i = 0; i < n; i++)
+        cJSON_Delete(vreq_at(s, vid, "\"op\":\"registrations.list\"", now));
+}
+
+static void test_replies_bounded_per_account(void **state)
+{
+    struct store *s = *state;
+    profile(s, "vol-01", "[\"doctor\"]");
+    profile(s, "vol-02", "[\"doctor\"]");
+    lists(s, "vol-02", 3, NOW);
+    lists(s, "vol-01", 1000, NOW);
+    /* 10,000 in production grew the table by 10,000; now the latest 200. */
+    assert_int_equal(reply_rows(s, "vol-01"), STORE_REPLY_KEEP);
+    /* Trimming one account never touches another's. */
+    assert_int_equal(reply_rows(s, "vol-02"), 1 + 3);
+    lists(s, "vol-01", 500, NOW);
+    assert_int_equal(reply_rows(s, NULL), STORE_REPLY_KEEP + 4);
+}
+
+static void test_replies_window(void **state)
+{
+    struct store *s = *state;
+    trip(s, "t1", "2026-12-01", NULL, "{\"doctor\":1}");
+    profile(s, "vol-01", "[\"doctor\"]");
+    profile(s, "vol-02", "[\"doctor\"]");
+    store_set_reply_limits(s, 10, 30);
+    static const char reg[] = "\"request_id\":\"keep-me\",\"op\":\"trip.register\","
+                              "\"trip_id\":\"t1\",\"role\":\"doctor\"";
+    cJSON *a = vreq(s, "vol-01", reg);
+    assert_string_equal(str(a, "state"), "confirmed");
+    cJSON *b2 = vreq(s, "vol-02", reg); /* another account, the same request id */
+    assert_string_equal(str(b2, "state"), "waitlisted");
+    /* Inside the window (the latest 10 of vol-01): the same reply, no effect. */
+    lists(s, "vol-01", 9, NOW);
+    cJSON *b = vreq(s, "vol-01", reg);
+    assert_true(cJSON_Compare(a, b, true));
+    assert_int_equal(last_fx.ntrips, 0);
+    assert_int_equal(reply_rows(s, "vol-01"), 10);
+    /* vol-01's 1,000 requests did not push out vol-02's reply: the same again. */
+    lists(s, "vol-01", 1000, NOW);
+    cJSON *c2 = vreq(s, "vol-02", reg);
+    assert_true(cJSON_Compare(b2, c2, true));
+    /* Out of vol-01's window the request is answered afresh: registering again
+     * for the same place says where one stands, so it is still no second place. */
+    cJSON *c = vreq(s, "vol-01", reg);
+    assert_string_equal(str(c, "state"), "confirmed");
+    expect_places(s, "t1", ROLE_DOCTOR, 1, 1, 1, 0);
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+    cJSON_Delete(c);
+    cJSON_Delete(b2);
+    cJSON_Delete(c2);
+}
+
+static void test_replies_age(void **state)
+{
+    struct store *s = *state;
+    profile(s, "vol-01", "[\"doctor\"]");
+    profile(s, "vol-02", "[\"doctor\"]");
+    lists(s, "vol-01", 5, "2026-01-01T10:00:00+08:00");
+    lists(s, "vol-02", 2, "2026-01-01T23:30:00+08:00");
+    cJSON *a = vreq_at(s, "vol-01", "\"request_id\":\"recent\",\"op\":\"registrations.list\"",
+                       "2026-01-20T10:00:00+08:00");
+    assert_int_equal(reply_rows(s, "vol-01"), 1 + 5 + 1);
+    /* 30 days after 1 January 10:00 (+08:00): that day's replies of vol-01 go;
+     * vol-02's, 13.5 hours younger, stay until the next day's sweep. */
+    lists(s, "vol-01", 1, "2026-01-31T10:00:01+08:00");
+    assert_int_equal(reply_rows(s, "vol-01"), 3); /* profile (of NOW), recent, this one */
+    assert_int_equal(reply_rows(s, "vol-02"), 3); /* its profile of NOW is younger */
+    lists(s, "vol-01", 1, "2026-02-01T00:00:00+08:00");
+    assert_int_equal(reply_rows(s, "vol-02"), 1); /* the daily sweep took the two */
+    /* The repeat of a request still kept gets the same reply. */
+    cJSON *b = vreq_at(s, "vol-01", "\"request_id\":\"recent\",\"op\":\"registrations.list\"",
+                       "2026-02-01T00:00:01+08:00");
+    assert_true(cJSON_Compare(a, b, true));
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, memstore_setup, teardown)
@@ -694,6 +800,9 @@ int main(void)
         T(test_skipped_keeps_turn),
         T(test_cancel_completed),
         T(test_list_bounded),
+        T(test_replies_bounded_per_account),
+        T(test_replies_window),
+        T(test_replies_age),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
