@@ -174,14 +174,6 @@ static int cmd_run(int argc, char **argv)
                                                  : "--db FILE is required");
         goto done;
     }
-    /* A mistyped path must not start an empty store: every report for the
-     * site's trips would then be refused for good (unknown_trip). */
-    if (!cfg.init && access(cfg.db, F_OK) != 0 && errno == ENOENT) {
-        fprintf(stderr, "outreach-coordinator: no store at %s; pass --init to create a new "
-                "one (or set init = true in the config)\n", cfg.db);
-        rc = 1;
-        goto done;
-    }
     int level = olog_parse_level(cfg.log_level);
     if (level < 0) {
         rc = usage_error(usage_run, "unknown log level '%s'", cfg.log_level);
@@ -198,6 +190,14 @@ static int cmd_run(int argc, char **argv)
     }
     if (mq_tls_check_files(&cfg.tls, terr)) { /* a daemon would retry for ever */
         fprintf(stderr, "outreach-coordinator: %s\n", terr);
+        rc = 1;
+        goto done;
+    }
+    /* A mistyped path must not start an empty store: every report for the
+     * site's trips would then be refused for good (unknown_trip). */
+    if (!cfg.init && access(cfg.db, F_OK) != 0 && errno == ENOENT) {
+        fprintf(stderr, "outreach-coordinator: no store at %s; pass --init to create a new "
+                "one (or set init = true in the config)\n", cfg.db);
         rc = 1;
         goto done;
     }
