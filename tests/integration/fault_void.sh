@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# fault_void.sh -- voids survive coordinator crashes. Four field agents each
-# queue 150 headcounts, each followed by a void of it (600 pairs), then their
-# daemons drain the outboxes (all in flight at once) while the coordinator is
-# killed with SIGKILL 10 times and restarted. A report received but not
-# committed at a kill comes back only when its agent resends it, with a delay
-# that doubles at each resend, so its void can arrive first. Each void must
-# take effect all the same: every msg_id answered accepted (or duplicate after
-# a resend or a redelivery), no void refused, and 0 consultations counted.
+# fault_void.sh -- voids survive coordinator crashes. Twelve field agents each
+# queue 50 headcounts, each followed by a void of it (600 pairs), then their
+# daemons drain the outboxes while the coordinator is killed with SIGKILL 10
+# times and restarted. A report received but not committed at a kill comes
+# back only when its agent resends it, at the time its first send was due
+# again; meanwhile acks of older reports let the agent send the void, so the
+# void often arrives first. The set-up makes that likely: one message per
+# transaction (batch_max = 1) keeps received reports uncommitted longer, and a
+# window of 10 spreads each agent's first sends over time. Each void must take
+# effect all the same: every msg_id answered accepted (or duplicate after a
+# resend or a redelivery), no void refused, and 0 consultations counted.
+# Without pending voids this refused 6 to 20 voids a run.
 # FAULT_VOID_AGENTS (600 pairs shared among them), FAULT_VOID_KILLS and
 # FAULT_VOID_WINDOW change the set-up.
 set -euo pipefail
@@ -15,7 +19,7 @@ source "$HERE/../lib/common.sh"
 source "$HERE/../lib/broker.sh"
 source "$HERE/../lib/stack.sh"
 
-N=${FAULT_VOID_AGENTS:-4} KILLS=${FAULT_VOID_KILLS:-10} WINDOW=${FAULT_VOID_WINDOW:-300}
+N=${FAULT_VOID_AGENTS:-12} KILLS=${FAULT_VOID_KILLS:-10} WINDOW=${FAULT_VOID_WINDOW:-10}
 PAIRS=$((600 / N)) TRIP=2026-fv-001
 AGENTS=$(seq -f 'team-%02g' 1 "$N" | tr '\n' ' ')
 TOTAL=$((N * PAIRS * 2))
@@ -23,7 +27,8 @@ tmpdir_setup
 broker_provision --agents "$AGENTS" --volunteers "vol-01"
 broker_start
 on_exit coordinator_stop
-coordinator_start
+printf 'batch_max = 1\n' >"$WORK/coordinator.conf"
+coordinator_start --config "$WORK/coordinator.conf"
 trip_upsert $TRIP 2026-11-20 sangzhi 桑植县
 
 # enter_pairs AGENT: PAIRS headcounts, each voided right after, queued offline.
@@ -62,7 +67,7 @@ for ((k = 1; k <= KILLS; k++)); do
   wait_until 60 "$at reports stored before kill $k" stored_at_least $TRIP "$at"
   coordinator_kill
   pass "kill $k with $(stored_reports $TRIP) of $TOTAL reports stored"
-  coordinator_start
+  coordinator_start --config "$WORK/coordinator.conf"
 done
 all_drained() { local a; for a in $AGENTS; do outbox_drained "$a" || return 1; done; }
 wait_until 60 "the daemons drain every outbox" all_drained
