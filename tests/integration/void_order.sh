@@ -74,6 +74,7 @@ assert_eq 0 "$(pending_voids)" "pending voids once the target came"
 send team-01 headcount "$(headcount team-01 3 5)"
 assert_eq accepted "$(next_ack team-01 | jq -r .status)" "ack of a counted headcount"
 expect_retained "$ROOT/trips/$TRIP/progress" .consultations.count 5
+pass "the target came in voided and never counted"
 
 # 4. Resends: both are duplicates; a second void of the target is refused.
 send team-01 void "$(void_of team-01 2 1)"
@@ -83,6 +84,7 @@ assert_eq duplicate "$(next_ack team-01 | jq -r .status)" "resend of the target"
 send team-01 void "$(void_of team-01 4 1)"
 assert_eq '["rejected","void_target"]' "$(next_ack team-01 | jq -c '[.status, .code]')" \
   "a second void of the voided target"
+pass "resends are duplicates; a second void is refused"
 
 # 5. Another agent's report stays out of reach, whichever comes first.
 send team-02 headcount "$(headcount team-02 10 11)"
@@ -96,6 +98,7 @@ send team-02 headcount "$(headcount team-02 11 13)"
 assert_eq accepted "$(next_ack team-02 | jq -r .status)" "team-02's report with that msg_id"
 assert_eq null "$(voided_by 11)" "another agent's report is not voided by a pending void"
 expect_retained "$ROOT/trips/$TRIP/progress" .consultations.count 29
+pass "another agent's report is out of reach of team-01's voids"
 
 # 6. The store agrees with the progress, and a rebuild of the totals too.
 assert_eq 29 "$(sqlite3 "$COORD_DB" "SELECT SUM(consultations) FROM trip_totals WHERE trip_id = '$TRIP'")" \
