@@ -371,6 +371,8 @@ static void ack_add(struct svc *s, const char *agent, const char *msg_id,
         cJSON_AddStringToObject(o, "code", reject_code_str(oc->code));
         cJSON_AddStringToObject(o, "reason", oc->reason);
     }
+    if (oc->status == ACK_ACCEPTED && oc->void_pending) /* kept; it waits for its target */
+        cJSON_AddTrueToObject(o, "void_pending");
     cJSON_AddItemToArray(a->acks, o);
 }
 
@@ -498,7 +500,11 @@ static void handle_report(struct svc *s, struct item *it, const char *agent,
         mark_trip(s, r.trip_id, oc.year);
         if (oc.target_trip_id[0]) /* a void changes the trip of what it voids */
             mark_trip(s, oc.target_trip_id, oc.target_year);
-        olog(OLOG_DEBUG, "accepted %s report %s from %s", kind, msg_id, agent);
+        if (oc.void_pending)
+            olog(OLOG_INFO, "void %s from %s waits for its target %s, not received yet",
+                 msg_id, agent, r.voids);
+        else
+            olog(OLOG_DEBUG, "accepted %s report %s from %s", kind, msg_id, agent);
     } else if (oc.status == ACK_DUPLICATE) {
         s->b_duplicate++;
         olog(OLOG_INFO, "duplicate report %s from %s: already counted", msg_id, agent);

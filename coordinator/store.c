@@ -21,7 +21,8 @@ enum {
     Q_REJECT_TRIM, Q_REPLY_GET, Q_REPLY_PUT, Q_FINAL_GET, Q_FINAL_PUT, Q_FINAL_TRIM,
     Q_AGENT_SEEN, Q_AGENT_RANGES, Q_AGENT_COUNTS, Q_SEQ_BELOW, Q_SEQ_AT, Q_SEQ_INSERT,
     Q_SEQ_SET_HI, Q_SEQ_SET_LO, Q_SEQ_DELETE, Q_STATUS_GET, Q_STATUS_PUT, Q_TOTALS_ADD,
-    Q_TOTALS_SUM, Q_TOTALS_STAFF, Q_TOTALS_TRIPS, Q_COUNT
+    Q_TOTALS_SUM, Q_TOTALS_STAFF, Q_TOTALS_TRIPS, Q_PENDING_GET, Q_PENDING_PUT, Q_PENDING_DEL,
+    Q_COUNT
 };
 
 /* Running totals: trip_totals holds, per trip, the sums over its counted
@@ -64,9 +65,10 @@ static const char *const sql_text[Q_COUNT] = {
         " medicine, quantity, unit, value_fen,"
         " destination, condition, urgency, patient_ref, age, sex,"
         " brochures, attendees, talks, topic, staff_id, role, organization,"
-        " voids, void_reason, payload)"
+        " voids, void_reason, payload, voided_by)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
-        " ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32)",
+        " ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32,"
+        " ?33)",
     [Q_REPORT_VOID] = "UPDATE reports SET voided_by = ?2 WHERE msg_id = ?1",
     [Q_TRIP_GET] = "SELECT trip_id, status, date, county, year, county_name FROM trips"
                    " WHERE trip_id = ?1",
@@ -156,6 +158,10 @@ static const char *const sql_text[Q_COUNT] = {
         " COUNT(CASE WHEN status = 'completed' THEN 1 END),"
         " COUNT(CASE WHEN status = 'cancelled' THEN 1 END)"
         " FROM trips WHERE trip_id IN (" TRIPS_SEL ")",
+    [Q_PENDING_GET] = "SELECT void_msg_id FROM pending_voids WHERE agent_id = ?1 AND target = ?2",
+    [Q_PENDING_PUT] = "INSERT INTO pending_voids (agent_id, target, void_msg_id)"
+                      " VALUES (?1, ?2, ?3)",
+    [Q_PENDING_DEL] = "DELETE FROM pending_voids WHERE agent_id = ?1 AND target = ?2",
 };
 
 struct store {
@@ -218,6 +224,12 @@ static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS final_rejects ("
     " id INTEGER PRIMARY KEY AUTOINCREMENT, msg_id TEXT NOT NULL UNIQUE,"
     " agent_id TEXT NOT NULL, code TEXT NOT NULL, reason TEXT NOT NULL);"
+    /* Voids whose target had not arrived (a resend after a crash may bring
+     * the void first): the target, when it comes from the same agent, is
+     * stored already voided by void_msg_id, and the row goes. */
+    "CREATE TABLE IF NOT EXISTS pending_voids ("
+    " agent_id TEXT NOT NULL, target TEXT NOT NULL, void_msg_id TEXT NOT NULL,"
+    " PRIMARY KEY (agent_id, target)) WITHOUT ROWID;"
     /* One row per agent heard of, from its reports or its status topic. */
     "CREATE TABLE IF NOT EXISTS agents ("
     " agent_id TEXT PRIMARY KEY, last_seen TEXT,"
@@ -484,6 +496,34 @@ static oerr_t totals_add(struct store *s, const char *msg_id, int sign)
     return sqlite3_step(st) == SQLITE_DONE ? OERR_OK : OERR_DB;
 }
 
+/* 1 when msg_id was refused for good to agent_id (final_rejects), 0 when
+ * not, -1 when the database failed. */
+static int refused_for(struct store *s, const char *msg_id, const char *agent_id)
+{
+    sqlite3_stmt *st = stmt(s, Q_FINAL_GET);
+    bind_text(st, 1, msg_id);
+    int rc = sqlite3_step(st);
+    int found = rc == SQLITE_ROW &&
+                strcmp((const char *)sqlite3_column_text(st, 0), agent_id) == 0;
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? found : -1;
+}
+
+/* 1 when a void of agent_id waits for target, its msg_id copied to void_id;
+ * 0 when none does; -1 when the database failed. */
+static int pending_void_of(struct store *s, const char *agent_id, const char *target,
+                           char void_id[UUID_LEN + 1])
+{
+    sqlite3_stmt *st = stmt(s, Q_PENDING_GET);
+    bind_text(st, 1, agent_id);
+    bind_text(st, 2, target);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        snprintf(void_id, UUID_LEN + 1, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
 static oerr_t apply_report(struct store *s, const struct report *r, const char *payload,
                            size_t len, const char *received_at, struct outcome *out)
 {
@@ -533,50 +573,92 @@ static oerr_t apply_report(struct store *s, const struct report *r, const char *
         return OERR_OK;
     }
 
-    /* 3. A void takes one counted report of the same agent out of the totals. */
+    /* 3. A void takes one counted report of the same agent out of the totals.
+     * Messages may come out of order (after a crash the void is often
+     * redelivered before its agent resends the target): a void whose target
+     * has not arrived waits for it, and the target is stored already voided
+     * (step 4). A target that is known and cannot be voided is refused. */
     if (r->kind == RK_VOID) {
         st = stmt(s, Q_REPORT_GET);
         bind_text(st, 1, r->voids);
         rc = sqlite3_step(st);
         if (rc == SQLITE_DONE) {
-            refuse(out, RJ_VOID_TARGET, "no counted report %s to void", r->voids);
-            return OERR_OK;
-        }
-        if (rc != SQLITE_ROW)
+            char other[UUID_LEN + 1];
+            int refused = refused_for(s, r->voids, r->agent_id);
+            int waiting = refused ? 0 : pending_void_of(s, r->agent_id, r->voids, other);
+            if (refused < 0 || waiting < 0)
+                return OERR_DB;
+            if (refused) {
+                refuse(out, RJ_VOID_TARGET, "report %s was refused; there is nothing to void",
+                       r->voids);
+                return OERR_OK;
+            }
+            if (waiting) {
+                refuse(out, RJ_VOID_TARGET, "report %s is already voided by %s, which waits "
+                       "for it to arrive", r->voids, other);
+                return OERR_OK;
+            }
+            st = stmt(s, Q_PENDING_PUT);
+            bind_text(st, 1, r->agent_id);
+            bind_text(st, 2, r->voids);
+            bind_text(st, 3, r->msg_id);
+            if (sqlite3_step(st) != SQLITE_DONE)
+                return OERR_DB;
+            out->void_pending = true;
+        } else if (rc != SQLITE_ROW) {
             return OERR_DB;
-        bool same = strcmp((const char *)sqlite3_column_text(st, 0), r->agent_id) == 0;
-        bool is_void = strcmp((const char *)sqlite3_column_text(st, 1), "void") == 0;
-        bool voided = sqlite3_column_type(st, 2) != SQLITE_NULL;
-        snprintf(out->target_trip_id, sizeof out->target_trip_id, "%s",
-                 sqlite3_column_text(st, 3));
-        sqlite3_reset(st);
-        if (!same) {
-            refuse(out, RJ_VOID_TARGET, "report %s belongs to another agent", r->voids);
-            return OERR_OK;
+        } else {
+            bool same = strcmp((const char *)sqlite3_column_text(st, 0), r->agent_id) == 0;
+            bool is_void = strcmp((const char *)sqlite3_column_text(st, 1), "void") == 0;
+            bool voided = sqlite3_column_type(st, 2) != SQLITE_NULL;
+            snprintf(out->target_trip_id, sizeof out->target_trip_id, "%s",
+                     sqlite3_column_text(st, 3));
+            sqlite3_reset(st);
+            if (!same) {
+                refuse(out, RJ_VOID_TARGET, "report %s belongs to another agent", r->voids);
+                return OERR_OK;
+            }
+            if (is_void) {
+                refuse(out, RJ_VOID_TARGET, "report %s is itself a void; a void cannot be voided",
+                       r->voids);
+                return OERR_OK;
+            }
+            if (voided) {
+                refuse(out, RJ_VOID_TARGET, "report %s is already voided", r->voids);
+                return OERR_OK;
+            }
+            struct trip_row target;
+            if (store_trip_get(s, out->target_trip_id, &target) != OERR_OK)
+                return OERR_DB;
+            out->target_year = target.year;
+            if (totals_add(s, r->voids, -1))
+                return OERR_DB;
+            st = stmt(s, Q_REPORT_VOID);
+            bind_text(st, 1, r->voids);
+            bind_text(st, 2, r->msg_id);
+            if (sqlite3_step(st) != SQLITE_DONE)
+                return OERR_DB;
         }
-        if (is_void) {
-            refuse(out, RJ_VOID_TARGET, "report %s is itself a void; a void cannot be voided",
-                   r->voids);
-            return OERR_OK;
-        }
-        if (voided) {
-            refuse(out, RJ_VOID_TARGET, "report %s is already voided", r->voids);
-            return OERR_OK;
-        }
-        struct trip_row target;
-        if (store_trip_get(s, out->target_trip_id, &target) != OERR_OK)
-            return OERR_DB;
-        out->target_year = target.year;
-        if (totals_add(s, r->voids, -1))
-            return OERR_DB;
-        st = stmt(s, Q_REPORT_VOID);
-        bind_text(st, 1, r->voids);
+    }
+
+    /* 4. Keep it; voided already when a void of its agent came first. That
+     * void goes on waiting when this msg_id comes from another agent: it was
+     * never the void's to name, so this report counts as usual. A void that
+     * arrives named by a waiting void is not voided (a void cannot be): the
+     * waiting one had no effect, and stops waiting. */
+    char voided_by[UUID_LEN + 1] = "";
+    int waited = pending_void_of(s, r->agent_id, r->msg_id, voided_by);
+    if (waited < 0)
+        return OERR_DB;
+    if (waited) {
+        st = stmt(s, Q_PENDING_DEL);
+        bind_text(st, 1, r->agent_id);
         bind_text(st, 2, r->msg_id);
         if (sqlite3_step(st) != SQLITE_DONE)
             return OERR_DB;
+        if (r->kind == RK_VOID)
+            voided_by[0] = '\0';
     }
-
-    /* 4. Keep it. */
     st = stmt(s, Q_REPORT_INSERT);
     bind_text(st, 1, r->msg_id);
     bind_text(st, 2, r->agent_id);
@@ -626,9 +708,10 @@ static oerr_t apply_report(struct store *s, const struct report *r, const char *
         break;
     }
     sqlite3_bind_text(st, 32, payload, (int)len, SQLITE_TRANSIENT);
+    bind_text(st, 33, voided_by[0] ? voided_by : NULL);
     if (sqlite3_step(st) != SQLITE_DONE)
         return OERR_DB;
-    if (r->kind != RK_VOID && totals_add(s, r->msg_id, 1))
+    if (r->kind != RK_VOID && !voided_by[0] && totals_add(s, r->msg_id, 1))
         return OERR_DB;
     out->status = ACK_ACCEPTED;
     out->year = trip.year;

@@ -38,12 +38,17 @@ struct outcome {
     /* An accepted void: the trip and year of the report it took out. */
     char target_trip_id[ID_MAX + 1];
     int target_year;
+    /* An accepted void whose target has not arrived: it waits for it, and
+     * the target will be stored already voided (target_trip_id is ""). */
+    bool void_pending;
 };
 
 /* Applies a decoded, self-valid report: each msg_id changes totals at most
- * once, ever; checks the trip (known, not cancelled) and void targets. A
- * rejection is final: a msg_id refused for its trip or void target gets the
- * same answer again, whatever changed since.
+ * once, ever; checks the trip (known, not cancelled) and void targets. A void
+ * may come before its target (out->void_pending): the target, when it comes
+ * from the same agent, is stored voided and never counts. A rejection is
+ * final: a msg_id refused for its trip or void target gets the same answer
+ * again, whatever changed since.
  * payload is kept with the report. A refusal fills out (and is kept with
  * store_keep_reject by the caller). Returns OERR_OK unless the database failed. */
 oerr_t store_apply_report(struct store *s, const struct report *r, const char *payload,

@@ -355,8 +355,10 @@ static void test_void(void **state)
     REJECTED(void_of(f->s, "team-07", mid(12), "t1", mid(10)), RJ_VOID_TARGET, mid(10));
     /* a void of another agent's report */
     REJECTED(void_of(f->s, "team-07", mid(13), "t1", mid(3)), RJ_VOID_TARGET, mid(3));
-    /* a void of an unknown msg_id */
-    REJECTED(void_of(f->s, "team-07", mid(14), "t1", mid(99)), RJ_VOID_TARGET, mid(99));
+    /* a void of an msg_id not seen yet waits for it (test_void_before_target) */
+    struct outcome o = void_of(f->s, "team-07", mid(14), "t1", mid(99));
+    ACCEPTED(o, 2026);
+    assert_true(o.void_pending);
     t = totals_of(f->s, 2026, NULL, NULL);
     assert_int_equal(t.consultations, 112);
     assert_int_equal(t.headcounts, 2);
@@ -393,6 +395,212 @@ static void test_void(void **state)
     assert_int_equal(t.checkins, 0);
     assert_int_equal(t.staff, 0);
     assert_int_equal(t.consultations, 112);
+}
+
+/* ---- voids that arrive before their target -------------------------------- */
+
+/* One number from SQL on the store's file, read through a second connection. */
+static long long sql_ll(const struct fixture *f, const char *sql)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    long long v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+static long long pending_count(const struct fixture *f)
+{
+    return sql_ll(f, "SELECT COUNT(*) FROM pending_voids");
+}
+
+/* 1 when report n is stored voided by report by, 0 when stored and counted. */
+static long long voided_by(const struct fixture *f, int n, int by)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT COALESCE(voided_by = '%s', 0) FROM reports"
+             " WHERE msg_id = '%s'", mid(by), mid(n));
+    return sql_ll(f, sql);
+}
+
+/* Drops the running totals and reopens: they are rebuilt from the reports. */
+static void reopen_rebuilt(struct fixture *f)
+{
+    store_close(f->s);
+    f->s = NULL;
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "DELETE FROM trip_totals;"
+                                      " DELETE FROM meta WHERE key = 'trip_totals'",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    char err[256] = "";
+    assert_int_equal(store_open(f->path, &f->s, err), OERR_OK);
+}
+
+/* The void comes first (a resend after a crash): accepted as pending, not
+ * refused; the target is then stored voided and never counts, and the totals
+ * rebuilt from the reports agree. Resends of both are duplicates. */
+static void test_void_before_target(void **state)
+{
+    struct fixture *f = *state;
+    add_trip(f->s, "t1", "2026-05-01", "cili");
+    add_trip(f->s, "t2", "2026-06-01", "cili");
+    struct outcome o = void_of(f->s, "team-07", mid(2), "t2", mid(1));
+    ACCEPTED(o, 2026);
+    assert_true(o.void_pending);
+    assert_string_equal(o.target_trip_id, "");
+    assert_int_equal(pending_count(f), 1);
+
+    o = apply(f->s, "team-07", mid(1), "t1", "headcount",
+              "\"department\":\"tcm\",\"consultations\":30,\"female\":10,\"over_60\":4");
+    ACCEPTED(o, 2026);
+    assert_false(o.void_pending);
+    assert_int_equal(voided_by(f, 1, 2), 1);
+    assert_int_equal(pending_count(f), 0);
+    ACCEPTED(headcount(f->s, "team-07", mid(3), "t1", 5), 2026);
+    struct totals t = totals_of(f->s, 2026, NULL, "t1");
+    assert_int_equal(t.consultations, 5);
+    assert_int_equal(t.headcounts, 1);
+    assert_int_equal(t.female, 0);
+    assert_int_equal(t.over_60, 0);
+
+    /* resends change nothing */
+    o = void_of(f->s, "team-07", mid(2), "t2", mid(1));
+    assert_int_equal(o.status, ACK_DUPLICATE);
+    assert_false(o.void_pending);
+    assert_int_equal(headcount(f->s, "team-07", mid(1), "t1", 30).status, ACK_DUPLICATE);
+    /* the target is voided now: another void of it is refused */
+    REJECTED(void_of(f->s, "team-07", mid(4), "t1", mid(1)), RJ_VOID_TARGET, "already voided");
+    assert_int_equal(totals_of(f->s, 2026, NULL, NULL).consultations, 5);
+
+    /* other kinds are stored voided the same way */
+    ACCEPTED(void_of(f->s, "team-07", mid(11), "t1", mid(10)), 2026);
+    ACCEPTED(checkin(f->s, "team-07", mid(10), "t1", "dr-li", "doctor"), 2026);
+    ACCEPTED(void_of(f->s, "team-07", mid(13), "t1", mid(12)), 2026);
+    ACCEPTED(apply(f->s, "team-07", mid(12), "t1", "dispense",
+                   "\"medicine\":\"amoxicillin\",\"quantity\":2,\"unit\":\"box\","
+                   "\"value_fen\":1250"), 2026);
+    t = totals_of(f->s, 2026, NULL, NULL);
+    assert_int_equal(t.checkins, 0);
+    assert_int_equal(t.staff, 0);
+    assert_int_equal(t.value_fen, 0);
+    assert_int_equal(t.dispenses, 0);
+
+    reopen_rebuilt(f);
+    t = totals_of(f->s, 2026, NULL, NULL);
+    assert_int_equal(t.consultations, 5);
+    assert_int_equal(t.headcounts, 1);
+    assert_int_equal(t.female, 0);
+    assert_int_equal(t.checkins, 0);
+    assert_int_equal(t.staff, 0);
+    assert_int_equal(t.value_fen, 0);
+}
+
+/* A pending void names a msg_id that another agent then uses: that report
+ * was never the void's to name, so it counts as usual and the void goes on
+ * waiting; the same msg_id from the void's agent is refused (used). */
+static void test_void_pending_other_agent(void **state)
+{
+    struct fixture *f = *state;
+    add_trip(f->s, "t1", "2026-05-01", "cili");
+    struct outcome o = void_of(f->s, "team-07", mid(2), "t1", mid(1));
+    ACCEPTED(o, 2026);
+    assert_true(o.void_pending);
+    ACCEPTED(headcount(f->s, "team-08", mid(1), "t1", 10), 2026);
+    assert_int_equal(voided_by(f, 1, 2), 0);
+    assert_int_equal(pending_count(f), 1);
+    REJECTED(headcount(f->s, "team-07", mid(1), "t1", 3), RJ_SCHEMA, "another agent");
+    /* now that mid(1) is known, a void of it from team-07 is refused */
+    REJECTED(void_of(f->s, "team-07", mid(3), "t1", mid(1)), RJ_VOID_TARGET, "another agent");
+    assert_int_equal(totals_of(f->s, 2026, NULL, NULL).consultations, 10);
+    reopen_rebuilt(f);
+    assert_int_equal(totals_of(f->s, 2026, NULL, NULL).consultations, 10);
+}
+
+/* A second void of a target that a pending void already waits for is refused
+ * like a second void of a voided report (and stays refused); resending the
+ * pending void is a duplicate; the target still comes in voided by the first. */
+static void test_void_pending_twice(void **state)
+{
+    struct fixture *f = *state;
+    add_trip(f->s, "t1", "2026-05-01", "cili");
+    ACCEPTED(void_of(f->s, "team-07", mid(2), "t1", mid(1)), 2026);
+    REJECTED(void_of(f->s, "team-07", mid(3), "t1", mid(1)), RJ_VOID_TARGET, mid(2));
+    struct outcome o = void_of(f->s, "team-07", mid(2), "t1", mid(1));
+    assert_int_equal(o.status, ACK_DUPLICATE);
+    assert_false(o.void_pending);
+    assert_int_equal(pending_count(f), 1);
+    ACCEPTED(headcount(f->s, "team-07", mid(1), "t1", 9), 2026);
+    assert_int_equal(voided_by(f, 1, 2), 1);
+    /* the refusal is final: the second void is not applied now either */
+    REJECTED(void_of(f->s, "team-07", mid(3), "t1", mid(1)), RJ_VOID_TARGET, mid(2));
+    assert_int_equal(totals_of(f->s, 2026, NULL, NULL).consultations, 0);
+    assert_int_equal(pending_count(f), 0);
+}
+
+/* A void naming a report refused to the same agent has nothing to void: it is
+ * refused, not kept waiting. A refusal of that msg_id to another agent does
+ * not make it this agent's: the void waits. */
+static void test_void_of_refused(void **state)
+{
+    struct fixture *f = *state;
+    add_trip(f->s, "t1", "2026-05-01", "cili");
+    REJECTED(headcount(f->s, "team-07", mid(1), "t-none", 5), RJ_UNKNOWN_TRIP, "t-none");
+    REJECTED(void_of(f->s, "team-07", mid(2), "t1", mid(1)), RJ_VOID_TARGET, "refused");
+    REJECTED(headcount(f->s, "team-08", mid(5), "t-none", 5), RJ_UNKNOWN_TRIP, "t-none");
+    struct outcome o = void_of(f->s, "team-07", mid(6), "t1", mid(5));
+    ACCEPTED(o, 2026);
+    assert_true(o.void_pending);
+    assert_int_equal(pending_count(f), 1);
+}
+
+/* A pending void whose target turns out to be a void: a void cannot be
+ * voided, so the arriving void is stored and takes effect, and the pending
+ * one stops waiting without effect. */
+static void test_void_pending_names_void(void **state)
+{
+    struct fixture *f = *state;
+    add_trip(f->s, "t1", "2026-05-01", "cili");
+    ACCEPTED(headcount(f->s, "team-07", mid(1), "t1", 8), 2026);
+    ACCEPTED(void_of(f->s, "team-07", mid(3), "t1", mid(2)), 2026);
+    struct outcome o = void_of(f->s, "team-07", mid(2), "t1", mid(1));
+    ACCEPTED(o, 2026);
+    assert_false(o.void_pending);
+    assert_string_equal(o.target_trip_id, "t1");
+    assert_int_equal(voided_by(f, 1, 2), 1);
+    assert_int_equal(voided_by(f, 2, 3), 0);
+    assert_int_equal(pending_count(f), 0);
+    assert_int_equal(totals_of(f->s, 2026, NULL, NULL).consultations, 0);
+}
+
+/* A store written before pending voids existed gets the table on open; a
+ * pending void survives closing and reopening. */
+static void test_void_pending_old_store(void **state)
+{
+    struct fixture *f = *state;
+    add_trip(f->s, "t1", "2026-05-01", "cili");
+    store_close(f->s);
+    f->s = NULL;
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "DROP TABLE pending_voids", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    char err[256] = "";
+    assert_int_equal(store_open(f->path, &f->s, err), OERR_OK);
+    ACCEPTED(void_of(f->s, "team-07", mid(2), "t1", mid(1)), 2026);
+    store_close(f->s);
+    f->s = NULL;
+    assert_int_equal(store_open(f->path, &f->s, err), OERR_OK);
+    ACCEPTED(headcount(f->s, "team-07", mid(1), "t1", 4), 2026);
+    assert_int_equal(voided_by(f, 1, 2), 1);
+    assert_int_equal(totals_of(f->s, 2026, NULL, NULL).consultations, 0);
 }
 
 static void test_staff(void **state)
@@ -840,17 +1048,7 @@ static void test_running_totals(void **state)
 
     /* A store from before the running totals (or with them wiped) gets them
      * back from its reports when opened. */
-    store_close(f->s);
-    f->s = NULL;
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "DELETE FROM trip_totals;"
-                                      " DELETE FROM meta WHERE key = 'trip_totals'",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
-    sqlite3_close(db);
-    char err[256] = "";
-    assert_int_equal(store_open(f->path, &f->s, err), OERR_OK);
+    reopen_rebuilt(f);
     expect_model(f->s, m, MODEL_REPORTS);
 }
 
@@ -1095,6 +1293,12 @@ int main(void)
         T(test_rejection_is_final),
         T(test_void_names_target_trip),
         T(test_void),
+        T(test_void_before_target),
+        T(test_void_pending_other_agent),
+        T(test_void_pending_twice),
+        T(test_void_of_refused),
+        T(test_void_pending_names_void),
+        T(test_void_pending_old_store),
         T(test_staff),
         T(test_year_of_trip),
         T(test_county_filter),
