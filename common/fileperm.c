@@ -49,6 +49,7 @@ int fperm_private_db(const char *path, bool create, char err[FPERM_ERR_MAX])
     struct stat st;
     if (!create && stat(path, &st) != 0 && errno == ENOENT)
         return 1;
+    bool created = false;
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, PRIVATE_MODE);
     if (fd >= 0) {
         /* The umask may have taken away our own write bit too: set it exactly. */
@@ -60,6 +61,7 @@ int fperm_private_db(const char *path, bool create, char err[FPERM_ERR_MAX])
                      strerror(e));
             return -1;
         }
+        created = true;
     } else if (errno != EEXIST) {
         snprintf(err, FPERM_ERR_MAX, "cannot create %.200s: %s", path, strerror(errno));
         return -1;
@@ -74,7 +76,7 @@ int fperm_private_db(const char *path, bool create, char err[FPERM_ERR_MAX])
         if (tighten(side, err))
             return -1;
     }
-    return 0;
+    return created ? 2 : 0;
 }
 
 FILE *fperm_fopen_private(const char *path)
@@ -82,6 +84,17 @@ FILE *fperm_fopen_private(const char *path)
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, PRIVATE_MODE);
     if (fd < 0)
         return NULL;
+    /* O_CREAT's mode counts only for a new file: an older export left
+     * readable by others is made private before it is written again. */
+    struct stat st;
+    if (fstat(fd, &st) != 0 ||
+        (S_ISREG(st.st_mode) && (st.st_mode & 07777) != PRIVATE_MODE &&
+         fchmod(fd, PRIVATE_MODE) != 0)) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return NULL;
+    }
     FILE *f = fdopen(fd, "w");
     if (!f) {
         int e = errno;

@@ -14,12 +14,14 @@
  * or other permission, sets it to 0600 and logs a warning saying so. Its
  * "-wal" and "-shm" companions, when present, are treated the same (SQLite
  * gives new ones the main file's mode). ":memory:", "" and "file:" URIs are
- * left alone. Returns 0; 1 when path is missing and create is false; -1
+ * left alone. Returns 0; 2 when it created path (a caller that then fails to
+ * open it should remove it); 1 when path is missing and create is false; -1
  * with err. */
 int fperm_private_db(const char *path, bool create, char err[FPERM_ERR_MAX]);
 
-/* fopen(path, "w"), but a file it creates is 0600 whatever the umask. NULL
- * with errno on failure. */
+/* fopen(path, "w"), but the file is 0600 whatever the umask, also when it
+ * existed with a wider mode (it is emptied and rewritten). NULL with errno
+ * on failure. */
 FILE *fperm_fopen_private(const char *path);
 
 #endif

@@ -139,7 +139,7 @@ int mq_tls_check_usage(const char *uri, const struct mq_tls *t, char err[MQ_ERR_
         is_plain = is_plain || strncmp(uri, plain[i], strlen(plain[i])) == 0;
     if (!is_plain && !mq_uri_is_tls(uri)) {
         snprintf(err, MQ_ERR_MAX, "broker URI '%.100s' must start with tcp:// or mqtt:// "
-                 "(plain), or ssl:// or mqtts:// (TLS)", uri);
+                 "(plain), ssl:// or mqtts:// (TLS), or ws:// or wss:// (WebSockets)", uri);
         return -1;
     }
     if (is_plain && mq_tls_given(t)) {

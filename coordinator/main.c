@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -195,9 +196,19 @@ static int cmd_run(int argc, char **argv)
     }
     /* A mistyped path must not start an empty store: every report for the
      * site's trips would then be refused for good (unknown_trip). */
-    if (!cfg.init && access(cfg.db, F_OK) != 0 && errno == ENOENT) {
+    struct stat dbst;
+    int dbst_rc = stat(cfg.db, &dbst);
+    if (!cfg.init && dbst_rc != 0 && errno == ENOENT) {
         fprintf(stderr, "outreach-coordinator: no store at %s; pass --init to create a new "
                 "one (or set init = true in the config)\n", cfg.db);
+        rc = 1;
+        goto done;
+    }
+    /* SQLite takes an empty file for a new database: the same silent fresh
+     * store as a missing one. */
+    if (!cfg.init && dbst_rc == 0 && S_ISREG(dbst.st_mode) && dbst.st_size == 0) {
+        fprintf(stderr, "outreach-coordinator: the store %s is an empty file; pass --init to "
+                "create a new store in it\n", cfg.db);
         rc = 1;
         goto done;
     }

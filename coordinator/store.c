@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -361,6 +362,17 @@ static oerr_t replies_ensure(struct store *s)
                : OERR_OK;
 }
 
+/* Removes path and its -wal and -shm files. */
+static void remove_db_files(const char *path)
+{
+    char side[4096];
+    unlink(path);
+    if ((size_t)snprintf(side, sizeof side, "%s-wal", path) < sizeof side)
+        unlink(side);
+    if ((size_t)snprintf(side, sizeof side, "%s-shm", path) < sizeof side)
+        unlink(side);
+}
+
 oerr_t store_open(const char *path, struct store **out, char err[256])
 {
     *out = NULL;
@@ -372,7 +384,8 @@ oerr_t store_open(const char *path, struct store **out, char err[256])
     oerr_t rc = OERR_DB;
     /* Volunteers' phone numbers and patient references: owner only. */
     char perr[FPERM_ERR_MAX];
-    if (fperm_private_db(path, true, perr) < 0) {
+    int made = fperm_private_db(path, true, perr);
+    if (made < 0) {
         snprintf(err, 256, "store: %.240s", perr);
         goto fail;
     }
@@ -429,6 +442,9 @@ oerr_t store_open(const char *path, struct store **out, char err[256])
     return OERR_OK;
 fail:
     store_close(s);
+    /* An empty file left by a failed first open would later pass for a store. */
+    if (made == 2)
+        remove_db_files(path);
     return rc;
 }
 
@@ -656,8 +672,14 @@ static oerr_t apply_report(struct store *s, const struct report *r, const char *
         bind_text(st, 2, r->msg_id);
         if (sqlite3_step(st) != SQLITE_DONE)
             return OERR_DB;
-        if (r->kind == RK_VOID)
+        if (r->kind == RK_VOID) {
+            /* In order, that void would have been refused (void_target);
+             * it was acked while waiting, so say here that it did nothing. */
+            olog(OLOG_WARN, "void %s of %s waited for %s, which came as a void itself: a void "
+                 "cannot be voided, so %s has no effect", voided_by, r->agent_id, r->msg_id,
+                 voided_by);
             voided_by[0] = '\0';
+        }
     }
     st = stmt(s, Q_REPORT_INSERT);
     bind_text(st, 1, r->msg_id);

@@ -220,8 +220,9 @@ static void scrub(cJSON *j)
         /* Values (a trip's cancel reason, a title) are shown escaped as in
          * the coordinator's log: C0, C1, bidi controls made visible. */
         char *shown = cJSON_IsString(j) ? olog_escape_dup(j->valuestring) : NULL;
-        if (shown && strcmp(shown, j->valuestring) != 0)
-            cJSON_SetValuestring(j, shown);
+        if (cJSON_IsString(j) && (!shown || (strcmp(shown, j->valuestring) != 0 &&
+                                             !cJSON_SetValuestring(j, shown))))
+            j->valuestring[0] = '\0'; /* out of memory: show nothing rather than raw */
         free(shown);
         scrub(j->child);
     }

@@ -74,7 +74,7 @@ wait_until 60 "the daemons drain every outbox" all_drained
 pass "drained in $(($(date +%s) - started)) s since the first report was entered"
 
 # The figures, all printed before any is checked.
-outboxes() { # SQL over the four outboxes, summed
+outboxes() { # SQL over every agent's outbox, summed
   local a s=0
   for a in $AGENTS; do s=$((s + $(sqlite3 "$WORK/agents/$a.db" "$1"))); done
   echo "$s"

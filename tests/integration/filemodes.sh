@@ -45,6 +45,12 @@ pass "under umask 000 the outbox is 0600"
 expect_mode 600 "$WORK/reports.csv"
 assert_eq 3 "$(wc -l <"$WORK/reports.csv")" "CSV lines (header and two reports)"
 pass "a CSV export is created 0600"
+echo "an older export" >"$WORK/old.csv"
+chmod 0644 "$WORK/old.csv"
+"$COORD_BIN" export --db "$COORD_DB" --csv --output "$WORK/old.csv"
+expect_mode 600 "$WORK/old.csv"
+assert_eq 3 "$(wc -l <"$WORK/old.csv")" "CSV lines written over the older export"
+pass "an export over an older 0644 file makes it 0600"
 coordinator_stop
 
 # Files made world-readable before this version (or by hand) are tightened

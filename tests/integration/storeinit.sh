@@ -34,6 +34,20 @@ printf 'db = %s\n' "$WORK/typo.db" >"$WORK/typo.conf"
 run_refused 1 "outreach-coordinator: no store at $WORK/typo.db; pass --init to create a new one (or set init = true in the config)" \
   --config "$WORK/typo.conf"
 pass "db from the config file is refused the same way"
+: >"$WORK/empty.db"
+run_refused 1 "outreach-coordinator: the store $WORK/empty.db is an empty file; pass --init to create a new store in it" \
+  --db "$WORK/empty.db"
+pass "an empty file is refused like a missing store"
+# A first start that cannot make the store leaves no empty file behind (the
+# next start would take it for a store): a directory where -wal must go.
+mkdir "$WORK/broken.db-wal"
+rc=0
+timeout 20 "$COORD_BIN" run --broker "$BROKER_URI" --username coordinator \
+  --password-file "$(secret coordinator)" --db "$WORK/broken.db" --init >"$WORK/run.out" 2>&1 || rc=$?
+assert_eq 1 "$rc" "exit status of a run --init that cannot make its store"
+grep -q "store $WORK/broken.db" "$WORK/run.out" || fail "the failed --init did not name the store: $(cat "$WORK/run.out")"
+[ ! -e "$WORK/broken.db" ] || fail "a failed --init left $WORK/broken.db behind"
+pass "a failed --init leaves no store file"
 
 # --init: the first start makes the store (coordinator_start passes it).
 coordinator_start

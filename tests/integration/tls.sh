@@ -35,12 +35,16 @@ assert_eq "X509v3 Subject Alternative Name: DNS:localhost" \
   "server.crt names localhost only"
 MQTTS_URI=mqtts://localhost:$BROKER_TLS_PORT
 
-# The wire is TLS: a plain MQTT client on the TLS port gets no CONNACK.
-if timeout 5 mosquitto_pub -h 127.0.0.1 -p "$BROKER_TLS_PORT" -u admin -P "$(password admin)" \
-    -t "$ROOT/test" -m x >/dev/null 2>&1; then
+# The wire is TLS: a plain MQTT client on the TLS port gets no CONNACK,
+# while the same client with TLS and the CA is served.
+if timeout 5 mosquitto_pub -h 127.0.0.1 -p "$BROKER_TLS_PORT" -u admin -i admin.plain-test \
+    -P "$(password admin)" -q 1 -t "$ROOT/admin/replies/admin.plain-test/probe" -m x >"$WORK/plain.out" 2>&1; then
   fail "a plain client was served on the TLS port"
 fi
-pass "a plain client is not served on the TLS port"
+timeout 10 mosquitto_pub -h localhost -p "$BROKER_TLS_PORT" --cafile "$BROKER_TLS_CA" -u admin \
+  -i admin.plain-test -P "$(password admin)" -q 1 -t "$ROOT/admin/replies/admin.plain-test/probe" -m x \
+  || fail "the same client over TLS was refused"
+pass "a plain client is not served on the TLS port (the same client over TLS is)"
 
 # expect_exit CODE CMD...: runs CMD (stdout+stderr to $WORK/last.out), checks its status.
 expect_exit() {

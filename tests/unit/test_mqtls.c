@@ -41,7 +41,7 @@ static void usage_errors(void **state)
     assert_int_equal(-1, mq_tls_check_usage("mqtt://h:1883", &insecure, err));
     assert_non_null(strstr(err, "--tls-insecure-skip-hostname (tls_insecure_skip_hostname)"));
     assert_int_equal(-1, mq_tls_check_usage("ftp://h:21", &none, err));
-    assert_non_null(strstr(err, "must start with tcp:// or mqtt:// (plain), or ssl:// or mqtts://"));
+    assert_non_null(strstr(err, "must start with tcp:// or mqtt:// (plain), ssl:// or mqtts:// (TLS)"));
     assert_int_equal(-1, mq_tls_check_usage("ssl://h:8883", &key_only, err));
     assert_non_null(strstr(err, "needs --tls-cert-file"));
 }
