@@ -24,9 +24,9 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-const char *mqtls_flag_key(int code, const char *optarg, const char **value)
+const char *mqtls_flag_key(int code, const char *arg, const char **value)
 {
-    *value = optarg;
+    *value = arg;
     switch (code) {
     case MQTLS_OPT_CA: return "tls_ca_file";
     case MQTLS_OPT_CERT: return "tls_cert_file";

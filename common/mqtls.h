@@ -45,10 +45,10 @@ enum {
     {"tls_insecure_skip_hostname", CONF_BOOL, &(t)->insecure_skip_hostname, 0, 0,          \
      "INSECURE: accept a certificate for another host name"}
 
-/* The config key a TLS flag sets, with the value it takes (optarg, or
+/* The config key a TLS flag sets, with the value it takes (arg, or
  * "true" for the switch): for programs whose flags go through conf_set.
  * NULL when code is not a TLS flag. */
-const char *mqtls_flag_key(int code, const char *optarg, const char **value);
+const char *mqtls_flag_key(int code, const char *arg, const char **value);
 
 /* For programs without a config table: points t's field at arg (not
  * copied; argv outlives the program's use). Returns 1 when code was a TLS
