@@ -2,6 +2,7 @@
 #ifndef OUTREACH_SENDER_H
 #define OUTREACH_SENDER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "mq.h"
@@ -16,10 +17,14 @@ struct sender_opts {
     /* Called after every change of the counts; may be NULL. */
     void (*progress)(void *ctx, size_t sent, size_t answered, size_t total);
     void *ctx;
+    /* Wait for the retained trip cards even with nothing to send (sync);
+     * cards that arrive are stored either way. */
+    bool fetch_trips;
 };
 
 struct flush_result {
     size_t total, sent, accepted, duplicate, rejected;
+    int trips; /* trip cards stored or removed; -1 when the outbox failed */
 };
 
 /* Sends every unanswered report in seq order (up to `window` awaiting an
