@@ -49,7 +49,7 @@ static const struct name_entry roles[] = {
     {"support", "后勤", "Support", ALIASES("后勤保障", "司机", "logistics", "driver")},
     {NULL, NULL, NULL, NULL},
 };
-static const char *const sex_codes[] = {"F", "M", NULL};
+const char *const names_sex_codes[] = {"F", "M", NULL};
 static const struct name_entry sexes[] = {
     {"F", "女", "Female", ALIASES("女性")},
     {"M", "男", "Male", ALIASES("男性")},
@@ -63,7 +63,7 @@ const struct names_table names_destination = {"destination", "转诊去向", "de
 const struct names_table names_urgency = {"urgency", "紧急程度", "urgency", urgency_names,
                                           urgencies};
 const struct names_table names_role = {"role", "角色", "role", role_names, roles};
-const struct names_table names_sex = {"sex", "性别", "sex", sex_codes, sexes};
+const struct names_table names_sex = {"sex", "性别", "sex", names_sex_codes, sexes};
 
 const struct names_table *const names_tables[] = {&names_department, &names_destination,
                                                   &names_urgency, &names_role, &names_sex,

@@ -24,6 +24,8 @@ struct names_table {
 
 extern const struct names_table names_department, names_destination, names_urgency,
     names_role, names_sex;
+/* The report's sex codes (F, M): report.c keeps its own copy private. */
+extern const char *const names_sex_codes[];
 /* Every table above, ending with NULL. */
 extern const struct names_table *const names_tables[];
 
