@@ -25,15 +25,6 @@ T3=2026-xw-203        # another day
 T4=2026-xw-204        # created after the device's last sync
 P="$ROOT/progress/2026"
 
-# expect_exit CODE CMD...: runs CMD (stdout to $WORK/out, stderr to $WORK/err).
-expect_exit() {
-  local want=$1 got=0; shift
-  "$@" >"$WORK/out" 2>"$WORK/err" || got=$?
-  [ "$got" = "$want" ] || { cat "$WORK/out" "$WORK/err" >&2; fail "exit $got, expected $want: $*"; }
-  pass "exit $want: ${*:1:6}"
-}
-out() { cat "$WORK/out"; }
-err() { cat "$WORK/err"; }
 admin() { "$COORD_BIN" trip "$@" --broker "$BROKER_URI" --password-file "$(secret admin)" >/dev/null; }
 # cards ID: the trip cards in agent ID's outbox, "trip_id:status" by trip_id.
 cards() { sqlite3 "$WORK/agents/$1.db" "SELECT trip_id || ':' || status FROM trips ORDER BY trip_id" | tr '\n' ' '; }
