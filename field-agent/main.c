@@ -396,27 +396,22 @@ static void list_today(struct outbox *ob, FILE *f)
 static int check_trip(struct outbox *ob, const char *trip, bool force)
 {
     long long known = 0;
-    struct trip_card card;
-    if (outbox_trip_count(ob, &known)) {
+    switch (tripcards_check(ob, trip, &known)) {
+    case TRIP_OK:
+        return 0;
+    case TRIP_ERROR:
         fail("%s", "cannot read the trip cards in the outbox");
         return 1;
-    }
-    if (known == 0) {
+    case TRIP_NO_CARDS:
         fprintf(stderr, "outreach-agent: note: this device has no trip cards yet (it has "
                         "not been online); trip %s is not checked before saving\n", trip);
         return 0;
-    }
-    oerr_t e = outbox_trip_get(ob, trip, &card);
-    if (e == OERR_OK && strcmp(card.status, "cancelled") != 0)
-        return 0;
-    if (e == OERR_OK) {
+    case TRIP_CANCELLED:
         fail("trip %s is cancelled (its trip card says so); nothing was saved", trip);
         list_today(ob, stderr);
         return EXIT_REJECTED;
-    }
-    if (e != OERR_NOTFOUND) {
-        fail("%s", "cannot read the trip cards in the outbox");
-        return 1;
+    case TRIP_UNKNOWN:
+        break;
     }
     if (force) {
         fprintf(stderr, "outreach-agent: note: trip %s is not among this device's %lld trip "
@@ -431,6 +426,31 @@ static int check_trip(struct outbox *ob, const char *trip, bool force)
     return EXIT_REJECTED;
 }
 
+/* Refuses (EXIT_REJECTED) to void entry e when it cannot be; 0 when it can. */
+static int refuse_void(const struct outbox_entry *e)
+{
+    char why[JERR_MAX + 200];
+    if (!outbox_cannot_void(e, why, sizeof why))
+        return 0;
+    char *safe = olog_escape_dup(why); /* a refusal's reason may quote what was sent */
+    fail("%s; nothing was saved", safe ? safe : "this entry cannot be voided");
+    free(safe);
+    return EXIT_REJECTED;
+}
+
+/* A void of an entry this outbox holds: the same rules as `void N`. One of a
+ * report the device no longer holds is left to the coordinator. */
+static int check_void(struct outbox *ob, const cJSON *fields)
+{
+    const cJSON *voids = cJSON_GetObjectItemCaseSensitive(fields, "voids");
+    struct outbox_entry t = {0};
+    if (!cJSON_IsString(voids) || outbox_get(ob, voids->valuestring, &t) != OERR_OK)
+        return 0;
+    int rc = refuse_void(&t);
+    outbox_entry_clear(&t);
+    return rc;
+}
+
 /* Saves a report of kind k for trip and sends it (or leaves it to the daemon,
  * or queues it). check: refuse an unknown or cancelled trip first (force:
  * save for an unknown one anyway). Returns the exit status. */
@@ -443,6 +463,8 @@ static int save_and_send(const struct kind_spec *k, const char *trip, cJSON *fie
     if (!(ob = open_outbox()))
         goto done;
     if (check && (rc = check_trip(ob, trip, force)) != 0)
+        goto done;
+    if (strcmp(k->kind, "void") == 0 && (rc = check_void(ob, fields)) != 0)
         goto done;
     rc = 1;
     char now[TU_TS_MAX];
@@ -634,25 +656,7 @@ static int void_target(struct outbox *ob, const char *which, struct outbox_entry
         fail("%s", "cannot read the outbox");
         return 1;
     }
-    if (strcmp(e->kind, "void") == 0) {
-        fail("entry #%lld is itself a void; a void cannot be voided (nothing was saved)",
-             e->seq);
-        return EXIT_REJECTED;
-    }
-    if (e->voided_by) {
-        fail("entry #%lld is already cancelled by entry #%lld; nothing was saved", e->seq,
-             e->voided_by);
-        return EXIT_REJECTED;
-    }
-    if (strcmp(e->state, "rejected") == 0) {
-        char *reason = olog_escape_dup(e->reason);
-        fail("entry #%lld was refused by the coordinator (%s: %s): it was never counted, so "
-             "there is nothing to cancel; nothing was saved", e->seq, e->code,
-             reason ? reason : "?");
-        free(reason);
-        return EXIT_REJECTED;
-    }
-    return 0;
+    return refuse_void(e);
 }
 
 static int cmd_void(int argc, char **argv)

@@ -400,6 +400,21 @@ oerr_t outbox_get_seq(struct outbox *ob, long long seq, struct outbox_entry *out
                           " seq = CAST(?1 AS INTEGER) LIMIT ?2", text, out);
 }
 
+int outbox_cannot_void(const struct outbox_entry *e, char *why, size_t n)
+{
+    if (strcmp(e->kind, "void") == 0)
+        snprintf(why, n, "entry #%lld is itself a void; a void cannot be voided", e->seq);
+    else if (e->voided_by)
+        snprintf(why, n, "entry #%lld is already cancelled by entry #%lld", e->seq,
+                 e->voided_by);
+    else if (strcmp(e->state, "rejected") == 0)
+        snprintf(why, n, "entry #%lld was refused by the coordinator (%s: %s): it was never "
+                 "counted, so there is nothing to cancel", e->seq, e->code, e->reason);
+    else
+        return 0;
+    return -1;
+}
+
 oerr_t outbox_tx_begin(struct outbox *ob)
 {
     return exec(ob->db, "BEGIN IMMEDIATE") ? OERR_DB : OERR_OK;

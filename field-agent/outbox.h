@@ -82,6 +82,12 @@ oerr_t outbox_get(struct outbox *ob, const char *msg_id, struct outbox_entry *ou
  * OERR_NOTFOUND when none. Clear with outbox_entry_clear. */
 oerr_t outbox_get_seq(struct outbox *ob, long long seq, struct outbox_entry *out);
 
+/* Why entry e (read with voided_by filled) cannot be voided, into why[n]:
+ * a void, an entry already cancelled by a void the coordinator has not
+ * refused, or one the coordinator refused (never counted). Returns 0 when
+ * it can be. For `void N` and the site app's "cancel this entry". */
+int outbox_cannot_void(const struct outbox_entry *e, char *why, size_t n);
+
 /* Small facts shared by the daemon and the CLI (e.g. "daemon" = "online"). */
 oerr_t outbox_meta_set(struct outbox *ob, const char *key, const char *value);
 /* Copies the value into buf[n]; OERR_NOTFOUND when unset. */

@@ -242,3 +242,23 @@ int card_inbox_apply(struct card_inbox *in, struct outbox *ob)
     drop_queue(q, n);
     return e ? -1 : changed;
 }
+
+enum trip_verdict tripcards_check(struct outbox *ob, const char *trip_id, long long *known)
+{
+    long long n = 0;
+    struct trip_card card;
+    if (known)
+        *known = 0;
+    if (outbox_trip_count(ob, &n))
+        return TRIP_ERROR;
+    if (known)
+        *known = n;
+    if (n == 0)
+        return TRIP_NO_CARDS;
+    oerr_t e = outbox_trip_get(ob, trip_id, &card);
+    if (e == OERR_NOTFOUND)
+        return TRIP_UNKNOWN;
+    if (e)
+        return TRIP_ERROR;
+    return strcmp(card.status, "cancelled") == 0 ? TRIP_CANCELLED : TRIP_OK;
+}

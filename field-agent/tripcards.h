@@ -76,6 +76,19 @@ int card_inbox_on_message(void *ctx, char *topic, int topic_len, MQTTAsync_messa
 size_t card_inbox_received(struct card_inbox *in);
 
 struct outbox;
+
+/* Whether a report may be saved for a trip, by the device's cards. */
+enum trip_verdict {
+    TRIP_OK,        /* a card says the trip is planned or completed */
+    TRIP_NO_CARDS,  /* the device has no cards at all (never online): save, with a note */
+    TRIP_UNKNOWN,   /* cards known, none for this trip: refuse unless forced */
+    TRIP_CANCELLED, /* its card says cancelled: refuse (the coordinator would) */
+    TRIP_ERROR,     /* the outbox could not be read */
+};
+/* Judges trip_id by the outbox's cards; *known (may be NULL) gets how many
+ * cards the device has. For `report` and the site app alike. */
+enum trip_verdict tripcards_check(struct outbox *ob, const char *trip_id, long long *known);
+
 /* Stores every queued card in the outbox in one transaction (an empty message
  * removes the trip's card; an invalid card is logged and skipped). Returns
  * the number of cards stored or removed, or -1 when the outbox failed. */
