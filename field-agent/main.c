@@ -438,19 +438,6 @@ static int refuse_void(const struct outbox_entry *e)
     return EXIT_REJECTED;
 }
 
-/* A void of an entry this outbox holds: the same rules as `void N`. One of a
- * report the device no longer holds is left to the coordinator. */
-static int check_void(struct outbox *ob, const cJSON *fields)
-{
-    const cJSON *voids = cJSON_GetObjectItemCaseSensitive(fields, "voids");
-    struct outbox_entry t = {0};
-    if (!cJSON_IsString(voids) || outbox_get(ob, voids->valuestring, &t) != OERR_OK)
-        return 0;
-    int rc = refuse_void(&t);
-    outbox_entry_clear(&t);
-    return rc;
-}
-
 /* Saves a report of kind k for trip and sends it (or leaves it to the daemon,
  * or queues it). check: refuse an unknown or cancelled trip first (force:
  * save for an unknown one anyway). Returns the exit status. */
@@ -463,8 +450,6 @@ static int save_and_send(const struct kind_spec *k, const char *trip, cJSON *fie
     if (!(ob = open_outbox()))
         goto done;
     if (check && (rc = check_trip(ob, trip, force)) != 0)
-        goto done;
-    if (strcmp(k->kind, "void") == 0 && (rc = check_void(ob, fields)) != 0)
         goto done;
     rc = 1;
     char now[TU_TS_MAX];

@@ -74,7 +74,7 @@ int sender_flush(struct outbox *ob, const struct sender_opts *o, struct flush_re
     /* The retained trip cards come right after this subscription. */
     topic_fmt(topic, sizeof topic, o->topic_root, "trips/+");
     char terr[MQ_ERR_MAX]; /* without the cards, reports are still sent */
-    if (mq_subscribe(c, topic, 1, o->connect_timeout_ms, terr))
+    if (o->fetch_trips && mq_subscribe(c, topic, 1, o->connect_timeout_ms, terr))
         olog(OLOG_WARN, "no trip cards (trips are not checked at entry): %s", terr);
 
     /* answered[i]: the coordinator has answered list[i] (perhaps to an

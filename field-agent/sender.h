@@ -17,8 +17,9 @@ struct sender_opts {
     /* Called after every change of the counts; may be NULL. */
     void (*progress)(void *ctx, size_t sent, size_t answered, size_t total);
     void *ctx;
-    /* Wait for the retained trip cards even with nothing to send (sync);
-     * cards that arrive are stored either way. */
+    /* Subscribe to the retained trip cards and store them, waiting for them
+     * even with nothing to send (sync). `report` leaves them to sync and the
+     * daemon. */
     bool fetch_trips;
 };
 

@@ -122,10 +122,6 @@ expect_exit 3 agent team-01 void 2 --reason again
 assert_eq "outreach-agent: entry #2 is already cancelled by entry #$n; nothing was saved" "$(err)" "void twice"
 expect_exit 3 agent team-01 void "$n" --reason again
 assert_eq "outreach-agent: entry #$n is itself a void; a void cannot be voided; nothing was saved" "$(err)" "void a void"
-# The msg_id way follows the same rules for an entry this outbox holds.
-id2=$(sqlite3 "$WORK/agents/team-01.db" "SELECT msg_id FROM outbox WHERE seq = 2")
-expect_exit 3 agent team-01 report void --msg-id "$id2" --reason again
-assert_eq "outreach-agent: entry #2 is already cancelled by entry #$n; nothing was saved" "$(err)" "report void twice"
 expect_exit 3 agent team-01 void 99 --reason x
 assert_eq "outreach-agent: no entry #99 in this outbox (its entries are #1 to #$n; see 'outreach-agent status --all'); nothing was saved" "$(err)" "void a missing entry"
 expect_exit 2 agent team-01 void 1
