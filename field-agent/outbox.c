@@ -120,9 +120,10 @@ static void copy_col(char *dst, size_t n, sqlite3_stmt *st, int col)
 #define ENTRY_COLS "seq, msg_id, kind, trip_id, state, ack_status, code, reason," \
                    " created_at, attempts, payload"
 /* For lists a person reads: the live void of each entry, the target of each
- * void (both through indexes). */
+ * void (both through indexes: the unary + drops msg_id's TEXT affinity, which
+ * would otherwise keep SQLite from searching the outbox_voids index). */
 #define ENTRY_COLS_LINKED ENTRY_COLS ", (SELECT v.seq FROM outbox v WHERE v.kind = 'void'" \
-    " AND json_extract(v.payload, '$.voids') = outbox.msg_id AND v.state <> 'rejected'" \
+    " AND json_extract(v.payload, '$.voids') = +outbox.msg_id AND v.state <> 'rejected'" \
     " ORDER BY v.seq LIMIT 1), CASE WHEN outbox.kind = 'void' THEN (SELECT t.seq FROM" \
     " outbox t WHERE t.msg_id = json_extract(outbox.payload, '$.voids')) END"
 
