@@ -237,7 +237,9 @@ static void add(char *buf, size_t n, size_t *used, const char *fmt, ...)
 static long long num(const cJSON *o, const char *name, long long dflt)
 {
     const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, name);
-    return cJSON_IsNumber(it) ? (long long)it->valuedouble : dflt;
+    /* In range before the cast: an outbox edited by hand must not crash status. */
+    return cJSON_IsNumber(it) && it->valuedouble > -1e15 && it->valuedouble < 1e15
+               ? (long long)it->valuedouble : dflt;
 }
 
 static const char *str(const cJSON *o, const char *name)

@@ -330,6 +330,9 @@ static void test_describe(void **state)
                         "void of #12: twice");
     assert_string_equal(compose_describe("headcount", "not json", 0, buf, sizeof buf),
                         "headcount (contents unreadable)");
+    assert_string_equal(compose_describe("headcount", "{\"department\":7,\"consultations\":"
+                                         "1e300}", 0, buf, sizeof buf),
+                        "headcount 0 consultations");
     char small[32];
     compose_describe("headcount", "{\"department\":\"internal\",\"consultations\":12}", 0,
                      small, sizeof small); /* cut between pieces, never inside one */
