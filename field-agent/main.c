@@ -15,7 +15,6 @@
 #include "ids.h"
 #include "jsonget.h"
 #include "mqtls.h"
-#include "names.h"
 #include "olog.h"
 #include "outbox.h"
 #include "report.h"
@@ -426,18 +425,6 @@ static int check_trip(struct outbox *ob, const char *trip, bool force)
     return EXIT_REJECTED;
 }
 
-/* Refuses (EXIT_REJECTED) to void entry e when it cannot be; 0 when it can. */
-static int refuse_void(const struct outbox_entry *e)
-{
-    char why[JERR_MAX + 200];
-    if (!outbox_cannot_void(e, why, sizeof why))
-        return 0;
-    char *safe = olog_escape_dup(why); /* a refusal's reason may quote what was sent */
-    fail("%s; nothing was saved", safe ? safe : "this entry cannot be voided");
-    free(safe);
-    return EXIT_REJECTED;
-}
-
 /* Saves a report of kind k for trip and sends it (or leaves it to the daemon,
  * or queues it). check: refuse an unknown or cancelled trip first (force:
  * save for an unknown one anyway). Returns the exit status. */
@@ -615,6 +602,18 @@ static const char usage_void[] =
     "have, a void (a void cannot be voided), an entry already cancelled, and an\n"
     "entry the coordinator refused (it was never counted).\n"
     "See 'outreach-agent --help' for the options of every command.\n";
+
+/* Refuses (EXIT_REJECTED) to void entry e when it cannot be; 0 when it can. */
+static int refuse_void(const struct outbox_entry *e)
+{
+    char why[JERR_MAX + 200];
+    if (!outbox_cannot_void(e, why, sizeof why))
+        return 0;
+    char *safe = olog_escape_dup(why); /* a refusal's reason may quote what was sent */
+    fail("%s; nothing was saved", safe ? safe : "this entry cannot be voided");
+    free(safe);
+    return EXIT_REJECTED;
+}
 
 /* Finds entry `which` (a number or a msg_id) and says why it cannot be
  * voided. Returns 0 with *e filled, or an exit status. */
