@@ -2,10 +2,12 @@
 #include "compose.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "jsonget.h"
+#include "names.h"
 #include "report.h"
 
 static const struct field_spec headcount[] = {
@@ -33,7 +35,7 @@ static const struct field_spec referral[] = {
     {"patient-ref", "patient_ref", F_STR, true, NULL,
      "opaque patient reference (never a name or phone number)"},
     {"age", "age", F_INT, false, NULL, "age in years (0..130)"},
-    {"sex", "sex", F_ENUM, false, (const char *const[]){"F", "M", NULL}, "F or M"},
+    {"sex", "sex", F_ENUM, false, names_sex_codes, "F or M"},
     {NULL, NULL, F_INT, false, NULL, NULL},
 };
 static const struct field_spec education[] = {
@@ -146,16 +148,22 @@ int compose_set(const struct kind_spec *k, cJSON *fields, const char *flag,
         return 0;
     }
     case F_ENUM: {
-        int i = 0;
-        while (f->values[i] && strcmp(f->values[i], value) != 0)
-            i++;
-        if (!f->values[i]) {
-            char list[200];
-            snprintf(err, COMPOSE_ERR_MAX, "--%s must be one of: %s", flag,
-                     enum_join(f->values, list, sizeof list));
+        /* 内科, Internal or internal: the table of names says which code. */
+        const struct names_table *t = names_for_codes(f->values);
+        const char *code = t ? names_resolve(t, value) : NULL;
+        if (!t && enum_index(f->values, value) >= 0)
+            code = value;
+        if (!code) {
+            char list[COMPOSE_ERR_MAX - 160];
+            if (t)
+                names_list(t, list, sizeof list);
+            else
+                enum_join(f->values, list, sizeof list);
+            snprintf(err, COMPOSE_ERR_MAX, "--%s: '%.40s' is not a %s (%s); use one of: %s",
+                     flag, value, t ? t->en_field : flag, t ? t->zh_field : "", list);
             return -1;
         }
-        cJSON_AddStringToObject(fields, f->json, value);
+        cJSON_AddStringToObject(fields, f->json, code);
         return 0;
     }
     case F_STR:
@@ -199,11 +207,115 @@ void compose_help(const struct kind_spec *k, FILE *f)
                  s->type == F_INT ? "N" : s->type == F_CNY ? "CNY" : s->type == F_ENUM ? "X" : "TEXT");
         fprintf(f, "  %-24s %s%s\n", left, s->help, s->required ? " (required)" : "");
         if (s->type == F_ENUM) {
-            fprintf(f, "  %-24s one of:", "");
+            const struct names_table *t = names_for_codes(s->values);
+            fprintf(f, "  %-24s one of (code, 中文 or English):\n", "");
             for (int i = 0; s->values[i]; i++)
-                fprintf(f, " %s", s->values[i]);
-            fputc('\n', f);
+                fprintf(f, "  %-26s %-14s %s / %s\n", "", s->values[i],
+                        names_zh(t, s->values[i]), names_en(t, s->values[i]));
         }
     }
     fprintf(f, "\nexample:\n  outreach-agent %s\n", k->example);
+}
+
+/* Appends to buf[n] at *used; stops (whole pieces only) when full. */
+static void add(char *buf, size_t n, size_t *used, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void add(char *buf, size_t n, size_t *used, const char *fmt, ...)
+{
+    va_list ap;
+    if (*used >= n)
+        return;
+    va_start(ap, fmt);
+    int w = vsnprintf(buf + *used, n - *used, fmt, ap);
+    va_end(ap);
+    if (w < 0 || (size_t)w >= n - *used)
+        buf[*used] = '\0', *used = n; /* full: keep what fitted whole */
+    else
+        *used += (size_t)w;
+}
+
+static long long num(const cJSON *o, const char *name, long long dflt)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, name);
+    /* In range before the cast: an outbox edited by hand must not crash status. */
+    return cJSON_IsNumber(it) && it->valuedouble > -1e15 && it->valuedouble < 1e15
+               ? (long long)it->valuedouble : dflt;
+}
+
+static const char *str(const cJSON *o, const char *name)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, name);
+    return cJSON_IsString(it) ? it->valuestring : NULL;
+}
+
+/* "内科 internal" for a code of table t. */
+static void add_code(char *buf, size_t n, size_t *used, const struct names_table *t,
+                     const char *code)
+{
+    if (code)
+        add(buf, n, used, " %s %s", names_zh(t, code), code);
+}
+
+const char *compose_describe(const char *kind, const char *payload, long long void_target_seq,
+                             char *buf, size_t n)
+{
+    size_t used = 0;
+    struct jerr err;
+    cJSON *o = payload ? json_parse_bounded(payload, strlen(payload), 8, &err) : NULL;
+    if (n)
+        buf[0] = '\0';
+    add(buf, n, &used, "%s", kind);
+    if (!o) {
+        add(buf, n, &used, " (contents unreadable)");
+        return buf;
+    }
+    if (strcmp(kind, "headcount") == 0) {
+        add_code(buf, n, &used, &names_department, str(o, "department"));
+        add(buf, n, &used, " %lld consultations", num(o, "consultations", 0));
+        static const char *const parts[][2] = {{"female", "female"}, {"over_60", "over 60"},
+                                               {"poor_households", "poor households"}};
+        int shown = 0;
+        for (int i = 0; i < 3; i++) {
+            long long v = num(o, parts[i][0], -1);
+            if (v >= 0)
+                add(buf, n, &used, "%s%s %lld", shown++ ? ", " : " (", parts[i][1], v);
+        }
+        if (shown)
+            add(buf, n, &used, ")");
+    } else if (strcmp(kind, "dispense") == 0) {
+        long long fen = num(o, "value_fen", 0);
+        const char *med = str(o, "medicine"), *unit = str(o, "unit");
+        add(buf, n, &used, " %s %lld %s, ¥%lld.%02lld", med ? med : "?", num(o, "quantity", 0),
+            unit ? unit : "", fen / 100, fen % 100);
+    } else if (strcmp(kind, "referral") == 0) {
+        add(buf, n, &used, " %s →", str(o, "condition") ? str(o, "condition") : "?");
+        add_code(buf, n, &used, &names_destination, str(o, "destination"));
+        add(buf, n, &used, ",");
+        add_code(buf, n, &used, &names_urgency, str(o, "urgency"));
+        add(buf, n, &used, ", patient %s", str(o, "patient_ref") ? str(o, "patient_ref") : "?");
+        if (num(o, "age", -1) >= 0)
+            add(buf, n, &used, ", age %lld", num(o, "age", -1));
+        if (str(o, "sex"))
+            add(buf, n, &used, ", %s", str(o, "sex"));
+    } else if (strcmp(kind, "education") == 0) {
+        long long talks = num(o, "talks", 0);
+        add(buf, n, &used, " %lld brochures, %lld talk%s, %lld attendees",
+            num(o, "brochures", 0), talks, talks == 1 ? "" : "s", num(o, "attendees", 0));
+        if (str(o, "topic"))
+            add(buf, n, &used, ", topic %s", str(o, "topic"));
+    } else if (strcmp(kind, "checkin") == 0) {
+        add(buf, n, &used, " %s", str(o, "staff_id") ? str(o, "staff_id") : "?");
+        add_code(buf, n, &used, &names_role, str(o, "role"));
+        if (str(o, "organization"))
+            add(buf, n, &used, ", %s", str(o, "organization"));
+    } else if (strcmp(kind, "void") == 0) {
+        if (void_target_seq > 0)
+            add(buf, n, &used, " of #%lld", void_target_seq);
+        else
+            add(buf, n, &used, " of %s", str(o, "voids") ? str(o, "voids") : "?");
+        if (str(o, "reason"))
+            add(buf, n, &used, ": %s", str(o, "reason"));
+    }
+    cJSON_Delete(o);
+    return buf;
 }

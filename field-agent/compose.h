@@ -1,5 +1,6 @@
 /* compose.h -- the report kinds as the field agent's command line sees them:
- * one table row per field, with its flag, JSON name, type and help. */
+ * one table row per field, with its flag, JSON name, type and help. An enum
+ * field takes the code or its zh-CN or English name (names.h). */
 #ifndef OUTREACH_COMPOSE_H
 #define OUTREACH_COMPOSE_H
 
@@ -8,7 +9,7 @@
 
 #include <cjson/cJSON.h>
 
-#define COMPOSE_ERR_MAX 320
+#define COMPOSE_ERR_MAX 640 /* room for a list of codes with both labels */
 
 enum ftype { F_INT, F_STR, F_ENUM, F_CNY };
 
@@ -38,6 +39,13 @@ int compose_set(const struct kind_spec *k, cJSON *fields, const char *flag,
 int compose_check_required(const struct kind_spec *k, const cJSON *fields,
                            char err[COMPOSE_ERR_MAX]);
 void compose_help(const struct kind_spec *k, FILE *f);
+/* What an entry contained, in words, into buf[n] (cut to whole pieces):
+ * "headcount 内科 internal 12 consultations (female 5)". void_target_seq: the
+ * outbox number of a void's target, or 0 to show its msg_id. Returns buf.
+ * For the status command and the site app's recent entries. */
+#define COMPOSE_DESCRIBE_MAX 512
+const char *compose_describe(const char *kind, const char *payload, long long void_target_seq,
+                             char *buf, size_t n);
 /* "12.50" -> 1250; "12" -> 1200. Returns 0 or -1. */
 int compose_parse_cny(const char *s, long long *fen);
 

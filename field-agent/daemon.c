@@ -17,6 +17,7 @@
 #include "olog.h"
 #include "timeutil.h"
 #include "topics.h"
+#include "tripcards.h"
 
 static void lock_path(const char *outbox_path, char *buf, size_t n)
 {
@@ -78,6 +79,7 @@ struct dstate {
     struct outbox *ob;
     MQTTAsync mq;
     struct ack_inbox in;
+    struct card_inbox cards; /* trip cards; passes every other message to in */
     int connected; /* set by Paho's callbacks, read by us */
     int reconnected;
     struct flight *fl;
@@ -98,7 +100,7 @@ static void on_connected(void *ctx, char *cause)
 static int on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *m)
 {
     struct dstate *d = ctx;
-    return ack_inbox_on_message(&d->in, topic, topic_len, m);
+    return card_inbox_on_message(&d->cards, topic, topic_len, m);
 }
 
 static void on_lost(void *ctx, char *cause)
@@ -137,7 +139,7 @@ static void publish_status(struct dstate *d, bool online)
     d->last_status_ms = tu_mono_ms();
 }
 
-static int subscribe_acks(struct dstate *d)
+static int subscribe_inbox(struct dstate *d)
 {
     char topic[TOPIC_MAX], err[MQ_ERR_MAX];
     topic_fmt(topic, sizeof topic, d->o->topic_root, "agents/%s/acks", d->o->agent_id);
@@ -145,6 +147,12 @@ static int subscribe_acks(struct dstate *d)
         olog(OLOG_WARN, "%s", err);
         return -1;
     }
+    /* The trip cards, so that reports for an unknown or cancelled trip are
+     * refused at entry even offline. Retained: each connection brings all. */
+    /* Without them reports are still sent: a refusal is only a warning. */
+    topic_fmt(topic, sizeof topic, d->o->topic_root, "trips/+");
+    if (mq_subscribe(d->mq, topic, 1, d->o->connect_timeout_ms, err))
+        olog(OLOG_WARN, "no trip cards (trips are not checked at entry): %s", err);
     return 0;
 }
 
@@ -260,6 +268,7 @@ int daemon_run(struct outbox *ob, const struct daemon_opts *o)
     char err[MQ_ERR_MAX], state[16] = "";
     int rc = 1;
     ack_inbox_init(&d.in);
+    card_inbox_init(&d.cards, o->topic_root, &d.in);
     set_state(&d, "offline", state, sizeof state);
     if (mq_client_new(&d.mq, o->broker, o->agent_id, 0, err)) {
         olog(OLOG_ERROR, "%s", err);
@@ -295,7 +304,7 @@ int daemon_run(struct outbox *ob, const struct daemon_opts *o)
         if (up && __atomic_exchange_n(&d.reconnected, 0, __ATOMIC_ACQ_REL)) {
             /* A new connection: (re)subscribe, say so, and send again what is
              * in flight, since it may never have reached the broker. */
-            if (subscribe_acks(&d) == 0) {
+            if (subscribe_inbox(&d) == 0) {
                 publish_status(&d, true);
                 d.nfl = 0;
                 fresh = true;
@@ -319,6 +328,8 @@ int daemon_run(struct outbox *ob, const struct daemon_opts *o)
                 olog(OLOG_WARN, "%zu report(s) rejected: see 'outreach-agent status'", c.rejected);
         }
         free(got);
+        if (card_inbox_apply(&d.cards, ob) < 0)
+            olog(OLOG_ERROR, "cannot store trip cards in the outbox");
         if (!up)
             continue;
         /* Look at the outbox only when something may be due: an answer came
@@ -345,6 +356,7 @@ done:
     set_state(&d, "stopped", state, sizeof state);
     mq_close(&d.mq, 1000);
     ack_inbox_free(&d.in);
+    card_inbox_free(&d.cards);
     free(d.fl);
     return rc;
 }

@@ -8,6 +8,8 @@
 #include <sqlite3.h>
 
 #include "fileperm.h"
+#include "report.h"
+#include "tripcards.h"
 
 struct outbox {
     sqlite3 *db;
@@ -23,7 +25,19 @@ static const char schema_sql[] =
     "  CHECK (state IN ('pending', 'sent', 'acked', 'rejected')),"
     " created_at TEXT NOT NULL, sent_at TEXT, answered_at TEXT,"
     " attempts INTEGER NOT NULL DEFAULT 0, ack_status TEXT, code TEXT, reason TEXT);"
-    "CREATE INDEX IF NOT EXISTS outbox_state ON outbox (state, seq);";
+    "CREATE INDEX IF NOT EXISTS outbox_state ON outbox (state, seq);"
+    /* Which entry a void cancels: found by its target without a scan. */
+    "CREATE INDEX IF NOT EXISTS outbox_voids ON outbox (json_extract(payload, '$.voids'))"
+    " WHERE kind = 'void';"
+    /* The trip cards this device has heard (retained on ROOT/trips/+): made
+     * on open, so an outbox from before them gets the table too. */
+    "CREATE TABLE IF NOT EXISTS trips ("
+    " trip_id TEXT PRIMARY KEY, title TEXT NOT NULL, date TEXT NOT NULL,"
+    " end_date TEXT NOT NULL DEFAULT '', status TEXT NOT NULL, site_code TEXT NOT NULL,"
+    " site_name TEXT NOT NULL, county TEXT NOT NULL, county_name TEXT NOT NULL,"
+    " departments TEXT NOT NULL, updated_at TEXT NOT NULL DEFAULT '',"
+    " received_at TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS trips_date ON trips (date);";
 
 static int exec(sqlite3 *db, const char *sql)
 {
@@ -105,6 +119,13 @@ static void copy_col(char *dst, size_t n, sqlite3_stmt *st, int col)
 
 #define ENTRY_COLS "seq, msg_id, kind, trip_id, state, ack_status, code, reason," \
                    " created_at, attempts, payload"
+/* For lists a person reads: the live void of each entry, the target of each
+ * void (both through indexes: the unary + drops msg_id's TEXT affinity, which
+ * would otherwise keep SQLite from searching the outbox_voids index). */
+#define ENTRY_COLS_LINKED ENTRY_COLS ", (SELECT v.seq FROM outbox v WHERE v.kind = 'void'" \
+    " AND json_extract(v.payload, '$.voids') = +outbox.msg_id AND v.state <> 'rejected'" \
+    " ORDER BY v.seq LIMIT 1), CASE WHEN outbox.kind = 'void' THEN (SELECT t.seq FROM" \
+    " outbox t WHERE t.msg_id = json_extract(outbox.payload, '$.voids')) END"
 
 static int read_entry(sqlite3_stmt *st, struct outbox_entry *e)
 {
@@ -119,6 +140,10 @@ static int read_entry(sqlite3_stmt *st, struct outbox_entry *e)
     copy_col(e->reason, sizeof e->reason, st, 7);
     copy_col(e->created_at, sizeof e->created_at, st, 8);
     e->attempts = sqlite3_column_int(st, 9);
+    if (sqlite3_column_count(st) > 12) {
+        e->voided_by = sqlite3_column_int64(st, 11);
+        e->voids_seq = sqlite3_column_int64(st, 12);
+    }
     e->payload = strdup((const char *)sqlite3_column_text(st, 10));
     return e->payload ? 0 : -1;
 }
@@ -252,9 +277,18 @@ oerr_t outbox_unanswered(struct outbox *ob, size_t limit, struct outbox_entry **
 oerr_t outbox_list(struct outbox *ob, const char *state, size_t limit,
                    struct outbox_entry **list, size_t *n)
 {
-    return select_entries(ob, "SELECT " ENTRY_COLS " FROM outbox WHERE (?1 IS NULL OR"
-                              " state = ?1) ORDER BY seq LIMIT ?2",
+    return select_entries(ob, "SELECT " ENTRY_COLS_LINKED " FROM outbox WHERE (?1 IS NULL"
+                              " OR state = ?1) ORDER BY seq LIMIT ?2",
                           state, limit, list, n);
+}
+
+oerr_t outbox_list_recent(struct outbox *ob, size_t limit, struct outbox_entry **list,
+                          size_t *n)
+{
+    oerr_t e = select_entries(ob, "SELECT * FROM (SELECT " ENTRY_COLS_LINKED " FROM outbox"
+                                  " WHERE ?1 IS NULL ORDER BY seq DESC LIMIT ?2) ORDER BY seq",
+                              NULL, limit, list, n);
+    return e;
 }
 
 void outbox_entry_clear(struct outbox_entry *e)
@@ -334,12 +368,13 @@ oerr_t outbox_counts(struct outbox *ob, struct outbox_counts *c)
     return OERR_OK;
 }
 
-oerr_t outbox_get(struct outbox *ob, const char *msg_id, struct outbox_entry *out)
+/* The one entry where ?1 (key) matches in sql; OERR_NOTFOUND when none. */
+static oerr_t select_one(struct outbox *ob, const char *sql, const char *key,
+                         struct outbox_entry *out)
 {
     struct outbox_entry *list = NULL;
     size_t n = 0;
-    oerr_t e = select_entries(ob, "SELECT " ENTRY_COLS " FROM outbox WHERE msg_id = ?1"
-                                  " LIMIT ?2", msg_id, 1, &list, &n);
+    oerr_t e = select_entries(ob, sql, key, 1, &list, &n);
     if (e)
         return e;
     if (n == 0) {
@@ -349,6 +384,36 @@ oerr_t outbox_get(struct outbox *ob, const char *msg_id, struct outbox_entry *ou
     *out = list[0];
     free(list);
     return OERR_OK;
+}
+
+oerr_t outbox_get(struct outbox *ob, const char *msg_id, struct outbox_entry *out)
+{
+    return select_one(ob, "SELECT " ENTRY_COLS_LINKED " FROM outbox WHERE msg_id = ?1"
+                          " LIMIT ?2", msg_id, out);
+}
+
+oerr_t outbox_get_seq(struct outbox *ob, long long seq, struct outbox_entry *out)
+{
+    char text[24];
+    snprintf(text, sizeof text, "%lld", seq);
+    /* Bound as text and cast: SQLite compares it with the INTEGER key by value. */
+    return select_one(ob, "SELECT " ENTRY_COLS_LINKED " FROM outbox WHERE"
+                          " seq = CAST(?1 AS INTEGER) LIMIT ?2", text, out);
+}
+
+int outbox_cannot_void(const struct outbox_entry *e, char *why, size_t n)
+{
+    if (strcmp(e->kind, "void") == 0)
+        snprintf(why, n, "entry #%lld is itself a void; a void cannot be voided", e->seq);
+    else if (e->voided_by)
+        snprintf(why, n, "entry #%lld is already cancelled by entry #%lld", e->seq,
+                 e->voided_by);
+    else if (strcmp(e->state, "rejected") == 0)
+        snprintf(why, n, "entry #%lld was refused by the coordinator (%s: %s): it was never "
+                 "counted, so there is nothing to cancel", e->seq, e->code, e->reason);
+    else
+        return 0;
+    return -1;
 }
 
 oerr_t outbox_tx_begin(struct outbox *ob)
@@ -412,4 +477,138 @@ oerr_t outbox_meta_get(struct outbox *ob, const char *key, char *buf, size_t n)
         snprintf(buf, n, "%s", (const char *)sqlite3_column_text(st, 0));
     sqlite3_finalize(st);
     return e;
+}
+
+/* ---- trip cards (tripcards.h) ---------------------------------------------- */
+
+#define TRIP_COLS "trip_id, title, date, end_date, status, site_code, site_name, county," \
+                  " county_name, departments, updated_at, received_at"
+
+oerr_t outbox_trip_put(struct outbox *ob, const struct trip_card *c)
+{
+    char depts[TRIP_DEPTS_MAX * 16] = "";
+    size_t used = 0;
+    for (int i = 0; c->departments[i] && i < TRIP_DEPTS_MAX; i++) {
+        int w = snprintf(depts + used, sizeof depts - used, "%s%s", used ? "," : "",
+                         c->departments[i]);
+        if (w < 0 || (size_t)w >= sizeof depts - used)
+            return OERR_INVAL;
+        used += (size_t)w;
+    }
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(ob->db, "INSERT OR REPLACE INTO trips (" TRIP_COLS ") VALUES"
+                           " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)", -1, &st,
+                           NULL) != SQLITE_OK)
+        return OERR_DB;
+    const char *v[] = {c->trip_id, c->title, c->date, c->end_date, c->status, c->site_code,
+                       c->site_name, c->county, c->county_name, depts, c->updated_at,
+                       c->received_at};
+    for (int i = 0; i < 12; i++)
+        sqlite3_bind_text(st, i + 1, v[i], -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? OERR_OK : OERR_DB;
+}
+
+oerr_t outbox_trip_delete(struct outbox *ob, const char *trip_id)
+{
+    return update(ob, "DELETE FROM trips WHERE trip_id = ?1", trip_id, NULL, NULL, NULL, NULL);
+}
+
+static void read_trip(sqlite3_stmt *st, struct trip_card *c)
+{
+    memset(c, 0, sizeof *c);
+    copy_col(c->trip_id, sizeof c->trip_id, st, 0);
+    copy_col(c->title, sizeof c->title, st, 1);
+    copy_col(c->date, sizeof c->date, st, 2);
+    copy_col(c->end_date, sizeof c->end_date, st, 3);
+    copy_col(c->status, sizeof c->status, st, 4);
+    copy_col(c->site_code, sizeof c->site_code, st, 5);
+    copy_col(c->site_name, sizeof c->site_name, st, 6);
+    copy_col(c->county, sizeof c->county, st, 7);
+    copy_col(c->county_name, sizeof c->county_name, st, 8);
+    copy_col(c->updated_at, sizeof c->updated_at, st, 10);
+    copy_col(c->received_at, sizeof c->received_at, st, 11);
+    /* "internal,surgery" back to pointers into the contract's list. */
+    char depts[TRIP_DEPTS_MAX * 16];
+    copy_col(depts, sizeof depts, st, 9);
+    int nd = 0;
+    char *save = NULL;
+    for (char *d = strtok_r(depts, ",", &save); d && nd < TRIP_DEPTS_MAX;
+         d = strtok_r(NULL, ",", &save)) {
+        int i = enum_index(department_names, d);
+        if (i >= 0)
+            c->departments[nd++] = department_names[i];
+    }
+}
+
+static oerr_t select_trips(struct outbox *ob, const char *sql, const char *arg,
+                           struct trip_card **list, size_t *n)
+{
+    *list = NULL;
+    *n = 0;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(ob->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return OERR_DB;
+    sqlite3_bind_text(st, 1, arg, -1, SQLITE_TRANSIENT);
+    size_t cap = 0;
+    int rc;
+    oerr_t e = OERR_OK;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 8;
+            struct trip_card *bigger = realloc(*list, cap * sizeof **list);
+            if (!bigger) {
+                e = OERR_NOMEM;
+                break;
+            }
+            *list = bigger;
+        }
+        read_trip(st, &(*list)[(*n)++]);
+    }
+    if (!e && rc != SQLITE_DONE)
+        e = OERR_DB;
+    sqlite3_finalize(st);
+    if (e) {
+        free(*list);
+        *list = NULL;
+        *n = 0;
+    }
+    return e;
+}
+
+oerr_t outbox_trip_get(struct outbox *ob, const char *trip_id, struct trip_card *out)
+{
+    struct trip_card *list = NULL;
+    size_t n = 0;
+    oerr_t e = select_trips(ob, "SELECT " TRIP_COLS " FROM trips WHERE trip_id = ?1",
+                            trip_id, &list, &n);
+    if (!e && n == 0)
+        e = OERR_NOTFOUND;
+    if (!e)
+        *out = list[0];
+    free(list);
+    return e;
+}
+
+oerr_t outbox_trips_on(struct outbox *ob, const char *date, struct trip_card **list,
+                       size_t *n)
+{
+    return select_trips(ob, "SELECT " TRIP_COLS " FROM trips WHERE date <= ?1 AND"
+                            " ?1 <= CASE end_date WHEN '' THEN date ELSE end_date END"
+                            " ORDER BY date, trip_id LIMIT 1000", date, list, n);
+}
+
+oerr_t outbox_trip_count(struct outbox *ob, long long *n)
+{
+    sqlite3_stmt *st = NULL;
+    *n = 0;
+    if (sqlite3_prepare_v2(ob->db, "SELECT COUNT(*) FROM trips", -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        return OERR_DB;
+    }
+    *n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return OERR_OK;
 }

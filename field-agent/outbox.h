@@ -10,6 +10,7 @@
 #include "ids.h"
 #include "jsonget.h"
 #include "oerr.h"
+#include "tripcards.h"
 
 struct outbox;
 
@@ -24,6 +25,11 @@ struct outbox_entry {
     char reason[JERR_MAX];
     char created_at[40];
     int attempts;
+    /* Filled by outbox_list, outbox_list_recent, outbox_get and
+     * outbox_get_seq (0 elsewhere): the seq of a void of this entry that the
+     * coordinator has not refused, and for a void the seq of its target (0
+     * when not in this outbox). */
+    long long voided_by, voids_seq;
     char *payload;       /* owned; outbox_entries_free frees it */
 };
 
@@ -54,6 +60,10 @@ oerr_t outbox_unanswered(struct outbox *ob, size_t limit, struct outbox_entry **
 /* Entries in one state (or all when state is NULL), in seq order. */
 oerr_t outbox_list(struct outbox *ob, const char *state, size_t limit,
                    struct outbox_entry **list, size_t *n);
+/* The last `limit` entries, oldest of them first (for the site app's
+ * "recent entries"). */
+oerr_t outbox_list_recent(struct outbox *ob, size_t limit, struct outbox_entry **list,
+                          size_t *n);
 void outbox_entries_free(struct outbox_entry *list, size_t n);
 void outbox_entry_clear(struct outbox_entry *e);
 
@@ -68,6 +78,16 @@ oerr_t outbox_counts(struct outbox *ob, struct outbox_counts *c);
 /* One entry by msg_id; OERR_NOTFOUND when none. Clear with outbox_entry_clear. */
 oerr_t outbox_get(struct outbox *ob, const char *msg_id, struct outbox_entry *out);
 
+/* One entry by its number (the seq `status` shows, `void N` takes);
+ * OERR_NOTFOUND when none. Clear with outbox_entry_clear. */
+oerr_t outbox_get_seq(struct outbox *ob, long long seq, struct outbox_entry *out);
+
+/* Why entry e (read with voided_by filled) cannot be voided, into why[n]:
+ * a void, an entry already cancelled by a void the coordinator has not
+ * refused, or one the coordinator refused (never counted). Returns 0 when
+ * it can be. For `void N` and the site app's "cancel this entry". */
+int outbox_cannot_void(const struct outbox_entry *e, char *why, size_t n);
+
 /* Small facts shared by the daemon and the CLI (e.g. "daemon" = "online"). */
 oerr_t outbox_meta_set(struct outbox *ob, const char *key, const char *value);
 /* Copies the value into buf[n]; OERR_NOTFOUND when unset. */
@@ -81,5 +101,22 @@ long long outbox_data_version(struct outbox *ob);
 /* Groups many marks into one durable write (a failed commit is rolled back). */
 oerr_t outbox_tx_begin(struct outbox *ob);
 oerr_t outbox_tx_commit(struct outbox *ob);
+
+/* ---- trip cards: owned by the field agent's CLI and daemon (tripcards.h);
+ * the site app reads them the same way. ---- */
+/* Stores a card (replacing the trip's earlier one). */
+oerr_t outbox_trip_put(struct outbox *ob, const struct trip_card *c);
+/* Forgets a trip's card (its retained card was removed). */
+oerr_t outbox_trip_delete(struct outbox *ob, const char *trip_id);
+/* One trip's card; OERR_NOTFOUND when this device has not heard of it. */
+oerr_t outbox_trip_get(struct outbox *ob, const char *trip_id, struct trip_card *out);
+/* Trips whose days include date (YYYY-MM-DD, site time: see tu_today),
+ * cancelled ones too (check status), by date then trip_id. The caller frees
+ * *list with free(). */
+oerr_t outbox_trips_on(struct outbox *ob, const char *date, struct trip_card **list,
+                       size_t *n);
+/* How many cards the device knows: 0 means it never heard any (never
+ * connected), and then no trip can be checked. */
+oerr_t outbox_trip_count(struct outbox *ob, long long *n);
 
 #endif

@@ -13,6 +13,7 @@
 #include "olog.h"
 #include "timeutil.h"
 #include "topics.h"
+#include "tripcards.h"
 
 static int by_msg_id(const void *a, const void *b)
 {
@@ -28,7 +29,9 @@ int sender_flush(struct outbox *ob, const struct sender_opts *o, struct flush_re
     size_t n = 0;
     MQTTAsync c = NULL;
     struct ack_inbox in;
+    struct card_inbox cards;
     ack_inbox_init(&in);
+    card_inbox_init(&cards, o->topic_root, &in);
     int rc = -1;
     char now[TU_TS_MAX], topic[TOPIC_MAX], client_id[128];
     bool *answered = NULL, *sent_now = NULL;
@@ -38,13 +41,13 @@ int sender_flush(struct outbox *ob, const struct sender_opts *o, struct flush_re
         goto done;
     }
     res->total = n;
-    if (n == 0) {
+    if (n == 0 && !o->fetch_trips) {
         rc = 0;
         goto done;
     }
-    index = malloc(n * sizeof *index);
-    answered = calloc(n, sizeof *answered);
-    sent_now = calloc(n, sizeof *sent_now);
+    index = malloc((n ? n : 1) * sizeof *index);
+    answered = calloc(n ? n : 1, sizeof *answered);
+    sent_now = calloc(n ? n : 1, sizeof *sent_now);
     if (!index || !answered || !sent_now) {
         snprintf(err, MQ_ERR_MAX, "out of memory");
         goto done;
@@ -59,7 +62,7 @@ int sender_flush(struct outbox *ob, const struct sender_opts *o, struct flush_re
              (long)getpid());
     if (mq_client_new(&c, o->broker, client_id, 0, err))
         goto done;
-    MQTTAsync_setCallbacks(c, &in, NULL, ack_inbox_on_message, NULL);
+    MQTTAsync_setCallbacks(c, &cards, NULL, card_inbox_on_message, NULL);
     struct mq_conn_opts co = {.username = o->username, .password = o->password,
                               .clean_start = true, .keepalive_s = 30,
                               .tls = o->tls, .uri = o->broker};
@@ -68,6 +71,11 @@ int sender_flush(struct outbox *ob, const struct sender_opts *o, struct flush_re
     topic_fmt(topic, sizeof topic, o->topic_root, "agents/%s/acks", o->agent_id);
     if (mq_subscribe(c, topic, 1, o->connect_timeout_ms, err))
         goto done;
+    /* The retained trip cards come right after this subscription. */
+    topic_fmt(topic, sizeof topic, o->topic_root, "trips/+");
+    char terr[MQ_ERR_MAX]; /* without the cards, reports are still sent */
+    if (o->fetch_trips && mq_subscribe(c, topic, 1, o->connect_timeout_ms, terr))
+        olog(OLOG_WARN, "no trip cards (trips are not checked at entry): %s", terr);
 
     /* answered[i]: the coordinator has answered list[i] (perhaps to an
      * earlier run); in flight: sent by this run and not answered yet. */
@@ -143,9 +151,25 @@ int sender_flush(struct outbox *ob, const struct sender_opts *o, struct flush_re
         if (tu_mono_ms() - last_progress > o->ack_timeout_ms)
             break; /* the rest stays queued for the next run */
     }
+    if (o->fetch_trips) {
+        /* Retained cards arrive in one burst: wait until it has been quiet
+         * for a moment, bounded by the connect timeout. */
+        double start = tu_mono_ms(), quiet_since = start;
+        size_t seen = card_inbox_received(&cards);
+        while (tu_mono_ms() - quiet_since < 300 && tu_mono_ms() - start < o->connect_timeout_ms) {
+            nanosleep(&(struct timespec){0, 20000000L}, NULL); /* poll the inbox */
+            size_t now_seen = card_inbox_received(&cards);
+            if (now_seen != seen) {
+                seen = now_seen;
+                quiet_since = tu_mono_ms();
+            }
+        }
+    }
     rc = 0;
 done:
     mq_close(&c, 1000);
+    res->trips = card_inbox_apply(&cards, ob);
+    card_inbox_free(&cards);
     ack_inbox_free(&in);
     outbox_entries_free(list, n);
     free(index);

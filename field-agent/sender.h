@@ -2,6 +2,7 @@
 #ifndef OUTREACH_SENDER_H
 #define OUTREACH_SENDER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "mq.h"
@@ -16,10 +17,15 @@ struct sender_opts {
     /* Called after every change of the counts; may be NULL. */
     void (*progress)(void *ctx, size_t sent, size_t answered, size_t total);
     void *ctx;
+    /* Subscribe to the retained trip cards and store them, waiting for them
+     * even with nothing to send (sync). `report` leaves them to sync and the
+     * daemon. */
+    bool fetch_trips;
 };
 
 struct flush_result {
     size_t total, sent, accepted, duplicate, rejected;
+    int trips; /* trip cards stored or removed; -1 when the outbox failed */
 };
 
 /* Sends every unanswered report in seq order (up to `window` awaiting an

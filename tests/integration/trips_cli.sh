@@ -21,16 +21,6 @@ TRIP=2026-xw-101
 coord() { "$COORD_BIN" "$@"; }
 admin() { coord trip "$@" --broker "$BROKER_URI" --password-file "$(secret admin)"; }
 
-# expect_exit CODE CMD...: runs CMD (stdout to $WORK/out, stderr to $WORK/err)
-# and checks its exit status.
-expect_exit() {
-  local want=$1 got=0; shift
-  "$@" >"$WORK/out" 2>"$WORK/err" || got=$?
-  [ "$got" = "$want" ] || { cat "$WORK/out" "$WORK/err" >&2; fail "exit $got, expected $want: $*"; }
-  pass "exit $want: ${*:1:4}"
-}
-out() { cat "$WORK/out"; }
-err() { cat "$WORK/err"; }
 trips_json() { coord trips --db "$COORD_DB" --json "$@"; }
 
 # ---- usage and invalid input: nothing is sent --------------------------------

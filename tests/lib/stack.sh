@@ -154,6 +154,18 @@ expect_retained() {
 PASSED=0
 pass() { PASSED=$((PASSED + 1)); echo "ok $PASSED - $*"; }
 
+# expect_exit CODE CMD...: runs CMD (stdout to $WORK/out, stderr to $WORK/err)
+# and checks its exit status; out and err print them. (pipeline.sh and tls.sh
+# define their own, with both streams in $WORK/last.out.)
+expect_exit() {
+  local want=$1 got=0; shift
+  "$@" >"$WORK/out" 2>"$WORK/err" || got=$?
+  [ "$got" = "$want" ] || { cat "$WORK/out" "$WORK/err" >&2; fail "exit $got, expected $want: $*"; }
+  pass "exit $want: ${*:1:6}"
+}
+out() { cat "$WORK/out"; }
+err() { cat "$WORK/err"; }
+
 # daemon_start ID: runs `outreach-agent daemon` for agent ID (the binary itself
 # in the background, so that DAEMON_PID is its pid) and waits until it is online.
 daemon_start() {

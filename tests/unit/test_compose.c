@@ -12,6 +12,8 @@
 #include <cjson/cJSON.h>
 
 #include "compose.h"
+#include "names.h"
+#include "report.h"
 
 static void test_parse_cny(void **state)
 {
@@ -104,7 +106,12 @@ static void test_set_errors(void **state)
     assert_non_null(strstr(err, "department"));
     assert_non_null(strstr(err, "internal"));
     assert_non_null(strstr(err, "other"));
-    assert_int_equal(compose_set(k, f, "department", "Internal", err), -1);
+    assert_int_equal(compose_set(k, f, "department", "Internal medicine x", err), -1);
+    assert_non_null(strstr(err, "内科")); /* the list names both languages */
+    assert_non_null(strstr(err, "Internal medicine"));
+    assert_non_null(strstr(err, "'Internal medicine x'"));
+    assert_int_equal(compose_set(k, f, "department", "", err), -1);
+    assert_int_equal(compose_set(k, f, "department", "内科科", err), -1);
     assert_int_equal(compose_set(k, f, "consultations", "abc", err), -1);
     assert_non_null(strstr(err, "consultations"));
     assert_int_equal(compose_set(k, f, "consultations", "12x", err), -1);
@@ -120,9 +127,11 @@ static void test_set_errors(void **state)
 
     k = compose_kind("referral");
     f = cJSON_CreateObject();
-    assert_int_equal(compose_set(k, f, "sex", "f", err), -1);
+    assert_int_equal(compose_set(k, f, "sex", "x", err), -1);
     assert_non_null(strstr(err, "sex"));
-    assert_int_equal(compose_set(k, f, "sex", "F", err), 0);
+    assert_non_null(strstr(err, "女"));
+    assert_int_equal(compose_set(k, f, "sex", "f", err), 0);
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(f, "sex")->valuestring, "F");
     assert_int_equal(compose_set(k, f, "urgency", "asap", err), -1);
     assert_non_null(strstr(err, "emergency"));
     assert_int_equal(compose_set(k, f, "destination", "hospital", err), -1);
@@ -131,8 +140,9 @@ static void test_set_errors(void **state)
 
     k = compose_kind("checkin");
     f = cJSON_CreateObject();
-    assert_int_equal(compose_set(k, f, "role", "driver", err), -1);
-    assert_non_null(strstr(err, "health_promoter"));
+    assert_int_equal(compose_set(k, f, "role", "surgeon", err), -1);
+    assert_non_null(strstr(err, "--role"));
+    assert_non_null(strstr(err, "health_promoter 健康宣传员 Health promoter"));
     cJSON_Delete(f);
 }
 
@@ -212,9 +222,129 @@ static void test_help(void **state)
     free(text);
 }
 
+/* Every word a team member might type, and the code it means. */
+static void test_names_resolve(void **state)
+{
+    static const struct {
+        const char *field, *word, *code;
+    } good[] = {
+        {"department", "内科", "internal"},       {"department", "Internal", "internal"},
+        {"department", "internal", "internal"},   {"department", "INTERNAL MEDICINE", "internal"},
+        {"department", " 内科 ", "internal"},     {"department", "外科", "surgery"},
+        {"department", "妇产科", "obgyn"},        {"department", "OB/GYN", "obgyn"},
+        {"department", "儿科", "pediatrics"},     {"department", "Paediatrics", "pediatrics"},
+        {"department", "眼科", "ophthalmology"},  {"department", "中医", "tcm"},
+        {"department", "口腔", "dental"},         {"department", "全科", "general"},
+        {"department", "其他", "other"},          {"department", "其它", "other"},
+        {"destination", "乡镇卫生院", "township_health_center"},
+        {"destination", "Township health centre", "township_health_center"},
+        {"destination", "township-health-center", "township_health_center"},
+        {"destination", "县医院", "county_hospital"},
+        {"destination", "County Hospital", "county_hospital"},
+        {"destination", "市医院", "city_hospital"},
+        {"urgency", "常规", "routine"},           {"urgency", "急", "urgent"},
+        {"urgency", "加急", "urgent"},            {"urgency", "紧急", "emergency"},
+        {"urgency", "Emergency", "emergency"},    {"role", "医生", "doctor"},
+        {"role", "Doctor", "doctor"},             {"role", "护士", "nurse"},
+        {"role", "药师", "pharmacist"},           {"role", "技师", "technician"},
+        {"role", "健康宣教员", "health_promoter"}, {"role", "健康宣传员", "health_promoter"},
+        {"role", "health promoter", "health_promoter"}, {"role", "后勤", "support"},
+        {"sex", "女", "F"},                       {"sex", "male", "M"},
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        const char *code = names_resolve(names_table(good[i].field), good[i].word);
+        if (!code || strcmp(code, good[i].code) != 0)
+            fail_msg("%s '%s' -> %s, want %s", good[i].field, good[i].word,
+                     code ? code : "(none)", good[i].code);
+    }
+    static const char *const bad[] = {"", " ", "internal medicine x", "心内科", "intern",
+                                      "internalx", "内科\n", "内 科", NULL};
+    for (int i = 0; bad[i]; i++)
+        if (names_resolve(&names_department, bad[i]))
+            fail_msg("'%s' taken as a department", bad[i]);
+    assert_null(names_resolve(&names_department, NULL));
+    assert_null(names_resolve(NULL, "内科"));
+    assert_null(names_table("county"));
+}
+
+/* The table holds exactly the contract's codes, in its order, each with both
+ * labels, and no word stands for two codes of one field. */
+static void test_names_table(void **state)
+{
+    assert_ptr_equal(names_for_codes(department_names), &names_department);
+    assert_ptr_equal(names_for_codes(role_names), &names_role);
+    assert_ptr_equal(names_for_codes(destination_names), &names_destination);
+    assert_ptr_equal(names_for_codes(urgency_names), &names_urgency);
+    for (int t = 0; names_tables[t]; t++) {
+        const struct names_table *tb = names_tables[t];
+        int i = 0;
+        for (; tb->entries[i].code; i++) {
+            const struct name_entry *e = &tb->entries[i];
+            assert_non_null(tb->codes[i]);
+            assert_string_equal(e->code, tb->codes[i]);
+            assert_true(e->zh && e->zh[0] && e->en && e->en[0]);
+            assert_string_equal(names_resolve(tb, e->zh), e->code);
+            assert_string_equal(names_resolve(tb, e->en), e->code);
+            assert_string_equal(names_resolve(tb, e->code), e->code);
+            for (int a = 0; e->aliases && e->aliases[a]; a++)
+                if (strcmp(names_resolve(tb, e->aliases[a]), e->code) != 0)
+                    fail_msg("%s alias '%s' of %s resolves to %s", tb->field, e->aliases[a],
+                             e->code, names_resolve(tb, e->aliases[a]));
+        }
+        assert_null(tb->codes[i]); /* as many rows as codes */
+        assert_ptr_equal(names_table(tb->field), tb);
+    }
+    assert_string_equal(names_zh(&names_role, "health_promoter"), "健康宣传员");
+    assert_string_equal(names_en(&names_destination, "county_hospital"), "County hospital");
+    assert_string_equal(names_zh(&names_role, "astronaut"), "astronaut");
+    char buf[40];
+    names_list(&names_department, buf, sizeof buf); /* whole rows only */
+    assert_string_equal(buf, "internal 内科 Internal medicine");
+}
+
+static void test_describe(void **state)
+{
+    char buf[COMPOSE_DESCRIBE_MAX];
+    assert_string_equal(compose_describe("headcount", "{\"department\":\"internal\","
+                                         "\"consultations\":12,\"female\":5}", 0, buf,
+                                         sizeof buf),
+                        "headcount 内科 internal 12 consultations (female 5)");
+    assert_string_equal(compose_describe("dispense", "{\"medicine\":\"amoxicillin\","
+                                         "\"quantity\":20,\"unit\":\"box\","
+                                         "\"value_fen\":125050}", 0, buf, sizeof buf),
+                        "dispense amoxicillin 20 box, ¥1250.50");
+    assert_string_equal(compose_describe("referral", "{\"destination\":\"county_hospital\","
+                                         "\"condition\":\"cataract\",\"urgency\":"
+                                         "\"routine\",\"patient_ref\":\"P-1\",\"age\":70}",
+                                         0, buf, sizeof buf),
+                        "referral cataract → 县医院 county_hospital, 常规 routine, patient P-1, "
+                        "age 70");
+    assert_string_equal(compose_describe("education", "{\"brochures\":100,\"talks\":1,"
+                                         "\"attendees\":60}", 0, buf, sizeof buf),
+                        "education 100 brochures, 1 talk, 60 attendees");
+    assert_string_equal(compose_describe("checkin", "{\"staff_id\":\"dr-1\",\"role\":"
+                                         "\"doctor\"}", 0, buf, sizeof buf),
+                        "checkin dr-1 医生 doctor");
+    assert_string_equal(compose_describe("void", "{\"voids\":\"x\",\"reason\":\"twice\"}",
+                                         12, buf, sizeof buf),
+                        "void of #12: twice");
+    assert_string_equal(compose_describe("headcount", "not json", 0, buf, sizeof buf),
+                        "headcount (contents unreadable)");
+    assert_string_equal(compose_describe("headcount", "{\"department\":7,\"consultations\":"
+                                         "1e300}", 0, buf, sizeof buf),
+                        "headcount 0 consultations");
+    char small[32];
+    compose_describe("headcount", "{\"department\":\"internal\",\"consultations\":12}", 0,
+                     small, sizeof small); /* cut between pieces, never inside one */
+    assert_string_equal(small, "headcount 内科 internal");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_names_resolve),
+        cmocka_unit_test(test_names_table),
+        cmocka_unit_test(test_describe),
         cmocka_unit_test(test_parse_cny),
         cmocka_unit_test(test_kinds),
         cmocka_unit_test(test_set_values),

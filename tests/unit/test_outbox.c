@@ -15,10 +15,12 @@
 #include "unit_files.h"
 
 #include <cjson/cJSON.h>
+#include <sqlite3.h>
 
 #include "ids.h"
 #include "outbox.h"
 #include "report.h"
+#include "tripcards.h"
 
 #define AGENT "team-07"
 #define TS "2026-11-22T09:31:05+08:00"
@@ -346,6 +348,209 @@ static void test_payload_check(void **state)
     assert_int_equal(c.last_seq, 2);
 }
 
+#define CARD(id, extra)                                                                   \
+    "{\"trip_id\":\"" id "\",\"title\":\"义诊 修武\",\"date\":\"2026-12-01\","             \
+    "\"site\":{\"code\":\"xw-01\",\"name\":\"村卫生室\",\"county\":\"xiuwu\","               \
+    "\"county_name\":\"修武县\"},\"mode\":\"upper_help\",\"activities\":[\"clinic\"],"      \
+    "\"capacity\":{\"doctor\":4}" extra "}"
+
+static int parse(const char *topic_id, const char *payload, struct trip_card *c, struct jerr *err)
+{
+    return tripcard_parse(topic_id, payload, strlen(payload), c, err);
+}
+
+/* Cards are data from outside: each field the device keeps is checked. */
+static void test_tripcard_parse(void **state)
+{
+    struct trip_card c;
+    struct jerr err = {{0}};
+    assert_int_equal(parse("t-1", CARD("t-1", ",\"status\":\"planned\",\"end_date\":"
+                                       "\"2026-12-02\",\"departments\":[\"internal\","
+                                       "\"obgyn\"],\"updated_at\":\"" TS "\""), &c, &err), 0);
+    assert_string_equal(c.trip_id, "t-1");
+    assert_string_equal(c.title, "义诊 修武");
+    assert_string_equal(c.end_date, "2026-12-02");
+    assert_string_equal(c.county_name, "修武县");
+    assert_string_equal(c.site_name, "村卫生室");
+    assert_string_equal(c.departments[0], "internal");
+    assert_string_equal(c.departments[1], "obgyn");
+    assert_null(c.departments[2]);
+    assert_string_equal(c.updated_at, TS);
+    assert_true(tripcard_on(&c, "2026-12-01"));
+    assert_true(tripcard_on(&c, "2026-12-02"));
+    assert_false(tripcard_on(&c, "2026-12-03"));
+    assert_false(tripcard_on(&c, "2026-11-30"));
+
+    static const struct {
+        const char *payload, *want;
+    } bad[] = {
+        {CARD("t-2", ",\"status\":\"planned\",\"departments\":[]"), "trips/t-1"},
+        {CARD("t-1", ",\"status\":\"open\",\"departments\":[]"), "status"},
+        {CARD("t-1", ",\"departments\":[]"), "status"},
+        {CARD("t-1", ",\"status\":\"planned\""), "departments"},
+        {CARD("t-1", ",\"status\":\"planned\",\"departments\":[\"cardiology\"]"),
+         "departments"},
+        {CARD("t-1", ",\"status\":\"planned\",\"departments\":[\"tcm\",\"tcm\"]"),
+         "twice"},
+        {CARD("t-1", ",\"status\":\"planned\",\"departments\":[7]"), "departments"},
+        {CARD("t-1", ",\"status\":\"planned\",\"departments\":[],\"end_date\":"
+                     "\"2026-11-30\""), "end_date"},
+        {CARD("t-1", ",\"status\":\"planned\",\"departments\":[],\"updated_at\":\"x\""),
+         "updated_at"},
+        {"{\"trip_id\":\"t-1\",\"title\":\"x\",\"date\":\"2026-12-01\",\"status\":"
+         "\"planned\",\"departments\":[],\"site\":{\"code\":\"a\",\"name\":\"b\","
+         "\"county\":\"c\"}}", "site: field 'county_name'"},
+        {"{\"trip_id\":\"t-1\",\"title\":\"x\",\"date\":\"2026-12-01\",\"status\":"
+         "\"planned\",\"departments\":[],\"site\":7}", "site"},
+        {"[1]", "object"},
+        {"{\"trip_id\":\"t-1\",\"trip_id\":\"t-1\"}", "trip_id"},
+        {"not json", ""},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        memset(&err, 0, sizeof err);
+        if (parse("t-1", bad[i].payload, &c, &err) != -1)
+            fail_msg("card %zu accepted: %s", i, bad[i].payload);
+        if (!strstr(err.msg, bad[i].want))
+            fail_msg("card %zu: '%s' does not say '%s'", i, err.msg, bad[i].want);
+        assert_string_equal(c.trip_id, ""); /* nothing half-filled */
+    }
+    /* A title of 129 characters is not one. */
+    char big[1024];
+    char title[200];
+    memset(title, 'x', 129);
+    title[129] = '\0';
+    snprintf(big, sizeof big, "{\"trip_id\":\"t-1\",\"title\":\"%s\",\"date\":\"2026-12-01\"}",
+             title);
+    assert_int_equal(parse("t-1", big, &c, &err), -1);
+    assert_non_null(strstr(err.msg, "title"));
+}
+
+/* Cards in the outbox: put, replace, list by day, delete; reopened. */
+static void test_trip_store(void **state)
+{
+    struct fixture *f = *state;
+    struct trip_card c, got;
+    struct jerr err;
+    long long n = -1;
+    assert_int_equal(outbox_trip_count(f->ob, &n), OERR_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(outbox_trip_get(f->ob, "t-1", &got), OERR_NOTFOUND);
+    assert_int_equal(parse("t-1", CARD("t-1", ",\"status\":\"planned\",\"departments\":"
+                                       "[\"internal\",\"dental\"],\"end_date\":"
+                                       "\"2026-12-02\""), &c, &err), 0);
+    assert_int_equal(outbox_trip_put(f->ob, &c), OERR_OK);
+    assert_int_equal(parse("t-2", CARD("t-2", ",\"status\":\"cancelled\",\"departments\":"
+                                       "[]"), &c, &err), 0);
+    assert_int_equal(outbox_trip_put(f->ob, &c), OERR_OK);
+    assert_int_equal(parse("t-3", "{\"trip_id\":\"t-3\",\"title\":\"x\",\"date\":"
+                                  "\"2026-12-05\",\"status\":\"planned\",\"departments\":[],"
+                                  "\"site\":{\"code\":\"a\",\"name\":\"b\",\"county\":\"c\","
+                                  "\"county_name\":\"d\"}}", &c, &err), 0);
+    assert_int_equal(outbox_trip_put(f->ob, &c), OERR_OK);
+    assert_int_equal(outbox_trip_count(f->ob, &n), OERR_OK);
+    assert_int_equal(n, 3);
+
+    struct trip_card *list = NULL;
+    size_t k = 0;
+    assert_int_equal(outbox_trips_on(f->ob, "2026-12-02", &list, &k), OERR_OK);
+    assert_int_equal(k, 1); /* t-1 runs two days; t-2 only the first */
+    assert_string_equal(list[0].trip_id, "t-1");
+    assert_string_equal(list[0].departments[1], "dental");
+    assert_null(list[0].departments[2]);
+    free(list);
+    assert_int_equal(outbox_trips_on(f->ob, "2026-12-01", &list, &k), OERR_OK);
+    assert_int_equal(k, 2);
+    assert_string_equal(list[0].trip_id, "t-1");
+    assert_string_equal(list[1].trip_id, "t-2");
+    assert_string_equal(list[1].status, "cancelled");
+    free(list);
+    assert_int_equal(outbox_trips_on(f->ob, "2026-12-04", &list, &k), OERR_OK);
+    assert_int_equal(k, 0);
+    free(list);
+
+    /* A new card replaces the old; a removed one is gone after reopening. */
+    assert_int_equal(parse("t-1", CARD("t-1", ",\"status\":\"completed\",\"departments\":"
+                                       "[]"), &c, &err), 0);
+    assert_int_equal(outbox_trip_put(f->ob, &c), OERR_OK);
+    assert_int_equal(outbox_trip_delete(f->ob, "t-3"), OERR_OK);
+    outbox_close(f->ob);
+    char e2[256];
+    assert_int_equal(outbox_open(f->path, AGENT, &f->ob, e2), OERR_OK);
+    assert_int_equal(outbox_trip_get(f->ob, "t-1", &got), OERR_OK);
+    assert_string_equal(got.status, "completed");
+    assert_string_equal(got.end_date, "");
+    assert_null(got.departments[0]);
+    assert_int_equal(outbox_trip_get(f->ob, "t-3", &got), OERR_NOTFOUND);
+    assert_int_equal(outbox_trip_count(f->ob, &n), OERR_OK);
+    assert_int_equal(n, 2);
+}
+
+/* An outbox from before trip cards gets the table when it is opened. */
+static void test_trip_table_added(void **state)
+{
+    struct fixture *f = *state;
+    outbox_close(f->ob);
+    f->ob = NULL;
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "DROP TABLE trips; DROP INDEX outbox_voids", NULL, NULL,
+                                  NULL), SQLITE_OK);
+    sqlite3_close(db);
+    char err[256];
+    assert_int_equal(outbox_open(f->path, AGENT, &f->ob, err), OERR_OK);
+    long long n = -1;
+    assert_int_equal(outbox_trip_count(f->ob, &n), OERR_OK);
+    assert_int_equal(n, 0);
+}
+
+/* Entries by number, and which void cancels which. */
+static void test_by_number_and_voids(void **state)
+{
+    struct fixture *f = *state;
+    char first[UUID_LEN + 1];
+    push(f->ob, 5, first);
+    push(f->ob, 6, NULL);
+    struct outbox_entry e;
+    assert_int_equal(outbox_get_seq(f->ob, 2, &e), OERR_OK);
+    assert_int_equal(e.seq, 2);
+    assert_int_equal(e.voided_by, 0);
+    outbox_entry_clear(&e);
+    assert_int_equal(outbox_get_seq(f->ob, 3, &e), OERR_NOTFOUND);
+    assert_int_equal(outbox_get_seq(f->ob, 0, &e), OERR_NOTFOUND);
+    assert_int_equal(outbox_get_seq(f->ob, -1, &e), OERR_NOTFOUND);
+
+    cJSON *v = cJSON_CreateObject();
+    cJSON_AddStringToObject(v, "voids", first);
+    cJSON_AddStringToObject(v, "reason", "twice");
+    assert_int_equal(outbox_push(f->ob, "void", "2026-zjj-014", v, TS, NULL, NULL, &e), OERR_OK);
+    char void_id[UUID_LEN + 1];
+    memcpy(void_id, e.msg_id, sizeof void_id);
+    outbox_entry_clear(&e);
+    assert_int_equal(outbox_get_seq(f->ob, 1, &e), OERR_OK);
+    assert_int_equal(e.voided_by, 3);
+    outbox_entry_clear(&e);
+    assert_int_equal(outbox_get_seq(f->ob, 3, &e), OERR_OK);
+    assert_int_equal(e.voids_seq, 1);
+    assert_int_equal(e.voided_by, 0);
+    outbox_entry_clear(&e);
+    /* A refused void cancels nothing. */
+    int changed = 0;
+    assert_int_equal(outbox_mark_rejected(f->ob, void_id, "void_target", "no", TS, &changed),
+                     OERR_OK);
+    assert_int_equal(outbox_get(f->ob, first, &e), OERR_OK);
+    assert_int_equal(e.voided_by, 0);
+    outbox_entry_clear(&e);
+    cJSON_Delete(v);
+
+    struct outbox_entry *list = NULL;
+    size_t n = 0;
+    assert_int_equal(outbox_list_recent(f->ob, 2, &list, &n), OERR_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(list[0].seq, 2);
+    assert_int_equal(list[1].seq, 3);
+    outbox_entries_free(list, n);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -355,6 +560,10 @@ int main(void)
         T(test_marks),
         T(test_unanswered_order),
         T(test_payload_check),
+        cmocka_unit_test(test_tripcard_parse),
+        T(test_trip_store),
+        T(test_trip_table_added),
+        T(test_by_number_and_voids),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
