@@ -12,7 +12,7 @@ const T = {
     opentaps: '未发送的计数（可撤销）', recent: '最近的记录', lang: 'English',
     online: '在线', offline: '离线', waiting: n => `待发送 ${n} 条`,
     last: t => (t ? `上次回复 ${t}` : '尚无回复'), undo: '撤销', trip: t => `行程 ${t}`,
-    notrip: '本设备未设置行程', who: s => `工号 ${s}`, count: (n, w) => `今天 ${n}（未同步 ${w}）`,
+    notrip: '本设备未设置行程', who: s => `工号 ${s}`, count: (n, w) => `${n}（待发 ${w}）`,
     sent: n => `已生成 ${n} 份报告`, wait: s => `口令错误次数过多，请 ${s} 秒后再试`,
     wrong: '口令错误', failed: '未保存，请重试', offlineNet: '连不上设备，请检查 Wi-Fi',
     internal: '内科', surgery: '外科', obgyn: '妇产科', pediatrics: '儿科', ophthalmology: '眼科',
@@ -28,7 +28,7 @@ const T = {
     recent: 'Recent entries', lang: '中文', online: 'online', offline: 'offline',
     waiting: n => `${n} waiting`, last: t => (t ? `last answer ${t}` : 'no answer yet'),
     undo: 'Undo', trip: t => `trip ${t}`, notrip: 'no trip set on this device',
-    who: s => `staff ${s}`, count: (n, w) => `today ${n} (${w} not synced)`,
+    who: s => `staff ${s}`, count: (n, w) => `${n} (${w} to send)`,
     sent: n => `${n} report(s) made`, wait: s => `too many wrong passcodes: try again in ${s} s`,
     wrong: 'wrong passcode', failed: 'not saved: try again',
     offlineNet: 'cannot reach the device: check the Wi-Fi',
@@ -94,7 +94,11 @@ async function tap(dept, button) {
   try {
     const r = await api('POST', '/api/taps', body);
     if (r.status === 401) return showSignin();
-    if (r.status !== 200) { $('tap-msg').textContent = (r.data && r.data.message) || tr('failed'); return; }
+    if (r.status !== 200) {
+      $('tap-msg').className = 'msg';
+      $('tap-msg').textContent = (r.data && r.data.message) || tr('failed');
+      return;
+    }
     $('tap-msg').textContent = '';
     // Saved on the device: now show it.
     for (const id of ['t-female', 't-over60', 't-poor']) $(id).setAttribute('aria-pressed', 'false');
@@ -125,7 +129,8 @@ function render() {
   net.textContent = today.online ? tr('online') : tr('offline');
   net.className = today.online ? 'online' : 'offline';
   $('waiting').textContent = tr('waiting', today.waiting);
-  $('last').textContent = tr('last', today.last_answer);
+  // "2026-11-22T09:31:05+08:00" -> "09:31:05" (the site's time)
+  $('last').textContent = tr('last', today.last_answer && today.last_answer.slice(11, 19));
   $('trip').textContent = today.trip_id ? tr('trip', today.trip_id) : tr('notrip');
   $('who').textContent = tr('who', today.staff_id);
   for (const d of DEPTS) {
@@ -226,6 +231,7 @@ async function start() {
   $('send').addEventListener('click', async () => {
     const r = await api('POST', '/api/send', {});
     $('tap-msg').textContent = r.status === 200 ? tr('sent', r.data.reports) : tr('failed');
+    $('tap-msg').className = r.status === 200 ? 'msg ok' : 'msg';
     refresh();
   });
   $('signout').addEventListener('click', async () => {
