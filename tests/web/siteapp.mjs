@@ -5,25 +5,23 @@
 // sizes, no horizontal scrolling, no console errors (the CSP forbids inline
 // script), the English switch, "send now". Screenshots in $SCREENSHOTS.
 // Exits non-zero on the first failed check; every wait is bounded.
-import { createRequire } from 'node:module';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { launch, pass, fail } from './lib.mjs';
 
 const env = process.env;
-for (const k of ['SITE_URL', 'SITE_PASSCODE', 'SCREENSHOTS', 'WEB_DIR']) {
+for (const k of ['SITE_URL', 'SITE_PASSCODE', 'SCREENSHOTS']) {
   if (!env[k]) { console.error(`FAIL: ${k} is not set (run through tests/integration/siteapp_web.sh)`); process.exit(1); }
 }
-const require = createRequire(join(env.WEB_DIR, 'package.json'));
-const { chromium } = require('playwright-core');
 const WAIT = 10000;
 const guard = setTimeout(() => { console.error('FAIL: siteapp.mjs ran over 120 s'); process.exit(1); }, 120000);
 guard.unref();
 
 let checks = 0;
 function ok(cond, what) {
-  if (!cond) throw new Error(what);
+  if (!cond) fail(what);
   checks++;
-  console.log(`ok ${checks} - ${what}`);
+  pass(what);
 }
 const text = (page, sel) => page.locator(sel).first().textContent({ timeout: WAIT });
 async function waitText(page, sel, re, what) {
@@ -37,12 +35,7 @@ async function waitText(page, sel, re, what) {
 }
 
 mkdirSync(env.SCREENSHOTS, { recursive: true });
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-    '--disable-sync', '--no-first-run'],
-  timeout: 30000,
-});
+const browser = await launch();
 try {
   const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2,
     isMobile: true, hasTouch: true, locale: 'zh-CN' });
