@@ -327,11 +327,43 @@ static bool content_is_json(struct MHD_Connection *c)
     return t && strncmp(t, "application/json", 16) == 0 && (t[16] == '\0' || t[16] == ';');
 }
 
+/* A phone reaches the device by its address: a Host that is a name (other
+ * than localhost) is a page elsewhere that had its name point here (DNS
+ * rebinding), and is refused. */
+static bool host_ok(struct MHD_Connection *c)
+{
+    const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host");
+    char name[INET6_ADDRSTRLEN + 1], buf[sizeof(struct in6_addr)];
+    if (!h || !h[0])
+        return false;
+    size_t n;
+    if (h[0] == '[') {
+        const char *end = strchr(h, ']');
+        if (!end || (end[1] && end[1] != ':'))
+            return false;
+        n = (size_t)(end - h - 1);
+        if (n >= sizeof name)
+            return false;
+        memcpy(name, h + 1, n);
+        name[n] = '\0';
+        return inet_pton(AF_INET6, name, buf) == 1;
+    }
+    n = strcspn(h, ":");
+    if (n >= sizeof name)
+        return false;
+    memcpy(name, h, n);
+    name[n] = '\0';
+    return strcmp(name, "localhost") == 0 || inet_pton(AF_INET, name, buf) == 1;
+}
+
 static enum MHD_Result route(struct siteapp *app, struct MHD_Connection *c, const char *url,
                              const char *method, struct req *r)
 {
     bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
     bool post = strcmp(method, "POST") == 0;
+    if (!host_ok(c))
+        return send_error(c, 421, "host", "use the device's address (as printed by the "
+                          "daemon), not a name");
     if (strncmp(url, "/api/", 5) != 0) {
         if (!get)
             return send_error(c, 405, "method", "only GET here");

@@ -75,7 +75,9 @@ for p in /api/today /api/recent /api/session; do
 done
 assert_eq 401 "$(req "$WORK/none" POST /api/taps '{"department":"internal"}')" "a tap without a session"
 assert_eq 404 "$(curl -s -o /dev/null -w '%{http_code}' "$URL/../../etc/passwd")" "a path outside the page"
-pass "only the sign-in page and its files without a session"
+assert_eq 421 "$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: evil.example:80' "$URL/")" "a page under another name (DNS rebinding)"
+assert_eq 200 "$(curl -s -o /dev/null -w '%{http_code}' -H "Host: localhost:$SITE_PORT" "$URL/")" "Host localhost"
+pass "only the sign-in page and its files without a session; only by address"
 
 # A wrong passcode: refused, logged without it, and the next try is slowed.
 assert_eq 401 "$(req "$WORK/bad" POST /api/signin '{"passcode":"9990001","staff_id":"nurse-a"}')" "wrong passcode"
@@ -139,6 +141,18 @@ assert_eq '[32,25,0,true]' "$(jq -c '[.departments.internal.counted, .department
 [ "$(jq -r .last_answer "$WORK/body")" != null ] || fail "last answer time: $(cat "$WORK/body")"
 pass "37 + 25 taps from two phones at once, 5 undone, send now: 57 counted"
 
+# Two phones on the same department at once: both count.
+( for i in $(seq 1 10); do tap "$A" obgyn; done >"$WORK/taps-a2" ) &
+pa=$!
+( for i in $(seq 1 10); do tap "$B" obgyn; done >"$WORK/taps-b2" ) &
+pb=$!
+wait "$pa" "$pb"
+assert_eq 20 "$(cat "$WORK/taps-a2" "$WORK/taps-b2" | grep -c '^200 [0-9]')" "taps on obgyn from both phones answered 200"
+assert_eq 200 "$(req "$A" POST /api/send '{}' "$(csrf "$A")")" "send now"
+assert_eq 1 "$(jq .reports "$WORK/body")" "one headcount for obgyn"
+expect_retained "$PROGRESS" .consultations.count 77
+pass "two phones tapping the same department at once: both count"
+
 # The daemon SIGKILLed in the middle of tapping, then restarted.
 ( for i in $(seq 1 400); do tap "$A" pediatrics; done >"$WORK/taps-k" ) &
 pk=$!
@@ -158,7 +172,7 @@ sed -i 's/^site_fold_s = .*/site_fold_s = 1/' "$WORK/agents/team-07.conf"
 daemon_start team-07
 wait_until 10 "site app up again" site_up
 signin "$A" nurse-a
-expect_retained "$PROGRESS" .consultations.count $((57 + stored))
+expect_retained "$PROGRESS" .consultations.count $((77 + stored))
 assert_eq 0 "$(sqlite3 "$WORK/agents/team-07.db" "SELECT COUNT(*) FROM taps WHERE state = 'open'")" "taps left open"
 pass "daemon SIGKILLed while tapping: the $ok taps answered 200 are counted, none twice"
 
