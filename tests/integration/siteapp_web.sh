@@ -2,7 +2,8 @@
 # siteapp_web.sh -- the site app's page in headless Chromium (Debian's
 # /usr/bin/chromium via playwright-core from web/node_modules) at 390 x 844,
 # against a real broker, coordinator and agent daemon: tests/web/siteapp.mjs
-# taps 3 + 2 - 1, sends now, and the coordinator's retained total is exactly 4.
+# taps 3 + 2 - 1 and 50 timed taps, sends now, and the coordinator's retained
+# total is exactly 54.
 # Screenshots go to $OUTREACH_ARTIFACTS/siteapp (default artifacts/siteapp).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -33,7 +34,7 @@ wait_until 10 "site app up" site_up
 ARTIFACTS=${OUTREACH_ARTIFACTS:-$SRC_DIR/artifacts}/siteapp
 SITE_URL="http://127.0.0.1:$SITE_PORT/" SITE_PASSCODE=135790 SCREENSHOTS=$ARTIFACTS WEB_DIR=$WEB_DIR \
   timeout 150 node "$SRC_DIR/tests/web/siteapp.mjs" || fail "siteapp.mjs failed"
-expect_retained "$ROOT/trips/$TRIP/progress" .consultations.count 4
+expect_retained "$ROOT/trips/$TRIP/progress" .consultations.count 54
 daemon_stop
 coordinator_stop
 log "siteapp_web: screenshots in $ARTIFACTS"
