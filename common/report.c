@@ -207,6 +207,7 @@ enum reject_code report_decode(const char *topic_agent, const char *kind_name,
         jget_int(r->root, "seq", false, 1, SEQ_MAX, &r->seq, err) ||
         jget_id(r->root, "trip_id", false, JID_CODE, &r->trip_id, err) ||
         jget_ts(r->root, "recorded_at", false, &r->recorded_at, err) ||
+        jget_id(r->root, "entered_by", true, JID_CODE, &r->entered_by, err) == JGET_BAD ||
         decoders[kind](r->root, r, err))
         return RJ_SCHEMA;
     if (topic_agent && strcmp(topic_agent, r->agent_id) != 0) {

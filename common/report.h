@@ -40,6 +40,7 @@ struct report {
     cJSON *root;
     enum report_kind kind;
     const char *msg_id, *agent_id, *trip_id, *recorded_at;
+    const char *entered_by; /* optional staff id of whoever entered it; NULL if absent */
     long long seq;
     /* headcount */
     int department;

@@ -19,6 +19,7 @@
 #include "outbox.h"
 #include "report.h"
 #include "sender.h"
+#include "siteapp.h"
 #include "timeutil.h"
 #include "topics.h"
 #include "tripcards.h"
@@ -33,6 +34,9 @@ struct agent_config {
     char *log_level;
     bool offline;
     struct mq_tls tls; /* for an ssl:// or mqtts:// broker */
+    /* The site app (daemon only): off unless site_port is set. */
+    char *site_listen, *site_passcode, *site_passcode_file;
+    long long site_port, site_fold_s, site_session_h;
 };
 
 static struct agent_config cfg;
@@ -52,6 +56,12 @@ static const struct conf_opt table[] = {
     {"resend_s", CONF_INT, &cfg.resend_s, 1, 3600, "daemon: send again when unanswered so long"},
     {"log_level", CONF_STR, &cfg.log_level, 0, 0, "daemon: debug, info, warn or error"},
     {"offline", CONF_BOOL, &cfg.offline, 0, 0, "only queue, never connect"},
+    {"site_port", CONF_INT, &cfg.site_port, 1, 65535, "daemon: serve the site app on this port"},
+    {"site_listen", CONF_STR, &cfg.site_listen, 0, 0, "daemon: site app address (127.0.0.1)"},
+    {"site_passcode", CONF_STR, &cfg.site_passcode, 0, 0, "site app passcode (else generated)"},
+    {"site_passcode_file", CONF_STR, &cfg.site_passcode_file, 0, 0, "file with the passcode"},
+    {"site_fold_s", CONF_INT, &cfg.site_fold_s, 1, 3600, "fold taps into headcounts this often"},
+    {"site_session_h", CONF_INT, &cfg.site_session_h, 1, 168, "site app session lifetime, hours"},
     {NULL, CONF_STR, NULL, 0, 0, NULL},
 };
 
@@ -159,6 +169,8 @@ static int load_defaults(int argc, char **argv)
     cfg.connect_timeout_s = 5;
     cfg.window = 100;
     cfg.resend_s = 10;
+    cfg.site_fold_s = 60;
+    cfg.site_session_h = 12;
     const char *path = getenv("OUTREACH_AGENT_CONFIG");
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
@@ -777,7 +789,36 @@ static const char usage_daemon[] =
     "first as soon as it can, resending any the coordinator has not answered\n"
     "within resend_s (10 s); reconnects with backoff; publishes this device's\n"
     "retained status (online, pending, last seq). One daemon per outbox. Stops\n"
-    "cleanly on SIGINT or SIGTERM. See 'outreach-agent --help' for the options.\n";
+    "cleanly on SIGINT or SIGTERM. See 'outreach-agent --help' for the options.\n"
+    "\n"
+    "The site app (a phone page for the team) is served when the config sets\n"
+    "site_port: site_listen (default 127.0.0.1; 0.0.0.0 for the device's Wi-Fi),\n"
+    "site_passcode or site_passcode_file (else one is made and printed with the\n"
+    "address and a QR code), site_fold_s (taps become headcount reports this\n"
+    "often, default 60), site_session_h (default 12).\n";
+
+/* Serves the site app as the config says; prints its address. */
+static int start_site(struct siteapp **site)
+{
+    char err[MQ_ERR_MAX], serr[SITEAPP_ERR_MAX];
+    char *passcode = NULL;
+    if (cfg.site_passcode_file && !(passcode = mq_read_secret(cfg.site_passcode_file, err))) {
+        fail("site_passcode_file: %s", err);
+        return -1;
+    }
+    struct siteapp_opts so = {
+        .listen = cfg.site_listen, .port = (int)cfg.site_port,
+        .passcode = passcode ? passcode : cfg.site_passcode,
+        .outbox_path = cfg.outbox, .agent_id = cfg.agent_id, .trip = cfg.trip,
+        .fold_s = (int)cfg.site_fold_s, .session_s = (int)cfg.site_session_h * 3600,
+        .banner = stdout,
+    };
+    int rc = siteapp_start(&so, site, serr);
+    if (rc)
+        fail("site app: %s", serr);
+    free(passcode);
+    return rc;
+}
 
 static volatile sig_atomic_t daemon_stop;
 static void on_signal(int sig) { daemon_stop = sig; }
@@ -811,6 +852,7 @@ static int cmd_daemon(int argc, char **argv)
     char err[MQ_ERR_MAX];
     char *password = NULL;
     struct outbox *ob = NULL;
+    struct siteapp *site = NULL;
     rc = 1;
     if (cfg.password_file && !(password = mq_read_secret(cfg.password_file, err))) {
         fail("%s", err);
@@ -833,7 +875,10 @@ static int cmd_daemon(int argc, char **argv)
     };
     olog(OLOG_INFO, "daemon for agent %s, outbox %s, broker %s", cfg.agent_id, cfg.outbox,
          cfg.broker);
+    if (cfg.site_port && start_site(&site))
+        goto done;
     rc = daemon_run(ob, &o);
+    siteapp_stop(site);
     olog(OLOG_INFO, "daemon stopped");
 done:
     outbox_close(ob);

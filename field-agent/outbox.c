@@ -1,6 +1,7 @@
 /* outbox.c -- every report is on disk with its seq and msg_id before it is sent. */
 #include "outbox.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,8 +159,10 @@ oerr_t outbox_push(struct outbox *ob, const char *kind, const char *trip_id,
     cJSON *msg = NULL;
     char *payload = NULL;
     oerr_t rc = OERR_DB;
-    /* IMMEDIATE: two processes adding at once still get distinct seqs. */
-    if (exec(ob->db, "BEGIN IMMEDIATE"))
+    /* IMMEDIATE: two processes adding at once still get distinct seqs. Inside
+     * a caller's transaction (outbox_tx_begin), a savepoint joins it. */
+    bool outer = !sqlite3_get_autocommit(ob->db);
+    if (exec(ob->db, outer ? "SAVEPOINT push" : "BEGIN IMMEDIATE"))
         return OERR_DB;
     long long seq = 1;
     if (sqlite3_prepare_v2(ob->db, "SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox", -1, &st,
@@ -205,7 +208,7 @@ oerr_t outbox_push(struct outbox *ob, const char *kind, const char *trip_id,
     sqlite3_bind_text(st, 4, trip_id, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 5, payload, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 6, recorded_at, -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(st) != SQLITE_DONE || exec(ob->db, "COMMIT"))
+    if (sqlite3_step(st) != SQLITE_DONE || exec(ob->db, outer ? "RELEASE push" : "COMMIT"))
         goto fail;
     sqlite3_finalize(st);
     out->seq = seq;
@@ -219,7 +222,7 @@ oerr_t outbox_push(struct outbox *ob, const char *kind, const char *trip_id,
     return OERR_OK;
 fail:
     sqlite3_finalize(st);
-    exec(ob->db, "ROLLBACK");
+    exec(ob->db, outer ? "ROLLBACK TO push; RELEASE push" : "ROLLBACK");
     cJSON_Delete(msg);
     free(payload);
     return rc;
@@ -414,6 +417,11 @@ int outbox_cannot_void(const struct outbox_entry *e, char *why, size_t n)
     else
         return 0;
     return -1;
+}
+
+sqlite3 *outbox_db(struct outbox *ob)
+{
+    return ob->db;
 }
 
 oerr_t outbox_tx_begin(struct outbox *ob)

@@ -98,7 +98,9 @@ oerr_t outbox_unanswered_count(struct outbox *ob, long long *unanswered, long lo
 /* Changes when another connection (a `report` command) commits. */
 long long outbox_data_version(struct outbox *ob);
 
-/* Groups many marks into one durable write (a failed commit is rolled back). */
+/* Groups many marks into one durable write (a failed commit is rolled back).
+ * outbox_push inside it joins it (a savepoint), so reports and the caller's own
+ * rows (e.g. the site app's taps) commit together or not at all. */
 oerr_t outbox_tx_begin(struct outbox *ob);
 oerr_t outbox_tx_commit(struct outbox *ob);
 
@@ -118,5 +120,10 @@ oerr_t outbox_trips_on(struct outbox *ob, const char *date, struct trip_card **l
 /* How many cards the device knows: 0 means it never heard any (never
  * connected), and then no trip can be checked. */
 oerr_t outbox_trip_count(struct outbox *ob, long long *n);
+
+/* The connection itself, for a module that keeps its own tables in the outbox
+ * database (the site app's taps); use it from one thread at a time. */
+struct sqlite3;
+struct sqlite3 *outbox_db(struct outbox *ob);
 
 #endif

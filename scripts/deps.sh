@@ -12,6 +12,7 @@ PACKAGES=(
   jq python3 python3-jsonschema iproute2 procps
   clang libclang-rt-14-dev
   chromium fonts-wqy-microhei
+  libmicrohttpd-dev libqrencode-dev
 )
 
 missing=()

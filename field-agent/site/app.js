@@ -1,0 +1,246 @@
+// app.js -- the site app's page: sign-in, the registration desk's tally, the
+// sync strip. Everything that comes from the device or another phone is set
+// with textContent, never as HTML.
+'use strict';
+
+const DEPTS = ['internal', 'surgery', 'obgyn', 'pediatrics', 'ophthalmology', 'tcm',
+  'dental', 'general', 'other'];
+const T = {
+  zh: {
+    title: '义诊现场', passcode: '现场口令', staff: '工号', signin: '登录', signout: '退出',
+    tally: '登记台计数', female: '女', over60: '60岁以上', poor: '贫困户', send: '立即发送',
+    opentaps: '未发送的计数（可撤销）', recent: '最近的记录', lang: 'English',
+    online: '在线', offline: '离线', waiting: n => `待发送 ${n} 条`,
+    last: t => (t ? `上次回复 ${t}` : '尚无回复'), undo: '撤销', trip: t => `行程 ${t}`,
+    notrip: '本设备未设置行程', who: s => `工号 ${s}`, count: (n, w) => `${n}（待发 ${w}）`,
+    sent: n => `已生成 ${n} 份报告`, wait: s => `口令错误次数过多，请 ${s} 秒后再试`,
+    wrong: '口令错误', failed: '未保存，请重试', offlineNet: '连不上设备，请检查 Wi-Fi',
+    internal: '内科', surgery: '外科', obgyn: '妇产科', pediatrics: '儿科', ophthalmology: '眼科',
+    tcm: '中医', dental: '口腔', general: '全科', other: '其他',
+    pending: '待发送', sent_s: '已发送', acked: '已计入', rejected: '被拒绝',
+    headcount: '门诊人次', dispense: '发药', referral: '转诊', education: '健康教育',
+    checkin: '签到', void: '作废',
+  },
+  en: {
+    title: 'Free clinic', passcode: 'Site passcode', staff: 'Staff id', signin: 'Sign in',
+    signout: 'Sign out', tally: 'Registration desk tally', female: 'Female', over60: 'Over 60',
+    poor: 'Poor household', send: 'Send now', opentaps: 'Not sent yet (can be undone)',
+    recent: 'Recent entries', lang: '中文', online: 'online', offline: 'offline',
+    waiting: n => `${n} waiting`, last: t => (t ? `last answer ${t}` : 'no answer yet'),
+    undo: 'Undo', trip: t => `trip ${t}`, notrip: 'no trip set on this device',
+    who: s => `staff ${s}`, count: (n, w) => `${n} (${w} to send)`,
+    sent: n => `${n} report(s) made`, wait: s => `too many wrong passcodes: try again in ${s} s`,
+    wrong: 'wrong passcode', failed: 'not saved: try again',
+    offlineNet: 'cannot reach the device: check the Wi-Fi',
+    internal: 'Internal', surgery: 'Surgery', obgyn: 'Ob/Gyn', pediatrics: 'Pediatrics',
+    ophthalmology: 'Eyes', tcm: 'TCM', dental: 'Dental', general: 'General', other: 'Other',
+    pending: 'waiting', sent_s: 'sent', acked: 'counted', rejected: 'refused',
+    headcount: 'headcount', dispense: 'medicine', referral: 'referral', education: 'education',
+    checkin: 'check-in', void: 'void',
+  },
+};
+
+let lang = localStorage.getItem('lang') === 'en' ? 'en' : 'zh';
+let csrf = '';
+let today = null;
+const $ = id => document.getElementById(id);
+const tr = (k, ...a) => { const v = T[lang][k]; return typeof v === 'function' ? v(...a) : (v ?? k); };
+
+async function api(method, path, body) {
+  const opt = { method, headers: {}, credentials: 'same-origin' };
+  if (body !== undefined) {
+    opt.headers['Content-Type'] = 'application/json';
+    opt.headers['X-CSRF-Token'] = csrf;
+    opt.body = JSON.stringify(body);
+  }
+  const r = await fetch(path, opt);
+  let data = null;
+  try { data = await r.json(); } catch (e) { data = null; }
+  return { status: r.status, data };
+}
+
+function applyLang() {
+  document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+  for (const el of document.querySelectorAll('[data-t]')) el.textContent = tr(el.dataset.t);
+  document.title = tr('title');
+  $('lang').textContent = tr('lang');
+  for (const b of document.querySelectorAll('.dept')) b.firstChild.textContent = tr(b.dataset.dept);
+  render();
+}
+
+function buildDepts() {
+  const box = $('depts');
+  for (const d of DEPTS) {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'dept';
+    b.dataset.dept = d;
+    b.id = 'dept-' + d;
+    const name = document.createElement('span');
+    name.textContent = tr(d);
+    const n = document.createElement('span');
+    n.className = 'n';
+    b.append(name, n);
+    b.addEventListener('click', () => tap(d, b));
+    box.append(b);
+  }
+}
+
+function pressed(id) { return $(id).getAttribute('aria-pressed') === 'true'; }
+
+async function tap(dept, button) {
+  const body = { department: dept, female: pressed('t-female'), over_60: pressed('t-over60'),
+    poor: pressed('t-poor') };
+  try {
+    const r = await api('POST', '/api/taps', body);
+    if (r.status === 401) return showSignin();
+    if (r.status !== 200) {
+      $('tap-msg').className = 'msg';
+      $('tap-msg').textContent = (r.data && r.data.message) || tr('failed');
+      return;
+    }
+    $('tap-msg').textContent = '';
+    // Saved on the device: now show it.
+    for (const id of ['t-female', 't-over60', 't-poor']) $(id).setAttribute('aria-pressed', 'false');
+    if (today) {
+      const d = today.departments[dept];
+      d.taps += 1;
+      today.open_taps.unshift({ id: r.data.id, department: dept, female: body.female,
+        over_60: body.over_60, poor: body.poor });
+      today.open_taps = today.open_taps.slice(0, 10);
+      render();
+    }
+    button.classList.add('flash');
+    setTimeout(() => button.classList.remove('flash'), 150);
+  } catch (e) {
+    $('tap-msg').textContent = tr('offlineNet');
+  }
+}
+
+async function undo(id) {
+  const r = await api('POST', '/api/taps/undo', { id });
+  if (r.status !== 200) $('tap-msg').textContent = (r.data && r.data.message) || tr('failed');
+  refresh();
+}
+
+function render() {
+  if (!today) return;
+  const net = $('net');
+  net.textContent = today.online ? tr('online') : tr('offline');
+  net.className = today.online ? 'online' : 'offline';
+  $('waiting').textContent = tr('waiting', today.waiting);
+  // "2026-11-22T09:31:05+08:00" -> "09:31:05" (the site's time)
+  $('last').textContent = tr('last', today.last_answer && today.last_answer.slice(11, 19));
+  $('trip').textContent = today.trip_id ? tr('trip', today.trip_id) : tr('notrip');
+  $('who').textContent = tr('who', today.staff_id);
+  for (const d of DEPTS) {
+    const c = today.departments[d];
+    const total = c.taps + c.waiting + c.counted;
+    $('dept-' + d).lastChild.textContent = tr('count', total, c.taps + c.waiting);
+  }
+  const ul = $('open');
+  ul.replaceChildren();
+  for (const t of today.open_taps) {
+    const li = document.createElement('li');
+    const s = document.createElement('span');
+    const marks = [t.female && tr('female'), t.over_60 && tr('over60'), t.poor && tr('poor')]
+      .filter(Boolean).join(' · ');
+    s.textContent = `#${t.id} ${tr(t.department)}${marks ? ' · ' + marks : ''}`;
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'small';
+    b.textContent = tr('undo');
+    b.addEventListener('click', () => undo(t.id));
+    li.append(s, b);
+    ul.append(li);
+  }
+}
+
+function describe(e) {
+  const f = e.fields || {};
+  const parts = [];
+  for (const [k, v] of Object.entries(f)) {
+    if (k === 'department') parts.push(tr(v));
+    else parts.push(`${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}`);
+  }
+  return parts.join(', ');
+}
+
+async function refreshRecent() {
+  const r = await api('GET', '/api/recent');
+  if (r.status !== 200) return;
+  const ul = $('recent');
+  ul.replaceChildren();
+  for (const e of r.data.entries) {
+    const li = document.createElement('li');
+    const s = document.createElement('span');
+    s.textContent = `#${e.seq} ${tr(e.kind)} · ${describe(e)}`;
+    const st = document.createElement('span');
+    st.className = 'state-' + e.state;
+    st.textContent = tr(e.state === 'sent' ? 'sent_s' : e.state) + (e.reason ? `: ${e.reason}` : '');
+    li.append(s, st);
+    ul.append(li);
+  }
+}
+
+async function refresh() {
+  try {
+    const r = await api('GET', '/api/today');
+    if (r.status === 401) return showSignin();
+    if (r.status === 200) { today = r.data; render(); }
+    await refreshRecent();
+  } catch (e) {
+    $('net').textContent = tr('offlineNet');
+    $('net').className = 'offline';
+  }
+}
+
+function showSignin() {
+  $('main').hidden = true;
+  $('signin').hidden = false;
+}
+
+function showMain(session) {
+  csrf = session.csrf;
+  $('signin').hidden = true;
+  $('main').hidden = false;
+  refresh();
+}
+
+async function signin(ev) {
+  ev.preventDefault();
+  const r = await api('POST', '/api/signin', { passcode: $('passcode').value, staff_id: $('staff').value });
+  $('passcode').value = '';
+  if (r.status === 200) { $('signin-msg').textContent = ''; return showMain(r.data); }
+  if (r.status === 429) $('signin-msg').textContent = tr('wait', Math.ceil(r.data.retry_after));
+  else if (r.status === 401) $('signin-msg').textContent = tr('wrong');
+  else $('signin-msg').textContent = (r.data && r.data.message) || tr('failed');
+}
+
+async function start() {
+  buildDepts();
+  applyLang();
+  $('lang').addEventListener('click', () => {
+    lang = lang === 'zh' ? 'en' : 'zh';
+    localStorage.setItem('lang', lang);
+    applyLang();
+  });
+  for (const id of ['t-female', 't-over60', 't-poor'])
+    $(id).addEventListener('click', () => $(id).setAttribute('aria-pressed', String(!pressed(id))));
+  $('signin-form').addEventListener('submit', signin);
+  $('send').addEventListener('click', async () => {
+    const r = await api('POST', '/api/send', {});
+    $('tap-msg').textContent = r.status === 200 ? tr('sent', r.data.reports) : tr('failed');
+    $('tap-msg').className = r.status === 200 ? 'msg ok' : 'msg';
+    refresh();
+  });
+  $('signout').addEventListener('click', async () => {
+    await api('POST', '/api/signout', {});
+    showSignin();
+  });
+  const r = await api('GET', '/api/session').catch(() => ({ status: 0 }));
+  if (r.status === 200) showMain(r.data); else showSignin();
+  setInterval(() => { if (!$('main').hidden) refresh(); }, 5000);
+}
+
+document.addEventListener('DOMContentLoaded', start);

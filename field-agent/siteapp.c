@@ -1,0 +1,662 @@
+/* siteapp.c -- the site app's HTTP side: static page, sign-in, JSON API. */
+#include "siteapp.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ifaddrs.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+#include <microhttpd.h>
+#include <qrencode.h>
+
+#include "olog.h"
+#include "outbox.h"
+#include "report.h"
+#include "siteapp_assets.h"
+#include "siteapp_auth.h"
+#include "siteapp_taps.h"
+#include "timeutil.h"
+
+#define COOKIE_NAME "oa_site"
+#define MAX_SESSIONS 256
+#define RECENT_MAX 20
+
+struct siteapp {
+    struct MHD_Daemon *mhd;
+    pthread_mutex_t mu; /* the outbox connection and the sessions */
+    pthread_cond_t cv;
+    pthread_t folder;
+    bool folder_started, stop;
+    struct outbox *ob;
+    struct sa_auth *auth;
+    char *agent_id, *trip;
+    int fold_s, session_s;
+};
+
+struct req {
+    char *body;
+    size_t len;
+    bool too_big;
+};
+
+static const char csp[] =
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self';"
+    " connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+static double now_s(void) { return tu_mono_ms() / 1000.0; }
+
+static void now_ts(char buf[TU_TS_MAX]) { tu_format_ts(time(NULL), TU_SITE_OFFSET_MIN, buf); }
+
+/* JSON that is safe to read anywhere: '<', '>' and '&' as \u escapes (they
+ * occur only inside strings, so this keeps the JSON the same). */
+static char *json_print_safe(const cJSON *o)
+{
+    char *p = cJSON_PrintUnformatted(o);
+    if (!p)
+        return NULL;
+    size_t extra = 0;
+    for (const char *s = p; *s; s++)
+        extra += (*s == '<' || *s == '>' || *s == '&') ? 5 : 0;
+    char *out = malloc(strlen(p) + extra + 1), *d = out;
+    if (out) {
+        for (const char *s = p; *s; s++) {
+            if (*s == '<' || *s == '>' || *s == '&')
+                d += sprintf(d, "\\u%04x", (unsigned)*s);
+            else
+                *d++ = *s;
+        }
+        *d = '\0';
+    }
+    free(p);
+    return out;
+}
+
+static enum MHD_Result send_reply(struct MHD_Connection *c, unsigned status, const char *type,
+                                  const void *data, size_t len, bool api, const char *cookie,
+                                  double retry_after)
+{
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_MUST_COPY);
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, "Content-Type", type);
+    MHD_add_response_header(r, "Content-Security-Policy", csp);
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(r, "X-Frame-Options", "DENY");
+    MHD_add_response_header(r, "Cache-Control", api ? "no-store" : "no-cache");
+    if (cookie)
+        MHD_add_response_header(r, "Set-Cookie", cookie);
+    if (retry_after > 0) {
+        char ra[24];
+        snprintf(ra, sizeof ra, "%d", (int)retry_after + (retry_after > (int)retry_after));
+        MHD_add_response_header(r, "Retry-After", ra);
+    }
+    enum MHD_Result ret = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+/* Sends o (consumed) as JSON. */
+static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, cJSON *o,
+                                 const char *cookie, double retry_after)
+{
+    char *p = json_print_safe(o);
+    cJSON_Delete(o);
+    if (!p)
+        return MHD_NO;
+    enum MHD_Result ret = send_reply(c, status, "application/json; charset=utf-8", p,
+                                     strlen(p), true, cookie, retry_after);
+    free(p);
+    return ret;
+}
+
+static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, const char *code,
+                                  const char *msg)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "error", code);
+    cJSON_AddStringToObject(o, "message", msg);
+    return send_json(c, status, o, NULL, 0);
+}
+
+static void client_addr(struct MHD_Connection *c, char buf[SA_CLIENT_MAX + 1])
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    snprintf(buf, SA_CLIENT_MAX + 1, "?");
+    if (!ci || !ci->client_addr)
+        return;
+    const struct sockaddr *sa = ci->client_addr;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, buf,
+                  SA_CLIENT_MAX + 1);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, buf,
+                  SA_CLIENT_MAX + 1);
+}
+
+static bool json_flag(const cJSON *o, const char *name)
+{
+    return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, name));
+}
+
+static const char *json_text(const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static enum MHD_Result api_signin(struct siteapp *app, struct MHD_Connection *c, cJSON *body)
+{
+    char addr[SA_CLIENT_MAX + 1];
+    client_addr(c, addr);
+    struct sa_session s;
+    double retry = 0;
+    pthread_mutex_lock(&app->mu);
+    enum sa_result r = sa_auth_signin(app->auth, addr, json_text(body, "passcode"),
+                                      json_text(body, "staff_id"), now_s(), &s, &retry);
+    pthread_mutex_unlock(&app->mu);
+    cJSON *o = cJSON_CreateObject();
+    switch (r) {
+    case SA_OK: {
+        char cookie[160];
+        snprintf(cookie, sizeof cookie, COOKIE_NAME "=%s; Path=/; HttpOnly; SameSite=Strict; "
+                 "Max-Age=%d", s.token, app->session_s);
+        olog(OLOG_INFO, "site app: %s signed in from %s", s.staff_id, addr);
+        cJSON_AddStringToObject(o, "staff_id", s.staff_id);
+        cJSON_AddStringToObject(o, "csrf", s.csrf);
+        return send_json(c, 200, o, cookie, 0);
+    }
+    case SA_WAIT:
+        cJSON_AddStringToObject(o, "error", "wait");
+        cJSON_AddStringToObject(o, "message", "too many wrong passcodes: wait, then try again");
+        cJSON_AddNumberToObject(o, "retry_after", ceil(retry));
+        return send_json(c, 429, o, NULL, retry);
+    case SA_WRONG:
+        /* The passcode itself is never logged. */
+        olog(OLOG_WARN, "site app: wrong passcode from %s; next try in %.0f s", addr, retry);
+        cJSON_AddStringToObject(o, "error", "passcode");
+        cJSON_AddStringToObject(o, "message", "wrong passcode");
+        cJSON_AddNumberToObject(o, "retry_after", ceil(retry));
+        return send_json(c, 401, o, NULL, retry);
+    case SA_BAD_STAFF:
+        cJSON_Delete(o);
+        return send_error(c, 400, "staff_id", "staff id: 1 to 64 of letters, digits, '.', "
+                          "'_' and '-', starting with a letter or digit (e.g. nurse-li-03)");
+    case SA_ERROR:
+        break;
+    }
+    cJSON_Delete(o);
+    return send_error(c, 500, "internal", "cannot make a session");
+}
+
+static enum MHD_Result api_tap(struct siteapp *app, struct MHD_Connection *c,
+                               const struct sa_session *s, cJSON *body)
+{
+    if (!app->trip)
+        return send_error(c, 409, "no_trip", "this device has no trip: set 'trip' in the "
+                          "agent's config and restart the daemon");
+    const char *dep = json_text(body, "department");
+    if (!dep || enum_index(department_names, dep) < 0)
+        return send_error(c, 400, "department", "department must be one of internal, surgery, "
+                          "obgyn, pediatrics, ophthalmology, tcm, dental, general, other");
+    struct tap t = {.trip_id = app->trip, .department = dep, .entered_by = s->staff_id,
+                    .female = json_flag(body, "female"), .over_60 = json_flag(body, "over_60"),
+                    .poor = json_flag(body, "poor")};
+    char ts[TU_TS_MAX];
+    now_ts(ts);
+    long long id = 0;
+    pthread_mutex_lock(&app->mu);
+    oerr_t e = taps_add(app->ob, &t, ts, &id);
+    pthread_mutex_unlock(&app->mu);
+    if (e) {
+        olog(OLOG_ERROR, "site app: cannot save a tap: %s", oerr_str(e));
+        return send_error(c, 500, "db", "the tap was not saved: try again");
+    }
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "id", (double)id);
+    cJSON_AddStringToObject(o, "department", dep);
+    return send_json(c, 200, o, NULL, 0);
+}
+
+static enum MHD_Result api_undo(struct siteapp *app, struct MHD_Connection *c, cJSON *body)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, "id");
+    if (!cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble > 9e15)
+        return send_error(c, 400, "id", "id must be the number of a tap");
+    int changed = 0;
+    pthread_mutex_lock(&app->mu);
+    oerr_t e = taps_undo(app->ob, (long long)v->valuedouble, &changed);
+    pthread_mutex_unlock(&app->mu);
+    if (e)
+        return send_error(c, 500, "db", "cannot undo: try again");
+    if (!changed)
+        return send_error(c, 409, "not_open", "this tap is already sent or undone");
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddBoolToObject(o, "undone", true);
+    return send_json(c, 200, o, NULL, 0);
+}
+
+/* Folds the open taps; the caller holds app->mu. */
+static oerr_t fold_locked(struct siteapp *app, int *reports)
+{
+    char ts[TU_TS_MAX];
+    now_ts(ts);
+    oerr_t e = taps_fold(app->ob, app->agent_id, ts, reports);
+    if (e)
+        olog(OLOG_ERROR, "site app: cannot fold taps into headcounts: %s", oerr_str(e));
+    else if (*reports)
+        olog(OLOG_INFO, "site app: folded taps into %d headcount report(s)", *reports);
+    return e;
+}
+
+static enum MHD_Result api_send(struct siteapp *app, struct MHD_Connection *c)
+{
+    int n = 0;
+    pthread_mutex_lock(&app->mu);
+    oerr_t e = fold_locked(app, &n);
+    pthread_mutex_unlock(&app->mu);
+    if (e)
+        return send_error(c, 500, "db", "cannot make the reports: try again");
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "reports", n);
+    return send_json(c, 200, o, NULL, 0);
+}
+
+static enum MHD_Result api_today(struct siteapp *app, struct MHD_Connection *c,
+                                 const struct sa_session *s)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "agent_id", app->agent_id);
+    if (app->trip)
+        cJSON_AddStringToObject(o, "trip_id", app->trip);
+    else
+        cJSON_AddNullToObject(o, "trip_id");
+    cJSON_AddStringToObject(o, "staff_id", s->staff_id);
+    char state[16] = "";
+    pthread_mutex_lock(&app->mu);
+    oerr_t e = taps_today(app->ob, app->trip, o);
+    if (!e)
+        outbox_meta_get(app->ob, "daemon", state, sizeof state);
+    pthread_mutex_unlock(&app->mu);
+    if (e) {
+        cJSON_Delete(o);
+        return send_error(c, 500, "db", "cannot read the outbox");
+    }
+    cJSON_AddBoolToObject(o, "online", strcmp(state, "online") == 0);
+    return send_json(c, 200, o, NULL, 0);
+}
+
+/* The latest entries of the outbox with what they contained. */
+static enum MHD_Result api_recent(struct siteapp *app, struct MHD_Connection *c)
+{
+    cJSON *o = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(o, "entries");
+    pthread_mutex_lock(&app->mu);
+    oerr_t e = taps_recent(app->ob, RECENT_MAX, arr);
+    pthread_mutex_unlock(&app->mu);
+    if (e) {
+        cJSON_Delete(o);
+        return send_error(c, 500, "db", "cannot read the outbox");
+    }
+    return send_json(c, 200, o, NULL, 0);
+}
+
+static enum MHD_Result serve_static(struct MHD_Connection *c, const char *url)
+{
+    if (strcmp(url, "/") == 0)
+        url = "/index.html";
+    for (const struct site_asset *a = site_assets; a->path; a++)
+        if (strcmp(a->path, url) == 0)
+            return send_reply(c, 200, a->type, a->data, a->len, false, NULL, 0);
+    return send_error(c, 404, "not_found", "no such page");
+}
+
+static bool content_is_json(struct MHD_Connection *c)
+{
+    const char *t = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+    return t && strncmp(t, "application/json", 16) == 0 && (t[16] == '\0' || t[16] == ';');
+}
+
+/* A phone reaches the device by its address: a Host that is a name (other
+ * than localhost) is a page elsewhere that had its name point here (DNS
+ * rebinding), and is refused. */
+static bool host_ok(struct MHD_Connection *c)
+{
+    const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host");
+    char name[INET6_ADDRSTRLEN + 1], buf[sizeof(struct in6_addr)];
+    if (!h || !h[0])
+        return false;
+    size_t n;
+    if (h[0] == '[') {
+        const char *end = strchr(h, ']');
+        if (!end || (end[1] && end[1] != ':'))
+            return false;
+        n = (size_t)(end - h - 1);
+        if (n >= sizeof name)
+            return false;
+        memcpy(name, h + 1, n);
+        name[n] = '\0';
+        return inet_pton(AF_INET6, name, buf) == 1;
+    }
+    n = strcspn(h, ":");
+    if (n >= sizeof name)
+        return false;
+    memcpy(name, h, n);
+    name[n] = '\0';
+    return strcmp(name, "localhost") == 0 || inet_pton(AF_INET, name, buf) == 1;
+}
+
+static enum MHD_Result route(struct siteapp *app, struct MHD_Connection *c, const char *url,
+                             const char *method, struct req *r)
+{
+    bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+    bool post = strcmp(method, "POST") == 0;
+    if (!host_ok(c))
+        return send_error(c, 421, "host", "use the device's address (as printed by the "
+                          "daemon), not a name");
+    if (strncmp(url, "/api/", 5) != 0) {
+        if (!get)
+            return send_error(c, 405, "method", "only GET here");
+        return serve_static(c, url);
+    }
+    if (r->too_big)
+        return send_error(c, 413, "too_large", "request body above 16 KiB");
+    if (post && !content_is_json(c))
+        return send_error(c, 415, "content_type", "send JSON (Content-Type: application/json)");
+    cJSON *body = NULL;
+    if (post) {
+        body = r->len ? cJSON_ParseWithLength(r->body, r->len) : NULL;
+        if (!cJSON_IsObject(body)) {
+            cJSON_Delete(body);
+            return send_error(c, 400, "json", "the body must be a JSON object");
+        }
+    }
+    enum MHD_Result ret;
+    if (strcmp(url, "/api/signin") == 0) {
+        ret = post ? api_signin(app, c, body) : send_error(c, 405, "method", "POST only");
+        cJSON_Delete(body);
+        return ret;
+    }
+    const char *token = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, COOKIE_NAME);
+    struct sa_session s;
+    pthread_mutex_lock(&app->mu);
+    bool ok = sa_auth_find(app->auth, token, now_s(), &s);
+    pthread_mutex_unlock(&app->mu);
+    if (!ok) {
+        cJSON_Delete(body);
+        return send_error(c, 401, "signin", "sign in first");
+    }
+    if (post && !sa_auth_csrf_ok(&s, MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                                 "X-CSRF-Token"))) {
+        cJSON_Delete(body);
+        return send_error(c, 403, "csrf", "missing or wrong X-CSRF-Token: reload the page");
+    }
+    if (get && strcmp(url, "/api/session") == 0) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "staff_id", s.staff_id);
+        cJSON_AddStringToObject(o, "csrf", s.csrf);
+        ret = send_json(c, 200, o, NULL, 0);
+    } else if (get && strcmp(url, "/api/today") == 0) {
+        ret = api_today(app, c, &s);
+    } else if (get && strcmp(url, "/api/recent") == 0) {
+        ret = api_recent(app, c);
+    } else if (post && strcmp(url, "/api/taps") == 0) {
+        ret = api_tap(app, c, &s, body);
+    } else if (post && strcmp(url, "/api/taps/undo") == 0) {
+        ret = api_undo(app, c, body);
+    } else if (post && strcmp(url, "/api/send") == 0) {
+        ret = api_send(app, c);
+    } else if (post && strcmp(url, "/api/signout") == 0) {
+        pthread_mutex_lock(&app->mu);
+        sa_auth_signout(app->auth, token);
+        pthread_mutex_unlock(&app->mu);
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddBoolToObject(o, "signed_out", true);
+        ret = send_json(c, 200, o, COOKIE_NAME "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0",
+                        0);
+    } else {
+        ret = send_error(c, 404, "not_found", "no such API");
+    }
+    cJSON_Delete(body);
+    return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload, size_t *upload_size, void **con_cls)
+{
+    (void)version;
+    struct req *r = *con_cls;
+    if (!r) {
+        r = calloc(1, sizeof *r);
+        *con_cls = r;
+        return r ? MHD_YES : MHD_NO;
+    }
+    if (*upload_size) {
+        if (!r->too_big && r->len + *upload_size <= SITEAPP_BODY_MAX) {
+            char *bigger = realloc(r->body, r->len + *upload_size + 1);
+            if (!bigger)
+                return MHD_NO;
+            r->body = bigger;
+            memcpy(r->body + r->len, upload, *upload_size);
+            r->len += *upload_size;
+        } else {
+            r->too_big = true; /* the rest is read and dropped */
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    return route(cls, c, url, method, r);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls, (void)c, (void)toe;
+    struct req *r = *con_cls;
+    if (r) {
+        free(r->body);
+        free(r);
+        *con_cls = NULL;
+    }
+}
+
+static void *folder_main(void *arg)
+{
+    struct siteapp *app = arg;
+    pthread_mutex_lock(&app->mu);
+    while (!app->stop) {
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_sec += app->fold_s;
+        /* Bounded: each round waits up to fold_s, and stop ends it. */
+        while (!app->stop && pthread_cond_timedwait(&app->cv, &app->mu, &until) != ETIMEDOUT)
+            ;
+        if (app->stop)
+            break;
+        int n;
+        fold_locked(app, &n);
+    }
+    pthread_mutex_unlock(&app->mu);
+    return NULL;
+}
+
+int siteapp_print_qr(FILE *f, const char *text)
+{
+    QRcode *q = QRcode_encodeString(text, 0, QR_ECLEVEL_L, QR_MODE_8, 1);
+    if (!q)
+        return -1;
+    int w = q->width, m = 2;
+    for (int y = -m; y < w + m; y += 2) {
+        for (int x = -m; x < w + m; x++) {
+            bool dark[2];
+            for (int k = 0; k < 2; k++) {
+                int yy = y + k;
+                dark[k] = x >= 0 && x < w && yy >= 0 && yy < w && (q->data[yy * w + x] & 1);
+            }
+            /* Light modules are drawn: dark on a light code on a dark terminal. */
+            fputs(!dark[0] && !dark[1] ? "\xe2\x96\x88" : !dark[0] ? "\xe2\x96\x80"
+                  : !dark[1] ? "\xe2\x96\x84" : " ", f);
+        }
+        fputc('\n', f);
+    }
+    QRcode_free(q);
+    return 0;
+}
+
+/* The address a phone can reach: the listen address, or for a wildcard one
+ * the first non-loopback IPv4 address of the device. */
+static void url_host(const char *listen, char *buf, size_t n)
+{
+    if (strcmp(listen, "0.0.0.0") == 0 || strcmp(listen, "::") == 0) {
+        struct ifaddrs *ifs = NULL, *i;
+        snprintf(buf, n, "%s", "127.0.0.1");
+        if (getifaddrs(&ifs) == 0) {
+            for (i = ifs; i; i = i->ifa_next) {
+                if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET) {
+                    const struct sockaddr_in *sin = (const void *)i->ifa_addr;
+                    if ((ntohl(sin->sin_addr.s_addr) >> 24) != 127) {
+                        inet_ntop(AF_INET, &sin->sin_addr, buf, (socklen_t)n);
+                        break;
+                    }
+                }
+            }
+            freeifaddrs(ifs);
+        }
+    } else if (strchr(listen, ':')) {
+        snprintf(buf, n, "[%s]", listen);
+    } else {
+        snprintf(buf, n, "%s", listen);
+    }
+}
+
+static int make_passcode(char buf[16])
+{
+    unsigned v;
+    if (getrandom(&v, sizeof v, 0) != (ssize_t)sizeof v)
+        return -1;
+    snprintf(buf, 16, "%06u", v % 1000000u);
+    return 0;
+}
+
+int siteapp_start(const struct siteapp_opts *o, struct siteapp **out, char err[SITEAPP_ERR_MAX])
+{
+    *out = NULL;
+    const char *listen = o->listen ? o->listen : "127.0.0.1";
+    struct sockaddr_storage ss = {0};
+    socklen_t slen;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+    if (inet_pton(AF_INET, listen, &s4->sin_addr) == 1) {
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons((uint16_t)o->port);
+        slen = sizeof *s4;
+    } else if (inet_pton(AF_INET6, listen, &s6->sin6_addr) == 1) {
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons((uint16_t)o->port);
+        slen = sizeof *s6;
+        flags |= MHD_USE_IPv6;
+    } else {
+        snprintf(err, SITEAPP_ERR_MAX, "site_listen '%.64s' is not an IP address (e.g. "
+                 "127.0.0.1, 0.0.0.0 for every interface, ::1)", listen);
+        return -1;
+    }
+    (void)slen;
+    struct siteapp *app = calloc(1, sizeof *app);
+    if (!app) {
+        snprintf(err, SITEAPP_ERR_MAX, "out of memory");
+        return -1;
+    }
+    pthread_mutex_init(&app->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&app->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    app->fold_s = o->fold_s > 0 ? o->fold_s : 60;
+    app->session_s = o->session_s > 0 ? o->session_s : 12 * 3600;
+    app->agent_id = strdup(o->agent_id);
+    app->trip = o->trip ? strdup(o->trip) : NULL;
+    char generated[16] = "";
+    if (!o->passcode && make_passcode(generated)) {
+        snprintf(err, SITEAPP_ERR_MAX, "cannot make a passcode: no randomness");
+        goto fail;
+    }
+    app->auth = sa_auth_new(o->passcode ? o->passcode : generated, app->session_s,
+                            MAX_SESSIONS);
+    char oerr[256];
+    if (!app->agent_id || !app->auth || (o->trip && !app->trip)) {
+        snprintf(err, SITEAPP_ERR_MAX, "out of memory");
+        goto fail;
+    }
+    if (outbox_open(o->outbox_path, o->agent_id, &app->ob, oerr) || taps_init(app->ob)) {
+        snprintf(err, SITEAPP_ERR_MAX, "%s", app->ob ? "cannot create the taps table" : oerr);
+        goto fail;
+    }
+    app->mhd = MHD_start_daemon(flags, (uint16_t)o->port, NULL, NULL, on_request, app,
+                                MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+                                MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
+                                MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)16,
+                                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+                                MHD_OPTION_NOTIFY_COMPLETED, on_completed, app,
+                                MHD_OPTION_END);
+    if (!app->mhd) {
+        snprintf(err, SITEAPP_ERR_MAX, "cannot listen on %s port %d (in use? set site_port "
+                 "or site_listen)", listen, o->port);
+        goto fail;
+    }
+    if (pthread_create(&app->folder, NULL, folder_main, app) != 0) {
+        snprintf(err, SITEAPP_ERR_MAX, "cannot start the fold thread");
+        goto fail;
+    }
+    app->folder_started = true;
+    FILE *b = o->banner ? o->banner : stdout;
+    char host[INET6_ADDRSTRLEN + 2], url[INET6_ADDRSTRLEN + 32];
+    url_host(listen, host, sizeof host);
+    snprintf(url, sizeof url, "http://%s:%d/", host, o->port);
+    fprintf(b, "site app: %s\n", url);
+    siteapp_print_qr(b, url);
+    if (!o->passcode)
+        fprintf(b, "site app passcode: %s (set site_passcode to choose one)\n", generated);
+    fflush(b);
+    olog(OLOG_INFO, "site app serving on %s port %d, trip %s", listen, o->port,
+         app->trip ? app->trip : "(none: set trip)");
+    *out = app;
+    return 0;
+fail:
+    siteapp_stop(app);
+    return -1;
+}
+
+void siteapp_stop(struct siteapp *app)
+{
+    if (!app)
+        return;
+    if (app->mhd)
+        MHD_stop_daemon(app->mhd);
+    if (app->folder_started) {
+        pthread_mutex_lock(&app->mu);
+        app->stop = true;
+        pthread_cond_broadcast(&app->cv);
+        pthread_mutex_unlock(&app->mu);
+        pthread_join(app->folder, NULL);
+    }
+    outbox_close(app->ob);
+    sa_auth_free(app->auth);
+    pthread_cond_destroy(&app->cv);
+    pthread_mutex_destroy(&app->mu);
+    free(app->agent_id);
+    free(app->trip);
+    free(app);
+}

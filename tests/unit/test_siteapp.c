@@ -1,0 +1,441 @@
+/* test_siteapp.c -- the site app's sign-in logic (sessions, CSRF, the slowing
+ * of wrong passcodes) and the registration desk's taps folded into headcount
+ * reports, on a real SQLite outbox file, with crashes before the commit. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "unit_files.h"
+
+#include <cjson/cJSON.h>
+
+#include "outbox.h"
+#include "report.h"
+#include "siteapp_auth.h"
+#include "siteapp_taps.h"
+
+#define AGENT "team-07"
+#define TRIP "2026-zjj-014"
+#define TS "2026-11-22T09:31:05+08:00"
+#define PASS "483920"
+
+/* ---- sign-in ---- */
+
+static void test_wrong_passcode_slowed_per_client(void **state)
+{
+    (void)state;
+    struct sa_auth *a = sa_auth_new(PASS, 3600, 8);
+    struct sa_session s;
+    double retry = -1;
+    assert_int_equal(sa_auth_signin(a, "10.0.0.5", "111111", "nurse-1", 100, &s, &retry),
+                     SA_WRONG);
+    assert_true(retry == 1.0);
+    /* Even the right passcode waits its turn. */
+    assert_int_equal(sa_auth_signin(a, "10.0.0.5", PASS, "nurse-1", 100.5, &s, &retry), SA_WAIT);
+    assert_true(retry == 0.5);
+    /* Another phone is not slowed by this one. */
+    assert_true(sa_auth_wait(a, "10.0.0.6", 100.5) == 0);
+    /* Doubling: 1, 2, 4, 8 ... up to SA_DELAY_MAX_S. */
+    double t = 101, want = 2;
+    for (int i = 0; i < 8; i++) {
+        assert_int_equal(sa_auth_signin(a, "10.0.0.5", "x", "nurse-1", t, &s, &retry), SA_WRONG);
+        assert_true(retry == (want < SA_DELAY_MAX_S ? want : SA_DELAY_MAX_S));
+        t += retry;
+        want *= 2;
+    }
+    assert_true(sa_auth_wait(a, "10.0.0.5", t - 0.001) > 0);
+    assert_int_equal(sa_auth_signin(a, "10.0.0.5", PASS, "nurse-1", t, &s, &retry), SA_OK);
+    /* A success forgets the client's failures. */
+    assert_int_equal(sa_auth_signin(a, "10.0.0.5", "x", "nurse-1", t, &s, &retry), SA_WRONG);
+    assert_true(retry == 1.0);
+    sa_auth_free(a);
+}
+
+static void test_wrong_passcode_slowed_globally(void **state)
+{
+    (void)state;
+    struct sa_auth *a = sa_auth_new(PASS, 3600, 8);
+    struct sa_session s;
+    double retry;
+    char addr[32];
+    for (int i = 0; i < SA_GLOBAL_FREE - 1; i++) {
+        snprintf(addr, sizeof addr, "10.0.1.%d", i);
+        assert_int_equal(sa_auth_signin(a, addr, "bad", "x1", 50, &s, &retry), SA_WRONG);
+    }
+    assert_true(sa_auth_wait(a, "10.0.2.1", 50) == 0);
+    assert_int_equal(sa_auth_signin(a, "10.0.2.1", "bad", "x1", 50, &s, &retry), SA_WRONG);
+    /* From the SA_GLOBAL_FREE-th on, a new address waits too, growing. */
+    assert_true(sa_auth_wait(a, "10.0.2.2", 50) == 0.25);
+    assert_int_equal(sa_auth_signin(a, "10.0.2.2", PASS, "x1", 50.1, &s, &retry), SA_WAIT);
+    double t = 50.25;
+    for (int i = 0; i < 12; i++) {
+        snprintf(addr, sizeof addr, "10.0.3.%d", i);
+        assert_int_equal(sa_auth_signin(a, addr, "bad", "x1", t, &s, &retry), SA_WRONG);
+        t += sa_auth_wait(a, "10.0.9.9", t);
+    }
+    assert_true(sa_auth_wait(a, "10.0.9.9", t - SA_GLOBAL_MAX_S) == SA_GLOBAL_MAX_S);
+    /* Forgotten after SA_GLOBAL_FORGET_S without a wrong one. */
+    assert_true(sa_auth_wait(a, "10.0.9.9", t + SA_GLOBAL_FORGET_S + 1) == 0);
+    assert_int_equal(sa_auth_signin(a, "10.0.9.9", PASS, "x1", t + SA_GLOBAL_FORGET_S + 1, &s,
+                                    &retry), SA_OK);
+    sa_auth_free(a);
+}
+
+static void test_sessions_and_csrf(void **state)
+{
+    (void)state;
+    struct sa_auth *a = sa_auth_new(PASS, 100, 2);
+    struct sa_session s1, s2, s3, got;
+    double retry;
+    assert_int_equal(sa_auth_signin(a, "c", PASS, "has space", 0, &s1, &retry), SA_BAD_STAFF);
+    assert_int_equal(sa_auth_signin(a, "c", PASS, NULL, 0, &s1, &retry), SA_BAD_STAFF);
+    assert_int_equal(sa_auth_signin(a, "c", NULL, "nurse-1", 0, &s1, &retry), SA_WRONG);
+    assert_int_equal(sa_auth_signin(a, "d", PASS, "nurse-1", 0, &s1, &retry), SA_OK);
+    assert_int_equal(strlen(s1.token), SA_TOKEN_LEN);
+    assert_int_equal(strspn(s1.token, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                      "0123456789-_"), SA_TOKEN_LEN);
+    assert_string_not_equal(s1.token, s1.csrf);
+    assert_string_equal(s1.staff_id, "nurse-1");
+    assert_true(sa_auth_find(a, s1.token, 50, &got));
+    assert_string_equal(got.csrf, s1.csrf);
+    /* Use moves the expiry on: alive at 149, gone 100 s after its last use. */
+    assert_true(sa_auth_find(a, s1.token, 149, &got));
+    assert_false(sa_auth_find(a, s1.token, 249.5, &got));
+    assert_false(sa_auth_find(a, NULL, 0, &got));
+    assert_false(sa_auth_find(a, "short", 0, &got));
+    assert_int_equal(sa_auth_signin(a, "d", PASS, "nurse-1", 300, &s1, &retry), SA_OK);
+    char forged[SA_TOKEN_LEN + 1];
+    memcpy(forged, s1.token, sizeof forged);
+    forged[0] = forged[0] == 'A' ? 'B' : 'A';
+    assert_false(sa_auth_find(a, forged, 300, &got));
+    /* CSRF: the session's own token only. */
+    assert_true(sa_auth_csrf_ok(&s1, s1.csrf));
+    assert_false(sa_auth_csrf_ok(&s1, NULL));
+    assert_false(sa_auth_csrf_ok(&s1, ""));
+    assert_false(sa_auth_csrf_ok(&s1, s1.token));
+    assert_int_equal(sa_auth_signin(a, "e", PASS, "doc-2", 301, &s2, &retry), SA_OK);
+    assert_false(sa_auth_csrf_ok(&s1, s2.csrf));
+    /* Beyond max_sessions (2) the least recently used goes. */
+    assert_int_equal(sa_auth_signin(a, "f", PASS, "doc-3", 302, &s3, &retry), SA_OK);
+    assert_false(sa_auth_find(a, s1.token, 303, &got));
+    assert_true(sa_auth_find(a, s2.token, 303, &got));
+    assert_true(sa_auth_find(a, s3.token, 303, &got));
+    sa_auth_signout(a, s3.token);
+    assert_false(sa_auth_find(a, s3.token, 303, &got));
+    assert_true(sa_auth_find(a, s2.token, 303, &got));
+    sa_auth_free(a);
+}
+
+static void test_equal(void **state)
+{
+    (void)state;
+    assert_true(sa_equal("", ""));
+    assert_true(sa_equal("abc", "abc"));
+    assert_false(sa_equal("abc", "abd"));
+    assert_false(sa_equal("abc", "ab"));
+    assert_false(sa_equal("ab", "abc"));
+    assert_false(sa_equal("", "a"));
+    assert_false(sa_equal("a", ""));
+}
+
+/* ---- taps on a real outbox ---- */
+
+struct fixture {
+    char dir[64], path[128];
+    struct outbox *ob;
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof *f);
+    if (!f)
+        return -1;
+    snprintf(f->dir, sizeof f->dir, "/tmp/outreach-unit-siteapp-XXXXXX");
+    if (!mkdtemp(f->dir)) {
+        free(f);
+        return -1;
+    }
+    snprintf(f->path, sizeof f->path, "%s/outbox.db", f->dir);
+    char err[256] = "";
+    if (outbox_open(f->path, AGENT, &f->ob, err) || taps_init(f->ob)) {
+        print_error("outbox_open: %s\n", err);
+        rm_tree(f->dir);
+        free(f);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    outbox_close(f->ob);
+    rm_tree(f->dir);
+    free(f);
+    return 0;
+}
+
+static long long add(struct outbox *ob, const char *dep, bool female, bool over_60,
+                     const char *by)
+{
+    struct tap t = {.trip_id = TRIP, .department = dep, .entered_by = by, .female = female,
+                    .over_60 = over_60};
+    long long id = 0;
+    assert_int_equal(taps_add(ob, &t, TS, &id), OERR_OK);
+    assert_true(id > 0);
+    return id;
+}
+
+static long long count(struct outbox *ob, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(outbox_db(ob), sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    long long n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+/* Sums consultations (and a breakdown field) of the outbox's headcounts of dep,
+ * each checked to be a valid report. */
+static long long outbox_sum(struct outbox *ob, const char *dep, const char *field,
+                            int *reports)
+{
+    struct outbox_entry *list = NULL;
+    size_t n = 0;
+    long long sum = 0;
+    *reports = 0;
+    assert_int_equal(outbox_list(ob, NULL, 100000, &list, &n), OERR_OK);
+    for (size_t i = 0; i < n; i++) {
+        struct report r;
+        struct jerr err = {{0}};
+        assert_int_equal(report_decode(AGENT, list[i].kind, list[i].payload,
+                                       strlen(list[i].payload), &r, &err), RJ_NONE);
+        if (r.kind == RK_HEADCOUNT && strcmp(department_names[r.department], dep) == 0) {
+            (*reports)++;
+            sum += strcmp(field, "consultations") == 0 ? r.consultations
+                   : strcmp(field, "female") == 0 ? r.female : r.over_60;
+        }
+        report_free(&r);
+    }
+    outbox_entries_free(list, n);
+    return sum;
+}
+
+static void test_fold_counts_each_tap_once(void **state)
+{
+    struct fixture *f = *state;
+    long long ids[37];
+    for (int i = 0; i < 37; i++)
+        ids[i] = add(f->ob, "internal", i % 2 == 0, i % 3 == 0, "nurse-li-03");
+    for (int i = 0; i < 25; i++)
+        add(f->ob, "surgery", false, true, i < 20 ? "nurse-li-03" : "dr-wang-01");
+    struct tap bad = {.trip_id = TRIP, .department = "内科"};
+    long long id;
+    assert_int_equal(taps_add(f->ob, &bad, TS, &id), OERR_REJECTED);
+    int changed = -1;
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(taps_undo(f->ob, ids[i], &changed), OERR_OK);
+        assert_int_equal(changed, 1);
+    }
+    assert_int_equal(taps_undo(f->ob, ids[0], &changed), OERR_OK);
+    assert_int_equal(changed, 0); /* undone once */
+    assert_int_equal(taps_undo(f->ob, 99999, &changed), OERR_OK);
+    assert_int_equal(changed, 0);
+
+    cJSON *today = cJSON_CreateObject();
+    assert_int_equal(taps_today(f->ob, TRIP, today), OERR_OK);
+    cJSON *d = cJSON_GetObjectItem(cJSON_GetObjectItem(today, "departments"), "internal");
+    assert_int_equal(cJSON_GetObjectItem(d, "taps")->valueint, 32);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(today, "open_taps")), 10);
+    cJSON_Delete(today);
+
+    int reports = -1;
+    assert_int_equal(taps_fold(f->ob, AGENT, TS, &reports), OERR_OK);
+    assert_int_equal(reports, 2);
+    int n;
+    assert_int_equal(outbox_sum(f->ob, "internal", "consultations", &n), 32);
+    assert_int_equal(n, 1);
+    /* ids 6..37 left: i = 5..36, female when i is even (16), over 60 when i % 3 == 0 (11). */
+    assert_int_equal(outbox_sum(f->ob, "internal", "female", &n), 16);
+    assert_int_equal(outbox_sum(f->ob, "internal", "over_60", &n), 11);
+    assert_int_equal(outbox_sum(f->ob, "surgery", "consultations", &n), 25);
+    assert_int_equal(outbox_sum(f->ob, "surgery", "over_60", &n), 25);
+    /* entered_by only when one staff id entered every tap of the report. */
+    assert_int_equal(count(f->ob, "SELECT COUNT(*) FROM outbox WHERE json_extract(payload,"
+                                  " '$.entered_by') = 'nurse-li-03' AND json_extract(payload,"
+                                  " '$.department') = 'internal'"), 1);
+    assert_int_equal(count(f->ob, "SELECT COUNT(*) FROM outbox WHERE json_extract(payload,"
+                                  " '$.entered_by') IS NULL"), 1);
+    assert_int_equal(count(f->ob, "SELECT COUNT(*) FROM taps WHERE state = 'folded' AND"
+                                  " folded_into IN (SELECT msg_id FROM outbox)"), 57);
+    /* Folded taps cannot be undone, and a second fold makes nothing. */
+    assert_int_equal(taps_undo(f->ob, ids[10], &changed), OERR_OK);
+    assert_int_equal(changed, 0);
+    assert_int_equal(taps_fold(f->ob, AGENT, TS, &reports), OERR_OK);
+    assert_int_equal(reports, 0);
+    assert_int_equal(count(f->ob, "SELECT COUNT(*) FROM outbox"), 2);
+
+    today = cJSON_CreateObject();
+    assert_int_equal(taps_today(f->ob, TRIP, today), OERR_OK);
+    d = cJSON_GetObjectItem(cJSON_GetObjectItem(today, "departments"), "internal");
+    assert_int_equal(cJSON_GetObjectItem(d, "taps")->valueint, 0);
+    assert_int_equal(cJSON_GetObjectItem(d, "waiting")->valueint, 32);
+    assert_int_equal(cJSON_GetObjectItem(today, "waiting")->valueint, 2);
+    cJSON_Delete(today);
+}
+
+static int refuse_commit(void *arg)
+{
+    (void)arg;
+    return 1; /* the COMMIT becomes a ROLLBACK */
+}
+
+static int die_at_commit(void *arg)
+{
+    (void)arg;
+    _exit(42); /* a crash in the middle of the fold, before anything is committed */
+}
+
+static void test_fold_crash_before_commit(void **state)
+{
+    struct fixture *f = *state;
+    for (int i = 0; i < 30; i++)
+        add(f->ob, i < 12 ? "tcm" : "dental", false, false, "nurse-1");
+    /* The commit refused: nothing made, nothing marked. */
+    sqlite3_commit_hook(outbox_db(f->ob), refuse_commit, NULL);
+    int reports = -1;
+    assert_int_not_equal(taps_fold(f->ob, AGENT, TS, &reports), OERR_OK);
+    sqlite3_commit_hook(outbox_db(f->ob), NULL, NULL);
+    assert_int_equal(count(f->ob, "SELECT COUNT(*) FROM outbox"), 0);
+    assert_int_equal(count(f->ob, "SELECT COUNT(*) FROM taps WHERE state = 'open'"), 30);
+    /* A process that dies at the commit of its fold. */
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct outbox *ob = NULL;
+        char err[256];
+        if (outbox_open(f->path, AGENT, &ob, err))
+            _exit(1);
+        sqlite3_commit_hook(outbox_db(ob), die_at_commit, NULL);
+        taps_fold(ob, AGENT, TS, &reports);
+        _exit(2);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 42);
+    /* Reopened as after a restart: every tap still open, no report. */
+    outbox_close(f->ob);
+    char err[256];
+    assert_int_equal(outbox_open(f->path, AGENT, &f->ob, err), OERR_OK);
+    assert_int_equal(taps_init(f->ob), OERR_OK);
+    assert_int_equal(count(f->ob, "SELECT COUNT(*) FROM outbox"), 0);
+    assert_int_equal(count(f->ob, "SELECT COUNT(*) FROM taps WHERE state = 'open'"), 30);
+    /* Taps go on after the crash, and the next fold counts each once. */
+    add(f->ob, "tcm", true, false, "nurse-1");
+    assert_int_equal(taps_fold(f->ob, AGENT, TS, &reports), OERR_OK);
+    assert_int_equal(reports, 2);
+    int n;
+    assert_int_equal(outbox_sum(f->ob, "tcm", "consultations", &n), 13);
+    assert_int_equal(outbox_sum(f->ob, "tcm", "female", &n), 1);
+    assert_int_equal(outbox_sum(f->ob, "dental", "consultations", &n), 18);
+    assert_int_equal(count(f->ob, "SELECT COUNT(*) FROM taps WHERE state = 'open'"), 0);
+    /* seqs stay 1, 2: the crashed fold used none. */
+    assert_int_equal(count(f->ob, "SELECT MAX(seq) FROM outbox"), 2);
+}
+
+static void test_two_connections_both_count(void **state)
+{
+    struct fixture *f = *state;
+    struct outbox *other = NULL;
+    char err[256];
+    assert_int_equal(outbox_open(f->path, AGENT, &other, err), OERR_OK);
+    for (int i = 0; i < 40; i++) {
+        add(f->ob, "pediatrics", false, false, "a1");
+        add(other, "pediatrics", false, false, "b2");
+        if (i == 20) {
+            int reports;
+            assert_int_equal(taps_fold(other, AGENT, TS, &reports), OERR_OK);
+            assert_int_equal(reports, 1);
+        }
+    }
+    int reports, n;
+    assert_int_equal(taps_fold(f->ob, AGENT, TS, &reports), OERR_OK);
+    assert_int_equal(reports, 1);
+    assert_int_equal(outbox_sum(f->ob, "pediatrics", "consultations", &n), 80);
+    assert_int_equal(n, 2);
+    outbox_close(other);
+}
+
+static void test_fold_splits_above_5000(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(outbox_tx_begin(f->ob), OERR_OK);
+    for (int i = 0; i < 5003; i++)
+        add(f->ob, "general", false, false, NULL);
+    assert_int_equal(outbox_tx_commit(f->ob), OERR_OK);
+    int reports, n;
+    assert_int_equal(taps_fold(f->ob, AGENT, TS, &reports), OERR_OK);
+    assert_int_equal(reports, 2);
+    assert_int_equal(outbox_sum(f->ob, "general", "consultations", &n), 5003);
+}
+
+static int refuse_payload(void *ctx, const char *payload)
+{
+    (void)ctx, (void)payload;
+    return -1;
+}
+
+static void test_push_inside_a_transaction(void **state)
+{
+    struct fixture *f = *state;
+    cJSON *fields = cJSON_CreateObject();
+    cJSON_AddStringToObject(fields, "department", "other");
+    cJSON_AddNumberToObject(fields, "consultations", 3);
+    struct outbox_entry e;
+    /* Inside a transaction that is rolled back: the report goes with it. */
+    assert_int_equal(outbox_tx_begin(f->ob), OERR_OK);
+    assert_int_equal(outbox_push(f->ob, "headcount", TRIP, fields, TS, NULL, NULL, &e), OERR_OK);
+    outbox_entry_clear(&e);
+    assert_int_equal(sqlite3_exec(outbox_db(f->ob), "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(count(f->ob, "SELECT COUNT(*) FROM outbox"), 0);
+    /* A refused payload inside a transaction leaves the transaction usable. */
+    assert_int_equal(outbox_tx_begin(f->ob), OERR_OK);
+    add(f->ob, "other", false, false, NULL);
+    assert_int_equal(outbox_push(f->ob, "headcount", TRIP, fields, TS, refuse_payload, NULL, &e),
+                     OERR_REJECTED);
+    assert_int_equal(outbox_push(f->ob, "headcount", TRIP, fields, TS, NULL, NULL, &e), OERR_OK);
+    outbox_entry_clear(&e);
+    assert_int_equal(outbox_tx_commit(f->ob), OERR_OK);
+    assert_int_equal(count(f->ob, "SELECT COUNT(*) FROM outbox"), 1);
+    assert_int_equal(count(f->ob, "SELECT COUNT(*) FROM taps"), 1);
+    cJSON_Delete(fields);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_wrong_passcode_slowed_per_client),
+        cmocka_unit_test(test_wrong_passcode_slowed_globally),
+        cmocka_unit_test(test_sessions_and_csrf),
+        cmocka_unit_test(test_equal),
+        cmocka_unit_test_setup_teardown(test_fold_counts_each_tap_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fold_crash_before_commit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_connections_both_count, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fold_splits_above_5000, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_push_inside_a_transaction, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
