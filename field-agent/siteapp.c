@@ -156,6 +156,15 @@ static const char *json_text(const cJSON *o, const char *name)
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+/* One API request after sign-in: what every handler of the route table gets. */
+struct api {
+    struct siteapp *app;
+    struct MHD_Connection *c;
+    const struct sa_session *s; /* the caller's session */
+    const char *token;          /* its cookie */
+    cJSON *body;                /* a POST's JSON object; NULL for GET */
+};
+
 static enum MHD_Result api_signin(struct siteapp *app, struct MHD_Connection *c, cJSON *body)
 {
     char addr[SA_CLIENT_MAX + 1];
@@ -200,9 +209,12 @@ static enum MHD_Result api_signin(struct siteapp *app, struct MHD_Connection *c,
     return send_error(c, 500, "internal", "cannot make a session");
 }
 
-static enum MHD_Result api_tap(struct siteapp *app, struct MHD_Connection *c,
-                               const struct sa_session *s, cJSON *body)
+static enum MHD_Result api_tap(const struct api *a)
 {
+    struct siteapp *app = a->app;
+    struct MHD_Connection *c = a->c;
+    const struct sa_session *s = a->s;
+    cJSON *body = a->body;
     if (!app->trip)
         return send_error(c, 409, "no_trip", "this device has no trip: set 'trip' in the "
                           "agent's config and restart the daemon");
@@ -229,9 +241,11 @@ static enum MHD_Result api_tap(struct siteapp *app, struct MHD_Connection *c,
     return send_json(c, 200, o, NULL, 0);
 }
 
-static enum MHD_Result api_undo(struct siteapp *app, struct MHD_Connection *c, cJSON *body)
+static enum MHD_Result api_undo(const struct api *a)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, "id");
+    struct siteapp *app = a->app;
+    struct MHD_Connection *c = a->c;
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(a->body, "id");
     if (!cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble > 9e15)
         return send_error(c, 400, "id", "id must be the number of a tap");
     int changed = 0;
@@ -260,8 +274,10 @@ static oerr_t fold_locked(struct siteapp *app, int *reports)
     return e;
 }
 
-static enum MHD_Result api_send(struct siteapp *app, struct MHD_Connection *c)
+static enum MHD_Result api_send(const struct api *a)
 {
+    struct siteapp *app = a->app;
+    struct MHD_Connection *c = a->c;
     int n = 0;
     pthread_mutex_lock(&app->mu);
     oerr_t e = fold_locked(app, &n);
@@ -273,9 +289,11 @@ static enum MHD_Result api_send(struct siteapp *app, struct MHD_Connection *c)
     return send_json(c, 200, o, NULL, 0);
 }
 
-static enum MHD_Result api_today(struct siteapp *app, struct MHD_Connection *c,
-                                 const struct sa_session *s)
+static enum MHD_Result api_today(const struct api *a)
 {
+    struct siteapp *app = a->app;
+    struct MHD_Connection *c = a->c;
+    const struct sa_session *s = a->s;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "agent_id", app->agent_id);
     if (app->trip)
@@ -298,8 +316,10 @@ static enum MHD_Result api_today(struct siteapp *app, struct MHD_Connection *c,
 }
 
 /* The latest entries of the outbox with what they contained. */
-static enum MHD_Result api_recent(struct siteapp *app, struct MHD_Connection *c)
+static enum MHD_Result api_recent(const struct api *a)
 {
+    struct siteapp *app = a->app;
+    struct MHD_Connection *c = a->c;
     cJSON *o = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(o, "entries");
     pthread_mutex_lock(&app->mu);
     oerr_t e = taps_recent(app->ob, RECENT_MAX, arr);
@@ -310,6 +330,40 @@ static enum MHD_Result api_recent(struct siteapp *app, struct MHD_Connection *c)
     }
     return send_json(c, 200, o, NULL, 0);
 }
+
+static enum MHD_Result api_session(const struct api *a)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "staff_id", a->s->staff_id);
+    cJSON_AddStringToObject(o, "csrf", a->s->csrf);
+    return send_json(a->c, 200, o, NULL, 0);
+}
+
+static enum MHD_Result api_signout(const struct api *a)
+{
+    pthread_mutex_lock(&a->app->mu);
+    sa_auth_signout(a->app->auth, a->token);
+    pthread_mutex_unlock(&a->app->mu);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddBoolToObject(o, "signed_out", true);
+    return send_json(a->c, 200, o,
+                     COOKIE_NAME "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0", 0);
+}
+
+/* The API after sign-in, one row per request: method ("GET" also answers
+ * HEAD; every "POST" needs the CSRF token), path, handler. */
+static const struct api_route {
+    const char *method, *path;
+    enum MHD_Result (*fn)(const struct api *);
+} api_routes[] = {
+    {"GET", "/api/session", api_session},
+    {"GET", "/api/today", api_today},
+    {"GET", "/api/recent", api_recent},
+    {"POST", "/api/taps", api_tap},
+    {"POST", "/api/taps/undo", api_undo},
+    {"POST", "/api/send", api_send},
+    {"POST", "/api/signout", api_signout},
+};
 
 static enum MHD_Result serve_static(struct MHD_Connection *c, const char *url)
 {
@@ -401,29 +455,20 @@ static enum MHD_Result route(struct siteapp *app, struct MHD_Connection *c, cons
         cJSON_Delete(body);
         return send_error(c, 403, "csrf", "missing or wrong X-CSRF-Token: reload the page");
     }
-    if (get && strcmp(url, "/api/session") == 0) {
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "staff_id", s.staff_id);
-        cJSON_AddStringToObject(o, "csrf", s.csrf);
-        ret = send_json(c, 200, o, NULL, 0);
-    } else if (get && strcmp(url, "/api/today") == 0) {
-        ret = api_today(app, c, &s);
-    } else if (get && strcmp(url, "/api/recent") == 0) {
-        ret = api_recent(app, c);
-    } else if (post && strcmp(url, "/api/taps") == 0) {
-        ret = api_tap(app, c, &s, body);
-    } else if (post && strcmp(url, "/api/taps/undo") == 0) {
-        ret = api_undo(app, c, body);
-    } else if (post && strcmp(url, "/api/send") == 0) {
-        ret = api_send(app, c);
-    } else if (post && strcmp(url, "/api/signout") == 0) {
-        pthread_mutex_lock(&app->mu);
-        sa_auth_signout(app->auth, token);
-        pthread_mutex_unlock(&app->mu);
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddBoolToObject(o, "signed_out", true);
-        ret = send_json(c, 200, o, COOKIE_NAME "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0",
-                        0);
+    const struct api_route *rt = NULL;
+    bool path_known = false;
+    for (size_t i = 0; i < sizeof api_routes / sizeof api_routes[0] && !rt; i++) {
+        if (strcmp(url, api_routes[i].path) != 0)
+            continue;
+        path_known = true;
+        if (strcmp(api_routes[i].method, "POST") == 0 ? post : get)
+            rt = &api_routes[i];
+    }
+    if (rt) {
+        struct api a = {app, c, &s, token, body};
+        ret = rt->fn(&a);
+    } else if (path_known) {
+        ret = send_error(c, 405, "method", "not with this method");
     } else {
         ret = send_error(c, 404, "not_found", "no such API");
     }
