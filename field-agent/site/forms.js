@@ -193,6 +193,7 @@
       msg.className = 'fmsg ok';
       msg.textContent = t('saved', r.data.seq, r.data.description);
       await load(); // new suggestions and a new patient reference
+      if (typeof refresh === 'function') refresh(); // app.js: today's totals and recent entries
       return;
     }
     if (r.status === 401) { msg.textContent = t('signin'); return; }
