@@ -2,6 +2,7 @@
 #include "compose.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,17 +83,94 @@ const struct kind_spec *compose_kind(const char *kind)
     return NULL;
 }
 
+/* The characters a phone keyboard may give for an amount, as ASCII: full-width
+ * digits, '．' and '，' (U+FF10..19, U+FF0E, U+FF0C). 0 when none. */
+static char fullwidth_ascii(const unsigned char *p)
+{
+    if (p[0] != 0xef || p[1] != 0xbc)
+        return 0;
+    if (p[2] >= 0x90 && p[2] <= 0x99)
+        return (char)('0' + (p[2] - 0x90));
+    return p[2] == 0x8e ? '.' : p[2] == 0x8c ? ',' : 0;
+}
+
+/* s with its spaces trimmed, a leading ¥ or ￥ and a trailing 元 dropped and
+ * full-width characters made ASCII, into out[n]. Returns 0 or -1. */
+static int cny_ascii(const char *s, char *out, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t len = 0;
+    bool sign = false, gap = false;
+    while (*p) {
+        char c = fullwidth_ascii(p);
+        if (c) {
+            p += 3;
+        } else if (*p == ' ' || *p == '\t') {
+            p++, gap = len > 0;
+            continue;
+        } else if (p[0] == 0xe3 && p[1] == 0x80 && p[2] == 0x80) { /* U+3000 space */
+            p += 3, gap = len > 0;
+            continue;
+        } else if (!len && !sign && p[0] == 0xc2 && p[1] == 0xa5) { /* ¥ */
+            p += 2, sign = true;
+            continue;
+        } else if (!len && !sign && p[0] == 0xef && p[1] == 0xbf && p[2] == 0xa5) { /* ￥ */
+            p += 3, sign = true;
+            continue;
+        } else if (len && p[0] == 0xe5 && p[1] == 0x85 && p[2] == 0x83) { /* 元, last */
+            p += 3;
+            while (*p == ' ')
+                p++;
+            if (*p)
+                return -1;
+            break;
+        } else if (*p < 0x80) {
+            c = (char)*p++;
+        } else {
+            return -1;
+        }
+        if (len + 1 >= n)
+            return -1;
+        if (gap) /* spaces only around the amount, not inside it */
+            return -1;
+        out[len++] = c;
+    }
+    out[len] = '\0';
+    return len ? 0 : -1;
+}
+
 int compose_parse_cny(const char *s, long long *fen)
 {
+    char a[64];
+    if (cny_ascii(s, a, sizeof a))
+        return -1;
+    /* A comma followed by exactly two digits at the end, with no '.', is the
+     * decimal separator ("125，50"); any other comma separates thousands
+     * ("1,250.50": groups of exactly three digits). */
+    size_t len = strlen(a);
+    if (len >= 3 && a[len - 3] == ',' && !strchr(a, '.') &&
+        a[len - 2] >= '0' && a[len - 2] <= '9' && a[len - 1] >= '0' && a[len - 1] <= '9')
+        a[len - 3] = '.';
     long long yuan = 0, cents = 0;
-    const char *p = s;
+    const char *p = a;
     if (*p < '0' || *p > '9')
         return -1;
-    for (; *p >= '0' && *p <= '9'; p++) {
+    int group = 0; /* digits since the last thousands comma */
+    bool grouped = false;
+    for (; (*p >= '0' && *p <= '9') || *p == ','; p++) {
+        if (*p == ',') {
+            if ((grouped && group != 3) || (!grouped && group > 3))
+                return -1;
+            grouped = true, group = 0;
+            continue;
+        }
         if (yuan > 100000000LL)
             return -1;
         yuan = yuan * 10 + (*p - '0');
+        group++;
     }
+    if (grouped && group != 3)
+        return -1;
     if (*p == '.') {
         p++;
         int digits = 0;

@@ -46,7 +46,11 @@ void compose_help(const struct kind_spec *k, FILE *f);
 #define COMPOSE_DESCRIBE_MAX 512
 const char *compose_describe(const char *kind, const char *payload, long long void_target_seq,
                              char *buf, size_t n);
-/* "12.50" -> 1250; "12" -> 1200. Returns 0 or -1. */
+/* An amount in yuan as a person types it, in fen: "12.50" -> 1250, "12" ->
+ * 1200, "¥1,250.50" (a ¥ or ￥ first, 元 last, spaces around, thousands commas)
+ * -> 125050, full-width "１２５０．５０" -> 125050, "125，50" or "125,50" (a
+ * comma before exactly two final digits is the decimal separator) -> 12550.
+ * Returns 0 or -1 (more than two decimals, a misplaced comma, anything else). */
 int compose_parse_cny(const char *s, long long *fen);
 
 #endif

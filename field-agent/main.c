@@ -1,5 +1,6 @@
 /* main.c -- outreach-agent: record reports at a site, keep them in the outbox,
  * send them when the network allows. */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -35,7 +36,7 @@ struct agent_config {
     bool offline;
     struct mq_tls tls; /* for an ssl:// or mqtts:// broker */
     /* The site app (daemon only): off unless site_port is set. */
-    char *site_listen, *site_passcode, *site_passcode_file;
+    char *site_listen, *site_passcode, *site_passcode_file, *site_formulary;
     long long site_port, site_fold_s, site_session_h;
 };
 
@@ -62,6 +63,7 @@ static const struct conf_opt table[] = {
     {"site_passcode_file", CONF_STR, &cfg.site_passcode_file, 0, 0, "file with the passcode"},
     {"site_fold_s", CONF_INT, &cfg.site_fold_s, 1, 3600, "fold taps into headcounts this often"},
     {"site_session_h", CONF_INT, &cfg.site_session_h, 1, 168, "site app session lifetime, hours"},
+    {"site_formulary", CONF_STR, &cfg.site_formulary, 0, 0, "medicine names (one a line) to suggest"},
     {NULL, CONF_STR, NULL, 0, 0, NULL},
 };
 
@@ -795,7 +797,8 @@ static const char usage_daemon[] =
     "site_port: site_listen (default 127.0.0.1; 0.0.0.0 for the device's Wi-Fi),\n"
     "site_passcode or site_passcode_file (else one is made and printed with the\n"
     "address and a QR code), site_fold_s (taps become headcount reports this\n"
-    "often, default 60), site_session_h (default 12).\n";
+    "often, default 60), site_session_h (default 12), site_formulary (a file of\n"
+    "medicine names, one a line, that the medicine form suggests).\n";
 
 /* Serves the site app as the config says; prints its address. */
 static int start_site(struct siteapp **site)
@@ -810,9 +813,13 @@ static int start_site(struct siteapp **site)
         .listen = cfg.site_listen, .port = (int)cfg.site_port,
         .passcode = passcode ? passcode : cfg.site_passcode,
         .outbox_path = cfg.outbox, .agent_id = cfg.agent_id, .trip = cfg.trip,
-        .fold_s = (int)cfg.site_fold_s, .session_s = (int)cfg.site_session_h * 3600,
+        .formulary = cfg.site_formulary, .fold_s = (int)cfg.site_fold_s, .session_s = (int)cfg.site_session_h * 3600,
         .banner = stdout,
     };
+    if (cfg.site_formulary && access(cfg.site_formulary, R_OK) != 0)
+        fprintf(stderr, "outreach-agent: warning: site_formulary %s: %s; the medicine form "
+                "suggests only this trip's earlier names (fix the path)\n", cfg.site_formulary,
+                strerror(errno));
     int rc = siteapp_start(&so, site, serr);
     if (rc)
         fail("site app: %s", serr);

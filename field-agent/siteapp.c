@@ -23,6 +23,7 @@
 #include "report.h"
 #include "siteapp_assets.h"
 #include "siteapp_auth.h"
+#include "siteapp_forms.h"
 #include "siteapp_taps.h"
 #include "timeutil.h"
 
@@ -39,6 +40,7 @@ struct siteapp {
     struct outbox *ob;
     struct sa_auth *auth;
     char *agent_id, *trip;
+    char *formulary; /* the medicine names file the forms suggest from, or NULL */
     int fold_s, session_s;
 };
 
@@ -350,6 +352,26 @@ static enum MHD_Result api_signout(const struct api *a)
                      COOKIE_NAME "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0", 0);
 }
 
+/* The four forms (siteapp_forms.c): what they offer, and saving one entry. */
+static enum MHD_Result api_forms(const struct api *a)
+{
+    cJSON *reply = NULL;
+    pthread_mutex_lock(&a->app->mu);
+    unsigned status = forms_offer(a->app->ob, a->app->trip, a->app->formulary, &reply);
+    pthread_mutex_unlock(&a->app->mu);
+    return send_json(a->c, status, reply, NULL, 0);
+}
+
+static enum MHD_Result api_entry(const struct api *a)
+{
+    cJSON *reply = NULL;
+    pthread_mutex_lock(&a->app->mu);
+    unsigned status = forms_save(a->app->ob, a->app->agent_id, a->app->trip, a->s->staff_id,
+                                 a->body, &reply);
+    pthread_mutex_unlock(&a->app->mu);
+    return send_json(a->c, status, reply, NULL, 0);
+}
+
 /* The API after sign-in, one row per request: method ("GET" also answers
  * HEAD; every "POST" needs the CSRF token), path, handler. */
 static const struct api_route {
@@ -363,6 +385,8 @@ static const struct api_route {
     {"POST", "/api/taps/undo", api_undo},
     {"POST", "/api/send", api_send},
     {"POST", "/api/signout", api_signout},
+    {"GET", "/api/forms", api_forms},
+    {"POST", "/api/entry", api_entry},
 };
 
 static enum MHD_Result serve_static(struct MHD_Connection *c, const char *url)
@@ -633,6 +657,7 @@ int siteapp_start(const struct siteapp_opts *o, struct siteapp **out, char err[S
     app->session_s = o->session_s > 0 ? o->session_s : 12 * 3600;
     app->agent_id = strdup(o->agent_id);
     app->trip = o->trip ? strdup(o->trip) : NULL;
+    app->formulary = o->formulary ? strdup(o->formulary) : NULL;
     char generated[16] = "";
     if (!o->passcode && make_passcode(generated)) {
         snprintf(err, SITEAPP_ERR_MAX, "cannot make a passcode: no randomness");
@@ -703,5 +728,6 @@ void siteapp_stop(struct siteapp *app)
     pthread_mutex_destroy(&app->mu);
     free(app->agent_id);
     free(app->trip);
+    free(app->formulary);
     free(app);
 }

@@ -16,6 +16,7 @@ struct siteapp_opts {
     const char *passcode;      /* the site passcode; NULL: generated and printed */
     const char *outbox_path, *agent_id;
     const char *trip;          /* entries go to this trip; NULL: taps are refused */
+    const char *formulary;     /* medicine names, one a line, the forms suggest; or NULL */
     int fold_s;                /* fold taps into headcounts this often */
     int session_s;             /* a session lives this long without use */
     FILE *banner;              /* where the URL, QR code and passcode go (stdout) */

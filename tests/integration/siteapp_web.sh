@@ -11,9 +11,7 @@ source "$HERE/../lib/common.sh"
 source "$HERE/../lib/broker.sh"
 source "$HERE/../lib/stack.sh"
 
-WEB_DIR=$SRC_DIR/web
-[ -d "$WEB_DIR/node_modules/playwright-core" ] || fail "no playwright-core: run 'bash scripts/deps.sh' (npm ci in web/)"
-[ -x /usr/bin/chromium ] || fail "no /usr/bin/chromium: run 'bash scripts/deps.sh'"
+need_chromium
 tmpdir_setup
 broker_provision --agents "team-07"
 broker_start
@@ -22,10 +20,7 @@ coordinator_start
 TRIP=2026-zjj-015
 trip_upsert "$TRIP" 2026-11-22 yongding 永定区
 agent_setup team-07 "$TRIP"
-SITE_PORT=$(_pick_port)
-printf '%s\n' 135790 >"$WORK/site-passcode"
-chmod 600 "$WORK/site-passcode"
-printf 'site_port = %s\nsite_passcode_file = %s\n' "$SITE_PORT" "$WORK/site-passcode" >>"$WORK/agents/team-07.conf"
+site_setup team-07 135790
 daemon_start team-07
 site_up() { curl -s -o /dev/null "http://127.0.0.1:$SITE_PORT/"; }
 wait_until 10 "site app up" site_up

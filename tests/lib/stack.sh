@@ -218,3 +218,19 @@ lg_check() {
     "$(sqlite3 "$COORD_DB" "SELECT SUM(consultations) FROM reports WHERE trip_id = '$trip'")" "consultations stored"
   expect_retained "$ROOT/trips/$trip/progress" .consultations.count "$(lg_expected "$n" "$m")"
 }
+
+# site_setup ID PASSCODE: agent ID's daemon serves the site app on a free port
+# (SITE_PORT) with PASSCODE in a 0600 file; append any other site_ keys to
+# $WORK/agents/ID.conf yourself.
+site_setup() {
+  SITE_PORT=$(_pick_port)
+  printf '%s\n' "$2" >"$WORK/site-passcode"
+  chmod 600 "$WORK/site-passcode"
+  printf 'site_port = %s\nsite_passcode_file = %s\n' "$SITE_PORT" "$WORK/site-passcode" >>"$WORK/agents/$1.conf"
+}
+# need_chromium: playwright-core in web/ and Debian's chromium, or fail saying how.
+need_chromium() {
+  WEB_DIR=$SRC_DIR/web
+  [ -d "$WEB_DIR/node_modules/playwright-core" ] || fail "no playwright-core: run 'bash scripts/deps.sh' (npm ci in web/)"
+  [ -x /usr/bin/chromium ] || fail "no /usr/bin/chromium: run 'bash scripts/deps.sh'"
+}

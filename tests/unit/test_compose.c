@@ -23,10 +23,29 @@ static void test_parse_cny(void **state)
     } good[] = {
         {"12.5", 1250}, {"12.50", 1250}, {"0.05", 5}, {"12", 1200}, {"0", 0},
         {"0.5", 50},    {"125.50", 12550}, {"1000000", 100000000}, {"007", 700},
+        /* As a phone gives them: a currency sign, thousands commas, full-width
+         * digits and stops, a full-width comma before two decimals. */
+        {"\xc2\xa5" "1,250.50", 125050},           /* ¥1,250.50 */
+        {"1250.5", 125050},
+        {"\xef\xbf\xa5" "12", 1200},               /* ￥12 */
+        {"\xef\xbc\x91\xef\xbc\x92\xef\xbc\x95\xef\xbc\x90\xef\xbc\x8e\xef\xbc\x95"
+         "\xef\xbc\x90", 125050},                  /* １２５０．５０ */
+        {"125\xef\xbc\x8c" "50", 12550},          /* 125，50 */
+        {"125,50", 12550}, {"1,25", 125},
+        {"1\xef\xbc\x8c" "250", 125000},          /* 1，250: thousands */
+        {"1,250", 125000}, {"1,000,000", 100000000}, {"12,345.6", 1234560},
+        {" 12.50 ", 1250}, {"\xef\xbc\x91", 100}, /* １ */
+        {"12\xe5\x85\x83", 1200},                 /* 12元 */
+        {"\xc2\xa5 8", 800},                       /* ¥ 8 */
+        {"\xe3\x80\x80" "5\xe3\x80\x80", 500},   /* ideographic spaces around */
     };
-    static const char *const bad[] = {"1.234", "-1", "abc", "", "12.", ".5", "1,5", " 1",
-                                      "1 ", "+1", "1e3", "12.5a", "1.2.3", "\xef\xbc\x91",
-                                      "99999999999999999999"};
+    static const char *const bad[] = {"1.234", "-1", "abc", "", "12.", ".5", "1,5", "+1",
+                                      "1e3", "12.5a", "1.2.3", "99999999999999999999",
+                                      "1 250", "12,50.5", "12,5000", "1,2345",
+                                      ",250", "1,,250", "1,250,", "12,345,67.5", "\xc2\xa5",
+                                      "\xc2\xa5\xc2\xa5" "1", "1\xc2\xa5", "\xe5\x85\x83",
+                                      "12\xe5\x85\x83" "3", "1\xef\xbc\x8e", "\xef\xbc\x8c" "50",
+                                      "\xe4\xb8\x80", "12.5.", "1.5,00"};
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         long long fen = -7;
         if (compose_parse_cny(good[i].s, &fen) != 0)
