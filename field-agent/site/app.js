@@ -90,6 +90,7 @@ function applyLang() {
   $('lang').textContent = tr('lang');
   for (const b of document.querySelectorAll('.dept')) b.firstChild.textContent = tr(b.dataset.dept);
   render();
+  renderRecent();
 }
 
 function buildDepts() {
@@ -295,12 +296,18 @@ async function doCancel() {
   refresh();
 }
 
+let recent = [];
 async function refreshRecent() {
   const r = await api('GET', '/api/recent');
   if (r.status !== 200) return;
+  recent = r.data.entries;
+  renderRecent();
+}
+
+function renderRecent() {
   const ul = $('recent');
   ul.replaceChildren();
-  for (const e of r.data.entries) {
+  for (const e of recent) {
     const li = document.createElement('li');
     li.className = 'entry' + (e.voided_by ? ' voided' : '');
     li.id = 'entry-' + e.seq;

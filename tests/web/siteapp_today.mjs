@@ -119,6 +119,7 @@ try {
     await page.click('#lang');
     await waitText(page, '#waiting', /^all synced$/, 'in English');
     await waitText(page, '#total-med', /^¥0\.00$/, 'medicine value in English');
+    await waitText(page, '#recent li:first-child', /^#\d+ headcount · headcount .*counted$/, 'recent entries in English at once');
     await shot(page, 'siteapp-today-en.png');
   } else {
     fail(`unknown PHASE ${env.PHASE}`);
