@@ -795,7 +795,9 @@ static const char usage_daemon[] =
     "site_port: site_listen (default 127.0.0.1; 0.0.0.0 for the device's Wi-Fi),\n"
     "site_passcode or site_passcode_file (else one is made and printed with the\n"
     "address and a QR code), site_fold_s (taps become headcount reports this\n"
-    "often, default 60), site_session_h (default 12).\n";
+    "often, default 60), site_session_h (default 12). Its entries go to today's\n"
+    "trip from the trip cards (the config's trip when it names one of them); an\n"
+    "entry for an unknown or cancelled trip is refused before it is saved.\n";
 
 /* Serves the site app as the config says; prints its address. */
 static int start_site(struct siteapp **site)
