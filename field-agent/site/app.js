@@ -281,6 +281,7 @@ function askCancel(e) {
   $('cancel-what').textContent = tr('cancelAsk', e.seq, `${tr(e.kind)} · ${e.describe || ''}`);
   $('cancel-reason').value = '';
   $('cancel-box').hidden = false;
+  $('cancel-box').scrollIntoView({ block: 'center' });
   $('cancel-reason').focus();
 }
 

@@ -72,7 +72,7 @@ try {
     await med.click();
     await page.locator('#cancel-box').waitFor({ state: 'visible', timeout: WAIT });
     await waitText(page, '#cancel-what', /^作废第 \d+ 条？发药 · .*阿莫西林/, 'the entry to cancel, in words');
-    await shot(page, 'siteapp-cancel-zh.png');
+    await page.screenshot({ path: join(env.SCREENSHOTS, 'siteapp-cancel-zh.png') }); // what the phone shows
     await page.click('#cancel-go');
     await waitText(page, '#recent-msg', /请填写作废原因/, 'no cancel without a reason');
     await page.fill('#cancel-reason', '重复录入');
