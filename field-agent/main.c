@@ -798,7 +798,9 @@ static const char usage_daemon[] =
     "site_passcode or site_passcode_file (else one is made and printed with the\n"
     "address and a QR code), site_fold_s (taps become headcount reports this\n"
     "often, default 60), site_session_h (default 12), site_formulary (a file of\n"
-    "medicine names, one a line, that the medicine form suggests).\n";
+    "medicine names, one a line, that the medicine form suggests). Its entries go\n"
+    "to today's trip from the trip cards (the config's trip when it names one of\n"
+    "them); an entry for an unknown or cancelled trip is refused before it is saved.\n";
 
 /* Serves the site app as the config says; prints its address. */
 static int start_site(struct siteapp **site)

@@ -18,6 +18,7 @@
 #include <microhttpd.h>
 #include <qrencode.h>
 
+#include "compose.h"
 #include "olog.h"
 #include "outbox.h"
 #include "report.h"
@@ -30,6 +31,7 @@
 #define COOKIE_NAME "oa_site"
 #define MAX_SESSIONS 256
 #define RECENT_MAX 20
+#define REFUSED_MAX 10
 
 struct siteapp {
     struct MHD_Daemon *mhd;
@@ -211,26 +213,57 @@ static enum MHD_Result api_signin(struct siteapp *app, struct MHD_Connection *c,
     return send_error(c, 500, "internal", "cannot make a session");
 }
 
+/* Today's trip, and whether entries may go to it: 0 with *t filled; else a
+ * reply was queued into *ret (409 with the reason in words, or 500). The
+ * caller holds app->mu. */
+static int trip_for_entry(struct siteapp *app, struct MHD_Connection *c, struct site_trip *t,
+                          enum MHD_Result *ret)
+{
+    char en[300], zh[300];
+    if (site_trip_pick(app->ob, app->trip, t)) {
+        *ret = send_error(c, 500, "db", "cannot read the trip cards: try again");
+        return -1;
+    }
+    if (!site_trip_refusal(t, en, zh, sizeof en))
+        return 0;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "error", "trip");
+    cJSON_AddStringToObject(o, "message", en);
+    cJSON_AddStringToObject(o, "message_zh", zh);
+    *ret = send_json(c, 409, o, NULL, 0);
+    return -1;
+}
+
 static enum MHD_Result api_tap(const struct api *a)
 {
     struct siteapp *app = a->app;
     struct MHD_Connection *c = a->c;
     const struct sa_session *s = a->s;
     cJSON *body = a->body;
-    if (!app->trip)
-        return send_error(c, 409, "no_trip", "this device has no trip: set 'trip' in the "
-                          "agent's config and restart the daemon");
     const char *dep = json_text(body, "department");
     if (!dep || enum_index(department_names, dep) < 0)
         return send_error(c, 400, "department", "department must be one of internal, surgery, "
                           "obgyn, pediatrics, ophthalmology, tcm, dental, general, other");
-    struct tap t = {.trip_id = app->trip, .department = dep, .entered_by = s->staff_id,
-                    .female = json_flag(body, "female"), .over_60 = json_flag(body, "over_60"),
-                    .poor = json_flag(body, "poor")};
     char ts[TU_TS_MAX];
     now_ts(ts);
     long long id = 0;
+    struct site_trip trip;
+    enum MHD_Result ret;
     pthread_mutex_lock(&app->mu);
+    if (trip_for_entry(app, c, &trip, &ret)) {
+        pthread_mutex_unlock(&app->mu);
+        return ret;
+    }
+    if (!site_trip_offers(&trip, dep)) {
+        pthread_mutex_unlock(&app->mu);
+        char msg[200];
+        snprintf(msg, sizeof msg, "trip %s does not offer department %s (see its trip card); "
+                 "nothing was saved", trip.trip_id, dep);
+        return send_error(c, 409, "department_not_offered", msg);
+    }
+    struct tap t = {.trip_id = trip.trip_id, .department = dep, .entered_by = s->staff_id,
+                    .female = json_flag(body, "female"), .over_60 = json_flag(body, "over_60"),
+                    .poor = json_flag(body, "poor")};
     oerr_t e = taps_add(app->ob, &t, ts, &id);
     pthread_mutex_unlock(&app->mu);
     if (e) {
@@ -298,14 +331,24 @@ static enum MHD_Result api_today(const struct api *a)
     const struct sa_session *s = a->s;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "agent_id", app->agent_id);
-    if (app->trip)
-        cJSON_AddStringToObject(o, "trip_id", app->trip);
-    else
-        cJSON_AddNullToObject(o, "trip_id");
     cJSON_AddStringToObject(o, "staff_id", s->staff_id);
     char state[16] = "";
+    struct site_trip trip;
     pthread_mutex_lock(&app->mu);
-    oerr_t e = taps_today(app->ob, app->trip, o);
+    oerr_t e = site_trip_pick(app->ob, app->trip, &trip) ? OERR_DB : OERR_OK;
+    const char *tid = trip.source != SITE_TRIP_NONE ? trip.trip_id : NULL;
+    if (!e) {
+        if (tid)
+            cJSON_AddStringToObject(o, "trip_id", tid);
+        else
+            cJSON_AddNullToObject(o, "trip_id");
+        site_trip_json(&trip, o);
+        e = taps_today(app->ob, tid, o);
+    }
+    if (!e)
+        e = site_totals(app->ob, tid, o);
+    if (!e)
+        e = taps_refused(app->ob, REFUSED_MAX, cJSON_AddArrayToObject(o, "refused"));
     if (!e)
         outbox_meta_get(app->ob, "daemon", state, sizeof state);
     pthread_mutex_unlock(&app->mu);
@@ -333,6 +376,134 @@ static enum MHD_Result api_recent(const struct api *a)
     return send_json(c, 200, o, NULL, 0);
 }
 
+static bool json_seq(const cJSON *o, long long *seq)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "seq");
+    if (!cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble > 9e15 ||
+        v->valuedouble != (double)(long long)v->valuedouble)
+        return false;
+    *seq = (long long)v->valuedouble;
+    return true;
+}
+
+static int check_void(void *ctx, const char *payload)
+{
+    return taps_check_payload_kind(ctx, "void", payload);
+}
+
+/* "Cancel this entry": a void of entry seq with a reason, as 'outreach-agent
+ * void N' makes it (refusing what outbox_cannot_void refuses). */
+static enum MHD_Result api_void(const struct api *a)
+{
+    struct siteapp *app = a->app;
+    struct MHD_Connection *c = a->c;
+    long long seq;
+    if (!json_seq(a->body, &seq))
+        return send_error(c, 400, "seq", "seq must be the entry's number (#N in the list)");
+    const char *reason = json_text(a->body, "reason");
+    size_t rl = reason ? strspn(reason, " \t") : 0;
+    if (!reason || !reason[rl])
+        return send_error(c, 400, "reason", "reason is required: say why the entry no longer "
+                          "counts, e.g. 'entered twice'");
+    const struct kind_spec *k = compose_kind("void");
+    char ts[TU_TS_MAX], why[JERR_MAX + 200], err[COMPOSE_ERR_MAX];
+    now_ts(ts);
+    struct outbox_entry target = {0}, out = {0};
+    cJSON *fields = cJSON_CreateObject();
+    enum MHD_Result ret;
+    pthread_mutex_lock(&app->mu);
+    oerr_t g = outbox_get_seq(app->ob, seq, &target);
+    if (g == OERR_NOTFOUND) {
+        snprintf(why, sizeof why, "no entry #%lld on this device; nothing was saved", seq);
+        ret = send_error(c, 404, "no_entry", why);
+    } else if (g) {
+        ret = send_error(c, 500, "db", "cannot read the outbox");
+    } else if (outbox_cannot_void(&target, why, sizeof why)) {
+        ret = send_error(c, 409, "cannot_void", why);
+    } else if (compose_set(k, fields, "msg-id", target.msg_id, err) ||
+               compose_set(k, fields, "reason", reason, err) ||
+               compose_check_required(k, fields, err)) {
+        ret = send_error(c, 400, "reason", err);
+    } else {
+        cJSON_AddStringToObject(fields, "entered_by", a->s->staff_id);
+        /* The void belongs to its target's trip; the coordinator judges it there. */
+        oerr_t e = outbox_push(app->ob, "void", target.trip_id, fields, ts, check_void,
+                               app->agent_id, &out);
+        if (e) {
+            ret = send_error(c, e == OERR_REJECTED ? 400 : 500, "void",
+                             "the void was not saved (does the reason pass the contract?)");
+        } else {
+            olog(OLOG_INFO, "site app: %s cancelled entry #%lld by #%lld", a->s->staff_id, seq,
+                 out.seq);
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddNumberToObject(o, "seq", (double)out.seq);
+            cJSON_AddNumberToObject(o, "voids_seq", (double)seq);
+            ret = send_json(c, 200, o, NULL, 0);
+        }
+    }
+    pthread_mutex_unlock(&app->mu);
+    cJSON_Delete(fields);
+    outbox_entry_clear(&target);
+    outbox_entry_clear(&out);
+    return ret;
+}
+
+/* "Correct and send again" for a refused headcount: a new one with its
+ * values for today's trip; the refused one stays refused. */
+static enum MHD_Result api_correct(const struct api *a)
+{
+    struct siteapp *app = a->app;
+    struct MHD_Connection *c = a->c;
+    long long seq, new_seq = 0;
+    if (!json_seq(a->body, &seq))
+        return send_error(c, 400, "seq", "seq must be the refused entry's number");
+    char ts[TU_TS_MAX], why[300] = "";
+    now_ts(ts);
+    struct site_trip trip;
+    enum MHD_Result ret;
+    pthread_mutex_lock(&app->mu);
+    if (trip_for_entry(app, c, &trip, &ret)) {
+        pthread_mutex_unlock(&app->mu);
+        return ret;
+    }
+    oerr_t e = taps_correct(app->ob, app->agent_id, seq, &trip, a->s->staff_id, ts, &new_seq,
+                            why, sizeof why);
+    pthread_mutex_unlock(&app->mu);
+    if (e == OERR_NOTFOUND)
+        return send_error(c, 404, "no_entry", "no such entry on this device");
+    if (e == OERR_REJECTED)
+        return send_error(c, 409, "cannot_correct", why);
+    if (e)
+        return send_error(c, 500, "db", "the corrected entry was not saved: try again");
+    olog(OLOG_INFO, "site app: %s sent refused entry #%lld again as #%lld", a->s->staff_id, seq,
+         new_seq);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "seq", (double)new_seq);
+    cJSON_AddNumberToObject(o, "corrects", (double)seq);
+    cJSON_AddStringToObject(o, "trip_id", trip.trip_id);
+    return send_json(c, 200, o, NULL, 0);
+}
+
+/* GET /api/entry?seq=N: one entry with its report fields (for a form that
+ * corrects a refused entry). */
+static enum MHD_Result api_entry_get(const struct api *a)
+{
+    const char *v = MHD_lookup_connection_value(a->c, MHD_GET_ARGUMENT_KIND, "seq");
+    char *end = NULL;
+    long long seq = v ? strtoll(v, &end, 10) : 0;
+    if (!v || !*v || *end || seq < 1)
+        return send_error(a->c, 400, "seq", "seq must be an entry's number: /api/entry?seq=N");
+    cJSON *it = NULL;
+    pthread_mutex_lock(&a->app->mu);
+    oerr_t e = taps_entry(a->app->ob, seq, &it);
+    pthread_mutex_unlock(&a->app->mu);
+    if (e == OERR_NOTFOUND)
+        return send_error(a->c, 404, "no_entry", "no such entry on this device");
+    if (e || !it)
+        return send_error(a->c, 500, "db", "cannot read the outbox");
+    return send_json(a->c, 200, it, NULL, 0);
+}
+
 static enum MHD_Result api_session(const struct api *a)
 {
     cJSON *o = cJSON_CreateObject();
@@ -356,17 +527,32 @@ static enum MHD_Result api_signout(const struct api *a)
 static enum MHD_Result api_forms(const struct api *a)
 {
     cJSON *reply = NULL;
+    struct site_trip trip;
     pthread_mutex_lock(&a->app->mu);
-    unsigned status = forms_offer(a->app->ob, a->app->trip, a->app->formulary, &reply);
+    /* What the forms offer does not depend on whether the trip takes
+     * entries (saving checks that): only its earlier medicine names. */
+    if (site_trip_pick(a->app->ob, a->app->trip, &trip)) {
+        pthread_mutex_unlock(&a->app->mu);
+        return send_error(a->c, 500, "db", "cannot read the trip cards: try again");
+    }
+    unsigned status = forms_offer(a->app->ob, trip.trip_id[0] ? trip.trip_id : NULL,
+                                  a->app->formulary, &reply);
     pthread_mutex_unlock(&a->app->mu);
     return send_json(a->c, status, reply, NULL, 0);
 }
 
-static enum MHD_Result api_entry(const struct api *a)
+/* POST /api/entry: one form's entry, for today's trip (trip_for_entry). */
+static enum MHD_Result api_entry_save(const struct api *a)
 {
     cJSON *reply = NULL;
+    struct site_trip trip;
+    enum MHD_Result ret;
     pthread_mutex_lock(&a->app->mu);
-    unsigned status = forms_save(a->app->ob, a->app->agent_id, a->app->trip, a->s->staff_id,
+    if (trip_for_entry(a->app, a->c, &trip, &ret)) {
+        pthread_mutex_unlock(&a->app->mu);
+        return ret;
+    }
+    unsigned status = forms_save(a->app->ob, a->app->agent_id, trip.trip_id, a->s->staff_id,
                                  a->body, &reply);
     pthread_mutex_unlock(&a->app->mu);
     return send_json(a->c, status, reply, NULL, 0);
@@ -381,12 +567,15 @@ static const struct api_route {
     {"GET", "/api/session", api_session},
     {"GET", "/api/today", api_today},
     {"GET", "/api/recent", api_recent},
+    {"GET", "/api/entry", api_entry_get},
+    {"POST", "/api/void", api_void},
+    {"POST", "/api/correct", api_correct},
     {"POST", "/api/taps", api_tap},
     {"POST", "/api/taps/undo", api_undo},
     {"POST", "/api/send", api_send},
     {"POST", "/api/signout", api_signout},
     {"GET", "/api/forms", api_forms},
-    {"POST", "/api/entry", api_entry},
+    {"POST", "/api/entry", api_entry_save},
 };
 
 static enum MHD_Result serve_static(struct MHD_Connection *c, const char *url)

@@ -15,7 +15,9 @@ struct siteapp_opts {
     int port;                  /* 1..65535 */
     const char *passcode;      /* the site passcode; NULL: generated and printed */
     const char *outbox_path, *agent_id;
-    const char *trip;          /* entries go to this trip; NULL: taps are refused */
+    const char *trip;          /* the config's trip: today's when it names one of
+                                * today's trip cards, the only one when the device
+                                * has no cards (see site_trip_pick) */
     const char *formulary;     /* medicine names, one a line, the forms suggest; or NULL */
     int fold_s;                /* fold taps into headcounts this often */
     int session_s;             /* a session lives this long without use */

@@ -4,15 +4,18 @@
 # creates trips in four counties, lets three volunteers sign up for one (one
 # confirmed, one wait-listed then promoted), plays the field teams' devices (consultations
 # by department, medicine, referrals, health education, check-ins, one resend
-# and one invalid report), prints the year's progress and stops everything.
-#   --keep   leave the broker and coordinator running until Ctrl-C
+# and one invalid report), starts team-03's agent daemon with the site app (the
+# team's phone page) on 127.0.0.1 and a free port and prints its address,
+# passcode and QR code, prints the year's progress and stops everything.
+#   --keep   leave the broker, coordinator and team-03's daemon (with the site
+#            app) running until Ctrl-C
 set -euo pipefail
 cd "$(dirname "$0")/.."
 KEEP=0
 for a in "$@"; do
   case "$a" in
     --keep) KEEP=1 ;;
-    -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "demo.sh: unknown option '$a' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -135,6 +138,17 @@ acks_collect team-03 2 | jq -r '"   coordinator: \(.msg_id) \(.status)\(if .code
 echo "== team-04's device"
 agent team-04 status | sed 's/^/   /'
 
+echo "== team-03's device serves the site app: the team's phones sign in with the passcode"
+SITE_PORT=$(_pick_port)
+printf 'site_listen = 127.0.0.1\nsite_port = %s\nsite_fold_s = 10\n' "$SITE_PORT" >>"$WORK/agents/team-03.conf"
+daemon_start team-03
+site_up() { curl -s -o /dev/null "http://127.0.0.1:$SITE_PORT/"; }
+wait_until 10 "team-03's site app" site_up
+# The daemon prints the address, a QR code of it and the passcode it made.
+site_banner() { sed -n '/^site app: http/,/^site app passcode/p' "$WORK/daemon-team-03.log" | sed 's/^/   /'; }
+site_banner
+echo "   (a phone on the device's Wi-Fi needs site_listen = 0.0.0.0; this demo stays on 127.0.0.1)"
+
 # The retained progress is republished within a second; wait until it has
 # caught up with the store before showing it.
 want=$("$COORD_BIN" progress --db "$COORD_DB" --json | jq .consultations.count)
@@ -150,7 +164,10 @@ if [ "$KEEP" = 1 ]; then
   echo "== running until Ctrl-C: broker $BROKER_URI, accounts in $ACCOUNTS, store $COORD_DB"
   echo "   dashboard:      ${BROKER_WEB_URL}#u=dashboard&p=$(password dashboard)"
   echo "   volunteer page: ${BROKER_WEB_URL}volunteer.html#u=vol-01&p=$(password vol-01)"
+  echo "   team-03's site app (agent daemon pid $DAEMON_PID):"
+  site_banner
   trap 'exit 0' INT TERM
   while kill -0 "$COORD_PID" 2>/dev/null; do sleep 1; done # poll until stopped
 fi
-echo "== demo done; stopping the coordinator and the broker"
+echo "== demo done; stopping team-03's daemon, the coordinator and the broker"
+daemon_stop

@@ -20,6 +20,18 @@ const T = {
     pending: '待发送', sent_s: '已发送', acked: '已计入', rejected: '被拒绝',
     headcount: '门诊人次', dispense: '发药', referral: '转诊', education: '健康教育',
     checkin: '签到', void: '作废',
+    today: '今日本点合计', refusedH: '被拒绝的记录', reason: '作废原因（必填）',
+    cancelGo: '作废此记录', keep: '保留', needReason: '请填写作废原因',
+    cancelAsk: (n, w) => `作废第 ${n} 条？${w}`, cancelled: n => `已作废第 ${n} 条（作废记录待发送）`,
+    cannot: '此记录不能作废', voidedBy: n => `已被第 ${n} 条作废`,
+    correct: '更正并重新发送', corrected: (o, n) => `第 ${o} 条已更正为第 ${n} 条`,
+    correctedBy: n => `已更正为第 ${n} 条`, correctForm: n => `请在表格中更正第 ${n} 条`,
+    synced: '全部已同步', offlineNote: '离线：记录保存在本设备，联网后自动发送',
+    tripLine: (t, s, d) => `${t} · ${s} · ${d}`,
+    fallback: t => `本设备还没有行程卡：按配置的行程 ${t} 记录（未核对）`,
+    cons: '门诊人次', med: '药品金额', refs: '转诊', edu: '健康教育', staffN: '签到人员',
+    eduVal: (b, a, t) => `宣传册 ${b} · 听众 ${a} · 讲座 ${t}`, unsynced: n => `（其中待同步 ${n}）`,
+    yuan: f => `¥${(f / 100).toFixed(2)}`,
   },
   en: {
     title: 'Free clinic', passcode: 'Site passcode', staff: 'Staff id', signin: 'Sign in',
@@ -37,6 +49,18 @@ const T = {
     pending: 'waiting', sent_s: 'sent', acked: 'counted', rejected: 'refused',
     headcount: 'headcount', dispense: 'medicine', referral: 'referral', education: 'education',
     checkin: 'check-in', void: 'void',
+    today: 'Today at this site', refusedH: 'Refused entries', reason: 'Reason (required)',
+    cancelGo: 'Cancel this entry', keep: 'Keep it', needReason: 'say why it is cancelled',
+    cancelAsk: (n, w) => `Cancel entry #${n}? ${w}`, cancelled: n => `entry #${n} cancelled (the void waits to be sent)`,
+    cannot: 'this entry cannot be cancelled', voidedBy: n => `cancelled by #${n}`,
+    correct: 'Correct and send again', corrected: (o, n) => `#${o} sent again as #${n}`,
+    correctedBy: n => `sent again as #${n}`, correctForm: n => `correct #${n} in its form`,
+    synced: 'all synced', offlineNote: 'offline: entries are kept on this device and sent when online',
+    tripLine: (t, s, d) => `${t} · ${s} · ${d}`,
+    fallback: t => `no trip cards on this device yet: entries go to the configured trip ${t} (not checked)`,
+    cons: 'Consultations', med: 'Medicine value', refs: 'Referrals', edu: 'Health education',
+    staffN: 'Staff checked in', eduVal: (b, a, t) => `${b} brochures · ${a} attendees · ${t} talks`,
+    unsynced: n => ` (${n} not synced)`, yuan: f => `¥${(f / 100).toFixed(2)}`,
   },
 };
 
@@ -66,6 +90,7 @@ function applyLang() {
   $('lang').textContent = tr('lang');
   for (const b of document.querySelectorAll('.dept')) b.firstChild.textContent = tr(b.dataset.dept);
   render();
+  renderRecent();
 }
 
 function buildDepts() {
@@ -96,7 +121,8 @@ async function tap(dept, button) {
     if (r.status === 401) return showSignin();
     if (r.status !== 200) {
       $('tap-msg').className = 'msg';
-      $('tap-msg').textContent = (r.data && r.data.message) || tr('failed');
+      $('tap-msg').textContent = (lang === 'zh' && r.data && r.data.message_zh) ||
+        (r.data && r.data.message) || tr('failed');
       return;
     }
     $('tap-msg').textContent = '';
@@ -105,6 +131,7 @@ async function tap(dept, button) {
     if (today) {
       const d = today.departments[dept];
       d.taps += 1;
+      if (today.totals) { today.totals.consultations += 1; today.unsynced.consultations += 1; }
       today.open_taps.unshift({ id: r.data.id, department: dept, female: body.female,
         over_60: body.over_60, poor: body.poor });
       today.open_taps = today.open_taps.slice(0, 10);
@@ -128,11 +155,24 @@ function render() {
   const net = $('net');
   net.textContent = today.online ? tr('online') : tr('offline');
   net.className = today.online ? 'online' : 'offline';
-  $('waiting').textContent = tr('waiting', today.waiting);
+  $('waiting').textContent = today.online && today.waiting === 0 ? tr('synced') : tr('waiting', today.waiting);
   // "2026-11-22T09:31:05+08:00" -> "09:31:05" (the site's time)
   $('last').textContent = tr('last', today.last_answer && today.last_answer.slice(11, 19));
-  $('trip').textContent = today.trip_id ? tr('trip', today.trip_id) : tr('notrip');
+  const trip = today.trip || {};
+  $('trip').textContent = !today.trip_id ? tr('notrip')
+    : trip.title ? tr('tripLine', trip.title, `${trip.county_name || ''} ${trip.site_name || ''}`.trim(), trip.date)
+      : tr('trip', today.trip_id);
   $('who').textContent = tr('who', today.staff_id);
+  const note = $('trip-note');
+  const refusal = trip.refusal && (lang === 'zh' ? trip.refusal.zh : trip.refusal.en);
+  note.textContent = refusal || (trip.source === 'config' && !trip.cards_known ? tr('fallback', today.trip_id)
+    : today.online ? '' : tr('offlineNote'));
+  note.className = refusal ? 'note bad' : 'note';
+  note.hidden = !note.textContent;
+  const offered = trip.departments || DEPTS;
+  for (const d of DEPTS) $('dept-' + d).hidden = !offered.includes(d);
+  renderTotals();
+  renderRefused();
   for (const d of DEPTS) {
     const c = today.departments[d];
     const total = c.taps + c.waiting + c.counted;
@@ -156,29 +196,131 @@ function render() {
   }
 }
 
-function describe(e) {
-  const f = e.fields || {};
-  const parts = [];
-  for (const [k, v] of Object.entries(f)) {
-    if (k === 'department') parts.push(tr(v));
-    else parts.push(`${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}`);
+function renderTotals() {
+  const t = today.totals, u = today.unsynced;
+  if (!t) return;
+  const rows = [
+    ['cons', `${t.consultations}${u.consultations ? tr('unsynced', u.consultations) : ''}`],
+    ['med', `${tr('yuan', t.medicine_fen)}${u.medicine_fen ? tr('unsynced', tr('yuan', u.medicine_fen)) : ''}`],
+    ['refs', `${t.referrals}${u.referrals ? tr('unsynced', u.referrals) : ''}`],
+    ['edu', tr('eduVal', t.brochures, t.attendees, t.talks)],
+    ['staffN', String(t.staff)],
+  ];
+  const dl = $('totals');
+  dl.replaceChildren();
+  for (const [k, v] of rows) {
+    const dt = document.createElement('dt');
+    dt.textContent = tr(k);
+    const dd = document.createElement('dd');
+    dd.id = 'total-' + k;
+    dd.textContent = v;
+    dl.append(dt, dd);
   }
-  return parts.join(', ');
 }
 
+// One line for an entry: its number, kind and what it contained (the
+// device's own words: Chinese and English names).
+function line(e) { return `#${e.seq} ${tr(e.kind)} · ${e.describe || ''}`; }
+
+function renderRefused() {
+  const ul = $('refused');
+  ul.replaceChildren();
+  for (const e of today.refused || []) {
+    const li = document.createElement('li');
+    li.className = 'refused';
+    li.id = 'refused-' + e.seq;
+    const s = document.createElement('span');
+    s.textContent = line(e);
+    const why = document.createElement('span');
+    why.className = 'state-rejected';
+    why.textContent = `${tr('rejected')}: ${e.reason || e.code || ''}`;
+    li.append(s, why);
+    if (e.corrected_by) {
+      const d = document.createElement('span');
+      d.textContent = tr('correctedBy', e.corrected_by);
+      li.append(d);
+    } else {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'small';
+      b.textContent = tr('correct');
+      b.addEventListener('click', () => correct(e));
+      li.append(b);
+    }
+    ul.append(li);
+  }
+}
+
+// Correct and send again: a headcount goes again with its values; any other
+// kind is handed to its form (forms.js listens for 'site:correct' and fills
+// the form from GET /api/entry?seq=N).
+async function correct(e) {
+  if (e.kind !== 'headcount') {
+    const r = await api('GET', `/api/entry?seq=${e.seq}`);
+    const handled = r.status === 200 &&
+      !document.dispatchEvent(new CustomEvent('site:correct', { detail: r.data, cancelable: true }));
+    $('recent-msg').className = 'msg';
+    if (!handled) $('recent-msg').textContent = tr('correctForm', e.seq);
+    return;
+  }
+  const r = await api('POST', '/api/correct', { seq: e.seq });
+  $('recent-msg').className = r.status === 200 ? 'msg ok' : 'msg';
+  $('recent-msg').textContent = r.status === 200 ? tr('corrected', e.seq, r.data.seq)
+    : (lang === 'zh' && r.data && r.data.message_zh) || (r.data && r.data.message) || tr('failed');
+  refresh();
+}
+
+let cancelling = null;
+function askCancel(e) {
+  if (!e.can_void) {
+    $('recent-msg').className = 'msg';
+    $('recent-msg').textContent = `${tr('cannot')}: ${e.why_not || ''}`;
+    return;
+  }
+  cancelling = e;
+  $('cancel-what').textContent = tr('cancelAsk', e.seq, `${tr(e.kind)} · ${e.describe || ''}`);
+  $('cancel-reason').value = '';
+  $('cancel-box').hidden = false;
+  $('cancel-box').scrollIntoView({ block: 'center' });
+  $('cancel-reason').focus();
+}
+
+async function doCancel() {
+  const reason = $('cancel-reason').value.trim();
+  if (!cancelling) return;
+  if (!reason) { $('recent-msg').className = 'msg'; $('recent-msg').textContent = tr('needReason'); return; }
+  const r = await api('POST', '/api/void', { seq: cancelling.seq, reason });
+  $('recent-msg').className = r.status === 200 ? 'msg ok' : 'msg';
+  $('recent-msg').textContent = r.status === 200 ? tr('cancelled', cancelling.seq) : (r.data && r.data.message) || tr('failed');
+  $('cancel-box').hidden = true;
+  cancelling = null;
+  refresh();
+}
+
+let recent = [];
 async function refreshRecent() {
   const r = await api('GET', '/api/recent');
   if (r.status !== 200) return;
+  recent = r.data.entries;
+  renderRecent();
+}
+
+function renderRecent() {
   const ul = $('recent');
   ul.replaceChildren();
-  for (const e of r.data.entries) {
+  for (const e of recent) {
     const li = document.createElement('li');
+    li.className = 'entry' + (e.voided_by ? ' voided' : '');
+    li.id = 'entry-' + e.seq;
+    li.tabIndex = 0;
     const s = document.createElement('span');
-    s.textContent = `#${e.seq} ${tr(e.kind)} · ${describe(e)}`;
+    s.textContent = line(e);
     const st = document.createElement('span');
     st.className = 'state-' + e.state;
-    st.textContent = tr(e.state === 'sent' ? 'sent_s' : e.state) + (e.reason ? `: ${e.reason}` : '');
+    st.textContent = e.voided_by ? tr('voidedBy', e.voided_by)
+      : tr(e.state === 'sent' ? 'sent_s' : e.state) + (e.reason ? `: ${e.reason}` : '');
     li.append(s, st);
+    li.addEventListener('click', () => askCancel(e));
     ul.append(li);
   }
 }
@@ -234,13 +376,15 @@ async function start() {
     $('tap-msg').className = r.status === 200 ? 'msg ok' : 'msg';
     refresh();
   });
+  $('cancel-go').addEventListener('click', doCancel);
+  $('cancel-no').addEventListener('click', () => { $('cancel-box').hidden = true; cancelling = null; });
   $('signout').addEventListener('click', async () => {
     await api('POST', '/api/signout', {});
     showSignin();
   });
   const r = await api('GET', '/api/session').catch(() => ({ status: 0 }));
   if (r.status === 200) showMain(r.data); else showSignin();
-  setInterval(() => { if (!$('main').hidden) refresh(); }, 5000);
+  setInterval(() => { if (!$('main').hidden) refresh(); }, 2000);
 }
 
 document.addEventListener('DOMContentLoaded', start);

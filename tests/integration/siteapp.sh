@@ -4,13 +4,19 @@
 # refused and slowed), CSRF, two phones tapping at once with undos, "send
 # now" and the coordinator's exact totals; the daemon SIGKILLed between taps:
 # every tap that got a 200 is counted once; text from the network comes back
-# escaped; a clean stop.
+# escaped; today's trip from the trip cards (only its departments; a tap for
+# a cancelled trip refused before saving); today's totals and cancelling an
+# entry from the recent list; the broker stopped and back (offline, waiting,
+# then all synced once); a refused headcount corrected and sent again; a
+# clean stop.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/../lib/common.sh"
 source "$HERE/../lib/broker.sh"
 source "$HERE/../lib/stack.sh"
 
+# Today at the site, fixed for the whole run (trips below are dated today).
+export OUTREACH_TODAY=${OUTREACH_TODAY:-$(TZ=Asia/Shanghai date +%F)}
 tmpdir_setup
 broker_provision --agents "team-07"
 broker_start
@@ -155,7 +161,7 @@ pass "two phones tapping the same department at once: both count"
 
 # The daemon SIGKILLed in the middle of tapping, then restarted.
 ( for i in $(seq 1 400); do
-    r=$(tap "$A" pediatrics); echo "$r"
+    r=$(tap "$A" obgyn); echo "$r"
     [ "${r%% *}" = 200 ] || break # the daemon is gone
   done >"$WORK/taps-k" ) &
 pk=$!
@@ -163,7 +169,7 @@ poll_until 20 bash -c "[ \$(grep -c '^200' '$WORK/taps-k' 2>/dev/null || echo 0)
 daemon_kill
 wait "$pk"
 ok=$(grep -c '^200 [0-9]' "$WORK/taps-k" || true)
-stored=$(sqlite3 "$WORK/agents/team-07.db" "SELECT COUNT(*) FROM taps WHERE department = 'pediatrics' AND state = 'open'")
+stored=$(sqlite3 "$WORK/agents/team-07.db" "SELECT COUNT(*) FROM taps WHERE department = 'obgyn' AND state = 'open'")
 for id in $(grep '^200 ' "$WORK/taps-k" | awk '{print $2}'); do
   [ "$(sqlite3 "$WORK/agents/team-07.db" "SELECT COUNT(*) FROM taps WHERE id = $id AND state = 'open'")" = 1 ] \
     || fail "tap $id got a 200 but is not in the outbox database"
@@ -188,6 +194,122 @@ assert_eq '"<script>alert(1)</script>&"' "$(jq -c '.entries[0].fields.medicine' 
 ! grep -n 'innerHTML\|outerHTML\|insertAdjacentHTML\|document.write' "$SRC_DIR"/field-agent/site/*.js || fail "the page builds HTML from text"
 ! grep -n '<script>' "$SRC_DIR"/field-agent/site/index.html || fail "inline script in the page"
 pass "a medicine name with <script> comes back escaped; the page uses textContent"
+
+# ---- today's trip, from the trip cards ----
+DB="$WORK/agents/team-07.db"
+today_is() { req "$A" GET /api/today >/dev/null && [ "$(jq -r "$1" "$WORK/body")" = "$2" ]; }
+card_status() { sqlite3 "$DB" "SELECT status FROM trips WHERE trip_id = '$1'" 2>/dev/null; }
+card_is() { [ "$(card_status "$1")" = "$2" ]; }
+# restart_with TRIP: the daemon again with trip = TRIP in its config; phone A signs in again.
+restart_with() {
+  daemon_stop
+  sed -i "s/^trip = .*/trip = $1/" "$WORK/agents/team-07.conf"
+  daemon_start team-07
+  wait_until 10 "site app up again" site_up
+  signin "$A" nurse-a
+  signin "$B" nurse-b
+}
+assert_eq 200 "$(req "$A" GET /api/today)" "today"
+assert_eq "card $TRIP 义诊 $TRIP 村卫生室 永定区 $OUTREACH_TODAY internal,surgery,obgyn" \
+  "$(jq -r '.trip | "\(.source) \(.trip_id) \(.title) \(.site_name) \(.county_name) \(.date) \(.departments | join(","))"' "$WORK/body")" \
+  "today's trip from its card: title, site, date, departments"
+T2=2026-zjj-902 T3=2026-zjj-903
+trip_upsert "$T2" "$OUTREACH_TODAY" cili 慈利县
+trip_upsert "$T3" "$OUTREACH_TODAY" cili 慈利县
+poll_until 10 card_is "$T3" planned || fail "the daemon did not keep $T3's card"
+assert_eq 200 "$(req "$A" GET /api/today)" "today"
+assert_eq "$TRIP 3" "$(jq -r '"\(.trip.trip_id) \(.trip.today_cards)"' "$WORK/body")" "three trips today: the config's one"
+taps_before=$(sqlite3 "$DB" 'SELECT COUNT(*) FROM taps')
+assert_eq 409 "$(req "$A" POST /api/taps '{"department":"dental"}' "$(csrf "$A")")" "a tap on a department the trip does not offer"
+assert_eq department_not_offered "$(jq -r .error "$WORK/body")" "the refusal says why"
+reply=$(admin_request "{\"request_id\":\"sa-cancel-902\",\"op\":\"trip.cancel\",\"trip_id\":\"$T2\",\"reason\":\"road closed\"}")
+[ "$(jq -r .ok <<<"$reply")" = true ] || fail "trip.cancel refused: $reply"
+poll_until 10 card_is "$T2" cancelled || fail "the device did not hear that $T2 is cancelled"
+restart_with "$T2"
+assert_eq 200 "$(req "$A" GET /api/today)" "today"
+assert_eq "$T2 cancelled" "$(jq -r '"\(.trip.trip_id) \(.trip.status)"' "$WORK/body")" "the config's trip, cancelled"
+outbox_before=$(sqlite3 "$DB" 'SELECT COUNT(*) FROM outbox')
+assert_eq 409 "$(req "$A" POST /api/taps '{"department":"internal"}' "$(csrf "$A")")" "a tap for the cancelled trip"
+jq -r .message "$WORK/body" | grep -q "trip $T2 is cancelled.*nothing was saved" || fail "the reason in words: $(cat "$WORK/body")"
+jq -r .message_zh "$WORK/body" | grep -q "已取消" || fail "the reason in Chinese: $(cat "$WORK/body")"
+assert_eq "$taps_before $outbox_before" "$(sqlite3 "$DB" 'SELECT COUNT(*) FROM taps') $(sqlite3 "$DB" 'SELECT COUNT(*) FROM outbox')" \
+  "taps and outbox entries after the refused taps"
+req "$A" GET /api/today >/dev/null
+jq -e '.trip.refusal.en | test("cancelled")' "$WORK/body" >/dev/null || fail "today shows the refusal: $(cat "$WORK/body")"
+pass "today's trip from its card; a tap for another department or a cancelled trip refused before saving"
+
+restart_with "$T3"
+poll_until 10 today_is .trip.trip_id "$T3" || fail "today's trip is not $T3: $(cat "$WORK/body")"
+P3="$ROOT/trips/$T3/progress"
+
+# ---- today's totals; cancelling an entry from the recent list ----
+for i in 1 2 3 4; do assert_eq "200" "$(tap "$A" internal | cut -d' ' -f1)" "tap $i for $T3"; done
+assert_eq 200 "$(req "$A" POST /api/send '{}' "$(csrf "$A")")" "send now"
+agent team-07 report dispense --trip "$T3" --medicine 阿莫西林 --quantity 5 --unit box --value 1250.50 >/dev/null
+agent team-07 report referral --trip "$T3" --destination county_hospital --condition cataract --urgency routine --patient-ref CL-1 >/dev/null
+agent team-07 report education --trip "$T3" --brochures 30 --attendees 40 --talks 1 --topic 高血压 >/dev/null
+agent team-07 report checkin --trip "$T3" --staff-id doc-wu --role doctor >/dev/null
+agent team-07 report checkin --trip "$T3" --staff-id nurse-he --role nurse >/dev/null
+agent team-07 report checkin --trip "$T3" --staff-id doc-wu --role doctor >/dev/null
+TOT='[.totals.consultations, .totals.medicine_fen, .totals.referrals, .totals.brochures, .totals.attendees, .totals.talks, .totals.staff]'
+assert_eq 200 "$(req "$A" GET /api/today)" "today"
+assert_eq '[4,125050,1,30,40,1,2]' "$(jq -c "$TOT" "$WORK/body")" "today's totals for $T3"
+assert_eq 200 "$(req "$A" GET /api/recent)" "recent"
+med=$(jq -r '[.entries[] | select(.kind == "dispense" and .trip_id == "'"$T3"'")][0].seq' "$WORK/body")
+hc=$(jq -r '[.entries[] | select(.kind == "headcount" and .trip_id == "'"$T3"'")][0].seq' "$WORK/body")
+jq -r '.entries[] | select(.seq == '"$hc"') | .describe' "$WORK/body" | grep -q '内科 internal 4 consultations' \
+  || fail "the headcount in words: $(jq -c '.entries[] | select(.seq == '"$hc"')' "$WORK/body")"
+jq -r '.entries[] | select(.seq == '"$med"') | .describe' "$WORK/body" | grep -q '阿莫西林' || fail "the dispense in words"
+assert_eq 400 "$(req "$A" POST /api/void "{\"seq\":$med,\"reason\":\"  \"}" "$(csrf "$A")")" "cancel without a reason"
+assert_eq 403 "$(req "$A" POST /api/void "{\"seq\":$med,\"reason\":\"x\"}")" "cancel without the CSRF token"
+assert_eq 200 "$(req "$A" POST /api/void "{\"seq\":$med,\"reason\":\"entered twice\"}" "$(csrf "$A")")" "cancel the dispense"
+vseq=$(jq .seq "$WORK/body")
+assert_eq 409 "$(req "$A" POST /api/void "{\"seq\":$med,\"reason\":\"again\"}" "$(csrf "$A")")" "cancel it twice"
+jq -r .message "$WORK/body" | grep -q "already cancelled by entry #$vseq" || fail "why not twice: $(cat "$WORK/body")"
+assert_eq 409 "$(req "$A" POST /api/void "{\"seq\":$vseq,\"reason\":\"x\"}" "$(csrf "$A")")" "cancel a void"
+assert_eq "void $med entered twice nurse-a" "$(sqlite3 "$DB" "SELECT kind || ' ' || (SELECT seq FROM outbox t WHERE t.msg_id = json_extract(o.payload, '\$.voids')) || ' ' || json_extract(payload, '\$.reason') || ' ' || json_extract(payload, '\$.entered_by') FROM outbox o WHERE seq = $vseq")" "the void in the outbox"
+assert_eq 200 "$(req "$A" POST /api/void "{\"seq\":$hc,\"reason\":\"wrong desk\"}" "$(csrf "$A")")" "cancel the headcount"
+assert_eq 200 "$(req "$A" GET /api/today)" "today"
+assert_eq '[0,0,1,30,40,1,2]' "$(jq -c "$TOT" "$WORK/body")" "the totals drop by exactly the cancelled entries"
+poll_until 10 outbox_drained team-07 || fail "the voids were not acked"
+expect_retained "$P3" .consultations.count 0
+pass "today's totals exact; cancelling from the recent list drops them exactly (and at the coordinator)"
+
+# ---- the broker stopped: taps go on, offline and waiting; back: all synced once ----
+broker_stop
+poll_until 15 today_is .online false || fail "the page never says offline: $(cat "$WORK/body")"
+for i in 1 2 3 4 5; do assert_eq 200 "$(tap "$B" surgery | cut -d' ' -f1)" "offline tap $i"; done
+assert_eq 200 "$(req "$B" POST /api/send '{}' "$(csrf "$B")")" "send now offline"
+assert_eq 1 "$(jq .reports "$WORK/body")" "one headcount made offline"
+assert_eq 200 "$(req "$A" GET /api/today)" "today offline"
+assert_eq '[false,1,5,5]' "$(jq -c '[.online, .waiting, .totals.consultations, .unsynced.consultations]' "$WORK/body")" "offline: online, waiting, totals incl. unsynced"
+broker_restart
+poll_until 30 today_is .online true || fail "the page never says online again"
+poll_until 20 outbox_drained team-07 || fail "the waiting entries were not sent after the broker came back"
+assert_eq 200 "$(req "$A" GET /api/today)" "today back online"
+assert_eq '[true,0,5,0]' "$(jq -c '[.online, .waiting, .totals.consultations, .unsynced.consultations]' "$WORK/body")" "back: all synced"
+expect_retained "$P3" .consultations.count 5
+assert_eq 1 "$(sqlite3 "$COORD_DB" "SELECT COUNT(*) FROM reports WHERE trip_id = '$T3' AND kind = 'headcount' AND department = 'surgery'" 2>/dev/null || echo ?)" "the offline headcount stored once"
+pass "broker stopped: taps go on, offline with 1 waiting; broker back: synced, 5 counted once"
+
+# ---- a refused entry: its reason, corrected and sent again ----
+agent team-07 report headcount --trip 2026-zz-404 --force-trip --department internal --consultations 7 --female 3 >/dev/null 2>&1 || true
+refused_seq=$(sqlite3 "$DB" "SELECT MAX(seq) FROM outbox WHERE trip_id = '2026-zz-404'")
+poll_until 10 bash -c "[ \"\$(sqlite3 '$DB' \"SELECT state FROM outbox WHERE seq = $refused_seq\")\" = rejected ]" || fail "#$refused_seq was not refused"
+assert_eq 200 "$(req "$A" GET /api/today)" "today"
+assert_eq "$refused_seq unknown_trip true" "$(jq -r '.refused[0] | "\(.seq) \(.code) \(.reason | length > 0)"' "$WORK/body")" "the refused entry with its reason"
+assert_eq 200 "$(req "$A" GET "/api/entry?seq=$refused_seq")" "the refused entry's fields"
+assert_eq '["internal",7,3]' "$(jq -c '[.fields.department, .fields.consultations, .fields.female]' "$WORK/body")" "its report fields, for a form"
+assert_eq 200 "$(req "$A" POST /api/correct "{\"seq\":$refused_seq}" "$(csrf "$A")")" "correct and send again"
+new_seq=$(jq .seq "$WORK/body")
+assert_eq 409 "$(req "$A" POST /api/correct "{\"seq\":$refused_seq}" "$(csrf "$A")")" "correct it twice"
+assert_eq 409 "$(req "$A" POST /api/correct "{\"seq\":$new_seq}" "$(csrf "$A")")" "correct an entry not refused"
+assert_eq "rejected|$T3 internal 7 3 nurse-a" "$(sqlite3 "$DB" "SELECT state FROM outbox WHERE seq = $refused_seq")|$(sqlite3 "$DB" "SELECT trip_id || ' ' || json_extract(payload, '\$.department') || ' ' || json_extract(payload, '\$.consultations') || ' ' || json_extract(payload, '\$.female') || ' ' || json_extract(payload, '\$.entered_by') FROM outbox WHERE seq = $new_seq")" \
+  "the refused one stays refused; the new one has its values for today's trip"
+expect_retained "$P3" .consultations.count 12
+assert_eq 200 "$(req "$A" GET /api/today)" "today"
+assert_eq "$new_seq" "$(jq -r '.refused[0].corrected_by' "$WORK/body")" "the refused entry says it was sent again"
+pass "a refused headcount shows its reason; corrected and sent again once: counted"
 
 assert_eq 200 "$(req "$A" POST /api/signout '{}' "$(csrf "$A")")" "sign out"
 assert_eq 401 "$(req "$A" GET /api/today)" "after signing out"

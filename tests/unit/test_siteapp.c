@@ -424,6 +424,81 @@ static void test_push_inside_a_transaction(void **state)
     cJSON_Delete(fields);
 }
 
+/* ---- today's trip from the trip cards ---- */
+
+static void put_card(struct outbox *ob, const char *id, const char *date, const char *status,
+                     const char *dep1, const char *dep2)
+{
+    struct trip_card c;
+    memset(&c, 0, sizeof c);
+    snprintf(c.trip_id, sizeof c.trip_id, "%s", id);
+    snprintf(c.title, sizeof c.title, "义诊 %s", id);
+    snprintf(c.date, sizeof c.date, "%s", date);
+    snprintf(c.status, sizeof c.status, "%s", status);
+    snprintf(c.site_code, sizeof c.site_code, "s-1");
+    snprintf(c.site_name, sizeof c.site_name, "村卫生室");
+    snprintf(c.county, sizeof c.county, "cili");
+    snprintf(c.county_name, sizeof c.county_name, "慈利县");
+    if (dep1)
+        c.departments[0] = department_names[enum_index(department_names, dep1)];
+    if (dep2)
+        c.departments[1] = department_names[enum_index(department_names, dep2)];
+    snprintf(c.received_at, sizeof c.received_at, TS);
+    assert_int_equal(outbox_trip_put(ob, &c), OERR_OK);
+}
+
+static void test_trip_of_the_day(void **state)
+{
+    struct fixture *f = *state;
+    struct site_trip t;
+    char en[300], zh[300];
+    setenv("OUTREACH_TODAY", "2026-11-22", 1);
+    /* No cards at all: the config's trip, not checked; none without one. */
+    assert_int_equal(site_trip_pick(f->ob, "cfg-1", &t), 0);
+    assert_int_equal(t.source, SITE_TRIP_CONFIG);
+    assert_string_equal(t.trip_id, "cfg-1");
+    assert_int_equal(site_trip_refusal(&t, en, zh, sizeof en), 0);
+    assert_true(site_trip_offers(&t, "dental") && site_trip_offers(&t, "other"));
+    assert_int_equal(site_trip_pick(f->ob, NULL, &t), 0);
+    assert_int_equal(t.source, SITE_TRIP_NONE);
+    assert_int_not_equal(site_trip_refusal(&t, en, zh, sizeof en), 0);
+
+    put_card(f->ob, "t-b", "2026-11-22", "cancelled", NULL, NULL);
+    put_card(f->ob, "t-c", "2026-11-22", "planned", "internal", "dental");
+    put_card(f->ob, "t-d", "2026-11-23", "planned", NULL, NULL);
+    /* No config trip: the first of today's that is not cancelled. */
+    assert_int_equal(site_trip_pick(f->ob, NULL, &t), 0);
+    assert_int_equal(t.source, SITE_TRIP_CARD);
+    assert_string_equal(t.trip_id, "t-c");
+    assert_int_equal(t.today_n, 2);
+    assert_int_equal(site_trip_refusal(&t, en, zh, sizeof en), 0);
+    assert_true(site_trip_offers(&t, "dental"));
+    assert_false(site_trip_offers(&t, "surgery"));
+    assert_false(site_trip_offers(&t, "nonsense"));
+    /* The config's trip when it names one of today's, cancelled or not. */
+    assert_int_equal(site_trip_pick(f->ob, "t-b", &t), 0);
+    assert_string_equal(t.trip_id, "t-b");
+    assert_int_not_equal(site_trip_refusal(&t, en, zh, sizeof en), 0);
+    assert_non_null(strstr(en, "trip t-b is cancelled"));
+    assert_non_null(strstr(zh, "已取消"));
+    assert_true(site_trip_offers(&t, "other")); /* no departments listed: all nine */
+    /* The config names another day's trip: today's card wins. */
+    assert_int_equal(site_trip_pick(f->ob, "t-d", &t), 0);
+    assert_string_equal(t.trip_id, "t-c");
+    /* No card today: the config's trip, judged by its card or refused as unknown. */
+    setenv("OUTREACH_TODAY", "2026-11-23", 1);
+    assert_int_equal(site_trip_pick(f->ob, NULL, &t), 0);
+    assert_string_equal(t.trip_id, "t-d");
+    setenv("OUTREACH_TODAY", "2026-11-30", 1);
+    assert_int_equal(site_trip_pick(f->ob, "t-c", &t), 0);
+    assert_int_equal(t.source, SITE_TRIP_CONFIG);
+    assert_int_equal(site_trip_refusal(&t, en, zh, sizeof en), 0);
+    assert_int_equal(site_trip_pick(f->ob, "t-zz", &t), 0);
+    assert_int_not_equal(site_trip_refusal(&t, en, zh, sizeof en), 0);
+    assert_non_null(strstr(en, "unknown trip t-zz"));
+    unsetenv("OUTREACH_TODAY");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -436,6 +511,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_two_connections_both_count, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fold_splits_above_5000, setup, teardown),
         cmocka_unit_test_setup_teardown(test_push_inside_a_transaction, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_trip_of_the_day, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

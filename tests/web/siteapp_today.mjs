@@ -1,0 +1,131 @@
+// siteapp_today.mjs -- the site app's today, recent and sync screens in
+// headless Chromium at 390 x 844, run by tests/integration/siteapp_web.sh in
+// phases (PHASE) around what only the shell can do (stopping the broker):
+//   entries: today's trip from its card (title, site, date, only its
+//            departments); today's totals; cancelling a dispense and a
+//            headcount from the recent list (a reason is required) drops the
+//            totals exactly; a refused headcount shows its reason and is
+//            corrected and sent again once;
+//   offline: (the broker stopped) taps go on, the page says offline and how
+//            many entries wait;
+//   back:    (the broker back) the page says all synced, the totals include
+//            everything once; one screen in English.
+// Env: SITE_URL, SITE_PASSCODE, SCREENSHOTS, PHASE, WEB_DIR, and for entries
+// REFUSED_SEQ (the refused headcount's number). Every wait is bounded.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { launch, pass, fail } from './lib.mjs';
+
+const env = process.env;
+for (const k of ['SITE_URL', 'SITE_PASSCODE', 'SCREENSHOTS', 'PHASE']) {
+  if (!env[k]) { console.error(`FAIL: ${k} is not set (run through tests/integration/siteapp_web.sh)`); process.exit(1); }
+}
+const WAIT = 15000;
+const guard = setTimeout(() => { console.error('FAIL: siteapp_today.mjs ran over 90 s'); process.exit(1); }, 90000);
+guard.unref();
+
+let checks = 0;
+function ok(cond, what) {
+  if (!cond) fail(what);
+  checks++;
+  pass(what);
+}
+const text = (page, sel) => page.locator(sel).first().textContent({ timeout: WAIT });
+async function waitText(page, sel, re, what) {
+  try {
+    await page.waitForFunction(([s, src]) => new RegExp(src).test(document.querySelector(s)?.textContent ?? ''),
+      [sel, re.source], { timeout: WAIT, polling: 50 });
+  } catch {
+    throw new Error(`${what}: ${sel} never matched ${re}, last ${JSON.stringify(await text(page, sel).catch(() => null))}`);
+  }
+  ok(true, what);
+}
+const shot = (page, name) => page.screenshot({ path: join(env.SCREENSHOTS, name), fullPage: true });
+
+mkdirSync(env.SCREENSHOTS, { recursive: true });
+const browser = await launch();
+try {
+  const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2,
+    isMobile: true, hasTouch: true, locale: 'zh-CN' });
+  const page = await ctx.newPage();
+  const problems = [];
+  page.on('console', (m) => { if (m.type() === 'error' && !/40[19]|429/.test(m.text())) problems.push(m.text()); });
+  page.on('pageerror', (e) => problems.push(String(e)));
+  await page.goto(env.SITE_URL, { timeout: WAIT });
+  await page.fill('#passcode', env.SITE_PASSCODE);
+  await page.fill('#staff', 'nurse-wang-05');
+  await page.click('button[type=submit]');
+  await page.locator('#main').waitFor({ state: 'visible', timeout: WAIT });
+  ok(true, `${env.PHASE}: signed in`);
+
+  if (env.PHASE === 'entries') {
+    await waitText(page, '#trip', /^义诊 2026-zjj-015 · 永定区 村卫生室 · 2026-11-22$/, 'the trip of the day: title, site, date');
+    const shown = await page.evaluate(() => [...document.querySelectorAll('.dept')].filter((b) => !b.hidden).map((b) => b.dataset.dept));
+    ok(JSON.stringify(shown) === '["internal","surgery","obgyn"]', `only the trip's departments (${shown})`);
+    await waitText(page, '#total-cons', /^54$/, 'consultations today: 54');
+    await waitText(page, '#total-med', /^¥1250\.50$/, 'medicine value today: ¥1250.50');
+    await waitText(page, '#total-staffN', /^2$/, 'two staff checked in');
+    await shot(page, 'siteapp-today-zh.png');
+
+    // Cancel the dispense from the recent list: a reason is required.
+    const med = page.locator('#recent li', { hasText: '阿莫西林' }).first();
+    await med.click();
+    await page.locator('#cancel-box').waitFor({ state: 'visible', timeout: WAIT });
+    await waitText(page, '#cancel-what', /^作废第 \d+ 条？发药 · .*阿莫西林/, 'the entry to cancel, in words');
+    await page.screenshot({ path: join(env.SCREENSHOTS, 'siteapp-cancel-zh.png') }); // what the phone shows
+    await page.click('#cancel-go');
+    await waitText(page, '#recent-msg', /请填写作废原因/, 'no cancel without a reason');
+    await page.fill('#cancel-reason', '重复录入');
+    await page.click('#cancel-go');
+    await waitText(page, '#recent-msg', /^已作废第 \d+ 条/, 'the dispense cancelled');
+    await waitText(page, '#total-med', /^¥0\.00$/, 'medicine value drops by exactly ¥1250.50');
+    await waitText(page, '#total-cons', /^54$/, 'consultations unchanged');
+    // And the internal headcount (3 consultations).
+    await page.locator('#recent li', { hasText: '内科 internal 3 consultations' }).first().click();
+    await page.fill('#cancel-reason', '登记错了');
+    await page.click('#cancel-go');
+    await waitText(page, '#total-cons', /^51$/, 'consultations drop by exactly 3');
+    await waitText(page, '#recent', /已被第 \d+ 条作废/, 'the cancelled entries say so');
+    // A cancelled entry cannot be cancelled again.
+    await page.locator('#recent li.voided').first().click();
+    await waitText(page, '#recent-msg', /此记录不能作废: entry #\d+ is already cancelled/, 'a cancelled entry cannot be cancelled again');
+    await shot(page, 'siteapp-recent-zh.png');
+
+    // The refused headcount: its reason, then corrected and sent again.
+    const ref = `#refused-${env.REFUSED_SEQ}`;
+    await waitText(page, ref, /被拒绝: .*2026-zz-404/, 'the refused entry shows the coordinator\'s reason');
+    await shot(page, 'siteapp-refused-zh.png');
+    await page.locator(`${ref} button`).click();
+    await waitText(page, '#recent-msg', new RegExp(`^第 ${env.REFUSED_SEQ} 条已更正为第 \\d+ 条$`), 'corrected and sent again');
+    await waitText(page, ref, /已更正为第 \d+ 条/, 'the refused entry says it was sent again');
+    ok(await page.locator(`${ref} button`).count() === 0, 'it cannot be sent again twice');
+    await waitText(page, '#total-cons', /^58$/, 'the corrected headcount counts: 58');
+  } else if (env.PHASE === 'offline') {
+    await waitText(page, '#net', /^离线$/, 'the page says offline');
+    await waitText(page, '#trip-note', /离线：记录保存在本设备/, 'and that entries are kept on the device');
+    for (let i = 0; i < 3; i++) await page.click('#dept-surgery');
+    await waitText(page, '#dept-surgery .n', /（待发 3）$/, 'taps go on offline');
+    await page.click('#send');
+    await waitText(page, '#tap-msg', /已生成 1 份报告/, 'send now makes one headcount');
+    await waitText(page, '#waiting', /^待发送 1 条$/, 'the waiting count: 1');
+    await waitText(page, '#total-cons', /^61（其中待同步 3）$/, 'totals include what is not synced');
+    await shot(page, 'siteapp-sync-offline-zh.png');
+  } else if (env.PHASE === 'back') {
+    await waitText(page, '#net', /^在线$/, 'the page says online again');
+    await waitText(page, '#waiting', /^全部已同步$/, 'the page says all is synced');
+    await waitText(page, '#last', /^上次回复 \d\d:\d\d:\d\d$/, 'with the time of the last answer');
+    await waitText(page, '#total-cons', /^61$/, 'consultations 61, nothing lost or doubled');
+    await shot(page, 'siteapp-sync-online-zh.png');
+    await page.click('#lang');
+    await waitText(page, '#waiting', /^all synced$/, 'in English');
+    await waitText(page, '#total-med', /^¥0\.00$/, 'medicine value in English');
+    await waitText(page, '#recent li:first-child', /^#\d+ headcount · headcount .*counted$/, 'recent entries in English at once');
+    await shot(page, 'siteapp-today-en.png');
+  } else {
+    fail(`unknown PHASE ${env.PHASE}`);
+  }
+  ok(problems.length === 0, `no console errors or CSP violations (${JSON.stringify(problems)})`);
+  console.log(`siteapp_today.mjs ${env.PHASE}: ${checks} checks passed`);
+} finally {
+  await browser.close();
+}
