@@ -16,7 +16,7 @@
       urgency: '紧急程度', patient_ref: '患者编号（不填姓名、电话）', age: '年龄（可不填）',
       sex: '性别（可不填）', brochures: '发放宣传册', attendees: '听讲人数', talks: '讲座次数',
       topic: '主题', people: '以前签到过的人（点一下即签到）', staff_id: '工号', role: '角色',
-      organization: '单位（可不填）', saved: (n, d) => `已保存 #${n}：${d}`,
+      organization: '单位（可不填）', saved: (n, d) => `已保存 #${n}：${d}`, correcting: (n) => `更正第 ${n} 条：改好后保存为新记录（原记录仍为被拒绝）`,
       failed: '未保存，请重试', offline: '连不上设备，请检查 Wi-Fi', required: '此项必填',
       signin: '请重新登录',
     },
@@ -28,7 +28,7 @@
       age: 'Age (optional)', sex: 'Sex (optional)', brochures: 'Brochures handed out',
       attendees: 'People at talks', talks: 'Talks given', topic: 'Topic',
       people: 'Checked in before (one tap checks in)', staff_id: 'Staff id', role: 'Role',
-      organization: 'Organisation (optional)', saved: (n, d) => `saved #${n}: ${d}`,
+      organization: 'Organisation (optional)', saved: (n, d) => `saved #${n}: ${d}`, correcting: (n) => `correcting #${n}: fix it and save it as a new entry (#${n} stays refused)`,
       failed: 'not saved: try again', offline: 'cannot reach the device: check the Wi-Fi',
       required: 'required', signin: 'sign in again',
     },
@@ -201,7 +201,30 @@
     msg.textContent = (r.data && r.data.message) || t('failed');
   }
 
+  // app.js's "correct and send again" for a refused dispense, referral,
+  // education or check-in: the form opens filled with the refused entry's
+  // fields (GET /api/entry), to be corrected and saved as a new entry.
+  function correct(ev) {
+    const d = ev.detail || {};
+    const form = document.querySelector(`#forms form.entry[data-kind="${d.kind}"]`);
+    if (!form || !d.fields) return;
+    ev.preventDefault();
+    reset(form);
+    showForm(d.kind);
+    for (const [name, v] of Object.entries(d.fields)) {
+      if (name === 'value_fen' && form.elements.value) form.elements.value.value = (v / 100).toFixed(2);
+      else if (form.elements[name] && form.elements[name].tagName === 'INPUT') form.elements[name].value = String(v);
+      const box = form.querySelector(`.choices[data-name="${name}"]`);
+      if (box) { box.dataset.value = String(v); fillChoices(box); }
+    }
+    const msg = form.querySelector('.fmsg');
+    msg.className = 'fmsg';
+    msg.textContent = t('correcting', d.seq);
+    form.scrollIntoView({ block: 'start' });
+  }
+
   function start() {
+    document.addEventListener('site:correct', correct);
     for (const b of document.querySelectorAll('#forms .tab'))
       b.addEventListener('click', () => showForm(b.dataset.form));
     for (const f of document.querySelectorAll('#forms form.entry'))

@@ -41,16 +41,21 @@ agent team-07 report checkin --staff-id nurse-he --role nurse >/dev/null
 agent team-07 report headcount --trip 2026-zz-404 --force-trip --department surgery --consultations 7 >/dev/null 2>&1 || true
 DB="$WORK/agents/team-07.db"
 REFUSED_SEQ=$(sqlite3 "$DB" "SELECT MAX(seq) FROM outbox WHERE trip_id = '2026-zz-404'")
-refused() { [ "$(sqlite3 "$DB" "SELECT state FROM outbox WHERE seq = $REFUSED_SEQ")" = rejected ]; }
-wait_until 10 "entry #$REFUSED_SEQ refused" refused
+refused() { [ "$(sqlite3 "$DB" "SELECT state FROM outbox WHERE seq = $1")" = rejected ]; }
+wait_until 10 "entry #$REFUSED_SEQ refused" refused "$REFUSED_SEQ"
+# A refused dispense: corrected in its form (forms.js fills it from the entry).
+agent team-07 report dispense --trip 2026-zz-404 --force-trip --medicine 布洛芬 --quantity 2 --unit box \
+  --value 10.00 >/dev/null 2>&1 || true
+REFUSED_MED_SEQ=$(sqlite3 "$DB" "SELECT MAX(seq) FROM outbox WHERE trip_id = '2026-zz-404'")
+wait_until 10 "entry #$REFUSED_MED_SEQ refused" refused "$REFUSED_MED_SEQ"
 today() { # PHASE
   SITE_URL="http://127.0.0.1:$SITE_PORT/" SITE_PASSCODE=135790 SCREENSHOTS=$ARTIFACTS WEB_DIR=$WEB_DIR \
-    PHASE=$1 REFUSED_SEQ=$REFUSED_SEQ timeout 120 node "$SRC_DIR/tests/web/siteapp_today.mjs" || fail "siteapp_today.mjs $1 failed"
+    PHASE=$1 REFUSED_SEQ=$REFUSED_SEQ REFUSED_MED_SEQ=$REFUSED_MED_SEQ timeout 120 node "$SRC_DIR/tests/web/siteapp_today.mjs" || fail "siteapp_today.mjs $1 failed"
 }
 today entries
 wait_until 10 "the voids and the correction acked" outbox_drained team-07
 expect_retained "$ROOT/trips/$TRIP/progress" .consultations.count 58
-expect_retained "$ROOT/trips/$TRIP/progress" .medicine.value_fen 0
+expect_retained "$ROOT/trips/$TRIP/progress" .medicine.value_fen 1000
 broker_stop
 today offline
 assert_eq 1 "$(outbox_count team-07 pending sent)" "entries waiting while the broker is down"

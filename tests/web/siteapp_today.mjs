@@ -100,6 +100,18 @@ try {
     await waitText(page, ref, /已更正为第 \d+ 条/, 'the refused entry says it was sent again');
     ok(await page.locator(`${ref} button`).count() === 0, 'it cannot be sent again twice');
     await waitText(page, '#total-cons', /^58$/, 'the corrected headcount counts: 58');
+
+    // The refused dispense: "correct" opens the medicine form filled with its
+    // values; saved, it is a new entry and the refused one stays refused.
+    const rmed = `#refused-${env.REFUSED_MED_SEQ}`;
+    await waitText(page, rmed, /被拒绝: .*2026-zz-404/, 'the refused dispense shows its reason');
+    await page.locator(`${rmed} button`).click();
+    await waitText(page, '#f-dispense .fmsg', new RegExp(`^更正第 ${env.REFUSED_MED_SEQ} 条`), 'the medicine form opens to correct it');
+    ok(await page.inputValue('#f-dispense input[name=medicine]') === '布洛芬', 'the medicine name is filled in');
+    ok(await page.inputValue('#f-dispense input[name=value]') === '10.00', 'the value is filled in, in yuan');
+    await page.click('#f-dispense button[type=submit]');
+    await waitText(page, '#f-dispense .fmsg', /^已保存 #\d+/, 'the corrected dispense is saved');
+    await waitText(page, '#total-med', /^¥10\.00$/, 'and counts: ¥10.00');
   } else if (env.PHASE === 'offline') {
     await waitText(page, '#net', /^离线$/, 'the page says offline');
     await waitText(page, '#trip-note', /离线：记录保存在本设备/, 'and that entries are kept on the device');
@@ -118,7 +130,7 @@ try {
     await shot(page, 'siteapp-sync-online-zh.png');
     await page.click('#lang');
     await waitText(page, '#waiting', /^all synced$/, 'in English');
-    await waitText(page, '#total-med', /^¥0\.00$/, 'medicine value in English');
+    await waitText(page, '#total-med', /^¥10\.00$/, 'medicine value in English');
     await waitText(page, '#recent li:first-child', /^#\d+ headcount · headcount .*counted$/, 'recent entries in English at once');
     await shot(page, 'siteapp-today-en.png');
   } else {
