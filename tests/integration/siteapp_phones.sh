@@ -62,13 +62,14 @@ page tapping SHOWN_FILE="$SHOWN_FILE" >"$WORK/tapping.out" 2>&1 &
 PAGE_PID=$!
 shown_now() { cat "$SHOWN_FILE" 2>/dev/null || echo 0; }
 page_alive() { kill -0 "$PAGE_PID" 2>/dev/null; }
-# Tapping under way, some taps already folded (and sent) and some open.
+# Tapping under way, some taps already folded (and sent) and at least 3 open
+# since the last fold.
+obgyn_taps() { dbq "SELECT COUNT(*) FROM taps WHERE department = 'obgyn' AND state = '$1'" 2>/dev/null || echo 0; }
 mixed() {
   page_alive || return 0 # ended early: its output says why, below
-  [ "$(shown_now)" -ge 20 ] &&
-    [ "$(dbq "SELECT COUNT(*) FROM taps WHERE department = 'obgyn' AND state = 'folded'" 2>/dev/null || echo 0)" -ge 1 ]
+  [ "$(shown_now)" -ge 20 ] && [ "$(obgyn_taps folded)" -ge 1 ] && [ "$(obgyn_taps open)" -ge 3 ]
 }
-wait_until 60 "20 taps shown on the page, some folded" mixed
+wait_until 60 "20 taps shown on the page, some folded, 3 open" mixed
 page_alive || { cat "$WORK/tapping.out" >&2; fail "the page stopped tapping before the kill"; }
 daemon_kill
 rc=0
@@ -78,6 +79,7 @@ cat "$WORK/tapping.out"
 SHOWN=$(sed -n 's/^shown \([0-9]*\)$/\1/p' "$WORK/tapping.out")
 [ -n "$SHOWN" ] || fail "the page did not say how many taps it showed"
 assert_eq "$SHOWN" "$(shown_now)" "the last count the page showed"
+log "after the SIGKILL: $(obgyn_taps folded) taps folded, $(obgyn_taps open) open"
 daemon_start team-07
 wait_until 10 "site app up after the SIGKILL" site_up
 STORED=$(dbq "SELECT COUNT(*) FROM taps WHERE department = 'obgyn' AND state <> 'undone'")
