@@ -19,7 +19,12 @@ const T = {
     today: '今日本点合计', refusedH: '被拒绝的记录', reason: '作废原因（必填）',
     cancelGo: '作废此记录', keep: '保留', needReason: '请填写作废原因',
     cancelAsk: w => `作废这条记录？${w}`, cancelled: n => `已作废第 ${n} 条（作废记录待发送）`,
-    cannot: '此记录不能作废', voidedBy: n => `已被第 ${n} 条作废`,
+    cannot: '此记录不能作废',
+    // Why not, in Chinese (English shows the device's own sentence).
+    whyNot: e => (e.kind === 'void' ? `第 ${e.seq} 条本身是作废记录，作废记录不能再作废`
+      : e.voided_by ? `第 ${e.seq} 条已被第 ${e.voided_by} 条作废`
+        : e.state === 'rejected' ? `第 ${e.seq} 条已被协调端拒绝，从未计入，不必作废` : e.why_not || ''),
+    voidedBy: n => `已被第 ${n} 条作废`,
     correct: '更正并重新发送', corrected: (o, n) => `第 ${o} 条已更正为第 ${n} 条`,
     correctedBy: n => `已更正为第 ${n} 条`, correctForm: n => `请在表格中更正第 ${n} 条`,
     synced: '全部已同步', offlineNote: '离线：记录保存在本设备，联网后自动发送',
@@ -43,7 +48,7 @@ const T = {
     today: 'Today at this site', refusedH: 'Refused entries', reason: 'Reason (required)',
     cancelGo: 'Cancel this entry', keep: 'Keep it', needReason: 'say why it is cancelled',
     cancelAsk: w => `Cancel this entry? ${w}`, cancelled: n => `entry #${n} cancelled (the void waits to be sent)`,
-    cannot: 'this entry cannot be cancelled', voidedBy: n => `cancelled by #${n}`,
+    cannot: 'this entry cannot be cancelled', whyNot: e => e.why_not || '', voidedBy: n => `cancelled by #${n}`,
     correct: 'Correct and send again', corrected: (o, n) => `#${o} sent again as #${n}`,
     correctedBy: n => `sent again as #${n}`, correctForm: n => `correct #${n} in its form`,
     synced: 'all synced', offlineNote: 'offline: entries are kept on this device and sent when online',
@@ -266,7 +271,7 @@ let cancelling = null;
 function askCancel(e) {
   if (!e.can_void) {
     $('recent-msg').className = 'msg';
-    $('recent-msg').textContent = `${tr('cannot')}: ${e.why_not || ''}`;
+    $('recent-msg').textContent = `${tr('cannot')}${lang === 'zh' ? '：' : ': '}${tr('whyNot', e)}`;
     return;
   }
   cancelling = e;

@@ -96,7 +96,7 @@ try {
     await waitText(page, '#recent', /#\d+ 作废 #\d+：重复录入/, 'a void in words');
     // A cancelled entry cannot be cancelled again.
     await page.locator('#recent li.voided').first().click();
-    await waitText(page, '#recent-msg', /此记录不能作废: entry #\d+ is already cancelled/, 'a cancelled entry cannot be cancelled again');
+    await waitText(page, '#recent-msg', /^此记录不能作废：第 \d+ 条已被第 \d+ 条作废$/, 'a cancelled entry cannot be cancelled again');
     await shot(page, 'siteapp-recent-zh.png');
 
     // The refused headcount: its reason, then corrected and sent again.
