@@ -3,8 +3,8 @@
 // with textContent, never as HTML.
 'use strict';
 
-const DEPTS = ['internal', 'surgery', 'obgyn', 'pediatrics', 'ophthalmology', 'tcm',
-  'dental', 'general', 'other'];
+// The department names and each entry in words come from describe.js.
+const DEPTS = SiteWords.depts;
 const T = {
   zh: {
     title: '义诊现场', passcode: '现场口令', staff: '工号', signin: '登录', signout: '退出',
@@ -15,15 +15,16 @@ const T = {
     notrip: '本设备未设置行程', who: s => `工号 ${s}`, count: (n, w) => `${n}（待发 ${w}）`,
     sent: n => `已生成 ${n} 份报告`, wait: s => `口令错误次数过多，请 ${s} 秒后再试`,
     wrong: '口令错误', failed: '未保存，请重试', offlineNet: '连不上设备，请检查 Wi-Fi',
-    internal: '内科', surgery: '外科', obgyn: '妇产科', pediatrics: '儿科', ophthalmology: '眼科',
-    tcm: '中医', dental: '口腔', general: '全科', other: '其他',
     pending: '待发送', sent_s: '已发送', acked: '已计入', rejected: '被拒绝',
-    headcount: '门诊人次', dispense: '发药', referral: '转诊', education: '健康教育',
-    checkin: '签到', void: '作废',
     today: '今日本点合计', refusedH: '被拒绝的记录', reason: '作废原因（必填）',
     cancelGo: '作废此记录', keep: '保留', needReason: '请填写作废原因',
-    cancelAsk: (n, w) => `作废第 ${n} 条？${w}`, cancelled: n => `已作废第 ${n} 条（作废记录待发送）`,
-    cannot: '此记录不能作废', voidedBy: n => `已被第 ${n} 条作废`,
+    cancelAsk: w => `作废这条记录？${w}`, cancelled: n => `已作废第 ${n} 条（作废记录待发送）`,
+    cannot: '此记录不能作废',
+    // Why not, in Chinese (English shows the device's own sentence).
+    whyNot: e => (e.kind === 'void' ? `第 ${e.seq} 条本身是作废记录，作废记录不能再作废`
+      : e.voided_by ? `第 ${e.seq} 条已被第 ${e.voided_by} 条作废`
+        : e.state === 'rejected' ? `第 ${e.seq} 条已被协调端拒绝，从未计入，不必作废` : e.why_not || ''),
+    voidedBy: n => `已被第 ${n} 条作废`,
     correct: '更正并重新发送', corrected: (o, n) => `第 ${o} 条已更正为第 ${n} 条`,
     correctedBy: n => `已更正为第 ${n} 条`, correctForm: n => `请在表格中更正第 ${n} 条`,
     synced: '全部已同步', offlineNote: '离线：记录保存在本设备，联网后自动发送',
@@ -31,7 +32,6 @@ const T = {
     fallback: t => `本设备还没有行程卡：按配置的行程 ${t} 记录（未核对）`,
     cons: '门诊人次', med: '药品金额', refs: '转诊', edu: '健康教育', staffN: '签到人员',
     eduVal: (b, a, t) => `宣传册 ${b} · 听众 ${a} · 讲座 ${t}`, unsynced: n => `（其中待同步 ${n}）`,
-    yuan: f => `¥${(f / 100).toFixed(2)}`,
   },
   en: {
     title: 'Free clinic', passcode: 'Site passcode', staff: 'Staff id', signin: 'Sign in',
@@ -44,15 +44,11 @@ const T = {
     sent: n => `${n} report(s) made`, wait: s => `too many wrong passcodes: try again in ${s} s`,
     wrong: 'wrong passcode', failed: 'not saved: try again',
     offlineNet: 'cannot reach the device: check the Wi-Fi',
-    internal: 'Internal', surgery: 'Surgery', obgyn: 'Ob/Gyn', pediatrics: 'Pediatrics',
-    ophthalmology: 'Eyes', tcm: 'TCM', dental: 'Dental', general: 'General', other: 'Other',
     pending: 'waiting', sent_s: 'sent', acked: 'counted', rejected: 'refused',
-    headcount: 'headcount', dispense: 'medicine', referral: 'referral', education: 'education',
-    checkin: 'check-in', void: 'void',
     today: 'Today at this site', refusedH: 'Refused entries', reason: 'Reason (required)',
     cancelGo: 'Cancel this entry', keep: 'Keep it', needReason: 'say why it is cancelled',
-    cancelAsk: (n, w) => `Cancel entry #${n}? ${w}`, cancelled: n => `entry #${n} cancelled (the void waits to be sent)`,
-    cannot: 'this entry cannot be cancelled', voidedBy: n => `cancelled by #${n}`,
+    cancelAsk: w => `Cancel this entry? ${w}`, cancelled: n => `entry #${n} cancelled (the void waits to be sent)`,
+    cannot: 'this entry cannot be cancelled', whyNot: e => e.why_not || '', voidedBy: n => `cancelled by #${n}`,
     correct: 'Correct and send again', corrected: (o, n) => `#${o} sent again as #${n}`,
     correctedBy: n => `sent again as #${n}`, correctForm: n => `correct #${n} in its form`,
     synced: 'all synced', offlineNote: 'offline: entries are kept on this device and sent when online',
@@ -60,7 +56,7 @@ const T = {
     fallback: t => `no trip cards on this device yet: entries go to the configured trip ${t} (not checked)`,
     cons: 'Consultations', med: 'Medicine value', refs: 'Referrals', edu: 'Health education',
     staffN: 'Staff checked in', eduVal: (b, a, t) => `${b} brochures · ${a} attendees · ${t} talks`,
-    unsynced: n => ` (${n} not synced)`, yuan: f => `¥${(f / 100).toFixed(2)}`,
+    unsynced: n => ` (${n} not synced)`,
   },
 };
 
@@ -69,6 +65,8 @@ let csrf = '';
 let today = null;
 const $ = id => document.getElementById(id);
 const tr = (k, ...a) => { const v = T[lang][k]; return typeof v === 'function' ? v(...a) : (v ?? k); };
+const num = n => SiteWords.number(n, lang);
+const yuan = fen => SiteWords.yuan(fen, lang);
 
 async function api(method, path, body) {
   const opt = { method, headers: {}, credentials: 'same-origin' };
@@ -88,9 +86,10 @@ function applyLang() {
   for (const el of document.querySelectorAll('[data-t]')) el.textContent = tr(el.dataset.t);
   document.title = tr('title');
   $('lang').textContent = tr('lang');
-  for (const b of document.querySelectorAll('.dept')) b.firstChild.textContent = tr(b.dataset.dept);
+  for (const b of document.querySelectorAll('.dept')) b.firstChild.textContent = SiteWords.dept(b.dataset.dept, lang);
   render();
   renderRecent();
+  renderCancel();
 }
 
 function buildDepts() {
@@ -102,7 +101,7 @@ function buildDepts() {
     b.dataset.dept = d;
     b.id = 'dept-' + d;
     const name = document.createElement('span');
-    name.textContent = tr(d);
+    name.textContent = SiteWords.dept(d, lang);
     const n = document.createElement('span');
     n.className = 'n';
     b.append(name, n);
@@ -183,9 +182,7 @@ function render() {
   for (const t of today.open_taps) {
     const li = document.createElement('li');
     const s = document.createElement('span');
-    const marks = [t.female && tr('female'), t.over_60 && tr('over60'), t.poor && tr('poor')]
-      .filter(Boolean).join(' · ');
-    s.textContent = `#${t.id} ${tr(t.department)}${marks ? ' · ' + marks : ''}`;
+    s.textContent = SiteWords.tap(t, lang);
     const b = document.createElement('button');
     b.type = 'button';
     b.className = 'small';
@@ -200,11 +197,11 @@ function renderTotals() {
   const t = today.totals, u = today.unsynced;
   if (!t) return;
   const rows = [
-    ['cons', `${t.consultations}${u.consultations ? tr('unsynced', u.consultations) : ''}`],
-    ['med', `${tr('yuan', t.medicine_fen)}${u.medicine_fen ? tr('unsynced', tr('yuan', u.medicine_fen)) : ''}`],
-    ['refs', `${t.referrals}${u.referrals ? tr('unsynced', u.referrals) : ''}`],
-    ['edu', tr('eduVal', t.brochures, t.attendees, t.talks)],
-    ['staffN', String(t.staff)],
+    ['cons', `${num(t.consultations)}${u.consultations ? tr('unsynced', num(u.consultations)) : ''}`],
+    ['med', `${yuan(t.medicine_fen)}${u.medicine_fen ? tr('unsynced', yuan(u.medicine_fen)) : ''}`],
+    ['refs', `${num(t.referrals)}${u.referrals ? tr('unsynced', num(u.referrals)) : ''}`],
+    ['edu', tr('eduVal', num(t.brochures), num(t.attendees), num(t.talks))],
+    ['staffN', num(t.staff)],
   ];
   const dl = $('totals');
   dl.replaceChildren();
@@ -218,9 +215,9 @@ function renderTotals() {
   }
 }
 
-// One line for an entry: its number, kind and what it contained (the
-// device's own words: Chinese and English names).
-function line(e) { return `#${e.seq} ${tr(e.kind)} · ${e.describe || ''}`; }
+// One line for an entry: its number, kind and what it contained, in the
+// page's language (describe.js).
+function line(e) { return SiteWords.describe(e, lang); }
 
 function renderRefused() {
   const ul = $('refused');
@@ -274,15 +271,19 @@ let cancelling = null;
 function askCancel(e) {
   if (!e.can_void) {
     $('recent-msg').className = 'msg';
-    $('recent-msg').textContent = `${tr('cannot')}: ${e.why_not || ''}`;
+    $('recent-msg').textContent = `${tr('cannot')}${lang === 'zh' ? '：' : ': '}${tr('whyNot', e)}`;
     return;
   }
   cancelling = e;
-  $('cancel-what').textContent = tr('cancelAsk', e.seq, `${tr(e.kind)} · ${e.describe || ''}`);
+  renderCancel();
   $('cancel-reason').value = '';
   $('cancel-box').hidden = false;
   $('cancel-box').scrollIntoView({ block: 'center' });
   $('cancel-reason').focus();
+}
+
+function renderCancel() {
+  if (cancelling) $('cancel-what').textContent = tr('cancelAsk', line(cancelling));
 }
 
 async function doCancel() {
@@ -362,6 +363,8 @@ async function signin(ev) {
 async function start() {
   buildDepts();
   applyLang();
+  // forms.js handed over the names of units, destinations, roles, ...
+  document.addEventListener('site:labels', () => { render(); renderRecent(); renderCancel(); });
   $('lang').addEventListener('click', () => {
     lang = lang === 'zh' ? 'en' : 'zh';
     localStorage.setItem('lang', lang);

@@ -1,7 +1,8 @@
 // forms.js -- the site app's four forms: medicine, referral, health education
 // and team check-in. The choices and suggestions come from GET /api/forms;
 // an entry is saved by POST /api/entry, which answers with its number and
-// what it contained, or with the field to correct. Works beside app.js: it
+// what it contained, or with the field to correct; the page says what it
+// contained in its own language (describe.js, from GET /api/entry). Works beside app.js: it
 // calls the API through app.js's api() (which carries the CSRF token) and
 // follows the page's language (the html lang) and the signed-in view (#main).
 // Everything from the device or another phone is set with textContent.
@@ -16,7 +17,7 @@
       urgency: '紧急程度', patient_ref: '患者编号（不填姓名、电话）', age: '年龄（可不填）',
       sex: '性别（可不填）', brochures: '发放宣传册', attendees: '听讲人数', talks: '讲座次数',
       topic: '主题', people: '以前签到过的人（点一下即签到）', staff_id: '工号', role: '角色',
-      organization: '单位（可不填）', saved: (n, d) => `已保存 #${n}：${d}`, correcting: (n) => `更正第 ${n} 条：改好后保存为新记录（原记录仍为被拒绝）`,
+      organization: '单位（可不填）', saved: (d) => `已保存：${d}`, correcting: (n) => `更正第 ${n} 条：改好后保存为新记录（原记录仍为被拒绝）`,
       failed: '未保存，请重试', offline: '连不上设备，请检查 Wi-Fi', required: '此项必填',
       signin: '请重新登录',
     },
@@ -28,7 +29,7 @@
       age: 'Age (optional)', sex: 'Sex (optional)', brochures: 'Brochures handed out',
       attendees: 'People at talks', talks: 'Talks given', topic: 'Topic',
       people: 'Checked in before (one tap checks in)', staff_id: 'Staff id', role: 'Role',
-      organization: 'Organisation (optional)', saved: (n, d) => `saved #${n}: ${d}`, correcting: (n) => `correcting #${n}: fix it and save it as a new entry (#${n} stays refused)`,
+      organization: 'Organisation (optional)', saved: (d) => `saved: ${d}`, correcting: (n) => `correcting #${n}: fix it and save it as a new entry (#${n} stays refused)`,
       failed: 'not saved: try again', offline: 'cannot reach the device: check the Wi-Fi',
       required: 'required', signin: 'sign in again',
     },
@@ -123,8 +124,20 @@
     }
   }
 
+  // The "saved" message of each form: the entry as GET /api/entry gives it,
+  // described again when the language changes.
+  const saved = new Map();
+  function renderSaved(form) {
+    const e = saved.get(form);
+    if (!e) return;
+    const msg = form.querySelector('.fmsg');
+    msg.className = 'fmsg ok';
+    msg.textContent = t('saved', SiteWords.describe(e, lang()));
+  }
+
   function render() {
     for (const e of document.querySelectorAll('#forms [data-tf]')) e.textContent = t(e.dataset.tf);
+    for (const f of saved.keys()) renderSaved(f);
     for (const b of document.querySelectorAll('#forms .choices')) fillChoices(b);
     for (const b of document.querySelectorAll('#forms .chips')) fillChips(b);
     const dl = document.getElementById('medicines');
@@ -141,6 +154,7 @@
       const r = await api('GET', '/api/forms');
       if (r.status !== 200) return;
       offer = r.data;
+      SiteWords.setLabels(offer);
       const ref = document.querySelector('#f-referral [name=patient_ref]');
       if (!ref.value) ref.value = offer.patient_ref;
       render();
@@ -177,6 +191,7 @@
   }
 
   async function save(form) {
+    saved.delete(form);
     clearErrors(form);
     const msg = form.querySelector('.fmsg');
     msg.className = 'fmsg';
@@ -190,8 +205,9 @@
     }
     if (r.status === 200) {
       reset(form);
-      msg.className = 'fmsg ok';
-      msg.textContent = t('saved', r.data.seq, r.data.description);
+      const got = await api('GET', `/api/entry?seq=${r.data.seq}`).catch(() => ({ status: 0 }));
+      saved.set(form, got.status === 200 ? got.data : { seq: r.data.seq, kind: r.data.kind });
+      renderSaved(form);
       await load(); // new suggestions and a new patient reference
       if (typeof refresh === 'function') refresh(); // app.js: today's totals and recent entries
       return;
@@ -209,6 +225,7 @@
     const form = document.querySelector(`#forms form.entry[data-kind="${d.kind}"]`);
     if (!form || !d.fields) return;
     ev.preventDefault();
+    saved.delete(form);
     reset(form);
     showForm(d.kind);
     for (const [name, v] of Object.entries(d.fields)) {

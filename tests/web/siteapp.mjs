@@ -69,7 +69,7 @@ try {
   await page.click('#t-female');
   ok((await page.getAttribute('#t-female', 'aria-pressed')) === 'true', 'the female toggle is on');
   await page.click('#dept-internal');
-  await waitText(page, '#open', /女/, 'the tap shows with its toggle');
+  await waitText(page, '#open li:first-child span', /^#\d+ 内科（女）$/, 'the tap shows with its toggle, in words');
   ok((await page.getAttribute('#t-female', 'aria-pressed')) === 'false', 'the toggle resets after a tap');
   await page.click('#dept-internal');
   await page.click('#dept-internal');
@@ -117,6 +117,7 @@ try {
 
   await page.click('#lang');
   await waitText(page, '#dept-internal', /Internal/, 'English by the switch');
+  await waitText(page, '#open li:first-child span', /^#\d+ Ob\/Gyn$/, 'the taps to undo in English');
   await page.screenshot({ path: join(env.SCREENSHOTS, 'siteapp-tally-en.png'), fullPage: true });
   await page.click('#send');
   await waitText(page, '#tap-msg', /3 report\(s\) made/, 'send now makes three headcounts');

@@ -81,7 +81,7 @@ try {
   await med.locator('[name=value]').fill('１２５０．５０');
   await shot(page, 'siteapp-form-dispense-zh.png');
   await med.locator('button[type=submit]').click();
-  await shows(page, '#f-dispense .fmsg.ok', /^已保存 #\d+：dispense 阿莫西林胶囊 10 box, ¥1250\.50$/, 'the medicine saved with its number and what it contained');
+  await shows(page, '#f-dispense .fmsg.ok', /^已保存：#\d+ 发药 阿莫西林胶囊 10 盒，¥1,250\.50$/, 'the medicine saved with its number and what it contained');
   check(await med.locator('.ferr[data-for=value_fen]').textContent() === '', 'the error is gone');
   await shot(page, 'siteapp-form-dispense-saved-zh.png');
 
@@ -101,7 +101,7 @@ try {
   await ref.locator('#c-sex-M').click();
   await shot(page, 'siteapp-form-referral-zh.png');
   await ref.locator('button[type=submit]').click();
-  await shows(page, '#f-referral .fmsg.ok', new RegExp(`^已保存 #\\d+：referral hypertension → 市医院 city_hospital, 加急 urgent, patient ${patient}, age 58, M$`),
+  await shows(page, '#f-referral .fmsg.ok', new RegExp(`^已保存：#\\d+ 转诊 高血压 → 市医院（加急），患者 ${patient}，58 岁，男$`),
     'the referral saved and described');
   await shows(page, '#f-referral', /./, 'the referral form stays');
   const next = await ref.locator('[name=patient_ref]').inputValue();
@@ -116,7 +116,7 @@ try {
   await edu.locator('[name=topic]').fill('糖尿病饮食');
   await shot(page, 'siteapp-form-education-zh.png');
   await edu.locator('button[type=submit]').click();
-  await shows(page, '#f-education .fmsg.ok', /^已保存 #\d+：education 50 brochures, 1 talk, 30 attendees, topic 糖尿病饮食$/, 'education saved and described');
+  await shows(page, '#f-education .fmsg.ok', /^已保存：#\d+ 健康教育 宣传册 50 份、听众 30 人、讲座 1 场，主题 糖尿病饮食$/, 'education saved and described');
 
   // Team check-in: someone from before in one tap, then a new one.
   await page.click('#forms .tab[data-form=checkin]');
@@ -124,12 +124,12 @@ try {
   await shows(page, '#f-checkin [data-chips=people]', /dr-wang-01 · 医生/, 'people checked in before are offered, with their role');
   await shot(page, 'siteapp-form-checkin-zh.png');
   await ci.locator('[data-chips=people] button[data-staff=dr-wang-01]').click();
-  await shows(page, '#f-checkin .fmsg.ok', /^已保存 #\d+：checkin dr-wang-01 医生 doctor, 县人民医院$/, 'one tap checks dr-wang-01 in again');
+  await shows(page, '#f-checkin .fmsg.ok', /^已保存：#\d+ 签到 dr-wang-01 医生，县人民医院$/, 'one tap checks dr-wang-01 in again');
   await ci.locator('[name=staff_id]').fill('pharm-zhao-02');
   await ci.locator('#c-role-pharmacist').click();
   await ci.locator('[name=organization]').fill('永定区人民医院');
   await ci.locator('button[type=submit]').click();
-  await shows(page, '#f-checkin .fmsg.ok', /^已保存 #\d+：checkin pharm-zhao-02 药师 pharmacist, 永定区人民医院$/, 'a new check-in saved');
+  await shows(page, '#f-checkin .fmsg.ok', /^已保存：#\d+ 签到 pharm-zhao-02 药师，永定区人民医院$/, 'a new check-in saved');
   await shows(page, '#f-checkin [data-chips=people]', /pharm-zhao-02/, 'and offered next time');
 
   // Phone-first: tap targets at least 48 px, nothing wider than the screen.
@@ -147,6 +147,12 @@ try {
   await page.click('#forms .tab[data-form=checkin]');
   await page.click('#lang');
   await shows(page, '#f-checkin [data-tf=staff_id]', /^Staff id$/, 'the forms follow the English switch');
+  // What each form saved, said again in English.
+  await shows(page, '#f-checkin .fmsg.ok', /^saved: #\d+ check-in pharm-zhao-02 Pharmacist, 永定区人民医院$/, 'the check-in in English words');
+  await shows(page, '#f-dispense .fmsg.ok', /^saved: #\d+ medicine 阿莫西林胶囊 10 box, ¥1,250\.50$/, 'the medicine in English words');
+  await shows(page, '#f-referral .fmsg.ok', new RegExp(`^saved: #\\d+ referral Hypertension → City hospital \\(urgent\\), patient ${patient}, age 58, male$`),
+    'the referral in English words');
+  await shows(page, '#f-education .fmsg.ok', /^saved: #\d+ education 50 brochures, 30 attendees, 1 talk, topic 糖尿病饮食$/, 'education in English words');
   await ci.locator('[name=staff_id]').fill('王医生');
   await ci.locator('#c-role-nurse').click();
   await ci.locator('button[type=submit]').click();

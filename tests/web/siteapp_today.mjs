@@ -63,7 +63,14 @@ try {
     const shown = await page.evaluate(() => [...document.querySelectorAll('.dept')].filter((b) => !b.hidden).map((b) => b.dataset.dept));
     ok(JSON.stringify(shown) === '["internal","surgery","obgyn"]', `only the trip's departments (${shown})`);
     await waitText(page, '#total-cons', /^54$/, 'consultations today: 54');
-    await waitText(page, '#total-med', /^¥1250\.50$/, 'medicine value today: ¥1250.50');
+    await waitText(page, '#total-med', /^¥1,250\.50$/, 'medicine value today: ¥1,250.50');
+    // Each entry in words, all in Chinese.
+    await waitText(page, '#recent', /#\d+ 发药 阿莫西林 5 盒，¥1,250\.50已计入/, 'the dispense in words');
+    await waitText(page, '#recent', /#\d+ 签到 doc-wu 医生已计入/, 'a check-in in words');
+    await waitText(page, '#recent', /#\d+ 门诊 内科 3 人（女 1）已计入/, 'a headcount in words');
+    await waitText(page, `#refused-${env.REFUSED_SEQ} span`, new RegExp(`^#${env.REFUSED_SEQ} 门诊 外科 7 人$`), 'the refused headcount in words');
+    ok(!/headcount|dispense|checkin|consultations|quantity|value_fen|doctor|box/.test(await text(page, '#recent')),
+      'no English word or field name in the Chinese recent list');
     await waitText(page, '#total-staffN', /^2$/, 'two staff checked in');
     await shot(page, 'siteapp-today-zh.png');
 
@@ -71,7 +78,7 @@ try {
     const med = page.locator('#recent li', { hasText: '阿莫西林' }).first();
     await med.click();
     await page.locator('#cancel-box').waitFor({ state: 'visible', timeout: WAIT });
-    await waitText(page, '#cancel-what', /^作废第 \d+ 条？发药 · .*阿莫西林/, 'the entry to cancel, in words');
+    await waitText(page, '#cancel-what', /^作废这条记录？#\d+ 发药 阿莫西林 5 盒，¥1,250\.50$/, 'the entry to cancel, in words');
     await page.screenshot({ path: join(env.SCREENSHOTS, 'siteapp-cancel-zh.png') }); // what the phone shows
     await page.click('#cancel-go');
     await waitText(page, '#recent-msg', /请填写作废原因/, 'no cancel without a reason');
@@ -81,14 +88,15 @@ try {
     await waitText(page, '#total-med', /^¥0\.00$/, 'medicine value drops by exactly ¥1250.50');
     await waitText(page, '#total-cons', /^54$/, 'consultations unchanged');
     // And the internal headcount (3 consultations).
-    await page.locator('#recent li', { hasText: '内科 internal 3 consultations' }).first().click();
+    await page.locator('#recent li', { hasText: '门诊 内科 3 人（女 1）' }).first().click();
     await page.fill('#cancel-reason', '登记错了');
     await page.click('#cancel-go');
     await waitText(page, '#total-cons', /^51$/, 'consultations drop by exactly 3');
     await waitText(page, '#recent', /已被第 \d+ 条作废/, 'the cancelled entries say so');
+    await waitText(page, '#recent', /#\d+ 作废 #\d+：重复录入/, 'a void in words');
     // A cancelled entry cannot be cancelled again.
     await page.locator('#recent li.voided').first().click();
-    await waitText(page, '#recent-msg', /此记录不能作废: entry #\d+ is already cancelled/, 'a cancelled entry cannot be cancelled again');
+    await waitText(page, '#recent-msg', /^此记录不能作废：第 \d+ 条已被第 \d+ 条作废$/, 'a cancelled entry cannot be cancelled again');
     await shot(page, 'siteapp-recent-zh.png');
 
     // The refused headcount: its reason, then corrected and sent again.
@@ -110,7 +118,7 @@ try {
     ok(await page.inputValue('#f-dispense input[name=medicine]') === '布洛芬', 'the medicine name is filled in');
     ok(await page.inputValue('#f-dispense input[name=value]') === '10.00', 'the value is filled in, in yuan');
     await page.click('#f-dispense button[type=submit]');
-    await waitText(page, '#f-dispense .fmsg', /^已保存 #\d+/, 'the corrected dispense is saved');
+    await waitText(page, '#f-dispense .fmsg', /^已保存：#\d+ 发药 布洛芬 2 盒，¥10\.00$/, 'the corrected dispense is saved');
     await waitText(page, '#total-med', /^¥10\.00$/, 'and counts: ¥10.00');
   } else if (env.PHASE === 'offline') {
     await waitText(page, '#net', /^离线$/, 'the page says offline');
@@ -131,7 +139,14 @@ try {
     await page.click('#lang');
     await waitText(page, '#waiting', /^all synced$/, 'in English');
     await waitText(page, '#total-med', /^¥10\.00$/, 'medicine value in English');
-    await waitText(page, '#recent li:first-child', /^#\d+ headcount · headcount .*counted$/, 'recent entries in English at once');
+    await waitText(page, '#recent li:first-child', /^#\d+ consultations Surgery 3counted$/, 'recent entries in English at once');
+    await waitText(page, '#recent', /#\d+ medicine 阿莫西林 5 box, ¥1,250\.50cancelled by #\d+/, 'the dispense in English words');
+    await waitText(page, '#recent', /#\d+ check-in nurse-he Nurse/, 'a check-in in English words');
+    await waitText(page, '#recent', /#\d+ void #\d+: 重复录入/, 'a void in English words');
+    await waitText(page, '#recent', /#\d+ consultations Internal 3 \(1 female\)cancelled by #\d+/, 'a headcount in English words');
+    await waitText(page, `#refused-${env.REFUSED_SEQ} span`, new RegExp(`^#${env.REFUSED_SEQ} consultations Surgery 7$`), 'the refused headcount in English words');
+    ok(!/[一-龥]/.test((await text(page, '#recent')).replace(/阿莫西林|布洛芬|重复录入|登记错了/g, '')),
+      'no Chinese in the English recent list but what was typed');
     await shot(page, 'siteapp-today-en.png');
   } else {
     fail(`unknown PHASE ${env.PHASE}`);
