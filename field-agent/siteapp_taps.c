@@ -383,6 +383,17 @@ oerr_t taps_today(struct outbox *ob, const char *trip_id, cJSON *obj)
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
         return OERR_DB;
+    /* The newest tap this answer includes: the page counts a tap it just
+     * made only when its id is above this (else this answer has it). */
+    if (sqlite3_prepare_v2(db, "SELECT COALESCE(MAX(id), 0) FROM taps", -1, &st, NULL) !=
+        SQLITE_OK)
+        return OERR_DB;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        cJSON_AddNumberToObject(obj, "last_tap_id", (double)sqlite3_column_int64(st, 0));
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW)
+        return OERR_DB;
     cJSON *open = cJSON_AddArrayToObject(obj, "open_taps");
     if (sqlite3_prepare_v2(db, "SELECT id, department, female, over_60, poor, entered_by,"
                                " created_at FROM taps WHERE state = 'open' AND trip_id = ?1"

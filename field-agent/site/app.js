@@ -112,6 +112,23 @@ function buildDepts() {
 
 function pressed(id) { return $(id).getAttribute('aria-pressed') === 'true'; }
 
+// The coordinator's refusal (its ack's code and reason, PROTOCOL.md) in the
+// page's language: the code in words, then the coordinator's own reason.
+const REFUSALS = {
+  zh: { malformed: '无法读取', schema: '内容不合格', agent_mismatch: '设备不符',
+    unknown_trip: '协调服务没有这个行程', trip_cancelled: '行程已取消',
+    void_target: '不能作废这条记录', too_large: '内容太大' },
+  en: { malformed: 'unreadable', schema: 'a field is wrong', agent_mismatch: 'wrong device',
+    unknown_trip: 'the coordinator has no such trip', trip_cancelled: 'the trip is cancelled',
+    void_target: 'that entry cannot be cancelled', too_large: 'too large' },
+};
+function refusal(e) {
+  const words = e.code && REFUSALS[lang] && REFUSALS[lang][e.code];
+  if (!words) return e.reason || e.code || '';
+  if (!e.reason) return words;
+  return lang === 'zh' ? `${words}（${e.reason}）` : `${words} (${e.reason})`;
+}
+
 async function tap(dept, button) {
   const body = { department: dept, female: pressed('t-female'), over_60: pressed('t-over60'),
     poor: pressed('t-poor') };
@@ -127,7 +144,10 @@ async function tap(dept, button) {
     $('tap-msg').textContent = '';
     // Saved on the device: now show it.
     for (const id of ['t-female', 't-over60', 't-poor']) $(id).setAttribute('aria-pressed', 'false');
-    if (today) {
+    // Count it here unless the last /api/today answer already had it (a
+    // refresh that overtook this reply): else the screen would show one too many.
+    if (today && r.data.id > (today.last_tap_id || 0)) {
+      today.last_tap_id = r.data.id;
       const d = today.departments[dept];
       d.taps += 1;
       if (today.totals) { today.totals.consultations += 1; today.unsynced.consultations += 1; }
@@ -230,7 +250,7 @@ function renderRefused() {
     s.textContent = line(e);
     const why = document.createElement('span');
     why.className = 'state-rejected';
-    why.textContent = `${tr('rejected')}: ${e.reason || e.code || ''}`;
+    why.textContent = `${tr('rejected')}: ${refusal(e)}`;
     li.append(s, why);
     if (e.corrected_by) {
       const d = document.createElement('span');
@@ -319,7 +339,7 @@ function renderRecent() {
     const st = document.createElement('span');
     st.className = 'state-' + e.state;
     st.textContent = e.voided_by ? tr('voidedBy', e.voided_by)
-      : tr(e.state === 'sent' ? 'sent_s' : e.state) + (e.reason ? `: ${e.reason}` : '');
+      : tr(e.state === 'sent' ? 'sent_s' : e.state) + (e.reason || e.code ? `: ${refusal(e)}` : '');
     li.append(s, st);
     li.addEventListener('click', () => askCancel(e));
     ul.append(li);

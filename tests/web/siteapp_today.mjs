@@ -101,7 +101,7 @@ try {
 
     // The refused headcount: its reason, then corrected and sent again.
     const ref = `#refused-${env.REFUSED_SEQ}`;
-    await waitText(page, ref, /被拒绝: .*2026-zz-404/, 'the refused entry shows the coordinator\'s reason');
+    await waitText(page, ref, /被拒绝: 协调服务没有这个行程（no trip 2026-zz-404）/, 'the refused entry shows the coordinator\'s reason in words');
     await shot(page, 'siteapp-refused-zh.png');
     await page.locator(`${ref} button`).click();
     await waitText(page, '#recent-msg', new RegExp(`^第 ${env.REFUSED_SEQ} 条已更正为第 \\d+ 条$`), 'corrected and sent again');
@@ -112,7 +112,7 @@ try {
     // The refused dispense: "correct" opens the medicine form filled with its
     // values; saved, it is a new entry and the refused one stays refused.
     const rmed = `#refused-${env.REFUSED_MED_SEQ}`;
-    await waitText(page, rmed, /被拒绝: .*2026-zz-404/, 'the refused dispense shows its reason');
+    await waitText(page, rmed, /被拒绝: 协调服务没有这个行程（no trip 2026-zz-404）/, 'the refused dispense shows its reason');
     await page.locator(`${rmed} button`).click();
     await waitText(page, '#f-dispense .fmsg', new RegExp(`^更正第 ${env.REFUSED_MED_SEQ} 条`), 'the medicine form opens to correct it');
     ok(await page.inputValue('#f-dispense input[name=medicine]') === '布洛芬', 'the medicine name is filled in');
@@ -145,6 +145,7 @@ try {
     await waitText(page, '#recent', /#\d+ void #\d+: 重复录入/, 'a void in English words');
     await waitText(page, '#recent', /#\d+ consultations Internal 3 \(1 female\)cancelled by #\d+/, 'a headcount in English words');
     await waitText(page, `#refused-${env.REFUSED_SEQ} span`, new RegExp(`^#${env.REFUSED_SEQ} consultations Surgery 7$`), 'the refused headcount in English words');
+    await waitText(page, `#refused-${env.REFUSED_SEQ}`, /refused: the coordinator has no such trip \(no trip 2026-zz-404\)/, 'and its refusal in English words');
     ok(!/[一-龥]/.test((await text(page, '#recent')).replace(/阿莫西林|布洛芬|重复录入|登记错了/g, '')),
       'no Chinese in the English recent list but what was typed');
     await shot(page, 'siteapp-today-en.png');
