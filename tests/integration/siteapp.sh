@@ -165,7 +165,8 @@ pass "two phones tapping the same department at once: both count"
     [ "${r%% *}" = 200 ] || break # the daemon is gone
   done >"$WORK/taps-k" ) &
 pk=$!
-poll_until 20 bash -c "[ \$(grep -c '^200' '$WORK/taps-k' 2>/dev/null || echo 0) -ge 15 ]" || fail "taps before the kill"
+taps_before_kill() { local n; n=$(grep -c '^200' "$WORK/taps-k" 2>/dev/null) || true; [ "${n:-0}" -ge 15 ]; }
+poll_until 20 taps_before_kill || fail "taps before the kill"
 daemon_kill
 wait "$pk"
 ok=$(grep -c '^200 [0-9]' "$WORK/taps-k" || true)
@@ -184,6 +185,9 @@ signin "$A" nurse-a
 expect_retained "$PROGRESS" .consultations.count $((77 + stored))
 assert_eq 0 "$(sqlite3 "$WORK/agents/team-07.db" "SELECT COUNT(*) FROM taps WHERE state = 'open'")" "taps left open"
 pass "daemon SIGKILLed while tapping: the $ok taps answered 200 are counted, none twice"
+# Back to folding only on "send now" from the next restart (restart_with): a
+# 1-second fold would split the offline taps below into two headcounts.
+sed -i 's/^site_fold_s = .*/site_fold_s = 3600/' "$WORK/agents/team-07.conf"
 
 # Text from the network comes back escaped, and the page sets text only.
 agent team-07 report dispense --medicine '<script>alert(1)</script>&' --quantity 2 --unit box --value 3.50 >/dev/null
