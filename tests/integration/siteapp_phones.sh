@@ -27,8 +27,8 @@ agent_setup team-07 "$TRIP"
 site_setup team-07 246801
 CONF="$WORK/agents/team-07.conf"
 DB="$WORK/agents/team-07.db"
-# Nothing folds on its own in the first part: the undone taps must be open.
-printf 'site_fold_s = 3600\n' >>"$CONF"
+# Nothing folds on its own in the first part (site_setup's 3600 s fold): the
+# undone taps must be open.
 daemon_start team-07
 site_up() { curl -s -o /dev/null "http://127.0.0.1:$SITE_PORT/"; }
 wait_until 10 "site app up" site_up

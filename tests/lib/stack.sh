@@ -226,7 +226,10 @@ site_setup() {
   SITE_PORT=$(_pick_port)
   printf '%s\n' "$2" >"$WORK/site-passcode"
   chmod 600 "$WORK/site-passcode"
-  printf 'site_port = %s\nsite_passcode_file = %s\n' "$SITE_PORT" "$WORK/site-passcode" >>"$WORK/agents/$1.conf"
+  # Taps fold only on "send now" unless a test sets site_fold_s itself: a
+  # timer fold in the middle of a step would split its headcount in two.
+  printf 'site_port = %s\nsite_passcode_file = %s\nsite_fold_s = 3600\n' "$SITE_PORT" \
+    "$WORK/site-passcode" >>"$WORK/agents/$1.conf"
 }
 # need_chromium: playwright-core in web/ and Debian's chromium, or fail saying how.
 need_chromium() {
