@@ -825,6 +825,8 @@ static int start_site(struct siteapp **site)
     int rc = siteapp_start(&so, site, serr);
     if (rc)
         fail("site app: %s", serr);
+    if (passcode) /* the site app keeps its own copy */
+        explicit_bzero(passcode, strlen(passcode));
     free(passcode);
     return rc;
 }

@@ -19,6 +19,7 @@
 #include <qrencode.h>
 
 #include "compose.h"
+#include "ids.h"
 #include "olog.h"
 #include "outbox.h"
 #include "report.h"
@@ -32,6 +33,7 @@
 #define MAX_SESSIONS 256
 #define RECENT_MAX 20
 #define REFUSED_MAX 10
+#define SITE_PASSCODE_MIN 6 /* characters of a configured passcode, at the least */
 
 struct siteapp {
     struct MHD_Daemon *mhd;
@@ -810,6 +812,19 @@ static int make_passcode(char buf[16])
 int siteapp_start(const struct siteapp_opts *o, struct siteapp **out, char err[SITEAPP_ERR_MAX])
 {
     *out = NULL;
+    /* A short (or empty: "site_passcode =") passcode would let any phone on
+     * the Wi-Fi in; the generated one has 6 digits. */
+    if (o->passcode && strlen(o->passcode) < SITE_PASSCODE_MIN) {
+        snprintf(err, SITEAPP_ERR_MAX, "site_passcode (or site_passcode_file) must be at least "
+                 "%d characters; leave it unset to have one generated", SITE_PASSCODE_MIN);
+        return -1;
+    }
+    /* Taps of a trip id the wire refuses could never be folded into reports. */
+    if (o->trip && !id_is_code(o->trip)) {
+        snprintf(err, SITEAPP_ERR_MAX, "trip '%.80s' is not a trip id (letters, digits, '.', "
+                 "'_' and '-', at most 64): fix 'trip' in the agent's config", o->trip);
+        return -1;
+    }
     const char *listen = o->listen ? o->listen : "127.0.0.1";
     struct sockaddr_storage ss = {0};
     socklen_t slen;

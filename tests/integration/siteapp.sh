@@ -30,6 +30,21 @@ SITE_PORT=$(_pick_port)
 printf 'site_port = %s\nsite_fold_s = 3600\n' "$SITE_PORT" >>"$WORK/agents/team-07.conf"
 URL="http://127.0.0.1:$SITE_PORT"
 LOG="$WORK/daemon-team-07.log"
+
+# A configured passcode shorter than 6 characters (or empty), or a trip id
+# the wire refuses, stops the daemon at start with the key named.
+# refused_start LINE MESSAGE: the daemon with LINE added to its config.
+refused_start() {
+  local rc=0
+  { cat "$WORK/agents/team-07.conf"; printf '%s\n' "$1"; } >"$WORK/bad.conf"
+  timeout 20 "$AGENT_BIN" --config "$WORK/bad.conf" daemon >"$WORK/bad.out" 2>&1 || rc=$?
+  [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] || fail "daemon with '$1' did not refuse to start (exit $rc)"
+  grep -qF -- "$2" "$WORK/bad.out" || fail "daemon with '$1': no '$2' in: $(cat "$WORK/bad.out")"
+}
+refused_start 'site_passcode =' 'site_passcode (or site_passcode_file) must be at least 6 characters'
+refused_start 'site_passcode = 12345' 'site_passcode (or site_passcode_file) must be at least 6 characters'
+refused_start 'trip = 2026 zjj/014' "trip '2026 zjj/014' is not a trip id"
+pass "a short or empty site passcode, or a malformed trip id, is refused at start"
 PROGRESS="$ROOT/trips/$TRIP/progress"
 
 # The passcode the daemon made and printed last (with the URL and a QR code).
