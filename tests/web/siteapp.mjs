@@ -8,32 +8,10 @@
 // Exits non-zero on the first failed check; every wait is bounded.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { launch, pass, fail } from './lib.mjs';
+import { launch } from './lib.mjs';
+import { siteTest } from './sitekit.mjs';
 
-const env = process.env;
-for (const k of ['SITE_URL', 'SITE_PASSCODE', 'SCREENSHOTS']) {
-  if (!env[k]) { console.error(`FAIL: ${k} is not set (run through tests/integration/siteapp_web.sh)`); process.exit(1); }
-}
-const WAIT = 10000;
-const guard = setTimeout(() => { console.error('FAIL: siteapp.mjs ran over 120 s'); process.exit(1); }, 120000);
-guard.unref();
-
-let checks = 0;
-function ok(cond, what) {
-  if (!cond) fail(what);
-  checks++;
-  pass(what);
-}
-const text = (page, sel) => page.locator(sel).first().textContent({ timeout: WAIT });
-async function waitText(page, sel, re, what) {
-  try {
-    await page.waitForFunction(([s, src]) => new RegExp(src).test(document.querySelector(s)?.textContent ?? ''),
-      [sel, re.source], { timeout: WAIT, polling: 50 });
-  } catch {
-    throw new Error(`${what}: ${sel} never matched ${re}, last ${JSON.stringify(await text(page, sel).catch(() => null))}`);
-  }
-  ok(true, what);
-}
+const { env, WAIT, ok, text, waitText, checks } = siteTest('siteapp.mjs', ['SITE_URL', 'SITE_PASSCODE', 'SCREENSHOTS'], 120000, 10000);
 
 mkdirSync(env.SCREENSHOTS, { recursive: true });
 const browser = await launch();
@@ -126,7 +104,7 @@ try {
   await waitText(page, '#dept-internal .n', /^3 \(0 to send\)$/, 'internal counted and synced');
   await page.screenshot({ path: join(env.SCREENSHOTS, 'siteapp-synced-en.png'), fullPage: true });
   ok(problems.length === 0, `no console errors or CSP violations (${JSON.stringify(problems)})`);
-  console.log(`siteapp.mjs: ${checks} checks passed`);
+  console.log(`siteapp.mjs: ${checks()} checks passed`);
 } finally {
   await browser.close();
 }

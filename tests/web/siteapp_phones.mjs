@@ -19,32 +19,10 @@
 // Env: SITE_URL, SITE_PASSCODE, PHASE, WEB_DIR, SHOWN_FILE (tapping),
 // EXPECT (after). Every loop and wait is bounded in count and time.
 import { writeFileSync, renameSync } from 'node:fs';
-import { launch, pass, fail } from './lib.mjs';
+import { launch, fail } from './lib.mjs';
+import { siteTest } from './sitekit.mjs';
 
-const env = process.env;
-for (const k of ['SITE_URL', 'SITE_PASSCODE', 'PHASE']) {
-  if (!env[k]) { console.error(`FAIL: ${k} is not set (run through tests/integration/siteapp_phones.sh)`); process.exit(1); }
-}
-const WAIT = 15000;
-const guard = setTimeout(() => { console.error('FAIL: siteapp_phones.mjs ran over 100 s'); process.exit(1); }, 100000);
-guard.unref();
-
-let checks = 0;
-function ok(cond, what) {
-  if (!cond) fail(what);
-  checks++;
-  pass(what);
-}
-const text = (page, sel) => page.locator(sel).first().textContent({ timeout: WAIT });
-async function waitText(page, sel, re, what) {
-  try {
-    await page.waitForFunction(([s, src]) => new RegExp(src).test(document.querySelector(s)?.textContent ?? ''),
-      [sel, re.source], { timeout: WAIT, polling: 50 });
-  } catch {
-    throw new Error(`${what}: ${sel} never matched ${re}, last ${JSON.stringify(await text(page, sel).catch(() => null))}`);
-  }
-  ok(true, what);
-}
+const { env, WAIT, ok, text, waitText, checks } = siteTest('siteapp_phones.mjs', ['SITE_URL', 'SITE_PASSCODE', 'PHASE'], 100000, 15000);
 
 const browser = await launch();
 const problems = [];
@@ -152,7 +130,7 @@ try {
     fail(`unknown PHASE ${env.PHASE}`);
   }
   ok(problems.length === 0, `no page errors (${JSON.stringify(problems)})`);
-  console.log(`siteapp_phones.mjs ${env.PHASE}: ${checks} checks passed`);
+  console.log(`siteapp_phones.mjs ${env.PHASE}: ${checks()} checks passed`);
 } finally {
   await browser.close();
 }

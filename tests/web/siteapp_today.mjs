@@ -14,32 +14,10 @@
 // REFUSED_SEQ (the refused headcount's number). Every wait is bounded.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { launch, pass, fail } from './lib.mjs';
+import { launch, fail } from './lib.mjs';
+import { siteTest } from './sitekit.mjs';
 
-const env = process.env;
-for (const k of ['SITE_URL', 'SITE_PASSCODE', 'SCREENSHOTS', 'PHASE']) {
-  if (!env[k]) { console.error(`FAIL: ${k} is not set (run through tests/integration/siteapp_web.sh)`); process.exit(1); }
-}
-const WAIT = 15000;
-const guard = setTimeout(() => { console.error('FAIL: siteapp_today.mjs ran over 90 s'); process.exit(1); }, 90000);
-guard.unref();
-
-let checks = 0;
-function ok(cond, what) {
-  if (!cond) fail(what);
-  checks++;
-  pass(what);
-}
-const text = (page, sel) => page.locator(sel).first().textContent({ timeout: WAIT });
-async function waitText(page, sel, re, what) {
-  try {
-    await page.waitForFunction(([s, src]) => new RegExp(src).test(document.querySelector(s)?.textContent ?? ''),
-      [sel, re.source], { timeout: WAIT, polling: 50 });
-  } catch {
-    throw new Error(`${what}: ${sel} never matched ${re}, last ${JSON.stringify(await text(page, sel).catch(() => null))}`);
-  }
-  ok(true, what);
-}
+const { env, WAIT, ok, text, waitText, checks } = siteTest('siteapp_today.mjs', ['SITE_URL', 'SITE_PASSCODE', 'SCREENSHOTS', 'PHASE'], 90000, 15000);
 const shot = (page, name) => page.screenshot({ path: join(env.SCREENSHOTS, name), fullPage: true });
 
 mkdirSync(env.SCREENSHOTS, { recursive: true });
@@ -153,7 +131,7 @@ try {
     fail(`unknown PHASE ${env.PHASE}`);
   }
   ok(problems.length === 0, `no console errors or CSP violations (${JSON.stringify(problems)})`);
-  console.log(`siteapp_today.mjs ${env.PHASE}: ${checks} checks passed`);
+  console.log(`siteapp_today.mjs ${env.PHASE}: ${checks()} checks passed`);
 } finally {
   await browser.close();
 }

@@ -1,0 +1,32 @@
+// sitekit.mjs -- what the site app's page tests share: the environment they
+// need, a time limit for the whole script, counted checks, and a bounded wait
+// for a selector's text to match.
+import { pass, fail } from './lib.mjs';
+
+// siteTest(NAME, [ENV...], LIMIT_MS, WAIT_MS): fails at once when an ENV is
+// unset, and ends the process when the script runs over LIMIT_MS.
+export function siteTest(name, need, limitMs, waitMs) {
+  const env = process.env;
+  for (const k of need) {
+    if (!env[k]) { console.error(`FAIL: ${k} is not set (run ${name} through its tests/integration/*.sh)`); process.exit(1); }
+  }
+  const guard = setTimeout(() => {
+    console.error(`FAIL: ${name} ran over ${limitMs / 1000} s`);
+    process.exit(1);
+  }, limitMs);
+  guard.unref();
+  let n = 0;
+  const ok = (cond, what) => { if (!cond) fail(what); n++; pass(what); };
+  const text = (page, sel) => page.locator(sel).first().textContent({ timeout: waitMs });
+  // Waits (up to WAIT_MS) until the first element of sel has text matching re.
+  async function waitText(page, sel, re, what) {
+    try {
+      await page.waitForFunction(([s, src]) => new RegExp(src).test(document.querySelector(s)?.textContent ?? ''),
+        [sel, re.source], { timeout: waitMs, polling: 50 });
+    } catch {
+      throw new Error(`${what}: ${sel} never matched ${re}, last ${JSON.stringify(await text(page, sel).catch(() => null))}`);
+    }
+    ok(true, what);
+  }
+  return { env, WAIT: waitMs, ok, text, waitText, checks: () => n };
+}
