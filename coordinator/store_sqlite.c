@@ -1,4 +1,5 @@
-/* store.c -- all SQL of the coordinator; every statement is prepared and bound. */
+/* store_sqlite.c -- the SQLite backend of store.h: with its siblings store_sqlite_*.c,
+ * the only place that speaks SQL; every statement is prepared and bound. */
 #include "store.h"
 
 #include <stdarg.h>
