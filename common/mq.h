@@ -7,20 +7,9 @@
 
 #include <MQTTAsync.h>
 
-#define MQ_ERR_MAX 256
+#include "mqtls.h"
 
-/* TLS to the broker, used when the URI is ssl:// or mqtts:// (Paho 1.3.12
- * takes both; tcp:// and mqtt:// are plain). Strings are owned by whoever
- * filled the struct (a config table: conf_free_strings). All zero: trust the
- * system's CA store and check the broker's host name. */
-struct mq_tls {
-    char *ca_file;   /* PEM file of the CA(s) to trust; NULL: the system's store */
-    char *cert_file; /* client certificate (PEM, chain allowed); optional */
-    char *key_file;  /* its private key (PEM); NULL: cert_file holds it */
-    /* INSECURE: accept a certificate issued for another host name (the
-     * chain is still checked against the CA). Off by default. */
-    bool insecure_skip_hostname;
-};
+#define MQ_ERR_MAX 256
 
 struct mq_conn_opts {
     const char *username;     /* NULL: anonymous */

@@ -1,14 +1,27 @@
 /* mqtls.h -- TLS to the broker for every program: the flags and config keys
- * that fill a struct mq_tls (mq.h), and the explanation of a refused
+ * that fill a struct mq_tls, and the explanation of a refused
  * handshake in words a person can act on. */
 #ifndef OUTREACH_MQTLS_H
 #define OUTREACH_MQTLS_H
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "conf.h"
-#include "mq.h"
+
+/* TLS to the broker, used when the URI is ssl:// or mqtts:// (Paho 1.3.12
+ * takes both; tcp:// and mqtt:// are plain). Strings are owned by whoever
+ * filled the struct (a config table: conf_free_strings). All zero: trust the
+ * system's CA store and check the broker's host name. */
+struct mq_tls {
+    char *ca_file;   /* PEM file of the CA(s) to trust; NULL: the system's store */
+    char *cert_file; /* client certificate (PEM, chain allowed); optional */
+    char *key_file;  /* its private key (PEM); NULL: cert_file holds it */
+    /* INSECURE: accept a certificate issued for another host name (the
+     * chain is still checked against the CA). Off by default. */
+    bool insecure_skip_hostname;
+};
 
 /* getopt_long codes of the TLS flags, clear of every program's own. */
 enum {
