@@ -41,8 +41,8 @@ char *volunteer_handle(struct store *s, const char *volunteer_id, const char *pa
 
 /* After an admin changed a trip (inside the same transaction): a cancelled
  * trip's registrations become trip_cancelled, each registrant getting a
- * notice (with the admin's reason, when not NULL or empty); a trip with more places than confirmed volunteers promotes the
- * wait-listed into them. */
+ * notice (with the admin's reason, when not NULL or empty); a trip with more
+ * places than confirmed volunteers promotes the wait-listed into them. */
 oerr_t registry_trip_changed(struct store *s, const char *trip_id, const char *reason,
                              const char *now, struct reg_effects *fx);
 

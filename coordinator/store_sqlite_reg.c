@@ -108,22 +108,30 @@ static oerr_t collect(sqlite3_stmt *st, const char *cols, size_t max, struct reg
 
 /* ---- volunteers ------------------------------------------------------------ */
 
+/* Reads a profile from column col on, in the order of PROFILE_COLS (the roster
+ * query selects them as v.name, ...). */
+#define PROFILE_COLS "name, phone, organization, roles, updated_at"
+static void profile_cols(sqlite3_stmt *st, int col, struct volunteer_row *v)
+{
+    column_copy(st, col, v->name, sizeof v->name);
+    column_copy(st, col + 1, v->phone, sizeof v->phone);
+    column_copy(st, col + 2, v->organization, sizeof v->organization);
+    v->roles = (unsigned)sqlite3_column_int64(st, col + 3);
+    column_copy(st, col + 4, v->updated_at, sizeof v->updated_at);
+}
+
 oerr_t store_volunteer_get(struct store *s, const char *volunteer_id, struct volunteer_row *out)
 {
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *st = prep(s, "SELECT volunteer_id, name, phone, organization, roles,"
-                               " updated_at FROM volunteers WHERE volunteer_id = ?1",
+    sqlite3_stmt *st = prep(s, "SELECT volunteer_id, " PROFILE_COLS " FROM volunteers"
+                               " WHERE volunteer_id = ?1",
                             1, volunteer_id);
     if (!st)
         return OERR_DB;
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         column_copy(st, 0, out->volunteer_id, sizeof out->volunteer_id);
-        column_copy(st, 1, out->name, sizeof out->name);
-        column_copy(st, 2, out->phone, sizeof out->phone);
-        column_copy(st, 3, out->organization, sizeof out->organization);
-        out->roles = (unsigned)sqlite3_column_int64(st, 4);
-        column_copy(st, 5, out->updated_at, sizeof out->updated_at);
+        profile_cols(st, 1, out);
     }
     sqlite3_finalize(st);
     return rc == SQLITE_ROW ? OERR_OK : rc == SQLITE_DONE ? OERR_NOTFOUND : OERR_DB;
@@ -371,11 +379,7 @@ oerr_t store_trip_regs_each(struct store *s, const char *trip_id,
         column_copy(st, 6, r.updated_at, sizeof r.updated_at);
         r.checked_in = sqlite3_column_int(st, 7) != 0;
         snprintf(r.v.volunteer_id, sizeof r.v.volunteer_id, "%s", r.volunteer_id);
-        column_copy(st, 8, r.v.name, sizeof r.v.name);
-        column_copy(st, 9, r.v.phone, sizeof r.v.phone);
-        column_copy(st, 10, r.v.organization, sizeof r.v.organization);
-        r.v.roles = (unsigned)sqlite3_column_int64(st, 11);
-        column_copy(st, 12, r.v.updated_at, sizeof r.v.updated_at);
+        profile_cols(st, 8, &r.v);
         /* Rows come in wait-list order within a role: count along. */
         if (strcmp(last_role, role) != 0) {
             snprintf(last_role, sizeof last_role, "%s", role);

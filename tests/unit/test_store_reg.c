@@ -23,9 +23,10 @@ static void trip(struct store *s, const char *id, const char *start, const char 
     if (end)
         snprintf(endp, sizeof endp, "\"end_date\":\"%s\",", end);
     snprintf(buf, sizeof buf,
-             "{\"request_id\":\"r\",\"op\":\"trip.upsert\",\"trip_id\":\"%s\",\"title\":\"Trip %s\","
-             "\"date\":\"%s\",%s\"site\":{\"code\":\"s-1\",\"name\":\"Site\",\"county\":\"cili\","
-             "\"county_name\":\"Cili\",\"township\":\"Town\"},\"mode\":\"red_cross\","
+             "{\"request_id\":\"r\",\"op\":\"trip.upsert\",\"trip_id\":\"%s\","
+             "\"title\":\"Trip %s\",\"date\":\"%s\",%s\"site\":{\"code\":\"s-1\","
+             "\"name\":\"Site\",\"county\":\"cili\",\"county_name\":\"Cili\","
+             "\"township\":\"Town\"},\"mode\":\"red_cross\","
              "\"activities\":[\"clinic\",\"tech\"],\"departments\":[\"internal\"],"
              "\"capacity\":{\"doctor\":2,\"nurse\":1}}",
              id, id, start, endp);
