@@ -204,3 +204,19 @@ void request_free(struct request *r)
     cJSON_Delete(r->root);
     r->root = NULL;
 }
+
+char *reply_error(const char *request_id, const char *code, const char *reason)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (request_id)
+        cJSON_AddStringToObject(o, "request_id", request_id);
+    else
+        cJSON_AddNullToObject(o, "request_id");
+    cJSON_AddBoolToObject(o, "ok", 0);
+    cJSON_AddStringToObject(o, "code", code);
+    cJSON_AddStringToObject(o, "reason", reason);
+    /* cJSON allocates with malloc by default, so its strings are free()d. */
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return s;
+}

@@ -56,4 +56,8 @@ const char *request_decode(enum req_scope scope, const char *payload, size_t len
                            struct request *out, struct jerr *err);
 void request_free(struct request *r);
 
+/* The refusal of a request, {"request_id":…,"ok":false,"code":…,"reason":…}
+ * (request_id may be NULL), as text the caller frees with free(). */
+char *reply_error(const char *request_id, const char *code, const char *reason);
+
 #endif

@@ -15,19 +15,6 @@ static char *print_free(cJSON *o)
     return s;
 }
 
-char *reply_error(const char *request_id, const char *code, const char *reason)
-{
-    cJSON *o = cJSON_CreateObject();
-    if (request_id)
-        cJSON_AddStringToObject(o, "request_id", request_id);
-    else
-        cJSON_AddNullToObject(o, "request_id");
-    cJSON_AddBoolToObject(o, "ok", 0);
-    cJSON_AddStringToObject(o, "code", code);
-    cJSON_AddStringToObject(o, "reason", reason);
-    return print_free(o);
-}
-
 static char *reply_ok(const char *request_id, const char *trip_id, const char *status)
 {
     cJSON *o = cJSON_CreateObject();

@@ -22,7 +22,4 @@ struct changes {
 char *admin_handle(struct store *s, const char *payload, size_t len, const char *now,
                    struct changes *ch, int *db_failed);
 
-/* A reply {"request_id":…,"ok":false,"code":…,"reason":…}; request_id may be NULL. */
-char *reply_error(const char *request_id, const char *code, const char *reason);
-
 #endif

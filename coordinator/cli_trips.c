@@ -23,10 +23,11 @@
 #include "mqrr.h"
 #include "mqtls.h"
 #include "olog.h"
-#include "registry.h"
 #include "report.h"
 #include "request.h"
+#include "store.h"
 #include "topics.h"
+#include "tripcard.h"
 
 #define EXIT_USAGE 2
 #define EXIT_REFUSED 3
@@ -370,7 +371,7 @@ static void dates_text(const char *date, const char *end_date, char *buf, size_t
 /* The trip's card from the store, parsed; NULL with a message. */
 static cJSON *trip_card(struct store *s, const char *trip_id)
 {
-    char *text = store_trip_card(s, trip_id);
+    char *text = tripcard_json(s, trip_id);
     cJSON *card = text ? cJSON_Parse(text) : NULL;
     free(text);
     if (!card)
@@ -382,7 +383,7 @@ static cJSON *trip_card(struct store *s, const char *trip_id)
 static int read_places(struct store *s, const char *trip_id, struct role_places p[ROLE_COUNT])
 {
     memset(p, 0, sizeof(struct role_places) * ROLE_COUNT);
-    oerr_t e = registry_places(s, trip_id, p);
+    oerr_t e = store_trip_places(s, trip_id, p);
     if (e) {
         fprintf(stderr, "outreach-coordinator: cannot read the places of trip %s: %s (%s)\n",
                 trip_id, oerr_str(e), store_errmsg(s));
@@ -770,9 +771,9 @@ static int trip_show(int argc, char **argv, cli_open_store_fn open_store)
     for (int i = 0; i < ROLE_COUNT; i++)
         if (role_shown(&p[i]))
             roster_role(ro.roles, role_names[i]);
-    if ((e = registry_trip_regs_each(s, id, collect_reg, &ro)) ||
-        (e = registry_trip_walkins_each(s, id, collect_walkin, walkins)) ||
-        (e = registry_attendance(s, id, &at))) {
+    if ((e = store_trip_regs_each(s, id, collect_reg, &ro)) ||
+        (e = store_trip_walkins_each(s, id, collect_walkin, walkins)) ||
+        (e = store_trip_attendance(s, id, &at))) {
         fprintf(stderr, "outreach-coordinator: cannot read the roster of trip %s: %s (%s)\n",
                 id, oerr_str(e), store_errmsg(s));
         goto done;

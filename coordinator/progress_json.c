@@ -2,7 +2,6 @@
 #include "progress_json.h"
 
 #include "progress.h"
-#include "registry.h"
 
 static void add_target(cJSON *o, const char *name, long long count, long long target,
                        int year, struct odate today)
@@ -96,8 +95,8 @@ cJSON *progress_trip_json(struct store *s, const char *trip_id, const char *as_o
     /* Who of those registered came: counts only, never who. */
     struct attendance at;
     struct role_places pl[ROLE_COUNT];
-    if (registry_attendance(s, trip_id, &at) == OERR_OK &&
-        registry_places(s, trip_id, pl) == OERR_OK) {
+    if (store_trip_attendance(s, trip_id, &at) == OERR_OK &&
+        store_trip_places(s, trip_id, pl) == OERR_OK) {
         long long confirmed = 0;
         for (int i = 0; i < ROLE_COUNT; i++)
             confirmed += pl[i].confirmed;

@@ -21,6 +21,7 @@
 #include "store.h"
 #include "timeutil.h"
 #include "topics.h"
+#include "tripcard.h"
 
 /* ---- configuration ----------------------------------------------------- */
 
@@ -577,7 +578,7 @@ static void effects_out(struct svc *s, struct reg_effects *fx)
     for (int i = 0; i < fx->ntrips; i++) {
         struct trip_row t;
         if (topic_fmt(topic, sizeof topic, s->cfg->topic_root, "trips/%s", fx->trip_ids[i]) == 0)
-            out_add(s, topic, store_trip_card(s->store, fx->trip_ids[i]), true, NULL, 0);
+            out_add(s, topic, tripcard_json(s->store, fx->trip_ids[i]), true, NULL, 0);
         if (store_trip_get(s->store, fx->trip_ids[i], &t) == OERR_OK)
             mark_trip(s, fx->trip_ids[i], t.year);
     }
@@ -650,7 +651,7 @@ static void handle_admin(struct svc *s, struct item *it, const char *now, bool *
     if (ch.trip_id[0]) {
         char topic[TOPIC_MAX];
         if (topic_fmt(topic, sizeof topic, s->cfg->topic_root, "trips/%s", ch.trip_id) == 0)
-            out_add(s, topic, store_trip_card(s->store, ch.trip_id), true, NULL, 0);
+            out_add(s, topic, tripcard_json(s->store, ch.trip_id), true, NULL, 0);
         mark_trip(s, ch.trip_id, ch.year);
         if (ch.old.year && (ch.old.year != ch.year || strcmp(ch.old.county, ch.county) != 0)) {
             /* It left a year or a county: that one's figures change too, even
@@ -828,7 +829,7 @@ static int publish_trip_all(void *ctx, const struct trip_row *t)
     struct pub_ctx *c = ctx;
     char topic[TOPIC_MAX];
     if (topic_fmt(topic, sizeof topic, c->s->cfg->topic_root, "trips/%s", t->trip_id) == 0) {
-        char *card = store_trip_card(c->s->store, t->trip_id);
+        char *card = tripcard_json(c->s->store, t->trip_id);
         if (card)
             publish(c->s, topic, card, true, NULL, 0);
         free(card);

@@ -1,12 +1,14 @@
-/* store.h -- the coordinator's SQLite store: trips, reports (each msg_id once),
- * rejected messages, request replies, and the figures progress is made of. */
+/* store.h -- the coordinator's store: trips, reports (each msg_id once),
+ * rejected messages, request replies, the figures progress is made of, agents,
+ * and volunteers with their registrations. The only way into SQL: the SQLite
+ * backend is store_sqlite*.c. */
 #ifndef OUTREACH_STORE_H
 #define OUTREACH_STORE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "agents.h"
+#include "agent_status.h"
 #include "ids.h"
 #include "oerr.h"
 #include "report.h"
@@ -25,8 +27,6 @@ oerr_t store_begin(struct store *s);
 oerr_t store_commit(struct store *s);
 void store_rollback(struct store *s);
 const char *store_errmsg(const struct store *s);
-/* The connection, for the SQL of registry.c (the same transactions). */
-struct sqlite3 *store_db(struct store *s);
 
 /* What happened to one report. */
 enum ack_status { ACK_ACCEPTED, ACK_DUPLICATE, ACK_REJECTED };
@@ -78,8 +78,24 @@ oerr_t store_trip_upsert(struct store *s, const struct trip_def *t, const char *
 oerr_t store_trip_set_status(struct store *s, const char *trip_id, const char *status,
                              const char *now, char why[JERR_MAX]);
 oerr_t store_trip_get(struct store *s, const char *trip_id, struct trip_row *out);
-/* The public trip card as JSON (caller frees), or NULL when unknown. */
-char *store_trip_card(struct store *s, const char *trip_id);
+/* Everything trip.upsert said of a trip, with its status: what its card
+ * (tripcard.h) and the registry read. Text is "" when absent. */
+struct trip_detail {
+    char trip_id[ID_MAX + 1], title[JTEXT_MAX_BYTES + 1];
+    char date[11], end_date[11]; /* end_date "" for a one-day trip */
+    char site_code[ID_MAX + 1], site_name[JTEXT_MAX_BYTES + 1];
+    char county[ID_MAX + 1], county_name[JTEXT_MAX_BYTES + 1];
+    char township[JTEXT_MAX_BYTES + 1];
+    bool poor_village;
+    char mode[32];               /* one of mode_names */
+    unsigned activities;         /* bit i: activity_names[i] */
+    unsigned departments;        /* bit i: department_names[i] */
+    int capacity[ROLE_COUNT];    /* places per role, 0 when not offered */
+    char status[12];             /* "planned", "completed" or "cancelled" */
+    char updated_at[TU_TS_MAX];
+};
+/* OERR_NOTFOUND for an unknown trip. */
+oerr_t store_trip_detail(struct store *s, const char *trip_id, struct trip_detail *out);
 /* Calls fn for every trip (ordered by date), stopping when it returns non-zero. */
 oerr_t store_trips_each(struct store *s, int (*fn)(void *, const struct trip_row *), void *ctx);
 
@@ -98,6 +114,9 @@ char *store_reply_get(struct store *s, const char *scope, const char *requester,
                       const char *request_id);
 oerr_t store_reply_put(struct store *s, const char *scope, const char *requester,
                        const char *request_id, const char *reply, const char *now);
+/* How many replies are kept for one requester of scope, or (requester NULL)
+ * for all of them; -1 when the store failed. */
+long long store_replies_count(struct store *s, const char *scope, const char *requester);
 
 /* Figures of accepted, not voided reports on the trips selected by a filter:
  * a year (all its trips), optionally one county, or one trip. */
@@ -182,5 +201,136 @@ struct seq_gaps {
 };
 oerr_t store_agent_missing(struct store *s, const char *agent_id, long long last_seq,
                            struct seq_gaps *out);
+
+/* ---- volunteers and their registrations (the registry's data) -------------
+ * The rules (first come, first served, promotions, clashes, notices) are
+ * registry.c's; the store keeps and finds. */
+
+/* Registration states, as stored and as sent in replies. */
+#define REG_CONFIRMED "confirmed"
+#define REG_WAITLISTED "waitlisted"
+#define REG_CANCELLED "cancelled"           /* by the volunteer */
+#define REG_TRIP_CANCELLED "trip_cancelled" /* the trip was cancelled */
+
+/* A volunteer's profile (personal data: for the coordinator's eyes only). */
+struct volunteer_row {
+    char volunteer_id[ID_MAX + 1];
+    char name[257], phone[65], organization[257];
+    unsigned roles; /* bit i: role_names[i] */
+    char updated_at[TU_TS_MAX];
+};
+/* OERR_NOTFOUND when the volunteer set no profile. */
+oerr_t store_volunteer_get(struct store *s, const char *volunteer_id,
+                           struct volunteer_row *out);
+/* Creates or replaces a profile; organization may be NULL. */
+oerr_t store_volunteer_put(struct store *s, const char *volunteer_id, const char *name,
+                           const char *phone, const char *organization, unsigned roles,
+                           const char *now);
+
+/* One registration, as the registry's rules need it. Registrations are kept
+ * one per attempt, in order of arrival (id); at most one per volunteer and
+ * trip is live (confirmed or waitlisted). */
+struct reg_ref {
+    long long id;
+    char trip_id[ID_MAX + 1];
+    char volunteer_id[ID_MAX + 1];
+    int role;       /* index in role_names, -1 when unknown */
+    char state[16]; /* REG_* */
+};
+/* A list of registrations the caller owns: start it zeroed, free it with
+ * reg_list_free (which accepts NULL). The store functions append to it. */
+struct reg_list {
+    struct reg_ref *v;
+    size_t n, cap;
+};
+void reg_list_free(struct reg_list *l);
+
+/* The live registration of a volunteer for a trip; OERR_NOTFOUND when none. */
+oerr_t store_reg_live(struct store *s, const char *volunteer_id, const char *trip_id,
+                      struct reg_ref *out);
+/* Adds a registration in state (REG_CONFIRMED or REG_WAITLISTED); its id
+ * (order of arrival) goes to *id. */
+oerr_t store_reg_add(struct store *s, const char *trip_id, const char *volunteer_id, int role,
+                     const char *state, const char *now, long long *id);
+oerr_t store_reg_set_state(struct store *s, long long id, const char *state, const char *now);
+/* Every live registration of a trip becomes REG_TRIP_CANCELLED. */
+oerr_t store_reg_cancel_trip(struct store *s, const char *trip_id, const char *now);
+/* The number of registrations of a trip and role in a state; -1 when the
+ * store failed. */
+long long store_reg_count(struct store *s, const char *trip_id, int role, const char *state);
+/* The wait-list position of registration id (1 = next in line); 0 when it
+ * is not wait-listed or the store failed. */
+long long store_reg_position(struct store *s, long long id);
+/* The wait-list of a trip's role, first in line first. */
+oerr_t store_reg_waitlist(struct store *s, const char *trip_id, int role, struct reg_list *out);
+/* The live registrations of a trip, in order of arrival. */
+oerr_t store_reg_live_of_trip(struct store *s, const char *trip_id, struct reg_list *out);
+/* Where a volunteer waits on planned trips, by trip_id then role; at most max. */
+oerr_t store_reg_waiting_of(struct store *s, const char *volunteer_id, size_t max,
+                            struct reg_list *out);
+/* A confirmed place of the volunteer on another trip, not cancelled, whose
+ * dates meet start..end (the earliest such trip); OERR_NOTFOUND when none. */
+struct reg_clash {
+    char trip_id[ID_MAX + 1];
+    char start[11], end[11]; /* end = start for a one-day trip */
+};
+oerr_t store_reg_clash(struct store *s, const char *volunteer_id, const char *trip_id,
+                       const char *start, const char *end, struct reg_clash *out);
+
+/* A volunteer's registrations with their trips, the latest trips first
+ * (date, then arrival), at most max: fn returns non-zero to stop. */
+struct volunteer_reg_row {
+    struct reg_ref reg;
+    char date[11], title[JTEXT_MAX_BYTES + 1], trip_status[12];
+};
+oerr_t store_volunteer_regs_each(struct store *s, const char *volunteer_id, int max,
+                                 int (*fn)(void *, const struct volunteer_reg_row *),
+                                 void *ctx);
+
+/* ---- registrations read for the trip cards, progress and the CLI ---- */
+
+struct role_places {
+    int capacity, confirmed, waitlisted, open; /* open = max(0, capacity - confirmed) */
+};
+/* Places of every role of a trip (all zero for a role the trip lacks).
+ * OERR_NOTFOUND for an unknown trip. */
+oerr_t store_trip_places(struct store *s, const char *trip_id,
+                         struct role_places out[ROLE_COUNT]);
+
+/* One registration, with its volunteer's profile (for the coordinator's eyes
+ * only: the CLI; never on a topic). */
+struct reg_row {
+    long long id; /* order of arrival */
+    char trip_id[ID_MAX + 1];
+    char volunteer_id[ID_MAX + 1];
+    int role;        /* index in role_names */
+    char state[16];  /* REG_* */
+    long long position; /* wait-list position (1 = next), 0 unless waitlisted */
+    bool checked_in; /* a counted check-in of this trip has staff_id = volunteer_id */
+    char created_at[TU_TS_MAX], updated_at[TU_TS_MAX];
+    struct volunteer_row v;
+};
+/* Every registration of a trip, in the order: role, confirmed before
+ * waitlisted before cancelled ones, then arrival. fn returns non-zero to stop. */
+oerr_t store_trip_regs_each(struct store *s, const char *trip_id,
+                            int (*fn)(void *, const struct reg_row *), void *ctx);
+
+/* The counted (not voided) check-ins of a trip whose staff_id matches no
+ * confirmed registration of it: people who came without registering. */
+struct walkin_row {
+    char staff_id[ID_MAX + 1];
+    int role;
+    char organization[257];
+};
+oerr_t store_trip_walkins_each(struct store *s, const char *trip_id,
+                               int (*fn)(void *, const struct walkin_row *), void *ctx);
+
+/* Registered-and-came (confirmed, checked in), registered-but-absent
+ * (confirmed, no check-in) and came-unregistered (distinct staff_id of
+ * counted check-ins without a confirmed registration). */
+struct attendance {
+    long long came, absent, unregistered;
+};
+oerr_t store_trip_attendance(struct store *s, const char *trip_id, struct attendance *out);
 
 #endif

@@ -8,24 +8,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
-
 #include "fileperm.h"
 #include "olog.h"
-#include "registry.h"
+#include "store_sqlite_priv.h"
 #include "timeutil.h"
 
 #define SCHEMA_VERSION 1
-
-/* The statements used on the hot path, prepared once. */
-enum {
-    Q_REPORT_GET, Q_REPORT_INSERT, Q_REPORT_VOID, Q_TRIP_GET, Q_REJECT_INSERT,
-    Q_REJECT_TRIM, Q_REPLY_GET, Q_REPLY_PUT, Q_FINAL_GET, Q_FINAL_PUT, Q_FINAL_TRIM,
-    Q_AGENT_SEEN, Q_AGENT_RANGES, Q_AGENT_COUNTS, Q_SEQ_BELOW, Q_SEQ_AT, Q_SEQ_INSERT,
-    Q_SEQ_SET_HI, Q_SEQ_SET_LO, Q_SEQ_DELETE, Q_STATUS_GET, Q_STATUS_PUT, Q_TOTALS_ADD,
-    Q_TOTALS_SUM, Q_TOTALS_STAFF, Q_TOTALS_TRIPS, Q_PENDING_GET, Q_PENDING_PUT, Q_PENDING_DEL,
-    Q_COUNT
-};
 
 /* Running totals: trip_totals holds, per trip, the sums over its counted
  * reports (accepted, not voided). Each expression below is what one report
@@ -166,17 +154,6 @@ static const char *const sql_text[Q_COUNT] = {
     [Q_PENDING_DEL] = "DELETE FROM pending_voids WHERE agent_id = ?1 AND target = ?2",
 };
 
-struct store {
-    sqlite3 *db;
-    sqlite3_stmt *q[Q_COUNT];
-    long long max_final; /* final_rejects kept, the oldest dropped first */
-    /* Request replies: the latest reply_keep of each requester, none older
-     * than reply_days; every requester's are aged out once per day. */
-    long long reply_keep, reply_days;
-    char replies_swept[11];  /* the day (YYYY-MM-DD of 'now') of the last sweep */
-    sqlite3_stmt *reply_q[3]; /* see reply_sql */
-};
-
 static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS trips ("
@@ -248,69 +225,12 @@ static const char schema_sql[] =
     " scope TEXT NOT NULL, requester TEXT NOT NULL, request_id TEXT NOT NULL,"
     " reply TEXT NOT NULL, created_at TEXT NOT NULL,"
     " PRIMARY KEY (scope, requester, request_id)) WITHOUT ROWID;"
-    /* Volunteers (personal data: seen only by the coordinator's staff) and
-     * their registrations, one row per attempt, in order of arrival (id). */
-    "CREATE TABLE IF NOT EXISTS volunteers ("
-    " volunteer_id TEXT PRIMARY KEY, name TEXT NOT NULL, phone TEXT NOT NULL,"
-    " organization TEXT, roles INTEGER NOT NULL, created_at TEXT NOT NULL,"
-    " updated_at TEXT NOT NULL) WITHOUT ROWID;"
-    "CREATE TABLE IF NOT EXISTS registrations ("
-    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
-    " trip_id TEXT NOT NULL REFERENCES trips (trip_id),"
-    " volunteer_id TEXT NOT NULL REFERENCES volunteers (volunteer_id),"
-    " role TEXT NOT NULL, state TEXT NOT NULL"
-    "  CHECK (state IN ('confirmed', 'waitlisted', 'cancelled', 'trip_cancelled')),"
-    " created_at TEXT NOT NULL, updated_at TEXT NOT NULL);"
-    /* At most one live registration per volunteer and trip. */
-    "CREATE UNIQUE INDEX IF NOT EXISTS registrations_live ON registrations"
-    " (trip_id, volunteer_id) WHERE state IN ('confirmed', 'waitlisted');"
-    "CREATE INDEX IF NOT EXISTS registrations_trip ON registrations (trip_id, role, state, id);"
-    "CREATE INDEX IF NOT EXISTS registrations_volunteer ON registrations (volunteer_id, state);"
     "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1');"
     "INSERT OR IGNORE INTO meta (key, value) VALUES ('rejects_dropped', '0');";
-
-sqlite3 *store_db(struct store *s)
-{
-    return s->db;
-}
 
 const char *store_errmsg(const struct store *s)
 {
     return s && s->db ? sqlite3_errmsg(s->db) : "no database";
-}
-
-static oerr_t exec(struct store *s, const char *sql)
-{
-    char *msg = NULL;
-    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        sqlite3_free(msg);
-        return OERR_DB;
-    }
-    return OERR_OK;
-}
-
-static sqlite3_stmt *stmt(struct store *s, int which)
-{
-    sqlite3_stmt *st = s->q[which];
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return st;
-}
-
-static void bind_text(sqlite3_stmt *st, int i, const char *v)
-{
-    if (v)
-        sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(st, i);
-}
-
-static void bind_opt_int(sqlite3_stmt *st, int i, long long v, bool present)
-{
-    if (present)
-        sqlite3_bind_int64(st, i, v);
-    else
-        sqlite3_bind_null(st, i);
 }
 
 /* A store written before trip_totals existed (or one whose totals were
@@ -416,7 +336,7 @@ oerr_t store_open(const char *path, struct store **out, char err[256])
      * promises the report is on disk even if the power goes. */
     if (exec(s, "PRAGMA journal_mode = WAL") || exec(s, "PRAGMA synchronous = FULL") ||
         exec(s, "PRAGMA foreign_keys = ON") || exec(s, "PRAGMA cache_size = -65536") ||
-        exec(s, schema_sql)) {
+        exec(s, schema_sql) || exec(s, store_sqlite_reg_schema)) {
         snprintf(err, 256, "cannot prepare store %.120s: %.100s", path, sqlite3_errmsg(s->db));
         goto fail;
     }
@@ -922,63 +842,58 @@ oerr_t store_trip_set_status(struct store *s, const char *trip_id, const char *s
     return rc;
 }
 
-static void add_json_text(cJSON *o, const char *name, sqlite3_stmt *st, int col)
+/* The bits of the names a stored JSON array text lists. */
+static unsigned names_bits(const char *json, const char *const *names)
 {
-    const char *v = (const char *)sqlite3_column_text(st, col);
-    cJSON *parsed = v ? cJSON_Parse(v) : NULL;
-    cJSON_AddItemToObject(o, name, parsed ? parsed : cJSON_CreateNull());
+    cJSON *a = json ? cJSON_Parse(json) : NULL;
+    unsigned set = 0;
+    const cJSON *v;
+    cJSON_ArrayForEach(v, a) {
+        int i = cJSON_IsString(v) ? enum_index(names, v->valuestring) : -1;
+        if (i >= 0)
+            set |= 1u << i;
+    }
+    cJSON_Delete(a);
+    return set;
 }
 
-char *store_trip_card(struct store *s, const char *trip_id)
+oerr_t store_trip_detail(struct store *s, const char *trip_id, struct trip_detail *out)
 {
+    memset(out, 0, sizeof *out);
     sqlite3_stmt *st = NULL;
-    char *out = NULL;
     if (sqlite3_prepare_v2(s->db,
             "SELECT trip_id, title, date, end_date, site_code, site_name, county, county_name,"
             " township, poor_village, mode, activities, departments, capacity, status,"
             " updated_at FROM trips WHERE trip_id = ?1", -1, &st, NULL) != SQLITE_OK)
-        return NULL;
+        return OERR_DB;
     bind_text(st, 1, trip_id);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "trip_id", (const char *)sqlite3_column_text(st, 0));
-        cJSON_AddStringToObject(o, "title", (const char *)sqlite3_column_text(st, 1));
-        cJSON_AddStringToObject(o, "date", (const char *)sqlite3_column_text(st, 2));
-        if (sqlite3_column_type(st, 3) != SQLITE_NULL)
-            cJSON_AddStringToObject(o, "end_date", (const char *)sqlite3_column_text(st, 3));
-        cJSON *site = cJSON_AddObjectToObject(o, "site");
-        cJSON_AddStringToObject(site, "code", (const char *)sqlite3_column_text(st, 4));
-        cJSON_AddStringToObject(site, "name", (const char *)sqlite3_column_text(st, 5));
-        cJSON_AddStringToObject(site, "county", (const char *)sqlite3_column_text(st, 6));
-        cJSON_AddStringToObject(site, "county_name", (const char *)sqlite3_column_text(st, 7));
-        if (sqlite3_column_type(st, 8) != SQLITE_NULL)
-            cJSON_AddStringToObject(site, "township", (const char *)sqlite3_column_text(st, 8));
-        cJSON_AddBoolToObject(site, "poor_village", sqlite3_column_int(st, 9));
-        cJSON_AddStringToObject(o, "mode", (const char *)sqlite3_column_text(st, 10));
-        add_json_text(o, "activities", st, 11);
-        add_json_text(o, "departments", st, 12);
-        add_json_text(o, "capacity", st, 13);
-        cJSON_AddStringToObject(o, "status", (const char *)sqlite3_column_text(st, 14));
-        /* Places per role: counts only, never who. */
-        struct role_places pl[ROLE_COUNT];
-        if (registry_places(s, trip_id, pl) == OERR_OK) {
-            cJSON *roles = cJSON_AddObjectToObject(o, "roles");
-            for (int i = 0; i < ROLE_COUNT; i++) {
-                if (!pl[i].capacity && !pl[i].confirmed && !pl[i].waitlisted)
-                    continue;
-                cJSON *r = cJSON_AddObjectToObject(roles, role_names[i]);
-                cJSON_AddNumberToObject(r, "capacity", pl[i].capacity);
-                cJSON_AddNumberToObject(r, "confirmed", pl[i].confirmed);
-                cJSON_AddNumberToObject(r, "waitlisted", pl[i].waitlisted);
-                cJSON_AddNumberToObject(r, "open", pl[i].open);
-            }
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        column_copy(st, 0, out->trip_id, sizeof out->trip_id);
+        column_copy(st, 1, out->title, sizeof out->title);
+        column_copy(st, 2, out->date, sizeof out->date);
+        column_copy(st, 3, out->end_date, sizeof out->end_date);
+        column_copy(st, 4, out->site_code, sizeof out->site_code);
+        column_copy(st, 5, out->site_name, sizeof out->site_name);
+        column_copy(st, 6, out->county, sizeof out->county);
+        column_copy(st, 7, out->county_name, sizeof out->county_name);
+        column_copy(st, 8, out->township, sizeof out->township);
+        out->poor_village = sqlite3_column_int(st, 9) != 0;
+        column_copy(st, 10, out->mode, sizeof out->mode);
+        out->activities = names_bits((const char *)sqlite3_column_text(st, 11), activity_names);
+        out->departments =
+            names_bits((const char *)sqlite3_column_text(st, 12), department_names);
+        cJSON *cap = cJSON_Parse((const char *)sqlite3_column_text(st, 13));
+        for (int i = 0; i < ROLE_COUNT; i++) {
+            const cJSON *n = cJSON_GetObjectItemCaseSensitive(cap, role_names[i]);
+            out->capacity[i] = cJSON_IsNumber(n) && n->valueint > 0 ? n->valueint : 0;
         }
-        cJSON_AddStringToObject(o, "updated_at", (const char *)sqlite3_column_text(st, 15));
-        out = cJSON_PrintUnformatted(o);
-        cJSON_Delete(o);
+        cJSON_Delete(cap);
+        column_copy(st, 14, out->status, sizeof out->status);
+        column_copy(st, 15, out->updated_at, sizeof out->updated_at);
     }
     sqlite3_finalize(st);
-    return out;
+    return rc == SQLITE_ROW ? OERR_OK : rc == SQLITE_DONE ? OERR_NOTFOUND : OERR_DB;
 }
 
 oerr_t store_trips_each(struct store *s, int (*fn)(void *, const struct trip_row *), void *ctx)
@@ -1077,6 +992,22 @@ oerr_t store_reply_put(struct store *s, const char *scope, const char *requester
         snprintf(s->replies_swept, sizeof s->replies_swept, "%.10s", now);
     }
     return OERR_OK;
+}
+
+long long store_replies_count(struct store *s, const char *scope, const char *requester)
+{
+    sqlite3_stmt *st = NULL;
+    long long n = -1;
+    if (sqlite3_prepare_v2(s->db, "SELECT COUNT(*) FROM replies WHERE scope = ?1"
+                                  " AND (?2 IS NULL OR requester = ?2)", -1, &st, NULL) ==
+        SQLITE_OK) {
+        bind_text(st, 1, scope);
+        bind_text(st, 2, requester);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            n = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    return n;
 }
 
 /* Binds the filter to a statement using TRIPS_SEL and steps it to its row. */
@@ -1260,23 +1191,6 @@ oerr_t store_export_csv(struct store *s, void *file)
 }
 
 /* ---- agents -------------------------------------------------------------- */
-
-static oerr_t run(sqlite3_stmt *st)
-{
-    return sqlite3_step(st) == SQLITE_DONE ? OERR_OK : OERR_DB;
-}
-
-/* Copies a text column into buf[n]: "" when NULL. */
-static void column_copy(sqlite3_stmt *st, int col, char *buf, size_t n)
-{
-    const unsigned char *v = sqlite3_column_text(st, col);
-    snprintf(buf, n, "%s", v ? (const char *)v : "");
-}
-
-static long long column_opt_int(sqlite3_stmt *st, int col)
-{
-    return sqlite3_column_type(st, col) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, col);
-}
 
 static oerr_t seq_counts(struct store *s, const char *agent_id, int ranges, int untracked)
 {

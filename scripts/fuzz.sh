@@ -33,12 +33,12 @@ fi
 echo "== configure and build in build-fuzz"
 CC=clang cmake -S . -B "$bdir" -DOUTREACH_FUZZ=ON -DOUTREACH_TESTS=OFF \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$bdir" -j "$(nproc 2>/dev/null || echo 2)" --target fuzz_report fuzz_request
+cmake --build "$bdir" -j "$(nproc 2>/dev/null || echo 2)" --target fuzz_report fuzz_request fuzz_agent_status
 
 # Seeds: one file per example, prefixed with the byte the target reads first.
 echo "== seed corpus in build-fuzz/corpus"
 rm -rf "$bdir/corpus"
-mkdir -p "$bdir/corpus/fuzz_report" "$bdir/corpus/fuzz_request"
+mkdir -p "$bdir/corpus/fuzz_report" "$bdir/corpus/fuzz_request" "$bdir/corpus/fuzz_agent_status"
 seed() { # OUT_FILE BYTE IN_FILE
   { printf '%b' "$(printf '\\x%02x' "$2")"; cat "$3"; } >"$1"
 }
@@ -70,6 +70,14 @@ for scope in admin volunteer; do
     seed "$bdir/corpus/fuzz_request/$scope-$v-other-scope-$(basename "$f")" $((1 - b)) "$f"
   done
 done
+# Each status example with every topic agent (0 team-07, 1 none, 2 team-01, 3 xiuwu-clinic-2).
+for f in schemas/examples/agent-status/{valid,invalid}/*.json; do
+  [ -e "$f" ] || continue
+  v=$(basename "$(dirname "$f")")
+  for b in 0 1 2 3; do
+    seed "$bdir/corpus/fuzz_agent_status/$v-agent$b-$(basename "$f")" "$b" "$f"
+  done
+done
 
 stat_of() { # LOG NAME -> value of "stat::NAME: value"
   sed -n "s/^stat::$2: *//p" "$1" | tail -n 1
@@ -77,7 +85,7 @@ stat_of() { # LOG NAME -> value of "stat::NAME: value"
 
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 passed=0 failed=0
-for t in fuzz_report fuzz_request; do
+for t in fuzz_report fuzz_request fuzz_agent_status; do
   scratch=$bdir/scratch/$t art=$bdir/artifacts/$t log=$bdir/logs/$t.log
   rm -rf "$scratch" "$art"
   mkdir -p "$scratch" "$art" "$bdir/logs"

@@ -16,6 +16,7 @@
 #include "admin.h"
 #include "olog.h"
 #include "store.h"
+#include "tripcard.h"
 
 #define NOW "2026-11-22T10:00:00+08:00"
 
@@ -59,7 +60,7 @@ static const char *jstr(const cJSON *o, const char *name)
 
 static char *card_title(struct store *s, const char *trip_id)
 {
-    char *card = store_trip_card(s, trip_id);
+    char *card = tripcard_json(s, trip_id);
     assert_non_null(card);
     cJSON *o = cJSON_Parse(card);
     free(card);

@@ -11,13 +11,13 @@
 #include <cmocka.h>
 
 #include <cjson/cJSON.h>
-#include <sqlite3.h>
 
 #include "unit_store.h"
 
 #include "admin.h"
 #include "progress_json.h"
 #include "registry.h"
+#include "tripcard.h"
 
 #define NOW "2026-11-22T10:00:00+08:00"
 
@@ -194,7 +194,7 @@ static const char *notices(void)
 static struct role_places places(struct store *s, const char *trip_id, int role)
 {
     struct role_places p[ROLE_COUNT];
-    assert_int_equal(registry_places(s, trip_id, p), OERR_OK);
+    assert_int_equal(store_trip_places(s, trip_id, p), OERR_OK);
     return p[role];
 }
 
@@ -229,7 +229,7 @@ static void test_profile_required(void **state)
     /* a new profile adds the role */
     profile(s, "vol-01", "[\"nurse\",\"doctor\"]");
     struct volunteer_row v;
-    assert_int_equal(registry_volunteer_get(s, "vol-01", &v), OERR_OK);
+    assert_int_equal(store_volunteer_get(s, "vol-01", &v), OERR_OK);
     assert_string_equal(v.phone, "+86 139 0000 0000");
     assert_int_equal(v.roles, (1u << ROLE_DOCTOR) | (1u << ROLE_NURSE));
     /* the reply to profile.set never echoes the phone number */
@@ -507,7 +507,7 @@ static void test_card(void **state)
     profile(s, "vol-02", "[\"doctor\"]");
     REGISTER(s, "vol-01", "t1", "doctor", "confirmed", 0);
     REGISTER(s, "vol-02", "t1", "doctor", "waitlisted", 1);
-    char *card = store_trip_card(s, "t1");
+    char *card = tripcard_json(s, "t1");
     assert_non_null(card);
     cJSON *o = cJSON_Parse(card);
     char *roles = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(o, "roles"));
@@ -576,15 +576,15 @@ static void test_attendance(void **state)
     checkin(s, 5, "t1", "vol-04", "nurse", &o);
     assert_int_equal(o.status, ACK_ACCEPTED);
     struct attendance a;
-    assert_int_equal(registry_attendance(s, "t1", &a), OERR_OK);
+    assert_int_equal(store_trip_attendance(s, "t1", &a), OERR_OK);
     assert_int_equal(a.came, 2);         /* vol-01, vol-04 */
     assert_int_equal(a.absent, 1);       /* vol-02 */
     assert_int_equal(a.unregistered, 2); /* vol-03 (not confirmed), dr-li */
     char roster[1024] = "", walkins[1024] = "";
-    assert_int_equal(registry_trip_regs_each(s, "t1", collect_roster, roster), OERR_OK);
+    assert_int_equal(store_trip_regs_each(s, "t1", collect_roster, roster), OERR_OK);
     assert_string_equal(roster, "vol-01/doctor/confirmed/0/came;vol-02/doctor/confirmed/0/-;"
                                 "vol-03/doctor/waitlisted/1/came;vol-04/nurse/confirmed/0/came");
-    assert_int_equal(registry_trip_walkins_each(s, "t1", collect_walkins, walkins), OERR_OK);
+    assert_int_equal(store_trip_walkins_each(s, "t1", collect_walkins, walkins), OERR_OK);
     assert_string_equal(walkins, "dr-li/doctor;vol-03/doctor");
 
     /* the trip's progress carries the counts, no names */
@@ -685,16 +685,8 @@ static void test_list_bounded(void **state)
 /* Rows of the replies table, of one volunteer or (vid NULL) of everyone. */
 static long long reply_rows(struct store *s, const char *vid)
 {
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(store_db(s),
-                                        "SELECT COUNT(*) FROM replies WHERE scope = 'volunteer'"
-                                        " AND (?1 IS NULL OR requester = ?1)",
-                                        -1, &st, NULL),
-                     SQLITE_OK);
-    sqlite3_bind_text(st, 1, vid, -1, SQLITE_STATIC);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    long long n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    long long n = store_replies_count(s, "volunteer", vid);
+    assert_true(n >= 0);
     return n;
 }
 

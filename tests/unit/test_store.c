@@ -23,6 +23,7 @@
 #include "report.h"
 #include "request.h"
 #include "store.h"
+#include "tripcard.h"
 
 #define NOW "2026-11-22T10:00:00+08:00"
 
@@ -228,7 +229,7 @@ static void test_open_fresh(void **state)
     assert_int_equal(n, 0);
     struct trip_row row;
     assert_int_equal(store_trip_get(f->s, "t1", &row), OERR_NOTFOUND);
-    assert_null(store_trip_card(f->s, "t1"));
+    assert_null(tripcard_json(f->s, "t1"));
     assert_int_equal(store_rejects_count(f->s), 0);
     assert_int_equal(store_rejects_dropped(f->s), 0);
     assert_null(store_reply_get(f->s, "admin", "admin", "r1"));
@@ -819,7 +820,7 @@ static void test_trip_card(void **state)
     assert_int_equal(store_trips_each(f->s, collect_trip, order), OERR_OK);
     assert_string_equal(order, "t-c;t-b;t-a;");
 
-    char *card = store_trip_card(f->s, "t-b");
+    char *card = tripcard_json(f->s, "t-b");
     assert_non_null(card);
     cJSON *o = cJSON_Parse(card);
     free(card);

@@ -1,0 +1,94 @@
+/* store_sqlite_priv.h -- what the files of the SQLite backend of store.h
+ * (store_sqlite.c, store_sqlite_reg.c) share: the store itself and the small
+ * helpers every statement uses. Included by nothing else. */
+#ifndef OUTREACH_STORE_SQLITE_PRIV_H
+#define OUTREACH_STORE_SQLITE_PRIV_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+/* The statements used on the hot path, prepared once. */
+enum {
+    Q_REPORT_GET, Q_REPORT_INSERT, Q_REPORT_VOID, Q_TRIP_GET, Q_REJECT_INSERT,
+    Q_REJECT_TRIM, Q_REPLY_GET, Q_REPLY_PUT, Q_FINAL_GET, Q_FINAL_PUT, Q_FINAL_TRIM,
+    Q_AGENT_SEEN, Q_AGENT_RANGES, Q_AGENT_COUNTS, Q_SEQ_BELOW, Q_SEQ_AT, Q_SEQ_INSERT,
+    Q_SEQ_SET_HI, Q_SEQ_SET_LO, Q_SEQ_DELETE, Q_STATUS_GET, Q_STATUS_PUT, Q_TOTALS_ADD,
+    Q_TOTALS_SUM, Q_TOTALS_STAFF, Q_TOTALS_TRIPS, Q_PENDING_GET, Q_PENDING_PUT, Q_PENDING_DEL,
+    Q_COUNT
+};
+
+struct store {
+    sqlite3 *db;
+    sqlite3_stmt *q[Q_COUNT];
+    long long max_final; /* final_rejects kept, the oldest dropped first */
+    /* Request replies: the latest reply_keep of each requester, none older
+     * than reply_days; every requester's are aged out once per day. */
+    long long reply_keep, reply_days;
+    char replies_swept[11];  /* the day (YYYY-MM-DD of 'now') of the last sweep */
+    sqlite3_stmt *reply_q[3]; /* see reply_sql */
+};
+
+/* The tables of volunteers and registrations (store_sqlite_reg.c), created
+ * by store_open after those of trips. */
+extern const char store_sqlite_reg_schema[];
+
+static inline oerr_t exec(struct store *s, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        sqlite3_free(msg);
+        return OERR_DB;
+    }
+    return OERR_OK;
+}
+
+/* A prepared statement of the hot path, reset and unbound. */
+static inline sqlite3_stmt *stmt(struct store *s, int which)
+{
+    sqlite3_stmt *st = s->q[which];
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return st;
+}
+
+/* Binds text, or NULL when v is NULL. */
+static inline void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static inline void bind_opt_int(sqlite3_stmt *st, int i, long long v, bool present)
+{
+    if (present)
+        sqlite3_bind_int64(st, i, v);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+/* Steps a statement that returns no rows. */
+static inline oerr_t run(sqlite3_stmt *st)
+{
+    return sqlite3_step(st) == SQLITE_DONE ? OERR_OK : OERR_DB;
+}
+
+/* Copies a text column into buf[n]: "" when NULL. */
+static inline void column_copy(sqlite3_stmt *st, int col, char *buf, size_t n)
+{
+    const unsigned char *v = sqlite3_column_text(st, col);
+    snprintf(buf, n, "%s", v ? (const char *)v : "");
+}
+
+/* An integer column, or -1 when NULL. */
+static inline long long column_opt_int(sqlite3_stmt *st, int col)
+{
+    return sqlite3_column_type(st, col) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, col);
+}
+
+#endif
