@@ -661,8 +661,30 @@ static void renew_client_if_stuck(struct svc *s)
 
 /* ---- main loop --------------------------------------------------------- */
 
-/* Stores what the inbox holds, a batch at a time, for up to a few seconds. */
-static void drain(struct svc *s)
+/* Until *stop: stores what arrives in batches, republishes progress when
+ * due, and everything after a reconnect. */
+static void serve(struct svc *s)
+{
+    while (!*s->stop) {
+        struct item *batch = inbox_take(s->inbox, publish_wait_ms(s->pub));
+        if (batch) {
+            store_batch(s, batch, true);
+            inbox_items_free(batch);
+        }
+        log_tick(s);
+        renew_client_if_stuck(s);
+        if (__atomic_exchange_n(&s->republish, 0, __ATOMIC_ACQ_REL))
+            publish_progress(s->pub, true);
+        else
+            publish_if_due(s->pub);
+    }
+}
+
+/* Stopping. Everything Paho received is already acknowledged to the broker,
+ * so all of it is stored before we go: first for a moment while still
+ * connected (acks still go out), then after disconnecting, when nothing more
+ * can arrive (their agents get 'duplicate' on resending). */
+static void shut_down(struct svc *s)
 {
     double until = tu_mono_ms() + 2000;
     struct item *batch;
@@ -670,6 +692,20 @@ static void drain(struct svc *s)
         store_batch(s, batch, true);
         inbox_items_free(batch);
     }
+    if (publish_pending(s->pub))
+        publish_progress(s->pub, false);
+    publish_status(s, false);
+    mq_close(&s->mq, 1000);
+    long long late = 0;
+    while ((batch = inbox_take(s->inbox, 0)) != NULL) {
+        for (struct item *it = batch; it; it = it->next)
+            late++;
+        store_batch(s, batch, false);
+        inbox_items_free(batch);
+    }
+    olog(OLOG_INFO, "coordinator stopped: %lld accepted, %lld duplicate, %lld rejected"
+         " (%lld stored after disconnecting)", s->n_accepted, s->n_duplicate, s->n_rejected,
+         late);
 }
 
 int service_run(const struct coord_config *cfg, volatile sig_atomic_t *stop)
@@ -698,39 +734,8 @@ int service_run(const struct coord_config *cfg, volatile sig_atomic_t *stop)
     publish_progress(s.pub, true); /* retained state matches the store from the start */
     olog(OLOG_INFO, "coordinator ready: store %s, targets %lld staff / %lld consultations",
          cfg->db, cfg->target_staff, cfg->target_consultations);
-
-    while (!*stop) {
-        struct item *batch = inbox_take(s.inbox, publish_wait_ms(s.pub));
-        if (batch) {
-            store_batch(&s, batch, true);
-            inbox_items_free(batch);
-        }
-        log_tick(&s);
-        renew_client_if_stuck(&s);
-        if (__atomic_exchange_n(&s.republish, 0, __ATOMIC_ACQ_REL))
-            publish_progress(s.pub, true);
-        else
-            publish_if_due(s.pub);
-    }
-    /* Stopping. Everything Paho received is already acknowledged to the
-     * broker, so all of it is stored before we go: first for a moment while
-     * still connected (acks still go out), then after disconnecting, when
-     * nothing more can arrive (their agents get 'duplicate' on resending). */
-    drain(&s);
-    if (publish_pending(s.pub))
-        publish_progress(s.pub, false);
-    publish_status(&s, false);
-    mq_close(&s.mq, 1000);
-    long long late = 0;
-    struct item *batch;
-    while ((batch = inbox_take(s.inbox, 0)) != NULL) {
-        for (struct item *it = batch; it; it = it->next)
-            late++;
-        store_batch(&s, batch, false);
-        inbox_items_free(batch);
-    }
-    olog(OLOG_INFO, "coordinator stopped: %lld accepted, %lld duplicate, %lld rejected"
-         " (%lld stored after disconnecting)", s.n_accepted, s.n_duplicate, s.n_rejected, late);
+    serve(&s);
+    shut_down(&s);
     rc = 0;
 done:
     mq_close(&s.mq, 1000);
