@@ -453,7 +453,6 @@ static void handle_item(struct svc *s, struct item *it, const char *now, bool *d
     olog(OLOG_DEBUG, "ignored a message on an unexpected topic");
 }
 
-
 /* Stores a batch and, once it is committed, sends its acks and replies
  * (unless send is false: disconnected). Returns 0, or -1 when the store
  * failed: nothing was promised then, and the caller may try again. */
