@@ -1,125 +1,28 @@
-/* service.c -- the coordinator daemon: Paho's thread queues messages, the main
- * thread validates and commits them in batches, then acks and republishes
- * progress at most every progress_interval_ms. */
+/* service.c -- the coordinator daemon: Paho's thread queues messages (inbox.c),
+ * the main thread validates and commits them in batches, routed by topic to
+ * the handlers below, then sends the batch's acks and replies (ackbatch.c)
+ * and republishes progress at most every progress_interval_ms (publish.c). */
 #include "service.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "ackbatch.h"
 #include "admin.h"
 #include "registry.h"
 #include "agents.h"
 #include "ids.h"
+#include "inbox.h"
 #include "mq.h"
-#include "mqtls.h"
 #include "olog.h"
-#include "progress_json.h"
+#include "publish.h"
 #include "report.h"
 #include "store.h"
 #include "timeutil.h"
 #include "topics.h"
 #include "tripcard.h"
-
-/* ---- configuration ----------------------------------------------------- */
-
-void coord_config_defaults(struct coord_config *c)
-{
-    memset(c, 0, sizeof *c);
-    c->broker = strdup("tcp://127.0.0.1:1883");
-    /* client_id: none here; cmd_run (main.c) defaults it to the username. */
-    c->share_group = strdup("outreach-coordinator");
-    c->topic_root = strdup(TOPIC_ROOT_DEFAULT);
-    c->log_level = strdup("info");
-    c->target_staff = 500;
-    c->target_consultations = 50000;
-    c->session_expiry_s = 7 * 24 * 3600;
-    c->keepalive_s = 30;
-    c->batch_max = 500;
-    c->queue_max_bytes = 256LL << 20;
-    c->progress_interval_ms = 500;
-    c->refresh_s = 600;
-    c->max_rejects = 100000;
-    c->tz_offset_min = TU_SITE_OFFSET_MIN;
-    c->reply_keep = STORE_REPLY_KEEP;
-    c->reply_days = STORE_REPLY_DAYS;
-}
-
-const struct conf_opt *coord_config_table(struct coord_config *c)
-{
-    /* One table per process is enough: the daemon has one config. */
-    static struct conf_opt t[32];
-    const struct conf_opt rows[] = {
-        {"broker", CONF_STR, &c->broker, 0, 0, "broker URI, tcp://host:port or ssl://host:8883"},
-        MQTLS_CONF_ROWS(&c->tls),
-        {"db", CONF_STR, &c->db, 0, 0, "SQLite store file"},
-        {"init", CONF_BOOL, &c->init, 0, 0, "create the store if db names no file"},
-        {"username", CONF_STR, &c->username, 0, 0, "MQTT username (none: anonymous)"},
-        {"password_file", CONF_STR, &c->password_file, 0, 0, "file holding the MQTT password"},
-        {"client_id", CONF_STR, &c->client_id, 0, 0, "MQTT client id (its session persists; default: the username)"},
-        {"share_group", CONF_STR, &c->share_group, 0, 0, "shared-subscription group"},
-        {"share_group_file", CONF_STR, &c->share_group_file, 0, 0,
-         "file holding the group name (wins over share_group)"},
-        {"topic_root", CONF_STR, &c->topic_root, 0, 0, "root of every topic"},
-        {"log_level", CONF_STR, &c->log_level, 0, 0, "debug, info, warn or error"},
-        {"target_staff", CONF_INT, &c->target_staff, 0, 1000000000, "staff target per year"},
-        {"target_consultations", CONF_INT, &c->target_consultations, 0, 1000000000,
-         "consultations target per year"},
-        {"session_expiry_s", CONF_INT, &c->session_expiry_s, 60, 4294967295LL,
-         "how long the broker keeps our session while we are away"},
-        {"keepalive_s", CONF_INT, &c->keepalive_s, 5, 3600, "MQTT keep-alive"},
-        {"batch_max", CONF_INT, &c->batch_max, 1, 1000, "messages per transaction"},
-        {"queue_max_bytes", CONF_INT, &c->queue_max_bytes, 1 << 20, 1LL << 34,
-         "bytes of messages waiting in memory; past it they are dropped unacked"},
-        {"progress_interval_ms", CONF_INT, &c->progress_interval_ms, 50, 1000,
-         "least time between two progress updates"},
-        {"refresh_s", CONF_INT, &c->refresh_s, 10, 86400,
-         "republish all progress this often (expected_to_date moves daily)"},
-        {"max_rejects", CONF_INT, &c->max_rejects, 10, 100000000, "refused messages kept"},
-        {"tz_offset_min", CONF_INT, &c->tz_offset_min, -720, 840,
-         "the sites' UTC offset in minutes (China: 480)"},
-        {"reply_keep", CONF_INT, &c->reply_keep, 10, 100000,
-         "request replies kept per account (a repeat among them gets the same reply)"},
-        {"reply_days", CONF_INT, &c->reply_days, 1, 3650,
-         "days a request reply is kept at most"},
-        {NULL, CONF_STR, NULL, 0, 0, NULL},
-    };
-    _Static_assert(sizeof rows <= sizeof t, "coord_config_table: make t larger");
-    memcpy(t, rows, sizeof rows);
-    return t;
-}
-
-/* ---- the queue between Paho's thread and ours -------------------------- */
-
-struct item {
-    struct item *next;
-    char *topic;
-    char *payload;  /* NUL-terminated copy, at most REPORT_MAX_BYTES + 1 bytes */
-    size_t len;     /* bytes kept */
-    size_t orig_len;
-    bool retained;  /* replayed by the broker at subscription, not published now */
-    char *resp_topic;
-    void *corr;
-    int corr_len;
-};
-
-struct outmsg {
-    char *topic, *payload;
-    bool retained;
-    void *corr;
-    int corr_len;
-};
-
-/* The acks of one message to one agent; an agent may get several messages
- * per batch so that none passes the contract's 16 KiB. */
-#define ACKS_MSG_BYTES 15000
-struct agent_acks {
-    char agent[ID_MAX + 1];
-    cJSON *acks;
-    size_t bytes; /* an upper bound of the message's size */
-};
 
 struct log_rate {
     double second; /* when the current second began (monotonic ms) */
@@ -139,26 +42,9 @@ struct svc {
     int fast_losses;
     long long connected_at; /* monotonic ms of the last (re)connect */
 
-    pthread_mutex_t qm;
-    pthread_cond_t nonempty;
-    struct item *head, *tail;
-    long long count, bytes, dropped;
-
-    /* What one batch will send once it is committed. */
-    struct outmsg *outs;
-    size_t nouts, capouts;
-    struct agent_acks *acks;
-    size_t nacks, capacks;
-
-    /* What changed since progress was last published. */
-    int dirty_years[16];
-    int ndirty_years;
-    char dirty_trips[64][ID_MAX + 1];
-    int ndirty_trips;
-    struct trip_row dirty_counties[8]; /* counties that lost a trip: year, county, name */
-    int ndirty_counties;
-    bool all_dirty;
-    struct timespec last_progress, last_refresh;
+    struct inbox *inbox;    /* what Paho's thread received */
+    struct ackbatch *batch; /* what the batch will send once it is committed */
+    struct publisher *pub;  /* what changed since progress was last published */
 
     long long n_accepted, n_duplicate, n_rejected;
     long long b_accepted, b_duplicate, b_rejected; /* of the batch not yet committed */
@@ -211,188 +97,14 @@ static bool status_log_allowed(struct svc *s)
     return rate_allowed(&s->statuses);
 }
 
-static void item_free(struct item *it)
-{
-    if (!it)
-        return;
-    free(it->topic);
-    free(it->payload);
-    free(it->resp_topic);
-    free(it->corr);
-    free(it);
-}
+/* ---- what a batch sends and marks -------------------------------------- */
 
-static double elapsed_ms(const struct timespec *since)
-{
-    return tu_mono_ms() - ((double)since->tv_sec * 1e3 + (double)since->tv_nsec / 1e6);
-}
-
-static void items_free(struct item *it)
-{
-    while (it) {
-        struct item *next = it->next;
-        item_free(it);
-        it = next;
-    }
-}
-
-static char *dup_bytes(const void *p, size_t n)
-{
-    char *s = malloc(n + 1);
-    if (s) {
-        memcpy(s, p, n);
-        s[n] = '\0';
-    }
-    return s;
-}
-
-/* Paho's thread. Paho has already sent the PUBACK (it does so before calling
- * us) and holds a lock, while we run, that every publish of ours needs. So
- * this never waits: waiting for room in the queue would starve or deadlock
- * the thread that empties it. The payload is copied, cut past the contract's
- * limit (it is refused anyway). Past queue_max_bytes a message is dropped
- * unacknowledged, and logged: its agent sends it again, as it does for any
- * report without an ack. */
-static int on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *m)
+/* The outlet of the batch and of progress: every message of ours goes out
+ * here, but the offline status, which is waited for. */
+static void publish(void *ctx, const char *topic, const char *payload, bool retained,
+                    const void *corr, int corr_len)
 {
     struct svc *s = ctx;
-    size_t tl = topic_len > 0 ? (size_t)topic_len : strlen(topic);
-    size_t plen = m->payloadlen > 0 ? (size_t)m->payloadlen : 0;
-    size_t keep = plen > REPORT_MAX_BYTES + 1 ? REPORT_MAX_BYTES + 1 : plen;
-    struct item *it = calloc(1, sizeof *it);
-    if (it) {
-        it->topic = dup_bytes(topic, tl);
-        it->payload = dup_bytes(m->payload, keep);
-        it->len = keep;
-        it->orig_len = plen;
-        it->retained = m->retained != 0;
-    }
-    if (!it || !it->topic || !it->payload || memchr(it->topic, '\0', tl)) {
-        olog(OLOG_ERROR, "dropped a message: out of memory or a topic with a NUL");
-        item_free(it);
-        goto done;
-    }
-    MQTTProperty *rt = MQTTProperties_getProperty(&m->properties,
-                                                  MQTTPROPERTY_CODE_RESPONSE_TOPIC);
-    if (rt && rt->value.data.len > 0 && rt->value.data.len < TOPIC_MAX)
-        it->resp_topic = dup_bytes(rt->value.data.data, (size_t)rt->value.data.len);
-    MQTTProperty *cd = MQTTProperties_getProperty(&m->properties,
-                                                  MQTTPROPERTY_CODE_CORRELATION_DATA);
-    if (cd && cd->value.data.len > 0 && cd->value.data.len <= 256) {
-        it->corr = dup_bytes(cd->value.data.data, (size_t)cd->value.data.len);
-        it->corr_len = cd->value.data.len;
-    }
-    size_t size = sizeof *it + tl + keep + 64;
-    pthread_mutex_lock(&s->qm);
-    if (s->bytes + (long long)size > s->cfg->queue_max_bytes) {
-        long long dropped = ++s->dropped;
-        pthread_mutex_unlock(&s->qm);
-        if (dropped == 1 || dropped % 1000 == 0)
-            olog(OLOG_WARN, "queue full (%lld bytes): %lld messages dropped unacknowledged "
-                 "so far; their agents will resend", s->cfg->queue_max_bytes, dropped);
-        item_free(it);
-        goto done;
-    }
-    if (s->tail)
-        s->tail->next = it;
-    else
-        s->head = it;
-    s->tail = it;
-    s->count++;
-    s->bytes += (long long)size;
-    pthread_cond_signal(&s->nonempty);
-    pthread_mutex_unlock(&s->qm);
-done:
-    MQTTAsync_freeMessage(&m);
-    MQTTAsync_free(topic);
-    return 1;
-}
-
-/* ---- outgoing messages of a batch -------------------------------------- */
-
-static void out_add(struct svc *s, const char *topic, char *payload, bool retained,
-                    const void *corr, int corr_len)
-{
-    if (!payload)
-        return;
-    if (s->nouts == s->capouts) {
-        size_t cap = s->capouts ? s->capouts * 2 : 16;
-        struct outmsg *n = realloc(s->outs, cap * sizeof *n);
-        if (!n) {
-            free(payload);
-            return;
-        }
-        s->outs = n;
-        s->capouts = cap;
-    }
-    struct outmsg *o = &s->outs[s->nouts++];
-    o->topic = strdup(topic);
-    o->payload = payload;
-    o->retained = retained;
-    o->corr = corr_len > 0 ? dup_bytes(corr, (size_t)corr_len) : NULL;
-    o->corr_len = o->corr ? corr_len : 0;
-}
-
-static void ack_add(struct svc *s, const char *agent, const char *msg_id,
-                    const struct outcome *oc)
-{
-    /* msg_id, status, code and a reason of at most JERR_MAX, with quotes. */
-    size_t need = 120 + (oc->status == ACK_REJECTED ? strlen(oc->reason) * 2 : 0);
-    struct agent_acks *a = NULL;
-    for (size_t i = s->nacks; i-- > 0;) {
-        if (strcmp(s->acks[i].agent, agent) == 0) {
-            if (s->acks[i].bytes + need <= ACKS_MSG_BYTES)
-                a = &s->acks[i];
-            break; /* the latest message of this agent is full: start another */
-        }
-    }
-    if (!a) {
-        if (s->nacks == s->capacks) {
-            size_t cap = s->capacks ? s->capacks * 2 : 16;
-            struct agent_acks *n = realloc(s->acks, cap * sizeof *n);
-            if (!n)
-                return;
-            s->acks = n;
-            s->capacks = cap;
-        }
-        a = &s->acks[s->nacks++];
-        snprintf(a->agent, sizeof a->agent, "%s", agent);
-        a->acks = cJSON_CreateArray();
-        a->bytes = 16;
-    }
-    a->bytes += need;
-    static const char *const st[] = {"accepted", "duplicate", "rejected"};
-    cJSON *o = cJSON_CreateObject();
-    if (msg_id)
-        cJSON_AddStringToObject(o, "msg_id", msg_id);
-    else
-        cJSON_AddNullToObject(o, "msg_id");
-    cJSON_AddStringToObject(o, "status", st[oc->status]);
-    if (oc->status == ACK_REJECTED) {
-        cJSON_AddStringToObject(o, "code", reject_code_str(oc->code));
-        cJSON_AddStringToObject(o, "reason", oc->reason);
-    }
-    if (oc->status == ACK_ACCEPTED && oc->void_pending) /* kept; it waits for its target */
-        cJSON_AddTrueToObject(o, "void_pending");
-    cJSON_AddItemToArray(a->acks, o);
-}
-
-static void batch_discard(struct svc *s)
-{
-    for (size_t i = 0; i < s->nouts; i++) {
-        free(s->outs[i].topic);
-        free(s->outs[i].payload);
-        free(s->outs[i].corr);
-    }
-    s->nouts = 0;
-    for (size_t i = 0; i < s->nacks; i++)
-        cJSON_Delete(s->acks[i].acks);
-    s->nacks = 0;
-}
-
-static void publish(struct svc *s, const char *topic, const char *payload, bool retained,
-                    const void *corr, int corr_len)
-{
     char err[MQ_ERR_MAX];
     MQTTProperties props = MQTTProperties_initializer;
     if (corr_len > 0) {
@@ -408,52 +120,30 @@ static void publish(struct svc *s, const char *topic, const char *payload, bool 
     MQTTProperties_free(&props);
 }
 
-/* After the commit: every promise made in the batch is kept on disk, so the
- * acks and replies may go out. */
-static void batch_send(struct svc *s)
+static void out_add(struct svc *s, const char *topic, char *payload, bool retained,
+                    const void *corr, int corr_len)
 {
-    char topic[TOPIC_MAX];
-    for (size_t i = 0; i < s->nacks; i++) {
-        cJSON *msg = cJSON_CreateObject();
-        cJSON_AddItemToObject(msg, "acks", s->acks[i].acks);
-        s->acks[i].acks = NULL;
-        char *p = cJSON_PrintUnformatted(msg);
-        cJSON_Delete(msg);
-        if (p && topic_fmt(topic, sizeof topic, s->cfg->topic_root, "agents/%s/acks",
-                           s->acks[i].agent) == 0)
-            publish(s, topic, p, false, NULL, 0);
-        free(p);
-    }
-    s->nacks = 0;
-    for (size_t i = 0; i < s->nouts; i++)
-        publish(s, s->outs[i].topic, s->outs[i].payload, s->outs[i].retained,
-                s->outs[i].corr, s->outs[i].corr_len);
-    batch_discard(s);
+    ackbatch_out(s->batch, topic, payload, retained, corr, corr_len);
 }
 
-/* ---- what changed ------------------------------------------------------ */
-
-static void mark_year(struct svc *s, int year)
+static void ack_add(struct svc *s, const char *agent, const char *msg_id,
+                    const struct outcome *oc)
 {
-    for (int i = 0; i < s->ndirty_years; i++)
-        if (s->dirty_years[i] == year)
-            return;
-    if (s->ndirty_years < (int)(sizeof s->dirty_years / sizeof s->dirty_years[0]))
-        s->dirty_years[s->ndirty_years++] = year;
-    else
-        s->all_dirty = true;
+    static const char *const st[] = {"accepted", "duplicate", "rejected"};
+    bool rejected = oc->status == ACK_REJECTED;
+    struct ack a = {
+        .msg_id = msg_id,
+        .status = st[oc->status],
+        .code = rejected ? reject_code_str(oc->code) : NULL,
+        .reason = rejected ? oc->reason : NULL,
+        .void_pending = oc->status == ACK_ACCEPTED && oc->void_pending,
+    };
+    ackbatch_ack(s->batch, agent, &a);
 }
 
 static void mark_trip(struct svc *s, const char *trip_id, int year)
 {
-    mark_year(s, year);
-    for (int i = 0; i < s->ndirty_trips; i++)
-        if (strcmp(s->dirty_trips[i], trip_id) == 0)
-            return;
-    if (s->ndirty_trips < (int)(sizeof s->dirty_trips / sizeof s->dirty_trips[0]))
-        snprintf(s->dirty_trips[s->ndirty_trips++], ID_MAX + 1, "%s", trip_id);
-    else
-        s->all_dirty = true;
+    publish_mark_trip(s->pub, trip_id, year);
 }
 
 /* ---- handling one message ---------------------------------------------- */
@@ -585,9 +275,10 @@ static void effects_out(struct svc *s, struct reg_effects *fx)
     reg_effects_free(fx);
 }
 
-static void handle_volunteer(struct svc *s, struct item *it, const char *vid, const char *now,
-                             bool *db_failed)
+static void handle_volunteer(struct svc *s, struct item *it, const char *const *lv,
+                             const char *now, bool *db_failed)
 {
+    const char *vid = lv[1];
     char fixed[TOPIC_MAX];
     if (!id_is_agent(vid) ||
         topic_fmt(fixed, sizeof fixed, s->cfg->topic_root, "volunteers/%s/replies", vid)) {
@@ -618,8 +309,10 @@ static void handle_volunteer(struct svc *s, struct item *it, const char *vid, co
     effects_out(s, &fx);
 }
 
-static void handle_admin(struct svc *s, struct item *it, const char *now, bool *db_failed)
+static void handle_admin(struct svc *s, struct item *it, const char *const *lv,
+                         const char *now, bool *db_failed)
 {
+    (void)lv;
     struct changes ch;
     int failed = 0;
     char *reply;
@@ -653,23 +346,19 @@ static void handle_admin(struct svc *s, struct item *it, const char *now, bool *
         if (topic_fmt(topic, sizeof topic, s->cfg->topic_root, "trips/%s", ch.trip_id) == 0)
             out_add(s, topic, tripcard_json(s->store, ch.trip_id), true, NULL, 0);
         mark_trip(s, ch.trip_id, ch.year);
-        if (ch.old.year && (ch.old.year != ch.year || strcmp(ch.old.county, ch.county) != 0)) {
-            /* It left a year or a county: that one's figures change too, even
-             * when no trip of it is left to list it. */
-            mark_year(s, ch.old.year);
-            if (s->ndirty_counties < (int)(sizeof s->dirty_counties / sizeof s->dirty_counties[0]))
-                s->dirty_counties[s->ndirty_counties++] = ch.old;
-            else
-                s->all_dirty = true;
-        }
+        /* It left a year or a county: that one's figures change too, even
+         * when no trip of it is left to list it. */
+        if (ch.old.year && (ch.old.year != ch.year || strcmp(ch.old.county, ch.county) != 0))
+            publish_mark_county(s->pub, &ch.old);
     }
 }
 
 /* An agent's birth or will: stored, never answered. Anything invalid is
  * ignored (and logged at debug): a status is information, not a request. */
-static void handle_status(struct svc *s, struct item *it, const char *agent, const char *now,
-                          bool *db_failed)
+static void handle_status(struct svc *s, struct item *it, const char *const *lv,
+                          const char *now, bool *db_failed)
 {
+    const char *agent = lv[1];
     struct agent_status st;
     struct jerr err = {{0}};
     if (!id_is_agent(agent)) {
@@ -699,26 +388,70 @@ static void handle_status(struct svc *s, struct item *it, const char *agent, con
     agent_status_free(&st);
 }
 
+/* A report's topic names its agent, which must be a valid id. */
+static void route_report(struct svc *s, struct item *it, const char *const *lv,
+                         const char *now, bool *db_failed)
+{
+    if (!id_is_agent(lv[1])) {
+        olog(OLOG_WARN, "ignored a report on a topic with an invalid agent id");
+        return;
+    }
+    handle_report(s, it, lv[1], lv[3], now, db_failed);
+}
+
+/* ---- the topics we subscribe to and who handles each ------------------- */
+
+/* A handler gets the message, its topic's levels under topic_root, and the
+ * time the batch began; it sets *db_failed when the store failed. */
+typedef void handler_fn(struct svc *s, struct item *it, const char *const *lv,
+                        const char *now, bool *db_failed);
+
+/* One row per subscription, in the order they are made. Reports and
+ * requests are shared: each is handled by one coordinator of the group.
+ * Agents' status is not: every coordinator keeps it. */
+static const struct route {
+    const char *filter; /* under topic_root; a '+' level matches any one level */
+    bool shared;
+    handler_fn *handle;
+} routes[] = {
+    {"agents/+/reports/+", true, route_report},
+    {"admin/requests", true, handle_admin},
+    {"volunteers/+/requests", true, handle_volunteer},
+    {"agents/+/status", false, handle_status},
+};
+#define ROUTES_N (sizeof routes / sizeof routes[0])
+#define ROUTE_LEVELS_MAX 5 /* more than any filter has */
+
+/* Whether the n levels lv match filter level by level. */
+static bool route_matches(const char *filter, const char *const *lv, int n)
+{
+    const char *f = filter;
+    for (int i = 0; i < n; i++) {
+        size_t len = strcspn(f, "/");
+        bool any = len == 1 && f[0] == '+';
+        if (!any && (strlen(lv[i]) != len || strncmp(lv[i], f, len) != 0))
+            return false;
+        f += len;
+        if (*f == '\0')
+            return i + 1 == n;
+        f++;
+    }
+    return false;
+}
+
 static void handle_item(struct svc *s, struct item *it, const char *now, bool *db_failed)
 {
     char scratch[TOPIC_MAX];
-    const char *seg[5];
-    int n = topic_split(it->topic, s->cfg->topic_root, scratch, sizeof scratch, seg, 5);
-    if (n == 4 && strcmp(seg[0], "agents") == 0 && strcmp(seg[2], "reports") == 0) {
-        if (!id_is_agent(seg[1])) {
-            olog(OLOG_WARN, "ignored a report on a topic with an invalid agent id");
+    const char *lv[ROUTE_LEVELS_MAX];
+    int n = topic_split(it->topic, s->cfg->topic_root, scratch, sizeof scratch, lv,
+                        ROUTE_LEVELS_MAX);
+    for (size_t i = 0; i < ROUTES_N; i++) {
+        if (route_matches(routes[i].filter, lv, n)) {
+            routes[i].handle(s, it, lv, now, db_failed);
             return;
         }
-        handle_report(s, it, seg[1], seg[3], now, db_failed);
-    } else if (n == 3 && strcmp(seg[0], "agents") == 0 && strcmp(seg[2], "status") == 0) {
-        handle_status(s, it, seg[1], now, db_failed);
-    } else if (n == 2 && strcmp(seg[0], "admin") == 0 && strcmp(seg[1], "requests") == 0) {
-        handle_admin(s, it, now, db_failed);
-    } else if (n == 3 && strcmp(seg[0], "volunteers") == 0 && strcmp(seg[2], "requests") == 0) {
-        handle_volunteer(s, it, seg[1], now, db_failed);
-    } else {
-        olog(OLOG_DEBUG, "ignored a message on an unexpected topic");
     }
+    olog(OLOG_DEBUG, "ignored a message on an unexpected topic");
 }
 
 /* Stores a batch and, once it is committed, sends its acks and replies
@@ -737,16 +470,16 @@ static int process_batch(struct svc *s, struct item *items, bool send)
     if (failed) {
         olog(OLOG_ERROR, "batch not stored: %s", store_errmsg(s->store));
         store_rollback(s->store);
-        batch_discard(s);
+        ackbatch_discard(s->batch);
         return -1;
     }
     s->n_accepted += s->b_accepted;
     s->n_duplicate += s->b_duplicate;
     s->n_rejected += s->b_rejected;
     if (send)
-        batch_send(s);
+        ackbatch_send(s->batch);
     else
-        batch_discard(s);
+        ackbatch_discard(s->batch);
     return 0;
 }
 
@@ -769,100 +502,6 @@ static void store_batch(struct svc *s, struct item *items, bool send)
     }
 }
 
-/* ---- progress ---------------------------------------------------------- */
-
-struct pub_ctx {
-    struct svc *s;
-    int year;
-    struct odate today;
-    const char *as_of;
-    const struct targets *tg;
-};
-
-static void publish_json(struct svc *s, const char *topic, cJSON *o)
-{
-    if (!o)
-        return;
-    char *p = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    if (p)
-        publish(s, topic, p, true, NULL, 0);
-    free(p);
-}
-
-static int publish_county(void *ctx, const char *county, const char *county_name)
-{
-    struct pub_ctx *c = ctx;
-    char topic[TOPIC_MAX];
-    if (topic_fmt(topic, sizeof topic, c->s->cfg->topic_root, "progress/%d/counties/%s",
-                  c->year, county) == 0)
-        publish_json(c->s, topic, progress_year_json(c->s->store, c->year, county,
-                                                     county_name, c->tg, c->today, c->as_of));
-    return 0;
-}
-
-static int publish_year(void *ctx, int year)
-{
-    struct pub_ctx *c = ctx;
-    char topic[TOPIC_MAX];
-    c->year = year;
-    if (topic_fmt(topic, sizeof topic, c->s->cfg->topic_root, "progress/%d", year) == 0)
-        publish_json(c->s, topic, progress_year_json(c->s->store, year, NULL, NULL, c->tg,
-                                                     c->today, c->as_of));
-    if (topic_fmt(topic, sizeof topic, c->s->cfg->topic_root, "progress/%d/series", year) == 0)
-        publish_json(c->s, topic, progress_series_json(c->s->store, year, c->tg, c->today,
-                                                       c->as_of));
-    store_counties_each(c->s->store, year, publish_county, c);
-    return 0;
-}
-
-static void publish_trip_progress(struct pub_ctx *c, const char *trip_id)
-{
-    char topic[TOPIC_MAX];
-    if (topic_fmt(topic, sizeof topic, c->s->cfg->topic_root, "trips/%s/progress",
-                  trip_id) == 0)
-        publish_json(c->s, topic, progress_trip_json(c->s->store, trip_id, c->as_of));
-}
-
-static int publish_trip_all(void *ctx, const struct trip_row *t)
-{
-    struct pub_ctx *c = ctx;
-    char topic[TOPIC_MAX];
-    if (topic_fmt(topic, sizeof topic, c->s->cfg->topic_root, "trips/%s", t->trip_id) == 0) {
-        char *card = tripcard_json(c->s->store, t->trip_id);
-        if (card)
-            publish(c->s, topic, card, true, NULL, 0);
-        free(card);
-    }
-    publish_trip_progress(c, t->trip_id);
-    return 0;
-}
-
-static void publish_progress(struct svc *s, bool everything)
-{
-    char as_of[TU_TS_MAX];
-    struct targets tg = {s->cfg->target_staff, s->cfg->target_consultations};
-    tu_format_ts(time(NULL), (int)s->cfg->tz_offset_min, as_of);
-    struct pub_ctx c = {s, 0, tu_today((int)s->cfg->tz_offset_min), as_of, &tg};
-    if (everything || s->all_dirty) {
-        store_years_each(s->store, publish_year, &c);
-        store_trips_each(s->store, publish_trip_all, &c);
-        clock_gettime(CLOCK_MONOTONIC, &s->last_refresh);
-    } else {
-        for (int i = 0; i < s->ndirty_years; i++)
-            publish_year(&c, s->dirty_years[i]);
-        for (int i = 0; i < s->ndirty_trips; i++)
-            publish_trip_progress(&c, s->dirty_trips[i]);
-    }
-    for (int i = 0; i < s->ndirty_counties; i++) {
-        c.year = s->dirty_counties[i].year;
-        publish_county(&c, s->dirty_counties[i].county, s->dirty_counties[i].county_name);
-    }
-    s->ndirty_years = s->ndirty_trips = s->ndirty_counties = 0;
-    s->all_dirty = false;
-    clock_gettime(CLOCK_MONOTONIC, &s->last_progress);
-}
-
 /* ---- connection -------------------------------------------------------- */
 
 static void publish_status(struct svc *s, bool online)
@@ -881,24 +520,13 @@ static void publish_status(struct svc *s, bool online)
 
 static int subscribe_all(struct svc *s, bool wait)
 {
-    /* Reports and requests are shared: each is handled by one coordinator of
-     * the group. Agents' status is not: every coordinator keeps it. */
-    static const struct {
-        const char *part;
-        bool shared;
-    } subs[] = {
-        {"agents/+/reports/+", true},
-        {"admin/requests", true},
-        {"volunteers/+/requests", true},
-        {"agents/+/status", false},
-    };
     char topic[TOPIC_MAX], err[MQ_ERR_MAX];
-    for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
-        if (subs[i].shared)
+    for (size_t i = 0; i < ROUTES_N; i++) {
+        if (routes[i].shared)
             snprintf(topic, sizeof topic, "$share/%s/%s/%s", s->cfg->share_group,
-                     s->cfg->topic_root, subs[i].part);
+                     s->cfg->topic_root, routes[i].filter);
         else
-            snprintf(topic, sizeof topic, "%s/%s", s->cfg->topic_root, subs[i].part);
+            snprintf(topic, sizeof topic, "%s/%s", s->cfg->topic_root, routes[i].filter);
         if (wait) {
             if (mq_subscribe(s->mq, topic, 1, 10000, err)) {
                 olog(OLOG_ERROR, "%s", err);
@@ -910,6 +538,14 @@ static int subscribe_all(struct svc *s, bool wait)
         }
     }
     return 0;
+}
+
+
+/* Paho's thread: the message goes to the inbox, never waiting. */
+static int on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *m)
+{
+    struct svc *s = ctx;
+    return inbox_on_message(s->inbox, topic, topic_len, m);
 }
 
 /* Paho's thread, after every automatic reconnect. */
@@ -1022,115 +658,90 @@ static void renew_client_if_stuck(struct svc *s)
     }
 }
 
+
 /* ---- main loop --------------------------------------------------------- */
 
-static struct item *take_batch(struct svc *s, long wait_ms)
+/* Until *stop: stores what arrives in batches, republishes progress when
+ * due, and everything after a reconnect. */
+static void serve(struct svc *s)
 {
-    pthread_mutex_lock(&s->qm);
-    if (!s->head && wait_ms > 0) {
-        struct timespec until;
-        tu_deadline(&until, CLOCK_MONOTONIC, wait_ms);
-        pthread_cond_timedwait(&s->nonempty, &s->qm, &until);
+    while (!*s->stop) {
+        struct item *batch = inbox_take(s->inbox, publish_wait_ms(s->pub));
+        if (batch) {
+            store_batch(s, batch, true);
+            inbox_items_free(batch);
+        }
+        log_tick(s);
+        renew_client_if_stuck(s);
+        if (__atomic_exchange_n(&s->republish, 0, __ATOMIC_ACQ_REL))
+            publish_progress(s->pub, true);
+        else
+            publish_if_due(s->pub);
     }
-    struct item *first = s->head, *last = NULL;
-    long long n = 0;
-    long long bytes = 0;
-    for (struct item *it = s->head; it && n < s->cfg->batch_max; it = it->next) {
-        last = it;
-        n++;
-        bytes += (long long)(sizeof *it + strlen(it->topic) + it->len + 64);
+}
+
+/* Stopping. Everything Paho received is already acknowledged to the broker,
+ * so all of it is stored before we go: first for a moment while still
+ * connected (acks still go out), then after disconnecting, when nothing more
+ * can arrive (their agents get 'duplicate' on resending). */
+static void shut_down(struct svc *s)
+{
+    double until = tu_mono_ms() + 2000;
+    struct item *batch;
+    while (tu_mono_ms() < until && (batch = inbox_take(s->inbox, 50)) != NULL) {
+        store_batch(s, batch, true);
+        inbox_items_free(batch);
     }
-    if (last) {
-        s->head = last->next;
-        if (!s->head)
-            s->tail = NULL;
-        last->next = NULL;
-        s->count -= n;
-        s->bytes -= bytes;
+    if (publish_pending(s->pub))
+        publish_progress(s->pub, false);
+    publish_status(s, false);
+    mq_close(&s->mq, 1000);
+    long long late = 0;
+    while ((batch = inbox_take(s->inbox, 0)) != NULL) {
+        for (struct item *it = batch; it; it = it->next)
+            late++;
+        store_batch(s, batch, false);
+        inbox_items_free(batch);
     }
-    pthread_mutex_unlock(&s->qm);
-    return first;
+    olog(OLOG_INFO, "coordinator stopped: %lld accepted, %lld duplicate, %lld rejected"
+         " (%lld stored after disconnecting)", s->n_accepted, s->n_duplicate, s->n_rejected,
+         late);
 }
 
 int service_run(const struct coord_config *cfg, volatile sig_atomic_t *stop)
 {
     struct svc s = {.cfg = cfg, .stop = stop};
+    struct outlet out = {publish, &s};
     char err[256];
     int rc = 1;
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_mutex_init(&s.qm, NULL);
-    pthread_cond_init(&s.nonempty, &ca);
-    pthread_condattr_destroy(&ca);
 
     if (store_open(cfg->db, &s.store, err)) {
         olog(OLOG_ERROR, "%s", err);
         goto done;
     }
     store_set_reply_limits(s.store, cfg->reply_keep, cfg->reply_days);
+    s.inbox = inbox_new(cfg->queue_max_bytes, cfg->batch_max);
+    s.batch = ackbatch_new(cfg->topic_root, out);
+    s.pub = publisher_new(cfg, s.store, out);
+    if (!s.inbox || !s.batch || !s.pub) {
+        olog(OLOG_ERROR, "out of memory starting the coordinator");
+        goto done;
+    }
     if (connect_broker(&s))
         goto done;
     __atomic_store_n(&s.initial_done, 1, __ATOMIC_RELEASE);
     publish_status(&s, true);
-    publish_progress(&s, true); /* retained state matches the store from the start */
+    publish_progress(s.pub, true); /* retained state matches the store from the start */
     olog(OLOG_INFO, "coordinator ready: store %s, targets %lld staff / %lld consultations",
          cfg->db, cfg->target_staff, cfg->target_consultations);
-
-    while (!*stop) {
-        bool pending = s.ndirty_years || s.ndirty_trips || s.all_dirty || s.ndirty_counties;
-        long wait = 200;
-        if (pending) {
-            double left = (double)cfg->progress_interval_ms - elapsed_ms(&s.last_progress);
-            wait = left <= 0 ? 0 : (long)left + 1;
-        }
-        struct item *batch = take_batch(&s, wait);
-        if (batch) {
-            store_batch(&s, batch, true);
-            items_free(batch);
-        }
-        log_tick(&s);
-        renew_client_if_stuck(&s);
-        pending = s.ndirty_years || s.ndirty_trips || s.all_dirty || s.ndirty_counties;
-        if (__atomic_exchange_n(&s.republish, 0, __ATOMIC_ACQ_REL))
-            publish_progress(&s, true);
-        else if (pending && elapsed_ms(&s.last_progress) >= (double)cfg->progress_interval_ms)
-            publish_progress(&s, false);
-        else if (elapsed_ms(&s.last_refresh) >= (double)cfg->refresh_s * 1000.0)
-            publish_progress(&s, true);
-    }
-    /* Stopping. Everything Paho received is already acknowledged to the
-     * broker, so all of it is stored before we go: first for a moment while
-     * still connected (acks still go out), then after disconnecting, when
-     * nothing more can arrive (their agents get 'duplicate' on resending). */
-    double until = tu_mono_ms() + 2000;
-    struct item *batch;
-    while (tu_mono_ms() < until && (batch = take_batch(&s, 50)) != NULL) {
-        store_batch(&s, batch, true);
-        items_free(batch);
-    }
-    if (s.ndirty_years || s.ndirty_trips || s.all_dirty || s.ndirty_counties)
-        publish_progress(&s, false);
-    publish_status(&s, false);
-    mq_close(&s.mq, 1000);
-    long long late = 0;
-    while ((batch = take_batch(&s, 0)) != NULL) {
-        for (struct item *it = batch; it; it = it->next)
-            late++;
-        store_batch(&s, batch, false);
-        items_free(batch);
-    }
-    olog(OLOG_INFO, "coordinator stopped: %lld accepted, %lld duplicate, %lld rejected"
-         " (%lld stored after disconnecting)", s.n_accepted, s.n_duplicate, s.n_rejected, late);
+    serve(&s);
+    shut_down(&s);
     rc = 0;
 done:
     mq_close(&s.mq, 1000);
+    ackbatch_free(s.batch);
+    publisher_free(s.pub);
     store_close(s.store);
-    batch_discard(&s);
-    free(s.outs);
-    free(s.acks);
-    items_free(s.head);
-    pthread_mutex_destroy(&s.qm);
-    pthread_cond_destroy(&s.nonempty);
+    inbox_free(s.inbox);
     return rc;
 }

@@ -1,32 +1,10 @@
-/* service.h -- the coordinator daemon: MQTT in, SQLite, acks and progress out. */
+/* service.h -- the coordinator daemon: MQTT in, the store, acks and progress out. */
 #ifndef OUTREACH_SERVICE_H
 #define OUTREACH_SERVICE_H
 
 #include <signal.h>
-#include <stdbool.h>
 
-#include "conf.h"
-#include "mq.h"
-
-struct coord_config {
-    char *broker, *db, *username, *password_file, *client_id, *share_group;
-    char *share_group_file;
-    char *topic_root, *log_level;
-    long long target_staff, target_consultations;
-    long long session_expiry_s, keepalive_s;
-    long long batch_max, queue_max_bytes, progress_interval_ms, refresh_s;
-    long long max_rejects, tz_offset_min;
-    struct mq_tls tls; /* for an ssl:// or mqtts:// broker */
-    long long reply_keep, reply_days; /* request replies kept per account, and how long */
-    bool init; /* create the store when db names no file (else refuse to start) */
-};
-
-/* Fills the defaults (strings are malloc'd; free with conf_free_strings on
- * the table). */
-void coord_config_defaults(struct coord_config *c);
-/* The option table bound to c: one row per option with type, bounds, help.
- * Valid until c goes away. */
-const struct conf_opt *coord_config_table(struct coord_config *c);
+#include "coord_config.h"
 
 /* Runs until *stop becomes non-zero (a signal handler sets it). Returns 0 on
  * a clean stop, non-zero when it could not start. */

@@ -1,0 +1,206 @@
+/* publish.c -- progress publishing: marks what a batch changed, and
+ * republishes those figures (retained) from the store. */
+#include "publish.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "coord_config.h"
+#include "ids.h"
+#include "progress_json.h"
+#include "store.h"
+#include "timeutil.h"
+#include "topics.h"
+#include "tripcard.h"
+
+struct publisher {
+    const struct coord_config *cfg;
+    struct store *store;
+    struct outlet out;
+    /* What changed since progress was last published. */
+    int dirty_years[16];
+    int ndirty_years;
+    char dirty_trips[64][ID_MAX + 1];
+    int ndirty_trips;
+    struct trip_row dirty_counties[8]; /* counties that lost a trip: year, county, name */
+    int ndirty_counties;
+    bool all_dirty;
+    struct timespec last_progress, last_refresh;
+};
+
+struct publisher *publisher_new(const struct coord_config *cfg, struct store *st,
+                                struct outlet out)
+{
+    struct publisher *p = calloc(1, sizeof *p);
+    if (p) {
+        p->cfg = cfg;
+        p->store = st;
+        p->out = out;
+    }
+    return p;
+}
+
+void publisher_free(struct publisher *p)
+{
+    free(p);
+}
+
+/* ---- what changed ------------------------------------------------------ */
+
+#define COUNT_OF(a) ((int)(sizeof(a) / sizeof(a)[0]))
+
+void publish_mark_year(struct publisher *p, int year)
+{
+    for (int i = 0; i < p->ndirty_years; i++)
+        if (p->dirty_years[i] == year)
+            return;
+    if (p->ndirty_years < COUNT_OF(p->dirty_years))
+        p->dirty_years[p->ndirty_years++] = year;
+    else
+        p->all_dirty = true;
+}
+
+void publish_mark_trip(struct publisher *p, const char *trip_id, int year)
+{
+    publish_mark_year(p, year);
+    for (int i = 0; i < p->ndirty_trips; i++)
+        if (strcmp(p->dirty_trips[i], trip_id) == 0)
+            return;
+    if (p->ndirty_trips < COUNT_OF(p->dirty_trips))
+        snprintf(p->dirty_trips[p->ndirty_trips++], ID_MAX + 1, "%s", trip_id);
+    else
+        p->all_dirty = true;
+}
+
+void publish_mark_county(struct publisher *p, const struct trip_row *t)
+{
+    publish_mark_year(p, t->year);
+    if (p->ndirty_counties < COUNT_OF(p->dirty_counties))
+        p->dirty_counties[p->ndirty_counties++] = *t;
+    else
+        p->all_dirty = true;
+}
+
+bool publish_pending(const struct publisher *p)
+{
+    return p->ndirty_years || p->ndirty_trips || p->all_dirty || p->ndirty_counties;
+}
+
+static double elapsed_ms(const struct timespec *since)
+{
+    return tu_mono_ms() - ((double)since->tv_sec * 1e3 + (double)since->tv_nsec / 1e6);
+}
+
+long publish_wait_ms(const struct publisher *p)
+{
+    if (!publish_pending(p))
+        return 200;
+    double left = (double)p->cfg->progress_interval_ms - elapsed_ms(&p->last_progress);
+    return left <= 0 ? 0 : (long)left + 1;
+}
+
+void publish_if_due(struct publisher *p)
+{
+    if (publish_pending(p) &&
+        elapsed_ms(&p->last_progress) >= (double)p->cfg->progress_interval_ms)
+        publish_progress(p, false);
+    else if (elapsed_ms(&p->last_refresh) >= (double)p->cfg->refresh_s * 1000.0)
+        publish_progress(p, true);
+}
+
+/* ---- publishing -------------------------------------------------------- */
+
+struct pub_ctx {
+    struct publisher *p;
+    int year;
+    struct odate today;
+    const char *as_of;
+    const struct targets *tg;
+};
+
+static void publish_json(struct publisher *p, const char *topic, cJSON *o)
+{
+    if (!o)
+        return;
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (s)
+        p->out.publish(p->out.ctx, topic, s, true, NULL, 0);
+    free(s);
+}
+
+static int publish_county(void *ctx, const char *county, const char *county_name)
+{
+    struct pub_ctx *c = ctx;
+    char topic[TOPIC_MAX];
+    if (topic_fmt(topic, sizeof topic, c->p->cfg->topic_root, "progress/%d/counties/%s",
+                  c->year, county) == 0)
+        publish_json(c->p, topic, progress_year_json(c->p->store, c->year, county,
+                                                     county_name, c->tg, c->today, c->as_of));
+    return 0;
+}
+
+static int publish_year(void *ctx, int year)
+{
+    struct pub_ctx *c = ctx;
+    char topic[TOPIC_MAX];
+    c->year = year;
+    if (topic_fmt(topic, sizeof topic, c->p->cfg->topic_root, "progress/%d", year) == 0)
+        publish_json(c->p, topic, progress_year_json(c->p->store, year, NULL, NULL, c->tg,
+                                                     c->today, c->as_of));
+    if (topic_fmt(topic, sizeof topic, c->p->cfg->topic_root, "progress/%d/series", year) == 0)
+        publish_json(c->p, topic, progress_series_json(c->p->store, year, c->tg, c->today,
+                                                       c->as_of));
+    store_counties_each(c->p->store, year, publish_county, c);
+    return 0;
+}
+
+static void publish_trip_progress(struct pub_ctx *c, const char *trip_id)
+{
+    char topic[TOPIC_MAX];
+    if (topic_fmt(topic, sizeof topic, c->p->cfg->topic_root, "trips/%s/progress",
+                  trip_id) == 0)
+        publish_json(c->p, topic, progress_trip_json(c->p->store, trip_id, c->as_of));
+}
+
+static int publish_trip_all(void *ctx, const struct trip_row *t)
+{
+    struct pub_ctx *c = ctx;
+    char topic[TOPIC_MAX];
+    if (topic_fmt(topic, sizeof topic, c->p->cfg->topic_root, "trips/%s", t->trip_id) == 0) {
+        char *card = tripcard_json(c->p->store, t->trip_id);
+        if (card)
+            c->p->out.publish(c->p->out.ctx, topic, card, true, NULL, 0);
+        free(card);
+    }
+    publish_trip_progress(c, t->trip_id);
+    return 0;
+}
+
+void publish_progress(struct publisher *p, bool everything)
+{
+    const struct coord_config *cfg = p->cfg;
+    char as_of[TU_TS_MAX];
+    struct targets tg = {cfg->target_staff, cfg->target_consultations};
+    tu_format_ts(time(NULL), (int)cfg->tz_offset_min, as_of);
+    struct pub_ctx c = {p, 0, tu_today((int)cfg->tz_offset_min), as_of, &tg};
+    if (everything || p->all_dirty) {
+        store_years_each(p->store, publish_year, &c);
+        store_trips_each(p->store, publish_trip_all, &c);
+        clock_gettime(CLOCK_MONOTONIC, &p->last_refresh);
+    } else {
+        for (int i = 0; i < p->ndirty_years; i++)
+            publish_year(&c, p->dirty_years[i]);
+        for (int i = 0; i < p->ndirty_trips; i++)
+            publish_trip_progress(&c, p->dirty_trips[i]);
+    }
+    for (int i = 0; i < p->ndirty_counties; i++) {
+        c.year = p->dirty_counties[i].year;
+        publish_county(&c, p->dirty_counties[i].county, p->dirty_counties[i].county_name);
+    }
+    p->ndirty_years = p->ndirty_trips = p->ndirty_counties = 0;
+    p->all_dirty = false;
+    clock_gettime(CLOCK_MONOTONIC, &p->last_progress);
+}

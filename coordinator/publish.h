@@ -1,0 +1,45 @@
+/* publish.h -- progress publishing: what changed since progress was last
+ * published (years, trips, counties), and publishing it, retained, at most
+ * every progress_interval_ms, with everything again every refresh_s. */
+#ifndef OUTREACH_PUBLISH_H
+#define OUTREACH_PUBLISH_H
+
+#include <stdbool.h>
+
+#include "outlet.h"
+
+struct coord_config;
+struct store;
+struct trip_row;
+
+struct publisher;
+
+/* A publisher reading figures from st and publishing through out, with
+ * cfg's topic root, targets, time zone and intervals (cfg and st must
+ * outlive it). NULL when out of memory. */
+struct publisher *publisher_new(const struct coord_config *cfg, struct store *st,
+                                struct outlet out);
+/* Accepts NULL. */
+void publisher_free(struct publisher *p);
+
+/* Marks a year's figures (its counties', its series) as changed. */
+void publish_mark_year(struct publisher *p, int year);
+/* Marks a trip's progress, and its year, as changed. */
+void publish_mark_trip(struct publisher *p, const char *trip_id, int year);
+/* Marks the county and year of t (where a trip was before it moved) as
+ * changed: no trip of it may be left to list it. */
+void publish_mark_county(struct publisher *p, const struct trip_row *t);
+/* Whether anything is marked and not published yet. */
+bool publish_pending(const struct publisher *p);
+
+/* How long the daemon may wait for messages before progress is due: 200 ms
+ * when nothing is marked. */
+long publish_wait_ms(const struct publisher *p);
+/* Publishes what is marked, or everything (every year, county, trip card
+ * and trip progress), and clears the marks. */
+void publish_progress(struct publisher *p, bool everything);
+/* Publishes what is marked once progress_interval_ms has passed since the
+ * last time, or everything once refresh_s has. */
+void publish_if_due(struct publisher *p);
+
+#endif

@@ -1,0 +1,193 @@
+/* test_publish.c -- progress publishing: which retained topics a mark
+ * brings out, everything on a full publish, and when progress is due. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "coord_config.h"
+#include "publish.h"
+#include "request.h"
+#include "store.h"
+
+#define NOW "2026-11-22T10:00:00+08:00"
+
+/* The topics published, in order, as one string "a b c". */
+struct recorder {
+    char topics[4096];
+    int n;
+    bool all_retained;
+};
+
+static void record(void *ctx, const char *topic, const char *payload, bool retained,
+                   const void *corr, int corr_len)
+{
+    struct recorder *r = ctx;
+    assert_true(payload[0] == '{');
+    assert_int_equal(corr_len, 0);
+    assert_null(corr);
+    size_t used = strlen(r->topics);
+    snprintf(r->topics + used, sizeof r->topics - used, "%s%s", r->n ? " " : "",
+             topic + strlen("outreach/v1/"));
+    r->n++;
+    r->all_retained = r->all_retained && retained;
+}
+
+/* A trip built directly, not from a request: only what progress reads. */
+static void add_trip(struct store *s, const char *trip_id, const char *date, const char *county)
+{
+    char county_name[64];
+    snprintf(county_name, sizeof county_name, "%s county", county);
+    struct trip_def t = {
+        .trip_id = trip_id, .title = trip_id, .date = date,
+        .site_code = "s-1", .site_name = "Site", .county = county, .county_name = county_name,
+        .activities = 1, .departments = 1, .capacity = {2, 1},
+    };
+    char why[JERR_MAX] = "";
+    assert_int_equal(store_begin(s), OERR_OK);
+    assert_int_equal(store_trip_upsert(s, &t, NOW, why), OERR_OK);
+    assert_int_equal(store_commit(s), OERR_OK);
+}
+
+struct fixture {
+    struct store *s;
+    struct coord_config cfg;
+    struct recorder r;
+    struct publisher *p;
+};
+
+static int setup(void **state)
+{
+    static char root[] = "outreach/v1";
+    struct fixture *f = calloc(1, sizeof *f);
+    char err[256] = "";
+    if (!f || store_open(":memory:", &f->s, err) != OERR_OK) {
+        print_error("store_open: %s\n", err);
+        free(f);
+        return -1;
+    }
+    f->cfg.topic_root = root;
+    f->cfg.target_staff = 500;
+    f->cfg.target_consultations = 50000;
+    f->cfg.tz_offset_min = 480;
+    f->cfg.progress_interval_ms = 500;
+    f->cfg.refresh_s = 600;
+    add_trip(f->s, "2026-a-1", "2026-03-01", "c1");
+    add_trip(f->s, "2026-b-1", "2026-04-01", "c2");
+    f->p = publisher_new(&f->cfg, f->s, (struct outlet){record, &f->r});
+    *state = f;
+    return f->p ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    publisher_free(f->p);
+    store_close(f->s);
+    free(f);
+    return 0;
+}
+
+static void clear(struct recorder *r)
+{
+    memset(r, 0, sizeof *r);
+    r->all_retained = true;
+}
+
+static void a_marked_trip_brings_out_its_year_and_progress(void **state)
+{
+    struct fixture *f = *state;
+    assert_false(publish_pending(f->p));
+    publish_mark_trip(f->p, "2026-a-1", 2026);
+    publish_mark_trip(f->p, "2026-a-1", 2026); /* once is enough */
+    assert_true(publish_pending(f->p));
+    clear(&f->r);
+    publish_progress(f->p, false);
+    assert_string_equal(f->r.topics, "progress/2026 progress/2026/series "
+                                     "progress/2026/counties/c1 progress/2026/counties/c2 "
+                                     "trips/2026-a-1/progress");
+    assert_true(f->r.all_retained);
+    assert_false(publish_pending(f->p));
+    clear(&f->r);
+    publish_progress(f->p, false); /* nothing marked: nothing sent */
+    assert_int_equal(f->r.n, 0);
+}
+
+static void everything_includes_every_card(void **state)
+{
+    struct fixture *f = *state;
+    clear(&f->r);
+    publish_progress(f->p, true);
+    assert_string_equal(f->r.topics, "progress/2026 progress/2026/series "
+                                     "progress/2026/counties/c1 progress/2026/counties/c2 "
+                                     "trips/2026-a-1 trips/2026-a-1/progress "
+                                     "trips/2026-b-1 trips/2026-b-1/progress");
+    assert_true(f->r.all_retained);
+}
+
+static void a_county_left_behind_is_published(void **state)
+{
+    struct fixture *f = *state;
+    struct trip_row old = {.year = 2025, .county = "c9", .county_name = "c9 county"};
+    publish_mark_county(f->p, &old);
+    assert_true(publish_pending(f->p));
+    clear(&f->r);
+    publish_progress(f->p, false);
+    assert_string_equal(f->r.topics, "progress/2025 progress/2025/series "
+                                     "progress/2025/counties/c9");
+}
+
+static void too_many_marks_publish_everything(void **state)
+{
+    struct fixture *f = *state;
+    char id[32];
+    for (int i = 0; i < 65; i++) { /* one past the trips it keeps */
+        snprintf(id, sizeof id, "2026-x-%d", i);
+        publish_mark_trip(f->p, id, 2026);
+    }
+    clear(&f->r);
+    publish_progress(f->p, false);
+    assert_int_equal(f->r.n, 8); /* as everything: both trips, not the 65 marked */
+}
+
+static void progress_is_due_after_the_interval(void **state)
+{
+    struct fixture *f = *state;
+    f->cfg.progress_interval_ms = 60000;
+    publish_progress(f->p, true);
+    assert_int_equal(publish_wait_ms(f->p), 200); /* nothing marked */
+    publish_mark_year(f->p, 2026);
+    long wait = publish_wait_ms(f->p);
+    assert_true(wait > 50000 && wait <= 60001);
+    clear(&f->r);
+    publish_if_due(f->p); /* published a moment ago: not yet */
+    assert_int_equal(f->r.n, 0);
+    f->cfg.progress_interval_ms = 0;
+    assert_int_equal(publish_wait_ms(f->p), 0);
+    publish_if_due(f->p);
+    assert_int_equal(f->r.n, 4); /* the year, its series, its two counties */
+    assert_false(publish_pending(f->p));
+    clear(&f->r);
+    f->cfg.refresh_s = 0; /* a refresh is due: everything */
+    publish_if_due(f->p);
+    assert_int_equal(f->r.n, 8);
+    publisher_free(NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(a_marked_trip_brings_out_its_year_and_progress, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(everything_includes_every_card, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_county_left_behind_is_published, setup, teardown),
+        cmocka_unit_test_setup_teardown(too_many_marks_publish_everything, setup, teardown),
+        cmocka_unit_test_setup_teardown(progress_is_due_after_the_interval, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
