@@ -1,6 +1,5 @@
 /* cli_agents.c -- `outreach-coordinator agents`: every field agent known,
  * online or not, last seen, the seqs that never arrived. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -22,24 +21,13 @@ static const char usage_agents[] =
 
 int cli_agents(int argc, char **argv, void *ctx)
 {
-    static const struct option opts[] = {
-        {"db", required_argument, NULL, 'd'}, {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-    const char *db = NULL;
-    int json = 0, c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'd': db = optarg; break;
-        case 'j': json = 1; break;
-        case 'h': fputs(usage_agents, stdout); return 0;
-        default: fputs(usage_agents, stderr); return EXIT_USAGE;
-        }
-    }
-    if (optind < argc)
-        return cli_usage_error(usage_agents, "unexpected argument '%s'", argv[optind]);
-    if (!db)
+    struct coord_db_opts o = {0};
+    int rc = coord_cli_db_opts(argc, argv, usage_agents, DBO_JSON, &o);
+    if (rc)
+        return rc == 1 ? 0 : rc;
+    if (!o.db)
         return cli_usage_error(usage_agents, "%s", "--db FILE is required");
-    struct store *s = coord_cli_store(ctx, db);
+    struct store *s = coord_cli_store(ctx, o.db);
     if (!s)
         return 1;
     cJSON *list = agents_json(s);
@@ -47,7 +35,7 @@ int cli_agents(int argc, char **argv, void *ctx)
         cli_fail("cannot read the store: %s", store_errmsg(s));
         return 1;
     }
-    if (json) {
+    if (o.json) {
         char *p = cJSON_Print(list);
         if (p)
             puts(p);

@@ -26,6 +26,27 @@ struct coord_cli {
  * cannot be opened. */
 struct store *coord_cli_store(struct coord_cli *c, const char *db);
 
+/* The options of the commands that read the store: --db FILE, --help, and
+ * those of takes (enum coord_db_opt). */
+enum coord_db_opt {
+    DBO_JSON = 1u << 0,   /* --json */
+    DBO_YEAR = 1u << 1,   /* --year Y, 1970 to 9999 */
+    DBO_CSV = 1u << 2,    /* --csv */
+    DBO_OUTPUT = 1u << 3, /* --output FILE */
+    DBO_CONFIG = 1u << 4, /* --config FILE (main.c has loaded it) */
+    DBO_ARG = 1u << 5,    /* one positional argument may follow */
+};
+struct coord_db_opts {
+    const char *db, *output; /* NULL when not given; point into argv */
+    int year;                /* 0 when not given */
+    bool json, csv;
+};
+/* Parses argv (argv[0] the command word) into o, which the caller zeroes.
+ * Returns 0 (optind at the positional argument, if any), 1 after --help
+ * (usage printed on stdout), or EXIT_USAGE after saying what is wrong. */
+int coord_cli_db_opts(int argc, char **argv, const char *usage, unsigned takes,
+                      struct coord_db_opts *o);
+
 /* Handlers of struct cli_cmd: argv[0] is the command word, ctx a struct
  * coord_cli; each returns the exit status (0 done, 2 bad usage or invalid
  * input, 3 refused by the coordinator, 1 any other failure). */

@@ -1,7 +1,6 @@
 /* cli_progress.c -- `outreach-coordinator progress`: the year's figures
  * against the targets, for the whole year and per county, as a table or
  * JSON. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,51 +130,18 @@ static void print_table(const cJSON *y, const cJSON *counties, struct odate toda
     }
 }
 
-/* The options over the config (loaded by main.c). Returns 0, 1 after
- * --help (printed), or EXIT_USAGE after saying what is wrong. */
-static int parse(int argc, char **argv, const struct conf_opt *table, int *year, bool *json)
-{
-    static const struct option opts[] = {
-        {"db", required_argument, NULL, 'd'}, {"year", required_argument, NULL, 'y'},
-        {"json", no_argument, NULL, 'j'}, {"config", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-    int c;
-    char err[CONF_ERR_MAX];
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            if (conf_set(table, "db", optarg, err))
-                return cli_usage_error(usage_progress, "%s", err);
-            break;
-        case 'y': {
-            char *end;
-            long v = strtol(optarg, &end, 10);
-            if (*end || v < 1970 || v > 9999)
-                return cli_usage_error(usage_progress,
-                                       "--year must be a year like 2026, not '%s'", optarg);
-            *year = (int)v;
-            break;
-        }
-        case 'j': *json = true; break;
-        case 'c': break;
-        case 'h': fputs(usage_progress, stdout); return 1;
-        default: fputs(usage_progress, stderr); return EXIT_USAGE;
-        }
-    }
-    if (optind < argc)
-        return cli_usage_error(usage_progress, "unexpected argument '%s'", argv[optind]);
-    return 0;
-}
-
 int cli_progress(int argc, char **argv, void *ctx)
 {
     struct coord_cli *cc = ctx;
     const struct coord_config *cfg = &cc->cfg;
-    int year = 0;
-    bool json = false;
-    int rc = parse(argc, argv, cc->table, &year, &json);
+    struct coord_db_opts o = {0};
+    int rc = coord_cli_db_opts(argc, argv, usage_progress, DBO_JSON | DBO_YEAR | DBO_CONFIG, &o);
     if (rc)
         return rc == 1 ? 0 : rc;
+    char err[CONF_ERR_MAX];
+    if (o.db && conf_set(cc->table, "db", o.db, err)) /* the flag wins over the config */
+        return cli_usage_error(usage_progress, "%s", err);
+    int year = o.year;
     if (!cfg->db)
         return cli_usage_error(usage_progress, "%s", "--db FILE is required");
     struct store *s = coord_cli_store(cc, cfg->db);
@@ -193,7 +159,7 @@ int cli_progress(int argc, char **argv, void *ctx)
     rc = 1;
     if (!y || !counties || store_counties_each(s, year, collect_county, &l)) {
         cli_fail("cannot read the store: %s", store_errmsg(s));
-    } else if (json) {
+    } else if (o.json) {
         cJSON_AddItemToObject(y, "counties", counties);
         counties = NULL;
         char *p = cJSON_Print(y);

@@ -1,10 +1,10 @@
 /* cli_trip_show.c -- `outreach-coordinator trip show ID`: the trip, its
  * roster per role (with phone numbers: staff only), who came without
  * registering, and attendance, read from the store. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -272,20 +272,11 @@ static void print_json(cJSON *card, const struct role_places p[ROLE_COUNT],
 
 /* ID and --db from the command line. Returns 0, 1 after --help (printed),
  * or EXIT_USAGE after saying what is wrong. */
-static int parse(int argc, char **argv, const char **id, const char **db, bool *json)
+static int parse(int argc, char **argv, const char **id, struct coord_db_opts *o)
 {
-    static const struct option opts[] = {
-        {"db", required_argument, NULL, 'd'}, {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-    int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'd': *db = optarg; break;
-        case 'j': *json = true; break;
-        case 'h': fputs(usage_show, stdout); return 1;
-        default: fputs(usage_show, stderr); return EXIT_USAGE;
-        }
-    }
+    int rc = coord_cli_db_opts(argc, argv, usage_show, DBO_JSON | DBO_ARG, o);
+    if (rc)
+        return rc;
     if (optind >= argc)
         return cli_usage_error(usage_show, "%s", "which trip? give its ID");
     *id = argv[optind++];
@@ -294,19 +285,19 @@ static int parse(int argc, char **argv, const char **id, const char **db, bool *
     if (!id_is_code(*id))
         return cli_usage_error(usage_show, "'%s' is not a trip id (1 to 64 of A-Z, a-z, 0-9, "
                                            "'.', '_' and '-')", *id);
-    if (!*db)
+    if (!o->db)
         return cli_usage_error(usage_show, "%s", "--db FILE is required");
     return 0;
 }
 
 int cli_trip_show(int argc, char **argv, void *ctx)
 {
-    const char *id = NULL, *db = NULL;
-    bool json = false;
-    int rc = parse(argc, argv, &id, &db, &json);
+    const char *id = NULL;
+    struct coord_db_opts o = {0};
+    int rc = parse(argc, argv, &id, &o);
     if (rc)
         return rc == 1 ? 0 : rc;
-    struct store *s = coord_cli_store(ctx, db);
+    struct store *s = coord_cli_store(ctx, o.db);
     if (!s)
         return 1;
 
@@ -318,7 +309,7 @@ int cli_trip_show(int argc, char **argv, void *ctx)
     struct trip_row t;
     oerr_t e = store_trip_get(s, id, &t);
     if (e == OERR_NOTFOUND) {
-        cli_fail("no trip %s in %s", id, db);
+        cli_fail("no trip %s in %s", id, o.db);
         goto done;
     }
     if (e) {
@@ -340,7 +331,7 @@ int cli_trip_show(int argc, char **argv, void *ctx)
         cli_fail("cannot read the roster of trip %s: %s (%s)", id, oerr_str(e), store_errmsg(s));
         goto done;
     }
-    if (json) {
+    if (o.json) {
         print_json(card, p, &ro, &walkins, &at);
     } else {
         print_trip(card, p);

@@ -1,7 +1,5 @@
 /* cli_trips.c -- `outreach-coordinator trips`: the trips by date with their
  * places per role, read from the store, as a table or JSON. */
-#include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -38,17 +36,6 @@ static int collect_trip(void *ctx, const struct trip_row *t)
     if (ARR_RESERVE(l->v, l->cap, l->n + 1))
         cli_oom();
     l->v[l->n++] = *t;
-    return 0;
-}
-
-static int parse_year(const char *arg, int *year)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(arg, &end, 10);
-    if (errno || end == arg || *end || v < 1970 || v > 9999)
-        return -1;
-    *year = (int)v;
     return 0;
 }
 
@@ -106,36 +93,18 @@ static int read_trips(struct store *s, const struct trip_list *l, bool json, cJS
 
 int cli_trips(int argc, char **argv, void *ctx)
 {
-    static const struct option opts[] = {
-        {"db", required_argument, NULL, 'd'}, {"year", required_argument, NULL, 'y'},
-        {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
-    const char *db = NULL;
-    int year = 0, c;
-    bool json = false;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'd': db = optarg; break;
-        case 'y':
-            if (parse_year(optarg, &year))
-                return cli_usage_error(usage_trips,
-                                       "--year must be a year like 2026, not '%s'", optarg);
-            break;
-        case 'j': json = true; break;
-        case 'h': fputs(usage_trips, stdout); return 0;
-        default: fputs(usage_trips, stderr); return EXIT_USAGE;
-        }
-    }
-    if (optind < argc)
-        return cli_usage_error(usage_trips, "unexpected argument '%s'", argv[optind]);
-    if (!db)
+    struct coord_db_opts o = {0};
+    int rc = coord_cli_db_opts(argc, argv, usage_trips, DBO_JSON | DBO_YEAR, &o);
+    if (rc)
+        return rc == 1 ? 0 : rc;
+    if (!o.db)
         return cli_usage_error(usage_trips, "%s", "--db FILE is required");
-    struct store *s = coord_cli_store(ctx, db);
+    struct store *s = coord_cli_store(ctx, o.db);
     if (!s)
         return 1;
 
-    int rc = 1;
-    struct trip_list l = {NULL, 0, 0, year};
+    rc = 1;
+    struct trip_list l = {NULL, 0, 0, o.year};
     cJSON *arr = cJSON_CreateArray(), *table = cJSON_CreateArray();
     if (!arr || !table)
         cli_oom();
@@ -145,17 +114,17 @@ int cli_trips(int argc, char **argv, void *ctx)
     }
     if (text_table_row(table, 6, "trip", "date", "county", "title", "status", "places"))
         cli_oom();
-    if (read_trips(s, &l, json, arr, table))
+    if (read_trips(s, &l, o.json, arr, table))
         goto done;
-    if (json) {
+    if (o.json) {
         char *text = cJSON_Print(arr);
         if (!text)
             cli_oom();
         puts(text);
         free(text);
     } else if (l.n == 0) {
-        if (year)
-            printf("No trips in %d.\n", year);
+        if (o.year)
+            printf("No trips in %d.\n", o.year);
         else
             puts("No trips.");
     } else {

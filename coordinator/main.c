@@ -50,25 +50,6 @@ static void teardown(const struct cli_cmd *cmd, void *ctx)
     c->table = NULL;
 }
 
-struct store *coord_cli_store(struct coord_cli *c, const char *db)
-{
-    FILE *probe = *db ? fopen(db, "r") : NULL;
-    if (!probe) {
-        cli_fail("no store at %s", db);
-        return NULL;
-    }
-    fclose(probe);
-    char err[256];
-    store_close(c->store);
-    c->store = NULL;
-    if (store_open(db, &c->store, err)) {
-        cli_fail("%s", err);
-        c->store = NULL;
-        return NULL;
-    }
-    return c->store;
-}
-
 /* ---- trip SUBCOMMAND ------------------------------------------------------ */
 
 static const struct cli_cmd trip_cmds[] = {
