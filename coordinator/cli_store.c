@@ -1,0 +1,82 @@
+/* cli_store.c -- what the commands that read the store share: opening the
+ * existing store, and their options (--db FILE, --json, --year Y...). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli_cmds.h"
+
+struct store *coord_cli_store(struct coord_cli *c, const char *db)
+{
+    FILE *probe = *db ? fopen(db, "r") : NULL;
+    if (!probe) {
+        cli_fail("no store at %s", db);
+        return NULL;
+    }
+    fclose(probe);
+    char err[256];
+    store_close(c->store);
+    c->store = NULL;
+    if (store_open(db, &c->store, err)) {
+        cli_fail("%s", err);
+        c->store = NULL;
+        return NULL;
+    }
+    return c->store;
+}
+
+static int parse_year(const char *arg, int *year)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(arg, &end, 10);
+    if (errno || end == arg || *end || v < 1970 || v > 9999)
+        return -1;
+    *year = (int)v;
+    return 0;
+}
+
+int coord_cli_db_opts(int argc, char **argv, const char *usage, unsigned takes,
+                      struct coord_db_opts *o)
+{
+    static const struct {
+        struct option opt;
+        unsigned bit; /* 0: always taken */
+    } all[] = {
+        {{"db", required_argument, NULL, 'd'}, 0},
+        {{"help", no_argument, NULL, 'h'}, 0},
+        {{"json", no_argument, NULL, 'j'}, DBO_JSON},
+        {{"year", required_argument, NULL, 'y'}, DBO_YEAR},
+        {{"csv", no_argument, NULL, 'c'}, DBO_CSV},
+        {{"output", required_argument, NULL, 'o'}, DBO_OUTPUT},
+        {{"config", required_argument, NULL, 'C'}, DBO_CONFIG},
+    };
+    enum { N = sizeof all / sizeof all[0] };
+    struct option opts[N + 1];
+    size_t n = 0;
+    for (size_t i = 0; i < N; i++)
+        if (!all[i].bit || (takes & all[i].bit))
+            opts[n++] = all[i].opt;
+    opts[n] = (struct option){NULL, 0, NULL, 0};
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': o->db = optarg; break;
+        case 'j': o->json = true; break;
+        case 'c': o->csv = true; break;
+        case 'o': o->output = optarg; break;
+        case 'C': break;
+        case 'y':
+            if (parse_year(optarg, &o->year))
+                return cli_usage_error(usage, "--year must be a year like 2026, not '%s'",
+                                       optarg);
+            break;
+        case 'h': fputs(usage, stdout); return 1;
+        default: fputs(usage, stderr); return EXIT_USAGE;
+        }
+    }
+    if (!(takes & DBO_ARG) && optind < argc)
+        return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+    return 0;
+}
