@@ -15,6 +15,7 @@
 #include "agents.h"
 #include "ids.h"
 #include "inbox.h"
+#include "intake.h"
 #include "mq.h"
 #include "olog.h"
 #include "publish.h"
@@ -173,7 +174,7 @@ static void handle_report(struct svc *s, struct item *it, const char *agent,
         return;
     }
     if (code == RJ_NONE) {
-        if (store_apply_report(s->store, &r, it->payload, it->len, now, &oc)) {
+        if (intake_report(s->store, &r, it->payload, it->len, now, &oc)) {
             olog(OLOG_ERROR, "store failed on report %s from %s: %s", r.msg_id, agent,
                  store_errmsg(s->store));
             *db_failed = true;
@@ -181,9 +182,7 @@ static void handle_report(struct svc *s, struct item *it, const char *agent,
             return;
         }
     } else {
-        oc.status = ACK_REJECTED;
-        oc.code = code;
-        snprintf(oc.reason, sizeof oc.reason, "%s", err.msg);
+        intake_refuse(&oc, code, "%s", err.msg);
     }
     const char *msg_id = r.msg_id;
     if (oc.status == ACK_ACCEPTED) {
@@ -204,24 +203,8 @@ static void handle_report(struct svc *s, struct item *it, const char *agent,
         if (log_allowed(s))
             olog(OLOG_WARN, "rejected report %s from %s: %s (%s)",
                  msg_id ? msg_id : "(no msg_id)", agent, oc.reason, reject_code_str(oc.code));
-        /* Keep what helps to inspect it, not what a person typed about a
-         * patient: a refused patient_ref may be a name or a phone number. */
-        const char *keep = it->payload;
-        size_t keep_len = code == RJ_TOO_LARGE && it->len > 1024 ? 1024 : it->len;
-        char *scrubbed = NULL;
-        if (r.root && cJSON_GetObjectItemCaseSensitive(r.root, "patient_ref")) {
-            cJSON_ReplaceItemInObjectCaseSensitive(r.root, "patient_ref",
-                                                   cJSON_CreateString("(removed)"));
-            r.patient_ref = NULL;
-            if ((scrubbed = cJSON_PrintUnformatted(r.root)) != NULL) {
-                keep = scrubbed;
-                keep_len = strlen(scrubbed);
-            }
-        }
-        oerr_t e = store_keep_reject(s->store, now, it->topic, agent, msg_id, oc.code,
-                                     oc.reason, keep, keep_len, s->cfg->max_rejects);
-        free(scrubbed);
-        if (e) {
+        if (intake_keep_refused(s->store, &r, &oc, now, it->topic, agent, it->payload,
+                                it->len, s->cfg->max_rejects)) {
             *db_failed = true;
             report_free(&r);
             return;

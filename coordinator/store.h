@@ -28,31 +28,54 @@ oerr_t store_commit(struct store *s);
 void store_rollback(struct store *s);
 const char *store_errmsg(const struct store *s);
 
-/* What happened to one report. */
-enum ack_status { ACK_ACCEPTED, ACK_DUPLICATE, ACK_REJECTED };
-struct outcome {
-    enum ack_status status;
+/* ---- reports: plain operations; coordinator/intake.c decides with them ---- */
+
+/* What the store holds under one msg_id: the report kept under it (stored)
+ * and the final refusal kept for it (refused). Both may be set: a msg_id
+ * refused to one agent may later be used by another. */
+struct msg_record {
+    bool stored;
+    char agent_id[ID_MAX + 1]; /* the stored report's */
+    enum report_kind kind;
+    char trip_id[ID_MAX + 1];
+    char voided_by[UUID_LEN + 1]; /* the void that took it out; "" while it counts */
+    bool refused;
+    char refused_agent[ID_MAX + 1]; /* to whom msg_id was refused */
     enum reject_code code;
     char reason[JERR_MAX];
-    int year; /* year of the report's trip when accepted, else 0 */
-    /* An accepted void: the trip and year of the report it took out. */
-    char target_trip_id[ID_MAX + 1];
-    int target_year;
-    /* An accepted void whose target has not arrived: it waits for it, and
-     * the target will be stored already voided (target_trip_id is ""). */
-    bool void_pending;
 };
+/* Looks msg_id up, one indexed read whatever is found. */
+oerr_t store_msg_find(struct store *s, const char *msg_id, struct msg_record *out);
 
-/* Applies a decoded, self-valid report: each msg_id changes totals at most
- * once, ever; checks the trip (known, not cancelled) and void targets. A void
- * may come before its target (out->void_pending): the target, when it comes
- * from the same agent, is stored voided and never counts. A rejection is
- * final: a msg_id refused for its trip or void target gets the same answer
- * again, whatever changed since.
- * payload is kept with the report. A refusal fills out (and is kept with
- * store_keep_reject by the caller). Returns OERR_OK unless the database failed. */
-oerr_t store_apply_report(struct store *s, const struct report *r, const char *payload,
-                          size_t len, const char *received_at, struct outcome *out);
+/* Keeps a decoded report with its payload (received at received_at). voided_by
+ * is NULL or "", or the msg_id of a void that came first: the report is kept
+ * already voided. Its figures are not counted here (store_report_count). */
+oerr_t store_report_insert(struct store *s, const struct report *r, const char *payload,
+                           size_t len, const char *received_at, const char *voided_by);
+/* Marks the stored report msg_id voided by void_msg_id. */
+oerr_t store_report_void(struct store *s, const char *msg_id, const char *void_msg_id);
+/* Adds the figures of the stored report msg_id to its trip's running totals
+ * (sign 1), or takes them out (sign -1). A void has no figures. */
+oerr_t store_report_count(struct store *s, const char *msg_id, int sign);
+/* Sums every trip's running totals again from the reports not voided, in a
+ * transaction of its own (store_open does it for a store that has none). */
+oerr_t store_totals_rebuild(struct store *s);
+
+/* Remembers that msg_id was refused to agent_id for good (code, reason, at
+ * most JERR_MAX); the first refusal of a msg_id stays. The oldest are dropped
+ * past a million. */
+oerr_t store_refusal_put(struct store *s, const char *msg_id, const char *agent_id,
+                         enum reject_code code, const char *reason);
+
+/* Voids waiting for their target: the void void_msg_id of agent_id names
+ * target, which has not arrived. find copies the waiting void's msg_id, take
+ * does too and forgets it; both return OERR_NOTFOUND when none waits. */
+oerr_t store_pending_void_put(struct store *s, const char *agent_id, const char *target,
+                              const char *void_msg_id);
+oerr_t store_pending_void_find(struct store *s, const char *agent_id, const char *target,
+                               char void_msg_id[UUID_LEN + 1]);
+oerr_t store_pending_void_take(struct store *s, const char *agent_id, const char *target,
+                               char void_msg_id[UUID_LEN + 1]);
 
 /* Keeps a refused message for inspection; at most max_rejects are kept, the
  * oldest dropped first and counted (store_rejects_dropped). */

@@ -2,7 +2,6 @@
  * the only place that speaks SQL; every statement is prepared and bound. */
 #include "store.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +47,11 @@
     " (?3 IS NULL AND year = ?1 AND (?2 IS NULL OR county = ?2))"
 
 static const char *const sql_text[Q_COUNT] = {
-    [Q_REPORT_GET] = "SELECT agent_id, kind, voided_by, trip_id FROM reports WHERE msg_id = ?1",
+    /* The report kept under a msg_id and its final refusal, in one look-up. */
+    [Q_MSG_FIND] = "SELECT r.agent_id, r.kind, r.trip_id, r.voided_by, f.agent_id, f.code,"
+                   " f.reason FROM (SELECT ?1 AS msg_id) AS k"
+                   " LEFT JOIN reports AS r ON r.msg_id = k.msg_id"
+                   " LEFT JOIN final_rejects AS f ON f.msg_id = k.msg_id",
     [Q_REPORT_INSERT] =
         "INSERT INTO reports (msg_id, agent_id, seq, kind, trip_id, recorded_at, received_at,"
         " department, consultations, female, over_60, poor_households,"
@@ -72,7 +75,6 @@ static const char *const sql_text[Q_COUNT] = {
     [Q_REPLY_PUT] = "INSERT OR REPLACE INTO replies (scope, requester, request_id, reply,"
                     " created_at, n) VALUES (?1, ?2, ?3, ?4, ?5, (SELECT COALESCE(MAX(n), 0) + 1"
                     " FROM replies WHERE scope = ?1 AND requester = ?2))",
-    [Q_FINAL_GET] = "SELECT agent_id, code, reason FROM final_rejects WHERE msg_id = ?1",
     [Q_FINAL_PUT] = "INSERT OR IGNORE INTO final_rejects (msg_id, agent_id, code, reason)"
                     " VALUES (?1, ?2, ?3, ?4)",
     [Q_FINAL_TRIM] = "DELETE FROM final_rejects WHERE id <= (SELECT MAX(id) FROM final_rejects)"
@@ -233,6 +235,26 @@ const char *store_errmsg(const struct store *s)
     return s && s->db ? sqlite3_errmsg(s->db) : "no database";
 }
 
+/* The running totals summed again from the reports, and marked as present. */
+static const char totals_rebuild_sql[] =
+    "DELETE FROM trip_totals;"
+    "INSERT INTO trip_totals (trip_id, " TOTALS_COLS ")"
+    " SELECT trip_id, " TOTALS_EXPRS("SUM(", ")") " FROM reports"
+    " WHERE voided_by IS NULL AND kind <> 'void' GROUP BY trip_id;"
+    "INSERT OR REPLACE INTO meta (key, value) VALUES ('trip_totals', '1');";
+
+oerr_t store_totals_rebuild(struct store *s)
+{
+    if (exec(s, "BEGIN IMMEDIATE"))
+        return OERR_DB;
+    if (exec(s, totals_rebuild_sql) || exec(s, "COMMIT")) {
+        if (!sqlite3_get_autocommit(s->db))
+            exec(s, "ROLLBACK");
+        return OERR_DB;
+    }
+    return OERR_OK;
+}
+
 /* A store written before trip_totals existed (or one whose totals were
  * dropped) gets them summed once from its reports. */
 static oerr_t totals_ensure(struct store *s)
@@ -247,20 +269,7 @@ static oerr_t totals_ensure(struct store *s)
         return OERR_OK;
     if (rc != SQLITE_DONE)
         return OERR_DB;
-    static const char rebuild[] =
-        "BEGIN IMMEDIATE;"
-        "DELETE FROM trip_totals;"
-        "INSERT INTO trip_totals (trip_id, " TOTALS_COLS ")"
-        " SELECT trip_id, " TOTALS_EXPRS("SUM(", ")") " FROM reports"
-        " WHERE voided_by IS NULL AND kind <> 'void' GROUP BY trip_id;"
-        "INSERT INTO meta (key, value) VALUES ('trip_totals', '1');"
-        "COMMIT;";
-    if (exec(s, rebuild)) {
-        if (!sqlite3_get_autocommit(s->db))
-            exec(s, "ROLLBACK");
-        return OERR_DB;
-    }
-    return OERR_OK;
+    return store_totals_rebuild(s);
 }
 
 /* Stores made before replies were bounded get the column n that orders one
@@ -389,21 +398,6 @@ void store_rollback(struct store *s)
         exec(s, "ROLLBACK");
 }
 
-static void refuse(struct outcome *out, enum reject_code code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void refuse(struct outcome *out, enum reject_code code, const char *fmt, ...)
-{
-    out->status = ACK_REJECTED;
-    out->code = code;
-    out->target_trip_id[0] = '\0';
-    out->target_year = 0;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(out->reason, sizeof out->reason, fmt, ap);
-    va_end(ap);
-}
-
 oerr_t store_trip_get(struct store *s, const char *trip_id, struct trip_row *out)
 {
     sqlite3_stmt *st = stmt(s, Q_TRIP_GET);
@@ -423,186 +417,40 @@ oerr_t store_trip_get(struct store *s, const char *trip_id, struct trip_row *out
     return OERR_OK;
 }
 
-/* Adds the figures of a stored report to its trip's totals (sign 1), or
- * takes them out (sign -1). */
-static oerr_t totals_add(struct store *s, const char *msg_id, int sign)
-{
-    sqlite3_stmt *st = stmt(s, Q_TOTALS_ADD);
-    bind_text(st, 1, msg_id);
-    sqlite3_bind_int(st, 2, sign);
-    return sqlite3_step(st) == SQLITE_DONE ? OERR_OK : OERR_DB;
-}
+/* ---- reports: plain operations (coordinator/intake.c decides with them) --- */
 
-/* 1 when msg_id was refused for good to agent_id (final_rejects), 0 when
- * not, -1 when the database failed. */
-static int refused_for(struct store *s, const char *msg_id, const char *agent_id)
-{
-    sqlite3_stmt *st = stmt(s, Q_FINAL_GET);
-    bind_text(st, 1, msg_id);
-    int rc = sqlite3_step(st);
-    int found = rc == SQLITE_ROW &&
-                strcmp((const char *)sqlite3_column_text(st, 0), agent_id) == 0;
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? found : -1;
-}
-
-/* 1 when a void of agent_id waits for target, its msg_id copied to void_id;
- * 0 when none does; -1 when the database failed. */
-static int pending_void_of(struct store *s, const char *agent_id, const char *target,
-                           char void_id[UUID_LEN + 1])
-{
-    sqlite3_stmt *st = stmt(s, Q_PENDING_GET);
-    bind_text(st, 1, agent_id);
-    bind_text(st, 2, target);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        snprintf(void_id, UUID_LEN + 1, "%s", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
-}
-
-static oerr_t apply_report(struct store *s, const struct report *r, const char *payload,
-                           size_t len, const char *received_at, struct outcome *out)
+oerr_t store_msg_find(struct store *s, const char *msg_id, struct msg_record *out)
 {
     memset(out, 0, sizeof *out);
-
-    /* 1. Seen before? Then it already counted (or belongs to someone else). */
-    sqlite3_stmt *st = stmt(s, Q_REPORT_GET);
-    bind_text(st, 1, r->msg_id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        bool same = strcmp((const char *)sqlite3_column_text(st, 0), r->agent_id) == 0;
+    sqlite3_stmt *st = stmt(s, Q_MSG_FIND);
+    bind_text(st, 1, msg_id);
+    if (sqlite3_step(st) != SQLITE_ROW) {
         sqlite3_reset(st);
-        if (same) {
-            out->status = ACK_DUPLICATE;
-            return OERR_OK;
-        }
-        refuse(out, RJ_SCHEMA, "msg_id %s is already used by another agent", r->msg_id);
-        return OERR_OK;
-    }
-    if (rc != SQLITE_DONE)
         return OERR_DB;
-    st = stmt(s, Q_FINAL_GET);
-    bind_text(st, 1, r->msg_id);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(st, 0), r->agent_id) == 0) {
-        int code = enum_index(reject_code_names, (const char *)sqlite3_column_text(st, 1));
-        refuse(out, code > 0 ? (enum reject_code)code : RJ_SCHEMA, "%s",
-               (const char *)sqlite3_column_text(st, 2));
-        sqlite3_reset(st);
-        return OERR_OK;
+    }
+    out->stored = sqlite3_column_type(st, 0) != SQLITE_NULL;
+    if (out->stored) {
+        column_copy(st, 0, out->agent_id, sizeof out->agent_id);
+        int kind = enum_index(report_kind_names, (const char *)sqlite3_column_text(st, 1));
+        out->kind = kind >= 0 ? (enum report_kind)kind : RK_HEADCOUNT;
+        column_copy(st, 2, out->trip_id, sizeof out->trip_id);
+        column_copy(st, 3, out->voided_by, sizeof out->voided_by);
+    }
+    out->refused = sqlite3_column_type(st, 4) != SQLITE_NULL;
+    if (out->refused) {
+        column_copy(st, 4, out->refused_agent, sizeof out->refused_agent);
+        int code = enum_index(reject_code_names, (const char *)sqlite3_column_text(st, 5));
+        out->code = code > 0 ? (enum reject_code)code : RJ_SCHEMA;
+        column_copy(st, 6, out->reason, sizeof out->reason);
     }
     sqlite3_reset(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return OERR_DB;
+    return OERR_OK;
+}
 
-    /* 2. The trip decides the year; it must exist and not be cancelled. */
-    struct trip_row trip;
-    oerr_t e = store_trip_get(s, r->trip_id, &trip);
-    if (e == OERR_NOTFOUND) {
-        refuse(out, RJ_UNKNOWN_TRIP, "no trip %s", r->trip_id);
-        return OERR_OK;
-    }
-    if (e)
-        return e;
-    if (strcmp(trip.status, "cancelled") == 0) {
-        refuse(out, RJ_TRIP_CANCELLED, "trip %s is cancelled", r->trip_id);
-        return OERR_OK;
-    }
-
-    /* 3. A void takes one counted report of the same agent out of the totals.
-     * Messages may come out of order (after a crash the void is often
-     * redelivered before its agent resends the target): a void whose target
-     * has not arrived waits for it, and the target is stored already voided
-     * (step 4). A target that is known and cannot be voided is refused. */
-    if (r->kind == RK_VOID) {
-        st = stmt(s, Q_REPORT_GET);
-        bind_text(st, 1, r->voids);
-        rc = sqlite3_step(st);
-        if (rc == SQLITE_DONE) {
-            char other[UUID_LEN + 1];
-            int refused = refused_for(s, r->voids, r->agent_id);
-            int waiting = refused ? 0 : pending_void_of(s, r->agent_id, r->voids, other);
-            if (refused < 0 || waiting < 0)
-                return OERR_DB;
-            if (refused) {
-                refuse(out, RJ_VOID_TARGET, "report %s was refused; there is nothing to void",
-                       r->voids);
-                return OERR_OK;
-            }
-            if (waiting) {
-                refuse(out, RJ_VOID_TARGET, "report %s is already voided by %s, which waits "
-                       "for it to arrive", r->voids, other);
-                return OERR_OK;
-            }
-            st = stmt(s, Q_PENDING_PUT);
-            bind_text(st, 1, r->agent_id);
-            bind_text(st, 2, r->voids);
-            bind_text(st, 3, r->msg_id);
-            if (sqlite3_step(st) != SQLITE_DONE)
-                return OERR_DB;
-            out->void_pending = true;
-        } else if (rc != SQLITE_ROW) {
-            return OERR_DB;
-        } else {
-            bool same = strcmp((const char *)sqlite3_column_text(st, 0), r->agent_id) == 0;
-            bool is_void = strcmp((const char *)sqlite3_column_text(st, 1), "void") == 0;
-            bool voided = sqlite3_column_type(st, 2) != SQLITE_NULL;
-            snprintf(out->target_trip_id, sizeof out->target_trip_id, "%s",
-                     sqlite3_column_text(st, 3));
-            sqlite3_reset(st);
-            if (!same) {
-                refuse(out, RJ_VOID_TARGET, "report %s belongs to another agent", r->voids);
-                return OERR_OK;
-            }
-            if (is_void) {
-                refuse(out, RJ_VOID_TARGET, "report %s is itself a void; a void cannot be voided",
-                       r->voids);
-                return OERR_OK;
-            }
-            if (voided) {
-                refuse(out, RJ_VOID_TARGET, "report %s is already voided", r->voids);
-                return OERR_OK;
-            }
-            struct trip_row target;
-            if (store_trip_get(s, out->target_trip_id, &target) != OERR_OK)
-                return OERR_DB;
-            out->target_year = target.year;
-            if (totals_add(s, r->voids, -1))
-                return OERR_DB;
-            st = stmt(s, Q_REPORT_VOID);
-            bind_text(st, 1, r->voids);
-            bind_text(st, 2, r->msg_id);
-            if (sqlite3_step(st) != SQLITE_DONE)
-                return OERR_DB;
-        }
-    }
-
-    /* 4. Keep it; voided already when a void of its agent came first. That
-     * void goes on waiting when this msg_id comes from another agent: it was
-     * never the void's to name, so this report counts as usual. A void that
-     * arrives named by a waiting void is not voided (a void cannot be): the
-     * waiting one had no effect, and stops waiting. */
-    char voided_by[UUID_LEN + 1] = "";
-    int waited = pending_void_of(s, r->agent_id, r->msg_id, voided_by);
-    if (waited < 0)
-        return OERR_DB;
-    if (waited) {
-        st = stmt(s, Q_PENDING_DEL);
-        bind_text(st, 1, r->agent_id);
-        bind_text(st, 2, r->msg_id);
-        if (sqlite3_step(st) != SQLITE_DONE)
-            return OERR_DB;
-        if (r->kind == RK_VOID) {
-            /* In order, that void would have been refused (void_target);
-             * it was acked while waiting, so say here that it did nothing. */
-            olog(OLOG_WARN, "void %s of %s waited for %s, which came as a void itself: a void "
-                 "cannot be voided, so %s has no effect", voided_by, r->agent_id, r->msg_id,
-                 voided_by);
-            voided_by[0] = '\0';
-        }
-    }
-    st = stmt(s, Q_REPORT_INSERT);
+oerr_t store_report_insert(struct store *s, const struct report *r, const char *payload,
+                           size_t len, const char *received_at, const char *voided_by)
+{
+    sqlite3_stmt *st = stmt(s, Q_REPORT_INSERT);
     bind_text(st, 1, r->msg_id);
     bind_text(st, 2, r->agent_id);
     sqlite3_bind_int64(st, 3, r->seq);
@@ -651,34 +499,77 @@ static oerr_t apply_report(struct store *s, const struct report *r, const char *
         break;
     }
     sqlite3_bind_text(st, 32, payload, (int)len, SQLITE_TRANSIENT);
-    bind_text(st, 33, voided_by[0] ? voided_by : NULL);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        return OERR_DB;
-    if (r->kind != RK_VOID && !voided_by[0] && totals_add(s, r->msg_id, 1))
-        return OERR_DB;
-    out->status = ACK_ACCEPTED;
-    out->year = trip.year;
-    return OERR_OK;
+    bind_text(st, 33, voided_by && voided_by[0] ? voided_by : NULL);
+    return run(st);
 }
 
-oerr_t store_apply_report(struct store *s, const struct report *r, const char *payload,
-                          size_t len, const char *received_at, struct outcome *out)
+oerr_t store_report_void(struct store *s, const char *msg_id, const char *void_msg_id)
 {
-    oerr_t e = apply_report(s, r, payload, len, received_at, out);
-    if (e || out->status != ACK_REJECTED ||
-        (out->code != RJ_UNKNOWN_TRIP && out->code != RJ_TRIP_CANCELLED &&
-         out->code != RJ_VOID_TARGET))
-        return e;
+    sqlite3_stmt *st = stmt(s, Q_REPORT_VOID);
+    bind_text(st, 1, msg_id);
+    bind_text(st, 2, void_msg_id);
+    return run(st);
+}
+
+oerr_t store_report_count(struct store *s, const char *msg_id, int sign)
+{
+    sqlite3_stmt *st = stmt(s, Q_TOTALS_ADD);
+    bind_text(st, 1, msg_id);
+    sqlite3_bind_int(st, 2, sign < 0 ? -1 : 1);
+    return run(st);
+}
+
+oerr_t store_refusal_put(struct store *s, const char *msg_id, const char *agent_id,
+                         enum reject_code code, const char *reason)
+{
     sqlite3_stmt *st = stmt(s, Q_FINAL_PUT);
-    bind_text(st, 1, r->msg_id);
-    bind_text(st, 2, r->agent_id);
-    bind_text(st, 3, reject_code_str(out->code));
-    bind_text(st, 4, out->reason);
-    if (sqlite3_step(st) != SQLITE_DONE)
+    bind_text(st, 1, msg_id);
+    bind_text(st, 2, agent_id);
+    bind_text(st, 3, reject_code_str(code));
+    bind_text(st, 4, reason);
+    if (run(st))
         return OERR_DB;
     st = stmt(s, Q_FINAL_TRIM);
     sqlite3_bind_int64(st, 1, s->max_final);
-    return sqlite3_step(st) == SQLITE_DONE ? OERR_OK : OERR_DB;
+    return run(st);
+}
+
+oerr_t store_pending_void_put(struct store *s, const char *agent_id, const char *target,
+                              const char *void_msg_id)
+{
+    sqlite3_stmt *st = stmt(s, Q_PENDING_PUT);
+    bind_text(st, 1, agent_id);
+    bind_text(st, 2, target);
+    bind_text(st, 3, void_msg_id);
+    return run(st);
+}
+
+oerr_t store_pending_void_find(struct store *s, const char *agent_id, const char *target,
+                               char void_msg_id[UUID_LEN + 1])
+{
+    sqlite3_stmt *st = stmt(s, Q_PENDING_GET);
+    bind_text(st, 1, agent_id);
+    bind_text(st, 2, target);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        column_copy(st, 0, void_msg_id, UUID_LEN + 1);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? OERR_OK : rc == SQLITE_DONE ? OERR_NOTFOUND : OERR_DB;
+}
+
+/* A look-up, and a delete only when one waits: most reports have no void
+ * waiting, and a SELECT costs a fifth of a DELETE ... RETURNING that finds
+ * nothing. */
+oerr_t store_pending_void_take(struct store *s, const char *agent_id, const char *target,
+                               char void_msg_id[UUID_LEN + 1])
+{
+    oerr_t e = store_pending_void_find(s, agent_id, target, void_msg_id);
+    if (e)
+        return e;
+    sqlite3_stmt *st = stmt(s, Q_PENDING_DEL);
+    bind_text(st, 1, agent_id);
+    bind_text(st, 2, target);
+    return run(st);
 }
 
 oerr_t store_keep_reject(struct store *s, const char *received_at, const char *topic,

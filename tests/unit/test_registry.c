@@ -15,6 +15,7 @@
 #include "unit_store.h"
 
 #include "admin.h"
+#include "intake.h"
 #include "progress_json.h"
 #include "registry.h"
 #include "tripcard.h"
@@ -537,7 +538,7 @@ static void checkin(struct store *s, int n, const char *trip_id, const char *sta
     struct jerr err = {{0}};
     assert_int_equal(report_decode("team-07", "checkin", buf, strlen(buf), &r, &err), RJ_NONE);
     assert_int_equal(store_begin(s), OERR_OK);
-    assert_int_equal(store_apply_report(s, &r, buf, strlen(buf), NOW, out), OERR_OK);
+    assert_int_equal(intake_report(s, &r, buf, strlen(buf), NOW, out), OERR_OK);
     assert_int_equal(store_commit(s), OERR_OK);
     report_free(&r);
 }

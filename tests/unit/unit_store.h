@@ -1,8 +1,20 @@
-/* unit_store.h -- a fresh in-memory coordinator store per test, as a cmocka fixture. */
+/* unit_store.h -- coordinator stores for the unit tests, as cmocka fixtures (a fresh
+ * in-memory store, or a fresh file in a scratch directory), and the trips and
+ * reports the tests put in them. Include after <cmocka.h>. */
 #ifndef OUTREACH_UNIT_STORE_H
 #define OUTREACH_UNIT_STORE_H
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+#include "request.h"
 #include "store.h"
+#include "unit_files.h"
+
+/* When the trips and reports below are put in. */
+#define UNIT_STORE_NOW "2026-11-22T10:00:00+08:00"
 
 static inline int memstore_setup(void **state)
 {
@@ -20,6 +32,135 @@ static inline int memstore_teardown(void **state)
 {
     store_close(*state);
     return 0;
+}
+
+/* A store in the file path, inside the scratch directory dir. */
+struct filestore {
+    char dir[64];
+    char path[128];
+    struct store *s;
+};
+
+static inline int filestore_setup(void **state)
+{
+    struct filestore *f = calloc(1, sizeof *f);
+    if (!f)
+        return -1;
+    snprintf(f->dir, sizeof f->dir, "/tmp/outreach-unit-store-XXXXXX");
+    if (!mkdtemp(f->dir)) {
+        free(f);
+        return -1;
+    }
+    snprintf(f->path, sizeof f->path, "%s/coordinator.db", f->dir);
+    char err[256] = "";
+    if (store_open(f->path, &f->s, err) != OERR_OK) {
+        print_error("store_open: %s\n", err);
+        rm_tree(f->dir);
+        free(f);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+static inline int filestore_teardown(void **state)
+{
+    struct filestore *f = *state;
+    store_close(f->s);
+    rm_tree(f->dir);
+    free(f);
+    return 0;
+}
+
+/* Closes the store and opens its file again. */
+static inline void filestore_reopen(struct filestore *f)
+{
+    store_close(f->s);
+    f->s = NULL;
+    char err[256] = "";
+    if (store_open(f->path, &f->s, err) != OERR_OK)
+        fail_msg("store_open %s again: %s", f->path, err);
+}
+
+/* A planned trip on date in county (county_name "<county> county"). */
+static inline void add_trip(struct store *s, const char *trip_id, const char *date,
+                            const char *county)
+{
+    char buf[1024];
+    snprintf(buf, sizeof buf,
+             "{\"request_id\":\"r\",\"op\":\"trip.upsert\",\"trip_id\":\"%s\",\"title\":\"Trip %s\","
+             "\"date\":\"%s\",\"site\":{\"code\":\"s-1\",\"name\":\"Site\",\"county\":\"%s\","
+             "\"county_name\":\"%s county\",\"poor_village\":true},\"mode\":\"upper_help\","
+             "\"activities\":[\"clinic\"],\"departments\":[\"internal\"],"
+             "\"capacity\":{\"doctor\":2,\"nurse\":1}}",
+             trip_id, trip_id, date, county, county);
+    struct request rq;
+    struct jerr err = {{0}};
+    const char *code = request_decode(REQ_ADMIN, buf, strlen(buf), &rq, &err);
+    if (code) {
+        request_free(&rq);
+        fail_msg("trip %s: %s (%s)", trip_id, code, err.msg);
+    }
+    char why[JERR_MAX] = "";
+    assert_int_equal(store_begin(s), OERR_OK);
+    oerr_t e = store_trip_upsert(s, &rq.trip, UNIT_STORE_NOW, why);
+    request_free(&rq);
+    if (e) {
+        store_rollback(s);
+        fail_msg("store_trip_upsert %s: %s (%s)", trip_id, oerr_str(e), why);
+    }
+    assert_int_equal(store_commit(s), OERR_OK);
+}
+
+/* Sets a trip's status; a refusal names the trip. */
+static inline oerr_t set_status(struct store *s, const char *trip_id, const char *status)
+{
+    char why[JERR_MAX] = "";
+    assert_int_equal(store_begin(s), OERR_OK);
+    oerr_t e = store_trip_set_status(s, trip_id, status, UNIT_STORE_NOW, why);
+    if (e == OERR_REJECTED)
+        assert_non_null(strstr(why, trip_id));
+    store_commit(s);
+    return e;
+}
+
+/* msg_id number n: 00000abc-0000-4000-8000-00000000000n */
+static inline const char *mid(int n)
+{
+    static char bufs[8][40];
+    static int next;
+    char *b = bufs[next++ % 8];
+    snprintf(b, 40, "%08x-0000-4000-8000-%012d", 0xabcu, n);
+    return b;
+}
+
+/* Decodes into r the report of kind whose own part of the JSON is fields,
+ * written into buf[n] (seqs 1, 2, 3... in the order of the calls); fails the
+ * test when report_decode refuses it. Call report_free(r) afterwards. */
+static inline void unit_report(struct report *r, char *buf, size_t n, const char *agent,
+                               const char *msg_id, const char *trip, const char *recorded_at,
+                               const char *kind, const char *fields)
+{
+    static long long seq = 1;
+    snprintf(buf, n,
+             "{\"msg_id\":\"%s\",\"agent_id\":\"%s\",\"seq\":%lld,\"trip_id\":\"%s\","
+             "\"recorded_at\":\"%s\",%s}",
+             msg_id, agent, seq++, trip, recorded_at, fields);
+    struct jerr err = {{0}};
+    enum reject_code c = report_decode(agent, kind, buf, strlen(buf), r, &err);
+    if (c != RJ_NONE) {
+        report_free(r);
+        fail_msg("report %s refused by report_decode: %s (%s)", buf, reject_code_str(c), err.msg);
+    }
+}
+
+static inline struct totals totals_of(struct store *s, int year, const char *county,
+                                      const char *trip)
+{
+    struct totals t;
+    struct totals_filter f = {.year = year, .county = county, .trip_id = trip};
+    assert_int_equal(store_totals(s, &f, &t), OERR_OK);
+    return t;
 }
 
 #endif
