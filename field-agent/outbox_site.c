@@ -43,6 +43,16 @@ static sqlite3_stmt *prepare_trip(struct outbox *ob, const char *sql, const char
     return st;
 }
 
+/* The newest rows of a trip: prepare_trip with ?2 bound to limit. */
+static sqlite3_stmt *prepare_trip_limit(struct outbox *ob, const char *sql, const char *trip_id,
+                                        int limit)
+{
+    sqlite3_stmt *st = prepare_trip(ob, sql, trip_id);
+    if (st)
+        sqlite3_bind_int(st, 2, limit);
+    return st;
+}
+
 /* Finalizes st after its last step returned rc: OERR_OK when that was the end. */
 static oerr_t finish(sqlite3_stmt *st, int rc)
 {
@@ -194,13 +204,12 @@ oerr_t outbox_tap_last_id(struct outbox *ob, long long *id)
 oerr_t outbox_open_taps_newest(struct outbox *ob, const char *trip_id, int limit,
                                void (*fn)(void *ctx, const struct tap_row *t), void *ctx)
 {
-    sqlite3_stmt *st = prepare_trip(ob, "SELECT id, department, female, over_60, poor,"
-                                        " entered_by, created_at FROM taps WHERE"
-                                        " state = 'open' AND trip_id = ?1"
-                                        " ORDER BY id DESC LIMIT ?2", trip_id);
+    sqlite3_stmt *st = prepare_trip_limit(ob, "SELECT id, department, female, over_60, poor,"
+                                              " entered_by, created_at FROM taps WHERE"
+                                              " state = 'open' AND trip_id = ?1"
+                                              " ORDER BY id DESC LIMIT ?2", trip_id, limit);
     if (!st)
         return OERR_DB;
-    sqlite3_bind_int(st, 2, limit);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct tap_row t = {
@@ -328,14 +337,14 @@ oerr_t outbox_correction_add(struct outbox *ob, long long refused_seq, long long
 oerr_t outbox_trip_medicines(struct outbox *ob, const char *trip_id, int limit,
                              void (*fn)(void *ctx, const char *medicine), void *ctx)
 {
-    sqlite3_stmt *st = prepare_trip(ob, "SELECT json_extract(payload, '$.medicine') AS m,"
-                                        " MAX(seq) FROM outbox WHERE kind = 'dispense' AND"
-                                        " trip_id = ?1 AND state <> 'rejected' AND"
-                                        " json_valid(payload) GROUP BY m"
-                                        " ORDER BY MAX(seq) DESC LIMIT ?2", trip_id);
+    sqlite3_stmt *st = prepare_trip_limit(ob, "SELECT json_extract(payload, '$.medicine')"
+                                              " AS m, MAX(seq) FROM outbox WHERE"
+                                              " kind = 'dispense' AND trip_id = ?1 AND"
+                                              " state <> 'rejected' AND json_valid(payload)"
+                                              " GROUP BY m ORDER BY MAX(seq) DESC LIMIT ?2",
+                                          trip_id, limit);
     if (!st)
         return OERR_DB;
-    sqlite3_bind_int(st, 2, limit);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         fn(ctx, ob_col_text(st, 0));
