@@ -1,6 +1,7 @@
 /* test_siteapp.c -- the site app's sign-in logic (sessions, CSRF, the slowing
  * of wrong passcodes) and the registration desk's taps folded into headcount
- * reports, on a real SQLite outbox file, with crashes before the commit. */
+ * reports, on a real SQLite outbox file, with crashes before the commit;
+ * today's totals and a refused headcount corrected once. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -397,6 +398,99 @@ static void test_push_inside_a_transaction(void **state)
     cJSON_Delete(fields);
 }
 
+/* Pushes an entry of kind with fields given as JSON text; returns it (clear it). */
+static struct outbox_entry push(struct outbox *ob, const char *kind, const char *fields_json)
+{
+    cJSON *fields = cJSON_Parse(fields_json);
+    assert_non_null(fields);
+    struct outbox_entry e;
+    assert_int_equal(outbox_push(ob, kind, TRIP, fields, TS, NULL, NULL, &e), OERR_OK);
+    cJSON_Delete(fields);
+    return e;
+}
+
+static long long total(const cJSON *obj, const char *group, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItem(cJSON_GetObjectItem(obj, group), key);
+    assert_true(cJSON_IsNumber(v));
+    return (long long)v->valuedouble;
+}
+
+/* Today's totals: open taps, answered and unanswered entries, voids, refused
+ * ones; a refused headcount corrected once, in one transaction. */
+static void test_totals_and_correction(void **state)
+{
+    struct outbox_fixture *f = *state;
+    struct outbox_entry hc = push(f->ob, "headcount",
+                                  "{\"department\":\"internal\",\"consultations\":7}");
+    struct outbox_entry med = push(f->ob, "dispense", "{\"medicine\":\"x\",\"value_fen\":1250}");
+    struct outbox_entry in1 = push(f->ob, "checkin", "{\"staff_id\":\"dr-1\",\"role\":\"doctor\"}");
+    struct outbox_entry in2 = push(f->ob, "checkin", "{\"staff_id\":\"dr-1\",\"role\":\"doctor\"}");
+    struct outbox_entry edu = push(f->ob, "education",
+                                   "{\"brochures\":5,\"attendees\":9,\"talks\":1}");
+    struct outbox_entry bad = push(f->ob, "headcount", "{\"department\":\"dental\","
+                                                       "\"consultations\":4,\"female\":1}");
+    for (int i = 0; i < 3; i++)
+        add(f->ob, "surgery", false, false, "nurse-1");
+    int changed = 0;
+    assert_int_equal(outbox_mark_acked(f->ob, hc.msg_id, "accepted", TS, &changed), OERR_OK);
+    assert_int_equal(outbox_mark_acked(f->ob, in1.msg_id, "accepted", TS, &changed), OERR_OK);
+    assert_int_equal(outbox_mark_rejected(f->ob, bad.msg_id, "unknown_department", "no", TS,
+                                          &changed), OERR_OK);
+    cJSON *o = cJSON_CreateObject();
+    assert_int_equal(site_totals(f->ob, TRIP, o), OERR_OK);
+    /* 7 counted + 3 open taps; the refused headcount is not in it. */
+    assert_int_equal(total(o, "totals", "consultations"), 10);
+    assert_int_equal(total(o, "unsynced", "consultations"), 3);
+    assert_int_equal(total(o, "totals", "medicine_fen"), 1250);
+    assert_int_equal(total(o, "unsynced", "medicine_fen"), 1250);
+    assert_int_equal(total(o, "totals", "staff"), 1); /* checked in twice: once */
+    assert_int_equal(total(o, "totals", "attendees"), 9);
+    assert_int_equal(total(o, "totals", "entries"), 5);
+    assert_int_equal(total(o, "unsynced", "entries"), 3);
+    cJSON_Delete(o);
+    /* A void of the dispense takes it out; the void itself is no entry. */
+    char voids[80];
+    snprintf(voids, sizeof voids, "{\"voids\":\"%s\",\"reason\":\"twice\"}", med.msg_id);
+    struct outbox_entry v = push(f->ob, "void", voids);
+    o = cJSON_CreateObject();
+    assert_int_equal(site_totals(f->ob, TRIP, o), OERR_OK);
+    assert_int_equal(total(o, "totals", "medicine_fen"), 0);
+    assert_int_equal(total(o, "totals", "entries"), 4);
+    cJSON_Delete(o);
+    assert_int_equal(site_totals(f->ob, "other-trip", o = cJSON_CreateObject()), OERR_OK);
+    assert_int_equal(total(o, "totals", "entries"), 0);
+    cJSON_Delete(o);
+
+    /* Correct and send again: only a refused headcount, once. */
+    struct site_trip t = {.source = SITE_TRIP_CONFIG};
+    snprintf(t.trip_id, sizeof t.trip_id, TRIP);
+    char why[300] = "";
+    long long new_seq = 0;
+    assert_int_equal(taps_correct(f->ob, AGENT, hc.seq, &t, "nurse-2", TS, &new_seq, why,
+                                  sizeof why), OERR_REJECTED);
+    assert_non_null(strstr(why, "was not refused"));
+    assert_int_equal(taps_correct(f->ob, AGENT, bad.seq, &t, "nurse-2", TS, &new_seq, why,
+                                  sizeof why), OERR_OK);
+    assert_int_equal(new_seq, v.seq + 1);
+    assert_int_equal(taps_correct(f->ob, AGENT, bad.seq, &t, "nurse-2", TS, &new_seq, why,
+                                  sizeof why), OERR_REJECTED);
+    assert_non_null(strstr(why, "already sent again"));
+    assert_int_equal(taps_correct(f->ob, AGENT, 999, &t, "nurse-2", TS, &new_seq, why,
+                                  sizeof why), OERR_NOTFOUND);
+    cJSON *it = NULL;
+    assert_int_equal(taps_entry(f->ob, bad.seq, &it), OERR_OK);
+    assert_int_equal(cJSON_GetObjectItem(it, "corrected_by")->valueint, v.seq + 1);
+    cJSON_Delete(it);
+    assert_int_equal(count(f, "SELECT COUNT(*) FROM corrections"), 1);
+    assert_int_equal(count(f, "SELECT COUNT(*) FROM outbox WHERE kind = 'headcount' AND"
+                              " json_extract(payload, '$.entered_by') = 'nurse-2' AND"
+                              " json_extract(payload, '$.female') = 1"), 1);
+    struct outbox_entry *list[] = {&hc, &med, &in1, &in2, &edu, &bad, &v};
+    for (size_t i = 0; i < sizeof list / sizeof list[0]; i++)
+        outbox_entry_clear(list[i]);
+}
+
 /* ---- today's trip from the trip cards ---- */
 
 static void put_card(struct outbox *ob, const char *id, const char *date, const char *status,
@@ -485,6 +579,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fold_splits_above_5000, setup, outbox_teardown),
         cmocka_unit_test_setup_teardown(test_push_inside_a_transaction, setup, outbox_teardown),
         cmocka_unit_test_setup_teardown(test_trip_of_the_day, setup, outbox_teardown),
+        cmocka_unit_test_setup_teardown(test_totals_and_correction, setup, outbox_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
