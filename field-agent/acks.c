@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "arr.h"
 #include "jsonget.h"
 #include "timeutil.h"
 
@@ -18,7 +19,11 @@ void ack_inbox_init(struct ack_inbox *in)
 
 void ack_inbox_free(struct ack_inbox *in)
 {
+    if (!in)
+        return;
     free(in->a);
+    in->a = NULL;
+    in->n = in->cap = 0;
     pthread_mutex_destroy(&in->m);
     pthread_cond_destroy(&in->cv);
 }
@@ -37,14 +42,8 @@ int ack_inbox_on_message(void *ctx, char *topic, int topic_len, MQTTAsync_messag
         const cJSON *st = cJSON_GetObjectItemCaseSensitive(it, "status");
         if (!cJSON_IsString(id) || !cJSON_IsString(st) || !id_is_uuid(id->valuestring))
             continue;
-        if (in->n == in->cap) {
-            size_t cap = in->cap ? in->cap * 2 : 64;
-            struct answer *bigger = realloc(in->a, cap * sizeof *bigger);
-            if (!bigger)
-                break; /* unanswered: the report is sent again later */
-            in->a = bigger;
-            in->cap = cap;
-        }
+        if (ARR_RESERVE(in->a, in->cap, in->n + 1))
+            break; /* unanswered: the report is sent again later */
         struct answer *a = &in->a[in->n++];
         memset(a, 0, sizeof *a);
         snprintf(a->msg_id, sizeof a->msg_id, "%s", id->valuestring);

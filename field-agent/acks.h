@@ -25,7 +25,7 @@ struct ack_inbox {
 };
 
 void ack_inbox_init(struct ack_inbox *in);
-void ack_inbox_free(struct ack_inbox *in);
+void ack_inbox_free(struct ack_inbox *in); /* NULL is fine */
 /* Paho's messageArrived callback; context is the ack_inbox. Never waits. */
 int ack_inbox_on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *m);
 /* Takes every queued answer, waiting up to wait_ms for the first. The caller

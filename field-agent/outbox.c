@@ -6,16 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
+#include "arr.h"
 #include "fileperm.h"
+#include "outbox_priv.h"
 #include "report.h"
-#include "tripcards.h"
-
-struct outbox {
-    sqlite3 *db;
-    char agent_id[ID_MAX + 1];
-};
 
 static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -40,7 +34,7 @@ static const char schema_sql[] =
     " received_at TEXT NOT NULL);"
     "CREATE INDEX IF NOT EXISTS trips_date ON trips (date);";
 
-static int exec(sqlite3 *db, const char *sql)
+int ob_exec(sqlite3 *db, const char *sql)
 {
     return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
 }
@@ -69,8 +63,8 @@ oerr_t outbox_open(const char *path, const char *agent_id, struct outbox **out,
     }
     sqlite3_busy_timeout(ob->db, 10000);
     /* FULL: a report the user was told is saved survives a power cut. */
-    if (exec(ob->db, "PRAGMA journal_mode = WAL") || exec(ob->db, "PRAGMA synchronous = FULL") ||
-        exec(ob->db, schema_sql)) {
+    if (ob_exec(ob->db, "PRAGMA journal_mode = WAL") ||
+        ob_exec(ob->db, "PRAGMA synchronous = FULL") || ob_exec(ob->db, schema_sql)) {
         snprintf(err, 256, "cannot prepare outbox %.120s: %.100s", path, sqlite3_errmsg(ob->db));
         goto fail;
     }
@@ -112,10 +106,16 @@ void outbox_close(struct outbox *ob)
     free(ob);
 }
 
-static void copy_col(char *dst, size_t n, sqlite3_stmt *st, int col)
+void ob_copy_col(char *dst, size_t n, sqlite3_stmt *st, int col)
 {
     const unsigned char *v = sqlite3_column_text(st, col);
     snprintf(dst, n, "%s", v ? (const char *)v : "");
+}
+
+const char *ob_col_text(sqlite3_stmt *st, int col)
+{
+    return sqlite3_column_type(st, col) == SQLITE_TEXT
+               ? (const char *)sqlite3_column_text(st, col) : NULL;
 }
 
 #define ENTRY_COLS "seq, msg_id, kind, trip_id, state, ack_status, code, reason," \
@@ -132,14 +132,14 @@ static int read_entry(sqlite3_stmt *st, struct outbox_entry *e)
 {
     memset(e, 0, sizeof *e);
     e->seq = sqlite3_column_int64(st, 0);
-    copy_col(e->msg_id, sizeof e->msg_id, st, 1);
-    copy_col(e->kind, sizeof e->kind, st, 2);
-    copy_col(e->trip_id, sizeof e->trip_id, st, 3);
-    copy_col(e->state, sizeof e->state, st, 4);
-    copy_col(e->ack_status, sizeof e->ack_status, st, 5);
-    copy_col(e->code, sizeof e->code, st, 6);
-    copy_col(e->reason, sizeof e->reason, st, 7);
-    copy_col(e->created_at, sizeof e->created_at, st, 8);
+    ob_copy_col(e->msg_id, sizeof e->msg_id, st, 1);
+    ob_copy_col(e->kind, sizeof e->kind, st, 2);
+    ob_copy_col(e->trip_id, sizeof e->trip_id, st, 3);
+    ob_copy_col(e->state, sizeof e->state, st, 4);
+    ob_copy_col(e->ack_status, sizeof e->ack_status, st, 5);
+    ob_copy_col(e->code, sizeof e->code, st, 6);
+    ob_copy_col(e->reason, sizeof e->reason, st, 7);
+    ob_copy_col(e->created_at, sizeof e->created_at, st, 8);
     e->attempts = sqlite3_column_int(st, 9);
     if (sqlite3_column_count(st) > 12) {
         e->voided_by = sqlite3_column_int64(st, 11);
@@ -162,7 +162,7 @@ oerr_t outbox_push(struct outbox *ob, const char *kind, const char *trip_id,
     /* IMMEDIATE: two processes adding at once still get distinct seqs. Inside
      * a caller's transaction (outbox_tx_begin), a savepoint joins it. */
     bool outer = !sqlite3_get_autocommit(ob->db);
-    if (exec(ob->db, outer ? "SAVEPOINT push" : "BEGIN IMMEDIATE"))
+    if (ob_exec(ob->db, outer ? "SAVEPOINT push" : "BEGIN IMMEDIATE"))
         return OERR_DB;
     long long seq = 1;
     if (sqlite3_prepare_v2(ob->db, "SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox", -1, &st,
@@ -208,7 +208,7 @@ oerr_t outbox_push(struct outbox *ob, const char *kind, const char *trip_id,
     sqlite3_bind_text(st, 4, trip_id, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 5, payload, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 6, recorded_at, -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(st) != SQLITE_DONE || exec(ob->db, outer ? "RELEASE push" : "COMMIT"))
+    if (sqlite3_step(st) != SQLITE_DONE || ob_exec(ob->db, outer ? "RELEASE push" : "COMMIT"))
         goto fail;
     sqlite3_finalize(st);
     out->seq = seq;
@@ -222,7 +222,7 @@ oerr_t outbox_push(struct outbox *ob, const char *kind, const char *trip_id,
     return OERR_OK;
 fail:
     sqlite3_finalize(st);
-    exec(ob->db, outer ? "ROLLBACK TO push; RELEASE push" : "ROLLBACK");
+    ob_exec(ob->db, outer ? "ROLLBACK TO push; RELEASE push" : "ROLLBACK");
     cJSON_Delete(msg);
     free(payload);
     return rc;
@@ -243,14 +243,9 @@ static oerr_t select_entries(struct outbox *ob, const char *sql, const char *sta
     int rc;
     oerr_t e = OERR_OK;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 64;
-            struct outbox_entry *bigger = realloc(*list, cap * sizeof **list);
-            if (!bigger) {
-                e = OERR_NOMEM;
-                break;
-            }
-            *list = bigger;
+        if (ARR_RESERVE(*list, cap, *n + 1)) {
+            e = OERR_NOMEM;
+            break;
         }
         if (read_entry(st, &(*list)[*n])) {
             e = OERR_NOMEM;
@@ -419,23 +414,28 @@ int outbox_cannot_void(const struct outbox_entry *e, char *why, size_t n)
     return -1;
 }
 
-sqlite3 *outbox_db(struct outbox *ob)
-{
-    return ob->db;
-}
-
 oerr_t outbox_tx_begin(struct outbox *ob)
 {
-    return exec(ob->db, "BEGIN IMMEDIATE") ? OERR_DB : OERR_OK;
+    return ob_exec(ob->db, "BEGIN IMMEDIATE") ? OERR_DB : OERR_OK;
 }
 
 oerr_t outbox_tx_commit(struct outbox *ob)
 {
-    if (exec(ob->db, "COMMIT") == 0)
+    if (ob_exec(ob->db, "COMMIT") == 0)
         return OERR_OK;
     /* Never leave a transaction open: it would hold the write lock for good. */
-    exec(ob->db, "ROLLBACK");
+    ob_exec(ob->db, "ROLLBACK");
     return OERR_DB;
+}
+
+oerr_t outbox_tx_rollback(struct outbox *ob)
+{
+    return ob_exec(ob->db, "ROLLBACK") ? OERR_DB : OERR_OK;
+}
+
+void outbox_on_commit(struct outbox *ob, int (*fn)(void *ctx), void *ctx)
+{
+    sqlite3_commit_hook(ob->db, fn, ctx);
 }
 
 oerr_t outbox_unanswered_count(struct outbox *ob, long long *unanswered, long long *last_seq)
@@ -526,20 +526,20 @@ oerr_t outbox_trip_delete(struct outbox *ob, const char *trip_id)
 static void read_trip(sqlite3_stmt *st, struct trip_card *c)
 {
     memset(c, 0, sizeof *c);
-    copy_col(c->trip_id, sizeof c->trip_id, st, 0);
-    copy_col(c->title, sizeof c->title, st, 1);
-    copy_col(c->date, sizeof c->date, st, 2);
-    copy_col(c->end_date, sizeof c->end_date, st, 3);
-    copy_col(c->status, sizeof c->status, st, 4);
-    copy_col(c->site_code, sizeof c->site_code, st, 5);
-    copy_col(c->site_name, sizeof c->site_name, st, 6);
-    copy_col(c->county, sizeof c->county, st, 7);
-    copy_col(c->county_name, sizeof c->county_name, st, 8);
-    copy_col(c->updated_at, sizeof c->updated_at, st, 10);
-    copy_col(c->received_at, sizeof c->received_at, st, 11);
+    ob_copy_col(c->trip_id, sizeof c->trip_id, st, 0);
+    ob_copy_col(c->title, sizeof c->title, st, 1);
+    ob_copy_col(c->date, sizeof c->date, st, 2);
+    ob_copy_col(c->end_date, sizeof c->end_date, st, 3);
+    ob_copy_col(c->status, sizeof c->status, st, 4);
+    ob_copy_col(c->site_code, sizeof c->site_code, st, 5);
+    ob_copy_col(c->site_name, sizeof c->site_name, st, 6);
+    ob_copy_col(c->county, sizeof c->county, st, 7);
+    ob_copy_col(c->county_name, sizeof c->county_name, st, 8);
+    ob_copy_col(c->updated_at, sizeof c->updated_at, st, 10);
+    ob_copy_col(c->received_at, sizeof c->received_at, st, 11);
     /* "internal,surgery" back to pointers into the contract's list. */
     char depts[TRIP_DEPTS_MAX * 16];
-    copy_col(depts, sizeof depts, st, 9);
+    ob_copy_col(depts, sizeof depts, st, 9);
     int nd = 0;
     char *save = NULL;
     for (char *d = strtok_r(depts, ",", &save); d && nd < TRIP_DEPTS_MAX;
@@ -563,14 +563,9 @@ static oerr_t select_trips(struct outbox *ob, const char *sql, const char *arg,
     int rc;
     oerr_t e = OERR_OK;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 8;
-            struct trip_card *bigger = realloc(*list, cap * sizeof **list);
-            if (!bigger) {
-                e = OERR_NOMEM;
-                break;
-            }
-            *list = bigger;
+        if (ARR_RESERVE(*list, cap, *n + 1)) {
+            e = OERR_NOMEM;
+            break;
         }
         read_trip(st, &(*list)[(*n)++]);
     }

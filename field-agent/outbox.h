@@ -1,5 +1,7 @@
 /* outbox.h -- the field agent's SQLite outbox: the device's record of every
- * report entered, its seq and msg_id, and what the coordinator answered. */
+ * report entered, its seq and msg_id, and what the coordinator answered, and
+ * the trip cards it has heard. The only way into the outbox database: no
+ * SQL outside outbox*.c (the site app's tables are in outbox_site.h). */
 #ifndef OUTREACH_OUTBOX_H
 #define OUTREACH_OUTBOX_H
 
@@ -10,7 +12,7 @@
 #include "ids.h"
 #include "jsonget.h"
 #include "oerr.h"
-#include "tripcards.h"
+#include "trip_card.h"
 
 struct outbox;
 
@@ -41,6 +43,7 @@ struct outbox_counts {
  * another agent is refused (its seqs belong to that agent). */
 oerr_t outbox_open(const char *path, const char *agent_id, struct outbox **out,
                    char err[256]);
+/* Closes ob; NULL is fine. */
 void outbox_close(struct outbox *ob);
 
 /* Adds a report of kind for trip_id with the kind's fields (not modified):
@@ -103,9 +106,15 @@ long long outbox_data_version(struct outbox *ob);
  * rows (e.g. the site app's taps) commit together or not at all. */
 oerr_t outbox_tx_begin(struct outbox *ob);
 oerr_t outbox_tx_commit(struct outbox *ob);
+/* Gives up the open transaction: nothing of it is kept. */
+oerr_t outbox_tx_rollback(struct outbox *ob);
+/* For tests that fail or crash a commit: fn (NULL to stop) is called at each
+ * commit of this connection; non-zero turns the commit into a rollback. */
+void outbox_on_commit(struct outbox *ob, int (*fn)(void *ctx), void *ctx);
 
-/* ---- trip cards: owned by the field agent's CLI and daemon (tripcards.h);
- * the site app reads them the same way. ---- */
+/* ---- trip cards (trip_card.h): parsed and applied by tripcards.h above the
+ * outbox for the field agent's CLI and daemon; the site app reads them the
+ * same way. ---- */
 /* Stores a card (replacing the trip's earlier one). */
 oerr_t outbox_trip_put(struct outbox *ob, const struct trip_card *c);
 /* Forgets a trip's card (its retained card was removed). */
@@ -120,10 +129,5 @@ oerr_t outbox_trips_on(struct outbox *ob, const char *date, struct trip_card **l
 /* How many cards the device knows: 0 means it never heard any (never
  * connected), and then no trip can be checked. */
 oerr_t outbox_trip_count(struct outbox *ob, long long *n);
-
-/* The connection itself, for a module that keeps its own tables in the outbox
- * database (the site app's taps); use it from one thread at a time. */
-struct sqlite3;
-struct sqlite3 *outbox_db(struct outbox *ob);
 
 #endif

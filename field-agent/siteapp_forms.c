@@ -9,11 +9,10 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include <sqlite3.h>
-
 #include "compose.h"
 #include "ids.h"
 #include "names.h"
+#include "outbox_site.h"
 #include "report.h"
 #include "timeutil.h"
 #include "tripcards.h"
@@ -361,55 +360,31 @@ static void add_formulary(cJSON *medicines, const char *path)
     free(buf);
 }
 
-static const char *col_text(sqlite3_stmt *st, int i)
+static void add_medicine(void *ctx, const char *medicine)
 {
-    return sqlite3_column_type(st, i) == SQLITE_TEXT ? (const char *)sqlite3_column_text(st, i)
-                                                     : NULL;
+    if (medicine)
+        cJSON_AddItemToArray(ctx, cJSON_CreateString(medicine));
+}
+
+static void add_person(void *ctx, const char *staff_id, const char *role, const char *org)
+{
+    if (!staff_id || !role)
+        return;
+    cJSON *p = cJSON_CreateObject();
+    cJSON_AddStringToObject(p, "staff_id", staff_id);
+    cJSON_AddStringToObject(p, "role", role);
+    if (org)
+        cJSON_AddStringToObject(p, "organization", org);
+    cJSON_AddItemToArray(ctx, p);
 }
 
 /* This trip's medicine names and the people checked in on this device. */
 static int add_from_outbox(struct outbox *ob, const char *trip, cJSON *medicines, cJSON *people)
 {
-    sqlite3 *db = outbox_db(ob);
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, "SELECT json_extract(payload, '$.medicine') AS m, MAX(seq)"
-                               " FROM outbox WHERE kind = 'dispense' AND trip_id = ?1"
-                               " AND state <> 'rejected' AND json_valid(payload)"
-                               " GROUP BY m ORDER BY MAX(seq) DESC LIMIT ?2",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (outbox_trip_medicines(ob, trip, FORMS_SUGGEST_MAX, add_medicine, medicines) ||
+        outbox_checkins(ob, FORMS_SUGGEST_MAX, add_person, people))
         return -1;
-    sqlite3_bind_text(st, 1, trip ? trip : "", -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int(st, 2, FORMS_SUGGEST_MAX);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        if (col_text(st, 0))
-            cJSON_AddItemToArray(medicines, cJSON_CreateString(col_text(st, 0)));
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
-        return -1;
-    /* The values of the newest check-in of each staff id (SQLite takes the
-     * bare columns from the row of MAX). */
-    if (sqlite3_prepare_v2(db, "SELECT json_extract(payload, '$.staff_id') AS s,"
-                               " json_extract(payload, '$.role'),"
-                               " json_extract(payload, '$.organization'), MAX(seq)"
-                               " FROM outbox WHERE kind = 'checkin' AND state <> 'rejected'"
-                               " AND json_valid(payload) GROUP BY s ORDER BY MAX(seq) DESC"
-                               " LIMIT ?1",
-                           -1, &st, NULL) != SQLITE_OK)
-        return -1;
-    sqlite3_bind_int(st, 1, FORMS_SUGGEST_MAX);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (!col_text(st, 0) || !col_text(st, 1))
-            continue;
-        cJSON *p = cJSON_CreateObject();
-        cJSON_AddStringToObject(p, "staff_id", col_text(st, 0));
-        cJSON_AddStringToObject(p, "role", col_text(st, 1));
-        if (col_text(st, 2))
-            cJSON_AddStringToObject(p, "organization", col_text(st, 2));
-        cJSON_AddItemToArray(people, p);
-    }
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : -1;
+    return 0;
 }
 
 int forms_patient_ref(char *buf, size_t n)

@@ -1,11 +1,10 @@
-/* siteapp_taps.c -- taps in the outbox database, folded into headcounts. */
+/* siteapp_taps.c -- the desk's taps folded into headcounts, and what the site
+ * app shows of the outbox; the rows themselves are outbox_site.c's. */
 #include "siteapp_taps.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <sqlite3.h>
 
 #include "compose.h"
 #include "jsonget.h"
@@ -14,24 +13,6 @@
 
 #define FOLD_MAX 5000 /* a headcount's consultations, at most */
 #define FOLD_ROUNDS 10000 /* groups per fold, at most (each folds >= 1 tap) */
-
-static const char taps_sql[] =
-    "CREATE TABLE IF NOT EXISTS taps ("
-    " id INTEGER PRIMARY KEY, trip_id TEXT NOT NULL, department TEXT NOT NULL,"
-    " female INTEGER NOT NULL DEFAULT 0, over_60 INTEGER NOT NULL DEFAULT 0,"
-    " poor INTEGER NOT NULL DEFAULT 0, entered_by TEXT, created_at TEXT NOT NULL,"
-    " state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'undone', 'folded')),"
-    " folded_into TEXT);"
-    "CREATE INDEX IF NOT EXISTS taps_state ON taps (state, trip_id, department, id);"
-    /* A refused entry sent again from the site app: once each. */
-    "CREATE TABLE IF NOT EXISTS corrections (refused_seq INTEGER PRIMARY KEY,"
-    " new_seq INTEGER NOT NULL, created_at TEXT NOT NULL);";
-
-/* An outbox row o that a void the coordinator has not refused cancels. */
-#define VOIDED_SQL "EXISTS (SELECT 1 FROM outbox v WHERE v.kind = 'void' AND" \
-    " json_extract(v.payload, '$.voids') = +o.msg_id AND v.state <> 'rejected')"
-
-static sqlite3 *db_of(struct outbox *ob) { return (sqlite3 *)outbox_db(ob); }
 
 int site_trip_pick(struct outbox *ob, const char *config_trip, struct site_trip *t)
 {
@@ -148,98 +129,19 @@ void site_trip_json(const struct site_trip *t, cJSON *obj)
 
 oerr_t taps_init(struct outbox *ob)
 {
-    return sqlite3_exec(db_of(ob), taps_sql, NULL, NULL, NULL) == SQLITE_OK ? OERR_OK : OERR_DB;
+    return outbox_site_init(ob);
 }
 
 oerr_t taps_add(struct outbox *ob, const struct tap *t, const char *now, long long *id)
 {
     if (enum_index(department_names, t->department) < 0 || !t->trip_id)
         return OERR_REJECTED;
-    sqlite3 *db = db_of(ob);
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, "INSERT INTO taps (trip_id, department, female, over_60, poor,"
-                               " entered_by, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                           -1, &st, NULL) != SQLITE_OK)
-        return OERR_DB;
-    sqlite3_bind_text(st, 1, t->trip_id, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, t->department, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int(st, 3, t->female);
-    sqlite3_bind_int(st, 4, t->over_60);
-    sqlite3_bind_int(st, 5, t->poor);
-    if (t->entered_by)
-        sqlite3_bind_text(st, 6, t->entered_by, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 7, now, -1, SQLITE_TRANSIENT);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
-        return OERR_DB;
-    *id = sqlite3_last_insert_rowid(db);
-    return OERR_OK;
+    return outbox_tap_add(ob, t, now, id);
 }
 
 oerr_t taps_undo(struct outbox *ob, long long id, int *changed)
 {
-    sqlite3 *db = db_of(ob);
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, "UPDATE taps SET state = 'undone' WHERE id = ?1 AND"
-                               " state = 'open'", -1, &st, NULL) != SQLITE_OK)
-        return OERR_DB;
-    sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
-    *changed = sqlite3_changes(db) > 0;
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? OERR_OK : OERR_DB;
-}
-
-struct group {
-    char trip_id[ID_MAX + 1], department[24], entered_by[ID_MAX + 1];
-    long long n, female, over_60, poor, last_id;
-    bool one_staff;
-};
-
-/* The oldest open tap's trip and department, and up to FOLD_MAX of its open
- * taps. Returns 1 with g filled, 0 when nothing is open, -1 on error. */
-static int next_group(sqlite3 *db, struct group *g)
-{
-    sqlite3_stmt *st = NULL;
-    memset(g, 0, sizeof *g);
-    if (sqlite3_prepare_v2(db, "SELECT trip_id, department FROM taps WHERE state = 'open'"
-                               " ORDER BY id LIMIT 1", -1, &st, NULL) != SQLITE_OK)
-        return -1;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        snprintf(g->trip_id, sizeof g->trip_id, "%s", (const char *)sqlite3_column_text(st, 0));
-        snprintf(g->department, sizeof g->department, "%s",
-                 (const char *)sqlite3_column_text(st, 1));
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_ROW)
-        return rc == SQLITE_DONE ? 0 : -1;
-    if (sqlite3_prepare_v2(db, "SELECT COUNT(*), SUM(female), SUM(over_60), SUM(poor), MAX(id),"
-                               " MIN(COALESCE(entered_by, '')), MAX(COALESCE(entered_by, ''))"
-                               " FROM (SELECT * FROM taps WHERE state = 'open' AND"
-                               " trip_id = ?1 AND department = ?2 ORDER BY id LIMIT ?3)",
-                           -1, &st, NULL) != SQLITE_OK)
-        return -1;
-    sqlite3_bind_text(st, 1, g->trip_id, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, g->department, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int(st, 3, FOLD_MAX);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        g->n = sqlite3_column_int64(st, 0);
-        g->female = sqlite3_column_int64(st, 1);
-        g->over_60 = sqlite3_column_int64(st, 2);
-        g->poor = sqlite3_column_int64(st, 3);
-        g->last_id = sqlite3_column_int64(st, 4);
-        const char *lo = (const char *)sqlite3_column_text(st, 5);
-        const char *hi = (const char *)sqlite3_column_text(st, 6);
-        /* entered_by only when one staff id entered every tap of it. */
-        g->one_staff = lo && hi && lo[0] && strcmp(lo, hi) == 0;
-        if (g->one_staff)
-            snprintf(g->entered_by, sizeof g->entered_by, "%s", lo);
-    }
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW && g->n > 0 ? 1 : -1;
+    return outbox_tap_undo(ob, id, changed);
 }
 
 int taps_check_payload_kind(const char *agent_id, const char *kind, const char *payload)
@@ -261,26 +163,8 @@ static int check_headcount(void *ctx, const char *payload)
     return taps_check_payload_kind(c->agent_id, "headcount", payload);
 }
 
-static oerr_t mark_folded(sqlite3 *db, const struct group *g, const char *msg_id)
-{
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, "UPDATE taps SET state = 'folded', folded_into = ?1 WHERE"
-                               " state = 'open' AND trip_id = ?2 AND department = ?3 AND"
-                               " id <= ?4", -1, &st, NULL) != SQLITE_OK)
-        return OERR_DB;
-    sqlite3_bind_text(st, 1, msg_id, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, g->trip_id, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 3, g->department, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 4, g->last_id);
-    int rc = sqlite3_step(st);
-    int n = sqlite3_changes(db);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE && n == g->n ? OERR_OK : OERR_DB;
-}
-
 oerr_t taps_fold(struct outbox *ob, const char *agent_id, const char *now, int *reports)
 {
-    sqlite3 *db = db_of(ob);
     int made = 0;
     if (reports)
         *reports = 0;
@@ -289,8 +173,8 @@ oerr_t taps_fold(struct outbox *ob, const char *agent_id, const char *now, int *
     oerr_t e = OERR_OK;
     struct fold_check fc = {agent_id};
     for (int round = 0; round < FOLD_ROUNDS; round++) {
-        struct group g;
-        int got = next_group(db, &g);
+        struct tap_group g;
+        int got = outbox_taps_next_group(ob, FOLD_MAX, &g);
         if (got <= 0) {
             e = got < 0 ? OERR_DB : OERR_OK;
             break;
@@ -307,14 +191,14 @@ oerr_t taps_fold(struct outbox *ob, const char *agent_id, const char *now, int *
         e = outbox_push(ob, "headcount", g.trip_id, f, now, check_headcount, &fc, &out);
         cJSON_Delete(f);
         if (!e)
-            e = mark_folded(db, &g, out.msg_id);
+            e = outbox_taps_mark_folded(ob, &g, out.msg_id);
         outbox_entry_clear(&out);
         if (e)
             break;
         made++;
     }
     if (e) {
-        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        outbox_tx_rollback(ob);
         return e;
     }
     if (outbox_tx_commit(ob))
@@ -342,176 +226,84 @@ static void add_to(cJSON *d, const char *key, long long n)
     cJSON_SetNumberValue(v, v->valuedouble + (double)n);
 }
 
+static void add_headcount(void *ctx, const char *dep, const char *state, long long n)
+{
+    if (!dep || enum_index(department_names, dep) < 0 || !state)
+        return;
+    const char *key = strcmp(state, "acked") == 0 ? "counted"
+                      : strcmp(state, "rejected") == 0 ? "rejected" : "waiting";
+    add_to(dept_obj(ctx, dep), key, n);
+}
+
+static void add_open_taps(void *ctx, const char *dep, long long n)
+{
+    if (dep && enum_index(department_names, dep) >= 0)
+        add_to(dept_obj(ctx, dep), "taps", n);
+}
+
+static void add_open_tap(void *ctx, const struct tap_row *r)
+{
+    cJSON *t = cJSON_CreateObject();
+    cJSON_AddNumberToObject(t, "id", (double)r->id);
+    cJSON_AddStringToObject(t, "department", r->department);
+    cJSON_AddBoolToObject(t, "female", r->female);
+    cJSON_AddBoolToObject(t, "over_60", r->over_60);
+    cJSON_AddBoolToObject(t, "poor", r->poor);
+    if (r->entered_by)
+        cJSON_AddStringToObject(t, "entered_by", r->entered_by);
+    cJSON_AddStringToObject(t, "at", r->created_at);
+    cJSON_AddItemToArray(ctx, t);
+}
+
 oerr_t taps_today(struct outbox *ob, const char *trip_id, cJSON *obj)
 {
-    sqlite3 *db = db_of(ob);
-    sqlite3_stmt *st = NULL;
     cJSON *depts = cJSON_AddObjectToObject(obj, "departments");
     for (int i = 0; department_names[i]; i++)
         dept_obj(depts, department_names[i]);
     /* Reports: what the outbox holds of this trip's headcounts, by state. */
-    if (sqlite3_prepare_v2(db,
-            "SELECT json_extract(payload, '$.department'), state,"
-            " SUM(json_extract(payload, '$.consultations')) FROM outbox o"
-            " WHERE kind = 'headcount' AND trip_id = ?1 AND NOT " VOIDED_SQL
-            " GROUP BY 1, 2", -1, &st, NULL) !=
-        SQLITE_OK)
-        return OERR_DB;
-    sqlite3_bind_text(st, 1, trip_id ? trip_id : "", -1, SQLITE_TRANSIENT);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *dep = (const char *)sqlite3_column_text(st, 0);
-        const char *state = (const char *)sqlite3_column_text(st, 1);
-        if (!dep || enum_index(department_names, dep) < 0 || !state)
-            continue;
-        const char *key = strcmp(state, "acked") == 0 ? "counted"
-                          : strcmp(state, "rejected") == 0 ? "rejected" : "waiting";
-        add_to(dept_obj(depts, dep), key, sqlite3_column_int64(st, 2));
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
-        return OERR_DB;
-    if (sqlite3_prepare_v2(db, "SELECT department, COUNT(*) FROM taps WHERE state = 'open'"
-                               " AND trip_id = ?1 GROUP BY 1", -1, &st, NULL) != SQLITE_OK)
-        return OERR_DB;
-    sqlite3_bind_text(st, 1, trip_id ? trip_id : "", -1, SQLITE_TRANSIENT);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *dep = (const char *)sqlite3_column_text(st, 0);
-        if (dep && enum_index(department_names, dep) >= 0)
-            add_to(dept_obj(depts, dep), "taps", sqlite3_column_int64(st, 1));
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
+    if (outbox_trip_headcounts(ob, trip_id, add_headcount, depts) ||
+        outbox_open_taps_by_department(ob, trip_id, add_open_taps, depts))
         return OERR_DB;
     /* The newest tap this answer includes: the page counts a tap it just
      * made only when its id is above this (else this answer has it). */
-    if (sqlite3_prepare_v2(db, "SELECT COALESCE(MAX(id), 0) FROM taps", -1, &st, NULL) !=
-        SQLITE_OK)
+    long long last = 0;
+    if (outbox_tap_last_id(ob, &last))
         return OERR_DB;
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        cJSON_AddNumberToObject(obj, "last_tap_id", (double)sqlite3_column_int64(st, 0));
-    sqlite3_finalize(st);
-    if (rc != SQLITE_ROW)
-        return OERR_DB;
+    cJSON_AddNumberToObject(obj, "last_tap_id", (double)last);
     cJSON *open = cJSON_AddArrayToObject(obj, "open_taps");
-    if (sqlite3_prepare_v2(db, "SELECT id, department, female, over_60, poor, entered_by,"
-                               " created_at FROM taps WHERE state = 'open' AND trip_id = ?1"
-                               " ORDER BY id DESC LIMIT 10", -1, &st, NULL) != SQLITE_OK)
+    struct outbox_answers a;
+    if (outbox_open_taps_newest(ob, trip_id, 10, add_open_tap, open) || outbox_answers(ob, &a))
         return OERR_DB;
-    sqlite3_bind_text(st, 1, trip_id ? trip_id : "", -1, SQLITE_TRANSIENT);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        cJSON *t = cJSON_CreateObject();
-        cJSON_AddNumberToObject(t, "id", (double)sqlite3_column_int64(st, 0));
-        cJSON_AddStringToObject(t, "department", (const char *)sqlite3_column_text(st, 1));
-        cJSON_AddBoolToObject(t, "female", sqlite3_column_int(st, 2));
-        cJSON_AddBoolToObject(t, "over_60", sqlite3_column_int(st, 3));
-        cJSON_AddBoolToObject(t, "poor", sqlite3_column_int(st, 4));
-        const unsigned char *by = sqlite3_column_text(st, 5);
-        if (by)
-            cJSON_AddStringToObject(t, "entered_by", (const char *)by);
-        cJSON_AddStringToObject(t, "at", (const char *)sqlite3_column_text(st, 6));
-        cJSON_AddItemToArray(open, t);
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
-        return OERR_DB;
-    if (sqlite3_prepare_v2(db, "SELECT (SELECT COUNT(*) FROM outbox WHERE state IN"
-                               " ('pending', 'sent')), (SELECT COUNT(*) FROM outbox WHERE"
-                               " state = 'rejected'), (SELECT MAX(answered_at) FROM outbox)",
-                           -1, &st, NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_finalize(st);
-        return OERR_DB;
-    }
-    cJSON_AddNumberToObject(obj, "waiting", (double)sqlite3_column_int64(st, 0));
-    cJSON_AddNumberToObject(obj, "rejected", (double)sqlite3_column_int64(st, 1));
-    const unsigned char *last = sqlite3_column_text(st, 2);
-    if (last)
-        cJSON_AddStringToObject(obj, "last_answer", (const char *)last);
+    cJSON_AddNumberToObject(obj, "waiting", (double)a.waiting);
+    cJSON_AddNumberToObject(obj, "rejected", (double)a.rejected);
+    if (a.last_answer[0])
+        cJSON_AddStringToObject(obj, "last_answer", a.last_answer);
     else
         cJSON_AddNullToObject(obj, "last_answer");
-    sqlite3_finalize(st);
     return OERR_OK;
 }
 
 oerr_t site_totals(struct outbox *ob, const char *trip_id, cJSON *obj)
 {
-    static const char *const keys[] = {"consultations", "medicine_fen", "referrals",
-                                       "brochures", "attendees", "talks", "staff", "entries"};
-    enum { NKEYS = sizeof keys / sizeof keys[0] };
-    sqlite3 *db = db_of(ob);
-    sqlite3_stmt *st = NULL;
-    long long tot[NKEYS] = {0}, uns[NKEYS] = {0};
-    /* Rows: not yet answered (1) or accepted (0); staff counted over both. */
-    if (sqlite3_prepare_v2(db,
-            "SELECT state IN ('pending', 'sent'),"
-            " TOTAL(CASE WHEN kind = 'headcount' THEN json_extract(payload, '$.consultations') END),"
-            " TOTAL(CASE WHEN kind = 'dispense' THEN json_extract(payload, '$.value_fen') END),"
-            " SUM(kind = 'referral'),"
-            " TOTAL(CASE WHEN kind = 'education' THEN json_extract(payload, '$.brochures') END),"
-            " TOTAL(CASE WHEN kind = 'education' THEN json_extract(payload, '$.attendees') END),"
-            " TOTAL(CASE WHEN kind = 'education' THEN json_extract(payload, '$.talks') END),"
-            " COUNT(DISTINCT CASE WHEN kind = 'checkin' THEN json_extract(payload, '$.staff_id') END),"
-            " COUNT(*) FROM outbox o WHERE trip_id = ?1 AND kind <> 'void' AND state <> 'rejected'"
-            " AND NOT " VOIDED_SQL " GROUP BY 1", -1, &st, NULL) != SQLITE_OK)
+    /* In enum trip_total's order. */
+    static const char *const keys[TT_COUNT] = {"consultations", "medicine_fen", "referrals",
+                                               "brochures", "attendees", "talks", "staff",
+                                               "entries"};
+    long long tot[TT_COUNT], uns[TT_COUNT], open = 0;
+    if (outbox_trip_totals(ob, trip_id, tot, uns) || outbox_open_tap_count(ob, trip_id, &open))
         return OERR_DB;
-    sqlite3_bind_text(st, 1, trip_id ? trip_id : "", -1, SQLITE_TRANSIENT);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        bool waiting = sqlite3_column_int(st, 0);
-        for (int k = 0; k < NKEYS; k++) {
-            long long v = (long long)sqlite3_column_double(st, k + 1);
-            tot[k] += v;
-            if (waiting)
-                uns[k] += v;
-        }
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
-        return OERR_DB;
-    /* Staff: distinct over every row (one staff id checked in twice counts once). */
-    if (sqlite3_prepare_v2(db,
-            "SELECT COUNT(DISTINCT json_extract(payload, '$.staff_id')) FROM outbox o WHERE"
-            " trip_id = ?1 AND kind = 'checkin' AND state <> 'rejected' AND NOT " VOIDED_SQL,
-            -1, &st, NULL) != SQLITE_OK)
-        return OERR_DB;
-    sqlite3_bind_text(st, 1, trip_id ? trip_id : "", -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        tot[6] = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
     /* Open taps: consultations not yet in a report. */
-    if (sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM taps WHERE state = 'open' AND trip_id = ?1",
-                           -1, &st, NULL) != SQLITE_OK)
-        return OERR_DB;
-    sqlite3_bind_text(st, 1, trip_id ? trip_id : "", -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        tot[0] += sqlite3_column_int64(st, 0);
-        uns[0] += sqlite3_column_int64(st, 0);
-    }
-    sqlite3_finalize(st);
+    tot[TT_CONSULTATIONS] += open;
+    uns[TT_CONSULTATIONS] += open;
     cJSON *t = cJSON_AddObjectToObject(obj, "totals"), *u = cJSON_AddObjectToObject(obj, "unsynced");
-    for (int k = 0; k < NKEYS; k++) {
+    for (int k = 0; k < TT_COUNT; k++) {
         cJSON_AddNumberToObject(t, keys[k], (double)tot[k]);
         cJSON_AddNumberToObject(u, keys[k], (double)uns[k]);
     }
     return OERR_OK;
 }
 
-static long long corrected_by(sqlite3 *db, long long seq)
-{
-    sqlite3_stmt *st = NULL;
-    long long v = 0;
-    if (sqlite3_prepare_v2(db, "SELECT new_seq FROM corrections WHERE refused_seq = ?1", -1,
-                           &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, seq);
-        if (sqlite3_step(st) == SQLITE_ROW)
-            v = sqlite3_column_int64(st, 0);
-    }
-    sqlite3_finalize(st);
-    return v;
-}
-
-static cJSON *entry_json(sqlite3 *db, const struct outbox_entry *e)
+static cJSON *entry_json(struct outbox *ob, const struct outbox_entry *e)
 {
     static const char *const envelope[] = {"msg_id", "agent_id", "seq", "trip_id",
                                            "recorded_at", NULL};
@@ -537,7 +329,7 @@ static cJSON *entry_json(sqlite3 *db, const struct outbox_entry *e)
     cJSON_AddBoolToObject(it, "can_void", !cannot);
     if (cannot)
         cJSON_AddStringToObject(it, "why_not", why);
-    long long cb = strcmp(e->state, "rejected") == 0 ? corrected_by(db, e->seq) : 0;
+    long long cb = strcmp(e->state, "rejected") == 0 ? outbox_corrected_by(ob, e->seq) : 0;
     if (cb)
         cJSON_AddNumberToObject(it, "corrected_by", (double)cb);
     cJSON *payload = e->payload ? cJSON_Parse(e->payload) : NULL;
@@ -558,7 +350,7 @@ oerr_t taps_recent(struct outbox *ob, int limit, cJSON *arr)
     if (e)
         return e;
     for (size_t i = n; i-- > 0;)
-        cJSON_AddItemToArray(arr, entry_json(db_of(ob), &list[i]));
+        cJSON_AddItemToArray(arr, entry_json(ob, &list[i]));
     outbox_entries_free(list, n);
     return OERR_OK;
 }
@@ -572,7 +364,7 @@ oerr_t taps_refused(struct outbox *ob, int limit, cJSON *arr)
     if (e)
         return e;
     for (size_t i = n, shown = 0; i-- > 0 && shown < (size_t)limit; shown++)
-        cJSON_AddItemToArray(arr, entry_json(db_of(ob), &list[i]));
+        cJSON_AddItemToArray(arr, entry_json(ob, &list[i]));
     outbox_entries_free(list, n);
     return OERR_OK;
 }
@@ -583,7 +375,7 @@ oerr_t taps_entry(struct outbox *ob, long long seq, cJSON **out)
     *out = NULL;
     oerr_t g = outbox_get_seq(ob, seq, &e);
     if (!g)
-        *out = entry_json(db_of(ob), &e);
+        *out = entry_json(ob, &e);
     outbox_entry_clear(&e);
     return g;
 }
@@ -599,7 +391,6 @@ oerr_t taps_correct(struct outbox *ob, const char *agent_id, long long seq,
 {
     static const char *const copied[] = {"department", "consultations", "female", "over_60",
                                          "poor_households", NULL};
-    sqlite3 *db = db_of(ob);
     struct outbox_entry e = {0};
     oerr_t g = outbox_get_seq(ob, seq, &e);
     if (g)
@@ -612,7 +403,7 @@ oerr_t taps_correct(struct outbox *ob, const char *agent_id, long long seq,
         snprintf(why, n, "entry #%lld was not refused: nothing to correct", seq);
     else if (strcmp(e.kind, "headcount") != 0)
         snprintf(why, n, "entry #%lld is a %s: correct it in its form", seq, e.kind);
-    else if ((done = corrected_by(db, seq)) != 0)
+    else if ((done = outbox_corrected_by(ob, seq)) != 0)
         snprintf(why, n, "entry #%lld was already sent again as #%lld", seq, done);
     else if (!(dep = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(p, "department"))) ||
              !site_trip_offers(t, dep))
@@ -629,25 +420,15 @@ oerr_t taps_correct(struct outbox *ob, const char *agent_id, long long seq,
         if (staff)
             cJSON_AddStringToObject(f, "entered_by", staff);
         struct outbox_entry out = {0};
-        sqlite3_stmt *st = NULL;
         if (outbox_tx_begin(ob)) {
             r = OERR_DB;
         } else {
             r = outbox_push(ob, "headcount", t->trip_id, f, now, check_headcount_ctx,
                             (void *)agent_id, &out);
-            if (!r && sqlite3_prepare_v2(db, "INSERT INTO corrections (refused_seq, new_seq,"
-                                             " created_at) VALUES (?1, ?2, ?3)", -1, &st,
-                                         NULL) == SQLITE_OK) {
-                sqlite3_bind_int64(st, 1, seq);
-                sqlite3_bind_int64(st, 2, out.seq);
-                sqlite3_bind_text(st, 3, now, -1, SQLITE_TRANSIENT);
-                r = sqlite3_step(st) == SQLITE_DONE ? OERR_OK : OERR_DB;
-            } else if (!r) {
-                r = OERR_DB;
-            }
-            sqlite3_finalize(st);
+            if (!r)
+                r = outbox_correction_add(ob, seq, out.seq, now);
             if (r)
-                sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+                outbox_tx_rollback(ob);
             else if (outbox_tx_commit(ob))
                 r = OERR_DB;
             if (r == OERR_REJECTED)

@@ -1,5 +1,5 @@
 /* siteapp_taps.h -- the registration desk's tally: each tap is one villager,
- * durable in the outbox database (table taps) before the phone shows it; taps
+ * durable in the outbox database (outbox_site.h) before the phone shows it; taps
  * are folded into one headcount report per trip and department, in the same
  * transaction that marks them folded, so a crash loses or doubles none. */
 #ifndef OUTREACH_SITEAPP_TAPS_H
@@ -11,12 +11,8 @@
 
 #include "oerr.h"
 #include "outbox.h"
-#include "tripcards.h"
-
-struct tap {
-    const char *trip_id, *department, *entered_by; /* entered_by may be NULL */
-    bool female, over_60, poor;
-};
+#include "outbox_site.h" /* struct tap */
+#include "trip_card.h"
 
 /* The trip entries go to today: from the device's trip cards for tu_today()
  * (the config's trip when it names one of them, else the first that is not
@@ -43,7 +39,7 @@ bool site_trip_offers(const struct site_trip *t, const char *department);
  * end_date, status, departments, and "refusal" (en, zh) when entries are refused. */
 void site_trip_json(const struct site_trip *t, cJSON *obj);
 
-/* Creates the taps table when missing. */
+/* Creates the site app's tables when missing (outbox_site_init). */
 oerr_t taps_init(struct outbox *ob);
 /* Records one tap (committed, FULL sync, when it returns OERR_OK); *id is its
  * number. The department must be one of department_names. */

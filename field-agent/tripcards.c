@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "acks.h"
+#include "arr.h"
 #include "olog.h"
 #include "outbox.h"
 #include "report.h"
@@ -171,15 +172,7 @@ int card_inbox_on_message(void *ctx, char *topic, int topic_len, MQTTAsync_messa
         if (ok)
             memcpy(msg.payload, m->payload, msg.len);
     }
-    if (ok && in->n == in->cap) {
-        size_t cap = in->cap ? in->cap * 2 : 16;
-        struct card_msg *bigger = realloc(in->q, cap * sizeof *bigger);
-        if (bigger) {
-            in->q = bigger;
-            in->cap = cap;
-        }
-        ok = bigger != NULL;
-    }
+    ok = ok && ARR_RESERVE(in->q, in->cap, in->n + 1) == 0;
     if (ok)
         in->q[in->n++] = msg;
     else {

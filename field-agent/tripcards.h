@@ -3,7 +3,8 @@
  * queued by Paho's thread, stored in the outbox database by ours (see
  * outbox_trip_* in outbox.h) so that the device knows its trips offline.
  * Owned by the field agent (daemon, sync, report); the site app reads the
- * stored cards through outbox.h. */
+ * stored cards through outbox.h. This module sits above the outbox: the
+ * outbox knows only the plain struct trip_card (trip_card.h). */
 #ifndef OUTREACH_TRIPCARDS_H
 #define OUTREACH_TRIPCARDS_H
 
@@ -17,27 +18,9 @@
 #include "jsonget.h"
 #include "timeutil.h"
 #include "topics.h"
+#include "trip_card.h"
 
-#define TRIP_TEXT_MAX (128 * 4 + 1) /* 128 characters of UTF-8 */
-#define TRIP_DEPTS_MAX 9
 #define TRIP_CARD_MAX_BYTES (64 * 1024) /* a card is < 2 KiB; more is not one */
-
-struct trip_card {
-    char trip_id[ID_MAX + 1];
-    char title[TRIP_TEXT_MAX];
-    char date[11];     /* YYYY-MM-DD, the first day */
-    char end_date[11]; /* the last day; "" for a one-day trip */
-    char status[12];   /* planned, completed or cancelled */
-    char site_code[ID_MAX + 1];
-    char site_name[TRIP_TEXT_MAX];
-    char county[ID_MAX + 1];
-    char county_name[64 * 4 + 1];
-    /* The departments offered, NULL-terminated; each points into
-     * department_names (report.h): static, never freed. */
-    const char *departments[TRIP_DEPTS_MAX + 1];
-    char updated_at[TU_TS_MAX];  /* the card's updated_at; "" when it has none */
-    char received_at[TU_TS_MAX]; /* when this device stored it */
-};
 
 /* Parses and checks a card's payload of len bytes for the trip named by its
  * topic (the card's trip_id must be that one). Fields the device does not
@@ -68,7 +51,7 @@ struct card_inbox {
 };
 
 void card_inbox_init(struct card_inbox *in, const char *topic_root, struct ack_inbox *acks);
-void card_inbox_free(struct card_inbox *in);
+void card_inbox_free(struct card_inbox *in); /* NULL is fine */
 /* Paho's messageArrived callback with the card_inbox as context: a message on
  * ROOT/trips/{id} is queued, any other goes to ack_inbox_on_message. */
 int card_inbox_on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *m);

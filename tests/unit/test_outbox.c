@@ -12,55 +12,16 @@
 
 #include <cmocka.h>
 
-#include "unit_files.h"
+#include "unit_outbox.h"
 
 #include <cjson/cJSON.h>
-#include <sqlite3.h>
 
 #include "ids.h"
-#include "outbox.h"
 #include "report.h"
 #include "tripcards.h"
 
-#define AGENT "team-07"
+#define AGENT UNIT_OUTBOX_AGENT
 #define TS "2026-11-22T09:31:05+08:00"
-
-struct fixture {
-    char dir[64];
-    char path[128];
-    struct outbox *ob;
-};
-
-static int setup(void **state)
-{
-    struct fixture *f = calloc(1, sizeof *f);
-    if (!f)
-        return -1;
-    snprintf(f->dir, sizeof f->dir, "/tmp/outreach-unit-outbox-XXXXXX");
-    if (!mkdtemp(f->dir)) {
-        free(f);
-        return -1;
-    }
-    snprintf(f->path, sizeof f->path, "%s/outbox.db", f->dir);
-    char err[256] = "";
-    if (outbox_open(f->path, AGENT, &f->ob, err) != OERR_OK) {
-        print_error("outbox_open: %s\n", err);
-        rm_tree(f->dir);
-        free(f);
-        return -1;
-    }
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    outbox_close(f->ob);
-    rm_tree(f->dir);
-    free(f);
-    return 0;
-}
 
 static cJSON *headcount_fields(int n)
 {
@@ -94,7 +55,7 @@ static struct outbox_counts counts(struct outbox *ob)
 
 static void test_push(void **state)
 {
-    struct fixture *f = *state;
+    struct outbox_fixture *f = *state;
     char ids[3][UUID_LEN + 1];
     for (int i = 0; i < 3; i++) {
         cJSON *fields = headcount_fields(10 + i);
@@ -160,7 +121,7 @@ static void test_push(void **state)
 
 static void test_other_agent_refused(void **state)
 {
-    struct fixture *f = *state;
+    struct outbox_fixture *f = *state;
     push(f->ob, 5, NULL);
     push(f->ob, 6, NULL);
     outbox_close(f->ob);
@@ -183,7 +144,7 @@ static void test_other_agent_refused(void **state)
 
 static void test_marks(void **state)
 {
-    struct fixture *f = *state;
+    struct outbox_fixture *f = *state;
     char a[UUID_LEN + 1], b[UUID_LEN + 1], c_[UUID_LEN + 1], d[UUID_LEN + 1];
     push(f->ob, 1, a);
     push(f->ob, 2, b);
@@ -270,7 +231,7 @@ static void test_marks(void **state)
 
 static void test_unanswered_order(void **state)
 {
-    struct fixture *f = *state;
+    struct outbox_fixture *f = *state;
     char ids[6][UUID_LEN + 1];
     for (int i = 0; i < 6; i++)
         push(f->ob, i + 1, ids[i]);
@@ -319,7 +280,7 @@ static int check_payload(void *ctx, const char *payload)
 
 static void test_payload_check(void **state)
 {
-    struct fixture *f = *state;
+    struct outbox_fixture *f = *state;
     push(f->ob, 1, NULL);
     struct check_ctx ctx = {.refuse = 1};
     cJSON *fields = headcount_fields(9);
@@ -428,7 +389,7 @@ static void test_tripcard_parse(void **state)
 /* Cards in the outbox: put, replace, list by day, delete; reopened. */
 static void test_trip_store(void **state)
 {
-    struct fixture *f = *state;
+    struct outbox_fixture *f = *state;
     struct trip_card c, got;
     struct jerr err;
     long long n = -1;
@@ -488,14 +449,10 @@ static void test_trip_store(void **state)
 /* An outbox from before trip cards gets the table when it is opened. */
 static void test_trip_table_added(void **state)
 {
-    struct fixture *f = *state;
+    struct outbox_fixture *f = *state;
     outbox_close(f->ob);
     f->ob = NULL;
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "DROP TABLE trips; DROP INDEX outbox_voids", NULL, NULL,
-                                  NULL), SQLITE_OK);
-    sqlite3_close(db);
+    assert_int_equal(outbox_fixture_sql(f, "DROP TABLE trips; DROP INDEX outbox_voids"), 0);
     char err[256];
     assert_int_equal(outbox_open(f->path, AGENT, &f->ob, err), OERR_OK);
     long long n = -1;
@@ -506,7 +463,7 @@ static void test_trip_table_added(void **state)
 /* Entries by number, and which void cancels which. */
 static void test_by_number_and_voids(void **state)
 {
-    struct fixture *f = *state;
+    struct outbox_fixture *f = *state;
     char first[UUID_LEN + 1];
     push(f->ob, 5, first);
     push(f->ob, 6, NULL);
@@ -553,7 +510,7 @@ static void test_by_number_and_voids(void **state)
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, outbox_setup, outbox_teardown)
     const struct CMUnitTest tests[] = {
         T(test_push),
         T(test_other_agent_refused),

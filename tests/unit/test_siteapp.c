@@ -1,6 +1,7 @@
 /* test_siteapp.c -- the site app's sign-in logic (sessions, CSRF, the slowing
  * of wrong passcodes) and the registration desk's taps folded into headcount
- * reports, on a real SQLite outbox file, with crashes before the commit. */
+ * reports, on a real SQLite outbox file, with crashes before the commit;
+ * today's totals and a refused headcount corrected once. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,18 +14,16 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <sqlite3.h>
 
-#include "unit_files.h"
+#include "unit_outbox.h"
 
 #include <cjson/cJSON.h>
 
-#include "outbox.h"
 #include "report.h"
 #include "siteapp_auth.h"
 #include "siteapp_taps.h"
 
-#define AGENT "team-07"
+#define AGENT UNIT_OUTBOX_AGENT
 #define TRIP "2026-zjj-014"
 #define TS "2026-11-22T09:31:05+08:00"
 #define PASS "483920"
@@ -150,39 +149,16 @@ static void test_equal(void **state)
 
 /* ---- taps on a real outbox ---- */
 
-struct fixture {
-    char dir[64], path[128];
-    struct outbox *ob;
-};
-
+/* The outbox fixture (unit_outbox.h) with the site app's tables. */
 static int setup(void **state)
 {
-    struct fixture *f = calloc(1, sizeof *f);
-    if (!f)
+    if (outbox_setup(state))
         return -1;
-    snprintf(f->dir, sizeof f->dir, "/tmp/outreach-unit-siteapp-XXXXXX");
-    if (!mkdtemp(f->dir)) {
-        free(f);
-        return -1;
-    }
-    snprintf(f->path, sizeof f->path, "%s/outbox.db", f->dir);
-    char err[256] = "";
-    if (outbox_open(f->path, AGENT, &f->ob, err) || taps_init(f->ob)) {
-        print_error("outbox_open: %s\n", err);
-        rm_tree(f->dir);
-        free(f);
+    struct outbox_fixture *f = *state;
+    if (taps_init(f->ob)) {
+        outbox_teardown(state);
         return -1;
     }
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    outbox_close(f->ob);
-    rm_tree(f->dir);
-    free(f);
     return 0;
 }
 
@@ -197,13 +173,11 @@ static long long add(struct outbox *ob, const char *dep, bool female, bool over_
     return id;
 }
 
-static long long count(struct outbox *ob, const char *sql)
+/* What the outbox file holds, read as another process would. */
+static long long count(const struct outbox_fixture *f, const char *sql)
 {
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(outbox_db(ob), sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    long long n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    long long n = outbox_fixture_sql(f, sql);
+    assert_true(n >= 0);
     return n;
 }
 
@@ -235,7 +209,7 @@ static long long outbox_sum(struct outbox *ob, const char *dep, const char *fiel
 
 static void test_fold_counts_each_tap_once(void **state)
 {
-    struct fixture *f = *state;
+    struct outbox_fixture *f = *state;
     long long ids[37];
     for (int i = 0; i < 37; i++)
         ids[i] = add(f->ob, "internal", i % 2 == 0, i % 3 == 0, "nurse-li-03");
@@ -273,19 +247,19 @@ static void test_fold_counts_each_tap_once(void **state)
     assert_int_equal(outbox_sum(f->ob, "surgery", "consultations", &n), 25);
     assert_int_equal(outbox_sum(f->ob, "surgery", "over_60", &n), 25);
     /* entered_by only when one staff id entered every tap of the report. */
-    assert_int_equal(count(f->ob, "SELECT COUNT(*) FROM outbox WHERE json_extract(payload,"
+    assert_int_equal(count(f, "SELECT COUNT(*) FROM outbox WHERE json_extract(payload,"
                                   " '$.entered_by') = 'nurse-li-03' AND json_extract(payload,"
                                   " '$.department') = 'internal'"), 1);
-    assert_int_equal(count(f->ob, "SELECT COUNT(*) FROM outbox WHERE json_extract(payload,"
+    assert_int_equal(count(f, "SELECT COUNT(*) FROM outbox WHERE json_extract(payload,"
                                   " '$.entered_by') IS NULL"), 1);
-    assert_int_equal(count(f->ob, "SELECT COUNT(*) FROM taps WHERE state = 'folded' AND"
+    assert_int_equal(count(f, "SELECT COUNT(*) FROM taps WHERE state = 'folded' AND"
                                   " folded_into IN (SELECT msg_id FROM outbox)"), 57);
     /* Folded taps cannot be undone, and a second fold makes nothing. */
     assert_int_equal(taps_undo(f->ob, ids[10], &changed), OERR_OK);
     assert_int_equal(changed, 0);
     assert_int_equal(taps_fold(f->ob, AGENT, TS, &reports), OERR_OK);
     assert_int_equal(reports, 0);
-    assert_int_equal(count(f->ob, "SELECT COUNT(*) FROM outbox"), 2);
+    assert_int_equal(count(f, "SELECT COUNT(*) FROM outbox"), 2);
 
     today = cJSON_CreateObject();
     assert_int_equal(taps_today(f->ob, TRIP, today), OERR_OK);
@@ -310,16 +284,16 @@ static int die_at_commit(void *arg)
 
 static void test_fold_crash_before_commit(void **state)
 {
-    struct fixture *f = *state;
+    struct outbox_fixture *f = *state;
     for (int i = 0; i < 30; i++)
         add(f->ob, i < 12 ? "tcm" : "dental", false, false, "nurse-1");
     /* The commit refused: nothing made, nothing marked. */
-    sqlite3_commit_hook(outbox_db(f->ob), refuse_commit, NULL);
+    outbox_on_commit(f->ob, refuse_commit, NULL);
     int reports = -1;
     assert_int_not_equal(taps_fold(f->ob, AGENT, TS, &reports), OERR_OK);
-    sqlite3_commit_hook(outbox_db(f->ob), NULL, NULL);
-    assert_int_equal(count(f->ob, "SELECT COUNT(*) FROM outbox"), 0);
-    assert_int_equal(count(f->ob, "SELECT COUNT(*) FROM taps WHERE state = 'open'"), 30);
+    outbox_on_commit(f->ob, NULL, NULL);
+    assert_int_equal(count(f, "SELECT COUNT(*) FROM outbox"), 0);
+    assert_int_equal(count(f, "SELECT COUNT(*) FROM taps WHERE state = 'open'"), 30);
     /* A process that dies at the commit of its fold. */
     pid_t pid = fork();
     assert_true(pid >= 0);
@@ -328,7 +302,7 @@ static void test_fold_crash_before_commit(void **state)
         char err[256];
         if (outbox_open(f->path, AGENT, &ob, err))
             _exit(1);
-        sqlite3_commit_hook(outbox_db(ob), die_at_commit, NULL);
+        outbox_on_commit(ob, die_at_commit, NULL);
         taps_fold(ob, AGENT, TS, &reports);
         _exit(2);
     }
@@ -341,8 +315,8 @@ static void test_fold_crash_before_commit(void **state)
     char err[256];
     assert_int_equal(outbox_open(f->path, AGENT, &f->ob, err), OERR_OK);
     assert_int_equal(taps_init(f->ob), OERR_OK);
-    assert_int_equal(count(f->ob, "SELECT COUNT(*) FROM outbox"), 0);
-    assert_int_equal(count(f->ob, "SELECT COUNT(*) FROM taps WHERE state = 'open'"), 30);
+    assert_int_equal(count(f, "SELECT COUNT(*) FROM outbox"), 0);
+    assert_int_equal(count(f, "SELECT COUNT(*) FROM taps WHERE state = 'open'"), 30);
     /* Taps go on after the crash, and the next fold counts each once. */
     add(f->ob, "tcm", true, false, "nurse-1");
     assert_int_equal(taps_fold(f->ob, AGENT, TS, &reports), OERR_OK);
@@ -351,14 +325,14 @@ static void test_fold_crash_before_commit(void **state)
     assert_int_equal(outbox_sum(f->ob, "tcm", "consultations", &n), 13);
     assert_int_equal(outbox_sum(f->ob, "tcm", "female", &n), 1);
     assert_int_equal(outbox_sum(f->ob, "dental", "consultations", &n), 18);
-    assert_int_equal(count(f->ob, "SELECT COUNT(*) FROM taps WHERE state = 'open'"), 0);
+    assert_int_equal(count(f, "SELECT COUNT(*) FROM taps WHERE state = 'open'"), 0);
     /* seqs stay 1, 2: the crashed fold used none. */
-    assert_int_equal(count(f->ob, "SELECT MAX(seq) FROM outbox"), 2);
+    assert_int_equal(count(f, "SELECT MAX(seq) FROM outbox"), 2);
 }
 
 static void test_two_connections_both_count(void **state)
 {
-    struct fixture *f = *state;
+    struct outbox_fixture *f = *state;
     struct outbox *other = NULL;
     char err[256];
     assert_int_equal(outbox_open(f->path, AGENT, &other, err), OERR_OK);
@@ -381,7 +355,7 @@ static void test_two_connections_both_count(void **state)
 
 static void test_fold_splits_above_5000(void **state)
 {
-    struct fixture *f = *state;
+    struct outbox_fixture *f = *state;
     assert_int_equal(outbox_tx_begin(f->ob), OERR_OK);
     for (int i = 0; i < 5003; i++)
         add(f->ob, "general", false, false, NULL);
@@ -400,7 +374,7 @@ static int refuse_payload(void *ctx, const char *payload)
 
 static void test_push_inside_a_transaction(void **state)
 {
-    struct fixture *f = *state;
+    struct outbox_fixture *f = *state;
     cJSON *fields = cJSON_CreateObject();
     cJSON_AddStringToObject(fields, "department", "other");
     cJSON_AddNumberToObject(fields, "consultations", 3);
@@ -409,8 +383,8 @@ static void test_push_inside_a_transaction(void **state)
     assert_int_equal(outbox_tx_begin(f->ob), OERR_OK);
     assert_int_equal(outbox_push(f->ob, "headcount", TRIP, fields, TS, NULL, NULL, &e), OERR_OK);
     outbox_entry_clear(&e);
-    assert_int_equal(sqlite3_exec(outbox_db(f->ob), "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
-    assert_int_equal(count(f->ob, "SELECT COUNT(*) FROM outbox"), 0);
+    assert_int_equal(outbox_tx_rollback(f->ob), OERR_OK);
+    assert_int_equal(count(f, "SELECT COUNT(*) FROM outbox"), 0);
     /* A refused payload inside a transaction leaves the transaction usable. */
     assert_int_equal(outbox_tx_begin(f->ob), OERR_OK);
     add(f->ob, "other", false, false, NULL);
@@ -419,9 +393,102 @@ static void test_push_inside_a_transaction(void **state)
     assert_int_equal(outbox_push(f->ob, "headcount", TRIP, fields, TS, NULL, NULL, &e), OERR_OK);
     outbox_entry_clear(&e);
     assert_int_equal(outbox_tx_commit(f->ob), OERR_OK);
-    assert_int_equal(count(f->ob, "SELECT COUNT(*) FROM outbox"), 1);
-    assert_int_equal(count(f->ob, "SELECT COUNT(*) FROM taps"), 1);
+    assert_int_equal(count(f, "SELECT COUNT(*) FROM outbox"), 1);
+    assert_int_equal(count(f, "SELECT COUNT(*) FROM taps"), 1);
     cJSON_Delete(fields);
+}
+
+/* Pushes an entry of kind with fields given as JSON text; returns it (clear it). */
+static struct outbox_entry push(struct outbox *ob, const char *kind, const char *fields_json)
+{
+    cJSON *fields = cJSON_Parse(fields_json);
+    assert_non_null(fields);
+    struct outbox_entry e;
+    assert_int_equal(outbox_push(ob, kind, TRIP, fields, TS, NULL, NULL, &e), OERR_OK);
+    cJSON_Delete(fields);
+    return e;
+}
+
+static long long total(const cJSON *obj, const char *group, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItem(cJSON_GetObjectItem(obj, group), key);
+    assert_true(cJSON_IsNumber(v));
+    return (long long)v->valuedouble;
+}
+
+/* Today's totals: open taps, answered and unanswered entries, voids, refused
+ * ones; a refused headcount corrected once, in one transaction. */
+static void test_totals_and_correction(void **state)
+{
+    struct outbox_fixture *f = *state;
+    struct outbox_entry hc = push(f->ob, "headcount",
+                                  "{\"department\":\"internal\",\"consultations\":7}");
+    struct outbox_entry med = push(f->ob, "dispense", "{\"medicine\":\"x\",\"value_fen\":1250}");
+    struct outbox_entry in1 = push(f->ob, "checkin", "{\"staff_id\":\"dr-1\",\"role\":\"doctor\"}");
+    struct outbox_entry in2 = push(f->ob, "checkin", "{\"staff_id\":\"dr-1\",\"role\":\"doctor\"}");
+    struct outbox_entry edu = push(f->ob, "education",
+                                   "{\"brochures\":5,\"attendees\":9,\"talks\":1}");
+    struct outbox_entry bad = push(f->ob, "headcount", "{\"department\":\"dental\","
+                                                       "\"consultations\":4,\"female\":1}");
+    for (int i = 0; i < 3; i++)
+        add(f->ob, "surgery", false, false, "nurse-1");
+    int changed = 0;
+    assert_int_equal(outbox_mark_acked(f->ob, hc.msg_id, "accepted", TS, &changed), OERR_OK);
+    assert_int_equal(outbox_mark_acked(f->ob, in1.msg_id, "accepted", TS, &changed), OERR_OK);
+    assert_int_equal(outbox_mark_rejected(f->ob, bad.msg_id, "unknown_department", "no", TS,
+                                          &changed), OERR_OK);
+    cJSON *o = cJSON_CreateObject();
+    assert_int_equal(site_totals(f->ob, TRIP, o), OERR_OK);
+    /* 7 counted + 3 open taps; the refused headcount is not in it. */
+    assert_int_equal(total(o, "totals", "consultations"), 10);
+    assert_int_equal(total(o, "unsynced", "consultations"), 3);
+    assert_int_equal(total(o, "totals", "medicine_fen"), 1250);
+    assert_int_equal(total(o, "unsynced", "medicine_fen"), 1250);
+    assert_int_equal(total(o, "totals", "staff"), 1); /* checked in twice: once */
+    assert_int_equal(total(o, "totals", "attendees"), 9);
+    assert_int_equal(total(o, "totals", "entries"), 5);
+    assert_int_equal(total(o, "unsynced", "entries"), 3);
+    cJSON_Delete(o);
+    /* A void of the dispense takes it out; the void itself is no entry. */
+    char voids[80];
+    snprintf(voids, sizeof voids, "{\"voids\":\"%s\",\"reason\":\"twice\"}", med.msg_id);
+    struct outbox_entry v = push(f->ob, "void", voids);
+    o = cJSON_CreateObject();
+    assert_int_equal(site_totals(f->ob, TRIP, o), OERR_OK);
+    assert_int_equal(total(o, "totals", "medicine_fen"), 0);
+    assert_int_equal(total(o, "totals", "entries"), 4);
+    cJSON_Delete(o);
+    assert_int_equal(site_totals(f->ob, "other-trip", o = cJSON_CreateObject()), OERR_OK);
+    assert_int_equal(total(o, "totals", "entries"), 0);
+    cJSON_Delete(o);
+
+    /* Correct and send again: only a refused headcount, once. */
+    struct site_trip t = {.source = SITE_TRIP_CONFIG};
+    snprintf(t.trip_id, sizeof t.trip_id, TRIP);
+    char why[300] = "";
+    long long new_seq = 0;
+    assert_int_equal(taps_correct(f->ob, AGENT, hc.seq, &t, "nurse-2", TS, &new_seq, why,
+                                  sizeof why), OERR_REJECTED);
+    assert_non_null(strstr(why, "was not refused"));
+    assert_int_equal(taps_correct(f->ob, AGENT, bad.seq, &t, "nurse-2", TS, &new_seq, why,
+                                  sizeof why), OERR_OK);
+    assert_int_equal(new_seq, v.seq + 1);
+    assert_int_equal(taps_correct(f->ob, AGENT, bad.seq, &t, "nurse-2", TS, &new_seq, why,
+                                  sizeof why), OERR_REJECTED);
+    assert_non_null(strstr(why, "already sent again"));
+    assert_int_equal(taps_correct(f->ob, AGENT, 999, &t, "nurse-2", TS, &new_seq, why,
+                                  sizeof why), OERR_NOTFOUND);
+    cJSON *it = NULL;
+    assert_int_equal(taps_entry(f->ob, bad.seq, &it), OERR_OK);
+    assert_int_equal(cJSON_GetObjectItem(it, "corrected_by")->valueint, v.seq + 1);
+    cJSON_Delete(it);
+    assert_int_equal(count(f, "SELECT COUNT(*) FROM corrections"), 1);
+    assert_int_equal(count(f, "SELECT COUNT(*) FROM outbox WHERE kind = 'headcount' AND"
+                              " json_extract(payload, '$.entered_by') = 'nurse-2' AND"
+                              " json_extract(payload, '$.female') = 1"), 1);
+    struct outbox_entry *list[] = {&hc, &med, &in1, &in2, &edu, &bad, &v};
+    for (size_t i = 0; i < sizeof list / sizeof list[0]; i++)
+        outbox_entry_clear(list[i]);
 }
 
 /* ---- today's trip from the trip cards ---- */
@@ -449,7 +516,7 @@ static void put_card(struct outbox *ob, const char *id, const char *date, const 
 
 static void test_trip_of_the_day(void **state)
 {
-    struct fixture *f = *state;
+    struct outbox_fixture *f = *state;
     struct site_trip t;
     char en[300], zh[300];
     setenv("OUTREACH_TODAY", "2026-11-22", 1);
@@ -506,12 +573,13 @@ int main(void)
         cmocka_unit_test(test_wrong_passcode_slowed_globally),
         cmocka_unit_test(test_sessions_and_csrf),
         cmocka_unit_test(test_equal),
-        cmocka_unit_test_setup_teardown(test_fold_counts_each_tap_once, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_fold_crash_before_commit, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_two_connections_both_count, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_fold_splits_above_5000, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_push_inside_a_transaction, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_trip_of_the_day, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fold_counts_each_tap_once, setup, outbox_teardown),
+        cmocka_unit_test_setup_teardown(test_fold_crash_before_commit, setup, outbox_teardown),
+        cmocka_unit_test_setup_teardown(test_two_connections_both_count, setup, outbox_teardown),
+        cmocka_unit_test_setup_teardown(test_fold_splits_above_5000, setup, outbox_teardown),
+        cmocka_unit_test_setup_teardown(test_push_inside_a_transaction, setup, outbox_teardown),
+        cmocka_unit_test_setup_teardown(test_trip_of_the_day, setup, outbox_teardown),
+        cmocka_unit_test_setup_teardown(test_totals_and_correction, setup, outbox_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
