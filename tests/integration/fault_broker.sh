@@ -4,18 +4,10 @@
 # same port and data: everyone reconnects, the agents resend what was never
 # acked, and the totals are exact.
 set -euo pipefail
-HERE=$(cd "$(dirname "$0")" && pwd)
-source "$HERE/../lib/common.sh"
-source "$HERE/../lib/broker.sh"
-source "$HERE/../lib/stack.sh"
+source "$(dirname "$0")/../lib/stack.sh"
 
 N=20 M=500 TRIP=2026-fb-001
-tmpdir_setup
-broker_provision --agents "$(lg_agents $N)" --volunteers "vol-01"
-broker_start
-on_exit coordinator_stop
-coordinator_start
-trip_upsert $TRIP 2026-10-02 cili 慈利县
+stack_up --agents "$(lg_agents $N)" --trip "$TRIP 2026-10-02 cili 慈利县"
 
 "$LOADGEN_BIN" run --broker "$BROKER_URI" --secrets "$ACCOUNTS/secrets" --agents $N \
   --reports-per-agent $M --trip $TRIP --rate 1000 --window 50 --resend-ms 2000 \

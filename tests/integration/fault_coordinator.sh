@@ -5,18 +5,10 @@
 # received but uncommitted is lost (the agents resend what was never acked),
 # nothing is counted twice (the store deduplicates).
 set -euo pipefail
-HERE=$(cd "$(dirname "$0")" && pwd)
-source "$HERE/../lib/common.sh"
-source "$HERE/../lib/broker.sh"
-source "$HERE/../lib/stack.sh"
+source "$(dirname "$0")/../lib/stack.sh"
 
 N=20 M=1000 KILLS=6 TRIP=2026-fc-001
-tmpdir_setup
-broker_provision --agents "$(lg_agents $N)" --volunteers "vol-01"
-broker_start
-on_exit coordinator_stop
-coordinator_start
-trip_upsert $TRIP 2026-10-01 sangzhi 桑植县
+stack_up --agents "$(lg_agents $N)" --trip "$TRIP 2026-10-01 sangzhi 桑植县"
 
 "$LOADGEN_BIN" run --broker "$BROKER_URI" --secrets "$ACCOUNTS/secrets" --agents $N \
   --reports-per-agent $M --trip $TRIP --rate 1500 --window 50 --resend-ms 2000 \

@@ -6,16 +6,9 @@
 # refused, the kept refusals stay at max_rejects (the rest counted as dropped),
 # and the coordinator's memory stays bounded.
 set -euo pipefail
-HERE=$(cd "$(dirname "$0")" && pwd)
-source "$HERE/../lib/common.sh"
-source "$HERE/../lib/broker.sh"
-source "$HERE/../lib/stack.sh"
+source "$(dirname "$0")/../lib/stack.sh"
 
 N=10 M=1000 BAD=10000 TRIP=2026-fl-001
-tmpdir_setup
-broker_provision --agents "$(lg_agents $N) flood-01 flood-02" --volunteers "vol-01"
-broker_start
-printf 'max_rejects = 1000\n' >"$WORK/coordinator.conf"
 # Memory bound: 256 MiB; under AddressSanitizer (shadow memory, a quarantine
 # of freed blocks, here shrunk to 32 MiB) 768 MiB.
 rss_limit=262144
@@ -23,9 +16,8 @@ if [ "${OUTREACH_SANITIZE:-0}" = 1 ]; then
   export ASAN_OPTIONS="${ASAN_OPTIONS:-}:quarantine_size_mb=32"
   rss_limit=786432
 fi
-on_exit coordinator_stop
-coordinator_start --config "$WORK/coordinator.conf"
-trip_upsert $TRIP 2026-10-03 yongding 永定区
+stack_up --agents "$(lg_agents $N) flood-01 flood-02" --coordinator-conf 'max_rejects = 1000' \
+  --trip "$TRIP 2026-10-03 yongding 永定区"
 rss() { awk '/^VmRSS/ {print $2}' "/proc/$COORD_PID/status"; }
 rss_before=$(rss)
 
