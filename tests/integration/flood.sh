@@ -47,20 +47,13 @@ flood() {
     -P "$(cat "$(secret "$1")")" -t "$ROOT/agents/$1/reports/headcount" -l <"$2"
 }
 
-"$LOADGEN_BIN" run --broker "$BROKER_URI" --secrets "$ACCOUNTS/secrets" --agents $N \
-  --reports-per-agent $M --trip $TRIP --rate 1000 --window 50 --resend-ms 3000 \
-  --deadline-s 300 --check-progress --json "$WORK/lg.json" >"$WORK/lg.log" 2>&1 &
-lg=$!
+lg_run $N $M $TRIP 1000 3000
 wait_until 60 "the valid stream to start" stored_at_least $TRIP 500
 flood flood-01 "$WORK/bad1.txt" &
 f1=$!
 flood flood-02 "$WORK/bad2.txt"
 wait "$f1"
-rc=0
-wait "$lg" || rc=$?
-cat "$WORK/lg.log"
-assert_eq 0 "$rc" "load generator's verdict"
-lg_check "$WORK/lg.json" $N $M $TRIP
+lg_done $N $M $TRIP
 
 # Every hostile message was refused: 1,000 kept, the rest counted as dropped.
 refused() { [ $(( $(sqlite3 "$COORD_DB" 'SELECT COUNT(*) FROM rejects') + \

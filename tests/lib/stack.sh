@@ -233,6 +233,26 @@ stored_reports() { sqlite3 "$COORD_DB" "SELECT COUNT(*) FROM reports WHERE trip_
 stored_at_least() { [ "$(stored_reports "$1")" -ge "$2" ]; }
 # lg_expected N M: sum of consultations the load generator sends (seq % 5 + 1).
 lg_expected() { local s=0 i; for ((i = 1; i <= $2; i++)); do s=$((s + i % 5 + 1)); done; echo $(($1 * s)); }
+# lg_run N M TRIP RATE RESEND_MS: starts the load generator in the background:
+# N agents (lg-001 ..), M reports each on TRIP at RATE a second, a window of
+# 50, resends after RESEND_MS, ending by itself within 300 s; its summary in
+# $WORK/lg.json, its log in $WORK/lg.log, its pid in LG_PID.
+lg_run() {
+  "$LOADGEN_BIN" run --broker "$BROKER_URI" --secrets "$ACCOUNTS/secrets" --agents "$1" \
+    --reports-per-agent "$2" --trip "$3" --rate "$4" --window 50 --resend-ms "$5" \
+    --deadline-s 300 --check-progress --json "$WORK/lg.json" >"$WORK/lg.log" 2>&1 &
+  LG_PID=$!
+}
+# lg_done N M TRIP: waits (up to 330 s) for the load generator of lg_run,
+# prints its log, and checks its verdict (exit 0) and lg_check.
+lg_done() {
+  local rc=0
+  wait_until 330 "the load generator to finish" _none_alive "$LG_PID"
+  wait "$LG_PID" || rc=$?
+  cat "$WORK/lg.log"
+  assert_eq 0 "$rc" "load generator's verdict"
+  lg_check "$WORK/lg.json" "$1" "$2" "$3"
+}
 # lg_check JSON N M TRIP: the load generator's summary and the store agree
 # with what was sent: every report answered accepted or duplicate, none
 # accepted twice, none rejected, each stored once, totals equal.
