@@ -7,16 +7,9 @@
 # it is saved, and --force-trip saves it; `void N` by the entry's number and
 # the totals drop; what `void` refuses; `status` says what each entry held.
 set -euo pipefail
-HERE=$(cd "$(dirname "$0")" && pwd)
-source "$HERE/../lib/common.sh"
-source "$HERE/../lib/broker.sh"
-source "$HERE/../lib/stack.sh"
+source "$(dirname "$0")/../lib/stack.sh"
 
-tmpdir_setup
-broker_provision --agents "team-01 team-02" --volunteers "vol-01"
-broker_start
-on_exit coordinator_stop
-coordinator_start
+stack_up --agents "team-01 team-02"
 
 TODAY=$OUTREACH_TODAY # 2026-11-22, the site's today for the agent too
 T1=2026-xw-201        # today

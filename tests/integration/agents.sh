@@ -6,17 +6,10 @@
 # a restart that replays the retained statuses, and `agents` as a table and
 # as JSON.
 set -euo pipefail
-HERE=$(cd "$(dirname "$0")" && pwd)
-source "$HERE/../lib/common.sh"
-source "$HERE/../lib/broker.sh"
-source "$HERE/../lib/stack.sh"
+source "$(dirname "$0")/../lib/stack.sh"
 
-tmpdir_setup
-broker_provision --agents "team-01 team-02 team-03 team-04 team-05" --volunteers "vol-01"
-broker_start
-on_exit coordinator_stop
-coordinator_start --log-level debug
-trip_upsert 2026-xw-001 2026-11-22 xiuwu 修武县
+stack_up --agents "team-01 team-02 team-03 team-04 team-05" --trip "2026-xw-001 2026-11-22 xiuwu 修武县" \
+  -- --log-level debug
 A=$ROOT/agents
 
 # agents_list: `agents --json`.
@@ -27,16 +20,8 @@ agent_field() {
   agents_list | jq -c --arg a "$1" ".agents[] | select(.agent_id == \$a) | $2"
 }
 
-# expect_agent AGENT JQ VALUE: waits (bounded) until AGENT's JQ equals VALUE.
-expect_agent() {
-  local got="" i
-  for i in $(seq 1 80); do
-    got=$(agent_field "$1" "$2")
-    [ "$got" = "$3" ] && { pass "agents: $1 $2 = $3"; return 0; }
-    sleep 0.1 # poll until the coordinator has stored it
-  done
-  fail "agents: $1 $2: expected $3, got ${got:-nothing}"
-}
+# expect_agent AGENT JQ VALUE: waits (up to 20 s) until AGENT's JQ equals VALUE.
+expect_agent() { expect_output 20 "agents: $1 $2" "$3" agent_field "$1" "$2"; }
 
 # headcount AGENT N SEQ [TRIP] [CONSULTATIONS] [NAMED-AGENT]: a hand-made
 # headcount report with msg_id number N.

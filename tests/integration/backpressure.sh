@@ -4,18 +4,9 @@
 # once deadlocked Paho's thread against ours); a flood of invalid reports from
 # one agent is answered in ack messages of at most 16 KiB each, one per report.
 set -euo pipefail
-HERE=$(cd "$(dirname "$0")" && pwd)
-source "$HERE/../lib/common.sh"
-source "$HERE/../lib/broker.sh"
-source "$HERE/../lib/stack.sh"
+source "$(dirname "$0")/../lib/stack.sh"
 
-tmpdir_setup
-broker_provision --agents "team-01 team-02" --volunteers "vol-01"
-broker_start
-printf 'batch_max = 1000\n' >"$WORK/coordinator.conf"
-on_exit coordinator_stop
-coordinator_start --config "$WORK/coordinator.conf"
-trip_upsert 2026-bp-001 2026-06-01 cili 慈利县
+stack_up --agents "team-01 team-02" --coordinator-conf 'batch_max = 1000' --trip "2026-bp-001 2026-06-01 cili 慈利县"
 
 N=5000
 BAD=3000

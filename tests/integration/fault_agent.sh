@@ -6,18 +6,9 @@
 # the coordinator's totals equal the sum entered, and every report of the
 # outbox is stored once, under its one msg_id.
 set -euo pipefail
-HERE=$(cd "$(dirname "$0")" && pwd)
-source "$HERE/../lib/common.sh"
-source "$HERE/../lib/broker.sh"
-source "$HERE/../lib/stack.sh"
+source "$(dirname "$0")/../lib/stack.sh"
 
-tmpdir_setup
-broker_provision --agents "team-01" --volunteers "vol-01"
-broker_start
-on_exit coordinator_stop
-coordinator_start
-trip_upsert 2026-f-001 2026-09-01 wulingyuan 武陵源区
-agent_setup team-01 2026-f-001
+stack_up --trip "2026-f-001 2026-09-01 wulingyuan 武陵源区" --agent team-01
 printf 'resend_s = 2\nwindow = 20\n' >>"$WORK/agents/team-01.conf"
 
 enter() { # N [--offline]: N headcounts, consultations i % 5 + 1

@@ -4,33 +4,18 @@
 # same port and data: everyone reconnects, the agents resend what was never
 # acked, and the totals are exact.
 set -euo pipefail
-HERE=$(cd "$(dirname "$0")" && pwd)
-source "$HERE/../lib/common.sh"
-source "$HERE/../lib/broker.sh"
-source "$HERE/../lib/stack.sh"
+source "$(dirname "$0")/../lib/stack.sh"
 
 N=20 M=500 TRIP=2026-fb-001
-tmpdir_setup
-broker_provision --agents "$(lg_agents $N)" --volunteers "vol-01"
-broker_start
-on_exit coordinator_stop
-coordinator_start
-trip_upsert $TRIP 2026-10-02 cili 慈利县
+stack_up --agents "$(lg_agents $N)" --trip "$TRIP 2026-10-02 cili 慈利县"
 
-"$LOADGEN_BIN" run --broker "$BROKER_URI" --secrets "$ACCOUNTS/secrets" --agents $N \
-  --reports-per-agent $M --trip $TRIP --rate 1000 --window 50 --resend-ms 2000 \
-  --deadline-s 300 --check-progress --json "$WORK/lg.json" >"$WORK/lg.log" 2>&1 &
-lg=$!
+lg_run $N $M $TRIP 1000 2000
 at=$((N * M / 3 + RANDOM % (N * M / 3)))
 wait_until 120 "$at reports stored" stored_at_least $TRIP "$at"
 broker_kill
 pass "broker killed with $(stored_reports $TRIP) reports stored"
 broker_restart
-rc=0
-wait "$lg" || rc=$?
-cat "$WORK/lg.log"
-assert_eq 0 "$rc" "load generator's verdict"
-lg_check "$WORK/lg.json" $N $M $TRIP
+lg_done $N $M $TRIP
 pass "$(jq -c '{sent, resends, accepted, duplicate, elapsed_s}' "$WORK/lg.json")"
 coordinator_stop
 pass "coordinator stopped cleanly"

@@ -5,23 +5,12 @@
 # received but uncommitted is lost (the agents resend what was never acked),
 # nothing is counted twice (the store deduplicates).
 set -euo pipefail
-HERE=$(cd "$(dirname "$0")" && pwd)
-source "$HERE/../lib/common.sh"
-source "$HERE/../lib/broker.sh"
-source "$HERE/../lib/stack.sh"
+source "$(dirname "$0")/../lib/stack.sh"
 
 N=20 M=1000 KILLS=6 TRIP=2026-fc-001
-tmpdir_setup
-broker_provision --agents "$(lg_agents $N)" --volunteers "vol-01"
-broker_start
-on_exit coordinator_stop
-coordinator_start
-trip_upsert $TRIP 2026-10-01 sangzhi 桑植县
+stack_up --agents "$(lg_agents $N)" --trip "$TRIP 2026-10-01 sangzhi 桑植县"
 
-"$LOADGEN_BIN" run --broker "$BROKER_URI" --secrets "$ACCOUNTS/secrets" --agents $N \
-  --reports-per-agent $M --trip $TRIP --rate 1500 --window 50 --resend-ms 2000 \
-  --deadline-s 300 --check-progress --json "$WORK/lg.json" >"$WORK/lg.log" 2>&1 &
-lg=$!
+lg_run $N $M $TRIP 1500 2000
 # Kill at random points of the stream: after about 1/(KILLS+1) of it each time.
 step=$((N * M / (KILLS + 1)))
 for ((k = 1; k <= KILLS; k++)); do
@@ -31,11 +20,7 @@ for ((k = 1; k <= KILLS; k++)); do
   pass "kill $k with $(stored_reports $TRIP) reports stored"
   coordinator_start
 done
-rc=0
-wait "$lg" || rc=$?
-cat "$WORK/lg.log"
-assert_eq 0 "$rc" "load generator's verdict"
-lg_check "$WORK/lg.json" $N $M $TRIP
+lg_done $N $M $TRIP
 pass "$(jq -c '{sent, resends, accepted, duplicate, elapsed_s}' "$WORK/lg.json")"
 coordinator_stop
 pass "coordinator stopped cleanly"

@@ -14,22 +14,13 @@
 # FAULT_VOID_AGENTS (600 pairs shared among them), FAULT_VOID_KILLS and
 # FAULT_VOID_WINDOW change the set-up.
 set -euo pipefail
-HERE=$(cd "$(dirname "$0")" && pwd)
-source "$HERE/../lib/common.sh"
-source "$HERE/../lib/broker.sh"
-source "$HERE/../lib/stack.sh"
+source "$(dirname "$0")/../lib/stack.sh"
 
 N=${FAULT_VOID_AGENTS:-12} KILLS=${FAULT_VOID_KILLS:-10} WINDOW=${FAULT_VOID_WINDOW:-10}
 PAIRS=$((600 / N)) TRIP=2026-fv-001
 AGENTS=$(seq -f 'team-%02g' 1 "$N" | tr '\n' ' ')
 TOTAL=$((N * PAIRS * 2))
-tmpdir_setup
-broker_provision --agents "$AGENTS" --volunteers "vol-01"
-broker_start
-on_exit coordinator_stop
-printf 'batch_max = 1\n' >"$WORK/coordinator.conf"
-coordinator_start --config "$WORK/coordinator.conf"
-trip_upsert $TRIP 2026-11-20 sangzhi 桑植县
+stack_up --agents "$AGENTS" --coordinator-conf 'batch_max = 1' --trip "$TRIP 2026-11-20 sangzhi 桑植县"
 
 # enter_pairs AGENT: PAIRS headcounts, each voided right after, queued offline.
 enter_pairs() {

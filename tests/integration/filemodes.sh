@@ -4,10 +4,7 @@
 # agents' outboxes and theirs, and a CSV export are created 0600; a store or
 # outbox found readable by others is tightened at open, and the log says so.
 set -euo pipefail
-HERE=$(cd "$(dirname "$0")" && pwd)
-source "$HERE/../lib/common.sh"
-source "$HERE/../lib/broker.sh"
-source "$HERE/../lib/stack.sh"
+source "$(dirname "$0")/../lib/stack.sh"
 
 mode() { stat -c %a "$1"; }
 # expect_mode MODE FILE...: each FILE exists with exactly MODE.
@@ -19,10 +16,7 @@ expect_mode() {
   done
 }
 
-tmpdir_setup
-broker_provision --agents "team-01 team-02" --volunteers "vol-01"
-broker_start
-on_exit coordinator_stop
+stack_up --agents "team-01 team-02" --no-coordinator
 
 umask 022
 coordinator_start

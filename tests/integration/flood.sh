@@ -6,16 +6,9 @@
 # refused, the kept refusals stay at max_rejects (the rest counted as dropped),
 # and the coordinator's memory stays bounded.
 set -euo pipefail
-HERE=$(cd "$(dirname "$0")" && pwd)
-source "$HERE/../lib/common.sh"
-source "$HERE/../lib/broker.sh"
-source "$HERE/../lib/stack.sh"
+source "$(dirname "$0")/../lib/stack.sh"
 
 N=10 M=1000 BAD=10000 TRIP=2026-fl-001
-tmpdir_setup
-broker_provision --agents "$(lg_agents $N) flood-01 flood-02" --volunteers "vol-01"
-broker_start
-printf 'max_rejects = 1000\n' >"$WORK/coordinator.conf"
 # Memory bound: 256 MiB; under AddressSanitizer (shadow memory, a quarantine
 # of freed blocks, here shrunk to 32 MiB) 768 MiB.
 rss_limit=262144
@@ -23,9 +16,8 @@ if [ "${OUTREACH_SANITIZE:-0}" = 1 ]; then
   export ASAN_OPTIONS="${ASAN_OPTIONS:-}:quarantine_size_mb=32"
   rss_limit=786432
 fi
-on_exit coordinator_stop
-coordinator_start --config "$WORK/coordinator.conf"
-trip_upsert $TRIP 2026-10-03 yongding 永定区
+stack_up --agents "$(lg_agents $N) flood-01 flood-02" --coordinator-conf 'max_rejects = 1000' \
+  --trip "$TRIP 2026-10-03 yongding 永定区"
 rss() { awk '/^VmRSS/ {print $2}' "/proc/$COORD_PID/status"; }
 rss_before=$(rss)
 
@@ -55,20 +47,13 @@ flood() {
     -P "$(cat "$(secret "$1")")" -t "$ROOT/agents/$1/reports/headcount" -l <"$2"
 }
 
-"$LOADGEN_BIN" run --broker "$BROKER_URI" --secrets "$ACCOUNTS/secrets" --agents $N \
-  --reports-per-agent $M --trip $TRIP --rate 1000 --window 50 --resend-ms 3000 \
-  --deadline-s 300 --check-progress --json "$WORK/lg.json" >"$WORK/lg.log" 2>&1 &
-lg=$!
+lg_run $N $M $TRIP 1000 3000
 wait_until 60 "the valid stream to start" stored_at_least $TRIP 500
 flood flood-01 "$WORK/bad1.txt" &
 f1=$!
 flood flood-02 "$WORK/bad2.txt"
 wait "$f1"
-rc=0
-wait "$lg" || rc=$?
-cat "$WORK/lg.log"
-assert_eq 0 "$rc" "load generator's verdict"
-lg_check "$WORK/lg.json" $N $M $TRIP
+lg_done $N $M $TRIP
 
 # Every hostile message was refused: 1,000 kept, the rest counted as dropped.
 refused() { [ $(( $(sqlite3 "$COORD_DB" 'SELECT COUNT(*) FROM rejects') + \

@@ -5,17 +5,9 @@
 # shows escaped in `trip show` and `trips`; the CSV export escapes the same
 # characters and defuses a cell a spreadsheet would run as a formula.
 set -euo pipefail
-HERE=$(cd "$(dirname "$0")" && pwd)
-source "$HERE/../lib/common.sh"
-source "$HERE/../lib/broker.sh"
-source "$HERE/../lib/stack.sh"
+source "$(dirname "$0")/../lib/stack.sh"
 
-tmpdir_setup
-broker_provision --agents "team-01" --volunteers "vol-01"
-broker_start
-on_exit coordinator_stop
-coordinator_start
-trip_upsert 2026-le-001 2026-11-22 cili 慈利县
+stack_up --trip "2026-le-001 2026-11-22 cili 慈利县"
 
 # 1. The forged log line: the key decodes to "x", newline, a fake log prefix,
 #    ESC [2K (erase line).

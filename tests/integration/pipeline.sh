@@ -4,16 +4,9 @@
 # and invalid reports; the exact totals are read back from the retained
 # progress topics by a real subscriber, and from the CLI, CSV and store.
 set -euo pipefail
-HERE=$(cd "$(dirname "$0")" && pwd)
-source "$HERE/../lib/common.sh"
-source "$HERE/../lib/broker.sh"
-source "$HERE/../lib/stack.sh"
+source "$(dirname "$0")/../lib/stack.sh"
 
-tmpdir_setup
-broker_provision --agents "team-01 team-02 team-03 team-04" --volunteers "vol-01"
-broker_start
-on_exit coordinator_stop
-coordinator_start
+stack_up --agents "team-01 team-02 team-03 team-04"
 
 # Trips: T4 will be cancelled, T1 completed, T5 belongs to 2025.
 trip_upsert 2026-xw-001 2026-03-15 xiuwu 修武县

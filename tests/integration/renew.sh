@@ -5,18 +5,9 @@
 # starts a fresh MQTT client, and once a real broker is back on the port the
 # reports sent before and after are counted exactly.
 set -euo pipefail
-HERE=$(cd "$(dirname "$0")" && pwd)
-source "$HERE/../lib/common.sh"
-source "$HERE/../lib/broker.sh"
-source "$HERE/../lib/stack.sh"
+source "$(dirname "$0")/../lib/stack.sh"
 
-tmpdir_setup
-broker_provision --agents "team-01" --volunteers "vol-01"
-broker_start
-on_exit coordinator_stop
-coordinator_start
-trip_upsert 2026-rn-001 2026-11-22 cili 慈利县
-agent_setup team-01 2026-rn-001
+stack_up --trip "2026-rn-001 2026-11-22 cili 慈利县" --agent team-01
 agent team-01 report headcount --department internal --consultations 10 >"$WORK/last.out" 2>&1 ||
   fail "first report: $(cat "$WORK/last.out")"
 grep -q '^accepted' "$WORK/last.out" || fail "first report not accepted: $(cat "$WORK/last.out")"

@@ -3,20 +3,10 @@
 # while it is down wait in its persistent session and are counted once it is
 # back; the devices' own resends are recognised as duplicates.
 set -euo pipefail
-HERE=$(cd "$(dirname "$0")" && pwd)
-source "$HERE/../lib/common.sh"
-source "$HERE/../lib/broker.sh"
-source "$HERE/../lib/stack.sh"
+source "$(dirname "$0")/../lib/stack.sh"
 
-tmpdir_setup
-broker_provision --agents "team-01 team-02" --volunteers "vol-01"
-broker_start
-on_exit coordinator_stop
-coordinator_start
-trip_upsert 2026-zjj-020 2026-11-22 sangzhi 桑植县
 AGENT_ACK_TIMEOUT=1
-agent_setup team-01 2026-zjj-020
-agent_setup team-02 2026-zjj-020
+stack_up --agents "team-01 team-02" --trip "2026-zjj-020 2026-11-22 sangzhi 桑植县" --agent team-01 --agent team-02
 
 for n in 1 2 3 4 5; do
   agent team-01 report headcount --department internal --consultations "$n" >/dev/null

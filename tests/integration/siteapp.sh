@@ -10,21 +10,12 @@
 # then all synced once); a refused headcount corrected and sent again; a
 # clean stop.
 set -euo pipefail
-HERE=$(cd "$(dirname "$0")" && pwd)
-source "$HERE/../lib/common.sh"
-source "$HERE/../lib/broker.sh"
-source "$HERE/../lib/stack.sh"
+source "$(dirname "$0")/../lib/stack.sh"
 
 # Today at the site, fixed for the whole run (trips below are dated today).
 export OUTREACH_TODAY=${OUTREACH_TODAY:-$(TZ=Asia/Shanghai date +%F)}
-tmpdir_setup
-broker_provision --agents "team-07"
-broker_start
-on_exit coordinator_stop
-coordinator_start
 TRIP=2026-zjj-014
-trip_upsert "$TRIP" 2026-11-22 yongding 永定区
-agent_setup team-07 "$TRIP"
+stack_up --agents team-07 --volunteers '' --trip "$TRIP 2026-11-22 yongding 永定区" --agent team-07
 SITE_PORT=$(_pick_port)
 # Folding only on "send now" until the restart below.
 printf 'site_port = %s\nsite_fold_s = 3600\n' "$SITE_PORT" >>"$WORK/agents/team-07.conf"
@@ -49,7 +40,6 @@ PROGRESS="$ROOT/trips/$TRIP/progress"
 
 # The passcode the daemon made and printed last (with the URL and a QR code).
 passcode() { grep -o 'site app passcode: [0-9]*' "$LOG" | tail -1 | awk '{print $4}'; }
-site_up() { curl -s -o /dev/null "$URL/"; }
 
 # req JAR METHOD PATH [JSON [CSRF]]: the HTTP status; the body in $WORK/body.
 req() {

@@ -10,21 +10,11 @@
 # headless Chromium at 390 x 844 (screenshots in $OUTREACH_ARTIFACTS/siteapp,
 # default artifacts/siteapp) and the coordinator's totals are exact again.
 set -euo pipefail
-HERE=$(cd "$(dirname "$0")" && pwd)
-source "$HERE/../lib/common.sh"
-source "$HERE/../lib/broker.sh"
-source "$HERE/../lib/stack.sh"
+source "$(dirname "$0")/../lib/stack.sh"
 
 need_chromium
-tmpdir_setup
-broker_provision --agents "team-07"
-broker_start
-on_exit coordinator_stop
-coordinator_start
 TRIP=2026-zjj-016
-trip_upsert "$TRIP" 2026-11-22 yongding 永定区
-agent_setup team-07 "$TRIP"
-site_setup team-07 246810
+stack_up --agents team-07 --volunteers '' --trip "$TRIP 2026-11-22 yongding 永定区" --agent team-07 --site 246810
 # A formulary with a comment, a blank line, a repeat and a name too long.
 {
   printf '# the county formulary\n阿莫西林胶囊\n\n  布洛芬缓释胶囊  \n硝苯地平控释片\n阿莫西林胶囊\n'
@@ -37,9 +27,7 @@ OUTBOX="$WORK/agents/team-07.db"
 P="$ROOT/progress/2026"
 JAR="$WORK/jar"
 
-daemon_start team-07
-site_up() { curl -s -o /dev/null "$URL/"; }
-wait_until 10 "site app up" site_up
+site_start team-07
 
 # post PATH JSON [CSRF]: the HTTP status; the body in $WORK/body.
 post() {

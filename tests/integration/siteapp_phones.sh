@@ -9,29 +9,17 @@
 #   second, so the kill falls among folded and open taps); restarted: every
 #   tap the page had shown is counted by the coordinator, none twice.
 set -euo pipefail
-HERE=$(cd "$(dirname "$0")" && pwd)
-source "$HERE/../lib/common.sh"
-source "$HERE/../lib/broker.sh"
-source "$HERE/../lib/stack.sh"
+source "$(dirname "$0")/../lib/stack.sh"
 
 need_chromium
-tmpdir_setup
-broker_provision --agents "team-07"
-broker_start
-on_exit coordinator_stop
-coordinator_start
 TRIP=2026-zjj-015
+stack_up --agents team-07 --volunteers '' --trip "$TRIP 2026-11-22 yongding 永定区" --agent team-07 --site 246801
 PROGRESS="$ROOT/trips/$TRIP/progress"
-trip_upsert "$TRIP" 2026-11-22 yongding 永定区
-agent_setup team-07 "$TRIP"
-site_setup team-07 246801
 CONF="$WORK/agents/team-07.conf"
 DB="$WORK/agents/team-07.db"
 # Nothing folds on its own in the first part (site_setup's 3600 s fold): the
 # undone taps must be open.
-daemon_start team-07
-site_up() { curl -s -o /dev/null "http://127.0.0.1:$SITE_PORT/"; }
-wait_until 10 "site app up" site_up
+site_start team-07
 
 page() { # PHASE [VAR=VALUE...]: one phase of siteapp_phones.mjs
   local phase=$1; shift

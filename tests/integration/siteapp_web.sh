@@ -9,24 +9,12 @@
 # waiting; the broker back: all synced, exactly 61.
 # Screenshots go to $OUTREACH_ARTIFACTS/siteapp (default artifacts/siteapp).
 set -euo pipefail
-HERE=$(cd "$(dirname "$0")" && pwd)
-source "$HERE/../lib/common.sh"
-source "$HERE/../lib/broker.sh"
-source "$HERE/../lib/stack.sh"
+source "$(dirname "$0")/../lib/stack.sh"
 
 need_chromium
-tmpdir_setup
-broker_provision --agents "team-07"
-broker_start
-on_exit coordinator_stop
-coordinator_start
 TRIP=2026-zjj-015
-trip_upsert "$TRIP" 2026-11-22 yongding 永定区
-agent_setup team-07 "$TRIP"
-site_setup team-07 135790
-daemon_start team-07
-site_up() { curl -s -o /dev/null "http://127.0.0.1:$SITE_PORT/"; }
-wait_until 10 "site app up" site_up
+stack_up --agents team-07 --volunteers '' --trip "$TRIP 2026-11-22 yongding 永定区" --agent team-07 --site 135790
+site_start team-07
 ! grep -q 'site app passcode' "$WORK/daemon-team-07.log" || fail "a configured passcode is printed"
 
 ARTIFACTS=${OUTREACH_ARTIFACTS:-$SRC_DIR/artifacts}/siteapp

@@ -4,15 +4,9 @@
 # created there) unless --init (or `init = true` in the config) is given, and
 # --init on an existing store keeps everything in it.
 set -euo pipefail
-HERE=$(cd "$(dirname "$0")" && pwd)
-source "$HERE/../lib/common.sh"
-source "$HERE/../lib/broker.sh"
-source "$HERE/../lib/stack.sh"
+source "$(dirname "$0")/../lib/stack.sh"
 
-tmpdir_setup
-broker_provision --agents "team-01" --volunteers "vol-01"
-broker_start
-on_exit coordinator_stop
+stack_up --no-coordinator
 
 # run_refused WANT_RC WANT_MESSAGE ARGS...: the daemon exits at once with
 # WANT_RC and says WANT_MESSAGE (its first line) on stderr.

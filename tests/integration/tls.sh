@@ -9,15 +9,10 @@
 # right. Then the dashboard page served over https talks wss:// to the
 # broker's TLS WebSockets listener.
 set -euo pipefail
-HERE=$(cd "$(dirname "$0")" && pwd)
-source "$HERE/../lib/common.sh"
-source "$HERE/../lib/broker.sh"
-source "$HERE/../lib/stack.sh"
+source "$(dirname "$0")/../lib/stack.sh"
 
 export BROKER_TLS=1
-tmpdir_setup
-broker_provision --agents "team-01 team-02 team-03 team-04" --volunteers "vol-01"
-broker_start
+stack_up --agents "team-01 team-02 team-03 team-04" --no-coordinator
 [[ $BROKER_TLS_URI == ssl://localhost:* && -s $BROKER_TLS_CA ]] || fail "no TLS listener: $BROKER_TLS_URI"
 grep -q "^listener $BROKER_TLS_PORT 127.0.0.1$" "$WORK/mosquitto.conf" || fail "TLS listener not on loopback"
 grep -q '^tls_version tlsv1.2$' "$WORK/mosquitto.conf" || fail "no tls_version in the rendered config"

@@ -5,16 +5,9 @@
 # coordinator refuses, `trip cancel`, the retained trip card, and the exit
 # statuses (0 done, 2 invalid input, 3 refused, 1 no reply / no broker).
 set -euo pipefail
-HERE=$(cd "$(dirname "$0")" && pwd)
-source "$HERE/../lib/common.sh"
-source "$HERE/../lib/broker.sh"
-source "$HERE/../lib/stack.sh"
+source "$(dirname "$0")/../lib/stack.sh"
 
-tmpdir_setup
-broker_provision --agents "team-01" --volunteers "vol-01"
-broker_start
-on_exit coordinator_stop
-coordinator_start
+stack_up
 TRIP=2026-xw-101
 
 # coord ARGS...: the coordinator's CLI; admin ARGS...: a trip request as admin.

@@ -5,18 +5,10 @@
 # and the report, when it comes, is stored already voided and never counts.
 # A void naming another agent's report is still refused (void_target).
 set -euo pipefail
-HERE=$(cd "$(dirname "$0")" && pwd)
-source "$HERE/../lib/common.sh"
-source "$HERE/../lib/broker.sh"
-source "$HERE/../lib/stack.sh"
+source "$(dirname "$0")/../lib/stack.sh"
 
 TRIP=2026-vo-001
-tmpdir_setup
-broker_provision --agents "team-01 team-02" --volunteers "vol-01"
-broker_start
-on_exit coordinator_stop
-coordinator_start
-trip_upsert $TRIP 2026-11-20 xiuwu 修武县
+stack_up --agents "team-01 team-02" --trip "$TRIP 2026-11-20 xiuwu 修武县"
 
 # The client ids belong to the account: USER or USER.something.
 send() { # AGENT KIND PAYLOAD

@@ -8,18 +8,11 @@
 # cancelled trip tells its registrants; check-ins meet registrations and the
 # year's staff figure counts each professional once and ignores support.
 set -euo pipefail
-HERE=$(cd "$(dirname "$0")" && pwd)
-source "$HERE/../lib/common.sh"
-source "$HERE/../lib/broker.sh"
-source "$HERE/../lib/stack.sh"
+source "$(dirname "$0")/../lib/stack.sh"
 
 N=200 PLACES=10 TRIP=2026-race-001
 VOLS=$(for i in $(seq 1 $N); do printf 'vol-%03d ' "$i"; done)
-tmpdir_setup
-broker_provision --agents "team-01" --volunteers "$VOLS"
-broker_start
-on_exit coordinator_stop
-coordinator_start
+stack_up --volunteers "$VOLS"
 DB=$COORD_DB
 
 # vol ID SUBCOMMAND ARGS...: the volunteer client as volunteer ID.

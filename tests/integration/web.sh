@@ -6,10 +6,7 @@
 # the stack's addresses and accounts in the environment; screenshots go to
 # $OUTREACH_ARTIFACTS/web (default artifacts/web).
 set -euo pipefail
-HERE=$(cd "$(dirname "$0")" && pwd)
-source "$HERE/../lib/common.sh"
-source "$HERE/../lib/broker.sh"
-source "$HERE/../lib/stack.sh"
+source "$(dirname "$0")/../lib/stack.sh"
 
 WEB_DIR=$SRC_DIR/web
 [ -f "$WEB_DIR/www/vendor/mqtt.min.js" ] && [ -d "$WEB_DIR/node_modules/playwright-core" ] ||
@@ -18,11 +15,7 @@ WEB_DIR=$SRC_DIR/web
 command -v node >/dev/null || fail "no node: run 'bash scripts/deps.sh'"
 
 export BROKER_HTTP_DIR=$WEB_DIR/www
-tmpdir_setup
-broker_provision --agents "team-01 team-02" --volunteers "vol-01 vol-02 vol-03"
-broker_start
-on_exit coordinator_stop
-coordinator_start
+stack_up --agents "team-01 team-02" --volunteers "vol-01 vol-02 vol-03"
 
 # Trips around "today" (OUTREACH_TODAY, 2026-11-22): one in progress, one
 # upcoming (doctor 4, nurse 2 places), one completed.

@@ -42,6 +42,11 @@
 #
 # The broker's stdout/stderr go to $WORK/mosquitto.stderr; its log to $WORK/mosquitto.log.
 
+if [[ -n ${_OUTREACH_BROKER_SH:-} ]]; then
+    return 0
+fi
+_OUTREACH_BROKER_SH=1
+
 # shellcheck source-path=SCRIPTDIR source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 

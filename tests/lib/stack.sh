@@ -1,6 +1,11 @@
+# shellcheck shell=bash
 # stack.sh -- start and drive the coordinator and field agents in integration
-# tests. Source after broker.sh; needs OUTREACH_BUILD_DIR (set by ctest).
-# Every wait here polls with a bound; nothing sleeps a fixed time.
+# tests. Sources broker.sh (and so common.sh); needs OUTREACH_BUILD_DIR (set by
+# ctest). Every wait here is poll_until/wait_until with a time limit; nothing
+# sleeps a fixed time.
+
+# shellcheck source-path=SCRIPTDIR source=broker.sh
+source "$(dirname "${BASH_SOURCE[0]}")/broker.sh"
 
 : "${OUTREACH_BUILD_DIR:?OUTREACH_BUILD_DIR must point at the build directory}"
 SRC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -27,16 +32,24 @@ coordinator_is_online() {
   [ "$(retained "$ROOT/coordinator/status" | jq -r .online 2>/dev/null)" = true ]
 }
 
-# coordinator_stop: SIGTERM, then wait (bounded) for a clean exit. Fails the
-# test when the coordinator exits non-zero (a sanitizer report, a crash), so
-# call it explicitly at the end of a test; at exit it only cleans up.
+# _term_wait WHAT PID LIMIT_S: SIGTERM, then wait up to LIMIT_S for PID to
+# exit; past that, say so and SIGKILL it. Prints nothing; the caller reaps it.
+_term_wait() {
+  kill -TERM "$2" 2>/dev/null || true
+  poll_until "$3" _none_alive "$2" && return 0
+  log "$1 (pid $2) still running $3 s after SIGTERM: SIGKILL"
+  kill -KILL "$2" 2>/dev/null || true
+}
+
+# coordinator_stop: SIGTERM, then wait (up to 10 s, then SIGKILL) for a clean
+# exit. Fails the test when the coordinator exits non-zero (a sanitizer
+# report, a crash, the SIGKILL), so call it explicitly at the end of a test;
+# at exit it only cleans up.
 coordinator_stop() {
   [ -n "${COORD_PID:-}" ] || return 0
-  local pid=$COORD_PID rc=0 i
+  local pid=$COORD_PID rc=0
   COORD_PID=
-  kill -TERM "$pid" 2>/dev/null || true
-  for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done # poll until it exits
-  kill -KILL "$pid" 2>/dev/null || true
+  _term_wait coordinator "$pid" 10
   wait "$pid" 2>/dev/null || rc=$?
   if [ "$rc" != 0 ]; then
     tail -40 "$WORK/coordinator.log" >&2
@@ -98,22 +111,27 @@ ack_listen() {
     -u "$1" -P "$(cat "$(secret "$1")")" -t "$2" -E
 }
 
-# ack_collect USER TOPIC N: prints the next N messages queued for USER's session.
+# ack_collect USER TOPIC N: prints the next N messages queued for USER's
+# session, waiting up to 10 s.
 ack_collect() {
   mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -V mqttv5 -q 1 -c -x 600 -i "$1.listen" \
     -u "$1" -P "$(cat "$(secret "$1")")" -t "$2" -C "$3" -W 10
 }
 
 # acks_collect AGENT N: prints (one per line) the next N acks queued for
-# AGENT's listening session; one message may carry several acks.
+# AGENT's listening session; one message may carry several acks. Fails when
+# they are not all there 20 s after the start (a read begun before then waits
+# its own 10 s).
 acks_collect() {
-  local got=0 msg i
-  for i in $(seq 1 "$2"); do
-    msg=$(ack_collect "$1" "$ROOT/agents/$1/acks" 1) || fail "no ack message for $1 after $got acks"
-    jq -c '.acks[]' <<<"$msg"
-    got=$((got + $(jq '.acks | length' <<<"$msg")))
-    [ "$got" -ge "$2" ] && return 0
-  done
+  _ACKS_GOT=0
+  poll_until 20 _acks_read_one "$1" "$2" || fail "only $_ACKS_GOT of $2 acks for $1 within 20 s"
+}
+_acks_read_one() { # AGENT N: prints the acks of one more message; true once N are read
+  local msg
+  msg=$(ack_collect "$1" "$ROOT/agents/$1/acks" 1) || return 1
+  jq -c '.acks[]' <<<"$msg"
+  _ACKS_GOT=$((_ACKS_GOT + $(jq '.acks | length' <<<"$msg")))
+  [ "$_ACKS_GOT" -ge "$2" ]
 }
 
 # admin_request JSON: publishes an admin request and prints the coordinator's reply.
@@ -139,17 +157,26 @@ trip_upsert() {
 # progress_field TOPIC JQ: the value of JQ in TOPIC's retained JSON.
 progress_field() { retained "$1" | jq -c "$2" 2>/dev/null; }
 
-# expect_retained TOPIC JQ VALUE: waits (bounded) until the retained value of
-# JQ equals VALUE, then checks it once more; fails with the last value seen.
-expect_retained() {
-  local topic=$1 expr=$2 want=$3 got="" i
-  for i in $(seq 1 60); do
-    got=$(progress_field "$topic" "$expr")
-    [ "$got" = "$want" ] && { pass "$topic $expr = $want"; return 0; }
-    sleep 0.1 # poll until the value appears
-  done
-  fail "$topic $expr: expected $want, got ${got:-nothing}"
+# expect_output LIMIT_S WHAT WANT CMD...: polls CMD until it prints exactly
+# WANT, then passes "WHAT = WANT"; fails with the last output seen when
+# LIMIT_S pass first.
+expect_output() {
+  local limit=$1 what=$2 want=$3
+  shift 3
+  _EXPECT_GOT=
+  poll_until "$limit" _output_is "$want" "$@" || fail "$what: expected $want, got ${_EXPECT_GOT:-nothing}"
+  pass "$what = $want"
 }
+_output_is() { # WANT CMD...
+  local want=$1
+  shift
+  _EXPECT_GOT=$("$@")
+  [ "$_EXPECT_GOT" = "$want" ]
+}
+
+# expect_retained TOPIC JQ VALUE: waits (up to 20 s) until the retained value
+# of JQ equals VALUE; fails with the last value seen.
+expect_retained() { expect_output 20 "$1 $2" "$3" progress_field "$1" "$2"; }
 
 PASSED=0
 pass() { PASSED=$((PASSED + 1)); echo "ok $PASSED - $*"; }
@@ -179,9 +206,9 @@ daemon_start() {
 daemon_state_is() { # ID STATE
   [ "$(sqlite3 "$WORK/agents/$1.db" "SELECT value FROM meta WHERE key = 'daemon'" 2>/dev/null)" = "$2" ]
 }
-daemon_stop() { # SIGTERM; fails unless it exits 0
+daemon_stop() { # SIGTERM, up to 20 s (then SIGKILL); fails unless it exits 0
   local rc=0
-  kill -TERM "$DAEMON_PID" 2>/dev/null || true
+  _term_wait "daemon" "$DAEMON_PID" 20
   wait "$DAEMON_PID" || rc=$?
   [ "$rc" = 0 ] || { tail -20 "$WORK"/daemon-*.log >&2; fail "daemon exited with status $rc"; }
 }
@@ -206,6 +233,26 @@ stored_reports() { sqlite3 "$COORD_DB" "SELECT COUNT(*) FROM reports WHERE trip_
 stored_at_least() { [ "$(stored_reports "$1")" -ge "$2" ]; }
 # lg_expected N M: sum of consultations the load generator sends (seq % 5 + 1).
 lg_expected() { local s=0 i; for ((i = 1; i <= $2; i++)); do s=$((s + i % 5 + 1)); done; echo $(($1 * s)); }
+# lg_run N M TRIP RATE RESEND_MS: starts the load generator in the background:
+# N agents (lg-001 ..), M reports each on TRIP at RATE a second, a window of
+# 50, resends after RESEND_MS, ending by itself within 300 s; its summary in
+# $WORK/lg.json, its log in $WORK/lg.log, its pid in LG_PID.
+lg_run() {
+  "$LOADGEN_BIN" run --broker "$BROKER_URI" --secrets "$ACCOUNTS/secrets" --agents "$1" \
+    --reports-per-agent "$2" --trip "$3" --rate "$4" --window 50 --resend-ms "$5" \
+    --deadline-s 300 --check-progress --json "$WORK/lg.json" >"$WORK/lg.log" 2>&1 &
+  LG_PID=$!
+}
+# lg_done N M TRIP: waits (up to 330 s) for the load generator of lg_run,
+# prints its log, and checks its verdict (exit 0) and lg_check.
+lg_done() {
+  local rc=0
+  wait_until 330 "the load generator to finish" _none_alive "$LG_PID"
+  wait "$LG_PID" || rc=$?
+  cat "$WORK/lg.log"
+  assert_eq 0 "$rc" "load generator's verdict"
+  lg_check "$WORK/lg.json" "$1" "$2" "$3"
+}
 # lg_check JSON N M TRIP: the load generator's summary and the store agree
 # with what was sent: every report answered accepted or duplicate, none
 # accepted twice, none rejected, each stored once, totals equal.
@@ -236,4 +283,74 @@ need_chromium() {
   WEB_DIR=$SRC_DIR/web
   [ -d "$WEB_DIR/node_modules/playwright-core" ] || fail "no playwright-core: run 'bash scripts/deps.sh' (npm ci in web/)"
   [ -x /usr/bin/chromium ] || fail "no /usr/bin/chromium: run 'bash scripts/deps.sh'"
+}
+# site_up: true when the site app answers on SITE_PORT (each try up to 5 s).
+site_up() { curl -s -m 5 -o /dev/null "http://127.0.0.1:$SITE_PORT/"; }
+# site_start ID: daemon_start ID (after site_setup ID), then waits (up to 10 s)
+# until its site app answers.
+site_start() {
+  daemon_start "$1"
+  wait_until 10 "site app up" site_up
+}
+
+# stack_up [OPTIONS] [-- FLAGS...]: the opening the integration tests share: a
+# fresh $WORK (tmpdir_setup), the accounts, the broker (broker_start), the
+# coordinator online (coordinator_start FLAGS; coordinator_stop registered for
+# the exit: call it yourself at the end to check its exit status), then trips
+# and agent configs, in that order whatever the order of the options.
+#   --agents "A B ..."        agent accounts (default "team-01")
+#   --volunteers "V ..."      volunteer accounts (default "vol-01"; '' for none)
+#   --coordinator-conf TEXT   lines of $WORK/coordinator.conf, which the
+#                             coordinator then runs with (--config)
+#   --no-coordinator          leave the coordinator to the test
+#   --trip "ID DATE COUNTY COUNTY_NAME"   trip_upsert (repeatable)
+#   --agent ID                agent_setup ID with the last --trip before it
+#                             (none: no trip) (repeatable)
+#   --site PASSCODE           site_setup the last --agent with PASSCODE;
+#                             site_start it when the test has added its keys
+# What the helpers read from the environment is set before: BROKER_HTTP_DIR,
+# BROKER_TLS, AGENT_ACK_TIMEOUT, OUTREACH_TODAY.
+stack_up() {
+  local agents="team-01" vols="vol-01" conf="" start=1 trip="" site="" t a
+  local -a trips=() setups=() flags=() f
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --agents | --volunteers | --coordinator-conf | --trip | --agent | --site)
+        [ $# -ge 2 ] || fail "stack_up: $1 needs a value"
+        case $1 in
+          --agents) agents=$2 ;;
+          --volunteers) vols=$2 ;;
+          --coordinator-conf) conf=$2 ;;
+          --trip) trip=$2; trips+=("$2") ;;
+          --agent) setups+=("$2 $trip") ;;
+          --site) site=$2 ;;
+        esac
+        shift 2 ;;
+      --no-coordinator) start=''; shift ;;
+      --) shift; flags=("$@"); break ;;
+      *) fail "stack_up: unknown option '$1' (see tests/lib/stack.sh)" ;;
+    esac
+  done
+  [ -z "$site" ] || [ ${#setups[@]} -gt 0 ] || fail "stack_up: --site needs an --agent"
+  tmpdir_setup
+  broker_provision --agents "$agents" ${vols:+--volunteers "$vols"}
+  broker_start
+  on_exit coordinator_stop
+  if [ -n "$conf" ]; then
+    printf '%s\n' "$conf" >"$WORK/coordinator.conf"
+    flags=(--config "$WORK/coordinator.conf" "${flags[@]}")
+  fi
+  if [ -n "$start" ]; then
+    coordinator_start "${flags[@]}"
+  fi
+  for t in "${trips[@]}"; do
+    read -r -a f <<<"$t"
+    [ ${#f[@]} = 4 ] || fail "stack_up: --trip wants \"ID DATE COUNTY COUNTY_NAME\", got '$t'"
+    trip_upsert "${f[@]}"
+  done
+  for a in "${setups[@]}"; do
+    read -r -a f <<<"$a"
+    agent_setup "${f[@]}"
+  done
+  [ -z "$site" ] || site_setup "${f[0]}" "$site"
 }

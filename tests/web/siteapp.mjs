@@ -9,19 +9,14 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { launch } from './lib.mjs';
-import { siteTest } from './sitekit.mjs';
+import { siteTest, phonePage } from './sitekit.mjs';
 
 const { env, WAIT, ok, text, waitText, checks } = siteTest('siteapp.mjs', ['SITE_URL', 'SITE_PASSCODE', 'SCREENSHOTS'], 120000, 10000);
 
 mkdirSync(env.SCREENSHOTS, { recursive: true });
 const browser = await launch();
 try {
-  const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2,
-    isMobile: true, hasTouch: true, locale: 'zh-CN' });
-  const page = await ctx.newPage();
-  const problems = [];
-  page.on('console', (m) => { if (m.type() === 'error' && !/401|429/.test(m.text())) problems.push(m.text()); });
-  page.on('pageerror', (e) => problems.push(String(e)));
+  const { page, problems } = await phonePage(browser, { ignore: /401|429/ });
   await page.goto(env.SITE_URL, { timeout: WAIT });
   await page.locator('#signin-form').waitFor({ state: 'visible', timeout: WAIT });
   ok((await page.getAttribute('html', 'lang')) === 'zh-CN', 'the page is in Chinese by default');

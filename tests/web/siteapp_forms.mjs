@@ -11,29 +11,12 @@
 // $SCREENSHOTS. Exits non-zero on the first failed check; every wait is bounded.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { launch, pass, fail } from './lib.mjs';
+import { launch } from './lib.mjs';
+import { siteTest, phonePage } from './sitekit.mjs';
 
-const env = process.env;
-for (const k of ['SITE_URL', 'SITE_PASSCODE', 'SCREENSHOTS']) {
-  if (!env[k]) { console.error(`FAIL: ${k} is not set (run through tests/integration/siteapp_forms.sh)`); process.exit(1); }
-}
-const WAIT = 10000;
-const guard = setTimeout(() => { console.error('FAIL: siteapp_forms.mjs ran over 120 s'); process.exit(1); }, 120000);
-guard.unref();
-
-let checks = 0;
-const check = (cond, what) => { if (!cond) fail(what); checks++; pass(what); };
-// Waits (bounded) until the text of sel matches re.
-async function shows(page, sel, re, what) {
-  try {
-    await page.waitForFunction(([s, src]) => new RegExp(src).test(document.querySelector(s)?.textContent ?? ''),
-      [sel, re.source], { timeout: WAIT, polling: 50 });
-  } catch {
-    const last = await page.locator(sel).first().textContent({ timeout: 1000 }).catch(() => null);
-    throw new Error(`${what}: ${sel} never matched ${re}, last ${JSON.stringify(last)}`);
-  }
-  check(true, what);
-}
+// check(COND, WHAT); shows(PAGE, SEL, RE, WHAT): waits (bounded) until the text of SEL matches RE.
+const { env, WAIT, ok: check, waitText: shows, checks } =
+  siteTest('siteapp_forms.mjs', ['SITE_URL', 'SITE_PASSCODE', 'SCREENSHOTS'], 120000, 10000);
 // A screenshot of the phone's screen with the forms at its top.
 async function shot(page, name) {
   await page.evaluate(() => {
@@ -46,13 +29,8 @@ async function shot(page, name) {
 mkdirSync(env.SCREENSHOTS, { recursive: true });
 const browser = await launch();
 try {
-  const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2,
-    isMobile: true, hasTouch: true, locale: 'zh-CN' });
-  const page = await ctx.newPage();
-  const problems = [];
   // 400: the refused entries above; 401: app.js asks for a session before sign-in.
-  page.on('console', (m) => { if (m.type() === 'error' && !/the server responded with a status of (400|401)/.test(m.text())) problems.push(m.text()); });
-  page.on('pageerror', (e) => problems.push(String(e)));
+  const { page, problems } = await phonePage(browser, { ignore: /the server responded with a status of (400|401)/ });
   await page.goto(env.SITE_URL, { timeout: WAIT });
   await page.locator('#signin-form').waitFor({ state: 'visible', timeout: WAIT });
   await page.fill('#passcode', env.SITE_PASSCODE);
@@ -161,7 +139,7 @@ try {
   await page.click('#lang');
   await shows(page, '#f-checkin [data-tf=staff_id]', /^工号$/, 'back to Chinese');
   check(problems.length === 0, `no console errors or CSP violations (${JSON.stringify(problems)})`);
-  console.log(`siteapp_forms.mjs: ${checks} checks passed`);
+  console.log(`siteapp_forms.mjs: ${checks()} checks passed`);
 } finally {
   await browser.close();
 }

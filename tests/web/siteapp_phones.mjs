@@ -20,17 +20,14 @@
 // EXPECT (after). Every loop and wait is bounded in count and time.
 import { writeFileSync, renameSync } from 'node:fs';
 import { launch, fail } from './lib.mjs';
-import { siteTest } from './sitekit.mjs';
+import { siteTest, phonePage } from './sitekit.mjs';
 
 const { env, WAIT, ok, text, waitText, checks } = siteTest('siteapp_phones.mjs', ['SITE_URL', 'SITE_PASSCODE', 'PHASE'], 100000, 15000);
 
 const browser = await launch();
 const problems = [];
 async function phone(staff) {
-  const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2,
-    isMobile: true, hasTouch: true, locale: 'zh-CN' });
-  const page = await ctx.newPage();
-  page.on('pageerror', (e) => problems.push(`${staff}: ${e}`));
+  const { page } = await phonePage(browser, { problems, tag: `${staff}: ` });
   await page.goto(env.SITE_URL, { timeout: WAIT });
   await page.fill('#passcode', env.SITE_PASSCODE);
   await page.fill('#staff', staff);

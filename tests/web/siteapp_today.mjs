@@ -15,7 +15,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { launch, fail } from './lib.mjs';
-import { siteTest } from './sitekit.mjs';
+import { siteTest, phonePage } from './sitekit.mjs';
 
 const { env, WAIT, ok, text, waitText, checks } = siteTest('siteapp_today.mjs', ['SITE_URL', 'SITE_PASSCODE', 'SCREENSHOTS', 'PHASE'], 90000, 15000);
 const shot = (page, name) => page.screenshot({ path: join(env.SCREENSHOTS, name), fullPage: true });
@@ -23,12 +23,7 @@ const shot = (page, name) => page.screenshot({ path: join(env.SCREENSHOTS, name)
 mkdirSync(env.SCREENSHOTS, { recursive: true });
 const browser = await launch();
 try {
-  const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2,
-    isMobile: true, hasTouch: true, locale: 'zh-CN' });
-  const page = await ctx.newPage();
-  const problems = [];
-  page.on('console', (m) => { if (m.type() === 'error' && !/40[19]|429/.test(m.text())) problems.push(m.text()); });
-  page.on('pageerror', (e) => problems.push(String(e)));
+  const { page, problems } = await phonePage(browser, { ignore: /40[19]|429/ });
   await page.goto(env.SITE_URL, { timeout: WAIT });
   await page.fill('#passcode', env.SITE_PASSCODE);
   await page.fill('#staff', 'nurse-wang-05');

@@ -1,7 +1,20 @@
 // sitekit.mjs -- what the site app's page tests share: the environment they
-// need, a time limit for the whole script, counted checks, and a bounded wait
-// for a selector's text to match.
+// need, a time limit for the whole script, counted checks, a bounded wait
+// for a selector's text to match, and a phone's page that collects errors.
 import { pass, fail } from './lib.mjs';
+
+// phonePage(browser, { ignore, problems, tag }): a new browser context the
+// size of a phone (390 x 844, touch, zh-CN) and its page. Page errors, and
+// console errors unless ignore is null or matches them, are pushed to
+// problems (a new array unless given), each after tag.
+export async function phonePage(browser, { ignore = null, problems = [], tag = '' } = {}) {
+  const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2,
+    isMobile: true, hasTouch: true, locale: 'zh-CN' });
+  const page = await ctx.newPage();
+  if (ignore) page.on('console', (m) => { if (m.type() === 'error' && !ignore.test(m.text())) problems.push(tag + m.text()); });
+  page.on('pageerror', (e) => problems.push(tag + String(e)));
+  return { ctx, page, problems };
+}
 
 // siteTest(NAME, [ENV...], LIMIT_MS, WAIT_MS): fails at once when an ENV is
 // unset, and ends the process when the script runs over LIMIT_MS.
