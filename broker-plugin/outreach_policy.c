@@ -25,7 +25,7 @@
  * so this plugin must be configured before the dynamic-security plugin: a
  * DEFER here lets dynsec check the password and the topic rights.
  *
- * Option: plugin_opt_topic_root ROOT (default outreach/v1, PROTOCOL.md).
+ * Option: plugin_opt_topic_root ROOT (default outreach/v1, docs/protocol.md).
  * The mosquitto_* functions used here are exported by the broker binary:
  * the plugin links to no library. */
 #include <stdbool.h>

@@ -7,7 +7,7 @@
 
 #include "outlet.h"
 
-/* One entry of an agent's acks message (PROTOCOL.md, acks). */
+/* One entry of an agent's acks message (docs/protocol.md, acks). */
 struct ack {
     const char *msg_id; /* NULL: sent as null (the report had none readable) */
     const char *status; /* "accepted", "duplicate" or "rejected" */

@@ -49,7 +49,7 @@ added, and dynsec.json is written anew. To remove an account, delete its line
 from OUTDIR/accounts and its secret, then re-run. An account keeps one role:
 naming it with another role is an error.
 
-Usernames must match ^[a-z0-9][a-z0-9_-]{0,63}$ (PROTOCOL.md identifiers).
+Usernames must match ^[a-z0-9][a-z0-9_-]{0,63}$ (docs/protocol.md identifiers).
 Passwords are 32 random letters and digits from /dev/urandom.
 
 Client ids: an account may connect only with the client id USER or

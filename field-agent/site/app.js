@@ -112,7 +112,7 @@ function buildDepts() {
 
 function pressed(id) { return $(id).getAttribute('aria-pressed') === 'true'; }
 
-// The coordinator's refusal (its ack's code and reason, PROTOCOL.md) in the
+// The coordinator's refusal (its ack's code and reason, docs/protocol.md) in the
 // page's language: the code in words, then the coordinator's own reason.
 const REFUSALS = {
   zh: { malformed: '无法读取', schema: '内容不合格', agent_mismatch: '设备不符',

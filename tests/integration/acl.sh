@@ -324,7 +324,7 @@ ret_case "team-01 cannot publish a retained report (QoS 0)" team-01 rep1 refuse 
 ret_case "vol-01 cannot publish a retained request" vol-01 vreq1 refuse
 ret_case "admin cannot publish a retained admin request" admin areq refuse
 ret_case "not even the coordinator publishes a retained report" coordinator rep2 refuse
-ret_case "team-01 publishes its retained status (PROTOCOL.md)" team-01 st1 allow
+ret_case "team-01 publishes its retained status (docs/protocol.md)" team-01 st1 allow
 # A subscriber that comes later gets the retained status, and no report or
 # request: retained copies come right after the SUBACK, before the probe.
 obs_start late coordinator coordinator.late "$T1/reports/+" "$T2/reports/+" "$V/+/requests" \

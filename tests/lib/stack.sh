@@ -98,16 +98,17 @@ agent_accepted() {
   grep -q '^accepted' "$WORK/last.out" || fail "agent $*: not accepted: $(cat "$WORK/last.out")"
 }
 
-# publish_as USER TOPIC PAYLOAD: one QoS 1 message as USER (MQTT 5).
+# publish_as USER TOPIC PAYLOAD: one QoS 1 message as USER (MQTT 5), within 10 s.
 publish_as() {
-  mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -V mqttv5 -q 1 -u "$1" -i "$1.test-$RANDOM$RANDOM" \
+  timeout 10 mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -V mqttv5 -q 1 -u "$1" -i "$1.test-$RANDOM$RANDOM" \
     -P "$(cat "$(secret "$1")")" -t "$2" -m "$3"
 }
 
 # ack_listen USER TOPIC: opens a persistent session of USER subscribed to TOPIC,
 # so that nothing published from now on is missed; ack_collect reads it.
+# -E returns once subscribed; 10 s at most.
 ack_listen() {
-  mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -V mqttv5 -q 1 -c -x 600 -i "$1.listen" \
+  timeout 10 mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -V mqttv5 -q 1 -c -x 600 -i "$1.listen" \
     -u "$1" -P "$(cat "$(secret "$1")")" -t "$2" -E
 }
 

@@ -1,4 +1,4 @@
-/* test_report.c -- report_decode against every field rule of PROTOCOL.md. */
+/* test_report.c -- report_decode against every field rule of docs/protocol.md. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

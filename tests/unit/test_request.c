@@ -1,4 +1,4 @@
-/* test_request.c -- request_decode: admin and volunteer requests of PROTOCOL.md. */
+/* test_request.c -- request_decode: admin and volunteer requests of docs/protocol.md. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -27,7 +27,7 @@ const tid = (id) => `[data-testid="${id}"]`;
 // Day of the year of OUTREACH_TODAY (2026-11-22: 326 of 365).
 const DIY = (YEAR % 4 === 0 && YEAR % 100 !== 0) || YEAR % 400 === 0 ? 366 : 365;
 const DAY = (Date.UTC(YEAR, Number(TODAY.slice(5, 7)) - 1, Number(TODAY.slice(8, 10))) - Date.UTC(YEAR, 0, 1)) / 86400000 + 1;
-// The contract's figures (PROTOCOL.md, common/progress.c).
+// The contract's figures (docs/protocol.md, common/progress.c).
 const expected = (target) => Math.round((target * DAY) / DIY);
 const projected = (count) => Math.floor((count * DIY) / DAY);
 function pace(count, target) {

@@ -1,7 +1,7 @@
 // dashboard.js -- the live progress dashboard.
 //
 // Subscribes (read-only account) over MQTT-over-WebSockets to the retained
-// topics the coordinator and the field agents publish (PROTOCOL.md):
+// topics the coordinator and the field agents publish (docs/protocol.md):
 //   {root}/progress/#            annual progress, weekly series, per county
 //   {root}/trips/#               public trip cards and each trip's totals
 //   {root}/agents/+/status       field agents' birth / will

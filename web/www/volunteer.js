@@ -1,5 +1,5 @@
 // volunteer.js -- the volunteer sign-up page: MQTT 5 over WebSockets to the
-// broker that serves this page, speaking wire contract v1 (PROTOCOL.md,
+// broker that serves this page, speaking wire contract v1 (docs/protocol.md,
 // "Requests and replies"; schemas/volunteer-request, reply, notice and
 // trip-card). Sign in with the volunteer account, set the profile, register
 // for open trips, cancel, and see promotions and cancellations as they come.
