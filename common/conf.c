@@ -104,7 +104,7 @@ int conf_load(const char *path, const struct conf_opt *opts, char err[CONF_ERR_M
 
 void conf_free_strings(const struct conf_opt *opts)
 {
-    for (const struct conf_opt *o = opts; o->name; o++) {
+    for (const struct conf_opt *o = opts; o && o->name; o++) {
         if (o->type == CONF_STR) {
             free(*(char **)o->dst);
             *(char **)o->dst = NULL;
