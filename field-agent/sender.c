@@ -83,7 +83,7 @@ int sender_flush(struct outbox *ob, const struct sender_opts *o, struct flush_re
     double last_progress = tu_mono_ms();
     while (done_count < n) {
         /* Fill the window, oldest first. */
-        size_t window = o->window ? o->window : 100;
+        size_t window = o->window ? o->window : SEND_WINDOW_DEFAULT;
         if (next < n && inflight < window) {
             tu_format_ts(time(NULL), TU_SITE_OFFSET_MIN, now);
             outbox_tx_begin(ob);

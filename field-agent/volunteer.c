@@ -1082,8 +1082,10 @@ static int find_subcommand(int argc, char **argv)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
             return -1;
         for (int k = 0; with_value[k]; k++)
-            if (strcmp(argv[i], with_value[k]) == 0)
-                i++;
+            if (strcmp(argv[i], with_value[k]) == 0) {
+                i++; /* its value; argv[i] may now be the NULL at argv[argc] */
+                break;
+            }
     }
     return -1;
 }
