@@ -1,7 +1,6 @@
 /* agentcli.c -- the agent's config and the options every outreach-agent command takes. */
 #include "agentcli.h"
 
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,16 +10,6 @@
 #include "timeutil.h"
 #include "topics.h"
 #include "tripcards.h"
-
-void agent_fail(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("outreach-agent: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-}
 
 /* Points c->table's rows at c's fields. */
 static void bind_table(struct agent_config *c)
@@ -61,7 +50,7 @@ int agentcfg_set(struct agent_config *c, const char *name, const char *value)
 {
     char err[CONF_ERR_MAX];
     if (conf_set(c->table, name, value, err)) {
-        agent_fail("%s", err);
+        cli_fail("%s", err);
         return -1;
     }
     return 0;
@@ -88,7 +77,7 @@ int agentcfg_load(struct agent_config *c, int argc, char **argv)
             path = argv[i] + 9;
     }
     if (path && conf_load(path, c->table, err)) {
-        agent_fail("%s", err);
+        cli_fail("%s", err);
         return -1;
     }
     return 0;
@@ -99,6 +88,11 @@ void agentcfg_free(struct agent_config *c)
     if (c && c->table[0].name)
         conf_free_strings(c->table);
 }
+
+const char *const agent_with_value[] = {"--config", "--broker", "--agent-id", "--username",
+                                        "--password-file", "--outbox", "--timeout",
+                                        "--tls-ca-file", "--tls-cert-file", "--tls-key-file",
+                                        NULL};
 
 const struct option agent_common_opts[AGENT_N_COMMON] = {
     {"config", required_argument, NULL, O_CONFIG},
@@ -132,21 +126,16 @@ int agent_common_option(struct agent_config *c, int code)
 
 int agent_check(const struct agent_config *c)
 {
-    char err[MQ_ERR_MAX];
     if (!c->agent_id) {
-        agent_fail("%s", "no agent id: set agent_id in the config file or pass --agent-id");
+        cli_fail("%s", "no agent id: set agent_id in the config file or pass --agent-id");
         return -1;
     }
     if (!id_is_agent(c->agent_id)) {
-        agent_fail("agent id '%s' must be 1 to 64 of a-z, 0-9, '_' and '-'", c->agent_id);
+        cli_fail("agent id '%s' must be 1 to 64 of a-z, 0-9, '_' and '-'", c->agent_id);
         return -1;
     }
     /* A TLS option with a plain broker URI is a mistake to say at once. */
-    if (c->broker && mq_tls_check_usage(c->broker, &c->tls, err)) {
-        agent_fail("%s", err);
-        return -1;
-    }
-    return 0;
+    return c->broker && cli_check_tls_usage(c->broker, &c->tls) ? -1 : 0;
 }
 
 int agent_parse_cmd(struct agent_config *c, int argc, char **argv, const char *usage,
@@ -190,7 +179,7 @@ int agent_parse_cmd(struct agent_config *c, int argc, char **argv, const char *u
     if ((takes & TAKES_ARG) && optind < argc)
         f->arg = argv[optind++];
     if (optind < argc) {
-        agent_fail("unexpected argument '%s'", argv[optind]);
+        cli_fail("unexpected argument '%s'", argv[optind]);
         return EXIT_USAGE;
     }
     return agent_check(c) ? EXIT_USAGE : 0;
@@ -201,7 +190,7 @@ struct outbox *agent_open_outbox(const struct agent_config *c)
     struct outbox *ob = NULL;
     char err[256];
     if (outbox_open(c->outbox, c->agent_id, &ob, err)) {
-        agent_fail("%s", err);
+        cli_fail("%s", err);
         return NULL;
     }
     return ob;

@@ -10,13 +10,11 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "cli.h"
 #include "conf.h"
 #include "mq.h"
 #include "mqtls.h"
 #include "outbox.h"
-
-#define EXIT_USAGE 2
-#define EXIT_REJECTED 3
 
 /* Rows of the config table, the terminating one included. */
 #define AGENTCFG_ROWS 25
@@ -50,6 +48,8 @@ enum { O_CONFIG = 1000, O_BROKER, O_AGENT, O_USER, O_PWFILE, O_OUTBOX, O_TIMEOUT
 /* The options of every command, for a getopt_long table. */
 #define AGENT_N_COMMON (9 + MQTLS_N_LONG_OPTIONS)
 extern const struct option agent_common_opts[AGENT_N_COMMON];
+/* Those of them that take a value (for cli_command_first), NULL-terminated. */
+extern const char *const agent_with_value[];
 
 /* Handles a common option (optarg its value); returns 1 when it was one,
  * 0 when not, -1 on a bad value (said). */
@@ -74,9 +74,6 @@ int agent_check(const struct agent_config *c);
 
 /* Opens c's outbox. NULL when it cannot (said). */
 struct outbox *agent_open_outbox(const struct agent_config *c);
-
-/* "outreach-agent: " and the message on stderr. */
-void agent_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Prints the trips the device knows for today (site time) to f. */
 void agent_list_today(struct outbox *ob, FILE *f);

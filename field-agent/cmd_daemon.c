@@ -35,7 +35,7 @@ static int start_site(const struct agent_config *cfg, struct siteapp **site)
     char err[MQ_ERR_MAX], serr[SITEAPP_ERR_MAX];
     char *passcode = NULL;
     if (cfg->site_passcode_file && !(passcode = mq_read_secret(cfg->site_passcode_file, err))) {
-        agent_fail("site_passcode_file: %s", err);
+        cli_fail("site_passcode_file: %s", err);
         return -1;
     }
     struct siteapp_opts so = {
@@ -52,7 +52,7 @@ static int start_site(const struct agent_config *cfg, struct siteapp **site)
                 strerror(errno));
     int rc = siteapp_start(&so, site, serr);
     if (rc)
-        agent_fail("site app: %s", serr);
+        cli_fail("site app: %s", serr);
     if (passcode) /* the site app keeps its own copy */
         explicit_bzero(passcode, strlen(passcode));
     free(passcode);
@@ -62,19 +62,20 @@ static int start_site(const struct agent_config *cfg, struct siteapp **site)
 static volatile sig_atomic_t daemon_stop;
 static void on_signal(int sig) { daemon_stop = sig; }
 
-int cmd_daemon(struct agent_config *cfg, int argc, char **argv)
+int cmd_daemon(int argc, char **argv, void *ctx)
 {
+    struct agent_config *cfg = ctx;
     struct cmd_flags f;
     int rc = agent_parse_cmd(cfg, argc, argv, usage_daemon, 0, &f);
     if (rc)
         return rc < 0 ? 0 : rc;
     if (!cfg->broker) {
-        agent_fail("%s", "no broker configured (set broker or pass --broker)");
+        cli_fail("%s", "no broker configured (set broker or pass --broker)");
         return EXIT_USAGE;
     }
     int level = olog_parse_level(cfg->log_level ? cfg->log_level : "info");
     if (level < 0) {
-        agent_fail("unknown log level '%s'", cfg->log_level);
+        cli_fail("unknown log level '%s'", cfg->log_level);
         return EXIT_USAGE;
     }
     olog_set_level((enum olog_level)level);
@@ -82,10 +83,10 @@ int cmd_daemon(struct agent_config *cfg, int argc, char **argv)
     int lock = daemon_lock(cfg->outbox, &holder);
     if (lock < 0) {
         if (holder < 0)
-            agent_fail("cannot open the lock file %s%s: %s", cfg->outbox, DAEMON_LOCK_SUFFIX,
+            cli_fail("cannot open the lock file %s%s: %s", cfg->outbox, DAEMON_LOCK_SUFFIX,
                  strerror((int)-holder));
         else
-            agent_fail("a daemon (pid %ld) already serves the outbox %s", holder, cfg->outbox);
+            cli_fail("a daemon (pid %ld) already serves the outbox %s", holder, cfg->outbox);
         return 1;
     }
     char err[MQ_ERR_MAX];
@@ -94,7 +95,7 @@ int cmd_daemon(struct agent_config *cfg, int argc, char **argv)
     struct siteapp *site = NULL;
     rc = 1;
     if (cfg->password_file && !(password = mq_read_secret(cfg->password_file, err))) {
-        agent_fail("%s", err);
+        cli_fail("%s", err);
         goto done;
     }
     if (!(ob = agent_open_outbox(cfg)))

@@ -1,6 +1,7 @@
 /* cmd_report.c -- outreach-agent report KIND and void N: check, save in the outbox, deliver. */
 #include "commands.h"
 
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,14 +47,14 @@ static int check_trip(struct outbox *ob, const char *trip, bool force)
     case TRIP_OK:
         return 0;
     case TRIP_ERROR:
-        agent_fail("%s", "cannot read the trip cards in the outbox");
+        cli_fail("%s", "cannot read the trip cards in the outbox");
         return 1;
     case TRIP_NO_CARDS:
         fprintf(stderr, "outreach-agent: note: this device has no trip cards yet (it has "
                         "not been online); trip %s is not checked before saving\n", trip);
         return 0;
     case TRIP_CANCELLED:
-        agent_fail("trip %s is cancelled (its trip card says so); nothing was saved", trip);
+        cli_fail("trip %s is cancelled (its trip card says so); nothing was saved", trip);
         agent_list_today(ob, stderr);
         return EXIT_REJECTED;
     case TRIP_UNKNOWN:
@@ -64,7 +65,7 @@ static int check_trip(struct outbox *ob, const char *trip, bool force)
                         "cards; saved anyway (--force-trip)\n", trip, known);
         return 0;
     }
-    agent_fail("unknown trip '%s': this device has no trip card for it; nothing was saved", trip);
+    cli_fail("unknown trip '%s': this device has no trip card for it; nothing was saved", trip);
     agent_list_today(ob, stderr);
     fprintf(stderr, "  check --trip (or trip in the config), run 'outreach-agent sync' to "
                     "fetch the cards, or pass --force-trip to save it for a trip this device "
@@ -91,12 +92,12 @@ static int save_and_deliver(const struct agent_config *cfg, const struct kind_sp
     struct check_ctx cc = {.agent_id = cfg->agent_id, .kind = k->kind};
     oerr_t pe = outbox_push(ob, k->kind, trip, fields, now, check_payload, &cc, &e);
     if (pe == OERR_REJECTED) {
-        agent_fail("%s (nothing was saved)", cc.err);
+        cli_fail("%s (nothing was saved)", cc.err);
         rc = EXIT_USAGE;
         goto done;
     }
     if (pe) {
-        agent_fail("cannot save the report in the outbox: %s", oerr_str(pe));
+        cli_fail("cannot save the report in the outbox: %s", oerr_str(pe));
         goto done;
     }
     char what[COMPOSE_DESCRIBE_MAX];
@@ -111,31 +112,25 @@ done:
     return rc;
 }
 
-int cmd_report(struct agent_config *cfg, int argc, char **argv)
+static void report_help(void)
 {
-    if (argc < 2 || argv[1][0] == '-') {
-        if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
-            printf("usage: outreach-agent report KIND [OPTIONS]\n\nkinds:\n");
-            for (const struct kind_spec *k = compose_kinds; k->kind; k++)
-                printf("  %-10s %s\n", k->kind, k->summary);
-            printf("\nDepartment, destination, urgency, role and sex take the code or its\n"
-                   "Chinese or English name (--department 内科, Internal or internal).\n"
-                   "When this device has trip cards (from the daemon or sync), a report for\n"
-                   "a trip it does not know, or one that is cancelled, is refused before it\n"
-                   "is saved (exit 3); --force-trip saves it for a trip not heard of yet.\n");
-            return 0;
-        }
-        agent_fail("%s", "report needs a kind: headcount, dispense, referral, education, checkin "
-                   "or void");
-        return EXIT_USAGE;
-    }
-    const struct kind_spec *k = compose_kind(argv[1]);
-    if (!k) {
-        agent_fail("unknown report kind '%s' (headcount, dispense, referral, education, checkin, "
-             "void)", argv[1]);
-        return EXIT_USAGE;
-    }
-    /* Options: the common ones, --trip, --force-trip and one per field of the kind. */
+    printf("usage: outreach-agent report KIND [OPTIONS]\n\nkinds:\n");
+    for (const struct kind_spec *k = compose_kinds; k->kind; k++)
+        printf("  %-10s %s\n", k->kind, k->summary);
+    printf("\nDepartment, destination, urgency, role and sex take the code or its\n"
+           "Chinese or English name (--department 内科, Internal or internal).\n"
+           "When this device has trip cards (from the daemon or sync), a report for\n"
+           "a trip it does not know, or one that is cancelled, is refused before it\n"
+           "is saved (exit 3); --force-trip saves it for a trip not heard of yet.\n");
+}
+
+/* Parses the options of a report of kind k (argv[0]: the kind): the common
+ * ones, --trip, --force-trip and one per field of the kind, into cfg, fields
+ * and *force; then checks what the report needs. Returns 0, -1 after --help
+ * (printed), or EXIT_USAGE (said). */
+static int parse_report(struct agent_config *cfg, const struct kind_spec *k, int argc,
+                        char **argv, cJSON *fields, bool *force)
+{
     struct option opts[AGENT_N_COMMON + 18];
     size_t n = 0;
     for (size_t i = 0; i < AGENT_N_COMMON; i++)
@@ -146,64 +141,80 @@ int cmd_report(struct agent_config *cfg, int argc, char **argv)
         opts[n++] = (struct option){k->fields[i].flag, required_argument, NULL, O_FIELD + i};
     opts[n] = (struct option){NULL, 0, NULL, 0};
 
-    cJSON *fields = cJSON_CreateObject();
     char err[COMPOSE_ERR_MAX];
-    int rc = EXIT_USAGE, c, idx;
-    bool force = false;
-    argc--;
-    argv++;
+    int c, idx;
     argv[0] = (char *)"outreach-agent"; /* getopt names it in its messages */
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, &idx)) != -1) {
         int r = agent_common_option(cfg, c);
         if (r < 0)
-            goto done;
+            return EXIT_USAGE;
         if (r > 0)
             continue;
         if (c == O_HELP) {
             compose_help(k, stdout);
             printf("\n  --force-trip             save even for a trip this device has no "
                    "trip card for\n");
-            rc = 0;
-            goto done;
+            return -1;
         }
         if (c == O_TRIP) {
             if (agentcfg_set(cfg, "trip", optarg))
-                goto done;
-            continue;
-        }
-        if (c == O_FORCE_TRIP) {
-            force = true;
-            continue;
-        }
-        if (c >= O_FIELD) {
+                return EXIT_USAGE;
+        } else if (c == O_FORCE_TRIP) {
+            *force = true;
+        } else if (c >= O_FIELD) {
             if (compose_set(k, fields, k->fields[c - O_FIELD].flag, optarg, err)) {
-                agent_fail("%s", err);
-                goto done;
+                cli_fail("%s", err);
+                return EXIT_USAGE;
             }
-            continue;
+        } else {
+            fprintf(stderr, "(see 'outreach-agent report %s --help')\n", k->kind);
+            return EXIT_USAGE;
         }
-        fprintf(stderr, "(see 'outreach-agent report %s --help')\n", k->kind);
-        goto done;
     }
     if (optind < argc) {
-        agent_fail("unexpected argument '%s'", argv[optind]);
-        goto done;
+        cli_fail("unexpected argument '%s'", argv[optind]);
+        return EXIT_USAGE;
     }
     if (agent_check(cfg))
-        goto done;
+        return EXIT_USAGE;
     if (!cfg->trip) {
-        agent_fail("%s", "which trip? pass --trip T or set trip in the config file");
-        goto done;
+        cli_fail("%s", "which trip? pass --trip T or set trip in the config file");
+        return EXIT_USAGE;
     }
     if (compose_check_required(k, fields, err)) {
-        agent_fail("%s", err);
-        goto done;
+        cli_fail("%s", err);
+        return EXIT_USAGE;
     }
-    rc = save_and_deliver(cfg, k, cfg->trip, fields, true, force);
-done:
+    return 0;
+}
+
+int cmd_report(int argc, char **argv, void *ctx)
+{
+    struct agent_config *cfg = ctx;
+    cli_command_first(argc, argv, agent_with_value); /* the kind may follow options */
+    if (argc < 2 || argv[1][0] == '-') {
+        if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
+            report_help();
+            return 0;
+        }
+        cli_fail("%s", "report needs a kind: headcount, dispense, referral, education, checkin "
+                       "or void");
+        return EXIT_USAGE;
+    }
+    const struct kind_spec *k = compose_kind(argv[1]);
+    if (!k) {
+        cli_fail("unknown report kind '%s' (headcount, dispense, referral, education, checkin, "
+                 "void)", argv[1]);
+        return EXIT_USAGE;
+    }
+    cJSON *fields = cJSON_CreateObject();
+    bool force = false;
+    int rc = parse_report(cfg, k, argc - 1, argv + 1, fields, &force);
+    if (rc == 0)
+        rc = save_and_deliver(cfg, k, cfg->trip, fields, true, force);
     cJSON_Delete(fields);
-    return rc;
+    return rc < 0 ? 0 : rc;
 }
 
 static const char usage_void[] =
@@ -225,7 +236,7 @@ static int refuse_void(const struct outbox_entry *e)
     if (!outbox_cannot_void(e, why, sizeof why))
         return 0;
     char *safe = olog_escape_dup(why); /* a refusal's reason may quote what was sent */
-    agent_fail("%s; nothing was saved", safe ? safe : "this entry cannot be voided");
+    cli_fail("%s; nothing was saved", safe ? safe : "this entry cannot be voided");
     free(safe);
     return EXIT_REJECTED;
 }
@@ -240,37 +251,38 @@ static int void_target(struct outbox *ob, const char *which, struct outbox_entry
     oerr_t g = number ? outbox_get_seq(ob, seq, e)
                       : id_is_uuid(which) ? outbox_get(ob, which, e) : OERR_INVAL;
     if (g == OERR_INVAL) {
-        agent_fail("'%.60s' is neither an entry number (see 'outreach-agent status --all') nor a "
+        cli_fail("'%.60s' is neither an entry number (see 'outreach-agent status --all') nor a "
              "msg_id", which);
         return EXIT_USAGE;
     }
     if (g == OERR_NOTFOUND) {
         struct outbox_counts c;
         long long last = outbox_counts(ob, &c) == OERR_OK ? c.last_seq : 0;
-        agent_fail("no entry %s%s in this outbox (its entries are #1 to #%lld; see 'outreach-agent "
+        cli_fail("no entry %s%s in this outbox (its entries are #1 to #%lld; see 'outreach-agent "
              "status --all'); nothing was saved", number ? "#" : "", which, last);
         return EXIT_REJECTED;
     }
     if (g) {
-        agent_fail("%s", "cannot read the outbox");
+        cli_fail("%s", "cannot read the outbox");
         return 1;
     }
     return refuse_void(e);
 }
 
-int cmd_void(struct agent_config *cfg, int argc, char **argv)
+int cmd_void(int argc, char **argv, void *ctx)
 {
+    struct agent_config *cfg = ctx;
     struct cmd_flags f;
     int rc = agent_parse_cmd(cfg, argc, argv, usage_void, TAKES_REASON | TAKES_ARG, &f);
     if (rc)
         return rc < 0 ? 0 : rc;
     if (!f.arg) {
-        agent_fail("%s", "void needs the entry's number: 'outreach-agent void N --reason TEXT' (the "
+        cli_fail("%s", "void needs the entry's number: 'outreach-agent void N --reason TEXT' (the "
                    "#N of 'outreach-agent status --all')");
         return EXIT_USAGE;
     }
     if (!f.reason || !f.reason[0]) {
-        agent_fail("%s", "--reason is required: say why the entry no longer counts, e.g. --reason "
+        cli_fail("%s", "--reason is required: say why the entry no longer counts, e.g. --reason "
                    "'entered twice'");
         return EXIT_USAGE;
     }
@@ -289,7 +301,7 @@ int cmd_void(struct agent_config *cfg, int argc, char **argv)
     char err[COMPOSE_ERR_MAX];
     if (compose_set(k, fields, "msg-id", target.msg_id, err) ||
         compose_set(k, fields, "reason", f.reason, err) || compose_check_required(k, fields, err)) {
-        agent_fail("%s", err);
+        cli_fail("%s", err);
         rc = EXIT_USAGE;
     } else {
         char what[COMPOSE_DESCRIBE_MAX];

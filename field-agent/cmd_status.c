@@ -209,7 +209,7 @@ static int status_json(const struct agent_config *cfg, struct outbox *ob, const 
     char *text = rc ? NULL : cJSON_Print(o);
     cJSON_Delete(o);
     if (!text) {
-        agent_fail("%s", "cannot read the outbox");
+        cli_fail("%s", "cannot read the outbox");
         return 1;
     }
     puts(text);
@@ -217,8 +217,9 @@ static int status_json(const struct agent_config *cfg, struct outbox *ob, const 
     return 0;
 }
 
-int cmd_status(struct agent_config *cfg, int argc, char **argv)
+int cmd_status(int argc, char **argv, void *ctx)
 {
+    struct agent_config *cfg = ctx;
     struct cmd_flags f;
     int rc = agent_parse_cmd(cfg, argc, argv, usage_status, TAKES_ALL | TAKES_JSON, &f);
     int all = f.all, json = f.json;
@@ -229,7 +230,7 @@ int cmd_status(struct agent_config *cfg, int argc, char **argv)
         return 1;
     struct outbox_counts c;
     if (outbox_counts(ob, &c)) {
-        agent_fail("%s", "cannot read the outbox");
+        cli_fail("%s", "cannot read the outbox");
         outbox_close(ob);
         return 1;
     }

@@ -78,8 +78,9 @@ static int wait_for_daemon(const struct agent_config *cfg, struct outbox *ob, lo
     return left > 0 ? 1 : 0;
 }
 
-int cmd_sync(struct agent_config *cfg, int argc, char **argv)
+int cmd_sync(int argc, char **argv, void *ctx)
 {
+    struct agent_config *cfg = ctx;
     struct cmd_flags f;
     int rc = agent_parse_cmd(cfg, argc, argv, usage_sync, 0, &f);
     if (rc)

@@ -1090,8 +1090,9 @@ static int find_subcommand(int argc, char **argv)
     return -1;
 }
 
-int volunteer_main(int argc, char **argv)
+int volunteer_main(int argc, char **argv, void *ctx)
 {
+    (void)ctx;
     bool help = false;
     for (int i = 1; i < argc && !help; i++)
         help = strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0;
