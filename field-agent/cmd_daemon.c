@@ -84,7 +84,7 @@ int cmd_daemon(int argc, char **argv, void *ctx)
     if (lock < 0) {
         if (holder < 0)
             cli_fail("cannot open the lock file %s%s: %s", cfg->outbox, DAEMON_LOCK_SUFFIX,
-                 strerror((int)-holder));
+                     strerror((int)-holder));
         else
             cli_fail("a daemon (pid %ld) already serves the outbox %s", holder, cfg->outbox);
         return 1;

@@ -252,14 +252,14 @@ static int void_target(struct outbox *ob, const char *which, struct outbox_entry
                       : id_is_uuid(which) ? outbox_get(ob, which, e) : OERR_INVAL;
     if (g == OERR_INVAL) {
         cli_fail("'%.60s' is neither an entry number (see 'outreach-agent status --all') nor a "
-             "msg_id", which);
+                 "msg_id", which);
         return EXIT_USAGE;
     }
     if (g == OERR_NOTFOUND) {
         struct outbox_counts c;
         long long last = outbox_counts(ob, &c) == OERR_OK ? c.last_seq : 0;
         cli_fail("no entry %s%s in this outbox (its entries are #1 to #%lld; see 'outreach-agent "
-             "status --all'); nothing was saved", number ? "#" : "", which, last);
+                 "status --all'); nothing was saved", number ? "#" : "", which, last);
         return EXIT_REJECTED;
     }
     if (g) {
