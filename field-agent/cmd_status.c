@@ -126,34 +126,14 @@ static int by_seq(const void *a, const void *b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* status --json: the counts, today's trips and the entries (all, or those
- * waiting, refused or among the last RECENT_SHOWN), by seq. */
-static int status_json(const struct agent_config *cfg, struct outbox *ob, const struct outbox_counts *c, bool all)
+/* trip_cards, today and trips_today (the cards of today's trips) into o. */
+static void add_trips_today(cJSON *o, struct outbox *ob)
 {
-    cJSON *o = cJSON_CreateObject(), *entries = cJSON_CreateArray(), *trips = cJSON_CreateArray();
-    cJSON_AddStringToObject(o, "agent_id", cfg->agent_id);
-    cJSON_AddStringToObject(o, "outbox", cfg->outbox);
-    cJSON_AddNumberToObject(o, "last_seq", (double)c->last_seq);
-    long dpid;
-    char state[16] = "";
-    cJSON *d = cJSON_AddObjectToObject(o, "daemon");
-    bool running = daemon_running(cfg->outbox, &dpid);
-    cJSON_AddBoolToObject(d, "running", running);
-    if (running) {
-        outbox_meta_get(ob, "daemon", state, sizeof state);
-        cJSON_AddNumberToObject(d, "pid", (double)dpid);
-        cJSON_AddStringToObject(d, "state", state[0] ? state : "starting");
-    }
-    cJSON *counts = cJSON_AddObjectToObject(o, "counts");
-    cJSON_AddNumberToObject(counts, "pending", (double)c->pending);
-    cJSON_AddNumberToObject(counts, "sent", (double)c->sent);
-    cJSON_AddNumberToObject(counts, "accepted", (double)c->acked);
-    cJSON_AddNumberToObject(counts, "rejected", (double)c->rejected);
-
     char today[11];
     long long known = 0;
     struct trip_card *tl = NULL;
     size_t tn = 0;
+    cJSON *trips = cJSON_CreateArray();
     tu_format_date(tu_today(TU_SITE_OFFSET_MIN), today);
     outbox_trip_count(ob, &known);
     outbox_trips_on(ob, today, &tl, &tn);
@@ -176,8 +156,13 @@ static int status_json(const struct agent_config *cfg, struct outbox *ob, const 
     }
     free(tl);
     cJSON_AddItemToObject(o, "trips_today", trips);
+}
 
-    /* Gather, sort by seq, skip an entry met twice. */
+/* The entries (all, or those waiting, refused or among the last
+ * RECENT_SHOWN) by seq, each once, into entries. Returns 0, or 1 when the
+ * outbox cannot be read. */
+static int add_entries(cJSON *entries, struct outbox *ob, bool all)
+{
     struct outbox_entry *parts[4] = {NULL};
     size_t np[4] = {0};
     int rc = 0;
@@ -205,6 +190,34 @@ static int status_json(const struct agent_config *cfg, struct outbox *ob, const 
     free(merged);
     for (int p = 0; p < 4; p++)
         outbox_entries_free(parts[p], np[p]);
+    return rc;
+}
+
+/* status --json: the counts, today's trips and the entries, by seq. */
+static int status_json(const struct agent_config *cfg, struct outbox *ob,
+                       const struct outbox_counts *c, bool all)
+{
+    cJSON *o = cJSON_CreateObject(), *entries = cJSON_CreateArray();
+    cJSON_AddStringToObject(o, "agent_id", cfg->agent_id);
+    cJSON_AddStringToObject(o, "outbox", cfg->outbox);
+    cJSON_AddNumberToObject(o, "last_seq", (double)c->last_seq);
+    long dpid;
+    char state[16] = "";
+    cJSON *d = cJSON_AddObjectToObject(o, "daemon");
+    bool running = daemon_running(cfg->outbox, &dpid);
+    cJSON_AddBoolToObject(d, "running", running);
+    if (running) {
+        outbox_meta_get(ob, "daemon", state, sizeof state);
+        cJSON_AddNumberToObject(d, "pid", (double)dpid);
+        cJSON_AddStringToObject(d, "state", state[0] ? state : "starting");
+    }
+    cJSON *counts = cJSON_AddObjectToObject(o, "counts");
+    cJSON_AddNumberToObject(counts, "pending", (double)c->pending);
+    cJSON_AddNumberToObject(counts, "sent", (double)c->sent);
+    cJSON_AddNumberToObject(counts, "accepted", (double)c->acked);
+    cJSON_AddNumberToObject(counts, "rejected", (double)c->rejected);
+    add_trips_today(o, ob);
+    int rc = add_entries(entries, ob, all);
     cJSON_AddItemToObject(o, "entries", entries);
     char *text = rc ? NULL : cJSON_Print(o);
     cJSON_Delete(o);
