@@ -13,6 +13,7 @@
 #include "volunteer.h"
 
 #include <stddef.h>
+#include <string.h>
 
 #include "mqtls.h"
 #include "volunteer_priv.h"
@@ -66,7 +67,8 @@ int volunteer_main(int argc, char **argv, void *ctx)
                                              "--topic-root", "--timeout", NULL};
     (void)ctx;
     /* Options may come first: "volunteer --volunteer-id v trips". */
-    if (cli_command_first(argc, argv, with_value) < 0) {
+    int first = cli_command_first(argc, argv, with_value);
+    if (first < 0 || (first > 0 && strcmp(argv[1], "--version") == 0)) {
         cli_usage(&prog, stderr);
         return EXIT_USAGE;
     }
