@@ -53,6 +53,27 @@ static const char usage_list[] =
     "  --json           print the coordinator's reply as JSON\n"
     "See 'outreach-agent volunteer --help' for the options of every subcommand.\n";
 
+/* Sends req (NULL when it could not be made: said already) and deletes it.
+ * Returns vol_exchange's status, with *reply to print and delete or NULL. */
+static int ask(const struct vopts *o, cJSON *req, cJSON **reply)
+{
+    *reply = NULL;
+    if (!req)
+        return 1;
+    int rc = vol_exchange(o, req, reply);
+    cJSON_Delete(req);
+    return rc;
+}
+
+/* A request op about the trip of the command line. */
+static cJSON *trip_request(const struct vopts *o, const char *op)
+{
+    cJSON *req = cli_request_new(o->request_id, op);
+    if (req)
+        cJSON_AddStringToObject(req, "trip_id", o->trip_id);
+    return req;
+}
+
 static int set_profile(const struct vopts *o, unsigned role_set)
 {
     cJSON *req = cli_request_new(o->request_id, "profile.set");
@@ -72,8 +93,7 @@ static int set_profile(const struct vopts *o, unsigned role_set)
         snprintf(list + used, sizeof list - used, "%s%s", used ? ", " : "", role_names[i]);
     }
     cJSON *reply;
-    int rc = vol_exchange(o, req, &reply);
-    cJSON_Delete(req);
+    int rc = ask(o, req, &reply);
     if (reply)
         printf("profile saved for %s: roles %s\n", o->id, list);
     cJSON_Delete(reply);
@@ -82,14 +102,10 @@ static int set_profile(const struct vopts *o, unsigned role_set)
 
 static int take_place(const struct vopts *o)
 {
-    cJSON *req = cli_request_new(o->request_id, "trip.register");
-    if (!req)
-        return 1;
-    cJSON_AddStringToObject(req, "trip_id", o->trip_id);
-    cJSON_AddStringToObject(req, "role", o->role);
-    cJSON *reply;
-    int rc = vol_exchange(o, req, &reply);
-    cJSON_Delete(req);
+    cJSON *req = trip_request(o, "trip.register"), *reply;
+    if (req)
+        cJSON_AddStringToObject(req, "role", o->role);
+    int rc = ask(o, req, &reply);
     if (!reply)
         return rc;
     const char *state = cli_jstr(reply, "state");
@@ -111,13 +127,8 @@ static int take_place(const struct vopts *o)
 
 static int give_up(const struct vopts *o)
 {
-    cJSON *req = cli_request_new(o->request_id, "trip.cancel");
-    if (!req)
-        return 1;
-    cJSON_AddStringToObject(req, "trip_id", o->trip_id);
     cJSON *reply;
-    int rc = vol_exchange(o, req, &reply);
-    cJSON_Delete(req);
+    int rc = ask(o, trip_request(o, "trip.cancel"), &reply);
     if (reply)
         printf("cancelled your place on trip %s\n", o->trip_id);
     cJSON_Delete(reply);
@@ -144,12 +155,8 @@ static const char *state_text(const cJSON *reg, char *buf, size_t n)
 
 static int list_registrations(const struct vopts *o)
 {
-    cJSON *req = cli_request_new(o->request_id, "registrations.list");
-    if (!req)
-        return 1;
     cJSON *reply;
-    int rc = vol_exchange(o, req, &reply);
-    cJSON_Delete(req);
+    int rc = ask(o, cli_request_new(o->request_id, "registrations.list"), &reply);
     if (!reply)
         return rc;
     const cJSON *regs = cJSON_GetObjectItemCaseSensitive(reply, "registrations");
