@@ -13,8 +13,10 @@
 #include <unistd.h>
 
 #include "acks.h"
+#include "arr.h"
 #include "mq.h"
 #include "olog.h"
+#include "sender.h"
 #include "timeutil.h"
 #include "topics.h"
 #include "tripcards.h"
@@ -83,7 +85,7 @@ struct dstate {
     int connected; /* set by Paho's callbacks, read by us */
     int reconnected;
     struct flight *fl;
-    size_t nfl;
+    size_t nfl, flcap;
     long long last_pending, last_seq;
     double last_status_ms;
     double next_due_ms;       /* the earliest resend due, or 0 */
@@ -203,7 +205,7 @@ static struct flight *find_flight(struct dstate *d, const char *msg_id)
  * falls due. */
 static void send_due(struct dstate *d)
 {
-    size_t window = d->o->window > 0 ? (size_t)d->o->window : 50;
+    size_t window = d->o->window > 0 ? (size_t)d->o->window : SEND_WINDOW_DEFAULT;
     struct outbox_entry *list = NULL;
     size_t n = 0;
     if (outbox_unanswered(d->ob, window, &list, &n))
@@ -234,10 +236,8 @@ static void send_due(struct dstate *d)
             f->due_ms = t + f->interval_ms;
             olog(OLOG_DEBUG, "resent report #%lld (%s)", e->seq, e->msg_id);
         } else {
-            struct flight *bigger = realloc(d->fl, (d->nfl + 1) * sizeof *bigger);
-            if (!bigger)
+            if (ARR_RESERVE(d->fl, d->flcap, d->nfl + 1))
                 break;
-            d->fl = bigger;
             f = &d->fl[d->nfl++];
             snprintf(f->msg_id, sizeof f->msg_id, "%s", e->msg_id);
             f->interval_ms = d->o->resend_ms;

@@ -14,7 +14,7 @@ struct daemon_opts {
     const struct mq_tls *tls; /* for an ssl:// broker; may be NULL */
     int connect_timeout_ms;
     int resend_ms;           /* send again when unanswered for this long */
-    int window;              /* unanswered reports in flight, at most */
+    int window;              /* unanswered reports in flight, at most; 0: SEND_WINDOW_DEFAULT */
     volatile sig_atomic_t *stop;
 };
 

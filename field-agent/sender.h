@@ -8,12 +8,16 @@
 #include "mq.h"
 #include "outbox.h"
 
+/* Reports sent and not yet answered, at most, when nothing else is said
+ * (the config's window): one value for sync, report and the daemon. */
+#define SEND_WINDOW_DEFAULT 100
+
 struct sender_opts {
     const char *broker, *agent_id, *username, *password, *topic_root;
     const struct mq_tls *tls; /* for an ssl:// broker; may be NULL */
     int connect_timeout_ms;
     int ack_timeout_ms;  /* give up when no answer came for this long */
-    size_t window;       /* reports sent but not yet answered, at most */
+    size_t window;       /* reports sent but not yet answered, at most; 0: the default */
     /* Called after every change of the counts; may be NULL. */
     void (*progress)(void *ctx, size_t sent, size_t answered, size_t total);
     void *ctx;

@@ -5,8 +5,9 @@
 #define OUTREACH_VOLUNTEER_H
 
 /* Runs "outreach-agent volunteer SUBCOMMAND [OPTIONS]": argv[0] is
- * "volunteer", argv[1] the subcommand. Returns the exit status: 0 done,
- * 2 bad usage, 3 refused by the coordinator, 1 any other failure. */
-int volunteer_main(int argc, char **argv);
+ * "volunteer", argv[1] the subcommand; ctx is not used (a command handler
+ * of common/cli.h). Returns the exit status: 0 done, EXIT_USAGE,
+ * EXIT_REFUSED by the coordinator, 1 any other failure. */
+int volunteer_main(int argc, char **argv, void *ctx);
 
 #endif
