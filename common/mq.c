@@ -441,3 +441,14 @@ char *mq_read_secret(const char *path, char err[MQ_ERR_MAX])
     return s;
 }
 
+
+char *mq_dup_bytes(const void *p, size_t n)
+{
+    char *s = malloc(n + 1);
+    if (s) {
+        if (n)
+            memcpy(s, p, n);
+        s[n] = '\0';
+    }
+    return s;
+}

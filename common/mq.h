@@ -85,4 +85,9 @@ void mq_close(MQTTAsync *c, int timeout_ms);
  * the caller frees, or NULL with err. */
 char *mq_read_secret(const char *path, char err[MQ_ERR_MAX]);
 
+/* A NUL-terminated copy of n bytes (a message's topic, payload or property,
+ * copied on Paho's thread before it frees them); NULL when out of memory.
+ * The caller frees it. */
+char *mq_dup_bytes(const void *p, size_t n);
+
 #endif

@@ -69,17 +69,6 @@ static void item_free(struct item *it)
     free(it);
 }
 
-static char *dup_bytes(const void *p, size_t n)
-{
-    char *s = malloc(n + 1);
-    if (s) {
-        if (n)
-            memcpy(s, p, n);
-        s[n] = '\0';
-    }
-    return s;
-}
-
 /* ---- Paho callbacks: copy, queue, signal; never wait ------------------- */
 
 static struct item *item_copy(const char *topic, size_t tl, const MQTTAsync_message *m)
@@ -89,8 +78,8 @@ static struct item *item_copy(const char *topic, size_t tl, const MQTTAsync_mess
     struct item *it = calloc(1, sizeof *it);
     if (!it)
         return NULL;
-    it->msg.topic = dup_bytes(topic, tl);
-    it->msg.payload = dup_bytes(m->payload, keep);
+    it->msg.topic = mq_dup_bytes(topic, tl);
+    it->msg.payload = mq_dup_bytes(m->payload, keep);
     it->msg.len = keep;
     it->msg.retained = m->retained != 0;
     if (!it->msg.topic || !it->msg.payload || memchr(topic, '\0', tl)) {

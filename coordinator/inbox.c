@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "mq.h"
 #include "olog.h"
 #include "report.h"
 #include "timeutil.h"
@@ -66,17 +67,6 @@ void inbox_free(struct inbox *q)
     free(q);
 }
 
-static char *dup_bytes(const void *p, size_t n)
-{
-    char *s = malloc(n + 1);
-    if (s) {
-        if (n)
-            memcpy(s, p, n);
-        s[n] = '\0';
-    }
-    return s;
-}
-
 /* What an item counts for against max_bytes, with its overhead. */
 static long long item_size(const struct item *it)
 {
@@ -90,8 +80,8 @@ static struct item *item_copy(const struct inbox_msg *m)
     struct item *it = calloc(1, sizeof *it);
     if (!it)
         return NULL;
-    it->topic = dup_bytes(m->topic, m->topic_len);
-    it->payload = dup_bytes(m->payload, keep);
+    it->topic = mq_dup_bytes(m->topic, m->topic_len);
+    it->payload = mq_dup_bytes(m->payload, keep);
     it->len = keep;
     it->orig_len = m->len;
     it->retained = m->retained;
@@ -100,9 +90,9 @@ static struct item *item_copy(const struct inbox_msg *m)
         return NULL;
     }
     if (m->resp_topic && m->resp_len > 0 && m->resp_len < TOPIC_MAX)
-        it->resp_topic = dup_bytes(m->resp_topic, m->resp_len);
+        it->resp_topic = mq_dup_bytes(m->resp_topic, m->resp_len);
     if (m->corr && m->corr_len > 0 && m->corr_len <= 256) {
-        it->corr = dup_bytes(m->corr, m->corr_len);
+        it->corr = mq_dup_bytes(m->corr, m->corr_len);
         it->corr_len = (int)m->corr_len;
     }
     return it;

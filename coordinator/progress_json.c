@@ -40,6 +40,20 @@ static void add_breakdown(cJSON *consultations, const struct totals *t)
     cJSON_AddNumberToObject(consultations, "poor_households", (double)t->poor_households);
 }
 
+/* The opening of a year's progress and series: year, as_of and today (the
+ * day the figures are "expected" for: the sites' date, or OUTREACH_TODAY's;
+ * pages classify trips by it). */
+static cJSON *year_head(int year, struct odate today, const char *as_of)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "year", year);
+    cJSON_AddStringToObject(o, "as_of", as_of);
+    char day[11];
+    tu_format_date(today, day);
+    cJSON_AddStringToObject(o, "today", day);
+    return o;
+}
+
 cJSON *progress_year_json(struct store *s, int year, const char *county,
                           const char *county_name, const struct targets *tg,
                           struct odate today, const char *as_of)
@@ -48,14 +62,7 @@ cJSON *progress_year_json(struct store *s, int year, const char *county,
     struct totals_filter f = {.year = year, .county = county};
     if (store_totals(s, &f, &t))
         return NULL;
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "year", year);
-    cJSON_AddStringToObject(o, "as_of", as_of);
-    /* The day the figures are "expected" for: the sites' date, or
-     * OUTREACH_TODAY's; pages classify trips by it. */
-    char day[11];
-    tu_format_date(today, day);
-    cJSON_AddStringToObject(o, "today", day);
+    cJSON *o = year_head(year, today, as_of);
     if (county) {
         cJSON_AddStringToObject(o, "county", county);
         cJSON_AddStringToObject(o, "county_name", county_name ? county_name : county);
@@ -118,12 +125,7 @@ cJSON *progress_series_json(struct store *s, int year, const struct targets *tg,
     int days = tu_days_in_year(year);
     /* Weeks shown: through today's (all of a past year, none of a future one). */
     int through_day = today.year > year ? days : today.year < year ? 0 : tu_day_of_year(today);
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "year", year);
-    cJSON_AddStringToObject(o, "as_of", as_of);
-    char day[11];
-    tu_format_date(today, day);
-    cJSON_AddStringToObject(o, "today", day);
+    cJSON *o = year_head(year, today, as_of);
     cJSON_AddNumberToObject(o, "days_in_year", days);
     cJSON *t = cJSON_AddObjectToObject(o, "targets");
     cJSON_AddNumberToObject(t, "consultations", (double)tg->consultations);
