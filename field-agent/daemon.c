@@ -262,6 +262,84 @@ static void set_state(struct dstate *d, const char *state, char *written, size_t
         snprintf(written, n, "%s", state);
 }
 
+/* The first connection, tried with a growing pause until it works; after
+ * it, Paho reconnects by itself. Returns whether the broker is up now. */
+struct conn_try {
+    double next_try;
+    int backoff_ms;
+    bool ever;
+};
+
+static bool keep_connected(struct dstate *d, struct conn_try *ct)
+{
+    bool up = __atomic_load_n(&d->connected, __ATOMIC_ACQUIRE);
+    if (up)
+        ct->ever = true; /* from then on Paho reconnects by itself */
+    if (ct->ever || tu_mono_ms() < ct->next_try)
+        return up;
+    if (connect_once(d) == 0) {
+        ct->ever = true;
+        olog(OLOG_INFO, "connected to %s as %s", d->o->broker, d->o->agent_id);
+        /* Paho may or may not call on_connected for the first one. */
+        if (MQTTAsync_isConnected(d->mq)) {
+            __atomic_store_n(&d->connected, 1, __ATOMIC_RELEASE);
+            __atomic_store_n(&d->reconnected, 1, __ATOMIC_RELEASE);
+        }
+    } else {
+        ct->next_try = tu_mono_ms() + ct->backoff_ms;
+        ct->backoff_ms = ct->backoff_ms < 30000 ? ct->backoff_ms * 2 : 30000;
+    }
+    return __atomic_load_n(&d->connected, __ATOMIC_ACQUIRE);
+}
+
+/* After a new connection: (re)subscribe, say so, and send again what is in
+ * flight, since it may never have reached the broker. Returns true when the
+ * connection is fresh and ready. */
+static bool greet_connection(struct dstate *d)
+{
+    if (!__atomic_exchange_n(&d->reconnected, 0, __ATOMIC_ACQ_REL))
+        return false;
+    if (subscribe_inbox(d) == 0) {
+        publish_status(d, true);
+        d->nfl = 0;
+        return true;
+    }
+    if (MQTTAsync_isConnected(d->mq))
+        __atomic_store_n(&d->reconnected, 1, __ATOMIC_RELEASE); /* try again */
+    return false;
+}
+
+/* Records the acks and trip cards that came in; returns how many answers. */
+static size_t take_answers(struct dstate *d)
+{
+    struct answer *got = NULL;
+    size_t ngot = 0;
+    ack_inbox_take(&d->in, 100, &got, &ngot);
+    if (ngot) {
+        struct ack_counts c = {0};
+        if (ack_apply(d->ob, got, ngot, NULL, &c))
+            olog(OLOG_ERROR, "cannot record %zu acks in the outbox", ngot);
+        else if (c.rejected)
+            olog(OLOG_WARN, "%zu report(s) rejected: see 'outreach-agent status'", c.rejected);
+    }
+    free(got);
+    if (card_inbox_apply(&d->cards, d->ob) < 0)
+        olog(OLOG_ERROR, "cannot store trip cards in the outbox");
+    return ngot;
+}
+
+/* Publishes the birth again when the outbox's figures changed (once a second at most). */
+static void refresh_status(struct dstate *d, double t, double *next_count)
+{
+    if (t < *next_count)
+        return;
+    long long unanswered, last_seq;
+    *next_count = t + 1000;
+    if (outbox_unanswered_count(d->ob, &unanswered, &last_seq) == OERR_OK &&
+        (unanswered != d->last_pending || last_seq != d->last_seq))
+        publish_status(d, true);
+}
+
 int daemon_run(struct outbox *ob, const struct daemon_opts *o)
 {
     struct dstate d = {.o = o, .ob = ob};
@@ -278,58 +356,17 @@ int daemon_run(struct outbox *ob, const struct daemon_opts *o)
     MQTTAsync_setCallbacks(d.mq, &d, on_lost, on_message, NULL);
     MQTTAsync_setConnected(d.mq, &d, on_connected);
 
-    double next_try = 0, next_count = 0;
-    int backoff_ms = 1000;
-    bool ever = false, was_up = false;
+    struct conn_try ct = {.backoff_ms = 1000};
+    double next_count = 0;
+    bool was_up = false;
     while (!*o->stop) {
-        bool up = __atomic_load_n(&d.connected, __ATOMIC_ACQUIRE);
-        if (up)
-            ever = true; /* from then on Paho reconnects by itself */
-        if (!ever && tu_mono_ms() >= next_try) {
-            if (connect_once(&d) == 0) {
-                ever = true;
-                olog(OLOG_INFO, "connected to %s as %s", o->broker, o->agent_id);
-                /* Paho may or may not call on_connected for the first one. */
-                if (MQTTAsync_isConnected(d.mq)) {
-                    __atomic_store_n(&d.connected, 1, __ATOMIC_RELEASE);
-                    __atomic_store_n(&d.reconnected, 1, __ATOMIC_RELEASE);
-                }
-            } else {
-                next_try = tu_mono_ms() + backoff_ms;
-                backoff_ms = backoff_ms < 30000 ? backoff_ms * 2 : 30000;
-            }
-            up = __atomic_load_n(&d.connected, __ATOMIC_ACQUIRE);
-        }
-        bool fresh = false;
-        if (up && __atomic_exchange_n(&d.reconnected, 0, __ATOMIC_ACQ_REL)) {
-            /* A new connection: (re)subscribe, say so, and send again what is
-             * in flight, since it may never have reached the broker. */
-            if (subscribe_inbox(&d) == 0) {
-                publish_status(&d, true);
-                d.nfl = 0;
-                fresh = true;
-            } else if (MQTTAsync_isConnected(d.mq)) {
-                __atomic_store_n(&d.reconnected, 1, __ATOMIC_RELEASE);
-            }
-        }
+        bool up = keep_connected(&d, &ct);
+        bool fresh = up && greet_connection(&d);
         if (was_up && !up)
             olog(OLOG_WARN, "lost the broker; reports stay queued until it is back");
         was_up = up;
         set_state(&d, up ? "online" : "offline", state, sizeof state);
-
-        struct answer *got = NULL;
-        size_t ngot = 0;
-        ack_inbox_take(&d.in, 100, &got, &ngot);
-        if (ngot) {
-            struct ack_counts c = {0};
-            if (ack_apply(ob, got, ngot, NULL, &c))
-                olog(OLOG_ERROR, "cannot record %zu acks in the outbox", ngot);
-            else if (c.rejected)
-                olog(OLOG_WARN, "%zu report(s) rejected: see 'outreach-agent status'", c.rejected);
-        }
-        free(got);
-        if (card_inbox_apply(&d.cards, ob) < 0)
-            olog(OLOG_ERROR, "cannot store trip cards in the outbox");
+        size_t ngot = take_answers(&d);
         if (!up)
             continue;
         /* Look at the outbox only when something may be due: an answer came
@@ -341,13 +378,7 @@ int daemon_run(struct outbox *ob, const struct daemon_opts *o)
             d.data_version = version;
             send_due(&d);
         }
-        if (t >= next_count) {
-            long long unanswered, last_seq;
-            next_count = t + 1000;
-            if (outbox_unanswered_count(ob, &unanswered, &last_seq) == OERR_OK &&
-                (unanswered != d.last_pending || last_seq != d.last_seq))
-                publish_status(&d, true);
-        }
+        refresh_status(&d, t, &next_count);
     }
     rc = 0;
 done:

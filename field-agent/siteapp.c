@@ -809,9 +809,10 @@ static int make_passcode(char buf[16])
     return 0;
 }
 
-int siteapp_start(const struct siteapp_opts *o, struct siteapp **out, char err[SITEAPP_ERR_MAX])
+/* The options the site app refuses to start with: a short passcode, a trip
+ * id the wire refuses. Returns 0 or -1 with err. */
+static int check_opts(const struct siteapp_opts *o, char err[SITEAPP_ERR_MAX])
 {
-    *out = NULL;
     /* A short (or empty: "site_passcode =") passcode would let any phone on
      * the Wi-Fi in; the generated one has 6 digits. */
     if (o->passcode && strlen(o->passcode) < SITE_PASSCODE_MIN) {
@@ -825,27 +826,58 @@ int siteapp_start(const struct siteapp_opts *o, struct siteapp **out, char err[S
                  "'_' and '-', at most 64): fix 'trip' in the agent's config", o->trip);
         return -1;
     }
+    return 0;
+}
+
+/* The listening address (o->listen, default 127.0.0.1) and port as a socket
+ * address for libmicrohttpd; *flags gains MHD_USE_IPv6 for an IPv6 one.
+ * Returns 0 or -1 with err. */
+static int listen_addr(const struct siteapp_opts *o, struct sockaddr_storage *ss,
+                       unsigned *flags, char err[SITEAPP_ERR_MAX])
+{
     const char *listen = o->listen ? o->listen : "127.0.0.1";
-    struct sockaddr_storage ss = {0};
-    socklen_t slen;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
-    struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+    struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+    memset(ss, 0, sizeof *ss);
     if (inet_pton(AF_INET, listen, &s4->sin_addr) == 1) {
         s4->sin_family = AF_INET;
         s4->sin_port = htons((uint16_t)o->port);
-        slen = sizeof *s4;
     } else if (inet_pton(AF_INET6, listen, &s6->sin6_addr) == 1) {
         s6->sin6_family = AF_INET6;
         s6->sin6_port = htons((uint16_t)o->port);
-        slen = sizeof *s6;
-        flags |= MHD_USE_IPv6;
+        *flags |= MHD_USE_IPv6;
     } else {
         snprintf(err, SITEAPP_ERR_MAX, "site_listen '%.64s' is not an IP address (e.g. "
                  "127.0.0.1, 0.0.0.0 for every interface, ::1)", listen);
         return -1;
     }
-    (void)slen;
+    return 0;
+}
+
+/* Says where the page is: its address, as a QR code for the phones, and
+ * the passcode when it was generated (not when the config chose it). */
+static void print_banner(const struct siteapp_opts *o, const char *listen,
+                         const char *generated)
+{
+    FILE *b = o->banner ? o->banner : stdout;
+    char host[INET6_ADDRSTRLEN + 2], url[INET6_ADDRSTRLEN + 32];
+    url_host(listen, host, sizeof host);
+    snprintf(url, sizeof url, "http://%s:%d/", host, o->port);
+    fprintf(b, "site app: %s\n", url);
+    siteapp_print_qr(b, url);
+    if (!o->passcode)
+        fprintf(b, "site app passcode: %s (set site_passcode to choose one)\n", generated);
+    fflush(b);
+}
+
+int siteapp_start(const struct siteapp_opts *o, struct siteapp **out, char err[SITEAPP_ERR_MAX])
+{
+    *out = NULL;
+    const char *listen = o->listen ? o->listen : "127.0.0.1";
+    struct sockaddr_storage ss;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    if (check_opts(o, err) || listen_addr(o, &ss, &flags, err))
+        return -1;
     struct siteapp *app = calloc(1, sizeof *app);
     if (!app) {
         snprintf(err, SITEAPP_ERR_MAX, "out of memory");
@@ -895,15 +927,7 @@ int siteapp_start(const struct siteapp_opts *o, struct siteapp **out, char err[S
         goto fail;
     }
     app->folder_started = true;
-    FILE *b = o->banner ? o->banner : stdout;
-    char host[INET6_ADDRSTRLEN + 2], url[INET6_ADDRSTRLEN + 32];
-    url_host(listen, host, sizeof host);
-    snprintf(url, sizeof url, "http://%s:%d/", host, o->port);
-    fprintf(b, "site app: %s\n", url);
-    siteapp_print_qr(b, url);
-    if (!o->passcode)
-        fprintf(b, "site app passcode: %s (set site_passcode to choose one)\n", generated);
-    fflush(b);
+    print_banner(o, listen, generated);
     olog(OLOG_INFO, "site app serving on %s port %d, trip %s", listen, o->port,
          app->trip ? app->trip : "(none: set trip)");
     *out = app;
