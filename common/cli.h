@@ -22,8 +22,10 @@
 
 /* ---- command tables ------------------------------------------------------ */
 
-/* What a command needs set up before its handler runs (struct cli_prog's
- * setup and teardown act on them). */
+/* What a command needs set up before its handler runs: struct cli_prog's
+ * setup and teardown get the command and decide (the programs load the
+ * config for CLI_NEED_CONFIG; a handler opens its store or broker after
+ * parsing its own options). The usage does not show them. */
 enum cli_need {
     CLI_NEED_CONFIG = 1u << 0, /* the program's config (defaults, --config FILE) */
     CLI_NEED_STORE = 1u << 1,  /* a store (opened by the handler after its options) */
@@ -113,7 +115,8 @@ int cli_topic(char *buf, const char *root, const char *fmt, ...)
 /* The client id of a command-line tool: the broker takes from an account
  * only USERNAME or USERNAME.SUFFIX. stable: "USERNAME.cli", the same at
  * every run so that a kept session is found again; else "USERNAME.cli-PID",
- * so that two runs at once do not take over each other's connection. */
+ * so that two runs at once do not take over each other's connection.
+ * username must not be NULL (the tools default it before). */
 void cli_client_id(char buf[CLI_CLIENT_ID_MAX], const char *username, bool stable);
 
 /* How a tool reaches the broker and talks to the coordinator. Strings are

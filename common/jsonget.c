@@ -315,3 +315,19 @@ cJSON *json_parse_bounded(const char *payload, size_t len, int max_depth,
     }
     return root;
 }
+
+char *json_print_free(cJSON *o)
+{
+    char *s = o ? cJSON_PrintUnformatted(o) : NULL;
+    cJSON_Delete(o);
+    return s;
+}
+
+cJSON *json_names_array(unsigned set, const char *const *names)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (int i = 0; a && names[i]; i++)
+        if (set & (1u << i))
+            cJSON_AddItemToArray(a, cJSON_CreateString(names[i]));
+    return a;
+}

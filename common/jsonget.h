@@ -59,4 +59,12 @@ int enum_index(const char *const *values, const char *s);
 cJSON *json_parse_bounded(const char *payload, size_t len, int max_depth,
                           struct jerr *err);
 
+/* o as compact JSON text (caller frees), deleting o; NULL when o is NULL or
+ * out of memory. */
+char *json_print_free(cJSON *o);
+
+/* A JSON array of the names[i] (a NULL-ended list) whose bit i is set in
+ * set, in their order; the caller owns it. NULL when out of memory. */
+cJSON *json_names_array(unsigned set, const char *const *names);
+
 #endif

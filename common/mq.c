@@ -441,7 +441,6 @@ char *mq_read_secret(const char *path, char err[MQ_ERR_MAX])
     return s;
 }
 
-
 char *mq_dup_bytes(const void *p, size_t n)
 {
     char *s = malloc(n + 1);

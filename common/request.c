@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ids.h"
+#include "jsonget.h"
 #include "timeutil.h"
 
 const char *const mode_names[] = {"upper_help", "lower_invite", "red_cross", NULL};
@@ -216,7 +217,5 @@ char *reply_error(const char *request_id, const char *code, const char *reason)
     cJSON_AddStringToObject(o, "code", code);
     cJSON_AddStringToObject(o, "reason", reason);
     /* cJSON allocates with malloc by default, so its strings are free()d. */
-    char *s = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    return s;
+    return json_print_free(o);
 }

@@ -5,16 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonget.h"
 #include "olog.h"
 
 /* cJSON allocates with malloc by default, so its strings are free()d. */
-static char *print_free(cJSON *o)
-{
-    char *s = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    return s;
-}
-
 static char *reply_ok(const char *request_id, const char *trip_id, const char *status)
 {
     cJSON *o = cJSON_CreateObject();
@@ -22,7 +16,7 @@ static char *reply_ok(const char *request_id, const char *trip_id, const char *s
     cJSON_AddBoolToObject(o, "ok", 1);
     cJSON_AddStringToObject(o, "trip_id", trip_id);
     cJSON_AddStringToObject(o, "status", status);
-    return print_free(o);
+    return json_print_free(o);
 }
 
 char *admin_handle(struct store *s, const char *payload, size_t len, const char *now,

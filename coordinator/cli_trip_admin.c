@@ -88,7 +88,6 @@ static const char usage_complete[] =
     "Reports for it are still accepted: devices sync late.\n"
     "\n" MQTT_OPTIONS_HELP;
 
-
 /* ---- MQTT options ------------------------------------------------------------ */
 
 enum {
@@ -165,7 +164,6 @@ static int mqtt_opt(int c, const char *arg, struct mqtt_args *m, const char *usa
         return mqtls_flag_apply(c, (char *)arg, &m->tls);
     }
 }
-
 
 /* ---- the request ------------------------------------------------------------- */
 
@@ -255,11 +253,9 @@ static int send_admin(const struct mqtt_args *m, const char *op, cJSON *body, bo
         rc = cli_exchange(&c, reply_topic, topic, req, 0, &reply);
     cJSON_Delete(req);
     if (reply) {
-        fputs("trip ", stdout);
-        text_put(stdout, tripread_or_dash(cli_jstr(reply, "trip_id")));
-        fputs(": ", stdout);
-        text_put(stdout, tripread_or_dash(cli_jstr(reply, "status")));
-        fputc('\n', stdout);
+        /* cli_exchange escaped the reply's texts for the terminal already. */
+        printf("trip %s: %s\n", tripread_or_dash(cli_jstr(reply, "trip_id")),
+               tripread_or_dash(cli_jstr(reply, "status")));
     }
     cJSON_Delete(reply);
     return rc;

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 
 #include "conf.h"
-#include "mq.h"
+#include "mqtls.h"
 
 struct coord_config {
     char *broker, *db, *username, *password_file, *client_id, *share_group;

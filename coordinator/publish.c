@@ -9,6 +9,7 @@
 
 #include "coord_config.h"
 #include "ids.h"
+#include "jsonget.h"
 #include "progress_json.h"
 #include "store.h"
 #include "timeutil.h"
@@ -122,10 +123,7 @@ struct pub_ctx {
 
 static void publish_json(struct publisher *p, const char *topic, cJSON *o)
 {
-    if (!o)
-        return;
-    char *s = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
+    char *s = json_print_free(o);
     if (s)
         p->out.publish(p->out.ctx, topic, s, true, NULL, 0);
     free(s);

@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "arr.h"
+#include "jsonget.h"
 #include "olog.h"
 #include "request.h"
 
@@ -21,13 +22,6 @@
 #define LIST_MAX_BYTES 15000
 /* Wait-lists of one volunteer looked at when a place of theirs is gone. */
 #define WAITING_MAX 64
-
-static char *print_free(cJSON *o)
-{
-    char *s = o ? cJSON_PrintUnformatted(o) : NULL;
-    cJSON_Delete(o);
-    return s;
-}
 
 /* ---- effects ------------------------------------------------------------- */
 
@@ -71,7 +65,7 @@ static void fx_notice(struct reg_effects *fx, const char *volunteer_id, const ch
         cJSON_AddStringToObject(o, "role", role_names[role]);
     if (reason && reason[0])
         cJSON_AddStringToObject(o, "reason", reason);
-    char *json = print_free(o);
+    char *json = json_print_free(o);
     if (!json)
         return;
     struct notice *n = &ns->v[ns->n++];
@@ -246,7 +240,7 @@ static char *reg_reply(const char *request_id, const char *trip_id, int role,
     cJSON_AddStringToObject(o, "state", state);
     if (position > 0)
         cJSON_AddNumberToObject(o, "position", (double)position);
-    return print_free(o);
+    return json_print_free(o);
 }
 
 static char *do_profile(struct store *s, const char *vid, const struct request *rq,
@@ -263,7 +257,7 @@ static char *do_profile(struct store *s, const char *vid, const struct request *
     for (int i = 0; i < ROLE_COUNT; i++)
         if (rq->roles & (1u << i))
             cJSON_AddItemToArray(roles, cJSON_CreateString(role_names[i]));
-    return print_free(o);
+    return json_print_free(o);
 }
 
 /* The refusal for a trip that takes no registrations, or NULL when it does. */
@@ -428,7 +422,7 @@ static char *do_list(struct store *s, const char *vid, const struct request *rq,
     while (cJSON_GetArraySize(l.a) > 0)
         cJSON_AddItemToArray(sorted, cJSON_DetachItemFromArray(l.a, cJSON_GetArraySize(l.a) - 1));
     cJSON_ReplaceItemInObjectCaseSensitive(o, "registrations", sorted);
-    return print_free(o);
+    return json_print_free(o);
 }
 
 char *volunteer_handle(struct store *s, const char *volunteer_id, const char *payload,

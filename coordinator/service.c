@@ -523,7 +523,6 @@ static int subscribe_all(struct svc *s, bool wait)
     return 0;
 }
 
-
 /* Paho's thread: the message goes to the inbox, never waiting. */
 static int on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *m)
 {
@@ -640,7 +639,6 @@ static void renew_client_if_stuck(struct svc *s)
             nanosleep(&(struct timespec){0, 100000000L}, NULL);
     }
 }
-
 
 /* ---- main loop --------------------------------------------------------- */
 

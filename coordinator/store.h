@@ -281,8 +281,9 @@ oerr_t store_reg_cancel_trip(struct store *s, const char *trip_id, const char *n
 /* The number of registrations of a trip and role in a state; -1 when the
  * store failed. */
 long long store_reg_count(struct store *s, const char *trip_id, int role, const char *state);
-/* The wait-list position of registration id (1 = next in line); 0 when it
- * is not wait-listed or the store failed. */
+/* The wait-list position of registration id, which must be wait-listed
+ * (1 = next in line): the wait-listed registrations of its trip and role
+ * that came before it, and itself. 0 when the store failed. */
 long long store_reg_position(struct store *s, long long id);
 /* The wait-list of a trip's role, first in line first. */
 oerr_t store_reg_waitlist(struct store *s, const char *trip_id, int role, struct reg_list *out);

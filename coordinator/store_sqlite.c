@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "fileperm.h"
+#include "jsonget.h"
 #include "olog.h"
 #include "store_sqlite_priv.h"
 #include "timeutil.h"
@@ -632,13 +633,7 @@ long long store_rejects_dropped(struct store *s)
 /* A JSON array text of the names whose bits are set. */
 static char *names_json(unsigned set, const char *const *names)
 {
-    cJSON *a = cJSON_CreateArray();
-    for (int i = 0; names[i]; i++)
-        if (set & (1u << i))
-            cJSON_AddItemToArray(a, cJSON_CreateString(names[i]));
-    char *s = cJSON_PrintUnformatted(a);
-    cJSON_Delete(a);
-    return s;
+    return json_print_free(json_names_array(set, names));
 }
 
 oerr_t store_trip_upsert(struct store *s, const struct trip_def *t, const char *now,

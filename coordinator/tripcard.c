@@ -4,13 +4,12 @@
 
 #include <cjson/cJSON.h>
 
+#include "jsonget.h"
+
 /* A JSON array of the names whose bits are set, in their order. */
 static void add_names(cJSON *o, const char *name, unsigned set, const char *const *names)
 {
-    cJSON *a = cJSON_AddArrayToObject(o, name);
-    for (int i = 0; names[i]; i++)
-        if (set & (1u << i))
-            cJSON_AddItemToArray(a, cJSON_CreateString(names[i]));
+    cJSON_AddItemToObject(o, name, json_names_array(set, names));
 }
 
 char *tripcard_json(struct store *s, const char *trip_id)
@@ -55,7 +54,5 @@ char *tripcard_json(struct store *s, const char *trip_id)
         }
     }
     cJSON_AddStringToObject(o, "updated_at", t.updated_at);
-    char *out = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    return out;
+    return json_print_free(o);
 }

@@ -14,6 +14,7 @@
 
 #include "acks.h"
 #include "arr.h"
+#include "jsonget.h"
 #include "mq.h"
 #include "olog.h"
 #include "sender.h"
@@ -129,8 +130,7 @@ static void publish_status(struct dstate *d, bool online)
         cJSON_AddNumberToObject(o, "last_seq", (double)last_seq);
         cJSON_AddStringToObject(o, "since", since);
     }
-    char *p = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
+    char *p = json_print_free(o);
     /* The last word before disconnecting must reach the broker. */
     if (p && (online ? mq_publish(d->mq, topic, p, strlen(p), 1, true, NULL, NULL, err)
                      : mq_publish_wait(d->mq, topic, p, true, 2000, err)))
