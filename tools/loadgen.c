@@ -43,6 +43,11 @@ struct lrep {
     unsigned char status; /* enum rstatus of the first answer */
     unsigned short n_accepted;
     unsigned short sends;
+    /* The ack message that first said accepted (a hash of its bytes): the
+     * same message again is the broker redelivering it (QoS 1: a broker
+     * killed and restarted replays what its last autosave still held), not
+     * the coordinator accepting the report twice. */
+    uint64_t accepted_in;
     double first_ms, last_ms, answer_ms;
     struct agent *ag;
 };
@@ -97,6 +102,7 @@ struct lg {
 
     /* figures */
     long long total, answered, sent, resends, accepted, duplicate, rejected, accepted_twice;
+    long long redelivered; /* an 'accepted' again in the very same ack message */
     long long ack_messages, unknown_acks, publish_errors, reject_lines, connect_failures;
     long long resends_reconnect, connects;
     double first_pub_ms, last_answer_ms;
@@ -521,7 +527,8 @@ static void resend_overdue(struct lg *lg, double now)
 
 /* ---- answers ----------------------------------------------------------- */
 
-static void apply_ack(struct lg *lg, struct agent *ag, const cJSON *a, double at)
+static void apply_ack(struct lg *lg, struct agent *ag, const cJSON *a, double at,
+                      uint64_t msg_hash)
 {
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(a, "msg_id");
     const cJSON *st = cJSON_GetObjectItemCaseSensitive(a, "status");
@@ -534,8 +541,16 @@ static void apply_ack(struct lg *lg, struct agent *ag, const cJSON *a, double at
         lg->unknown_acks++;
         return;
     }
-    if (status == S_ACCEPTED && ++r->n_accepted == 2)
-        lg->accepted_twice++;
+    if (status == S_ACCEPTED) {
+        if (r->n_accepted == 0)
+            r->accepted_in = msg_hash;
+        else if (msg_hash == r->accepted_in)
+            lg->redelivered++;
+        else if (++r->n_accepted == 2)
+            lg->accepted_twice++;
+        if (r->n_accepted == 0)
+            r->n_accepted = 1;
+    }
     if (status == S_REJECTED && lg->reject_lines++ < MAX_REJECT_LINES) {
         const cJSON *code = cJSON_GetObjectItemCaseSensitive(a, "code");
         const cJSON *why = cJSON_GetObjectItemCaseSensitive(a, "reason");
@@ -565,9 +580,21 @@ static void apply_ack(struct lg *lg, struct agent *ag, const cJSON *a, double at
         ag->low++;
 }
 
+/* FNV-1a over an ack message's bytes. */
+static uint64_t msg_hash(const char *p, size_t n)
+{
+    uint64_t h = 14695981039346656037ULL;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)p[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
 static void apply_message(struct lg *lg, struct inmsg *in)
 {
     struct jerr err;
+    uint64_t h = msg_hash(in->payload, in->len);
     lg->ack_messages++;
     cJSON *root = json_parse_bounded(in->payload, in->len, 8, &err);
     const cJSON *acks = cJSON_GetObjectItemCaseSensitive(root, "acks"), *a;
@@ -575,7 +602,7 @@ static void apply_message(struct lg *lg, struct inmsg *in)
         lg->unknown_acks++;
     } else {
         cJSON_ArrayForEach(a, acks)
-            apply_ack(lg, in->ag, a, in->at_ms);
+            apply_ack(lg, in->ag, a, in->at_ms, h);
     }
     cJSON_Delete(root);
 }
@@ -876,13 +903,14 @@ int lg_run_main(int argc, char **argv)
            "%lld rejected, %lld unanswered%s\n"
            "  publishes %lld (%lld resends, %lld of them on reconnecting; %lld refused by Paho "
            "while disconnected), %lld connects, %lld failed connects, %lld ack messages, %lld unknown acks, "
-           "%lld answered 'accepted' twice\n"
+           "%lld answered 'accepted' twice, %lld 'accepted' redelivered in the same message\n"
            "  %.3f s from first publish to last answer: %.0f reports/s answered\n"
            "  publish-to-ack latency: p50 %.1f ms, p99 %.1f ms, max %.1f ms\n"
            "  consultations: expected %lld",
            lg.total, lg.agents, lg.accepted, lg.duplicate, lg.rejected, unanswered,
            timed_out ? " (deadline passed)" : "", lg.sent, lg.resends, lg.resends_reconnect,
-           lg.publish_errors, lg.connects, lg.connect_failures, lg.ack_messages, lg.unknown_acks, lg.accepted_twice, elapsed_s, rate, p50, p99,
+           lg.publish_errors, lg.connects, lg.connect_failures, lg.ack_messages, lg.unknown_acks, lg.accepted_twice,
+           lg.redelivered, elapsed_s, rate, p50, p99,
            lmax, expected);
     if (lg.check_progress) {
         if (progress >= 0)
@@ -904,6 +932,7 @@ int lg_run_main(int argc, char **argv)
         cJSON_AddNumberToObject(o, "rejected", (double)lg.rejected);
         cJSON_AddNumberToObject(o, "unanswered", (double)unanswered);
         cJSON_AddNumberToObject(o, "accepted_twice", (double)lg.accepted_twice);
+        cJSON_AddNumberToObject(o, "redelivered", (double)lg.redelivered);
         cJSON_AddNumberToObject(o, "elapsed_s", lg_round3(elapsed_s));
         cJSON_AddNumberToObject(o, "rate_per_s", lg_round3(rate));
         cJSON *l = cJSON_AddObjectToObject(o, "latency_ms");
