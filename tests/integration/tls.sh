@@ -204,10 +204,18 @@ ctx.load_cert_chain(cert, key)
 server.socket = ctx.wrap_socket(server.socket, server_side=True)
 server.serve_forever()
 PY
-track_pid $!
+HTTPS_PID=$!
+track_pid $HTTPS_PID
 port_open() { timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
 wait_until 10 "TLS WebSockets listener" port_open "$WSS_PORT"
-wait_until 10 "https server for the pages" port_open "$HTTPS_PORT"
+# Python's start (it imports http.server and ssl from disk) took over 10 s
+# twice on a machine busy writing gigabytes: 30 s, and its own words if it died.
+https_up() {
+  port_open "$HTTPS_PORT" && return 0
+  kill -0 "$HTTPS_PID" 2>/dev/null || fail "the https server for the pages exited: $(tail -5 "$WORK/https.log")"
+  return 1
+}
+wait_until 30 "https server for the pages" https_up
 export WEB_DIR ACCOUNTS WEB_URL="https://localhost:$HTTPS_PORT/?wss_port=$WSS_PORT"
 timeout 120 node "$SRC_DIR/tests/web/https_wss.mjs" || fail "the page over https did not connect with wss://"
 pass "dashboard over https connects with wss://localhost:$WSS_PORT/"

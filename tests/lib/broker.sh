@@ -133,16 +133,28 @@ broker_running() {
 _port_free() {
     local port=$1
     if command -v ss >/dev/null 2>&1; then
-        [[ -z $(ss -Hltn "( sport = :$port )" 2>/dev/null) ]]
+        # Any socket on it, listening or connected (a client's local port too).
+        [[ -z $(ss -Htan "( sport = :$port )" 2>/dev/null) ]]
     else
         ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null
     fi
 }
 
+# _pick_port: a free TCP port on 127.0.0.1, below the kernel's ephemeral range
+# (ip_local_port_range), where no client connection can be holding it as its
+# local port between our check and the bind: with thousands of loopback
+# connections around (a benchmark, a flood test), a port picked inside that
+# range was taken by a client in time and the bind failed "Address already in use".
 _pick_port() {
-    local tries port
+    local tries port lo=32768 hi=60999 base span
+    read -r lo hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+    if (( lo > 12000 )); then
+        base=10000 span=$(( lo - 10000 ))
+    else
+        base=$(( hi + 1 )) span=$(( 65535 - hi ))
+    fi
     for (( tries = 0; tries < 50; tries++ )); do
-        port=$(( 20000 + (RANDOM * 32768 + RANDOM) % 41000 ))
+        port=$(( base + (RANDOM * 32768 + RANDOM) % span ))
         if _port_free "$port"; then
             printf '%s\n' "$port"
             return 0
