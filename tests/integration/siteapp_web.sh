@@ -48,6 +48,9 @@ broker_stop
 today offline
 assert_eq 1 "$(outbox_count team-07 pending sent)" "entries waiting while the broker is down"
 broker_restart
+# The daemon and the coordinator each reconnect on their own backoff (Paho's,
+# up to 16 s): wait for the ack itself, then let the page say so.
+wait_until 40 "the entry kept offline acked after the broker came back" outbox_drained team-07
 today back
 expect_retained "$ROOT/trips/$TRIP/progress" .consultations.count 61
 assert_eq 0 "$(outbox_count team-07 pending sent)" "entries waiting after the broker came back"
