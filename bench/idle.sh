@@ -75,6 +75,8 @@ if [ -z "${OUTREACH_BUILD_DIR:-}" ]; then
     outreach_policy >/dev/null
   export OUTREACH_BUILD_DIR=$PWD/build-bench
 fi
+# Mosquitto 2.0.11 takes 15-20 s here to load 10,000 accounts (dynsec.json).
+export BROKER_READY_S=${BROKER_READY_S:-120}
 source tests/lib/common.sh
 source tests/lib/broker.sh
 source tests/lib/stack.sh
@@ -105,6 +107,18 @@ cpu_ms() { local f; read -r -a f <"/proc/$1/stat"; echo $(( (f[13] + f[14]) * 10
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"; }
 established() { ss -Htn state established "( sport = :$BROKER_PORT )" | wc -l; }
+# heap_kb PID FILE: the heap PID has in use (glibc's malloc_stats, called through gdb,
+# which prints to PID's standard error, FILE here), in kB; "?" without gdb. RSS alone
+# hides the connections: the broker frees tens of MB after parsing dynsec.json and
+# the connections reuse them.
+heap_kb() {
+  command -v gdb >/dev/null || { echo '?'; return 0; }
+  local off
+  off=$(stat -c %s "$2")
+  timeout 60 gdb -p "$1" -batch -ex 'call (void) malloc_stats()' >/dev/null 2>&1 || { echo '?'; return 0; }
+  tail -c "+$((off + 1))" "$2" | awk '/^Total/ { t = 1 } t && /in use bytes/ { v = int($NF / 1024) } END { print (v == "" ? "?" : v) }'
+}
+saves() { grep -c 'Saving in-memory database' "$WORK/mosquitto.log" || true; }
 # quiet PID...: true when none of them used more than 20 ms of CPU in the last 0.5 s.
 _q_prev=''
 quiet() {
@@ -157,7 +171,9 @@ for r in $(seq 1 "$ROUNDS"); do
   trip_upsert "2026-idle-$r" 2026-11-01 cili 慈利县
   settle
   b_rss0=$(rss_kb "$BROKER_PID") c_rss0=$(rss_kb "$COORD_PID")
-  echo "   broker $b_rss0 kB, coordinator $c_rss0 kB before the devices"
+  b_heap0=$(heap_kb "$BROKER_PID" "$WORK/mosquitto.stderr") c_heap0=$(heap_kb "$COORD_PID" "$WORK/coordinator.log")
+  echo "   before the devices: broker RSS $b_rss0 kB (heap in use $b_heap0 kB)," \
+    "coordinator RSS $c_rss0 kB (heap $c_heap0 kB)"
 
   pids=() t0=$(_now_us)
   for ((i = 0; i < PROCS; i++)); do
@@ -165,7 +181,7 @@ for r in $(seq 1 "$ROUNDS"); do
     [ $((first + n - 1)) -le "$DEVICES" ] || n=$((DEVICES - first + 1))
     [ "$n" -ge 1 ] || break
     args=(idle --broker "$BROKER_URI" --secrets "$ACCOUNTS/secrets" --agents "$n" --first "$first"
-          --hold-s $((IDLE_S + 900)))
+          --hold-s $((IDLE_S + 900)) --window 8 --connect-timeout-ms 30000)
     [ -n "$CMD" ] || CMD="outreach-loadgen ${args[*]//"$WORK"/\$WORK}"
     "$LOADGEN_BIN" "${args[@]}" >"$WORK/idle-$r-$i.out" 2>"$WORK/idle-$r-$i.err" &
     pids+=($!)
@@ -182,6 +198,7 @@ for r in $(seq 1 "$ROUNDS"); do
   # The idle window.
   b_hwm=$(hwm_kb "$BROKER_PID") c_hwm=$(hwm_kb "$COORD_PID")
   b_rss1=$(rss_kb "$BROKER_PID") c_rss1=$(rss_kb "$COORD_PID") est1=$(established)
+  s1=$(saves)
   b_cpu1=$(cpu_ms "$BROKER_PID") c_cpu1=$(cpu_ms "$COORD_PID") w1=$(_now_us)
   kill -USR1 "${pids[@]}"
   wait_until 30 "the clients' counts" all_said now 1
@@ -189,7 +206,9 @@ for r in $(seq 1 "$ROUNDS"); do
   echo "   idle for $IDLE_S s: $now1 connected (clients), $est1 sockets established (broker port)"
   sleep "$IDLE_S"
   b_cpu2=$(cpu_ms "$BROKER_PID") c_cpu2=$(cpu_ms "$COORD_PID") w2=$(_now_us)
-  b_rss2=$(rss_kb "$BROKER_PID") c_rss2=$(rss_kb "$COORD_PID") est2=$(established)
+  b_rss2=$(rss_kb "$BROKER_PID") c_rss2=$(rss_kb "$COORD_PID") est2=$(established) s2=$(saves)
+  db_kb=$(( $(stat -c %s "$WORK/mosq-data/mosquitto.db" 2>/dev/null || echo 0) / 1024 ))
+  b_heap2=$(heap_kb "$BROKER_PID" "$WORK/mosquitto.stderr") c_heap2=$(heap_kb "$COORD_PID" "$WORK/coordinator.log")
   kill -TERM "${pids[@]}"
   wait_until 60 "the clients' last counts" all_said end 1
   end=$(sum_field end connected) lost=$(sum_field end lost) msgs=$(sum_field end messages)
@@ -198,13 +217,18 @@ for r in $(seq 1 "$ROUNDS"); do
     "$WORK/mosquitto.log" || true)
   wall_ms=$(( (w2 - w1) / 1000 ))
   b_cpu=$(( (b_cpu2 - b_cpu1) * 1000 / wall_ms )) c_cpu=$(( (c_cpu2 - c_cpu1) * 1000 / wall_ms ))
-  b_per=$(( (b_rss2 - b_rss0) * 1024 / DEVICES )) c_per=$(( (c_rss2 - c_rss0) * 1024 / DEVICES ))
+  b_per='?' c_per='?'
+  [ "$b_heap0" = '?' ] || [ "$b_heap2" = '?' ] || b_per=$(( (b_heap2 - b_heap0) * 1024 / DEVICES ))
+  [ "$c_heap0" = '?' ] || [ "$c_heap2" = '?' ] || c_per=$(( (c_heap2 - c_heap0) * 1024 / DEVICES ))
   echo "   end: $end connected, $lost lost, $est2 sockets; broker ${b_rss2} kB (peak $b_hwm)," \
-    "CPU $b_cpu ms/s; coordinator ${c_rss2} kB (peak $c_hwm), CPU $c_cpu ms/s; $denied refusals in the broker log"
+    "CPU $b_cpu ms/s, heap $b_heap2 kB ($b_per B a device), $((s2 - s1)) saves of a $db_kb kB mosquitto.db;" \
+    "coordinator ${c_rss2} kB (peak $c_hwm), CPU $c_cpu ms/s, heap $c_heap2 kB; $denied refusals in the broker log"
   [ "$ready" = "$DEVICES" ] && [ "$end" = "$DEVICES" ] && [ "$lost" = 0 ] && [ "$denied" = 0 ] || ok=0
   printf '%s\n' "connect_s=$connect_s ready=$ready failed=$failed end=$end lost=$lost est1=$est1 est2=$est2" \
     "denied=$denied msgs=$msgs b_rss0=$b_rss0 b_rss1=$b_rss1 b_rss2=$b_rss2 b_hwm=$b_hwm b_cpu=$b_cpu b_per=$b_per" \
-    "c_rss0=$c_rss0 c_rss1=$c_rss1 c_rss2=$c_rss2 c_hwm=$c_hwm c_cpu=$c_cpu c_per=$c_per" >"$WORK/round-$r.txt"
+    "c_rss0=$c_rss0 c_rss1=$c_rss1 c_rss2=$c_rss2 c_hwm=$c_hwm c_cpu=$c_cpu c_per=$c_per" \
+    "b_heap0=$b_heap0 b_heap2=$b_heap2 c_heap0=$c_heap0 c_heap2=$c_heap2 saves=$((s2 - s1)) db_kb=$db_kb" \
+    >"$WORK/round-$r.txt"
 done
 coordinator_stop
 
@@ -233,7 +257,7 @@ max_connections 10000 per listener), Paho C $(ver libpaho-mqtt1.3), coordinator 
 127.0.0.1. $DEVICES devices (own accounts idle-NNNNN, client id = account) over $PROCS_R client
 processes, each device as the agent daemon: MQTT 5, durable session, keep-alive 30 s, retained
 will, subscribed to its acks and \`trips/+\` (one trip card), retained online status. Each
-round: a fresh broker and coordinator, the devices connected one after the other in each process,
+round: a fresh broker and coordinator, the devices connected 8 at a time in each process,
 then (after both were quiet) a ${IDLE_S} s idle window. RSS is VmRSS from /proc; "before" is
 with the broker and coordinator started and nothing else connected. CPU is user + system over
 the window, in ms per second (1000 = one core). Open-file limit: \`ulimit -n $(ulimit -n)\`.
@@ -249,11 +273,17 @@ the window, in ms per second (1000 = one core). Open-file limit: \`ulimit -n $(u
 | broker RSS before the devices, MB | $(mmm b_rss0 1024) | $(vals b_rss0) kB |
 | broker RSS at the end of the window, MB | $(mmm b_rss2 1024) | $(vals b_rss2) kB |
 | broker RSS peak (VmHWM), MB | $(mmm b_hwm 1024) | $(vals b_hwm) kB |
-| broker RSS per device, bytes | $(mmm b_per) | $(vals b_per) |
+| broker heap in use before the devices (glibc malloc_stats via gdb), MB | $(mmm b_heap0 1024) | $(vals b_heap0) kB |
+| broker heap in use at the end of the window, MB | $(mmm b_heap2 1024) | $(vals b_heap2) kB |
+| broker heap per device, bytes | $(mmm b_per) | $(vals b_per) |
+| persistence: mosquitto.db at the end of the window, kB | $(mmm db_kb) | $(vals db_kb) |
+| persistence: saves of mosquitto.db during the window (autosave_interval 1) | $(mmm saves) | $(vals saves) |
 | broker CPU at idle, ms/s | $(mmm b_cpu) | $(vals b_cpu) |
 | coordinator RSS before the devices, MB | $(mmm c_rss0 1024) | $(vals c_rss0) kB |
 | coordinator RSS at the end of the window, MB | $(mmm c_rss2 1024) | $(vals c_rss2) kB |
 | coordinator RSS peak (VmHWM), MB | $(mmm c_hwm 1024) | $(vals c_hwm) kB |
+| coordinator heap in use before the devices, MB | $(mmm c_heap0 1024) | $(vals c_heap0) kB |
+| coordinator heap in use at the end of the window, MB | $(mmm c_heap2 1024) | $(vals c_heap2) kB |
 | coordinator CPU at idle, ms/s | $(mmm c_cpu) | $(vals c_cpu) |
 
 Client command (process 1 of round 1; the others take the next \`--first\`): \`$CMD\`
