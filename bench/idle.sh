@@ -47,8 +47,10 @@ while [ $# -gt 0 ]; do
   esac
 done
 range() { # NAME VALUE MIN MAX
-  [[ $2 =~ ^[0-9]{1,6}$ ]] && [ "$2" -ge "$3" ] && [ "$2" -le "$4" ] \
-    || { echo "bench/idle.sh: $1 must be a number from $3 to $4, not '$2'" >&2; exit 2; }
+  if ! [[ $2 =~ ^[0-9]{1,6}$ ]] || [ "$2" -lt "$3" ] || [ "$2" -gt "$4" ]; then
+    echo "bench/idle.sh: $1 must be a number from $3 to $4, not '$2'" >&2
+    exit 2
+  fi
 }
 range --devices "$DEVICES" 1 20000
 range --procs "$PROCS" 1 50

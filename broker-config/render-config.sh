@@ -189,10 +189,12 @@ fi
 # Every listener may hold max_connections sockets, and the broker needs some
 # files of its own (persistence, log, plugins, libwrap's /etc/hosts.allow on
 # every accept): past the open-file limit clients are refused "by tcpd".
-[[ $max_connections =~ ^[0-9]{1,7}$ ]] && (( 10#$max_connections >= 1 )) \
-    || die "--max-connections must be a number of clients from 1 up, not '$max_connections'"
-[[ $open_files =~ ^[0-9]{1,8}$ ]] && (( 10#$open_files >= 1024 )) \
-    || die "--open-files must be a number from 1024 up (the broker's LimitNOFILE), not '$open_files'"
+if ! [[ $max_connections =~ ^[0-9]{1,7}$ ]] || (( 10#$max_connections < 1 )); then
+    die "--max-connections must be a number of clients from 1 up, not '$max_connections'"
+fi
+if ! [[ $open_files =~ ^[0-9]{1,8}$ ]] || (( 10#$open_files < 1024 )); then
+    die "--open-files must be a number from 1024 up (the broker's LimitNOFILE), not '$open_files'"
+fi
 max_connections=$((10#$max_connections)) open_files=$((10#$open_files))
 listeners=$(( 1 + (${#ws_port} > 0) + (${#tls_port} > 0) + (${#wss_port} > 0) ))
 if (( listeners * max_connections + 1024 > open_files )); then
