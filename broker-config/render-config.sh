@@ -11,6 +11,7 @@ Usage: render-config.sh --port P --data-dir D --dynsec-file F --log-file F
                         [--user U] [--policy-plugin F] [--dynsec-plugin F]
                         [--topic-root ROOT] [--template FILE] [--out FILE]
                         [--ws-port P --http-dir D] [--no-mkdir]
+                        [--max-connections N] [--open-files N]
                         [--tls-port P [--tls-address A]] [--wss-port P [--wss-address A]]
                         [--cafile F --certfile F --keyfile F]
 
@@ -39,6 +40,13 @@ root, hands the data directory to that user.
                      only), for the browser pages (dashboard, volunteer sign-up)
   --http-dir D       folder that listener serves over HTTP (web/www after
                      'npm ci && npm run build' in web/); needs --ws-port
+  --max-connections N  clients each listener takes at once (default 10000,
+                     the site size bench/idle.sh measures); a client past it
+                     is refused ("denied: max_connections exceeded" in the log)
+  --open-files N     the broker's open-file limit, LimitNOFILE of
+                     deploy/mosquitto.service.d/outreach.conf (default 65536):
+                     the listeners' max_connections together, plus 1024 files
+                     to spare, must fit in it (raise both for a bigger site)
   --template FILE    template to fill (default: mosquitto.conf.in beside this script)
   --out FILE         output file (default: standard output)
   --no-mkdir         do not create any directory, nor check that the plugin
@@ -68,6 +76,7 @@ die() { printf '%s: %s\n' "$PROG" "$*" >&2; exit 2; }
 tls_port='' tls_address='' wss_port='' wss_address='' cafile='' certfile='' keyfile=''
 ws_port='' http_dir='' port='' data_dir='' dynsec_file='' log_file='' out=''
 user=mosquitto template="$HERE/mosquitto.conf.in" mkdirs=1 topic_root=outreach/v1
+max_connections=10000 open_files=65536
 policy_plugin=/usr/local/lib/outreach/outreach_policy.so
 dynsec_plugin=/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so
 
@@ -89,6 +98,8 @@ while [[ $# -gt 0 ]]; do
         --ws-port) need_arg "$@"; ws_port=$2; shift 2 ;;
         --http-dir) need_arg "$@"; http_dir=$2; shift 2 ;;
         --template) need_arg "$@"; template=$2; shift 2 ;;
+        --max-connections) need_arg "$@"; max_connections=$2; shift 2 ;;
+        --open-files) need_arg "$@"; open_files=$2; shift 2 ;;
         --out) need_arg "$@"; out=$2; shift 2 ;;
         --no-mkdir) mkdirs=0; shift ;;
         --tls-port) need_arg "$@"; tls_port=$2; shift 2 ;;
@@ -175,6 +186,20 @@ else
         || die "--cafile, --certfile, --keyfile, --tls-address and --wss-address need --tls-port or --wss-port"
 fi
 [[ $user =~ ^[a-z_][a-z0-9_-]*$ ]] || die "--user '$user' is not a valid account name"
+# Every listener may hold max_connections sockets, and the broker needs some
+# files of its own (persistence, log, plugins, libwrap's /etc/hosts.allow on
+# every accept): past the open-file limit clients are refused "by tcpd".
+if ! [[ $max_connections =~ ^[0-9]{1,7}$ ]] || (( 10#$max_connections < 1 )); then
+    die "--max-connections must be a number of clients from 1 up, not '$max_connections'"
+fi
+if ! [[ $open_files =~ ^[0-9]{1,8}$ ]] || (( 10#$open_files < 1024 )); then
+    die "--open-files must be a number from 1024 up (the broker's LimitNOFILE), not '$open_files'"
+fi
+max_connections=$((10#$max_connections)) open_files=$((10#$open_files))
+listeners=$(( 1 + (${#ws_port} > 0) + (${#tls_port} > 0) + (${#wss_port} > 0) ))
+if (( listeners * max_connections + 1024 > open_files )); then
+    die "--max-connections $max_connections on $listeners listener(s) needs $((listeners * max_connections + 1024)) open files, more than --open-files $open_files: lower --max-connections, or raise LimitNOFILE in the broker's unit (deploy/mosquitto.service.d/outreach.conf) and pass it as --open-files"
+fi
 [[ -r $template ]] || die "template '$template' not readable"
 
 # Mosquitto reads a value up to the end of the line; keep paths simple.
@@ -214,6 +239,8 @@ rendered=$(sed -e "$ws_expr" "${tls_exprs[@]}" -e '/^#@/d' \
     -e "s|@TOPIC_ROOT@|$(esc "$topic_root")|g" \
     -e "s|@LOG_FILE@|$(esc "$log_file")|g" \
     -e "s|@USER@|$(esc "$user")|g" \
+    -e "s|@MAX_CONNECTIONS@|$max_connections|g" \
+    -e "s|@OPEN_FILES@|$open_files|g" \
     "$template")
 if left=$(grep -o '@[A-Z_]*@' <<<"$rendered" | sort -u | tr '\n' ' ') && [[ -n $left ]]; then
     die "template has placeholders this script does not know: $left"

@@ -1,5 +1,5 @@
-/* loadgen.c -- outreach-loadgen: simulated field agents (run) and the raw broker
- * rate (raw, lg_raw.c).
+/* loadgen.c -- outreach-loadgen: simulated field agents (run), the raw broker
+ * rate (raw, lg_raw.c) and idle field devices (idle, lg_idle.c).
  *
  * run: N agents, each its own MQTT 5 connection (client id AGENT.lg, clean
  * start), subscribed to its acks topic, with an in-memory outbox: M headcount
@@ -231,6 +231,7 @@ static void usage(FILE *f)
           "           [--check-progress] [--json FILE] [--topic-root outreach/v1]\n"
           "           [--tls-ca-file F [--tls-cert-file F] [--tls-key-file F]]\n"
           "       outreach-loadgen raw --help\n"
+          "       outreach-loadgen idle --help   (many idle field devices, bench/idle.sh)\n"
           "\n"
           "run plays N field agents PREFIX%03d (FIRST .. FIRST+N-1), password in\n"
           "DIR/AGENT.pw, each with its own MQTT 5 connection (client id AGENT.lg, clean\n"
@@ -995,7 +996,9 @@ int main(int argc, char **argv)
         return lg_run_main(argc - 1, argv + 1);
     if (strcmp(argv[1], "raw") == 0)
         return lg_raw_main(argc - 1, argv + 1);
-    fprintf(stderr, "outreach-loadgen: unknown command '%s' (run or raw)\n", argv[1]);
+    if (strcmp(argv[1], "idle") == 0)
+        return lg_idle_main(argc - 1, argv + 1);
+    fprintf(stderr, "outreach-loadgen: unknown command '%s' (run, raw or idle)\n", argv[1]);
     usage(stderr);
     return LG_USAGE;
 }

@@ -34,8 +34,9 @@ double lg_round3(double v);
 int lg_client_new(MQTTAsync *out, const char *uri, const char *client_id, char *err,
                   size_t errlen);
 
-/* The two modes; argv[0] is the mode's name. */
+/* The modes; argv[0] is the mode's name. */
 int lg_run_main(int argc, char **argv);
 int lg_raw_main(int argc, char **argv);
+int lg_idle_main(int argc, char **argv);
 
 #endif

@@ -16,6 +16,24 @@ stack_up --agents "team-01 team-02 team-03 team-04" --no-coordinator
 [[ $BROKER_TLS_URI == ssl://localhost:* && -s $BROKER_TLS_CA ]] || fail "no TLS listener: $BROKER_TLS_URI"
 grep -q "^listener $BROKER_TLS_PORT 127.0.0.1$" "$WORK/mosquitto.conf" || fail "TLS listener not on loopback"
 grep -q '^tls_version tlsv1.2$' "$WORK/mosquitto.conf" || fail "no tls_version in the rendered config"
+# Every listener states its max_connections (10000 by default), and the
+# broker's systemd drop-in raises the open-file limit to render-config.sh's
+# default --open-files, which a bigger --max-connections must fit in.
+assert_eq "2 2" "$(grep -c '^listener ' "$WORK/mosquitto.conf") $(grep -c '^max_connections 10000$' "$WORK/mosquitto.conf")" \
+  "listeners and their max_connections lines"
+grep -qx 'LimitNOFILE=65536' "$SRC_DIR/deploy/mosquitto.service.d/outreach.conf" \
+  || fail "deploy/mosquitto.service.d/outreach.conf: no LimitNOFILE=65536 (render-config.sh's --open-files)"
+if "$SRC_DIR/broker-config/render-config.sh" --port 1883 --data-dir "$WORK/x" --dynsec-file /x.json \
+    --log-file /x.log --no-mkdir --max-connections 40000 --tls-port 8883 --cafile /ca \
+    --certfile /crt --keyfile /key >/dev/null 2>"$WORK/maxconn.err"; then
+  fail "render-config.sh took 2 listeners x 40000 connections with 65536 open files"
+fi
+grep -q 'needs 81024 open files, more than --open-files 65536' "$WORK/maxconn.err" \
+  || fail "render-config.sh's refusal: $(cat "$WORK/maxconn.err")"
+"$SRC_DIR/broker-config/render-config.sh" --port 1883 --data-dir "$WORK/x" --dynsec-file /x.json \
+  --log-file /x.log --no-mkdir --max-connections 40000 --open-files 90000 --tls-port 8883 \
+  --cafile /ca --certfile /crt --keyfile /key | grep -c '^max_connections 40000$' >"$WORK/maxconn.n" || true
+assert_eq 2 "$(cat "$WORK/maxconn.n")" "max_connections 40000 with --open-files 90000"
 pass "broker with a TLS listener on 127.0.0.1:$BROKER_TLS_PORT"
 # The server key made by deploy/make-certs.sh is private.
 assert_eq 600 "$(stat -c %a "$WORK/tls/server.key")" "server.key mode"

@@ -10,7 +10,8 @@
 #   password USER      print USER's password
 #   broker_start       render $WORK/mosquitto.conf (data $WORK/mosq-data, log
 #                      $WORK/mosquitto.log) on a free random port, start mosquitto,
-#                      wait (<= 10 s) until the coordinator account can publish;
+#                      wait (<= 10 s, or $BROKER_READY_S) until the coordinator
+#                      account can publish;
 #                      exports BROKER_HOST BROKER_PORT BROKER_URI BROKER_PID;
 #                      provisions first if ACCOUNTS is unset; registers broker_stop
 #   broker_stop        SIGTERM, wait (<= 10 s, then SIGKILL); no-op if not running
@@ -252,9 +253,9 @@ _broker_launch() {
         on_exit broker_stop
         _BROKER_STOP_REGISTERED=1
     fi
-    if ! poll_until 10 _broker_up_or_dead; then
+    if ! poll_until "${BROKER_READY_S:-10}" _broker_up_or_dead; then
         _broker_dump_log
-        fail "broker on port $port not ready after 10 s"
+        fail "broker on port $port not ready after ${BROKER_READY_S:-10} s"
     fi
     if broker_running && _broker_probe; then
         return 0
