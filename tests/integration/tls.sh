@@ -225,7 +225,7 @@ PY
 HTTPS_PID=$!
 track_pid $HTTPS_PID
 port_open() { timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
-wait_until 10 "TLS WebSockets listener" port_open "$WSS_PORT"
+wait_until 30 "TLS WebSockets listener" port_open "$WSS_PORT"
 # Python's start (it imports http.server and ssl from disk) took over 10 s
 # twice on a machine busy writing gigabytes: 30 s, and its own words if it died.
 https_up() {
