@@ -134,8 +134,9 @@ broker_running() {
 _port_free() {
     local port=$1
     if command -v ss >/dev/null 2>&1; then
-        # Any socket on it, listening or connected (a client's local port too).
-        [[ -z $(ss -Htan "( sport = :$port )" 2>/dev/null) ]]
+        # No socket on it, listening or connected (a client's local port too);
+        # TIME-WAIT ones do not count: servers bind with SO_REUSEADDR past them.
+        [[ -z $(ss -Htan exclude time-wait "( sport = :$port )" 2>/dev/null) ]]
     else
         ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null
     fi
