@@ -61,8 +61,8 @@ pass "agents team-001..team-025, seqs 1..last each, none missing"
 
 "$GEN_BIN" --db "$WORK/h.db" --reports $N --trips 60 --years 2024-2026 --checkins 0.2 \
   --agents 25 --staff 300 --seed 7 --quiet >"$WORK/gen2.json"
-assert_eq "$(jq -c 'del(.db, .load_s, .rebuild_s, .reports_per_s, .validated)' "$WORK/gen.json")" \
-  "$(jq -c 'del(.db, .load_s, .rebuild_s, .reports_per_s, .validated)' "$WORK/gen2.json")" "same seed, same sums"
+assert_eq "$(jq -c 'del(.db, .load_s, .load_cpu_s, .rebuild_s, .rebuild_cpu_s, .reports_per_s, .reports_per_cpu_s, .validated)' "$WORK/gen.json")" \
+  "$(jq -c 'del(.db, .load_s, .load_cpu_s, .rebuild_s, .rebuild_cpu_s, .reports_per_s, .reports_per_cpu_s, .validated)' "$WORK/gen2.json")" "same seed, same sums"
 assert_eq "$(sqlite3 "$WORK/g.db" 'SELECT msg_id, seq FROM reports ORDER BY msg_id' | md5sum)" \
   "$(sqlite3 "$WORK/h.db" 'SELECT msg_id, seq FROM reports ORDER BY msg_id' | md5sum)" "same seed, same reports"
 pass "the same seed gives the same store"
