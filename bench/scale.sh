@@ -33,7 +33,10 @@
 #   --keep-stores    keep them (a later run with the same DIR and sizes reuses
 #                    a store only if its generator JSON is there; the figures
 #                    then include the reports earlier runs added)
-#   PER_AGENT=100 (b) reports per agent   PACED_N=50 (d) reports per agent
+#   PER_AGENT=50 (b) reports per agent   PACED_N=25 (d) reports per agent
+#   RESEND_MS=120000 the loadgen's resend interval: long, so that a coordinator
+#                    slower than the 10,000 reports in flight is measured on
+#                    reports, not on a flood of resends (bench/run.sh: 3000)
 #   KEEP_WORK=1 keeps the work directory (logs, JSON of every phase).
 #
 # How long (2 cores shared with other work, nice 19): generating 1M takes
@@ -60,8 +63,9 @@ while [ $# -gt 0 ]; do
     *) echo "scale: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
-PER_AGENT=${PER_AGENT:-100} PACED_N=${PACED_N:-50} AGENTS=200 RATE=1000
-for v in ROUNDS PER_AGENT PACED_N; do
+PER_AGENT=${PER_AGENT:-50} PACED_N=${PACED_N:-25} AGENTS=200 RATE=1000
+RESEND_MS=${RESEND_MS:-120000}
+for v in ROUNDS PER_AGENT PACED_N RESEND_MS; do
   [[ ${!v} =~ ^[1-9][0-9]{0,5}$ ]] || { echo "scale: $v must be a positive integer" >&2; exit 2; }
 done
 [ "$ROUNDS" -le 20 ] || { echo "scale: at most 20 rounds" >&2; exit 2; }
@@ -126,7 +130,8 @@ put() { mkdir -p "$VALS/$1"; echo "$3" >>"$VALS/$1/$2"; } # SIZE FIGURE VALUE
 # online. Runs in this shell (not in $(...)): COORD_PID must stay set.
 start_timed() {
   local t0 t1 log=$WORK/coordinator.log lines i
-  lines=$(wc -l <"$log" 2>/dev/null || echo 0)
+  touch "$log"
+  lines=$(wc -l <"$log")
   t0=$(_now_us)
   "$COORD_BIN" run --init --broker "$BROKER_URI" --db "$2" --username coordinator \
     --password-file "$(secret coordinator)" --share-group-file "$ACCOUNTS/secrets/share-group" \
@@ -164,7 +169,7 @@ loadphase() {
   trip_upsert "$trip" 2026-11-02 cili 慈利县
   c0=$(cpu_ms "$COORD_PID"); b0=$(cpu_ms "$BROKER_PID")
   if ! "$LOADGEN_BIN" run --broker "$BROKER_URI" --secrets "$ACCOUNTS/secrets" --agents $AGENTS \
-    --reports-per-agent "$n" --trip "$trip" --rate "$rate" --window 50 --deadline-s 1200 \
+    --reports-per-agent "$n" --trip "$trip" --rate "$rate" --window 50 --resend-ms "$RESEND_MS" --deadline-s 1200 \
     --check-progress --json "$json" >"$WORK/$1-$2.log" 2>&1; then
     cat "$WORK/$1-$2.log" >&2
     fail "$size $name: the load generator failed"
@@ -277,7 +282,8 @@ entry=$(cat <<ENTRY
 ## $(date -u +%Y-%m-%dT%H:%MZ): scale, $(nproc) cores, ${cpu:-unknown CPU}, $ROUNDS rounds, $(git rev-parse --short HEAD 2>/dev/null || echo '?')
 
 \`bash bench/scale.sh --sizes "$SIZES" --rounds $ROUNDS\`: stores from \`outreach-gen-store --reports N\`
-(1,000 trips over 2024-2026, 10% check-ins, 200 agents, random msg_ids); the empty store has
+(1,000 trips over 2024-2026, 10% check-ins, 200 agents, random msg_ids), loadgen resends every
+$RESEND_MS ms; the empty store has
 the same trips and no reports. The big stores keep the loadgen's reports between rounds
 ($(( AGENTS * (PER_AGENT + PACED_N) )) a round). Mosquitto $(ver mosquitto), Paho C $(ver libpaho-mqtt1.3),
 SQLite $(ver libsqlite3-0); coordinator defaults; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg).
