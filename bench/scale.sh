@@ -239,8 +239,11 @@ cols=("0" $SIZES)
 hdr="| figure (min / median / max over $ROUNDS rounds) |" sep="|---|"
 for n in "${cols[@]}"; do hdr="$hdr $(human "$n") |"; sep="$sep---|"; done
 row() { # LABEL FIGURE UNIT
-  local line="| $1 |" n
-  for n in "${cols[@]}"; do line="$line $(mmm "$n" "$2")${3:+ $3} |"; done
+  local line="| $1 |" n v
+  for n in "${cols[@]}"; do
+    v=$(mmm "$n" "$2")
+    [ "$v" = "–" ] && line="$line – |" || line="$line $v${3:+ $3} |"
+  done
   echo "$line"
 }
 rowf() { # LABEL FUNC: a computed cell per size
@@ -253,7 +256,7 @@ cell_cpu_ratio() { ratio "$(median "$1" b_coord_us)" "$(median 0 b_coord_us)"; }
 cell_coord_broker() { ratio "$(median "$1" b_coord_us)" "$(median "$1" b_broker_us)"; }
 cell_paced_sat() { ratio "$(median "$1" d_coord_us)" "$(median "$1" b_coord_us)"; }
 cell_gen() { [ "$1" = 0 ] && echo "–" || jq -r '"\(.reports_per_s) /s (\(.reports_per_cpu_s) per CPU-s), figures rebuilt in \(.rebuild_s) s"' "$STORE_DIR/store-$1.json"; }
-cold_label="start to \"ready\", cold cache (ms)"
+cold_label="start to \"ready\", cold cache"
 [ "$can_drop" = 1 ] || cold_label="start to \"ready\", cold cache: $drop_note"
 table=$(cat <<TABLE
 $hdr
@@ -282,9 +285,8 @@ entry=$(cat <<ENTRY
 ## $(date -u +%Y-%m-%dT%H:%MZ): scale, $(nproc) cores, ${cpu:-unknown CPU}, $ROUNDS rounds, $(git rev-parse --short HEAD 2>/dev/null || echo '?')
 
 \`bash bench/scale.sh --sizes "$SIZES" --rounds $ROUNDS\`: stores from \`outreach-gen-store --reports N\`
-(1,000 trips over 2024-2026, 10% check-ins, 200 agents, random msg_ids), loadgen resends every
-$RESEND_MS ms; the empty store has
-the same trips and no reports. The big stores keep the loadgen's reports between rounds
+(1,000 trips over 2024-2026, 10% check-ins, 200 agents, random msg_ids); the loadgen resends
+after $RESEND_MS ms; the empty store has the same trips and no reports. The big stores keep the loadgen's reports between rounds
 ($(( AGENTS * (PER_AGENT + PACED_N) )) a round). Mosquitto $(ver mosquitto), Paho C $(ver libpaho-mqtt1.3),
 SQLite $(ver libsqlite3-0); coordinator defaults; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg).
 
