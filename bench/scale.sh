@@ -39,10 +39,12 @@
 #                    reports, not on a flood of resends (bench/run.sh: 3000)
 #   KEEP_WORK=1 keeps the work directory (logs, JSON of every phase).
 #
-# How long (2 cores shared with other work, nice 19): generating 1M takes
-# about 30-40 s of wall time plus 15 s for the figures' rebuild, 10M about
-# 10x that; one round on the empty store takes ~1 min, on 1M ~2 min, on 10M
-# (before issue 12) ~10 min: a 1M run of 3 rounds ~10 min, with 10M ~45 min.
+# How long (measured 2026-12-01 on 2 cores shared with three other benchmarks,
+# load average ~20, nice 19): generating 1M took 32 s (122k reports per CPU
+# second) plus 11-19 s for the figures' rebuild; a 10M store was generating
+# at 9,000-13,000 reports/s under that load (~15 min). One round took ~1 min
+# on the empty store and ~3 min on 1M (PER_AGENT=25 PACED_N=15): 3 rounds with
+# 1M ~12 min. A 10M round (before issue 12) is ~10x a 1M round.
 # Exit 0 when every phase ran and checked out, else 1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
