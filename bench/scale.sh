@@ -41,8 +41,8 @@
 #
 # How long (measured 2026-12-01 on 2 cores shared with three other benchmarks,
 # load average ~20, nice 19): generating 1M took 32 s (122k reports per CPU
-# second) plus 11-19 s for the figures' rebuild; a 10M store was generating
-# at 9,000-13,000 reports/s under that load (~15 min). One round took ~1 min
+# second) plus 11-19 s for the figures' rebuild; 10M took 245 s (41k/s, 80k
+# per CPU second) plus 130 s of rebuild, 4.9 GB. One round took ~1 min
 # on the empty store and ~3 min on 1M (PER_AGENT=25 PACED_N=15): 3 rounds with
 # 1M ~12 min. A 10M round (before issue 12) is ~10x a 1M round.
 # Exit 0 when every phase ran and checked out, else 1.
