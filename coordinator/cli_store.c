@@ -18,7 +18,9 @@ struct store *coord_cli_store(struct coord_cli *c, const char *db)
     char err[256];
     store_close(c->store);
     c->store = NULL;
-    if (store_open(db, &c->store, err)) {
+    /* Read-only: the CLI's reads take no write lock, never wait for the
+     * daemon's transaction, and leave its WAL alone. */
+    if (store_open_read(db, &c->store, err)) {
         cli_fail("%s", err);
         c->store = NULL;
         return NULL;

@@ -304,6 +304,155 @@ static void remove_db_files(const char *path)
         unlink(side);
 }
 
+/* The tables whose size grows with the reports and messages received: the
+ * check at open leaves them to `check` (store_check), so that opening costs
+ * the same on a store of ten million reports as on an empty one. */
+static const char *const big_tables[] = {"reports", "rejects", "final_rejects", "replies",
+                                         "agent_seqs"};
+
+static bool is_big_table(const char *name)
+{
+    for (size_t i = 0; i < sizeof big_tables / sizeof big_tables[0]; i++)
+        if (strcmp(name, big_tables[i]) == 0)
+            return true;
+    return false;
+}
+
+static bool damaged_code(int code)
+{
+    code &= 0xff;
+    return code == SQLITE_CORRUPT || code == SQLITE_NOTADB;
+}
+
+bool store_damaged(const struct store *s)
+{
+    return s && s->db && damaged_code(sqlite3_extended_errcode(s->db));
+}
+
+/* The check at every open, cheap and bounded: reading the schema reads the
+ * file's header and page 1 and every page of the schema (a file that is not
+ * a store, or whose first pages are damaged, stops here), and
+ * PRAGMA quick_check(TABLE) checks each small table with its indexes: the
+ * trips, running totals, agents, volunteers, registrations, settings, whose
+ * size does not grow with the reports. The big tables (big_tables) are
+ * checked by store_check. Returns OERR_OK, OERR_CORRUPT or OERR_DB, with
+ * err set. */
+static oerr_t open_check(struct store *s, const char *path, char err[256])
+{
+    char names[32][64];
+    int n = 0;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "SELECT name FROM sqlite_schema WHERE type = 'table'"
+                                       " AND name NOT LIKE 'sqlite_%' ORDER BY name",
+                                -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+            if (n < 32 && !is_big_table((const char *)sqlite3_column_text(st, 0)))
+                snprintf(names[n++], sizeof names[0], "%s", sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    const char *verdict = NULL;
+    if (rc == SQLITE_DONE) {
+        for (int i = 0; i < n && !verdict; i++) {
+            rc = sqlite3_prepare_v2(s->db, "SELECT * FROM pragma_quick_check(?1)", -1, &st,
+                                    NULL);
+            if (rc == SQLITE_OK)
+                bind_text(st, 1, names[i]);
+            if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+                const char *v = (const char *)sqlite3_column_text(st, 0);
+                if (strcmp(v ? v : "", "ok") != 0) {
+                    /* "*** in database main ***\nPage 9: ...\n...": the first page */
+                    const char *what = v ? v : "";
+                    if (strncmp(what, "*** ", 4) == 0 && strchr(what, '\n'))
+                        what = strchr(what, '\n') + 1;
+                    int len = (int)strcspn(what, "\n");
+                    snprintf(err, 256, "store %.64s is damaged (table %.16s: %.*s); run "
+                             "'outreach-coordinator check --db %.64s'", path, names[i],
+                             len > 48 ? 48 : len, what, path);
+                    verdict = "damaged";
+                }
+                rc = SQLITE_DONE;
+            }
+            sqlite3_finalize(st);
+            if (rc != SQLITE_DONE)
+                break;
+        }
+    }
+    if (verdict)
+        return OERR_CORRUPT;
+    if (rc == SQLITE_DONE)
+        return OERR_OK;
+    if (damaged_code(sqlite3_extended_errcode(s->db))) {
+        snprintf(err, 256, "store %.80s is damaged (%.60s); restore it from a backup or move "
+                 "it aside (see 'outreach-coordinator check --help')", path,
+                 sqlite3_errmsg(s->db));
+        return OERR_CORRUPT;
+    }
+    snprintf(err, 256, "cannot read store %.120s: %.100s", path, sqlite3_errmsg(s->db));
+    return OERR_DB;
+}
+
+/* The page cache and memory map (measured in BENCHMARKS.md, "start-up and
+ * the CLI"): 64 MiB of cache keeps the small tables, the upper levels of the
+ * reports' B-tree and a batch's pages; the map lets reads of a big store go
+ * to the kernel's page cache without a copy (SQLite's build caps it at 2 GiB). */
+#define STORE_CACHE_KIB 65536
+#define STORE_MMAP_BYTES 2147418112LL
+
+static oerr_t tune(struct store *s)
+{
+    sqlite3_extended_result_codes(s->db, 1);
+    sqlite3_busy_timeout(s->db, 5000);
+    char sql[96];
+    snprintf(sql, sizeof sql, "PRAGMA cache_size = -%d; PRAGMA mmap_size = %lld", STORE_CACHE_KIB,
+             STORE_MMAP_BYTES);
+    return exec(s, sql);
+}
+
+/* Opens the connection with flags and checks the file (open_check). */
+static oerr_t open_db(struct store *s, const char *path, int flags, char err[256])
+{
+    if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+        snprintf(err, 256, "cannot open store %.120s: %.100s", path, sqlite3_errmsg(s->db));
+        return damaged_code(sqlite3_extended_errcode(s->db)) ? OERR_CORRUPT : OERR_DB;
+    }
+    sqlite3_extended_result_codes(s->db, 1);
+    sqlite3_busy_timeout(s->db, 5000);
+    oerr_t rc = open_check(s, path, err);
+    if (!rc && tune(s)) {
+        snprintf(err, 256, "cannot set up store %.120s: %.100s", path, sqlite3_errmsg(s->db));
+        rc = OERR_DB;
+    }
+    return rc;
+}
+
+/* What store_open creates and upgrades, as one number: a read-only open
+ * (store_open_read) reads a store as it is only when the last store_open
+ * left it at this layout. Any change to the schema text changes it. */
+static char *layout_id(char buf[24])
+{
+    unsigned long long h = 14695981039346656037ull; /* FNV-1a */
+    const char *parts[] = {schema_sql, store_sqlite_reg_schema, totals_rebuild_sql};
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+        for (const char *p = parts[i]; *p; p++)
+            h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    snprintf(buf, 24, "%016llx", h);
+    return buf;
+}
+
+static oerr_t prepare_all(struct store *s, char err[256])
+{
+    for (int i = 0; i < Q_COUNT; i++) {
+        if (sqlite3_prepare_v3(s->db, sql_text[i], -1, SQLITE_PREPARE_PERSISTENT, &s->q[i],
+                               NULL) != SQLITE_OK) {
+            snprintf(err, 256, "cannot prepare statement: %.200s", sqlite3_errmsg(s->db));
+            return OERR_DB;
+        }
+    }
+    s->max_final = 1000000;
+    store_set_reply_limits(s, STORE_REPLY_KEEP, STORE_REPLY_DAYS);
+    return OERR_OK;
+}
+
 oerr_t store_open(const char *path, struct store **out, char err[256])
 {
     *out = NULL;
@@ -312,41 +461,24 @@ oerr_t store_open(const char *path, struct store **out, char err[256])
         snprintf(err, 256, "out of memory");
         return OERR_NOMEM;
     }
-    oerr_t rc = OERR_DB;
     /* Volunteers' phone numbers and patient references: owner only. */
     char perr[FPERM_ERR_MAX];
     int made = fperm_private_db(path, true, perr);
     if (made < 0) {
         snprintf(err, 256, "store: %.240s", perr);
-        goto fail;
+        store_close(s);
+        return OERR_DB;
     }
-    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-        SQLITE_OK) {
-        snprintf(err, 256, "cannot open store %.120s: %.100s", path, sqlite3_errmsg(s->db));
-        goto fail;
-    }
-    sqlite3_busy_timeout(s->db, 5000);
     /* A damaged file must stop us before we write anything into it. */
-    sqlite3_stmt *qc = NULL;
-    int src = sqlite3_prepare_v2(s->db, "PRAGMA quick_check", -1, &qc, NULL);
-    const char *verdict = NULL;
-    if (src == SQLITE_OK)
-        src = sqlite3_step(qc);
-    if (src == SQLITE_ROW)
-        verdict = (const char *)sqlite3_column_text(qc, 0);
-    if (!verdict || strcmp(verdict, "ok") != 0) {
-        snprintf(err, 256, "store %.80s is damaged (quick_check: %.80s); restore it from a "
-                 "backup or move it aside", path, verdict ? verdict : sqlite3_errmsg(s->db));
-        sqlite3_finalize(qc);
-        rc = OERR_CORRUPT;
+    oerr_t rc = open_db(s, path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, err);
+    if (rc)
         goto fail;
-    }
-    sqlite3_finalize(qc);
+    rc = OERR_DB;
     /* WAL lets the CLI read while the daemon writes; FULL sync because an ack
      * promises the report is on disk even if the power goes. */
     if (exec(s, "PRAGMA journal_mode = WAL") || exec(s, "PRAGMA synchronous = FULL") ||
-        exec(s, "PRAGMA foreign_keys = ON") || exec(s, "PRAGMA cache_size = -65536") ||
-        exec(s, schema_sql) || exec(s, store_sqlite_reg_schema)) {
+        exec(s, "PRAGMA foreign_keys = ON") || exec(s, schema_sql) ||
+        exec(s, store_sqlite_reg_schema)) {
         snprintf(err, 256, "cannot prepare store %.120s: %.100s", path, sqlite3_errmsg(s->db));
         goto fail;
     }
@@ -360,15 +492,23 @@ oerr_t store_open(const char *path, struct store **out, char err[256])
                  sqlite3_errmsg(s->db));
         goto fail;
     }
-    for (int i = 0; i < Q_COUNT; i++) {
-        if (sqlite3_prepare_v3(s->db, sql_text[i], -1, SQLITE_PREPARE_PERSISTENT, &s->q[i],
-                               NULL) != SQLITE_OK) {
-            snprintf(err, 256, "cannot prepare statement: %.200s", sqlite3_errmsg(s->db));
-            goto fail;
-        }
+    if (prepare_all(s, err))
+        goto fail;
+    char layout[24];
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "INSERT INTO meta (key, value) VALUES ('layout', ?1)"
+                                  " ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+                                  " WHERE value <> excluded.value", -1, &st, NULL) != SQLITE_OK) {
+        snprintf(err, 256, "cannot prepare store %.120s: %.100s", path, sqlite3_errmsg(s->db));
+        goto fail;
     }
-    s->max_final = 1000000;
-    store_set_reply_limits(s, STORE_REPLY_KEEP, STORE_REPLY_DAYS);
+    bind_text(st, 1, layout_id(layout));
+    int src = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (src != SQLITE_DONE) {
+        snprintf(err, 256, "cannot prepare store %.120s: %.100s", path, sqlite3_errmsg(s->db));
+        goto fail;
+    }
     *out = s;
     return OERR_OK;
 fail:
@@ -376,6 +516,107 @@ fail:
     /* An empty file left by a failed first open would later pass for a store. */
     if (made == 2)
         remove_db_files(path);
+    return rc;
+}
+
+/* Whether the store is at this program's layout (see layout_id). */
+static int layout_current(struct store *s)
+{
+    char want[24];
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = 'layout'", -1, &st,
+                           NULL) != SQLITE_OK)
+        return 0; /* no meta table: not made by store_open */
+    int rc = sqlite3_step(st);
+    int same = rc == SQLITE_ROW &&
+               strcmp((const char *)sqlite3_column_text(st, 0), layout_id(want)) == 0;
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? same : -1;
+}
+
+oerr_t store_open_read(const char *path, struct store **out, char err[256])
+{
+    *out = NULL;
+    char perr[FPERM_ERR_MAX];
+    int missing = fperm_private_db(path, false, perr);
+    if (missing < 0) {
+        snprintf(err, 256, "store: %.240s", perr);
+        return OERR_DB;
+    }
+    if (missing == 1) {
+        snprintf(err, 256, "no store at %.200s", path);
+        return OERR_NOTFOUND;
+    }
+    struct store *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, 256, "out of memory");
+        return OERR_NOMEM;
+    }
+    oerr_t rc = open_db(s, path, SQLITE_OPEN_READONLY, err);
+    int current = rc ? 0 : layout_current(s);
+    if (!rc && current < 0) {
+        snprintf(err, 256, "cannot read store %.120s: %.100s", path, sqlite3_errmsg(s->db));
+        rc = OERR_DB;
+    }
+    if (!rc && current && (rc = prepare_all(s, err)) == OERR_OK) {
+        *out = s;
+        return OERR_OK;
+    }
+    store_close(s);
+    if (rc)
+        return rc;
+    /* Made or last opened by an older coordinator: brought up to date once,
+     * as a store_open does. */
+    return store_open(path, out, err);
+}
+
+oerr_t store_check(const char *path, bool quick, int (*fn)(void *, const char *), void *ctx,
+                   char err[256])
+{
+    struct store s = {0};
+    oerr_t rc = OERR_NOTFOUND;
+    char perr[FPERM_ERR_MAX];
+    if (fperm_private_db(path, false, perr) == 1) {
+        snprintf(err, 256, "no store at %.200s", path);
+        return rc;
+    }
+    if (sqlite3_open_v2(path, &s.db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        snprintf(err, 256, "cannot open store %.120s: %.100s", path, sqlite3_errmsg(s.db));
+        rc = damaged_code(sqlite3_extended_errcode(s.db)) ? OERR_CORRUPT : OERR_DB;
+        sqlite3_close(s.db);
+        return rc;
+    }
+    tune(&s);
+    sqlite3_stmt *st = NULL;
+    int src = sqlite3_prepare_v2(s.db, quick ? "PRAGMA quick_check(100)"
+                                             : "PRAGMA integrity_check(100)", -1, &st, NULL);
+    bool clean = false;
+    long long problems = 0;
+    if (src == SQLITE_OK)
+        while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+            const char *v = (const char *)sqlite3_column_text(st, 0);
+            if (strcmp(v ? v : "", "ok") == 0) {
+                clean = true;
+                continue;
+            }
+            problems++;
+            if (fn(ctx, v ? v : ""))
+                break;
+        }
+    if (src == SQLITE_DONE || src == SQLITE_ROW) {
+        rc = clean ? OERR_OK : OERR_CORRUPT;
+        if (!clean)
+            snprintf(err, 256, "%s%lld problem%s found", problems >= 100 ? "at least " : "",
+                     problems, problems == 1 ? "" : "s");
+    } else if (damaged_code(sqlite3_extended_errcode(s.db))) {
+        snprintf(err, 256, "%.200s", sqlite3_errmsg(s.db));
+        rc = OERR_CORRUPT;
+    } else {
+        snprintf(err, 256, "cannot check store %.120s: %.100s", path, sqlite3_errmsg(s.db));
+        rc = OERR_DB;
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(s.db);
     return rc;
 }
 
