@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "arr.h"
 #include "fileperm.h"
 #include "jsonget.h"
 #include "olog.h"
@@ -1244,76 +1245,238 @@ oerr_t store_years_each(struct store *s, int (*fn)(void *, int), void *ctx)
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? OERR_OK : OERR_DB;
 }
 
-/* RFC 4180 quoting; a text cell that a spreadsheet would run as a formula
- * (=, +, -, @) gets a leading apostrophe. */
-static void csv_cell(FILE *f, sqlite3_stmt *st, int col)
+/* ---- the CSV export: streamed, in constant memory ------------------------- */
+
+/* Output gathered in a buffer and written in large pieces. */
+struct csv_out {
+    FILE *f;
+    size_t n;
+    bool failed;
+    char buf[1 << 16];
+};
+
+static void csv_flush(struct csv_out *o)
 {
-    int type = sqlite3_column_type(st, col);
-    if (type == SQLITE_NULL)
-        return;
-    if (type == SQLITE_INTEGER) {
-        fprintf(f, "%lld", (long long)sqlite3_column_int64(st, col));
+    if (o->n && fwrite(o->buf, 1, o->n, o->f) != o->n)
+        o->failed = true;
+    o->n = 0;
+}
+
+static void csv_put(struct csv_out *o, const char *p, size_t len)
+{
+    if (o->n + len > sizeof o->buf)
+        csv_flush(o);
+    if (len > sizeof o->buf) {
+        if (fwrite(p, 1, len, o->f) != len)
+            o->failed = true;
         return;
     }
-    /* Text from the field: control and bidi characters made visible as in
-     * the log (olog_escape); a cell a spreadsheet would run as a formula
-     * gets a leading '. */
-    char *v = olog_escape_dup((const char *)sqlite3_column_text(st, col));
+    memcpy(o->buf + o->n, p, len);
+    o->n += len;
+}
+
+static void csv_char(struct csv_out *o, char c)
+{
+    if (o->n == sizeof o->buf)
+        csv_flush(o);
+    o->buf[o->n++] = c;
+}
+
+static void csv_int(struct csv_out *o, long long v)
+{
+    char t[24];
+    int i = sizeof t;
+    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+    do
+        t[--i] = (char)('0' + u % 10);
+    while (u /= 10);
+    if (v < 0)
+        t[--i] = '-';
+    csv_put(o, t + i, sizeof t - (size_t)i);
+}
+
+/* A text cell, RFC 4180 quoted. Text from the field: control and bidi
+ * characters made visible as in the log (olog_escape); a cell a spreadsheet
+ * would run as a formula (=, +, -, @) gets a leading '. Plain printable
+ * ASCII with nothing to quote (ids, times, most values) is copied as it is. */
+static void csv_text(struct csv_out *o, const char *t, size_t len)
+{
+    bool plain = len == 0 || (t[0] != '=' && t[0] != '+' && t[0] != '-' && t[0] != '@');
+    for (size_t i = 0; plain && i < len; i++) {
+        unsigned char c = (unsigned char)t[i];
+        plain = c >= 0x20 && c < 0x7f && c != ',' && c != '"' && c != '\\';
+    }
+    if (plain) {
+        csv_put(o, t, len);
+        return;
+    }
+    char *v = olog_escape_dup(t);
     if (!v) {
-        fputs("(out of memory)", f);
+        csv_put(o, "(out of memory)", 15);
         return;
     }
     bool formula = v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@';
     bool quote = formula || strpbrk(v, ",\"\r\n") != NULL;
     if (quote)
-        fputc('"', f);
+        csv_char(o, '"');
     if (formula)
-        fputc('\'', f);
+        csv_char(o, '\'');
     for (const char *p = v; *p; p++) {
         if (*p == '"')
-            fputc('"', f);
-        fputc(*p, f);
+            csv_char(o, '"');
+        csv_char(o, *p);
     }
     if (quote)
-        fputc('"', f);
+        csv_char(o, '"');
     free(v);
 }
 
-oerr_t store_export_csv(struct store *s, void *file)
+static void csv_cell(struct csv_out *o, sqlite3_stmt *st, int col)
 {
-    FILE *f = file;
-    static const char sql[] =
-        "SELECT r.msg_id, r.agent_id, r.seq, r.kind, r.trip_id, t.date, t.year, t.county,"
-        " t.county_name, r.recorded_at, r.received_at,"
-        " CASE WHEN r.voided_by IS NULL THEN 0 ELSE 1 END, r.voided_by,"
-        " r.department, r.consultations, r.female, r.over_60, r.poor_households,"
-        " r.medicine, r.quantity, r.unit, r.value_fen, r.destination, r.condition, r.urgency,"
-        " r.patient_ref, r.age, r.sex, r.brochures, r.attendees, r.talks, r.topic,"
-        " r.staff_id, r.role, r.organization, r.voids, r.void_reason"
-        " FROM reports r JOIN trips t USING (trip_id) ORDER BY r.received_at, r.agent_id, r.seq";
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return OERR_DB;
-    int n = sqlite3_column_count(st);
-    for (int i = 0; i < n; i++) {
-        const char *name = sqlite3_column_name(st, i);
-        if (i == 11)
-            name = "voided";
-        else if (i == 5)
-            name = "trip_date";
-        fprintf(f, "%s%s", i ? "," : "", name);
+    switch (sqlite3_column_type(st, col)) {
+    case SQLITE_NULL: return;
+    case SQLITE_INTEGER: csv_int(o, sqlite3_column_int64(st, col)); return;
+    default: {
+        const char *t = (const char *)sqlite3_column_text(st, col);
+        csv_text(o, t ? t : "", (size_t)sqlite3_column_bytes(st, col));
     }
-    fputc('\n', f);
+    }
+}
+
+/* The trips' columns of the CSV, formatted once per trip: a report's row
+ * takes them from here instead of a join and their escaping per row. */
+struct csv_trip {
+    char *id;
+    char *cells; /* ",date,year,county,county_name" as written */
+    size_t len;
+};
+
+static int csv_trip_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct csv_trip *)a)->id, ((const struct csv_trip *)b)->id);
+}
+
+static void csv_trips_free(struct csv_trip *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(v[i].id);
+        free(v[i].cells);
+    }
+    free(v);
+}
+
+static oerr_t csv_trips_load(struct store *s, struct csv_trip **out, size_t *count)
+{
+    *out = NULL;
+    *count = 0;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT trip_id, date, year, county, county_name FROM trips"
+                                  " ORDER BY trip_id", -1, &st, NULL) != SQLITE_OK)
+        return OERR_DB;
+    struct csv_trip *v = NULL;
+    size_t n = 0, cap = 0;
+    oerr_t e = OERR_OK;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        for (int i = 0; i < n; i++) {
-            if (i)
-                fputc(',', f);
-            csv_cell(f, st, i);
+        if (ARR_RESERVE(v, cap, n + 1)) {
+            e = OERR_NOMEM;
+            break;
         }
-        fputc('\n', f);
+        struct csv_out *o = malloc(sizeof *o);
+        v[n].id = strdup((const char *)sqlite3_column_text(st, 0));
+        if (!o || !v[n].id) {
+            free(o);
+            free(v[n].id);
+            e = OERR_NOMEM;
+            break;
+        }
+        o->n = 0;
+        for (int col = 1; col <= 4; col++) {
+            csv_char(o, ',');
+            csv_cell(o, st, col);
+        }
+        v[n].len = o->n;
+        v[n].cells = malloc(o->n ? o->n : 1);
+        if (v[n].cells)
+            memcpy(v[n].cells, o->buf, o->n);
+        free(o);
+        if (!v[n].cells) {
+            free(v[n].id);
+            e = OERR_NOMEM;
+            break;
+        }
+        n++;
     }
     sqlite3_finalize(st);
+    if (!e && rc != SQLITE_DONE)
+        e = OERR_DB;
+    if (e) {
+        csv_trips_free(v, n);
+        return e;
+    }
+    *out = v;
+    *count = n;
+    return OERR_OK;
+}
+
+/* Every report, in the order the store keeps them (by msg_id): one pass
+ * over the table, no sort, so memory stays the same whatever the number of
+ * reports and the first row comes at once. Columns 5-8 come from the trip. */
+oerr_t store_export_csv(struct store *s, void *file)
+{
+    static const char header[] =
+        "msg_id,agent_id,seq,kind,trip_id,trip_date,year,county,county_name,recorded_at,"
+        "received_at,voided,voided_by,department,consultations,female,over_60,"
+        "poor_households,medicine,quantity,unit,value_fen,destination,condition,urgency,"
+        "patient_ref,age,sex,brochures,attendees,talks,topic,staff_id,role,organization,"
+        "voids,void_reason\n";
+    static const char sql[] =
+        "SELECT msg_id, agent_id, seq, kind, trip_id, recorded_at, received_at,"
+        " voided_by IS NOT NULL, voided_by,"
+        " department, consultations, female, over_60, poor_households,"
+        " medicine, quantity, unit, value_fen, destination, condition, urgency,"
+        " patient_ref, age, sex, brochures, attendees, talks, topic,"
+        " staff_id, role, organization, voids, void_reason FROM reports";
+    enum { TRIP_COL = 4 }; /* the trip's cells follow column 4 (trip_id) */
+    struct csv_trip *trips = NULL;
+    size_t ntrips = 0;
+    oerr_t e = csv_trips_load(s, &trips, &ntrips);
+    if (e)
+        return e;
+    sqlite3_stmt *st = NULL;
+    struct csv_out *o = malloc(sizeof *o);
+    if (!o || sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        free(o);
+        csv_trips_free(trips, ntrips);
+        return o ? OERR_DB : OERR_NOMEM;
+    }
+    o->f = file;
+    o->n = 0;
+    o->failed = false;
+    csv_put(o, header, sizeof header - 1);
+    int n = sqlite3_column_count(st), rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && !o->failed) {
+        struct csv_trip key = {.id = (char *)sqlite3_column_text(st, TRIP_COL)};
+        const struct csv_trip *t =
+            key.id ? bsearch(&key, trips, ntrips, sizeof *trips, csv_trip_cmp) : NULL;
+        if (!t)
+            continue; /* a report's trip always exists (foreign key) */
+        for (int i = 0; i < n; i++) {
+            if (i)
+                csv_char(o, ',');
+            csv_cell(o, st, i);
+            if (i == TRIP_COL)
+                csv_put(o, t->cells, t->len);
+        }
+        csv_char(o, '\n');
+    }
+    csv_flush(o);
+    bool failed = o->failed;
+    free(o);
+    sqlite3_finalize(st);
+    csv_trips_free(trips, ntrips);
+    if (failed)
+        return OERR_IO;
     return rc == SQLITE_DONE ? OERR_OK : OERR_DB;
 }
 
