@@ -81,7 +81,7 @@ int cli_check(int argc, char **argv, void *ctx)
              "What to do: stop the coordinator; move %s and its -wal and -shm files aside\n"
              "(keep them) and put the latest backup in its place (docs/deployment.md);\n"
              "reports acknowledged after that backup are not in it. To salvage what can\n"
-             "still be read: sqlite3 %s .recover | sqlite3 NEW.db, then check NEW.db with\n"
-             "this command before using it.", db, how, err, db, db);
+             "still be read, SQLite's shell can .recover it into a new file; check that\n"
+             "file with this command before using it.", db, how, err, db);
     return 1;
 }
