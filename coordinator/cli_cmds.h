@@ -26,6 +26,10 @@ struct coord_cli {
  * cannot be opened. */
 struct store *coord_cli_store(struct coord_cli *c, const char *db);
 
+/* Says that reading the store db failed, and, when SQLite found it damaged,
+ * to run `check`. */
+void coord_cli_read_failed(struct store *s, const char *db);
+
 /* The options of the commands that read the store: --db FILE, --help, and
  * those of takes (enum coord_db_opt). */
 enum coord_db_opt {

@@ -28,6 +28,15 @@ struct store *coord_cli_store(struct coord_cli *c, const char *db)
     return c->store;
 }
 
+void coord_cli_read_failed(struct store *s, const char *db)
+{
+    if (store_damaged(s))
+        cli_fail("cannot read the store: %s: %s is damaged; run 'outreach-coordinator check "
+                 "--db %s' to see where and what to do", store_errmsg(s), db, db);
+    else
+        cli_fail("cannot read the store: %s", store_errmsg(s));
+}
+
 static int parse_year(const char *arg, int *year)
 {
     char *end;

@@ -128,11 +128,16 @@ page=$(root_page "$WORK/reports.db" reports)
 trash_page "$WORK/reports.db" "$page"
 assert_eq "2026-si-001" "$("$COORD_BIN" trips --db "$WORK/reports.db" --json | jq -r '.[0].trip_id')" \
   "trips read from a store whose reports are damaged"
+rc=0
+"$COORD_BIN" export --db "$WORK/reports.db" --csv >"$WORK/export.out" 2>"$WORK/export.err" || rc=$?
+assert_eq 1 "$rc" "exit status of export from damaged reports"
+assert_eq "outreach-coordinator: cannot read the store: database disk image is malformed: $WORK/reports.db is damaged; run 'outreach-coordinator check --db $WORK/reports.db' to see where and what to do" \
+  "$(cat "$WORK/export.err")" "message of export from damaged reports"
 check_says 1 "$WORK/reports.db"
 assert_eq "  damage: Page $page: btreeInitPage() returns error code 11" "$(head -1 "$WORK/check.out")" \
   "check names the damaged page of reports"
 check_says 1 "$WORK/reports.db" --quick
 assert_eq "  damage: Page $page: btreeInitPage() returns error code 11" "$(head -1 "$WORK/check.out")" \
   "check --quick names the damaged page of reports"
-pass "a damaged reports table is found by check"
+pass "a damaged reports table: trips still read, export says to run check, check finds it"
 log "storeinit: $PASSED checks passed"
