@@ -32,7 +32,7 @@ int cli_agents(int argc, char **argv, void *ctx)
         return 1;
     cJSON *list = agents_json(s);
     if (!list) {
-        cli_fail("cannot read the store: %s", store_errmsg(s));
+        coord_cli_read_failed(s, o.db);
         return 1;
     }
     if (o.json) {

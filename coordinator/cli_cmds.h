@@ -26,6 +26,10 @@ struct coord_cli {
  * cannot be opened. */
 struct store *coord_cli_store(struct coord_cli *c, const char *db);
 
+/* Says that reading the store db failed, and, when SQLite found it damaged,
+ * to run `check`. */
+void coord_cli_read_failed(struct store *s, const char *db);
+
 /* The options of the commands that read the store: --db FILE, --help, and
  * those of takes (enum coord_db_opt). */
 enum coord_db_opt {
@@ -55,6 +59,7 @@ int cli_progress(int argc, char **argv, void *ctx);       /* cli_progress.c */
 int cli_export(int argc, char **argv, void *ctx);         /* cli_export.c */
 int cli_agents(int argc, char **argv, void *ctx);         /* cli_agents.c */
 int cli_trips(int argc, char **argv, void *ctx);          /* cli_trips.c */
+int cli_check(int argc, char **argv, void *ctx);          /* cli_check.c */
 int cli_trip_show(int argc, char **argv, void *ctx);      /* cli_trip_show.c */
 int cli_trip_create(int argc, char **argv, void *ctx);    /* cli_trip_admin.c */
 int cli_trip_cancel(int argc, char **argv, void *ctx);    /* cli_trip_admin.c */

@@ -34,7 +34,9 @@ int cli_export(int argc, char **argv, void *ctx)
     oerr_t e = store_export_csv(s, f);
     if (o.output && fclose(f) != 0)
         e = OERR_IO;
-    if (e)
+    if (e == OERR_DB)
+        coord_cli_read_failed(s, o.db);
+    else if (e)
         cli_fail("export failed: %s", oerr_str(e));
     return e ? 1 : 0;
 }

@@ -158,7 +158,7 @@ int cli_progress(int argc, char **argv, void *ctx)
     struct county_list l = {counties, s, year, &tg, today, as_of};
     rc = 1;
     if (!y || !counties || store_counties_each(s, year, collect_county, &l)) {
-        cli_fail("cannot read the store: %s", store_errmsg(s));
+        coord_cli_read_failed(s, cfg->db);
     } else if (o.json) {
         cJSON_AddItemToObject(y, "counties", counties);
         counties = NULL;

@@ -18,12 +18,23 @@ struct store *coord_cli_store(struct coord_cli *c, const char *db)
     char err[256];
     store_close(c->store);
     c->store = NULL;
-    if (store_open(db, &c->store, err)) {
+    /* Read-only: the CLI's reads take no write lock, never wait for the
+     * daemon's transaction, and leave its WAL alone. */
+    if (store_open_read(db, &c->store, err)) {
         cli_fail("%s", err);
         c->store = NULL;
         return NULL;
     }
     return c->store;
+}
+
+void coord_cli_read_failed(struct store *s, const char *db)
+{
+    if (store_damaged(s))
+        cli_fail("cannot read the store: %s: %s is damaged; run 'outreach-coordinator check "
+                 "--db %s' to see where and what to do", store_errmsg(s), db, db);
+    else
+        cli_fail("cannot read the store: %s", store_errmsg(s));
 }
 
 static int parse_year(const char *arg, int *year)

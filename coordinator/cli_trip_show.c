@@ -313,7 +313,7 @@ int cli_trip_show(int argc, char **argv, void *ctx)
         goto done;
     }
     if (e) {
-        cli_fail("cannot read the store: %s", store_errmsg(s));
+        coord_cli_read_failed(s, o.db);
         goto done;
     }
     struct role_places p[ROLE_COUNT];

@@ -109,7 +109,7 @@ int cli_trips(int argc, char **argv, void *ctx)
     if (!arr || !table)
         cli_oom();
     if (store_trips_each(s, collect_trip, &l)) {
-        cli_fail("cannot read the store: %s", store_errmsg(s));
+        coord_cli_read_failed(s, o.db);
         goto done;
     }
     if (text_table_row(table, 6, "trip", "date", "county", "title", "status", "places"))

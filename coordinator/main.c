@@ -100,6 +100,8 @@ static const struct cli_cmd cmds[] = {
      "list the field agents: online or not, last seen, missing seqs"},
     {"trips", NULL, cli_trips, CLI_NEED_STORE,
      "list the trips with their places per role (confirmed, wait-listed)"},
+    {"check", NULL, cli_check, 0,
+     "check the whole store for damage (PRAGMA integrity_check)"},
     {"trip", NULL, cli_trip, 0,
      "show a trip's roster and attendance (trip show), or create,\n"
      "cancel or complete a trip through the running coordinator"},

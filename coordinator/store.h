@@ -17,10 +17,30 @@
 
 struct store;
 
-/* Opens (creating if needed) the store at path and checks it with
- * PRAGMA quick_check. OERR_CORRUPT when the file is damaged; err says more. */
+/* Opens (creating if needed) the store at path for the daemon, and brings
+ * its tables up to date. Opening checks what is cheap and bounded whatever
+ * the number of reports: the file's header, its schema, and every table
+ * that does not grow with the reports (trips, totals, agents, volunteers,
+ * settings) with PRAGMA quick_check(TABLE); store_check checks the rest.
+ * OERR_CORRUPT when that finds damage; err says more. */
 oerr_t store_open(const char *path, struct store **out, char err[256]);
+/* Opens the existing store at path for reading only (the CLI's reads), with
+ * the same check; nothing is written and no lock is taken beyond a read.
+ * OERR_NOTFOUND when there is no file. A store that an older coordinator made
+ * or last opened is first brought up to date as store_open does. */
+oerr_t store_open_read(const char *path, struct store **out, char err[256]);
 void store_close(struct store *s);
+/* Whether the last failure of s was SQLite finding the file damaged. */
+bool store_damaged(const struct store *s);
+
+/* The full check of the store at path (PRAGMA integrity_check, or with quick
+ * PRAGMA quick_check, which skips comparing indexes with their tables), read
+ * only, safe while the daemon runs. fn(ctx, problem) is called for each
+ * problem found, at most 100; non-zero stops. OERR_OK when the store is sound,
+ * OERR_CORRUPT when it is damaged (err says how much), OERR_NOTFOUND when
+ * there is no file, OERR_DB when it could not be checked (err says why). */
+oerr_t store_check(const char *path, bool quick, int (*fn)(void *, const char *), void *ctx,
+                   char err[256]);
 
 /* Transactions: every write below runs inside one. */
 oerr_t store_begin(struct store *s);

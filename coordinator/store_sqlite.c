@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "arr.h"
 #include "fileperm.h"
 #include "jsonget.h"
 #include "olog.h"
@@ -304,6 +305,154 @@ static void remove_db_files(const char *path)
         unlink(side);
 }
 
+/* The tables whose size grows with the reports and messages received: the
+ * check at open leaves them to `check` (store_check), so that opening costs
+ * the same on a store of ten million reports as on an empty one. */
+static const char *const big_tables[] = {"reports", "rejects", "final_rejects", "replies",
+                                         "agent_seqs"};
+
+static bool is_big_table(const char *name)
+{
+    for (size_t i = 0; i < sizeof big_tables / sizeof big_tables[0]; i++)
+        if (strcmp(name, big_tables[i]) == 0)
+            return true;
+    return false;
+}
+
+static bool damaged_code(int code)
+{
+    code &= 0xff;
+    return code == SQLITE_CORRUPT || code == SQLITE_NOTADB;
+}
+
+bool store_damaged(const struct store *s)
+{
+    return s && s->db && damaged_code(sqlite3_extended_errcode(s->db));
+}
+
+/* The check at every open, cheap and bounded: reading the schema reads the
+ * file's header and page 1 and every page of the schema (a file that is not
+ * a store, or whose first pages are damaged, stops here), and
+ * PRAGMA quick_check(TABLE) checks each small table with its indexes: the
+ * trips, running totals, agents, volunteers, registrations, settings, whose
+ * size does not grow with the reports. The big tables (big_tables) are
+ * checked by store_check. Returns OERR_OK, OERR_CORRUPT or OERR_DB, with
+ * err set. */
+static oerr_t open_check(struct store *s, const char *path, char err[256])
+{
+    char names[32][64];
+    int n = 0;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "SELECT name FROM sqlite_schema WHERE type = 'table'"
+                                       " AND name NOT LIKE 'sqlite_%' ORDER BY name",
+                                -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+            if (n < 32 && !is_big_table((const char *)sqlite3_column_text(st, 0)))
+                snprintf(names[n++], sizeof names[0], "%s", sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    const char *verdict = NULL;
+    if (rc == SQLITE_DONE) {
+        for (int i = 0; i < n && !verdict; i++) {
+            rc = sqlite3_prepare_v2(s->db, "SELECT * FROM pragma_quick_check(?1)", -1, &st,
+                                    NULL);
+            if (rc == SQLITE_OK)
+                bind_text(st, 1, names[i]);
+            if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+                const char *v = (const char *)sqlite3_column_text(st, 0);
+                if (strcmp(v ? v : "", "ok") != 0) {
+                    /* "*** in database main ***\nPage 9: ...\n...": the first page */
+                    const char *what = v ? v : "";
+                    if (strncmp(what, "*** ", 4) == 0 && strchr(what, '\n'))
+                        what = strchr(what, '\n') + 1;
+                    int len = (int)strcspn(what, "\n");
+                    snprintf(err, 256, "store %.64s is damaged (table %.16s: %.*s); run "
+                             "'outreach-coordinator check --db %.64s'", path, names[i],
+                             len > 48 ? 48 : len, what, path);
+                    verdict = "damaged";
+                }
+                rc = SQLITE_DONE;
+            }
+            sqlite3_finalize(st);
+            if (rc != SQLITE_DONE)
+                break;
+        }
+    }
+    if (verdict)
+        return OERR_CORRUPT;
+    if (rc == SQLITE_DONE)
+        return OERR_OK;
+    if (damaged_code(sqlite3_extended_errcode(s->db))) {
+        snprintf(err, 256, "store %.80s is damaged (%.60s); restore it from a backup or move "
+                 "it aside (see 'outreach-coordinator check --help')", path,
+                 sqlite3_errmsg(s->db));
+        return OERR_CORRUPT;
+    }
+    snprintf(err, 256, "cannot read store %.120s: %.100s", path, sqlite3_errmsg(s->db));
+    return OERR_DB;
+}
+
+/* The page cache, measured on a store of 1M reports (20,000 reports put in
+ * at random msg_ids): 2 MiB (SQLite's default) missed the cache 101k times,
+ * 64 MiB 55k, 256 MiB 42k; 64 MiB holds the upper levels of the reports'
+ * B-tree, the small tables and a batch's pages. A memory map (mmap_size
+ * 2 GiB, the most this SQLite allows) changed neither the export's CPU time
+ * (2.2-2.6 s for 1M rows either way) nor start-up, and made the export's
+ * resident memory follow the file (470 MB against 73 MB): off. */
+#define STORE_CACHE_KIB 65536
+
+static oerr_t tune(struct store *s)
+{
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA cache_size = -%d", STORE_CACHE_KIB);
+    return exec(s, sql);
+}
+
+/* Opens the connection with flags and checks the file (open_check). */
+static oerr_t open_db(struct store *s, const char *path, int flags, char err[256])
+{
+    if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+        snprintf(err, 256, "cannot open store %.120s: %.100s", path, sqlite3_errmsg(s->db));
+        return damaged_code(sqlite3_extended_errcode(s->db)) ? OERR_CORRUPT : OERR_DB;
+    }
+    sqlite3_extended_result_codes(s->db, 1);
+    sqlite3_busy_timeout(s->db, 5000);
+    oerr_t rc = open_check(s, path, err);
+    if (!rc && tune(s)) {
+        snprintf(err, 256, "cannot set up store %.120s: %.100s", path, sqlite3_errmsg(s->db));
+        rc = OERR_DB;
+    }
+    return rc;
+}
+
+/* What store_open creates and upgrades, as one number: a read-only open
+ * (store_open_read) reads a store as it is only when the last store_open
+ * left it at this layout. Any change to the schema text changes it. */
+static char *layout_id(char buf[24])
+{
+    unsigned long long h = 14695981039346656037ull; /* FNV-1a */
+    const char *parts[] = {schema_sql, store_sqlite_reg_schema, totals_rebuild_sql};
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+        for (const char *p = parts[i]; *p; p++)
+            h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    snprintf(buf, 24, "%016llx", h);
+    return buf;
+}
+
+static oerr_t prepare_all(struct store *s, char err[256])
+{
+    for (int i = 0; i < Q_COUNT; i++) {
+        if (sqlite3_prepare_v3(s->db, sql_text[i], -1, SQLITE_PREPARE_PERSISTENT, &s->q[i],
+                               NULL) != SQLITE_OK) {
+            snprintf(err, 256, "cannot prepare statement: %.200s", sqlite3_errmsg(s->db));
+            return OERR_DB;
+        }
+    }
+    s->max_final = 1000000;
+    store_set_reply_limits(s, STORE_REPLY_KEEP, STORE_REPLY_DAYS);
+    return OERR_OK;
+}
+
 oerr_t store_open(const char *path, struct store **out, char err[256])
 {
     *out = NULL;
@@ -312,41 +461,24 @@ oerr_t store_open(const char *path, struct store **out, char err[256])
         snprintf(err, 256, "out of memory");
         return OERR_NOMEM;
     }
-    oerr_t rc = OERR_DB;
     /* Volunteers' phone numbers and patient references: owner only. */
     char perr[FPERM_ERR_MAX];
     int made = fperm_private_db(path, true, perr);
     if (made < 0) {
         snprintf(err, 256, "store: %.240s", perr);
-        goto fail;
+        store_close(s);
+        return OERR_DB;
     }
-    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-        SQLITE_OK) {
-        snprintf(err, 256, "cannot open store %.120s: %.100s", path, sqlite3_errmsg(s->db));
-        goto fail;
-    }
-    sqlite3_busy_timeout(s->db, 5000);
     /* A damaged file must stop us before we write anything into it. */
-    sqlite3_stmt *qc = NULL;
-    int src = sqlite3_prepare_v2(s->db, "PRAGMA quick_check", -1, &qc, NULL);
-    const char *verdict = NULL;
-    if (src == SQLITE_OK)
-        src = sqlite3_step(qc);
-    if (src == SQLITE_ROW)
-        verdict = (const char *)sqlite3_column_text(qc, 0);
-    if (!verdict || strcmp(verdict, "ok") != 0) {
-        snprintf(err, 256, "store %.80s is damaged (quick_check: %.80s); restore it from a "
-                 "backup or move it aside", path, verdict ? verdict : sqlite3_errmsg(s->db));
-        sqlite3_finalize(qc);
-        rc = OERR_CORRUPT;
+    oerr_t rc = open_db(s, path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, err);
+    if (rc)
         goto fail;
-    }
-    sqlite3_finalize(qc);
+    rc = OERR_DB;
     /* WAL lets the CLI read while the daemon writes; FULL sync because an ack
      * promises the report is on disk even if the power goes. */
     if (exec(s, "PRAGMA journal_mode = WAL") || exec(s, "PRAGMA synchronous = FULL") ||
-        exec(s, "PRAGMA foreign_keys = ON") || exec(s, "PRAGMA cache_size = -65536") ||
-        exec(s, schema_sql) || exec(s, store_sqlite_reg_schema)) {
+        exec(s, "PRAGMA foreign_keys = ON") || exec(s, schema_sql) ||
+        exec(s, store_sqlite_reg_schema)) {
         snprintf(err, 256, "cannot prepare store %.120s: %.100s", path, sqlite3_errmsg(s->db));
         goto fail;
     }
@@ -360,15 +492,23 @@ oerr_t store_open(const char *path, struct store **out, char err[256])
                  sqlite3_errmsg(s->db));
         goto fail;
     }
-    for (int i = 0; i < Q_COUNT; i++) {
-        if (sqlite3_prepare_v3(s->db, sql_text[i], -1, SQLITE_PREPARE_PERSISTENT, &s->q[i],
-                               NULL) != SQLITE_OK) {
-            snprintf(err, 256, "cannot prepare statement: %.200s", sqlite3_errmsg(s->db));
-            goto fail;
-        }
+    if (prepare_all(s, err))
+        goto fail;
+    char layout[24];
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "INSERT INTO meta (key, value) VALUES ('layout', ?1)"
+                                  " ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+                                  " WHERE value <> excluded.value", -1, &st, NULL) != SQLITE_OK) {
+        snprintf(err, 256, "cannot prepare store %.120s: %.100s", path, sqlite3_errmsg(s->db));
+        goto fail;
     }
-    s->max_final = 1000000;
-    store_set_reply_limits(s, STORE_REPLY_KEEP, STORE_REPLY_DAYS);
+    bind_text(st, 1, layout_id(layout));
+    int src = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (src != SQLITE_DONE) {
+        snprintf(err, 256, "cannot prepare store %.120s: %.100s", path, sqlite3_errmsg(s->db));
+        goto fail;
+    }
     *out = s;
     return OERR_OK;
 fail:
@@ -376,6 +516,112 @@ fail:
     /* An empty file left by a failed first open would later pass for a store. */
     if (made == 2)
         remove_db_files(path);
+    return rc;
+}
+
+/* Whether the store is at this program's layout (see layout_id). */
+static int layout_current(struct store *s)
+{
+    char want[24];
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = 'layout'", -1, &st,
+                           NULL) != SQLITE_OK)
+        return 0; /* no meta table: not made by store_open */
+    int rc = sqlite3_step(st);
+    int same = rc == SQLITE_ROW &&
+               strcmp((const char *)sqlite3_column_text(st, 0), layout_id(want)) == 0;
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? same : -1;
+}
+
+oerr_t store_open_read(const char *path, struct store **out, char err[256])
+{
+    *out = NULL;
+    char perr[FPERM_ERR_MAX];
+    int missing = fperm_private_db(path, false, perr);
+    if (missing < 0) {
+        snprintf(err, 256, "store: %.240s", perr);
+        return OERR_DB;
+    }
+    if (missing == 1) {
+        snprintf(err, 256, "no store at %.200s", path);
+        return OERR_NOTFOUND;
+    }
+    struct store *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, 256, "out of memory");
+        return OERR_NOMEM;
+    }
+    /* One thread uses the connection: no mutex on every call (17% of an
+     * export's time). */
+    oerr_t rc = open_db(s, path, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, err);
+    int current = rc ? 0 : layout_current(s);
+    if (!rc && current < 0) {
+        snprintf(err, 256, "cannot read store %.120s: %.100s", path, sqlite3_errmsg(s->db));
+        rc = OERR_DB;
+    }
+    if (!rc && current && (rc = prepare_all(s, err)) == OERR_OK) {
+        *out = s;
+        return OERR_OK;
+    }
+    store_close(s);
+    if (rc)
+        return rc;
+    /* Made or last opened by an older coordinator: brought up to date once,
+     * as a store_open does. */
+    return store_open(path, out, err);
+}
+
+oerr_t store_check(const char *path, bool quick, int (*fn)(void *, const char *), void *ctx,
+                   char err[256])
+{
+    struct store s = {0};
+    oerr_t rc = OERR_NOTFOUND;
+    char perr[FPERM_ERR_MAX];
+    if (fperm_private_db(path, false, perr) == 1) {
+        snprintf(err, 256, "no store at %.200s", path);
+        return rc;
+    }
+    if (sqlite3_open_v2(path, &s.db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK) {
+        snprintf(err, 256, "cannot open store %.120s: %.100s", path, sqlite3_errmsg(s.db));
+        rc = damaged_code(sqlite3_extended_errcode(s.db)) ? OERR_CORRUPT : OERR_DB;
+        sqlite3_close(s.db);
+        return rc;
+    }
+    sqlite3_extended_result_codes(s.db, 1);
+    sqlite3_busy_timeout(s.db, 5000);
+    tune(&s);
+    sqlite3_stmt *st = NULL;
+    int src = sqlite3_prepare_v2(s.db, quick ? "PRAGMA quick_check(100)"
+                                             : "PRAGMA integrity_check(100)", -1, &st, NULL);
+    bool clean = false;
+    long long problems = 0;
+    if (src == SQLITE_OK)
+        while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+            const char *v = (const char *)sqlite3_column_text(st, 0);
+            if (strcmp(v ? v : "", "ok") == 0) {
+                clean = true;
+                continue;
+            }
+            problems++;
+            if (fn(ctx, v ? v : ""))
+                break;
+        }
+    if (src == SQLITE_DONE || src == SQLITE_ROW) {
+        rc = clean ? OERR_OK : OERR_CORRUPT;
+        if (!clean)
+            snprintf(err, 256, "%s%lld problem%s found", problems >= 100 ? "at least " : "",
+                     problems, problems == 1 ? "" : "s");
+    } else if (damaged_code(sqlite3_extended_errcode(s.db))) {
+        snprintf(err, 256, "%.200s", sqlite3_errmsg(s.db));
+        rc = OERR_CORRUPT;
+    } else {
+        snprintf(err, 256, "cannot check store %.120s: %.100s", path, sqlite3_errmsg(s.db));
+        rc = OERR_DB;
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(s.db);
     return rc;
 }
 
@@ -1003,76 +1249,255 @@ oerr_t store_years_each(struct store *s, int (*fn)(void *, int), void *ctx)
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? OERR_OK : OERR_DB;
 }
 
-/* RFC 4180 quoting; a text cell that a spreadsheet would run as a formula
- * (=, +, -, @) gets a leading apostrophe. */
-static void csv_cell(FILE *f, sqlite3_stmt *st, int col)
+/* ---- the CSV export: streamed, in constant memory ------------------------- */
+
+/* Output gathered in a buffer and written in large pieces. */
+struct csv_out {
+    FILE *f;
+    size_t n;
+    bool failed;
+    char buf[1 << 16];
+};
+
+static void csv_flush(struct csv_out *o)
 {
-    int type = sqlite3_column_type(st, col);
-    if (type == SQLITE_NULL)
-        return;
-    if (type == SQLITE_INTEGER) {
-        fprintf(f, "%lld", (long long)sqlite3_column_int64(st, col));
+    if (o->n && fwrite(o->buf, 1, o->n, o->f) != o->n)
+        o->failed = true;
+    o->n = 0;
+}
+
+static void csv_put(struct csv_out *o, const char *p, size_t len)
+{
+    if (o->n + len > sizeof o->buf)
+        csv_flush(o);
+    if (len > sizeof o->buf) {
+        if (fwrite(p, 1, len, o->f) != len)
+            o->failed = true;
         return;
     }
-    /* Text from the field: control and bidi characters made visible as in
-     * the log (olog_escape); a cell a spreadsheet would run as a formula
-     * gets a leading '. */
-    char *v = olog_escape_dup((const char *)sqlite3_column_text(st, col));
+    memcpy(o->buf + o->n, p, len);
+    o->n += len;
+}
+
+static void csv_char(struct csv_out *o, char c)
+{
+    if (o->n == sizeof o->buf)
+        csv_flush(o);
+    o->buf[o->n++] = c;
+}
+
+static void csv_int(struct csv_out *o, long long v)
+{
+    char t[24];
+    int i = sizeof t;
+    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+    do
+        t[--i] = (char)('0' + u % 10);
+    while (u /= 10);
+    if (v < 0)
+        t[--i] = '-';
+    csv_put(o, t + i, sizeof t - (size_t)i);
+}
+
+/* A text cell, RFC 4180 quoted. Text from the field: control and bidi
+ * characters made visible as in the log (olog_escape); a cell a spreadsheet
+ * would run as a formula (=, +, -, @) gets a leading '. Plain printable
+ * ASCII with nothing to quote (ids, times, most values) is copied as it is. */
+static void csv_text(struct csv_out *o, const char *t, size_t len)
+{
+    bool plain = len == 0 || (t[0] != '=' && t[0] != '+' && t[0] != '-' && t[0] != '@');
+    for (size_t i = 0; plain && i < len; i++) {
+        unsigned char c = (unsigned char)t[i];
+        plain = c >= 0x20 && c < 0x7f && c != ',' && c != '"' && c != '\\';
+    }
+    if (plain) {
+        csv_put(o, t, len);
+        return;
+    }
+    char *v = olog_escape_dup(t);
     if (!v) {
-        fputs("(out of memory)", f);
+        csv_put(o, "(out of memory)", 15);
         return;
     }
     bool formula = v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@';
     bool quote = formula || strpbrk(v, ",\"\r\n") != NULL;
     if (quote)
-        fputc('"', f);
+        csv_char(o, '"');
     if (formula)
-        fputc('\'', f);
+        csv_char(o, '\'');
     for (const char *p = v; *p; p++) {
         if (*p == '"')
-            fputc('"', f);
-        fputc(*p, f);
+            csv_char(o, '"');
+        csv_char(o, *p);
     }
     if (quote)
-        fputc('"', f);
+        csv_char(o, '"');
     free(v);
 }
 
-oerr_t store_export_csv(struct store *s, void *file)
+static void csv_cell(struct csv_out *o, sqlite3_stmt *st, int col)
 {
-    FILE *f = file;
-    static const char sql[] =
-        "SELECT r.msg_id, r.agent_id, r.seq, r.kind, r.trip_id, t.date, t.year, t.county,"
-        " t.county_name, r.recorded_at, r.received_at,"
-        " CASE WHEN r.voided_by IS NULL THEN 0 ELSE 1 END, r.voided_by,"
-        " r.department, r.consultations, r.female, r.over_60, r.poor_households,"
-        " r.medicine, r.quantity, r.unit, r.value_fen, r.destination, r.condition, r.urgency,"
-        " r.patient_ref, r.age, r.sex, r.brochures, r.attendees, r.talks, r.topic,"
-        " r.staff_id, r.role, r.organization, r.voids, r.void_reason"
-        " FROM reports r JOIN trips t USING (trip_id) ORDER BY r.received_at, r.agent_id, r.seq";
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return OERR_DB;
-    int n = sqlite3_column_count(st);
-    for (int i = 0; i < n; i++) {
-        const char *name = sqlite3_column_name(st, i);
-        if (i == 11)
-            name = "voided";
-        else if (i == 5)
-            name = "trip_date";
-        fprintf(f, "%s%s", i ? "," : "", name);
+    switch (sqlite3_column_type(st, col)) {
+    case SQLITE_NULL: return;
+    case SQLITE_INTEGER: csv_int(o, sqlite3_column_int64(st, col)); return;
+    default: {
+        const char *t = (const char *)sqlite3_column_text(st, col);
+        csv_text(o, t ? t : "", (size_t)sqlite3_column_bytes(st, col));
     }
-    fputc('\n', f);
+    }
+}
+
+/* A text column of the export: NULL is an empty cell (one call fewer per
+ * cell than csv_cell, which asks the type first). */
+static void csv_text_cell(struct csv_out *o, sqlite3_stmt *st, int col)
+{
+    const char *t = (const char *)sqlite3_column_text(st, col);
+    if (t)
+        csv_text(o, t, (size_t)sqlite3_column_bytes(st, col));
+}
+
+/* The trips' columns of the CSV, formatted once per trip: a report's row
+ * takes them from here instead of a join and their escaping per row. */
+struct csv_trip {
+    char *id;
+    char *cells; /* ",date,year,county,county_name" as written */
+    size_t len;
+};
+
+static int csv_trip_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct csv_trip *)a)->id, ((const struct csv_trip *)b)->id);
+}
+
+static void csv_trips_free(struct csv_trip *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(v[i].id);
+        free(v[i].cells);
+    }
+    free(v);
+}
+
+static oerr_t csv_trips_load(struct store *s, struct csv_trip **out, size_t *count)
+{
+    *out = NULL;
+    *count = 0;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT trip_id, date, year, county, county_name FROM trips"
+                                  " ORDER BY trip_id", -1, &st, NULL) != SQLITE_OK)
+        return OERR_DB;
+    struct csv_trip *v = NULL;
+    size_t n = 0, cap = 0;
+    oerr_t e = OERR_OK;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        for (int i = 0; i < n; i++) {
-            if (i)
-                fputc(',', f);
-            csv_cell(f, st, i);
+        if (ARR_RESERVE(v, cap, n + 1)) {
+            e = OERR_NOMEM;
+            break;
         }
-        fputc('\n', f);
+        struct csv_out *o = malloc(sizeof *o);
+        v[n].id = strdup((const char *)sqlite3_column_text(st, 0));
+        if (!o || !v[n].id) {
+            free(o);
+            free(v[n].id);
+            e = OERR_NOMEM;
+            break;
+        }
+        o->n = 0;
+        for (int col = 1; col <= 4; col++) {
+            csv_char(o, ',');
+            csv_cell(o, st, col);
+        }
+        v[n].len = o->n;
+        v[n].cells = malloc(o->n ? o->n : 1);
+        if (v[n].cells)
+            memcpy(v[n].cells, o->buf, o->n);
+        free(o);
+        if (!v[n].cells) {
+            free(v[n].id);
+            e = OERR_NOMEM;
+            break;
+        }
+        n++;
     }
     sqlite3_finalize(st);
+    if (!e && rc != SQLITE_DONE)
+        e = OERR_DB;
+    if (e) {
+        csv_trips_free(v, n);
+        return e;
+    }
+    *out = v;
+    *count = n;
+    return OERR_OK;
+}
+
+/* Every report, in the order the store keeps them (by msg_id): one pass
+ * over the table, no sort, so memory stays the same whatever the number of
+ * reports and the first row comes at once. Columns 5-8 come from the trip. */
+oerr_t store_export_csv(struct store *s, void *file)
+{
+    static const char header[] =
+        "msg_id,agent_id,seq,kind,trip_id,trip_date,year,county,county_name,recorded_at,"
+        "received_at,voided,voided_by,department,consultations,female,over_60,"
+        "poor_households,medicine,quantity,unit,value_fen,destination,condition,urgency,"
+        "patient_ref,age,sex,brochures,attendees,talks,topic,staff_id,role,organization,"
+        "voids,void_reason\n";
+    static const char sql[] =
+        "SELECT msg_id, agent_id, seq, kind, trip_id, recorded_at, received_at,"
+        " voided_by IS NOT NULL, voided_by,"
+        " department, consultations, female, over_60, poor_households,"
+        " medicine, quantity, unit, value_fen, destination, condition, urgency,"
+        " patient_ref, age, sex, brochures, attendees, talks, topic,"
+        " staff_id, role, organization, voids, void_reason FROM reports";
+    enum { TRIP_COL = 4, NCOLS = 33 }; /* the trip's cells follow column 4 (trip_id) */
+    /* 1: a TEXT column of reports (0: INTEGER, or the voided flag) */
+    static const bool text_col[NCOLS] = {1, 1, 0, 1, 1, 1, 1, 0, 1, 1, 0, 0, 0, 0, 1, 0, 1,
+                                         0, 1, 1, 1, 1, 0, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1};
+    struct csv_trip *trips = NULL;
+    size_t ntrips = 0;
+    oerr_t e = csv_trips_load(s, &trips, &ntrips);
+    if (e)
+        return e;
+    sqlite3_stmt *st = NULL;
+    struct csv_out *o = malloc(sizeof *o);
+    if (!o || sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        free(o);
+        csv_trips_free(trips, ntrips);
+        return o ? OERR_DB : OERR_NOMEM;
+    }
+    o->f = file;
+    o->n = 0;
+    o->failed = false;
+    csv_put(o, header, sizeof header - 1);
+    int n = sqlite3_column_count(st), rc;
+    if (n > NCOLS)
+        n = NCOLS;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && !o->failed) {
+        struct csv_trip key = {.id = (char *)sqlite3_column_text(st, TRIP_COL)};
+        const struct csv_trip *t =
+            key.id ? bsearch(&key, trips, ntrips, sizeof *trips, csv_trip_cmp) : NULL;
+        if (!t)
+            continue; /* a report's trip always exists (foreign key) */
+        for (int i = 0; i < n; i++) {
+            if (i)
+                csv_char(o, ',');
+            if (text_col[i])
+                csv_text_cell(o, st, i);
+            else
+                csv_cell(o, st, i);
+            if (i == TRIP_COL)
+                csv_put(o, t->cells, t->len);
+        }
+        csv_char(o, '\n');
+    }
+    csv_flush(o);
+    bool failed = o->failed;
+    free(o);
+    sqlite3_finalize(st);
+    csv_trips_free(trips, ntrips);
+    if (failed)
+        return OERR_IO;
     return rc == SQLITE_DONE ? OERR_OK : OERR_DB;
 }
 

@@ -2,7 +2,8 @@
 # storeinit.sh -- `outreach-coordinator run` opens only an existing store: an
 # empty --db is a usage error, a path with no file is refused (and nothing is
 # created there) unless --init (or `init = true` in the config) is given, and
-# --init on an existing store keeps everything in it.
+# --init on an existing store keeps everything in it. Damage: a small table
+# refused at every open, the reports table found by `check`.
 set -euo pipefail
 source "$(dirname "$0")/../lib/stack.sh"
 
@@ -79,4 +80,64 @@ wait_until 20 "coordinator online on a new store from the config" coordinator_is
 coordinator_stop
 assert_eq "" "$(sqlite3 "$WORK/fresh.db" "SELECT trip_id FROM trips")" "trips in the new store"
 pass "init = true in the config creates the store"
+# Damage. Opening checks only what is cheap (header, schema, the small
+# tables); `check` reads everything. trash_page FILE N: page N (from 1) of
+# FILE overwritten with bytes that are no B-tree page.
+trash_page() {
+  head -c 4096 /dev/zero | tr '\0' 'x' | dd of="$1" bs=4096 seek=$(($2 - 1)) conv=notrunc status=none
+}
+root_page() { sqlite3 "$1" "SELECT rootpage FROM sqlite_schema WHERE name = '$2'"; }
+# check_says WANT_RC FILE [ARGS]: `check --db FILE ARGS` exits WANT_RC; its
+# output is in $WORK/check.out.
+check_says() {
+  local want=$1 db=$2 rc=0; shift 2
+  "$COORD_BIN" check --db "$db" "$@" >"$WORK/check.out" 2>&1 || rc=$?
+  assert_eq "$want" "$rc" "exit status of check --db $db $*"
+}
+check_says 0 "$COORD_DB"
+assert_eq "store $COORD_DB: no damage found (PRAGMA integrity_check)" "$(cat "$WORK/check.out")" \
+  "check of a sound store"
+pass "check finds no damage in a sound store"
+
+# A damaged small table (the running totals): every open refuses it.
+cp "$COORD_DB" "$WORK/totals.db"
+page=$(root_page "$WORK/totals.db" trip_totals)
+trash_page "$WORK/totals.db" "$page"
+want="store $WORK/totals.db is damaged (table trip_totals: Page $page: btreeInitPage() returns error code 11); run 'outreach-coordinator check --db $WORK/totals.db'"
+rc=0
+timeout 20 "$COORD_BIN" run --broker "$BROKER_URI" --username coordinator \
+  --password-file "$(secret coordinator)" --db "$WORK/totals.db" >"$WORK/run.out" 2>&1 || rc=$?
+assert_eq 1 "$rc" "exit status of run on a damaged store"
+assert_eq "error: $want" "$(head -1 "$WORK/run.out" | cut -d' ' -f2-)" "message of run on a damaged store"
+rc=0
+"$COORD_BIN" progress --db "$WORK/totals.db" --year 2026 >"$WORK/progress.out" 2>&1 || rc=$?
+assert_eq 1 "$rc" "exit status of progress on a damaged store"
+assert_eq "outreach-coordinator: $want" "$(cat "$WORK/progress.out")" "message of progress on a damaged store"
+check_says 1 "$WORK/totals.db"
+assert_eq "  damage: Page $page: btreeInitPage() returns error code 11" "$(head -1 "$WORK/check.out")" \
+  "check names the damaged page"
+assert_eq "outreach-coordinator: store $WORK/totals.db is damaged (PRAGMA integrity_check: database disk image is malformed)." \
+  "$(sed -n 2p "$WORK/check.out")" "check says the store is damaged"
+grep -qF "put the latest backup in its place" "$WORK/check.out" || fail "check does not say what to do: $(cat "$WORK/check.out")"
+pass "a damaged small table stops run and progress at open; check names the page"
+
+# A damaged reports table: start-up does not read it (its cost would grow
+# with the store), commands that do not need it still work, check finds it.
+cp "$COORD_DB" "$WORK/reports.db"
+page=$(root_page "$WORK/reports.db" reports)
+trash_page "$WORK/reports.db" "$page"
+assert_eq "2026-si-001" "$("$COORD_BIN" trips --db "$WORK/reports.db" --json | jq -r '.[0].trip_id')" \
+  "trips read from a store whose reports are damaged"
+rc=0
+"$COORD_BIN" export --db "$WORK/reports.db" --csv >"$WORK/export.out" 2>"$WORK/export.err" || rc=$?
+assert_eq 1 "$rc" "exit status of export from damaged reports"
+assert_eq "outreach-coordinator: cannot read the store: database disk image is malformed: $WORK/reports.db is damaged; run 'outreach-coordinator check --db $WORK/reports.db' to see where and what to do" \
+  "$(cat "$WORK/export.err")" "message of export from damaged reports"
+check_says 1 "$WORK/reports.db"
+assert_eq "  damage: Page $page: btreeInitPage() returns error code 11" "$(head -1 "$WORK/check.out")" \
+  "check names the damaged page of reports"
+check_says 1 "$WORK/reports.db" --quick
+assert_eq "  damage: Page $page: btreeInitPage() returns error code 11" "$(head -1 "$WORK/check.out")" \
+  "check --quick names the damaged page of reports"
+pass "a damaged reports table: trips still read, export says to run check, check finds it"
 log "storeinit: $PASSED checks passed"

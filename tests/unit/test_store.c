@@ -747,6 +747,15 @@ static void write_file(const char *path, const unsigned char *data, size_t n)
     fclose(fp);
 }
 
+static int count_problem(void *ctx, const char *problem)
+{
+    (void)problem;
+    ++*(int *)ctx;
+    return 0;
+}
+
+/* A file damaged where every open looks: store_open and store_open_read
+ * refuse it, and so does the full check. */
 static void expect_corrupt(const char *path, int line)
 {
     struct store *s = NULL;
@@ -758,6 +767,22 @@ static void expect_corrupt(const char *path, int line)
                  err, oerr_str(OERR_CORRUPT));
     }
     assert_null(s);
+    assert_true(err[0] != '\0');
+    err[0] = '\0';
+    e = store_open_read(path, &s, err);
+    if (e != OERR_CORRUPT) {
+        store_close(s);
+        fail_msg("line %d: store_open_read of a damaged file: %s (%s), want %s", line,
+                 oerr_str(e), err, oerr_str(OERR_CORRUPT));
+    }
+    assert_null(s);
+    assert_true(err[0] != '\0');
+    int problems = 0;
+    err[0] = '\0';
+    e = store_check(path, false, count_problem, &problems, err);
+    if (e != OERR_CORRUPT)
+        fail_msg("line %d: store_check of a damaged file: %s (%s), want %s", line, oerr_str(e),
+                 err, oerr_str(OERR_CORRUPT));
     assert_true(err[0] != '\0');
 }
 
@@ -816,7 +841,50 @@ static void test_series_json(void **state)
     cJSON_Delete(o);
 }
 
-static void test_corrupt_pages(void **state)
+/* The pages of table name (its B-tree pages and overflow pages), from dbstat. */
+static int table_pages(const char *path, const char *name, long pages[], int max)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT pageno FROM dbstat WHERE name = ?1"
+                                            " ORDER BY pageno", -1, &st, NULL), SQLITE_OK);
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    int n = 0;
+    while (n < max && sqlite3_step(st) == SQLITE_ROW)
+        pages[n++] = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+/* Garbage over page number pageno (from 1) of the file. */
+static void trash_page(const char *path, long pageno)
+{
+    FILE *fp = fopen(path, "r+b");
+    assert_non_null(fp);
+    unsigned char junk[4096];
+    unsigned x = (unsigned)pageno;
+    for (size_t i = 0; i < sizeof junk; i++)
+        junk[i] = (unsigned char)lcg(&x);
+    assert_int_equal(fseek(fp, (pageno - 1) * 4096L, SEEK_SET), 0);
+    assert_int_equal(fwrite(junk, 1, sizeof junk, fp), sizeof junk);
+    assert_int_equal(fclose(fp), 0);
+}
+
+/* The lines of store_check's problems, joined by '|'. */
+static int join_problem(void *ctx, const char *problem)
+{
+    char *buf = ctx;
+    size_t used = strlen(buf);
+    snprintf(buf + used, 4096 - used, "%s%s", used ? "|" : "", problem);
+    return 0;
+}
+
+/* Damage in a table that grows with the reports (here refused messages)
+ * does not stop an open: opening costs the same whatever the store's size.
+ * The full check (outreach-coordinator check) finds it, page by page. */
+static void test_corrupt_big_table(void **state)
 {
     struct filestore *f = *state;
     add_trip(f->s, "t1", "2026-05-01", "cili");
@@ -832,30 +900,61 @@ static void test_corrupt_pages(void **state)
         headcount(f->s, mid(i + 1), "t1", 1);
     store_close(f->s);
     f->s = NULL;
+    char err[256] = "", problems[4096] = "";
+    assert_int_equal(store_check(f->path, false, join_problem, problems, err), OERR_OK);
+    assert_string_equal(problems, "");
 
-    FILE *fp = fopen(f->path, "r+b");
-    assert_non_null(fp);
-    unsigned char hdr[100];
-    assert_int_equal(fread(hdr, 1, sizeof hdr, fp), sizeof hdr);
-    assert_memory_equal(hdr, "SQLite format 3", 16);
-    long page = (hdr[16] << 8) | hdr[17];
-    if (page == 1)
-        page = 65536;
-    fseek(fp, 0, SEEK_END);
-    long size = ftell(fp);
-    long pages = size / page;
-    assert_true(pages >= 10);
-    /* garbage over whole pages in the middle of the file */
-    unsigned x = 42;
-    unsigned char *junk = malloc((size_t)page);
-    for (long i = 0; i < page; i++)
-        junk[i] = (unsigned char)lcg(&x);
-    for (long p = pages / 3; p < pages / 3 + 3; p++) {
-        fseek(fp, p * page, SEEK_SET);
-        assert_int_equal(fwrite(junk, 1, (size_t)page, fp), (size_t)page);
+    long pages[200];
+    int n = table_pages(f->path, "rejects", pages, 200);
+    assert_true(n >= 10);
+    /* three leaf pages in the middle of the table (not its root, pages[0]) */
+    long bad[3] = {pages[n / 2], pages[n / 2 + 1], pages[n / 2 + 2]};
+    for (int i = 0; i < 3; i++)
+        trash_page(f->path, bad[i]);
+
+    assert_int_equal(store_open(f->path, &f->s, err), OERR_OK);
+    struct totals t;
+    struct totals_filter tf = {.trip_id = "t1"};
+    assert_int_equal(store_totals(f->s, &tf, &t), OERR_OK);
+    assert_int_equal(t.consultations, 50); /* the small tables are still read */
+    store_close(f->s);
+    f->s = NULL;
+    struct store *r = NULL;
+    assert_int_equal(store_open_read(f->path, &r, err), OERR_OK);
+    store_close(r);
+
+    for (int quick = 0; quick < 2; quick++) {
+        problems[0] = err[0] = '\0';
+        assert_int_equal(store_check(f->path, quick, join_problem, problems, err),
+                         OERR_CORRUPT);
+        char want[512];
+        snprintf(want, sizeof want, "*** in database main ***\nPage %ld: btreeInitPage() "
+                 "returns error code 11\nPage %ld: btreeInitPage() returns error code 11\n"
+                 "Page %ld: btreeInitPage() returns error code 11", bad[2], bad[1], bad[0]);
+        assert_true(strstr(problems, want) == problems);
+        assert_true(err[0] != '\0');
     }
-    free(junk);
-    fclose(fp);
+}
+
+/* Damage in a small table (the running totals) is found at every open. */
+static void test_corrupt_small_table(void **state)
+{
+    struct filestore *f = *state;
+    add_trip(f->s, "t1", "2026-05-01", "cili");
+    for (int i = 0; i < 5; i++)
+        headcount(f->s, mid(i + 1), "t1", 1);
+    store_close(f->s);
+    f->s = NULL;
+    long root[4];
+    assert_int_equal(table_pages(f->path, "trip_totals", root, 4), 1);
+    trash_page(f->path, root[0]);
+    char err[256] = "", want[512];
+    assert_int_equal(store_open(f->path, &f->s, err), OERR_CORRUPT);
+    assert_null(f->s);
+    snprintf(want, sizeof want, "store %s is damaged (table trip_totals: Page %ld: "
+             "btreeInitPage() returns error code 11); run 'outreach-coordinator check --db %s'",
+             f->path, root[0], f->path);
+    assert_string_equal(err, want);
     expect_corrupt(f->path, __LINE__);
 }
 
@@ -915,7 +1014,8 @@ int main(void)
         T(test_export_csv),
         T(test_progress_json),
         T(test_series_json),
-        T(test_corrupt_pages),
+        T(test_corrupt_big_table),
+        T(test_corrupt_small_table),
         T(test_corrupt_random_with_header),
     };
 #undef T
