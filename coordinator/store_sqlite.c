@@ -47,6 +47,15 @@
     "SELECT trip_id FROM trips WHERE (?3 IS NOT NULL AND trip_id = ?3) OR"      \
     " (?3 IS NULL AND year = ?1 AND (?2 IS NULL OR county = ?2))"
 
+/* The staff figure counts people, which cannot be summed per trip: trip_staff
+ * holds, per trip, each staff_id of its counted check-ins with how many there
+ * are (rows with n = 0 are deleted). Staff for a year, a county or a trip is
+ * then a count of distinct staff_id over a few rows per trip, and a person's
+ * first week is the earliest of their trips' dates. The condition below is
+ * what makes a report count there; the incremental update and the rebuild
+ * share it. */
+#define STAFF_COUNTED "kind = 'checkin' AND role <> 'support' AND staff_id IS NOT NULL"
+
 static const char *const sql_text[Q_COUNT] = {
     /* The report kept under a msg_id and its final refusal, in one look-up. */
     [Q_MSG_FIND] = "SELECT r.agent_id, r.kind, r.trip_id, r.voided_by, f.agent_id, f.code,"
@@ -140,12 +149,9 @@ static const char *const sql_text[Q_COUNT] = {
         " COALESCE(SUM(education_reports), 0),"
         " COALESCE(SUM(checkins), 0)"
         " FROM trip_totals WHERE trip_id IN (" TRIPS_SEL ")",
-    /* Distinct people cannot be summed per trip: counted from the check-ins,
-     * through the partial index reports_staff. */
+    /* Distinct people: from trip_staff, its primary key covering the trips'. */
     [Q_TOTALS_STAFF] =
-        "SELECT COUNT(DISTINCT staff_id) FROM reports"
-        " WHERE kind = 'checkin' AND voided_by IS NULL AND role <> 'support'"
-        " AND trip_id IN (" TRIPS_SEL ")",
+        "SELECT COUNT(DISTINCT staff_id) FROM trip_staff WHERE trip_id IN (" TRIPS_SEL ")",
     [Q_TOTALS_TRIPS] =
         "SELECT COUNT(CASE WHEN status = 'planned' THEN 1 END),"
         " COUNT(CASE WHEN status = 'completed' THEN 1 END),"
@@ -155,6 +161,14 @@ static const char *const sql_text[Q_COUNT] = {
     [Q_PENDING_PUT] = "INSERT INTO pending_voids (agent_id, target, void_msg_id)"
                       " VALUES (?1, ?2, ?3)",
     [Q_PENDING_DEL] = "DELETE FROM pending_voids WHERE agent_id = ?1 AND target = ?2",
+    /* Adds (?2 = 1) or takes out (?2 = -1) the check-in ?1 of its person on
+     * its trip; Q_STAFF_DROP then forgets a person no check-in counts for. */
+    [Q_STAFF_ADD] = "INSERT INTO trip_staff (trip_id, staff_id, n)"
+                    " SELECT trip_id, staff_id, ?2 FROM reports WHERE msg_id = ?1"
+                    " AND " STAFF_COUNTED
+                    " ON CONFLICT (trip_id, staff_id) DO UPDATE SET n = n + excluded.n",
+    [Q_STAFF_DROP] = "DELETE FROM trip_staff WHERE n <= 0 AND (trip_id, staff_id) IN"
+                     " (SELECT trip_id, staff_id FROM reports WHERE msg_id = ?1)",
 };
 
 static const char schema_sql[] =
@@ -196,6 +210,9 @@ static const char schema_sql[] =
     " brochures INTEGER NOT NULL DEFAULT 0, attendees INTEGER NOT NULL DEFAULT 0,"
     " talks INTEGER NOT NULL DEFAULT 0, education_reports INTEGER NOT NULL DEFAULT 0,"
     " checkins INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS trip_staff ("
+    " trip_id TEXT NOT NULL, staff_id TEXT NOT NULL, n INTEGER NOT NULL,"
+    " PRIMARY KEY (trip_id, staff_id)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS rejects ("
     " id INTEGER PRIMARY KEY AUTOINCREMENT, received_at TEXT NOT NULL,"
     " topic TEXT NOT NULL, agent_id TEXT, msg_id TEXT, code TEXT NOT NULL,"
@@ -244,33 +261,65 @@ static const char totals_rebuild_sql[] =
     " WHERE voided_by IS NULL AND kind <> 'void' GROUP BY trip_id;"
     "INSERT OR REPLACE INTO meta (key, value) VALUES ('trip_totals', '1');";
 
-oerr_t store_totals_rebuild(struct store *s)
+/* The people of each trip counted again from the check-ins, and marked as
+ * present: read through the partial index reports_staff, which covers it. */
+static const char staff_rebuild_sql[] =
+    "DELETE FROM trip_staff;"
+    "INSERT INTO trip_staff (trip_id, staff_id, n)"
+    " SELECT trip_id, staff_id, COUNT(*) FROM reports"
+    " WHERE kind = 'checkin' AND voided_by IS NULL AND " STAFF_COUNTED
+    " GROUP BY trip_id, staff_id;"
+    "INSERT OR REPLACE INTO meta (key, value) VALUES ('trip_staff', '1');";
+
+/* Runs the rebuilds in sql[] (n of them) in one transaction. */
+static oerr_t figures_rebuild(struct store *s, const char *const *sql, int n)
 {
     if (exec(s, "BEGIN IMMEDIATE"))
         return OERR_DB;
-    if (exec(s, totals_rebuild_sql) || exec(s, "COMMIT")) {
-        if (!sqlite3_get_autocommit(s->db))
-            exec(s, "ROLLBACK");
-        return OERR_DB;
-    }
-    return OERR_OK;
+    for (int i = 0; i < n; i++)
+        if (exec(s, sql[i]))
+            goto fail;
+    if (exec(s, "COMMIT") == OERR_OK)
+        return OERR_OK;
+fail:
+    if (!sqlite3_get_autocommit(s->db))
+        exec(s, "ROLLBACK");
+    return OERR_DB;
 }
 
-/* A store written before trip_totals existed (or one whose totals were
- * dropped) gets them summed once from its reports. */
-static oerr_t totals_ensure(struct store *s)
+oerr_t store_totals_rebuild(struct store *s)
+{
+    const char *const sql[] = {totals_rebuild_sql, staff_rebuild_sql};
+    return figures_rebuild(s, sql, 2);
+}
+
+/* Whether meta has key: 1 yes, 0 no, -1 the store failed. */
+static int meta_has(struct store *s, const char *key)
 {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM meta WHERE key = 'trip_totals'", -1, &st,
-                           NULL) != SQLITE_OK)
-        return OERR_DB;
+    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM meta WHERE key = ?1", -1, &st, NULL) !=
+        SQLITE_OK)
+        return -1;
+    bind_text(st, 1, key);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
-    if (rc == SQLITE_ROW)
-        return OERR_OK;
-    if (rc != SQLITE_DONE)
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* A store written before trip_totals or trip_staff existed (or one whose
+ * figures were dropped) gets the missing ones once from its reports. */
+static oerr_t totals_ensure(struct store *s)
+{
+    int totals = meta_has(s, "trip_totals"), staff = meta_has(s, "trip_staff");
+    if (totals < 0 || staff < 0)
         return OERR_DB;
-    return store_totals_rebuild(s);
+    const char *sql[2];
+    int n = 0;
+    if (!totals)
+        sql[n++] = totals_rebuild_sql;
+    if (!staff)
+        sql[n++] = staff_rebuild_sql;
+    return n ? figures_rebuild(s, sql, n) : OERR_OK;
 }
 
 /* Stores made before replies were bounded get the column n that orders one
@@ -512,12 +561,22 @@ oerr_t store_report_void(struct store *s, const char *msg_id, const char *void_m
     return run(st);
 }
 
+/* Steps statement which for report msg_id, with sign as ?2 unless 0. */
+static oerr_t count_step(struct store *s, int which, const char *msg_id, int sign)
+{
+    sqlite3_stmt *st = stmt(s, which);
+    bind_text(st, 1, msg_id);
+    if (sign)
+        sqlite3_bind_int(st, 2, sign);
+    return run(st);
+}
+
 oerr_t store_report_count(struct store *s, const char *msg_id, int sign)
 {
-    sqlite3_stmt *st = stmt(s, Q_TOTALS_ADD);
-    bind_text(st, 1, msg_id);
-    sqlite3_bind_int(st, 2, sign < 0 ? -1 : 1);
-    return run(st);
+    sign = sign < 0 ? -1 : 1;
+    if (count_step(s, Q_TOTALS_ADD, msg_id, sign) || count_step(s, Q_STAFF_ADD, msg_id, sign))
+        return OERR_DB;
+    return sign < 0 ? count_step(s, Q_STAFF_DROP, msg_id, 0) : OERR_OK;
 }
 
 oerr_t store_refusal_put(struct store *s, const char *msg_id, const char *agent_id,
@@ -944,11 +1003,10 @@ oerr_t store_weekly(struct store *s, int year, long long consultations[STORE_WEE
         "SELECT CAST((julianday(t.date) - julianday(?1)) / 7 AS INTEGER) AS w,"
         " SUM(tt.consultations) FROM trip_totals tt JOIN trips t ON t.trip_id = tt.trip_id"
         " WHERE t.year = ?2 GROUP BY w",
-        "SELECT w, COUNT(*) FROM (SELECT r.staff_id,"
+        "SELECT w, COUNT(*) FROM (SELECT ts.staff_id,"
         " MIN(CAST((julianday(t.date) - julianday(?1)) / 7 AS INTEGER)) AS w"
-        " FROM reports r JOIN trips t ON t.trip_id = r.trip_id"
-        " WHERE r.kind = 'checkin' AND r.voided_by IS NULL AND r.role <> 'support'"
-        " AND t.year = ?2 GROUP BY r.staff_id) GROUP BY w",
+        " FROM trip_staff ts JOIN trips t ON t.trip_id = ts.trip_id"
+        " WHERE t.year = ?2 GROUP BY ts.staff_id) GROUP BY w",
     };
     long long *out[2] = {consultations, staff};
     char jan1[11];
