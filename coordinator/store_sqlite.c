@@ -47,14 +47,33 @@
     "SELECT trip_id FROM trips WHERE (?3 IS NOT NULL AND trip_id = ?3) OR"      \
     " (?3 IS NULL AND year = ?1 AND (?2 IS NULL OR county = ?2))"
 
-/* The staff figure counts people, which cannot be summed per trip: trip_staff
- * holds, per trip, each staff_id of its counted check-ins with how many there
- * are (rows with n = 0 are deleted). Staff for a year, a county or a trip is
- * then a count of distinct staff_id over a few rows per trip, and a person's
- * first week is the earliest of their trips' dates. The condition below is
- * what makes a report count there; the incremental update and the rebuild
- * share it. */
+/* The staff figure counts people, which cannot be summed per trip. Three
+ * tables keep it, in the transaction of the report that changes it:
+ * - trip_staff: per trip, each staff_id of its counted check-ins with how
+ *   many there are (n > 0; a row whose n falls to 0 is deleted);
+ * - year_staff: per year, each staff_id on trip_staff rows of that year's
+ *   trips, with how many such trips and the week (0..52, from the trips'
+ *   dates) of the earliest: staff for a year is the number of its rows, the
+ *   weekly series their count per week;
+ * - county_staff: the same per year and county, without the week.
+ * So reading a figure costs a row per person, whatever the number of reports.
+ * STAFF_COUNTED is what makes a report count, YEAR_STAFF_SELECT and
+ * COUNTY_STAFF_SELECT (with a WHERE clause) what year_staff and county_staff
+ * hold for the people and years selected: the incremental update, the
+ * refresh after a void or a trip's move, and the rebuild share them. */
 #define STAFF_COUNTED "kind = 'checkin' AND role <> 'support' AND staff_id IS NOT NULL"
+#define WEEK_OF_TRIP "CAST((julianday(t.date) - julianday(printf('%04d-01-01', t.year))) / 7 AS INTEGER)"
+#define YEAR_STAFF_SELECT(W)                                                          \
+    "INSERT INTO year_staff (year, staff_id, trips, week)"                            \
+    " SELECT t.year, ts.staff_id, COUNT(*), MIN(" WEEK_OF_TRIP ") FROM trip_staff ts" \
+    " JOIN trips t ON t.trip_id = ts.trip_id" W " GROUP BY t.year, ts.staff_id"
+#define COUNTY_STAFF_SELECT(W)                                                        \
+    "INSERT INTO county_staff (year, county, staff_id, trips)"                        \
+    " SELECT t.year, t.county, ts.staff_id, COUNT(*) FROM trip_staff ts"              \
+    " JOIN trips t ON t.trip_id = ts.trip_id" W " GROUP BY t.year, t.county, ts.staff_id"
+/* The people and years a refresh recomputes: those of trip ?1's rows and
+ * staff_id ?4, in the years ?2 and ?3. */
+#define STAFF_REFRESHED "(SELECT staff_id FROM trip_staff WHERE trip_id = ?1 UNION ALL SELECT ?4)"
 
 static const char *const sql_text[Q_COUNT] = {
     /* The report kept under a msg_id and its final refusal, in one look-up. */
@@ -149,9 +168,14 @@ static const char *const sql_text[Q_COUNT] = {
         " COALESCE(SUM(education_reports), 0),"
         " COALESCE(SUM(checkins), 0)"
         " FROM trip_totals WHERE trip_id IN (" TRIPS_SEL ")",
-    /* Distinct people: from trip_staff, its primary key covering the trips'. */
+    /* Distinct people: a row each in trip_staff, county_staff or year_staff
+     * (CASE runs only the sub-query of its branch). */
     [Q_TOTALS_STAFF] =
-        "SELECT COUNT(DISTINCT staff_id) FROM trip_staff WHERE trip_id IN (" TRIPS_SEL ")",
+        "SELECT CASE WHEN ?3 IS NOT NULL THEN"
+        " (SELECT COUNT(*) FROM trip_staff WHERE trip_id = ?3)"
+        " WHEN ?2 IS NOT NULL THEN"
+        " (SELECT COUNT(*) FROM county_staff WHERE year = ?1 AND county = ?2)"
+        " ELSE (SELECT COUNT(*) FROM year_staff WHERE year = ?1) END",
     [Q_TOTALS_TRIPS] =
         "SELECT COUNT(CASE WHEN status = 'planned' THEN 1 END),"
         " COUNT(CASE WHEN status = 'completed' THEN 1 END),"
@@ -162,13 +186,31 @@ static const char *const sql_text[Q_COUNT] = {
                       " VALUES (?1, ?2, ?3)",
     [Q_PENDING_DEL] = "DELETE FROM pending_voids WHERE agent_id = ?1 AND target = ?2",
     /* Adds (?2 = 1) or takes out (?2 = -1) the check-in ?1 of its person on
-     * its trip; Q_STAFF_DROP then forgets a person no check-in counts for. */
+     * its trip, and says who and how many remain. */
     [Q_STAFF_ADD] = "INSERT INTO trip_staff (trip_id, staff_id, n)"
                     " SELECT trip_id, staff_id, ?2 FROM reports WHERE msg_id = ?1"
                     " AND " STAFF_COUNTED
-                    " ON CONFLICT (trip_id, staff_id) DO UPDATE SET n = n + excluded.n",
-    [Q_STAFF_DROP] = "DELETE FROM trip_staff WHERE n <= 0 AND (trip_id, staff_id) IN"
-                     " (SELECT trip_id, staff_id FROM reports WHERE msg_id = ?1)",
+                    " ON CONFLICT (trip_id, staff_id) DO UPDATE SET n = n + excluded.n"
+                    " RETURNING trip_id, staff_id, n",
+    [Q_STAFF_FORGET] = "DELETE FROM trip_staff WHERE trip_id = ?1 AND staff_id = ?2",
+    /* Person ?2 has a first counted check-in on trip ?1. */
+    [Q_YEAR_STAFF_JOIN] = "INSERT INTO year_staff (year, staff_id, trips, week)"
+                          " SELECT t.year, ?2, 1, " WEEK_OF_TRIP " FROM trips t"
+                          " WHERE t.trip_id = ?1 ON CONFLICT (year, staff_id) DO UPDATE"
+                          " SET trips = trips + 1, week = MIN(week, excluded.week)",
+    [Q_COUNTY_STAFF_JOIN] = "INSERT INTO county_staff (year, county, staff_id, trips)"
+                            " SELECT t.year, t.county, ?2, 1 FROM trips t WHERE t.trip_id = ?1"
+                            " ON CONFLICT (year, county, staff_id) DO UPDATE"
+                            " SET trips = trips + 1",
+    /* The refresh: the rows of STAFF_REFRESHED computed again. */
+    [Q_YEAR_STAFF_CLEAR] = "DELETE FROM year_staff WHERE year IN (?2, ?3)"
+                           " AND staff_id IN " STAFF_REFRESHED,
+    [Q_YEAR_STAFF_FILL] = YEAR_STAFF_SELECT(" WHERE t.year IN (?2, ?3) AND ts.staff_id IN "
+                                            STAFF_REFRESHED),
+    [Q_COUNTY_STAFF_CLEAR] = "DELETE FROM county_staff WHERE year IN (?2, ?3)"
+                             " AND staff_id IN " STAFF_REFRESHED,
+    [Q_COUNTY_STAFF_FILL] = COUNTY_STAFF_SELECT(" WHERE t.year IN (?2, ?3) AND ts.staff_id IN "
+                                                STAFF_REFRESHED),
 };
 
 static const char schema_sql[] =
@@ -213,6 +255,14 @@ static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS trip_staff ("
     " trip_id TEXT NOT NULL, staff_id TEXT NOT NULL, n INTEGER NOT NULL,"
     " PRIMARY KEY (trip_id, staff_id)) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS trip_staff_person ON trip_staff (staff_id, trip_id);"
+    "CREATE TABLE IF NOT EXISTS year_staff ("
+    " year INTEGER NOT NULL, staff_id TEXT NOT NULL, trips INTEGER NOT NULL,"
+    " week INTEGER NOT NULL, PRIMARY KEY (year, staff_id)) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS year_staff_week ON year_staff (year, week);"
+    "CREATE TABLE IF NOT EXISTS county_staff ("
+    " year INTEGER NOT NULL, county TEXT NOT NULL, staff_id TEXT NOT NULL,"
+    " trips INTEGER NOT NULL, PRIMARY KEY (year, county, staff_id)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS rejects ("
     " id INTEGER PRIMARY KEY AUTOINCREMENT, received_at TEXT NOT NULL,"
     " topic TEXT NOT NULL, agent_id TEXT, msg_id TEXT, code TEXT NOT NULL,"
@@ -261,15 +311,18 @@ static const char totals_rebuild_sql[] =
     " WHERE voided_by IS NULL AND kind <> 'void' GROUP BY trip_id;"
     "INSERT OR REPLACE INTO meta (key, value) VALUES ('trip_totals', '1');";
 
-/* The people of each trip counted again from the check-ins, and marked as
- * present: read through the partial index reports_staff, which covers it. */
+/* The people of each trip counted again from the check-ins (read through
+ * the partial index reports_staff, which covers it), then those of each year
+ * and county, and marked as present. */
 static const char staff_rebuild_sql[] =
     "DELETE FROM trip_staff;"
     "INSERT INTO trip_staff (trip_id, staff_id, n)"
     " SELECT trip_id, staff_id, COUNT(*) FROM reports"
     " WHERE kind = 'checkin' AND voided_by IS NULL AND " STAFF_COUNTED
     " GROUP BY trip_id, staff_id;"
-    "INSERT OR REPLACE INTO meta (key, value) VALUES ('trip_staff', '1');";
+    "DELETE FROM year_staff;" YEAR_STAFF_SELECT("") ";"
+    "DELETE FROM county_staff;" COUNTY_STAFF_SELECT("") ";"
+    "INSERT OR REPLACE INTO meta (key, value) VALUES ('staff_figures', '1');";
 
 /* Runs the rebuilds in sql[] (n of them) in one transaction. */
 static oerr_t figures_rebuild(struct store *s, const char *const *sql, int n)
@@ -306,11 +359,11 @@ static int meta_has(struct store *s, const char *key)
     return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* A store written before trip_totals or trip_staff existed (or one whose
- * figures were dropped) gets the missing ones once from its reports. */
+/* A store written before trip_totals or the staff figures existed (or one
+ * whose figures were dropped) gets the missing ones once from its reports. */
 static oerr_t totals_ensure(struct store *s)
 {
-    int totals = meta_has(s, "trip_totals"), staff = meta_has(s, "trip_staff");
+    int totals = meta_has(s, "trip_totals"), staff = meta_has(s, "staff_figures");
     if (totals < 0 || staff < 0)
         return OERR_DB;
     const char *sql[2];
@@ -561,22 +614,86 @@ oerr_t store_report_void(struct store *s, const char *msg_id, const char *void_m
     return run(st);
 }
 
-/* Steps statement which for report msg_id, with sign as ?2 unless 0. */
+/* Steps statement which for report msg_id, with sign as ?2. */
 static oerr_t count_step(struct store *s, int which, const char *msg_id, int sign)
 {
     sqlite3_stmt *st = stmt(s, which);
     bind_text(st, 1, msg_id);
-    if (sign)
-        sqlite3_bind_int(st, 2, sign);
+    sqlite3_bind_int(st, 2, sign);
     return run(st);
+}
+
+/* Runs the staff statement which with trip ?1 and staff_id ?2. */
+static oerr_t staff_step(struct store *s, int which, const char *trip_id, const char *staff_id)
+{
+    sqlite3_stmt *st = stmt(s, which);
+    bind_text(st, 1, trip_id);
+    bind_text(st, 2, staff_id);
+    return run(st);
+}
+
+/* Computes again the year_staff and county_staff rows, in the years y1 and
+ * y2, of the people of trip_id (NULL: none) and of staff_id (NULL: none). */
+static oerr_t staff_refresh(struct store *s, const char *trip_id, const char *staff_id, int y1,
+                            int y2)
+{
+    static const int order[] = {Q_YEAR_STAFF_CLEAR, Q_YEAR_STAFF_FILL, Q_COUNTY_STAFF_CLEAR,
+                                Q_COUNTY_STAFF_FILL};
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+        sqlite3_stmt *st = stmt(s, order[i]);
+        bind_text(st, 1, trip_id);
+        sqlite3_bind_int(st, 2, y1);
+        sqlite3_bind_int(st, 3, y2);
+        bind_text(st, 4, staff_id);
+        if (run(st))
+            return OERR_DB;
+    }
+    return OERR_OK;
+}
+
+/* The staff figures of a counted check-in msg_id (sign 1) or of one taken
+ * out (-1); nothing for another report. A person's first check-in on a trip
+ * adds them to its year and county; the last one taken out has their rows
+ * there computed again from the trips they are still counted on. */
+static oerr_t staff_count(struct store *s, const char *msg_id, int sign)
+{
+    sqlite3_stmt *st = stmt(s, Q_STAFF_ADD);
+    bind_text(st, 1, msg_id);
+    sqlite3_bind_int(st, 2, sign);
+    int rc = sqlite3_step(st);
+    char trip[ID_MAX + 1] = "", staff[ID_MAX + 1] = "";
+    long long n = 0;
+    if (rc == SQLITE_ROW) {
+        column_copy(st, 0, trip, sizeof trip);
+        column_copy(st, 1, staff, sizeof staff);
+        n = sqlite3_column_int64(st, 2);
+        rc = sqlite3_step(st);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return OERR_DB;
+    if (!trip[0])
+        return OERR_OK; /* not a counted check-in */
+    if (sign > 0)
+        return n != 1 ? OERR_OK
+                      : staff_step(s, Q_YEAR_STAFF_JOIN, trip, staff) ||
+                                staff_step(s, Q_COUNTY_STAFF_JOIN, trip, staff)
+                            ? OERR_DB
+                            : OERR_OK;
+    if (n > 0)
+        return OERR_OK;
+    struct trip_row t;
+    if (staff_step(s, Q_STAFF_FORGET, trip, staff) || store_trip_get(s, trip, &t))
+        return OERR_DB;
+    return staff_refresh(s, NULL, staff, t.year, t.year);
 }
 
 oerr_t store_report_count(struct store *s, const char *msg_id, int sign)
 {
     sign = sign < 0 ? -1 : 1;
-    if (count_step(s, Q_TOTALS_ADD, msg_id, sign) || count_step(s, Q_STAFF_ADD, msg_id, sign))
+    if (count_step(s, Q_TOTALS_ADD, msg_id, sign))
         return OERR_DB;
-    return sign < 0 ? count_step(s, Q_STAFF_DROP, msg_id, 0) : OERR_OK;
+    return staff_count(s, msg_id, sign);
 }
 
 oerr_t store_refusal_put(struct store *s, const char *msg_id, const char *agent_id,
@@ -751,6 +868,10 @@ oerr_t store_trip_upsert(struct store *s, const struct trip_def *t, const char *
     bind_text(st, 16, now);
     if (sqlite3_step(st) == SQLITE_DONE)
         rc = OERR_OK;
+    /* A trip moved to another date or county takes its people along. */
+    if (rc == OERR_OK && e == OERR_OK &&
+        (strcmp(old.date, t->date) != 0 || strcmp(old.county, t->county) != 0))
+        rc = staff_refresh(s, t->trip_id, NULL, old.year, d.year);
 done:
     sqlite3_finalize(st);
     cJSON_free(cap_s);
@@ -1003,10 +1124,8 @@ oerr_t store_weekly(struct store *s, int year, long long consultations[STORE_WEE
         "SELECT CAST((julianday(t.date) - julianday(?1)) / 7 AS INTEGER) AS w,"
         " SUM(tt.consultations) FROM trip_totals tt JOIN trips t ON t.trip_id = tt.trip_id"
         " WHERE t.year = ?2 GROUP BY w",
-        "SELECT w, COUNT(*) FROM (SELECT ts.staff_id,"
-        " MIN(CAST((julianday(t.date) - julianday(?1)) / 7 AS INTEGER)) AS w"
-        " FROM trip_staff ts JOIN trips t ON t.trip_id = ts.trip_id"
-        " WHERE t.year = ?2 GROUP BY ts.staff_id) GROUP BY w",
+        /* through the index year_staff_week, which covers it */
+        "SELECT week, COUNT(*) FROM year_staff WHERE year = ?2 GROUP BY week",
     };
     long long *out[2] = {consultations, staff};
     char jan1[11];

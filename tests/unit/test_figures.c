@@ -188,23 +188,32 @@ static void expect_direct(struct store *s, sqlite3 *db, const char *when)
     }
 }
 
-/* The rows of trip_staff as text, in key order. */
+/* The rows of the staff figures (trip_staff, year_staff, county_staff) as
+ * text, in key order. */
 static char *staff_rows(sqlite3 *db)
 {
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db, "SELECT trip_id, staff_id, n FROM trip_staff"
-                                            " ORDER BY trip_id, staff_id", -1, &st, NULL),
-                     SQLITE_OK);
-    size_t cap = 1 << 16, len = 0;
+    static const char *const sql[] = {
+        "SELECT 'trip', trip_id, staff_id, n FROM trip_staff ORDER BY trip_id, staff_id",
+        "SELECT 'year', year, staff_id, trips || ' week ' || week FROM year_staff"
+        " ORDER BY year, staff_id",
+        "SELECT 'county', year || ' ' || county, staff_id, trips FROM county_staff"
+        " ORDER BY year, county, staff_id",
+    };
+    size_t cap = 1 << 18, len = 0;
     char *text = calloc(1, cap);
     assert_non_null(text);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        int n = snprintf(text + len, cap - len, "%s %s %lld\n", sqlite3_column_text(st, 0),
-                         sqlite3_column_text(st, 1), (long long)sqlite3_column_int64(st, 2));
-        assert_true(n > 0 && (size_t)n < cap - len);
-        len += (size_t)n;
+    for (size_t q = 0; q < sizeof sql / sizeof sql[0]; q++) {
+        sqlite3_stmt *st = NULL;
+        assert_int_equal(sqlite3_prepare_v2(db, sql[q], -1, &st, NULL), SQLITE_OK);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            int n = snprintf(text + len, cap - len, "%s %s %s %s\n", sqlite3_column_text(st, 0),
+                             sqlite3_column_text(st, 1), sqlite3_column_text(st, 2),
+                             sqlite3_column_text(st, 3));
+            assert_true(n > 0 && (size_t)n < cap - len);
+            len += (size_t)n;
+        }
+        sqlite3_finalize(st);
     }
-    sqlite3_finalize(st);
     return text;
 }
 
@@ -216,8 +225,8 @@ static void exec_ok(sqlite3 *db, const char *sql)
 }
 
 /* When wipe is not NULL: closes the store, runs wipe on the file and opens
- * it again. Then trip_staff must read as before, and the figures as the
- * direct SQL's. */
+ * it again. Then the staff figures must read as before, and store_totals and
+ * store_weekly as the direct SQL. */
 static void expect_same(struct filestore *f, sqlite3 *db, const char *before,
                         const char *wipe, const char *when)
 {
@@ -229,7 +238,7 @@ static void expect_same(struct filestore *f, sqlite3 *db, const char *before,
     }
     char *after = staff_rows(db);
     if (strcmp(before, after) != 0)
-        fail_msg("%s: trip_staff is\n%s\nwant\n%s", when, after, before);
+        fail_msg("%s: the staff figures are\n%s\nwant\n%s", when, after, before);
     free(after);
     expect_direct(f->s, db, when);
 }
@@ -238,8 +247,8 @@ static void expect_same(struct filestore *f, sqlite3 *db, const char *before,
  * support among them), headcounts, voids of random counted reports, reports
  * stored already voided, and trips moved to another date, county or year:
  * after every 100 steps the kept figures equal the direct SQL's; at the end
- * the rebuild leaves trip_staff exactly as it was, and a store whose figures
- * are missing gets them back on open. */
+ * the rebuild leaves the staff figures exactly as they were, and a store
+ * whose figures are missing gets them back on open. */
 static void test_figures_random(void **state)
 {
     struct filestore *f = *state;
@@ -297,17 +306,19 @@ static void test_figures_random(void **state)
                      0);
 
     /* the rebuild from the reports agrees row for row; so do the figures a
-     * store that lacks them (one from before trip_staff, or wiped) gets on open */
+     * store that lacks them (one from before they were kept, or wiped) gets on
+     * open */
     char *before = staff_rows(db);
     assert_true(strlen(before) > 0);
     assert_int_equal(store_totals_rebuild(f->s), OERR_OK);
     expect_same(f, db, before, NULL, "after store_totals_rebuild");
     expect_same(f, db, before,
-                "DROP TABLE trip_staff; DELETE FROM meta WHERE key = 'trip_staff'",
-                "after reopening without trip_staff");
+                "DROP TABLE trip_staff; DROP TABLE year_staff; DROP TABLE county_staff;"
+                " DELETE FROM meta WHERE key = 'staff_figures'",
+                "after reopening without the staff figures");
     expect_same(f, db, before,
-                "DELETE FROM trip_staff; DELETE FROM trip_totals;"
-                " DELETE FROM meta WHERE key IN ('trip_staff', 'trip_totals')",
+                "DELETE FROM trip_staff; DELETE FROM year_staff; DELETE FROM trip_totals;"
+                " DELETE FROM meta WHERE key IN ('staff_figures', 'trip_totals')",
                 "after reopening without any figures");
 
     /* present figures are left alone on open: not rebuilt behind our back */
