@@ -200,7 +200,7 @@ static const char *const sql_text[Q_COUNT] = {
                           " SET trips = trips + 1, week = MIN(week, excluded.week)",
     [Q_COUNTY_STAFF_JOIN] = "INSERT INTO county_staff (year, county, staff_id, trips)"
                             " SELECT t.year, t.county, ?2, 1 FROM trips t WHERE t.trip_id = ?1"
-                            " ON CONFLICT (year, county, staff_id) DO UPDATE"
+                            " ON CONFLICT (year, staff_id, county) DO UPDATE"
                             " SET trips = trips + 1",
     /* The refresh: the rows of STAFF_REFRESHED computed again. */
     [Q_YEAR_STAFF_CLEAR] = "DELETE FROM year_staff WHERE year IN (?2, ?3)"
@@ -262,7 +262,8 @@ static const char schema_sql[] =
     "CREATE INDEX IF NOT EXISTS year_staff_week ON year_staff (year, week);"
     "CREATE TABLE IF NOT EXISTS county_staff ("
     " year INTEGER NOT NULL, county TEXT NOT NULL, staff_id TEXT NOT NULL,"
-    " trips INTEGER NOT NULL, PRIMARY KEY (year, county, staff_id)) WITHOUT ROWID;"
+    " trips INTEGER NOT NULL, PRIMARY KEY (year, staff_id, county)) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS county_staff_county ON county_staff (year, county);"
     "CREATE TABLE IF NOT EXISTS rejects ("
     " id INTEGER PRIMARY KEY AUTOINCREMENT, received_at TEXT NOT NULL,"
     " topic TEXT NOT NULL, agent_id TEXT, msg_id TEXT, code TEXT NOT NULL,"
