@@ -662,7 +662,7 @@ static oerr_t staff_count(struct store *s, const char *msg_id, int sign)
     bind_text(st, 1, msg_id);
     sqlite3_bind_int(st, 2, sign);
     int rc = sqlite3_step(st);
-    char trip[ID_MAX + 1] = "", staff[ID_MAX + 1] = "";
+    char trip[ID_MAX + 1] = "", staff[ID_MAX + 1] = ""; /* ids.h: at most ID_MAX */
     long long n = 0;
     if (rc == SQLITE_ROW) {
         column_copy(st, 0, trip, sizeof trip);
@@ -675,13 +675,12 @@ static oerr_t staff_count(struct store *s, const char *msg_id, int sign)
         return OERR_DB;
     if (!trip[0])
         return OERR_OK; /* not a counted check-in */
-    if (sign > 0)
-        return n != 1 ? OERR_OK
-                      : staff_step(s, Q_YEAR_STAFF_JOIN, trip, staff) ||
-                                staff_step(s, Q_COUNTY_STAFF_JOIN, trip, staff)
-                            ? OERR_DB
-                            : OERR_OK;
-    if (n > 0)
+    if (sign > 0 && n == 1) /* the person's first check-in on the trip */
+        return staff_step(s, Q_YEAR_STAFF_JOIN, trip, staff) ||
+                       staff_step(s, Q_COUNTY_STAFF_JOIN, trip, staff)
+                   ? OERR_DB
+                   : OERR_OK;
+    if (sign > 0 || n > 0)
         return OERR_OK;
     struct trip_row t;
     if (staff_step(s, Q_STAFF_FORGET, trip, staff) || store_trip_get(s, trip, &t))
