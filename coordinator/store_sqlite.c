@@ -62,7 +62,8 @@
  * hold for the people and years selected: the incremental update, the
  * refresh after a void or a trip's move, and the rebuild share them. */
 #define STAFF_COUNTED "kind = 'checkin' AND role <> 'support' AND staff_id IS NOT NULL"
-#define WEEK_OF_TRIP "CAST((julianday(t.date) - julianday(printf('%04d-01-01', t.year))) / 7 AS INTEGER)"
+#define WEEK_OF(DATE, YEAR) "CAST((julianday(" DATE ") - julianday(printf('%04d-01-01', " YEAR "))) / 7 AS INTEGER)"
+#define WEEK_OF_TRIP WEEK_OF("t.date", "t.year")
 #define YEAR_STAFF_SELECT(W)                                                          \
     "INSERT INTO year_staff (year, staff_id, trips, week)"                            \
     " SELECT t.year, ts.staff_id, COUNT(*), MIN(" WEEK_OF_TRIP ") FROM trip_staff ts" \
@@ -185,23 +186,26 @@ static const char *const sql_text[Q_COUNT] = {
     [Q_PENDING_PUT] = "INSERT INTO pending_voids (agent_id, target, void_msg_id)"
                       " VALUES (?1, ?2, ?3)",
     [Q_PENDING_DEL] = "DELETE FROM pending_voids WHERE agent_id = ?1 AND target = ?2",
-    /* Adds (?2 = 1) or takes out (?2 = -1) the check-in ?1 of its person on
-     * its trip, and says who and how many remain. */
-    [Q_STAFF_ADD] = "INSERT INTO trip_staff (trip_id, staff_id, n)"
-                    " SELECT trip_id, staff_id, ?2 FROM reports WHERE msg_id = ?1"
-                    " AND " STAFF_COUNTED
+    /* The trip and person of report ?1 when it is a check-in the staff
+     * figure counts (a read only: an INSERT ... SELECT would cost a
+     * statement journal for every report). */
+    [Q_STAFF_OF] = "SELECT trip_id, staff_id FROM reports WHERE msg_id = ?1 AND " STAFF_COUNTED,
+    /* Adds (?3 = 1) or takes out (?3 = -1) a check-in of person ?2 on trip
+     * ?1, and says how many remain. */
+    [Q_STAFF_ADD] = "INSERT INTO trip_staff (trip_id, staff_id, n) VALUES (?1, ?2, ?3)"
                     " ON CONFLICT (trip_id, staff_id) DO UPDATE SET n = n + excluded.n"
-                    " RETURNING trip_id, staff_id, n",
+                    " RETURNING n",
     [Q_STAFF_FORGET] = "DELETE FROM trip_staff WHERE trip_id = ?1 AND staff_id = ?2",
-    /* Person ?2 has a first counted check-in on trip ?1. */
+    /* Person ?2 has a first counted check-in on a trip of year ?1, date ?3,
+     * county ?4 (VALUES, not a SELECT of the trip: one row needs no
+     * statement journal). */
     [Q_YEAR_STAFF_JOIN] = "INSERT INTO year_staff (year, staff_id, trips, week)"
-                          " SELECT t.year, ?2, 1, " WEEK_OF_TRIP " FROM trips t"
-                          " WHERE t.trip_id = ?1 ON CONFLICT (year, staff_id) DO UPDATE"
+                          " VALUES (?1, ?2, 1, " WEEK_OF("?3", "?1") ")"
+                          " ON CONFLICT (year, staff_id) DO UPDATE"
                           " SET trips = trips + 1, week = MIN(week, excluded.week)",
     [Q_COUNTY_STAFF_JOIN] = "INSERT INTO county_staff (year, county, staff_id, trips)"
-                            " SELECT t.year, t.county, ?2, 1 FROM trips t WHERE t.trip_id = ?1"
-                            " ON CONFLICT (year, staff_id, county) DO UPDATE"
-                            " SET trips = trips + 1",
+                            " VALUES (?1, ?4, ?2, 1) ON CONFLICT (year, staff_id, county)"
+                            " DO UPDATE SET trips = trips + 1",
     /* The refresh: the rows of STAFF_REFRESHED computed again. */
     [Q_YEAR_STAFF_CLEAR] = "DELETE FROM year_staff WHERE year IN (?2, ?3)"
                            " AND staff_id IN " STAFF_REFRESHED,
@@ -624,15 +628,6 @@ static oerr_t count_step(struct store *s, int which, const char *msg_id, int sig
     return run(st);
 }
 
-/* Runs the staff statement which with trip ?1 and staff_id ?2. */
-static oerr_t staff_step(struct store *s, int which, const char *trip_id, const char *staff_id)
-{
-    sqlite3_stmt *st = stmt(s, which);
-    bind_text(st, 1, trip_id);
-    bind_text(st, 2, staff_id);
-    return run(st);
-}
-
 /* Computes again the year_staff and county_staff rows, in the years y1 and
  * y2, of the people of trip_id (NULL: none) and of staff_id (NULL: none). */
 static oerr_t staff_refresh(struct store *s, const char *trip_id, const char *staff_id, int y1,
@@ -658,32 +653,53 @@ static oerr_t staff_refresh(struct store *s, const char *trip_id, const char *st
  * there computed again from the trips they are still counted on. */
 static oerr_t staff_count(struct store *s, const char *msg_id, int sign)
 {
-    sqlite3_stmt *st = stmt(s, Q_STAFF_ADD);
+    sqlite3_stmt *st = stmt(s, Q_STAFF_OF);
     bind_text(st, 1, msg_id);
-    sqlite3_bind_int(st, 2, sign);
-    int rc = sqlite3_step(st);
     char trip[ID_MAX + 1] = "", staff[ID_MAX + 1] = ""; /* ids.h: at most ID_MAX */
-    long long n = 0;
+    int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         column_copy(st, 0, trip, sizeof trip);
         column_copy(st, 1, staff, sizeof staff);
-        n = sqlite3_column_int64(st, 2);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW)
+        return rc == SQLITE_DONE ? OERR_OK : OERR_DB; /* DONE: not a counted check-in */
+    st = stmt(s, Q_STAFF_ADD);
+    bind_text(st, 1, trip);
+    bind_text(st, 2, staff);
+    sqlite3_bind_int(st, 3, sign);
+    long long n = 0;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        n = sqlite3_column_int64(st, 0);
         rc = sqlite3_step(st);
     }
     sqlite3_reset(st);
     if (rc != SQLITE_DONE)
         return OERR_DB;
-    if (!trip[0])
-        return OERR_OK; /* not a counted check-in */
-    if (sign > 0 && n == 1) /* the person's first check-in on the trip */
-        return staff_step(s, Q_YEAR_STAFF_JOIN, trip, staff) ||
-                       staff_step(s, Q_COUNTY_STAFF_JOIN, trip, staff)
-                   ? OERR_DB
-                   : OERR_OK;
-    if (sign > 0 || n > 0)
+    if (n > 0 && !(sign > 0 && n == 1))
         return OERR_OK;
     struct trip_row t;
-    if (staff_step(s, Q_STAFF_FORGET, trip, staff) || store_trip_get(s, trip, &t))
+    if (store_trip_get(s, trip, &t))
+        return OERR_DB;
+    if (n > 0) { /* the person's first check-in on the trip */
+        static const int join[] = {Q_YEAR_STAFF_JOIN, Q_COUNTY_STAFF_JOIN};
+        for (size_t i = 0; i < sizeof join / sizeof join[0]; i++) {
+            st = stmt(s, join[i]);
+            sqlite3_bind_int(st, 1, t.year);
+            bind_text(st, 2, staff);
+            bind_text(st, 3, t.date);
+            bind_text(st, 4, t.county);
+            if (run(st))
+                return OERR_DB;
+        }
+        return OERR_OK;
+    }
+    /* the last one taken out */
+    st = stmt(s, Q_STAFF_FORGET);
+    bind_text(st, 1, trip);
+    bind_text(st, 2, staff);
+    if (run(st))
         return OERR_DB;
     return staff_refresh(s, NULL, staff, t.year, t.year);
 }
