@@ -77,8 +77,11 @@ oerr_t store_report_void(struct store *s, const char *msg_id, const char *void_m
 /* Adds the figures of the stored report msg_id to its trip's running totals
  * (sign 1), or takes them out (sign -1). A void has no figures. */
 oerr_t store_report_count(struct store *s, const char *msg_id, int sign);
-/* Sums every trip's running totals again from the reports not voided, in a
- * transaction of its own (store_open does it for a store that has none). */
+/* Computes every figure again from the reports not voided, in a transaction
+ * of its own: each trip's running totals and the staff counted per trip, per
+ * year (with each person's first week) and per year and county. store_open
+ * does it for a store that lacks them; otherwise store_report_count keeps
+ * them, so that store_totals and store_weekly read a row per trip or person. */
 oerr_t store_totals_rebuild(struct store *s);
 
 /* Remembers that msg_id was refused to agent_id for good (code, reason, at

@@ -1,0 +1,391 @@
+/* test_figures.c -- the figures progress is made of (store_totals,
+ * store_weekly), kept incrementally by store_report_count, against the same
+ * figures rebuilt from the reports (store_totals_rebuild, and store_open when
+ * they are missing) and against the direct SQL over the reports that computed
+ * them before they were kept: random reports, voids, reports stored already
+ * voided, and trips that move to another date, county or year. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <sqlite3.h>
+
+#include "unit_store.h"
+
+#include "report.h"
+#include "store.h"
+
+#define NOW UNIT_STORE_NOW
+
+/* ---- the figures as they were computed before they were kept ------------- */
+
+#define TRIPS_SEL                                                               \
+    "SELECT trip_id FROM trips WHERE (?3 IS NOT NULL AND trip_id = ?3) OR"      \
+    " (?3 IS NULL AND year = ?1 AND (?2 IS NULL OR county = ?2))"
+
+/* One integer from sql bound with the filter (?1 year, ?2 county, ?3 trip);
+ * a parameter sql lacks is not bound. */
+static long long direct_one(sqlite3 *db, const char *sql, int year, const char *county,
+                            const char *trip)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("prepare %s: %s", sql, sqlite3_errmsg(db));
+    sqlite3_bind_int(st, 1, year);
+    if (county)
+        sqlite3_bind_text(st, 2, county, -1, SQLITE_STATIC);
+    if (trip)
+        sqlite3_bind_text(st, 3, trip, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    long long v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* Staff, consultations and check-ins straight from the reports. */
+static void direct_totals(sqlite3 *db, int year, const char *county, const char *trip,
+                          long long out[3])
+{
+    out[0] = direct_one(db,
+                        "SELECT COUNT(DISTINCT staff_id) FROM reports"
+                        " WHERE kind = 'checkin' AND voided_by IS NULL AND role <> 'support'"
+                        " AND trip_id IN (" TRIPS_SEL ")",
+                        year, county, trip);
+    out[1] = direct_one(db,
+                        "SELECT COALESCE(SUM(consultations), 0) FROM reports"
+                        " WHERE kind = 'headcount' AND voided_by IS NULL"
+                        " AND trip_id IN (" TRIPS_SEL ")",
+                        year, county, trip);
+    out[2] = direct_one(db,
+                        "SELECT COUNT(*) FROM reports WHERE kind = 'checkin'"
+                        " AND voided_by IS NULL AND trip_id IN (" TRIPS_SEL ")",
+                        year, county, trip);
+}
+
+/* The weekly series straight from the reports (the staff query is the one
+ * store_weekly ran before trip_staff). */
+static void direct_weekly(sqlite3 *db, int year, long long cons[STORE_WEEKS],
+                          long long staff[STORE_WEEKS])
+{
+    static const char *const sql[2] = {
+        "SELECT CAST((julianday(t.date) - julianday(?1)) / 7 AS INTEGER) AS w,"
+        " SUM(r.consultations) FROM reports r JOIN trips t ON t.trip_id = r.trip_id"
+        " WHERE r.kind = 'headcount' AND r.voided_by IS NULL AND t.year = ?2 GROUP BY w",
+        "SELECT w, COUNT(*) FROM (SELECT r.staff_id,"
+        " MIN(CAST((julianday(t.date) - julianday(?1)) / 7 AS INTEGER)) AS w"
+        " FROM reports r JOIN trips t ON t.trip_id = r.trip_id"
+        " WHERE r.kind = 'checkin' AND r.voided_by IS NULL AND r.role <> 'support'"
+        " AND t.year = ?2 GROUP BY r.staff_id) GROUP BY w",
+    };
+    long long *out[2] = {cons, staff};
+    char jan1[11];
+    snprintf(jan1, sizeof jan1, "%04d-01-01", year);
+    for (int q = 0; q < 2; q++) {
+        memset(out[q], 0, STORE_WEEKS * sizeof out[q][0]);
+        sqlite3_stmt *st = NULL;
+        assert_int_equal(sqlite3_prepare_v2(db, sql[q], -1, &st, NULL), SQLITE_OK);
+        sqlite3_bind_text(st, 1, jan1, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 2, year);
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            int w = sqlite3_column_int(st, 0);
+            if (w >= 0 && w < STORE_WEEKS)
+                out[q][w] += sqlite3_column_int64(st, 1);
+        }
+        assert_int_equal(rc, SQLITE_DONE);
+        sqlite3_finalize(st);
+    }
+}
+
+/* ---- the store, trips and reports ------------------------------------------ */
+
+#define NTRIPS 10
+#define NCOUNTIES 3
+#define NSTAFF 24
+#define NREPORTS 1500
+#define YEAR_FIRST 2025
+#define YEAR_LAST 2027
+
+static const char *const trip_ids[NTRIPS] = {"f0", "f1", "f2", "f3", "f4",
+                                             "f5", "f6", "f7", "f8", "f9"};
+static const char *const counties[NCOUNTIES] = {"cili", "sangzhi", "yongding"};
+/* Dates at the edges of years and weeks (2026-01-07 ends week 1, 2026-12-31
+ * is week 53 alone). */
+static const char *const dates[] = {"2025-12-31", "2026-01-01", "2026-01-07", "2026-01-08",
+                                    "2026-03-15", "2026-06-30", "2026-12-30", "2026-12-31",
+                                    "2027-01-01", "2027-02-10"};
+#define NDATES (sizeof dates / sizeof dates[0])
+
+struct fig_report {
+    bool checkin, counted;
+};
+
+/* Keeps one report; counted unless voided_by names a void that came first. */
+static void keep(struct store *s, int n, const char *trip, const char *kind,
+                 const char *fields, const char *voided_by)
+{
+    char buf[1024];
+    struct report r;
+    unit_report(&r, buf, sizeof buf, "team-07", mid(n), trip, "2026-11-22T09:31:05+08:00",
+                kind, fields);
+    assert_int_equal(store_begin(s), OERR_OK);
+    assert_int_equal(store_report_insert(s, &r, buf, strlen(buf), NOW, voided_by), OERR_OK);
+    if (!voided_by)
+        assert_int_equal(store_report_count(s, mid(n), 1), OERR_OK);
+    assert_int_equal(store_commit(s), OERR_OK);
+    report_free(&r);
+}
+
+/* Takes report target out of the figures and marks it voided by void n. */
+static void void_report(struct store *s, int n, const char *trip, int target)
+{
+    char f[160];
+    snprintf(f, sizeof f, "\"voids\":\"%s\",\"reason\":\"entered twice\"", mid(target));
+    keep(s, n, trip, "void", f, NULL);
+    assert_int_equal(store_begin(s), OERR_OK);
+    assert_int_equal(store_report_count(s, mid(target), -1), OERR_OK);
+    assert_int_equal(store_report_void(s, mid(target), mid(n)), OERR_OK);
+    assert_int_equal(store_commit(s), OERR_OK);
+}
+
+/* store_totals and store_weekly against the direct SQL for every year,
+ * county and trip. */
+static void expect_direct(struct store *s, sqlite3 *db, const char *when)
+{
+    for (int y = YEAR_FIRST; y <= YEAR_LAST; y++) {
+        for (int c = -1; c < NCOUNTIES; c++) {
+            const char *county = c < 0 ? NULL : counties[c];
+            long long want[3];
+            direct_totals(db, y, county, NULL, want);
+            struct totals t = totals_of(s, y, county, NULL);
+            if (t.staff != want[0] || t.consultations != want[1] || t.checkins != want[2])
+                fail_msg("%s: %d %s: staff %lld consultations %lld checkins %lld, want "
+                         "%lld %lld %lld", when, y, county ? county : "(all)", t.staff,
+                         t.consultations, t.checkins, want[0], want[1], want[2]);
+        }
+        long long cons[STORE_WEEKS], staff[STORE_WEEKS], wc[STORE_WEEKS], ws[STORE_WEEKS];
+        assert_int_equal(store_weekly(s, y, cons, staff), OERR_OK);
+        direct_weekly(db, y, wc, ws);
+        for (int w = 0; w < STORE_WEEKS; w++)
+            if (cons[w] != wc[w] || staff[w] != ws[w])
+                fail_msg("%s: %d week %d: consultations %lld staff %lld, want %lld %lld",
+                         when, y, w + 1, cons[w], staff[w], wc[w], ws[w]);
+    }
+    for (int i = 0; i < NTRIPS; i++) {
+        long long want[3];
+        direct_totals(db, 0, NULL, trip_ids[i], want);
+        struct totals t = totals_of(s, 0, NULL, trip_ids[i]);
+        if (t.staff != want[0] || t.consultations != want[1] || t.checkins != want[2])
+            fail_msg("%s: trip %s: staff %lld consultations %lld checkins %lld, want %lld "
+                     "%lld %lld", when, trip_ids[i], t.staff, t.consultations, t.checkins,
+                     want[0], want[1], want[2]);
+    }
+}
+
+/* The rows of the staff figures (trip_staff, year_staff, county_staff) as
+ * text, in key order. */
+static char *staff_rows(sqlite3 *db)
+{
+    static const char *const sql[] = {
+        "SELECT 'trip', trip_id, staff_id, n FROM trip_staff ORDER BY trip_id, staff_id",
+        "SELECT 'year', year, staff_id, trips || ' week ' || week FROM year_staff"
+        " ORDER BY year, staff_id",
+        "SELECT 'county', year || ' ' || county, staff_id, trips FROM county_staff"
+        " ORDER BY year, county, staff_id",
+    };
+    size_t cap = 1 << 18, len = 0;
+    char *text = calloc(1, cap);
+    assert_non_null(text);
+    for (size_t q = 0; q < sizeof sql / sizeof sql[0]; q++) {
+        sqlite3_stmt *st = NULL;
+        assert_int_equal(sqlite3_prepare_v2(db, sql[q], -1, &st, NULL), SQLITE_OK);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            int n = snprintf(text + len, cap - len, "%s %s %s %s\n", sqlite3_column_text(st, 0),
+                             sqlite3_column_text(st, 1), sqlite3_column_text(st, 2),
+                             sqlite3_column_text(st, 3));
+            assert_true(n > 0 && (size_t)n < cap - len);
+            len += (size_t)n;
+        }
+        sqlite3_finalize(st);
+    }
+    return text;
+}
+
+static void exec_ok(sqlite3 *db, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("%s: %s", sql, msg);
+}
+
+/* When wipe is not NULL: closes the store, runs wipe on the file and opens
+ * it again. Then the staff figures must read as before, and store_totals and
+ * store_weekly as the direct SQL. */
+static void expect_same(struct filestore *f, sqlite3 *db, const char *before,
+                        const char *wipe, const char *when)
+{
+    if (wipe) {
+        store_close(f->s);
+        f->s = NULL;
+        exec_ok(db, wipe);
+        filestore_reopen(f);
+    }
+    char *after = staff_rows(db);
+    if (strcmp(before, after) != 0)
+        fail_msg("%s: the staff figures are\n%s\nwant\n%s", when, after, before);
+    free(after);
+    expect_direct(f->s, db, when);
+}
+
+/* Random check-ins (a staff member on several trips, under several roles,
+ * support among them), headcounts, voids of random counted reports, reports
+ * stored already voided, and trips moved to another date, county or year:
+ * after every 100 steps the kept figures equal the direct SQL's; at the end
+ * the rebuild leaves the staff figures exactly as they were, and a store
+ * whose figures are missing gets them back on open. */
+static void test_figures_random(void **state)
+{
+    struct filestore *f = *state;
+    unsigned seed = 20261201u;
+    for (int i = 0; i < NTRIPS; i++)
+        add_trip(f->s, trip_ids[i], dates[i % NDATES], counties[i % NCOUNTIES]);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    static struct fig_report m[NREPORTS + 1];
+    memset(m, 0, sizeof m);
+    static const char *const roles[] = {"doctor", "nurse", "support"};
+    int voids = 0, moves = 0, prevoided = 0;
+    char when[64];
+    for (int n = 1; n <= NREPORTS; n++) {
+        const char *trip = trip_ids[rand_r(&seed) % NTRIPS];
+        int pick = (int)(rand_r(&seed) % 100);
+        char fields[256];
+        if (pick < 20 && n > 1) {
+            int target = 1 + (int)(rand_r(&seed) % (unsigned)(n - 1));
+            if (m[target].counted) {
+                void_report(f->s, n, trip, target);
+                m[target].counted = false;
+                voids++;
+                continue;
+            }
+        }
+        if (pick >= 20 && pick < 25) {
+            int t = (int)(rand_r(&seed) % NTRIPS);
+            add_trip(f->s, trip_ids[t], dates[rand_r(&seed) % NDATES],
+                     counties[rand_r(&seed) % NCOUNTIES]);
+            moves++;
+        }
+        bool voided = pick >= 25 && pick < 30;
+        m[n].checkin = pick >= 30 && pick < 75;
+        if (m[n].checkin)
+            snprintf(fields, sizeof fields, "\"staff_id\":\"staff-%02u\",\"role\":\"%s\"",
+                     rand_r(&seed) % NSTAFF, roles[rand_r(&seed) % 3]);
+        else
+            snprintf(fields, sizeof fields,
+                     "\"department\":\"internal\",\"consultations\":%u",
+                     1 + rand_r(&seed) % 30);
+        keep(f->s, n, trip, m[n].checkin ? "checkin" : "headcount", fields,
+             voided ? "00000000-0000-4000-8000-000000000000" : NULL);
+        m[n].counted = !voided;
+        prevoided += voided;
+        if (n % 100 == 0) {
+            snprintf(when, sizeof when, "after %d reports", n);
+            expect_direct(f->s, db, when);
+        }
+    }
+    /* every case happened */
+    assert_true(voids > 100 && moves > 20 && prevoided > 20);
+    assert_int_equal(direct_one(db, "SELECT COUNT(*) FROM trip_staff WHERE n <= 0", 0, NULL,
+                                NULL),
+                     0);
+
+    /* the rebuild from the reports agrees row for row; so do the figures a
+     * store that lacks them (one from before they were kept, or wiped) gets on
+     * open */
+    char *before = staff_rows(db);
+    assert_true(strlen(before) > 0);
+    assert_int_equal(store_totals_rebuild(f->s), OERR_OK);
+    expect_same(f, db, before, NULL, "after store_totals_rebuild");
+    expect_same(f, db, before,
+                "DROP TABLE trip_staff; DROP TABLE year_staff; DROP TABLE county_staff;"
+                " DELETE FROM meta WHERE key = 'staff_figures'",
+                "after reopening without the staff figures");
+    expect_same(f, db, before,
+                "DELETE FROM trip_staff; DELETE FROM year_staff; DELETE FROM trip_totals;"
+                " DELETE FROM meta WHERE key IN ('staff_figures', 'trip_totals')",
+                "after reopening without any figures");
+
+    /* present figures are left alone on open: not rebuilt behind our back */
+    store_close(f->s);
+    f->s = NULL;
+    exec_ok(db, "UPDATE trip_staff SET n = n + 1");
+    filestore_reopen(f);
+    assert_int_equal(direct_one(db, "SELECT COUNT(*) FROM trip_staff WHERE n < 2",
+                                0, NULL, NULL),
+                     0);
+    free(before);
+    sqlite3_close(db);
+}
+
+/* A person whose only counted check-in is voided stops counting, on the trip,
+ * in the county, in the year and in the week; one with two check-ins on the
+ * trip goes on counting until both are voided; support never counts. */
+static void test_figures_void_person(void **state)
+{
+    struct filestore *f = *state;
+    add_trip(f->s, "v1", "2026-01-08", "cili");   /* week 2 */
+    add_trip(f->s, "v2", "2026-03-01", "sangzhi"); /* week 9 */
+    keep(f->s, 1, "v1", "checkin", "\"staff_id\":\"dr-wang\",\"role\":\"doctor\"", NULL);
+    keep(f->s, 2, "v1", "checkin", "\"staff_id\":\"dr-wang\",\"role\":\"doctor\"", NULL);
+    keep(f->s, 3, "v2", "checkin", "\"staff_id\":\"dr-wang\",\"role\":\"doctor\"", NULL);
+    keep(f->s, 4, "v1", "checkin", "\"staff_id\":\"driver\",\"role\":\"support\"", NULL);
+    assert_int_equal(totals_of(f->s, 2026, NULL, NULL).staff, 1);
+    assert_int_equal(totals_of(f->s, 0, NULL, "v1").staff, 1);
+    assert_int_equal(totals_of(f->s, 0, NULL, "v1").checkins, 3);
+    long long cons[STORE_WEEKS], staff[STORE_WEEKS];
+    assert_int_equal(store_weekly(f->s, 2026, cons, staff), OERR_OK);
+    assert_int_equal(staff[1], 1);
+    assert_int_equal(staff[8], 0);
+
+    void_report(f->s, 5, "v1", 1);
+    assert_int_equal(totals_of(f->s, 0, NULL, "v1").staff, 1);
+    assert_int_equal(store_weekly(f->s, 2026, cons, staff), OERR_OK);
+    assert_int_equal(staff[1], 1);
+
+    void_report(f->s, 6, "v1", 2); /* dr-wang now first comes in week 9 */
+    assert_int_equal(totals_of(f->s, 0, NULL, "v1").staff, 0);
+    assert_int_equal(totals_of(f->s, 2026, "cili", NULL).staff, 0);
+    assert_int_equal(totals_of(f->s, 2026, "sangzhi", NULL).staff, 1);
+    assert_int_equal(totals_of(f->s, 2026, NULL, NULL).staff, 1);
+    assert_int_equal(store_weekly(f->s, 2026, cons, staff), OERR_OK);
+    assert_int_equal(staff[1], 0);
+    assert_int_equal(staff[8], 1);
+
+    void_report(f->s, 7, "v2", 3);
+    assert_int_equal(totals_of(f->s, 2026, NULL, NULL).staff, 0);
+    assert_int_equal(store_weekly(f->s, 2026, cons, staff), OERR_OK);
+    assert_int_equal(staff[8], 0);
+    /* nobody is left in trip_staff: no row with n = 0 stays behind */
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(direct_one(db, "SELECT COUNT(*) FROM trip_staff", 0, NULL, NULL),
+                     0);
+    sqlite3_close(db);
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, filestore_setup, filestore_teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_figures_random),
+        T(test_figures_void_person),
+    };
+#undef T
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
