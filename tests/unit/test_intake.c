@@ -433,6 +433,54 @@ static void test_year_of_trip(void **state)
     assert_string_equal(row.county, "cili");
 }
 
+/* A headcount of n for trip decided inside the caller's transaction. */
+static struct outcome headcount_in_tx(struct store *s, int n, const char *trip)
+{
+    char buf[2048];
+    struct report r;
+    unit_report(&r, buf, sizeof buf, "team-07", mid(n), trip, "2026-11-22T09:31:05+08:00",
+                "headcount", "\"department\":\"internal\",\"consultations\":1");
+    struct outcome out;
+    oerr_t e = intake_report(s, &r, buf, strlen(buf), NOW, &out);
+    report_free(&r);
+    if (e)
+        fail_msg("intake_report: %s (%s)", oerr_str(e), store_errmsg(s));
+    return out;
+}
+
+/* The store keeps the trips its reports name between look-ups (store_trip_get):
+ * what it serves is never older than the table, whoever changed the trip. */
+static void test_trip_never_stale(void **state)
+{
+    struct filestore *f = *state;
+    add_trip(f->s, "t-a", "2026-05-01", "cili");
+    /* Cancelled within the batch that looked it up: the next report sees it. */
+    assert_int_equal(store_begin(f->s), OERR_OK);
+    ACCEPTED(headcount_in_tx(f->s, 1, "t-a"), 2026);
+    char why[JERR_MAX] = "";
+    assert_int_equal(store_trip_set_status(f->s, "t-a", "cancelled", NOW, why), OERR_OK);
+    REJECTED(headcount_in_tx(f->s, 2, "t-a"), RJ_TRIP_CANCELLED, "t-a");
+    /* ... and a batch rolled back takes the cancel back with it. */
+    store_rollback(f->s);
+    ACCEPTED(headcount(f->s, "team-07", mid(3), "t-a", 1), 2026);
+    /* Moved to another year by this connection, in a batch of its own. */
+    add_trip(f->s, "t-a", "2027-03-01", "cili");
+    ACCEPTED(headcount(f->s, "team-07", mid(4), "t-a", 1), 2027);
+    /* Cancelled through another connection to the same file (another process). */
+    struct store *other;
+    char err[256] = "";
+    assert_int_equal(store_open(f->path, &other, err), OERR_OK);
+    assert_int_equal(set_status(other, "t-a", "cancelled"), OERR_OK);
+    store_close(other);
+    REJECTED(headcount(f->s, "team-07", mid(5), "t-a", 1), RJ_TRIP_CANCELLED, "t-a");
+    struct trip_row row;
+    assert_int_equal(store_trip_get(f->s, "t-a", &row), OERR_OK);
+    assert_string_equal(row.status, "cancelled");
+    /* The trip's year decides: both counted reports are 2027's now. */
+    assert_int_equal(totals_of(f->s, 2026, NULL, NULL).consultations, 0);
+    assert_int_equal(totals_of(f->s, 2027, NULL, NULL).consultations, 2);
+}
+
 /* The rules hold across closing and opening the store again. */
 static void test_reopen(void **state)
 {
@@ -539,6 +587,7 @@ int main(void)
         T(test_void_pending_names_void),
         T(test_year_of_trip),
         T(test_reopen),
+        T(test_trip_never_stale),
         T(test_kept_payload),
         T(test_keep_refused),
     };
