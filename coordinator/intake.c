@@ -234,6 +234,8 @@ static int seen_cmp(const void *a, const void *b)
 oerr_t intake_seen_flush(struct intake_seen *b, struct store *s, const char *now)
 {
     oerr_t e = OERR_OK;
+    if (b->n == 0) /* a batch of requests only: nothing noted, maybe no memory yet */
+        return OERR_OK;
     qsort(b->v, b->n, sizeof *b->v, seen_cmp);
     long long seqs[256];
     for (size_t i = 0; i < b->n && !e;) {
