@@ -481,6 +481,54 @@ static void test_trip_never_stale(void **state)
     assert_int_equal(totals_of(f->s, 2027, NULL, NULL).consultations, 2);
 }
 
+static int last_seq_of(void *ctx, const struct agent_row *a)
+{
+    long long *v = ctx;
+    if (strcmp(a->agent_id, "team-08") == 0)
+        v[0] = a->last_seq;
+    if (strcmp(a->agent_id, "team-09") == 0)
+        v[1] = a->last_seq;
+    return 0;
+}
+
+/* The agents seen in a batch: written at its end, per agent, whatever the
+ * order and however many; an empty batch writes nothing. */
+static void test_seen_in_a_batch(void **state)
+{
+    struct filestore *f = *state;
+    struct intake_seen b = {0};
+    assert_int_equal(store_begin(f->s), OERR_OK);
+    assert_int_equal(intake_seen_flush(&b, f->s, NOW), OERR_OK); /* nothing noted */
+    for (long long q = 600; q >= 1; q--) { /* 600: more than one write's worth */
+        if (q != 300)
+            assert_int_equal(intake_seen_add(&b, "team-08", q), 0);
+        if (q % 2)
+            assert_int_equal(intake_seen_add(&b, "team-09", q), 0);
+    }
+    assert_int_equal(intake_seen_add(&b, "team-09", 0), 0); /* no seq: a sign of life */
+    assert_int_equal(intake_seen_flush(&b, f->s, NOW), OERR_OK);
+    assert_int_equal(store_commit(f->s), OERR_OK);
+    struct seq_gaps g;
+    assert_int_equal(store_agent_missing(f->s, "team-08", 600, &g), OERR_OK);
+    assert_string_equal(g.text, "300");
+    assert_int_equal(store_agent_missing(f->s, "team-09", 599, &g), OERR_OK);
+    assert_int_equal(g.count, 299);
+    long long last[2] = {-1, -1};
+    assert_int_equal(store_agents_each(f->s, last_seq_of, last), OERR_OK);
+    assert_int_equal(last[0], 600);
+    assert_int_equal(last[1], 599);
+    /* Noted, then the batch rolled back: nothing of it is written later. */
+    assert_int_equal(intake_seen_add(&b, "team-08", 900), 0);
+    intake_seen_clear(&b);
+    assert_int_equal(store_begin(f->s), OERR_OK);
+    assert_int_equal(intake_seen_flush(&b, f->s, NOW), OERR_OK);
+    assert_int_equal(store_commit(f->s), OERR_OK);
+    last[0] = -1;
+    assert_int_equal(store_agents_each(f->s, last_seq_of, last), OERR_OK);
+    assert_int_equal(last[0], 600);
+    intake_seen_free(&b);
+}
+
 /* The rules hold across closing and opening the store again. */
 static void test_reopen(void **state)
 {
@@ -588,6 +636,7 @@ int main(void)
         T(test_year_of_trip),
         T(test_reopen),
         T(test_trip_never_stale),
+        T(test_seen_in_a_batch),
         T(test_kept_payload),
         T(test_keep_refused),
     };
