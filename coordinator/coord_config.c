@@ -22,6 +22,7 @@ void coord_config_defaults(struct coord_config *c)
     c->session_expiry_s = 7 * 24 * 3600;
     c->keepalive_s = 30;
     c->batch_max = 500;
+    c->linger_ms = 5;
     c->queue_max_bytes = 256LL << 20;
     c->progress_interval_ms = 500;
     c->refresh_s = 600;
@@ -55,6 +56,8 @@ const struct conf_opt *coord_config_table(struct coord_config *c)
          "how long the broker keeps our session while we are away"},
         {"keepalive_s", CONF_INT, &c->keepalive_s, 5, 3600, "MQTT keep-alive"},
         {"batch_max", CONF_INT, &c->batch_max, 1, 1000, "messages per transaction"},
+        {"linger_ms", CONF_INT, &c->linger_ms, 0, 20,
+         "a batch short of batch_max waits this long for more (0: not at all)"},
         {"queue_max_bytes", CONF_INT, &c->queue_max_bytes, 1 << 20, 1LL << 34,
          "bytes of messages waiting in memory; past it they are dropped unacked"},
         {"progress_interval_ms", CONF_INT, &c->progress_interval_ms, 50, 1000,

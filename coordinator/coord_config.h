@@ -13,7 +13,7 @@ struct coord_config {
     char *topic_root, *log_level;
     long long target_staff, target_consultations;
     long long session_expiry_s, keepalive_s;
-    long long batch_max, queue_max_bytes, progress_interval_ms, refresh_s;
+    long long batch_max, linger_ms, queue_max_bytes, progress_interval_ms, refresh_s;
     long long max_rejects, tz_offset_min;
     struct mq_tls tls; /* for an ssl:// or mqtts:// broker */
     long long reply_keep, reply_days; /* request replies kept per account, and how long */

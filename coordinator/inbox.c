@@ -19,6 +19,7 @@ struct inbox {
     struct item *head, *tail;
     long long count, bytes, dropped;
     long long max_bytes, batch_max;
+    double linger_ms;
 };
 
 struct inbox *inbox_new(long long max_bytes, long long batch_max)
@@ -55,6 +56,13 @@ void inbox_items_free(struct item *it)
         item_free(it);
         it = next;
     }
+}
+
+void inbox_set_linger(struct inbox *q, long linger_ms)
+{
+    pthread_mutex_lock(&q->m);
+    q->linger_ms = linger_ms > 0 ? (double)linger_ms : 0;
+    pthread_mutex_unlock(&q->m);
 }
 
 void inbox_free(struct inbox *q)
@@ -116,6 +124,7 @@ int inbox_put(struct inbox *q, const struct inbox_msg *m)
         item_free(it);
         return -1;
     }
+    it->arrived_ms = tu_mono_ms();
     if (q->tail)
         q->tail->next = it;
     else
@@ -123,7 +132,9 @@ int inbox_put(struct inbox *q, const struct inbox_msg *m)
     q->tail = it;
     q->count++;
     q->bytes += size;
-    pthread_cond_signal(&q->nonempty);
+    /* The taker waits for a first message, or, lingering, for a full batch. */
+    if (q->count == 1 || q->count >= q->batch_max)
+        pthread_cond_signal(&q->nonempty);
     pthread_mutex_unlock(&q->m);
     return 0;
 }
@@ -168,6 +179,18 @@ struct item *inbox_take(struct inbox *q, long wait_ms)
         struct timespec until;
         tu_deadline(&until, CLOCK_MONOTONIC, wait_ms);
         pthread_cond_timedwait(&q->nonempty, &q->m, &until);
+    }
+    /* Group commit: a short batch waits for more until its first message has
+     * waited linger_ms. Bounded: every pass waits until that one moment. */
+    if (q->head && q->count < q->batch_max && q->linger_ms > 0) {
+        double due = q->head->arrived_ms + q->linger_ms; /* monotonic ms */
+        struct timespec until = {.tv_sec = (time_t)(due / 1000)};
+        until.tv_nsec = (long)((due - (double)until.tv_sec * 1000) * 1e6);
+        if (until.tv_nsec >= 1000000000L)
+            until.tv_nsec = 999999999L;
+        while (q->count < q->batch_max && tu_mono_ms() < due)
+            if (pthread_cond_timedwait(&q->nonempty, &q->m, &until) != 0)
+                break; /* timed out (or failed): hand out what is there */
     }
     struct item *first = q->head, *last = NULL;
     long long n = 0, bytes = 0;

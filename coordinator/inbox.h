@@ -19,6 +19,7 @@ struct item {
     char *resp_topic;
     void *corr;
     int corr_len;
+    double arrived_ms; /* monotonic, when queued */
 };
 
 /* A message as it arrives; the inbox copies what it keeps. */
@@ -40,6 +41,10 @@ struct inbox;
  * overhead), handing out at most batch_max of them at a time. NULL when out
  * of memory. */
 struct inbox *inbox_new(long long max_bytes, long long batch_max);
+/* Group commit: a batch smaller than batch_max is handed out only once its
+ * first message has waited linger_ms (0, the default: at once), so that one
+ * commit, and one fsync, covers the messages that arrive close together. */
+void inbox_set_linger(struct inbox *q, long linger_ms);
 /* Frees the queue and whatever it still holds. Accepts NULL. */
 void inbox_free(struct inbox *q);
 
@@ -54,8 +59,10 @@ int inbox_put(struct inbox *q, const struct inbox_msg *m);
 int inbox_on_message(struct inbox *q, char *topic, int topic_len, MQTTAsync_message *m);
 
 /* Takes up to batch_max messages in arrival order, waiting up to wait_ms
- * for the first when the queue is empty. The caller owns the list (free it
- * with inbox_items_free); NULL when there is none. */
+ * for the first when the queue is empty; then, with a linger, until
+ * batch_max are there or the first has waited linger_ms since it was queued
+ * (never longer). The caller owns the list (free it with inbox_items_free);
+ * NULL when there is none. */
 struct item *inbox_take(struct inbox *q, long wait_ms);
 /* Frees a list of items. Accepts NULL. */
 void inbox_items_free(struct item *it);

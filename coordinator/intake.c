@@ -191,3 +191,74 @@ oerr_t intake_keep_refused(struct store *s, struct report *r, const struct outco
     free(scrubbed);
     return e;
 }
+
+/* ---- the signs of life of a batch -------------------------------------- */
+
+struct seen_one {
+    char agent_id[ID_MAX + 1];
+    long long seq;
+    size_t order; /* arrival, so that equal keys keep it */
+};
+
+int intake_seen_add(struct intake_seen *b, const char *agent_id, long long seq)
+{
+    if (strlen(agent_id) > ID_MAX)
+        return -1;
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 64;
+        struct seen_one *v = realloc(b->v, cap * sizeof *v);
+        if (!v)
+            return -1;
+        b->v = v;
+        b->cap = cap;
+    }
+    struct seen_one *o = &b->v[b->n];
+    snprintf(o->agent_id, sizeof o->agent_id, "%s", agent_id);
+    o->seq = seq;
+    o->order = b->n++;
+    return 0;
+}
+
+/* By agent, then by seq. */
+static int seen_cmp(const void *a, const void *b)
+{
+    const struct seen_one *x = a, *y = b;
+    int c = strcmp(x->agent_id, y->agent_id);
+    if (c)
+        return c;
+    if (x->seq != y->seq)
+        return x->seq < y->seq ? -1 : 1;
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
+oerr_t intake_seen_flush(struct intake_seen *b, struct store *s, const char *now)
+{
+    oerr_t e = OERR_OK;
+    if (b->n == 0) /* a batch of requests only: nothing noted, maybe no memory yet */
+        return OERR_OK;
+    qsort(b->v, b->n, sizeof *b->v, seen_cmp);
+    long long seqs[256];
+    for (size_t i = 0; i < b->n && !e;) {
+        /* One agent's seqs, sorted, at most 256 at a time. */
+        size_t k = 0;
+        const char *agent = b->v[i].agent_id;
+        do
+            seqs[k++] = b->v[i++].seq;
+        while (i < b->n && k < sizeof seqs / sizeof seqs[0] &&
+               strcmp(b->v[i].agent_id, agent) == 0);
+        e = store_agent_seen_seqs(s, agent, seqs, k, now);
+    }
+    b->n = 0;
+    return e;
+}
+
+void intake_seen_clear(struct intake_seen *b)
+{
+    b->n = 0;
+}
+
+void intake_seen_free(struct intake_seen *b)
+{
+    free(b->v);
+    memset(b, 0, sizeof *b);
+}

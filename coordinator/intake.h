@@ -62,4 +62,24 @@ oerr_t intake_keep_refused(struct store *s, struct report *r, const struct outco
                            const char *received_at, const char *topic, const char *agent_id,
                            const char *payload, size_t len, long long max_rejects);
 
+/* The signs of life of one batch: every message on an agent's reports topic
+ * says the agent was seen, and which seq it used. Kept here and written once
+ * per agent when the batch ends (store_agent_seen_seqs), in the batch's
+ * transaction: the same outcome as a store_agent_seen per message, in a few
+ * statements per agent instead of a few per message. */
+struct intake_seen {
+    struct seen_one *v;
+    size_t n, cap;
+};
+
+/* Notes that agent_id was seen, with seq (0: none). Returns 0, or -1 when out
+ * of memory: then call store_agent_seen for this one yourself. */
+int intake_seen_add(struct intake_seen *b, const char *agent_id, long long seq);
+/* Writes what b noted, at now, and empties b (also when the store failed). */
+oerr_t intake_seen_flush(struct intake_seen *b, struct store *s, const char *now);
+/* Forgets what b noted (a batch rolled back). */
+void intake_seen_clear(struct intake_seen *b);
+/* Frees b's memory; b may be used again. */
+void intake_seen_free(struct intake_seen *b);
+
 #endif

@@ -46,6 +46,7 @@ struct svc {
     struct inbox *inbox;    /* what Paho's thread received */
     struct ackbatch *batch; /* what the batch will send once it is committed */
     struct publisher *pub;  /* what changed since progress was last published */
+    struct intake_seen seen; /* agents seen in the batch, written at its end */
 
     long long n_accepted, n_duplicate, n_rejected;
     long long b_accepted, b_duplicate, b_rejected; /* of the batch not yet committed */
@@ -166,8 +167,10 @@ static void handle_report(struct svc *s, struct item *it, const char *agent,
     }
     /* Any message on its reports topic is a sign of life of the agent (the
      * broker lets only it publish there), and a readable envelope tells
-     * which seq it used, whatever becomes of the report. */
-    if (store_agent_seen(s->store, agent, agents_report_seq(&r, agent), now)) {
+     * which seq it used, whatever becomes of the report: noted, and written
+     * once per agent at the end of the batch (process_batch). */
+    long long seq = agents_report_seq(&r, agent);
+    if (intake_seen_add(&s->seen, agent, seq) && store_agent_seen(s->store, agent, seq, now)) {
         olog(OLOG_ERROR, "store failed on agent %s: %s", agent, store_errmsg(s->store));
         *db_failed = true;
         report_free(&r);
@@ -448,10 +451,15 @@ static int process_batch(struct svc *s, struct item *items, bool send)
     bool failed = store_begin(s->store) != OERR_OK;
     for (struct item *it = items; it && !failed; it = it->next)
         handle_item(s, it, now, &failed);
+    if (!failed && intake_seen_flush(&s->seen, s->store, now) != OERR_OK) {
+        olog(OLOG_ERROR, "store failed on the agents seen: %s", store_errmsg(s->store));
+        failed = true;
+    }
     if (!failed && store_commit(s->store) != OERR_OK)
         failed = true;
     if (failed) {
         olog(OLOG_ERROR, "batch not stored: %s", store_errmsg(s->store));
+        intake_seen_clear(&s->seen);
         store_rollback(s->store);
         ackbatch_discard(s->batch);
         return -1;
@@ -708,6 +716,7 @@ int service_run(const struct coord_config *cfg, volatile sig_atomic_t *stop)
         olog(OLOG_ERROR, "out of memory starting the coordinator");
         goto done;
     }
+    inbox_set_linger(s.inbox, cfg->linger_ms);
     if (connect_broker(&s))
         goto done;
     __atomic_store_n(&s.initial_done, 1, __ATOMIC_RELEASE);
@@ -724,5 +733,6 @@ done:
     publisher_free(s.pub);
     store_close(s.store);
     inbox_free(s.inbox);
+    intake_seen_free(&s.seen);
     return rc;
 }

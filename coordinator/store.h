@@ -210,6 +210,12 @@ oerr_t store_export_csv(struct store *s, void *file);
 /* Notes a message of agent_id received at now (its last_seen), and, when
  * seq > 0, that the agent used seq (a resend changes nothing). */
 oerr_t store_agent_seen(struct store *s, const char *agent_id, long long seq, const char *now);
+/* The same for n messages of agent_id at once (one batch): seqs in ascending
+ * order, each as store_agent_seen takes it (0 or out of range: none). The
+ * outcome is that of n calls of store_agent_seen, in a few statements when
+ * the seqs run on from what the agent sent before. */
+oerr_t store_agent_seen_seqs(struct store *s, const char *agent_id, const long long *seqs,
+                             size_t n, const char *now);
 
 /* Stores a status message of its agent, received at now. A birth replaces
  * what the last status said; a will sets offline and keeps the fields it does

@@ -732,6 +732,96 @@ oerr_t store_check(const char *path, bool quick, int (*fn)(void *, const char *)
     return rc;
 }
 
+/* ---- the trips cache ------------------------------------------------------
+ * Every report looks up its trip; a few trips take nearly all reports. Rows
+ * read within a transaction are kept, and served only within transactions:
+ * store_begin empties the cache when another connection committed since
+ * (PRAGMA data_version), store_rollback empties it, and a trip's row is
+ * dropped when this connection changes the trip (store_trip_upsert,
+ * store_trip_set_status). So it never serves a status the store no longer
+ * holds: a cancelled trip's reports are refused from the next report on. */
+#define TRIP_CACHE_SLOTS 64 /* a power of two */
+
+struct trip_cache {
+    sqlite3_stmt *version;  /* PRAGMA data_version */
+    long long data_version; /* as of the last store_begin */
+    bool used[TRIP_CACHE_SLOTS];
+    struct trip_row row[TRIP_CACHE_SLOTS];
+};
+
+static unsigned trip_slot(const char *trip_id)
+{
+    unsigned h = 2166136261u; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)trip_id; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return h & (TRIP_CACHE_SLOTS - 1);
+}
+
+static void trip_cache_clear(struct store *s)
+{
+    if (s->trips)
+        memset(s->trips->used, 0, sizeof s->trips->used);
+}
+
+static void trip_cache_free(struct store *s)
+{
+    if (!s->trips)
+        return;
+    sqlite3_finalize(s->trips->version);
+    free(s->trips);
+    s->trips = NULL;
+}
+
+/* At the start of a transaction: what others committed since the last one
+ * empties the cache. Without a cache (out of memory, no data_version) every
+ * look-up goes to the table, as before. */
+static void trip_cache_check(struct store *s)
+{
+    if (!s->trips) {
+        s->trips = calloc(1, sizeof *s->trips);
+        if (!s->trips)
+            return;
+        if (sqlite3_prepare_v3(s->db, "PRAGMA data_version", -1, SQLITE_PREPARE_PERSISTENT,
+                               &s->trips->version, NULL) != SQLITE_OK) {
+            trip_cache_free(s);
+            return;
+        }
+        s->trips->data_version = -1;
+    }
+    sqlite3_stmt *st = s->trips->version;
+    sqlite3_reset(st);
+    long long v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_reset(st);
+    if (v < 0 || v != s->trips->data_version)
+        trip_cache_clear(s);
+    s->trips->data_version = v;
+}
+
+static struct trip_row *trip_cache_find(struct store *s, const char *trip_id)
+{
+    if (!s->trips || sqlite3_get_autocommit(s->db))
+        return NULL;
+    unsigned i = trip_slot(trip_id);
+    if (s->trips->used[i] && strcmp(s->trips->row[i].trip_id, trip_id) == 0)
+        return &s->trips->row[i];
+    return NULL;
+}
+
+static void trip_cache_put(struct store *s, const struct trip_row *t)
+{
+    if (!s->trips || sqlite3_get_autocommit(s->db))
+        return;
+    unsigned i = trip_slot(t->trip_id);
+    s->trips->row[i] = *t;
+    s->trips->used[i] = true;
+}
+
+static void trip_cache_drop(struct store *s, const char *trip_id)
+{
+    if (s->trips)
+        s->trips->used[trip_slot(trip_id)] = false;
+}
+
 void store_close(struct store *s)
 {
     if (!s)
@@ -740,19 +830,27 @@ void store_close(struct store *s)
         sqlite3_finalize(s->q[i]);
     for (size_t i = 0; i < sizeof s->reply_q / sizeof s->reply_q[0]; i++)
         sqlite3_finalize(s->reply_q[i]);
+    trip_cache_free(s);
     sqlite3_close(s->db);
     free(s);
 }
 
-oerr_t store_begin(struct store *s) { return exec(s, "BEGIN IMMEDIATE"); }
+oerr_t store_begin(struct store *s)
+{
+    if (exec(s, "BEGIN IMMEDIATE"))
+        return OERR_DB;
+    trip_cache_check(s);
+    return OERR_OK;
+}
 oerr_t store_commit(struct store *s) { return exec(s, "COMMIT"); }
 void store_rollback(struct store *s)
 {
+    trip_cache_clear(s); /* it may hold what the rollback undoes */
     if (!sqlite3_get_autocommit(s->db))
         exec(s, "ROLLBACK");
 }
 
-oerr_t store_trip_get(struct store *s, const char *trip_id, struct trip_row *out)
+static oerr_t trip_read(struct store *s, const char *trip_id, struct trip_row *out)
 {
     sqlite3_stmt *st = stmt(s, Q_TRIP_GET);
     bind_text(st, 1, trip_id);
@@ -769,6 +867,19 @@ oerr_t store_trip_get(struct store *s, const char *trip_id, struct trip_row *out
     snprintf(out->county_name, sizeof out->county_name, "%s", sqlite3_column_text(st, 5));
     sqlite3_reset(st);
     return OERR_OK;
+}
+
+oerr_t store_trip_get(struct store *s, const char *trip_id, struct trip_row *out)
+{
+    struct trip_row *hit = trip_cache_find(s, trip_id);
+    if (hit) {
+        *out = *hit;
+        return OERR_OK;
+    }
+    oerr_t e = trip_read(s, trip_id, out);
+    if (e == OERR_OK)
+        trip_cache_put(s, out);
+    return e;
 }
 
 /* ---- reports: plain operations (coordinator/intake.c decides with them) --- */
@@ -1078,7 +1189,8 @@ oerr_t store_trip_upsert(struct store *s, const struct trip_def *t, const char *
                          char why[JERR_MAX])
 {
     struct trip_row old;
-    oerr_t e = store_trip_get(s, t->trip_id, &old);
+    trip_cache_drop(s, t->trip_id); /* it changes now */
+    oerr_t e = trip_read(s, t->trip_id, &old);
     if (e && e != OERR_NOTFOUND)
         return e;
     if (e == OERR_OK && strcmp(old.status, "cancelled") == 0) {
@@ -1146,7 +1258,8 @@ oerr_t store_trip_set_status(struct store *s, const char *trip_id, const char *s
                              const char *now, char why[JERR_MAX])
 {
     struct trip_row old;
-    oerr_t e = store_trip_get(s, trip_id, &old);
+    trip_cache_drop(s, trip_id); /* it may change now */
+    oerr_t e = trip_read(s, trip_id, &old);
     if (e)
         return e;
     if (strcmp(old.status, status) == 0)
@@ -1716,6 +1829,30 @@ static oerr_t seq_move(struct store *s, int which, const char *agent_id, long lo
     return run(st);
 }
 
+/* Adds the range lo..hi to the agent's, or, when it has STORE_SEQ_RANGES_MAX
+ * of them already, sets *full and writes nothing. */
+static oerr_t seq_new_range(struct store *s, const char *agent_id, long long lo, long long hi,
+                            bool *full)
+{
+    sqlite3_stmt *st = stmt(s, Q_AGENT_RANGES);
+    bind_text(st, 1, agent_id);
+    int rc = sqlite3_step(st);
+    long long ranges = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW)
+        return OERR_DB;
+    *full = ranges >= STORE_SEQ_RANGES_MAX;
+    if (*full)
+        return OERR_OK;
+    st = stmt(s, Q_SEQ_INSERT);
+    bind_text(st, 1, agent_id);
+    sqlite3_bind_int64(st, 2, lo);
+    sqlite3_bind_int64(st, 3, hi);
+    if (run(st))
+        return OERR_DB;
+    return seq_counts(s, agent_id, 1, 0);
+}
+
 /* Adds seq to the agent's ranges: a few indexed look-ups, whatever the seq. */
 static oerr_t seq_add(struct store *s, const char *agent_id, long long seq)
 {
@@ -1752,35 +1889,79 @@ static oerr_t seq_add(struct store *s, const char *agent_id, long long seq)
         return seq_move(s, Q_SEQ_SET_HI, agent_id, blo, seq);
     if (next)
         return seq_move(s, Q_SEQ_SET_LO, agent_id, seq + 1, seq);
-    st = stmt(s, Q_AGENT_RANGES);
-    bind_text(st, 1, agent_id);
-    rc = sqlite3_step(st);
-    long long ranges = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW)
+    bool full;
+    if (seq_new_range(s, agent_id, seq, seq, &full))
         return OERR_DB;
-    if (ranges >= STORE_SEQ_RANGES_MAX)
-        return seq_counts(s, agent_id, 0, 1);
-    st = stmt(s, Q_SEQ_INSERT);
+    return full ? seq_counts(s, agent_id, 0, 1) : OERR_OK;
+}
+
+/* Adds the run of seqs lo..hi (lo < hi) to the agent's ranges: one look-up
+ * and one write when the run continues the agent's highest range, or starts
+ * a new one past it; otherwise (a run that meets ranges above its start, or
+ * a new range past STORE_SEQ_RANGES_MAX) seq by seq, as seq_add would. */
+static oerr_t seq_add_run(struct store *s, const char *agent_id, long long lo, long long hi)
+{
+    sqlite3_stmt *st = stmt(s, Q_SEQ_BELOW);
     bind_text(st, 1, agent_id);
-    sqlite3_bind_int64(st, 2, seq);
-    sqlite3_bind_int64(st, 3, seq);
+    sqlite3_bind_int64(st, 2, hi + 1);
+    int rc = sqlite3_step(st);
+    bool top = rc == SQLITE_ROW; /* the range starting highest at or below hi + 1 */
+    long long tlo = top ? sqlite3_column_int64(st, 0) : 0;
+    long long thi = top ? sqlite3_column_int64(st, 1) : 0;
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return OERR_DB;
+    if (top && tlo <= lo) { /* no range starts within lo + 1 .. hi + 1 */
+        if (thi >= hi)
+            return OERR_OK; /* all seen before: resends */
+        if (thi >= lo - 1)
+            return seq_move(s, Q_SEQ_SET_HI, agent_id, tlo, hi);
+    }
+    if (!top || tlo <= lo) { /* a new range lo..hi, unless the agent has too many */
+        bool full;
+        if (seq_new_range(s, agent_id, lo, hi, &full))
+            return OERR_DB;
+        if (!full)
+            return OERR_OK;
+    }
+    for (long long q = lo; q <= hi; q++) /* at most a batch's seqs */
+        if (seq_add(s, agent_id, q))
+            return OERR_DB;
+    return OERR_OK;
+}
+
+oerr_t store_agent_seen_seqs(struct store *s, const char *agent_id, const long long *seqs,
+                             size_t n, const char *now)
+{
+    long long top = 0;
+    for (size_t i = 0; i < n; i++)
+        if (seqs[i] > 0 && seqs[i] <= SEQ_MAX && seqs[i] > top)
+            top = seqs[i];
+    sqlite3_stmt *st = stmt(s, Q_AGENT_SEEN);
+    bind_text(st, 1, agent_id);
+    bind_text(st, 2, now);
+    sqlite3_bind_int64(st, 3, top);
     if (run(st))
         return OERR_DB;
-    return seq_counts(s, agent_id, 1, 0);
+    /* Runs of consecutive seqs (repeats skipped), each added at once. */
+    size_t i = 0;
+    while (i < n) {
+        if (seqs[i] <= 0 || seqs[i] > SEQ_MAX) {
+            i++;
+            continue;
+        }
+        long long lo = seqs[i], hi = lo;
+        for (i++; i < n && (seqs[i] == hi || seqs[i] == hi + 1); i++)
+            hi = seqs[i];
+        if (hi == lo ? seq_add(s, agent_id, lo) : seq_add_run(s, agent_id, lo, hi))
+            return OERR_DB;
+    }
+    return OERR_OK;
 }
 
 oerr_t store_agent_seen(struct store *s, const char *agent_id, long long seq, const char *now)
 {
-    if (seq < 0 || seq > SEQ_MAX)
-        seq = 0;
-    sqlite3_stmt *st = stmt(s, Q_AGENT_SEEN);
-    bind_text(st, 1, agent_id);
-    bind_text(st, 2, now);
-    sqlite3_bind_int64(st, 3, seq);
-    if (run(st))
-        return OERR_DB;
-    return seq > 0 ? seq_add(s, agent_id, seq) : OERR_OK;
+    return store_agent_seen_seqs(s, agent_id, &seq, 1, now);
 }
 
 static bool same_text(const char *a, const char *b)

@@ -32,6 +32,7 @@ struct store {
     long long reply_keep, reply_days;
     char replies_swept[11];  /* the day (YYYY-MM-DD of 'now') of the last sweep */
     sqlite3_stmt *reply_q[3]; /* see reply_sql */
+    struct trip_cache *trips; /* store_trip_get's, within transactions (store_sqlite.c) */
 };
 
 /* The tables of volunteers and registrations (store_sqlite_reg.c), created

@@ -226,6 +226,108 @@ static void test_ranges_bounded(void **state)
     assert_non_null(strstr(g.text, "missing in all)"));
 }
 
+/* ---- a batch's seqs at once (store_agent_seen_seqs) ------------------------- */
+
+static int cmp_ll(const void *a, const void *b)
+{
+    long long x = *(const long long *)a, y = *(const long long *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Agent one gets seqs one by one, agent batch gets them at once, sorted:
+ * what the store then says of the two must be the same. */
+static void seen_both(struct store *s, const char *one, const char *batch, long long *seqs,
+                      size_t n)
+{
+    assert_int_equal(store_begin(s), OERR_OK);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(store_agent_seen(s, one, seqs[i], NOW), OERR_OK);
+    qsort(seqs, n, sizeof *seqs, cmp_ll);
+    assert_int_equal(store_agent_seen_seqs(s, batch, seqs, n, NOW), OERR_OK);
+    assert_int_equal(store_commit(s), OERR_OK);
+}
+
+static void expect_same(struct store *s, const char *one, const char *batch, int round)
+{
+    struct agent_row a = row_of(s, one), b = row_of(s, batch);
+    if (a.last_seq != b.last_seq || a.seqs_untracked != b.seqs_untracked ||
+        strcmp(a.last_seen, b.last_seen) != 0)
+        fail_msg("round %d: last_seq %lld/%lld, untracked %lld/%lld", round, a.last_seq,
+                 b.last_seq, a.seqs_untracked, b.seqs_untracked);
+    struct seq_gaps ga, gb;
+    assert_int_equal(store_agent_missing(s, one, a.last_seq, &ga), OERR_OK);
+    assert_int_equal(store_agent_missing(s, batch, b.last_seq, &gb), OERR_OK);
+    if (strcmp(ga.text, gb.text) != 0 || ga.count != gb.count || ga.ranges != gb.ranges)
+        fail_msg("round %d: missing '%s' (%lld in %lld ranges) one by one, '%s' (%lld in "
+                 "%lld ranges) at once", round, ga.text, ga.count, ga.ranges, gb.text,
+                 gb.count, gb.ranges);
+}
+
+static void test_seqs_at_once_as_one_by_one(void **state)
+{
+    struct store *s = *state;
+    /* Batches as they come: runs that go on, resends, gaps, out of order,
+     * runs that fill gaps and bridge ranges, seqs 0 and out of range. */
+    unsigned x = 12345;
+    long long next = 1, seqs[40];
+    for (int round = 0; round < 300; round++) {
+        size_t n = 0;
+        int len = 1 + round % 7;
+        for (int i = 0; i < len; i++) {
+            x = x * 1103515245u + 12345u;
+            unsigned r = (x >> 16) % 100;
+            if (r < 60)
+                seqs[n++] = next++; /* in order */
+            else if (r < 70)
+                seqs[n++] = next > 3 ? next - 1 - (long long)((x >> 8) % 3) : 1; /* resend */
+            else if (r < 80)
+                next += 1 + (x >> 8) % 4; /* a gap */
+            else if (r < 90 && next > 10)
+                seqs[n++] = 1 + (long long)((x >> 4) % (unsigned long long)(next - 1)); /* late */
+            else if (r < 93)
+                seqs[n++] = r == 90 ? 0 : r == 91 ? -5 : SEQ_MAX + 1; /* none */
+            else
+                for (int k = 0; k < 4 && n < sizeof seqs / sizeof seqs[0]; k++)
+                    seqs[n++] = next + 2 + k; /* a run past a gap */
+        }
+        if (n == 0)
+            continue;
+        seen_both(s, "team-11", "team-12", seqs, n);
+        expect_same(s, "team-11", "team-12", round);
+    }
+    struct agent_row a = row_of(s, "team-12");
+    assert_true(a.last_seq > 100);
+}
+
+static void test_seqs_at_once_past_the_bound(void **state)
+{
+    struct store *s = *state;
+    /* Both agents at STORE_SEQ_RANGES_MAX ranges (every other seq), then
+     * batches that would open ranges, join one, or fill a gap. */
+    assert_int_equal(store_begin(s), OERR_OK);
+    for (long long i = 1; i <= STORE_SEQ_RANGES_MAX; i++) {
+        assert_int_equal(store_agent_seen(s, "team-21", 2 * i, NOW), OERR_OK);
+        assert_int_equal(store_agent_seen(s, "team-22", 2 * i, NOW), OERR_OK);
+    }
+    assert_int_equal(store_commit(s), OERR_OK);
+    long long top = 2LL * STORE_SEQ_RANGES_MAX;
+    long long b1[] = {top + 3, top + 4, top + 5};     /* a new range: not kept */
+    long long b2[] = {top + 1, top + 2, top + 7};     /* joins the last one, then not */
+    long long b3[] = {3, 4, 5, 6, 7, top + 9, top + 10}; /* bridges ranges below */
+    long long b4[] = {top + 20, top + 21, 9, 10, 11};    /* order of arrival */
+    seen_both(s, "team-21", "team-22", b1, 3);
+    expect_same(s, "team-21", "team-22", 1);
+    seen_both(s, "team-21", "team-22", b2, 3);
+    expect_same(s, "team-21", "team-22", 2);
+    seen_both(s, "team-21", "team-22", b3, 7);
+    expect_same(s, "team-21", "team-22", 3);
+    /* Within a batch the seqs go in ascending order, so the order of arrival
+     * may decide which one a full agent keeps: here it does not. */
+    seen_both(s, "team-21", "team-22", b4, 5);
+    expect_same(s, "team-21", "team-22", 4);
+    assert_true(row_of(s, "team-22").seqs_untracked > 0);
+}
+
 /* ---- status messages -------------------------------------------------------- */
 
 static void test_status_birth_and_will(void **state)
@@ -414,6 +516,8 @@ int main(void)
         T(test_no_seq_is_a_sign_of_life),
         T(test_many_gaps_capped_text),
         T(test_ranges_bounded),
+        T(test_seqs_at_once_as_one_by_one),
+        T(test_seqs_at_once_past_the_bound),
         T(test_status_birth_and_will),
         T(test_status_retained_replay),
         T(test_agent_known_only_from_status),

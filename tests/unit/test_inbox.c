@@ -1,11 +1,13 @@
 /* test_inbox.c -- the queue from Paho's thread: order, copies, batches, the
  * byte limit, and what it refuses. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -195,6 +197,73 @@ static void take_waits_at_most_wait_ms(void **state)
     inbox_items_free(NULL);
 }
 
+static void linger_waits_until_the_first_has_waited(void **state)
+{
+    (void)state;
+    struct inbox *q = inbox_new(1 << 20, 10);
+    inbox_set_linger(q, 80);
+    struct inbox_msg m = msg("t/1", "{}");
+    double t0 = tu_mono_ms();
+    assert_int_equal(inbox_put(q, &m), 0);
+    struct item *it = inbox_take(q, 0);
+    double waited = tu_mono_ms() - t0;
+    assert_non_null(it);
+    assert_null(it->next);
+    assert_true(waited >= 79); /* from the put, not from the take */
+    assert_true(waited < 5000);
+    inbox_items_free(it);
+    /* An empty queue: wait_ms for a first message, as without a linger. */
+    t0 = tu_mono_ms();
+    assert_null(inbox_take(q, 30));
+    assert_true(tu_mono_ms() - t0 < 5000);
+    inbox_free(q);
+}
+
+static void *put_four(void *arg)
+{
+    struct inbox *q = arg;
+    struct inbox_msg m = msg("t/more", "{}");
+    for (int i = 0; i < 4; i++) {
+        nanosleep(&(struct timespec){0, 5000000L}, NULL);
+        inbox_put(q, &m);
+    }
+    return NULL;
+}
+
+static void linger_ends_once_a_batch_is_full(void **state)
+{
+    (void)state;
+    struct inbox *q = inbox_new(1 << 20, 5);
+    inbox_set_linger(q, 20000); /* past the test's patience: only a full batch ends it */
+    struct inbox_msg m = msg("t/1", "{}");
+    assert_int_equal(inbox_put(q, &m), 0);
+    double t0 = tu_mono_ms();
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, put_four, q), 0);
+    struct item *it = inbox_take(q, 0);
+    assert_true(tu_mono_ms() - t0 < 10000);
+    pthread_join(th, NULL);
+    int n = 0;
+    for (struct item *i = it; i; i = i->next)
+        n++;
+    assert_int_equal(n, 5);
+    assert_string_equal(it->topic, "t/1");
+    inbox_items_free(it);
+    /* batch_max queued already: handed out at once. */
+    for (int i = 0; i < 7; i++)
+        assert_int_equal(inbox_put(q, &m), 0);
+    t0 = tu_mono_ms();
+    it = inbox_take(q, 0);
+    assert_true(tu_mono_ms() - t0 < 10000);
+    inbox_items_free(it);
+    assert_int_equal(queued(q), 2);
+    inbox_set_linger(q, 0); /* what is left goes at once */
+    it = inbox_take(q, 0);
+    assert_non_null(it->next);
+    inbox_items_free(it);
+    inbox_free(q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -204,6 +273,8 @@ int main(void)
         cmocka_unit_test(drops_past_max_bytes_until_taken),
         cmocka_unit_test(refuses_nul_in_topic_and_ignores_oversized_properties),
         cmocka_unit_test(take_waits_at_most_wait_ms),
+        cmocka_unit_test(linger_waits_until_the_first_has_waited),
+        cmocka_unit_test(linger_ends_once_a_batch_is_full),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -433,6 +433,102 @@ static void test_year_of_trip(void **state)
     assert_string_equal(row.county, "cili");
 }
 
+/* A headcount of n for trip decided inside the caller's transaction. */
+static struct outcome headcount_in_tx(struct store *s, int n, const char *trip)
+{
+    char buf[2048];
+    struct report r;
+    unit_report(&r, buf, sizeof buf, "team-07", mid(n), trip, "2026-11-22T09:31:05+08:00",
+                "headcount", "\"department\":\"internal\",\"consultations\":1");
+    struct outcome out;
+    oerr_t e = intake_report(s, &r, buf, strlen(buf), NOW, &out);
+    report_free(&r);
+    if (e)
+        fail_msg("intake_report: %s (%s)", oerr_str(e), store_errmsg(s));
+    return out;
+}
+
+/* The store keeps the trips its reports name between look-ups (store_trip_get):
+ * what it serves is never older than the table, whoever changed the trip. */
+static void test_trip_never_stale(void **state)
+{
+    struct filestore *f = *state;
+    add_trip(f->s, "t-a", "2026-05-01", "cili");
+    /* Cancelled within the batch that looked it up: the next report sees it. */
+    assert_int_equal(store_begin(f->s), OERR_OK);
+    ACCEPTED(headcount_in_tx(f->s, 1, "t-a"), 2026);
+    char why[JERR_MAX] = "";
+    assert_int_equal(store_trip_set_status(f->s, "t-a", "cancelled", NOW, why), OERR_OK);
+    REJECTED(headcount_in_tx(f->s, 2, "t-a"), RJ_TRIP_CANCELLED, "t-a");
+    /* ... and a batch rolled back takes the cancel back with it. */
+    store_rollback(f->s);
+    ACCEPTED(headcount(f->s, "team-07", mid(3), "t-a", 1), 2026);
+    /* Moved to another year by this connection, in a batch of its own. */
+    add_trip(f->s, "t-a", "2027-03-01", "cili");
+    ACCEPTED(headcount(f->s, "team-07", mid(4), "t-a", 1), 2027);
+    /* Cancelled through another connection to the same file (another process). */
+    struct store *other;
+    char err[256] = "";
+    assert_int_equal(store_open(f->path, &other, err), OERR_OK);
+    assert_int_equal(set_status(other, "t-a", "cancelled"), OERR_OK);
+    store_close(other);
+    REJECTED(headcount(f->s, "team-07", mid(5), "t-a", 1), RJ_TRIP_CANCELLED, "t-a");
+    struct trip_row row;
+    assert_int_equal(store_trip_get(f->s, "t-a", &row), OERR_OK);
+    assert_string_equal(row.status, "cancelled");
+    /* The trip's year decides: both counted reports are 2027's now. */
+    assert_int_equal(totals_of(f->s, 2026, NULL, NULL).consultations, 0);
+    assert_int_equal(totals_of(f->s, 2027, NULL, NULL).consultations, 2);
+}
+
+static int last_seq_of(void *ctx, const struct agent_row *a)
+{
+    long long *v = ctx;
+    if (strcmp(a->agent_id, "team-08") == 0)
+        v[0] = a->last_seq;
+    if (strcmp(a->agent_id, "team-09") == 0)
+        v[1] = a->last_seq;
+    return 0;
+}
+
+/* The agents seen in a batch: written at its end, per agent, whatever the
+ * order and however many; an empty batch writes nothing. */
+static void test_seen_in_a_batch(void **state)
+{
+    struct filestore *f = *state;
+    struct intake_seen b = {0};
+    assert_int_equal(store_begin(f->s), OERR_OK);
+    assert_int_equal(intake_seen_flush(&b, f->s, NOW), OERR_OK); /* nothing noted */
+    for (long long q = 600; q >= 1; q--) { /* 600: more than one write's worth */
+        if (q != 300)
+            assert_int_equal(intake_seen_add(&b, "team-08", q), 0);
+        if (q % 2)
+            assert_int_equal(intake_seen_add(&b, "team-09", q), 0);
+    }
+    assert_int_equal(intake_seen_add(&b, "team-09", 0), 0); /* no seq: a sign of life */
+    assert_int_equal(intake_seen_flush(&b, f->s, NOW), OERR_OK);
+    assert_int_equal(store_commit(f->s), OERR_OK);
+    struct seq_gaps g;
+    assert_int_equal(store_agent_missing(f->s, "team-08", 600, &g), OERR_OK);
+    assert_string_equal(g.text, "300");
+    assert_int_equal(store_agent_missing(f->s, "team-09", 599, &g), OERR_OK);
+    assert_int_equal(g.count, 299);
+    long long last[2] = {-1, -1};
+    assert_int_equal(store_agents_each(f->s, last_seq_of, last), OERR_OK);
+    assert_int_equal(last[0], 600);
+    assert_int_equal(last[1], 599);
+    /* Noted, then the batch rolled back: nothing of it is written later. */
+    assert_int_equal(intake_seen_add(&b, "team-08", 900), 0);
+    intake_seen_clear(&b);
+    assert_int_equal(store_begin(f->s), OERR_OK);
+    assert_int_equal(intake_seen_flush(&b, f->s, NOW), OERR_OK);
+    assert_int_equal(store_commit(f->s), OERR_OK);
+    last[0] = -1;
+    assert_int_equal(store_agents_each(f->s, last_seq_of, last), OERR_OK);
+    assert_int_equal(last[0], 600);
+    intake_seen_free(&b);
+}
+
 /* The rules hold across closing and opening the store again. */
 static void test_reopen(void **state)
 {
@@ -539,6 +635,8 @@ int main(void)
         T(test_void_pending_names_void),
         T(test_year_of_trip),
         T(test_reopen),
+        T(test_trip_never_stale),
+        T(test_seen_in_a_batch),
         T(test_kept_payload),
         T(test_keep_refused),
     };
