@@ -82,6 +82,7 @@ export BROKER_READY_S=${BROKER_READY_S:-120}
 source tests/lib/common.sh
 source tests/lib/broker.sh
 source tests/lib/stack.sh
+source bench/lib.sh
 pass() { :; }
 tmpdir_setup
 
@@ -291,10 +292,5 @@ the window, in ms per second (1000 = one core). Open-file limit: \`ulimit -n $(u
 Client command (process 1 of round 1; the others take the next \`--first\`): \`$CMD\`
 ENTRY
 )
-echo
-echo "$entry"
-if [ "$APPEND" = 1 ]; then
-  printf '\n%s\n' "$entry" >>BENCHMARKS.md
-  echo "== figures appended to BENCHMARKS.md"
-fi
+bench_report "$entry"
 [ "$ok" = 1 ] || { echo "bench/idle.sh: not every device stayed connected (see above)" >&2; exit 1; }

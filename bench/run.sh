@@ -73,6 +73,7 @@ export OUTREACH_BUILD_DIR=$PWD/build-bench
 source tests/lib/common.sh
 source tests/lib/broker.sh
 source tests/lib/stack.sh
+source bench/lib.sh
 pass() { :; }
 tmpdir_setup
 
@@ -260,9 +261,4 @@ Commands (round 1, from \`bash bench/run.sh\`):
 $(printf '%s\n' "${CMDS[@]}")
 ENTRY
 )
-echo
-echo "$entry"
-if [ "$APPEND" = 1 ]; then
-  printf '\n%s\n' "$entry" >>BENCHMARKS.md
-  echo "== figures appended to BENCHMARKS.md"
-fi
+bench_report "$entry"

@@ -85,6 +85,7 @@ export OUTREACH_BUILD_DIR=$PWD/build-bench
 source tests/lib/common.sh
 source tests/lib/broker.sh
 source tests/lib/stack.sh
+source bench/lib.sh
 pass() { :; }
 tmpdir_setup
 GEN_BIN=$OUTREACH_BUILD_DIR/tools/outreach-gen-store
@@ -295,9 +296,4 @@ SQLite $(ver libsqlite3-0); coordinator defaults; load average at the end: $(cut
 $table
 ENTRY
 )
-echo
-echo "$entry"
-if [ "$APPEND" = 1 ]; then
-  printf '\n%s\n' "$entry" >>BENCHMARKS.md
-  echo "== figures appended to BENCHMARKS.md"
-fi
+bench_report "$entry"
