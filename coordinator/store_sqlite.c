@@ -416,7 +416,8 @@ static void remove_db_files(const char *path)
  * check at open leaves them to `check` (store_check), so that opening costs
  * the same on a store of ten million reports as on an empty one. */
 static const char *const big_tables[] = {"reports", "rejects", "final_rejects", "replies",
-                                         "agent_seqs"};
+                                         "agent_seqs", "trip_staff", "year_staff",
+                                         "county_staff"};
 
 static bool is_big_table(const char *name)
 {
@@ -1709,7 +1710,9 @@ static oerr_t csv_trips_load(struct store *s, struct csv_trip **out, size_t *cou
             e = OERR_NOMEM;
             break;
         }
+        o->f = NULL; /* a trip's cells never reach a flush */
         o->n = 0;
+        o->failed = false;
         for (int col = 1; col <= 4; col++) {
             csv_char(o, ',');
             csv_cell(o, st, col);
@@ -1760,16 +1763,26 @@ oerr_t store_export_csv(struct store *s, void *file)
     /* 1: a TEXT column of reports (0: INTEGER, or the voided flag) */
     static const bool text_col[NCOLS] = {1, 1, 0, 1, 1, 1, 1, 0, 1, 1, 0, 0, 0, 0, 1, 0, 1,
                                          0, 1, 1, 1, 1, 0, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1};
+    /* The trips and the reports from one snapshot: a trip and its reports
+     * committed between two reads would otherwise be missing from the first. */
+    bool own_tx = sqlite3_get_autocommit(s->db);
+    if (own_tx && exec(s, "BEGIN"))
+        return OERR_DB;
     struct csv_trip *trips = NULL;
     size_t ntrips = 0;
     oerr_t e = csv_trips_load(s, &trips, &ntrips);
-    if (e)
+    if (e) {
+        if (own_tx)
+            exec(s, "ROLLBACK");
         return e;
+    }
     sqlite3_stmt *st = NULL;
     struct csv_out *o = malloc(sizeof *o);
     if (!o || sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
         free(o);
         csv_trips_free(trips, ntrips);
+        if (own_tx)
+            exec(s, "ROLLBACK");
         return o ? OERR_DB : OERR_NOMEM;
     }
     o->f = file;
@@ -1777,14 +1790,19 @@ oerr_t store_export_csv(struct store *s, void *file)
     o->failed = false;
     csv_put(o, header, sizeof header - 1);
     int n = sqlite3_column_count(st), rc;
+    bool missing = false;
     if (n > NCOLS)
         n = NCOLS;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW && !o->failed) {
         struct csv_trip key = {.id = (char *)sqlite3_column_text(st, TRIP_COL)};
         const struct csv_trip *t =
             key.id ? bsearch(&key, trips, ntrips, sizeof *trips, csv_trip_cmp) : NULL;
-        if (!t)
-            continue; /* a report's trip always exists (foreign key) */
+        if (!t) { /* a report's trip exists in the same snapshot (foreign key) */
+            olog(OLOG_ERROR, "export: report %.64s names trip %.64s, which the store lacks",
+                 (const char *)sqlite3_column_text(st, 0), key.id ? key.id : "(none)");
+            missing = true;
+            break;
+        }
         for (int i = 0; i < n; i++) {
             if (i)
                 csv_char(o, ',');
@@ -1802,9 +1820,11 @@ oerr_t store_export_csv(struct store *s, void *file)
     free(o);
     sqlite3_finalize(st);
     csv_trips_free(trips, ntrips);
+    if (own_tx)
+        exec(s, "COMMIT");
     if (failed)
         return OERR_IO;
-    return rc == SQLITE_DONE ? OERR_OK : OERR_DB;
+    return rc == SQLITE_DONE && !missing ? OERR_OK : OERR_DB;
 }
 
 /* ---- agents -------------------------------------------------------------- */
