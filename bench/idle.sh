@@ -79,11 +79,7 @@ if [ -z "${OUTREACH_BUILD_DIR:-}" ]; then
 fi
 # Mosquitto 2.0.11 takes 15-20 s here to load 10,000 accounts (dynsec.json).
 export BROKER_READY_S=${BROKER_READY_S:-120}
-source tests/lib/common.sh
-source tests/lib/broker.sh
-source tests/lib/stack.sh
 source bench/lib.sh
-pass() { :; }
 tmpdir_setup
 
 names() { seq -f 'idle-%05g' 1 "$DEVICES" | tr '\n' ' '; }

@@ -1,4 +1,9 @@
-# bench/lib.sh -- what the benchmark scripts share (sourced after tests/lib/*.sh).
+# bench/lib.sh -- what the benchmark scripts share: the tests' harness
+# (tests/lib/stack.sh, which sources broker.sh and common.sh), quiet, and
+# bench_report. Sourced from the repository root, after OUTREACH_BUILD_DIR is set.
+# shellcheck source=../tests/lib/stack.sh
+source tests/lib/stack.sh
+pass() { :; } # the harness's per-check lines are for tests, not for tables
 
 # bench_report ENTRY: prints a run's entry (the table and how it was made)
 # and, unless the script was given --no-append (APPEND=0), appends it to

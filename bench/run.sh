@@ -70,11 +70,7 @@ echo "== building (Release) in build-bench"
 cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DOUTREACH_TESTS=OFF >/dev/null
 cmake --build build-bench -j "$(nproc)" >/dev/null
 export OUTREACH_BUILD_DIR=$PWD/build-bench
-source tests/lib/common.sh
-source tests/lib/broker.sh
-source tests/lib/stack.sh
 source bench/lib.sh
-pass() { :; }
 tmpdir_setup
 
 echo "== $AGENTS agent accounts, broker, coordinator"

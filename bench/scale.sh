@@ -82,11 +82,7 @@ echo "== building (Release) in build-bench"
 cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DOUTREACH_TESTS=OFF >/dev/null
 nice -n 19 cmake --build build-bench -j 1 >/dev/null
 export OUTREACH_BUILD_DIR=$PWD/build-bench
-source tests/lib/common.sh
-source tests/lib/broker.sh
-source tests/lib/stack.sh
 source bench/lib.sh
-pass() { :; }
 tmpdir_setup
 GEN_BIN=$OUTREACH_BUILD_DIR/tools/outreach-gen-store
 VALS=$WORK/vals # VALS/SIZE/FIGURE: one value per round
