@@ -33,6 +33,7 @@ struct store {
     char replies_swept[11];  /* the day (YYYY-MM-DD of 'now') of the last sweep */
     sqlite3_stmt *reply_q[3]; /* see reply_sql */
     struct trip_cache *trips; /* store_trip_get's, within transactions (store_sqlite.c) */
+    int lock_fd; /* store_open's -lock file, its descriptor + 1; 0: none (lock_take) */
 };
 
 /* The tables of volunteers and registrations (store_sqlite_reg.c), created
