@@ -39,8 +39,11 @@ oerr_t store_open_read(const char *path, struct store **out, char err[256]);
  * such as the daemon. Kept until store_close. */
 oerr_t store_hold_alone(struct store *s, char err[256]);
 void store_close(struct store *s);
-/* Whether the last failure of s was SQLite finding the file damaged. */
+/* Whether SQLite found the file of s damaged: its last failure, or one that
+ * made a transaction fail before store_rollback. */
 bool store_damaged(const struct store *s);
+/* What SQLite said then ("database disk image is malformed"), or NULL. */
+const char *store_damage(const struct store *s);
 
 /* The full check of the store at path (PRAGMA integrity_check, or with quick
  * PRAGMA quick_check, which skips comparing indexes with their tables), read

@@ -591,9 +591,26 @@ static bool damaged_code(int code)
     return code == SQLITE_CORRUPT || code == SQLITE_NOTADB;
 }
 
+/* Remembers that SQLite found the store damaged (once: the first words
+ * stay), before a statement that succeeds clears the error. */
+static void damage_note(struct store *s)
+{
+    if (!s->damage[0] && damaged_code(sqlite3_extended_errcode(s->db)))
+        snprintf(s->damage, sizeof s->damage, "%s", sqlite3_errmsg(s->db));
+}
+
 bool store_damaged(const struct store *s)
 {
-    return s && s->db && damaged_code(sqlite3_extended_errcode(s->db));
+    return s && s->db && (s->damage[0] || damaged_code(sqlite3_extended_errcode(s->db)));
+}
+
+const char *store_damage(const struct store *s)
+{
+    if (!s || !s->db)
+        return NULL;
+    if (s->damage[0])
+        return s->damage;
+    return damaged_code(sqlite3_extended_errcode(s->db)) ? sqlite3_errmsg(s->db) : NULL;
 }
 
 /* The check at every open, cheap and bounded: reading the schema reads the
@@ -1023,6 +1040,7 @@ oerr_t store_begin(struct store *s)
 oerr_t store_commit(struct store *s) { return exec(s, "COMMIT"); }
 void store_rollback(struct store *s)
 {
+    damage_note(s); /* the ROLLBACK would clear what made the transaction fail */
     trip_cache_clear(s); /* it may hold what the rollback undoes */
     if (!sqlite3_get_autocommit(s->db))
         exec(s, "ROLLBACK");

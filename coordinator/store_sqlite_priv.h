@@ -34,6 +34,7 @@ struct store {
     sqlite3_stmt *reply_q[3]; /* see reply_sql */
     struct trip_cache *trips; /* store_trip_get's, within transactions (store_sqlite.c) */
     int lock_fd; /* store_open's -lock file, its descriptor + 1; 0: none (lock_take) */
+    char damage[128]; /* what SQLite said when it found the store damaged; "" not yet */
 };
 
 /* The tables of volunteers and registrations (store_sqlite_reg.c), created
