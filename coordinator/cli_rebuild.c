@@ -61,7 +61,7 @@ int cli_rebuild(int argc, char **argv, void *ctx)
     if (store_totals_rebuild(c->store) || store_figures_count(c->store, &n)) {
         if (store_damaged(c->store)) {
             cli_fail("store %s is damaged (%s): nothing was rebuilt; run "
-                     "'outreach-coordinator check --db %s'", o.db, store_errmsg(c->store), o.db);
+                     "'outreach-coordinator check --db %s'", o.db, store_damage(c->store), o.db);
             return EXIT_REFUSED;
         }
         cli_fail("cannot rebuild the figures of %s: %s", o.db, store_errmsg(c->store));

@@ -311,7 +311,11 @@ static const char schema_sql[] =
 
 const char *store_errmsg(const struct store *s)
 {
-    return s && s->db ? sqlite3_errmsg(s->db) : "no database";
+    if (!s || !s->db)
+        return "no database";
+    if (s->failed[0] && sqlite3_errcode(s->db) == SQLITE_OK)
+        return s->failed; /* a rebuild's failure, which its ROLLBACK cleared */
+    return sqlite3_errmsg(s->db);
 }
 
 /* The running totals summed again from the reports, and marked as present. */
@@ -356,11 +360,16 @@ static oerr_t figures_run(struct store *s, const char *const *sql, int n)
     return OERR_OK;
 }
 
-/* Ends the transaction begun for a rebuild: committed when rc is OERR_OK. */
+static void damage_note(struct store *s);
+
+/* Ends the transaction begun for a rebuild: committed when rc is OERR_OK.
+ * What made it fail is kept for store_errmsg (the ROLLBACK clears it). */
 static oerr_t figures_end(struct store *s, oerr_t rc)
 {
     if (rc == OERR_OK && exec(s, "COMMIT") == OERR_OK)
         return OERR_OK;
+    damage_note(s);
+    snprintf(s->failed, sizeof s->failed, "%s", sqlite3_errmsg(s->db));
     if (!sqlite3_get_autocommit(s->db))
         exec(s, "ROLLBACK");
     return OERR_DB;
