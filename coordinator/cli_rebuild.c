@@ -44,12 +44,14 @@ int cli_rebuild(int argc, char **argv, void *ctx)
         return 1;
     }
     char err[256];
-    oerr_t e = store_open(o.db, &c->store, err);
-    if (e) {
+    /* Asked before the open, which may write (what a start brings up to
+     * date), then held from the open on. */
+    oerr_t e = store_held(o.db, err);
+    if (!e && (e = store_open(o.db, &c->store, err))) {
         cli_fail("%s", err);
         return e == OERR_CORRUPT || e == OERR_REJECTED ? EXIT_REFUSED : 1;
     }
-    if ((e = store_hold_alone(c->store, err))) {
+    if (e || (e = store_hold_alone(c->store, err))) {
         if (e == OERR_REJECTED)
             cli_fail("not rebuilding %s: %s; stop the coordinator first", o.db, err);
         else

@@ -520,15 +520,34 @@ static oerr_t replies_ensure(struct store *s)
  * it while the store is open (the daemon, for as long as it runs), and
  * store_hold_alone an exclusive one (a rebuild), so that neither runs
  * while the other does. Not SQLite's file: closing a descriptor of the
- * store itself would drop the POSIX locks SQLite holds on it. Returns
- * OERR_OK, or OERR_REJECTED when a rebuild holds it (err says so). */
+ * store itself would drop the POSIX locks SQLite holds on it. */
+static bool lock_path(const char *path, char lp[4096], char err[256])
+{
+    if ((size_t)snprintf(lp, 4096, "%s-lock", path) < 4096)
+        return true;
+    snprintf(err, 256, "store path too long: %.200s", path);
+    return false;
+}
+
+/* A flock of the exclusive kind that failed with errno e. */
+static oerr_t lock_refused(int e, const char *lp, char err[256])
+{
+    if (e == EWOULDBLOCK) {
+        snprintf(err, 256, "another program has it open for writing (the coordinator's daemon, "
+                 "or a rebuild)");
+        return OERR_REJECTED;
+    }
+    snprintf(err, 256, "cannot lock %.160s: %.80s", lp, strerror(e));
+    return OERR_DB;
+}
+
+/* store_open's shared hold. OERR_OK, or OERR_REJECTED when a rebuild holds
+ * the store alone (err says so). */
 static oerr_t lock_take(struct store *s, const char *path, char err[256])
 {
     char lp[4096];
-    if ((size_t)snprintf(lp, sizeof lp, "%s-lock", path) >= sizeof lp) {
-        snprintf(err, 256, "store path too long: %.200s", path);
+    if (!lock_path(path, lp, err))
         return OERR_DB;
-    }
     int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
         snprintf(err, 256, "cannot open %.160s: %.80s", lp, strerror(errno));
@@ -549,6 +568,23 @@ static oerr_t lock_take(struct store *s, const char *path, char err[256])
     return OERR_DB;
 }
 
+oerr_t store_held(const char *path, char err[256])
+{
+    char lp[4096];
+    if (!lock_path(path, lp, err))
+        return OERR_DB;
+    int fd = open(lp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0 && errno == ENOENT)
+        return OERR_OK; /* no store_open has run on it since it was made */
+    if (fd < 0) {
+        snprintf(err, 256, "cannot open %.160s: %.80s", lp, strerror(errno));
+        return OERR_DB;
+    }
+    int rc = flock(fd, LOCK_EX | LOCK_NB), e = errno;
+    close(fd); /* the flock goes with it */
+    return rc == 0 ? OERR_OK : lock_refused(e, lp, err);
+}
+
 oerr_t store_hold_alone(struct store *s, char err[256])
 {
     if (!s->lock_fd) {
@@ -557,13 +593,7 @@ oerr_t store_hold_alone(struct store *s, char err[256])
     }
     if (flock(s->lock_fd - 1, LOCK_EX | LOCK_NB) == 0)
         return OERR_OK;
-    if (errno == EWOULDBLOCK) {
-        snprintf(err, 256, "another program has it open for writing (the coordinator's daemon, "
-                 "or a rebuild)");
-        return OERR_REJECTED;
-    }
-    snprintf(err, 256, "cannot lock the store: %.200s", strerror(errno));
-    return OERR_DB;
+    return lock_refused(errno, "the store's -lock file", err);
 }
 
 /* Removes path and its -wal, -shm and -lock files. */
