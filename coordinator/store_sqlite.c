@@ -331,7 +331,7 @@ static const char totals_rebuild_sql[] =
  * same statement as checkins. One that predates the staff figures adds to
  * checkins alone; so a trip whose two counts differ had check-ins come or go
  * without its staff figures (figures_stale), and they are rebuilt. Added to
- * the stores of every layout by figures_ensure (ALTER TABLE: the schema's
+ * the stores of every layout by totals_ensure (ALTER TABLE: the schema's
  * CREATE TABLE stays as it was). */
 #define STAFF_CHECKINS "staff_checkins INTEGER NOT NULL DEFAULT 0"
 static const char staff_checkins_sql[] = "ALTER TABLE trip_totals ADD COLUMN " STAFF_CHECKINS;
@@ -434,20 +434,20 @@ static long long figures_stale(struct store *s)
 }
 
 /* Whether the figures are all there and kept by this code: 1 yes, 0 no (why
- * says what is missing), -1 the store failed. */
-static int figures_current(struct store *s, const char **why, long long *stale)
+ * says what is wrong), -1 the store failed. */
+static int figures_current(struct store *s, const char **why)
 {
     int totals = meta_has(s, "trip_totals"), staff = meta_has(s, "staff_figures");
-    *stale = 0;
     *why = !totals ? "no running totals" : !staff ? "no staff figures" : NULL;
     if (totals < 0 || staff < 0)
         return -1;
     if (*why)
         return 0;
-    if ((*stale = figures_stale(s)) < 0)
+    long long stale = figures_stale(s);
+    if (stale < 0)
         return -1;
-    *why = *stale ? "an older coordinator added or voided check-ins" : NULL;
-    return *stale == 0;
+    *why = stale ? "an older coordinator added or voided check-ins" : NULL;
+    return stale == 0;
 }
 
 /* Whether trip_totals has the column staff_checkins: 1, 0, -1 failed. */
@@ -808,7 +808,7 @@ oerr_t store_open(const char *path, struct store **out, char err[256])
     }
     if (totals_ensure(s, path)) {
         snprintf(err, 256, "cannot rebuild the totals of %.120s: %.100s", path,
-                 sqlite3_errmsg(s->db));
+                 store_errmsg(s));
         goto fail;
     }
     if (replies_ensure(s)) {
@@ -891,9 +891,8 @@ oerr_t store_open_read(const char *path, struct store **out, char err[256])
     oerr_t rc = open_db(s, path, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, err);
     int current = rc ? 0 : layout_current(s);
     const char *why = NULL;
-    long long stale = 0;
     if (!rc && current > 0)
-        current = figures_current(s, &why, &stale);
+        current = figures_current(s, &why);
     if (!rc && current < 0) {
         snprintf(err, 256, "cannot read store %.120s: %.100s", path, sqlite3_errmsg(s->db));
         rc = damaged_code(sqlite3_extended_errcode(s->db)) ? OERR_CORRUPT : OERR_DB;
