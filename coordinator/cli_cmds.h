@@ -60,6 +60,7 @@ int cli_export(int argc, char **argv, void *ctx);         /* cli_export.c */
 int cli_agents(int argc, char **argv, void *ctx);         /* cli_agents.c */
 int cli_trips(int argc, char **argv, void *ctx);          /* cli_trips.c */
 int cli_check(int argc, char **argv, void *ctx);          /* cli_check.c */
+int cli_rebuild(int argc, char **argv, void *ctx);        /* cli_rebuild.c */
 int cli_trip_show(int argc, char **argv, void *ctx);      /* cli_trip_show.c */
 int cli_trip_create(int argc, char **argv, void *ctx);    /* cli_trip_admin.c */
 int cli_trip_cancel(int argc, char **argv, void *ctx);    /* cli_trip_admin.c */

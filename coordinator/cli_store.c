@@ -20,7 +20,14 @@ struct store *coord_cli_store(struct coord_cli *c, const char *db)
     c->store = NULL;
     /* Read-only: the CLI's reads take no write lock, never wait for the
      * daemon's transaction, and leave its WAL alone. */
-    if (store_open_read(db, &c->store, err)) {
+    oerr_t rc = store_open_read(db, &c->store, err);
+    if (rc == OERR_REJECTED) { /* not current: only a writer may bring it up to date */
+        cli_fail("%s: start the coordinator once ('outreach-coordinator run') or run "
+                 "'outreach-coordinator rebuild --db %s'", err, db);
+        c->store = NULL;
+        return NULL;
+    }
+    if (rc) {
         cli_fail("%s", err);
         c->store = NULL;
         return NULL;

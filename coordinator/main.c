@@ -102,6 +102,8 @@ static const struct cli_cmd cmds[] = {
      "list the trips with their places per role (confirmed, wait-listed)"},
     {"check", NULL, cli_check, 0,
      "check the whole store for damage (PRAGMA integrity_check)"},
+    {"rebuild", NULL, cli_rebuild, 0,
+     "compute every figure again from the reports (daemon stopped)"},
     {"trip", NULL, cli_trip, 0,
      "show a trip's roster and attendance (trip show), or create,\n"
      "cancel or complete a trip through the running coordinator"},

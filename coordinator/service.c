@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ackbatch.h"
 #include "admin.h"
@@ -477,11 +478,22 @@ static int process_batch(struct svc *s, struct item *items, bool send)
 /* Paho acknowledged these messages to the broker before we saw them, so a
  * batch the store refuses (busy, disk full) is tried again, with a pause
  * that grows; only after about a minute is it given up, and then the agents'
- * resends (they never got an ack) bring the reports back. */
+ * resends (they never got an ack) bring the reports back. A damaged store
+ * (the open checks only its small tables) fails every batch alike: the
+ * coordinator says so once and stops at once, with nothing acknowledged,
+ * as a crash would (the broker publishes its will; the agents keep their
+ * reports and resend them to the repaired store). */
 static void store_batch(struct svc *s, struct item *items, bool send)
 {
     int pause_ms = 100;
     for (int attempt = 1; process_batch(s, items, send) != 0; attempt++) {
+        if (store_damaged(s->store)) {
+            olog(OLOG_ERROR, "the store %s is damaged (%s): stop the coordinator and run "
+                 "'outreach-coordinator check --db %s'", s->cfg->db, store_damage(s->store),
+                 s->cfg->db);
+            fflush(NULL);
+            _exit(EXIT_FAILURE); /* writing nothing more into it */
+        }
         if (attempt == 10) {
             olog(OLOG_ERROR, "gave up a batch after %d attempts; its agents will resend",
                  attempt);

@@ -24,14 +24,30 @@ struct store;
  * settings) with PRAGMA quick_check(TABLE); store_check checks the rest.
  * OERR_CORRUPT when that finds damage; err says more. */
 oerr_t store_open(const char *path, struct store **out, char err[256]);
+/* store_open also holds the file path + "-lock" (shared) while the store is
+ * open, and fails with OERR_REJECTED while a rebuild holds it alone. */
 /* Opens the existing store at path for reading only (the CLI's reads), with
  * the same check; nothing is written and no lock is taken beyond a read.
- * OERR_NOTFOUND when there is no file. A store that an older coordinator made
- * or last opened is first brought up to date as store_open does. */
+ * OERR_NOTFOUND when there is no file; OERR_REJECTED (err says what) when
+ * the store is not as this program's
+ * store_open leaves it: another layout (an older or newer coordinator opened
+ * it last), or figures missing or older than the reports (an older
+ * coordinator wrote it). */
 oerr_t store_open_read(const char *path, struct store **out, char err[256]);
+/* Makes the hold of s (from store_open) exclusive, for a rebuild: OERR_REJECTED
+ * (err says why) when another program has the store open with store_open,
+ * such as the daemon. Kept until store_close. */
+oerr_t store_hold_alone(struct store *s, char err[256]);
+/* Whether a program has the store at path open with store_open, without
+ * opening it: OERR_OK none, OERR_REJECTED (err says so) one has. What a
+ * rebuild asks before its store_open, which may write. */
+oerr_t store_held(const char *path, char err[256]);
 void store_close(struct store *s);
-/* Whether the last failure of s was SQLite finding the file damaged. */
+/* Whether SQLite found the file of s damaged: its last failure, or one that
+ * made a transaction fail before store_rollback. */
 bool store_damaged(const struct store *s);
+/* What SQLite said then ("database disk image is malformed"), or NULL. */
+const char *store_damage(const struct store *s);
 
 /* The full check of the store at path (PRAGMA integrity_check, or with quick
  * PRAGMA quick_check, which skips comparing indexes with their tables), read
@@ -80,9 +96,19 @@ oerr_t store_report_count(struct store *s, const char *msg_id, int sign);
 /* Computes every figure again from the reports not voided, in a transaction
  * of its own: each trip's running totals and the staff counted per trip, per
  * year (with each person's first week) and per year and county. store_open
- * does it for a store that lacks them; otherwise store_report_count keeps
- * them, so that store_totals and store_weekly read a row per trip or person. */
+ * does it for a store that lacks them, and the staff figures again for a
+ * store an older coordinator wrote since (its check-ins changed without
+ * them, which the open finds in a row per trip, and logs); otherwise
+ * store_report_count keeps them, so that store_totals and store_weekly read a
+ * row per trip or person. */
 oerr_t store_totals_rebuild(struct store *s);
+/* What the figures hold: trips with running totals, the counted reports in
+ * them, and the people counted per trip, per year and per year and county
+ * (rows of trip_staff, year_staff and county_staff). */
+struct figures_count {
+    long long trips, reports, trip_staff, year_staff, county_staff;
+};
+oerr_t store_figures_count(struct store *s, struct figures_count *out);
 
 /* Remembers that msg_id was refused to agent_id for good (code, reason, at
  * most JERR_MAX); the first refusal of a msg_id stays. The oldest are dropped

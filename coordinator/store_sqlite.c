@@ -2,9 +2,12 @@
  * the only place that speaks SQL; every statement is prepared and bound. */
 #include "store.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "arr.h"
@@ -131,10 +134,11 @@ static const char *const sql_text[Q_COUNT] = {
         " ON CONFLICT (agent_id) DO UPDATE SET last_seen = COALESCE(?2, last_seen),"
         " online = ?3, since = ?4, pending = ?5, reported_last_seq = ?6, trip_id = ?7,"
         " status_at = ?8",
-    /* Adds (?2 = 1) or takes out (?2 = -1) the figures of report ?1. */
+    /* Adds (?2 = 1) or takes out (?2 = -1) the figures of report ?1, and
+     * counts a check-in in staff_checkins too (see STAFF_CHECKINS). */
     [Q_TOTALS_ADD] =
-        "INSERT INTO trip_totals (trip_id, " TOTALS_COLS ")"
-        " SELECT trip_id, " TOTALS_EXPRS("?2 * (", ")") " FROM reports"
+        "INSERT INTO trip_totals (trip_id, " TOTALS_COLS ", staff_checkins)"
+        " SELECT trip_id, " TOTALS_EXPRS("?2 * (", ")") ", ?2 * (kind = 'checkin') FROM reports"
         " WHERE msg_id = ?1 AND kind <> 'void'"
         " ON CONFLICT (trip_id) DO UPDATE SET"
         " consultations = consultations + excluded.consultations,"
@@ -150,7 +154,8 @@ static const char *const sql_text[Q_COUNT] = {
         " brochures = brochures + excluded.brochures,"
         " attendees = attendees + excluded.attendees, talks = talks + excluded.talks,"
         " education_reports = education_reports + excluded.education_reports,"
-        " checkins = checkins + excluded.checkins",
+        " checkins = checkins + excluded.checkins,"
+        " staff_checkins = staff_checkins + excluded.staff_checkins",
     [Q_TOTALS_SUM] =
         "SELECT"
         " COALESCE(SUM(consultations), 0),"
@@ -306,7 +311,11 @@ static const char schema_sql[] =
 
 const char *store_errmsg(const struct store *s)
 {
-    return s && s->db ? sqlite3_errmsg(s->db) : "no database";
+    if (!s || !s->db)
+        return "no database";
+    if (s->failed[0] && sqlite3_errcode(s->db) == SQLITE_OK)
+        return s->failed; /* a rebuild's failure, which its ROLLBACK cleared */
+    return sqlite3_errmsg(s->db);
 }
 
 /* The running totals summed again from the reports, and marked as present. */
@@ -317,9 +326,20 @@ static const char totals_rebuild_sql[] =
     " WHERE voided_by IS NULL AND kind <> 'void' GROUP BY trip_id;"
     "INSERT OR REPLACE INTO meta (key, value) VALUES ('trip_totals', '1');";
 
+/* trip_totals.staff_checkins: the check-ins of the trip as counted by a
+ * coordinator that keeps the staff figures (trip_staff...) with them, in the
+ * same statement as checkins. One that predates the staff figures adds to
+ * checkins alone; so a trip whose two counts differ had check-ins come or go
+ * without its staff figures (figures_stale), and they are rebuilt. Added to
+ * the stores of every layout by totals_ensure (ALTER TABLE: the schema's
+ * CREATE TABLE stays as it was). */
+#define STAFF_CHECKINS "staff_checkins INTEGER NOT NULL DEFAULT 0"
+static const char staff_checkins_sql[] = "ALTER TABLE trip_totals ADD COLUMN " STAFF_CHECKINS;
+
 /* The people of each trip counted again from the check-ins (read through
  * the partial index reports_staff, which covers it), then those of each year
- * and county, and marked as present. */
+ * and county, and marked as present (staff_checkins as checkins: the two
+ * agree from here on). */
 static const char staff_rebuild_sql[] =
     "DELETE FROM trip_staff;"
     "INSERT INTO trip_staff (trip_id, staff_id, n)"
@@ -328,19 +348,28 @@ static const char staff_rebuild_sql[] =
     " GROUP BY trip_id, staff_id;"
     "DELETE FROM year_staff;" YEAR_STAFF_SELECT("") ";"
     "DELETE FROM county_staff;" COUNTY_STAFF_SELECT("") ";"
+    "UPDATE trip_totals SET staff_checkins = checkins WHERE staff_checkins <> checkins;"
     "INSERT OR REPLACE INTO meta (key, value) VALUES ('staff_figures', '1');";
 
-/* Runs the rebuilds in sql[] (n of them) in one transaction. */
-static oerr_t figures_rebuild(struct store *s, const char *const *sql, int n)
+/* Runs the rebuilds in sql[] (n of them) inside the caller's transaction. */
+static oerr_t figures_run(struct store *s, const char *const *sql, int n)
 {
-    if (exec(s, "BEGIN IMMEDIATE"))
-        return OERR_DB;
     for (int i = 0; i < n; i++)
         if (exec(s, sql[i]))
-            goto fail;
-    if (exec(s, "COMMIT") == OERR_OK)
+            return OERR_DB;
+    return OERR_OK;
+}
+
+static void damage_note(struct store *s);
+
+/* Ends the transaction begun for a rebuild: committed when rc is OERR_OK.
+ * What made it fail is kept for store_errmsg (the ROLLBACK clears it). */
+static oerr_t figures_end(struct store *s, oerr_t rc)
+{
+    if (rc == OERR_OK && exec(s, "COMMIT") == OERR_OK)
         return OERR_OK;
-fail:
+    damage_note(s);
+    snprintf(s->failed, sizeof s->failed, "%s", sqlite3_errmsg(s->db));
     if (!sqlite3_get_autocommit(s->db))
         exec(s, "ROLLBACK");
     return OERR_DB;
@@ -349,7 +378,32 @@ fail:
 oerr_t store_totals_rebuild(struct store *s)
 {
     const char *const sql[] = {totals_rebuild_sql, staff_rebuild_sql};
-    return figures_rebuild(s, sql, 2);
+    if (exec(s, "BEGIN IMMEDIATE"))
+        return OERR_DB;
+    return figures_end(s, figures_run(s, sql, 2));
+}
+
+oerr_t store_figures_count(struct store *s, struct figures_count *out)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT (SELECT COUNT(*) FROM trip_totals),"
+                                  " (SELECT COALESCE(SUM(headcounts + dispenses + referrals"
+                                  " + education_reports + checkins), 0) FROM trip_totals),"
+                                  " (SELECT COUNT(*) FROM trip_staff),"
+                                  " (SELECT COUNT(*) FROM year_staff),"
+                                  " (SELECT COUNT(*) FROM county_staff)", -1, &st,
+                           NULL) != SQLITE_OK)
+        return OERR_DB;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        long long *v[] = {&out->trips, &out->reports, &out->trip_staff, &out->year_staff,
+                          &out->county_staff};
+        for (int i = 0; i < 5; i++)
+            *v[i] = sqlite3_column_int64(st, i);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? OERR_OK : OERR_DB;
 }
 
 /* Whether meta has key: 1 yes, 0 no, -1 the store failed. */
@@ -365,20 +419,81 @@ static int meta_has(struct store *s, const char *key)
     return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* A store written before trip_totals or the staff figures existed (or one
- * whose figures were dropped) gets the missing ones once from its reports. */
-static oerr_t totals_ensure(struct store *s)
+/* The number of trips whose check-ins came or went without their staff
+ * figures (see STAFF_CHECKINS): a read of trip_totals, a row per trip.
+ * -1 when the store failed. */
+static long long figures_stale(struct store *s)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT COUNT(*) FROM trip_totals"
+                                  " WHERE staff_checkins <> checkins", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    long long n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_finalize(st);
+    return n;
+}
+
+/* Whether the figures are all there and kept by this code: 1 yes, 0 no (why
+ * says what is wrong), -1 the store failed. */
+static int figures_current(struct store *s, const char **why)
 {
     int totals = meta_has(s, "trip_totals"), staff = meta_has(s, "staff_figures");
+    *why = !totals ? "no running totals" : !staff ? "no staff figures" : NULL;
     if (totals < 0 || staff < 0)
+        return -1;
+    if (*why)
+        return 0;
+    long long stale = figures_stale(s);
+    if (stale < 0)
+        return -1;
+    *why = stale ? "an older coordinator added or voided check-ins" : NULL;
+    return stale == 0;
+}
+
+/* Whether trip_totals has the column staff_checkins: 1, 0, -1 failed. */
+static int has_staff_checkins(struct store *s)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM pragma_table_info('trip_totals')"
+                                  " WHERE name = 'staff_checkins'", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* A store written before trip_totals or the staff figures existed (or one
+ * whose figures were dropped) gets the missing ones from its reports; one
+ * that an older coordinator wrote since (figures_stale) gets its staff
+ * figures again, and the log says so. The flags are read inside the write
+ * transaction: two opens at once rebuild once. */
+static oerr_t totals_ensure(struct store *s, const char *path)
+{
+    if (exec(s, "BEGIN IMMEDIATE"))
         return OERR_DB;
+    int has = has_staff_checkins(s);
+    if (has < 0 || (!has && exec(s, staff_checkins_sql)))
+        return figures_end(s, OERR_DB);
+    int totals = meta_has(s, "trip_totals"), staff = meta_has(s, "staff_figures");
+    long long stale = totals > 0 && staff > 0 ? figures_stale(s) : 0;
+    if (totals < 0 || staff < 0 || stale < 0)
+        return figures_end(s, OERR_DB);
     const char *sql[2];
     int n = 0;
     if (!totals)
-        sql[n++] = totals_rebuild_sql;
-    if (!staff)
+        sql[n++] = totals_rebuild_sql; /* it zeroes staff_checkins: staff follows */
+    if (!totals || !staff || stale)
         sql[n++] = staff_rebuild_sql;
-    return n ? figures_rebuild(s, sql, n) : OERR_OK;
+    if (stale)
+        olog(OLOG_WARN, "store %s: the check-ins of %lld trip%s changed without their staff "
+             "figures (an older coordinator wrote the store); rebuilding the staff figures "
+             "from the reports", path, stale, stale == 1 ? "" : "s");
+    double t0 = tu_mono_ms();
+    oerr_t rc = figures_end(s, figures_run(s, sql, n));
+    if (stale && rc == OERR_OK)
+        olog(OLOG_WARN, "store %s: staff figures rebuilt in %.1f s", path,
+             (tu_mono_ms() - t0) / 1000.0);
+    return rc;
 }
 
 /* Stores made before replies were bounded get the column n that orders one
@@ -401,10 +516,92 @@ static oerr_t replies_ensure(struct store *s)
                : OERR_OK;
 }
 
-/* Removes path and its -wal and -shm files. */
+/* The -lock file beside the store: store_open holds a shared flock(2) on
+ * it while the store is open (the daemon, for as long as it runs), and
+ * store_hold_alone an exclusive one (a rebuild), so that neither runs
+ * while the other does. Not SQLite's file: closing a descriptor of the
+ * store itself would drop the POSIX locks SQLite holds on it. */
+static bool lock_path(const char *path, char lp[4096], char err[256])
+{
+    if ((size_t)snprintf(lp, 4096, "%s-lock", path) < 4096)
+        return true;
+    snprintf(err, 256, "store path too long: %.200s", path);
+    return false;
+}
+
+/* A flock of the exclusive kind that failed with errno e. */
+static oerr_t lock_refused(int e, const char *lp, char err[256])
+{
+    if (e == EWOULDBLOCK) {
+        snprintf(err, 256, "another program has it open for writing (the coordinator's daemon, "
+                 "or a rebuild)");
+        return OERR_REJECTED;
+    }
+    snprintf(err, 256, "cannot lock %.160s: %.80s", lp, strerror(e));
+    return OERR_DB;
+}
+
+/* store_open's shared hold. OERR_OK, or OERR_REJECTED when a rebuild holds
+ * the store alone (err says so). */
+static oerr_t lock_take(struct store *s, const char *path, char err[256])
+{
+    char lp[4096];
+    if (!lock_path(path, lp, err))
+        return OERR_DB;
+    int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        snprintf(err, 256, "cannot open %.160s: %.80s", lp, strerror(errno));
+        return OERR_DB;
+    }
+    if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
+        s->lock_fd = fd + 1;
+        return OERR_OK;
+    }
+    int e = errno;
+    close(fd);
+    if (e == EWOULDBLOCK) {
+        snprintf(err, 256, "store %.120s is being rebuilt ('outreach-coordinator rebuild' holds "
+                 "it); start again once that is done", path);
+        return OERR_REJECTED;
+    }
+    snprintf(err, 256, "cannot lock %.160s: %.80s", lp, strerror(e));
+    return OERR_DB;
+}
+
+oerr_t store_held(const char *path, char err[256])
+{
+    char lp[4096];
+    if (!lock_path(path, lp, err))
+        return OERR_DB;
+    int fd = open(lp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0 && errno == ENOENT)
+        return OERR_OK; /* no store_open has run on it since it was made */
+    if (fd < 0) {
+        snprintf(err, 256, "cannot open %.160s: %.80s", lp, strerror(errno));
+        return OERR_DB;
+    }
+    int rc = flock(fd, LOCK_EX | LOCK_NB), e = errno;
+    close(fd); /* the flock goes with it */
+    return rc == 0 ? OERR_OK : lock_refused(e, lp, err);
+}
+
+oerr_t store_hold_alone(struct store *s, char err[256])
+{
+    if (!s->lock_fd) {
+        snprintf(err, 256, "the store was not opened for writing");
+        return OERR_INVAL;
+    }
+    if (flock(s->lock_fd - 1, LOCK_EX | LOCK_NB) == 0)
+        return OERR_OK;
+    return lock_refused(errno, "the store's -lock file", err);
+}
+
+/* Removes path and its -wal, -shm and -lock files. */
 static void remove_db_files(const char *path)
 {
     char side[4096];
+    if ((size_t)snprintf(side, sizeof side, "%s-lock", path) < sizeof side)
+        unlink(side);
     unlink(path);
     if ((size_t)snprintf(side, sizeof side, "%s-wal", path) < sizeof side)
         unlink(side);
@@ -433,9 +630,26 @@ static bool damaged_code(int code)
     return code == SQLITE_CORRUPT || code == SQLITE_NOTADB;
 }
 
+/* Remembers that SQLite found the store damaged (once: the first words
+ * stay), before a statement that succeeds clears the error. */
+static void damage_note(struct store *s)
+{
+    if (!s->damage[0] && damaged_code(sqlite3_extended_errcode(s->db)))
+        snprintf(s->damage, sizeof s->damage, "%s", sqlite3_errmsg(s->db));
+}
+
 bool store_damaged(const struct store *s)
 {
-    return s && s->db && damaged_code(sqlite3_extended_errcode(s->db));
+    return s && s->db && (s->damage[0] || damaged_code(sqlite3_extended_errcode(s->db)));
+}
+
+const char *store_damage(const struct store *s)
+{
+    if (!s || !s->db)
+        return NULL;
+    if (s->damage[0])
+        return s->damage;
+    return damaged_code(sqlite3_extended_errcode(s->db)) ? sqlite3_errmsg(s->db) : NULL;
 }
 
 /* The check at every open, cheap and bounded: reading the schema reads the
@@ -534,12 +748,14 @@ static oerr_t open_db(struct store *s, const char *path, int flags, char err[256
 }
 
 /* What store_open creates and upgrades, as one number: a read-only open
- * (store_open_read) reads a store as it is only when the last store_open
- * left it at this layout. Any change to the schema text changes it. */
+ * (store_open_read) reads a store only when the last store_open left it at
+ * this layout. Any change to the schema text or to how the figures are
+ * rebuilt changes it. */
 static char *layout_id(char buf[24])
 {
     unsigned long long h = 14695981039346656037ull; /* FNV-1a */
-    const char *parts[] = {schema_sql, store_sqlite_reg_schema, totals_rebuild_sql};
+    const char *parts[] = {schema_sql, store_sqlite_reg_schema, totals_rebuild_sql,
+                           staff_rebuild_sql, staff_checkins_sql};
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
         for (const char *p = parts[i]; *p; p++)
             h = (h ^ (unsigned char)*p) * 1099511628211ull;
@@ -579,7 +795,7 @@ oerr_t store_open(const char *path, struct store **out, char err[256])
     }
     /* A damaged file must stop us before we write anything into it. */
     oerr_t rc = open_db(s, path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, err);
-    if (rc)
+    if (rc || (rc = lock_take(s, path, err)))
         goto fail;
     rc = OERR_DB;
     /* WAL lets the CLI read while the daemon writes; FULL sync because an ack
@@ -590,9 +806,9 @@ oerr_t store_open(const char *path, struct store **out, char err[256])
         snprintf(err, 256, "cannot prepare store %.120s: %.100s", path, sqlite3_errmsg(s->db));
         goto fail;
     }
-    if (totals_ensure(s)) {
+    if (totals_ensure(s, path)) {
         snprintf(err, 256, "cannot rebuild the totals of %.120s: %.100s", path,
-                 sqlite3_errmsg(s->db));
+                 store_errmsg(s));
         goto fail;
     }
     if (replies_ensure(s)) {
@@ -642,6 +858,16 @@ static int layout_current(struct store *s)
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? same : -1;
 }
 
+/* The read-only open refuses a store that is not as this program's
+ * store_open leaves it (another layout, figures missing or stale): bringing
+ * it up to date writes, and may take minutes on a big store. err says what
+ * is not current; the caller says what to do. */
+static oerr_t read_refused(char err[256], const char *path, const char *what)
+{
+    snprintf(err, 256, "store %.120s %.120s", path, what);
+    return OERR_REJECTED;
+}
+
 oerr_t store_open_read(const char *path, struct store **out, char err[256])
 {
     *out = NULL;
@@ -664,20 +890,24 @@ oerr_t store_open_read(const char *path, struct store **out, char err[256])
      * export's time). */
     oerr_t rc = open_db(s, path, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, err);
     int current = rc ? 0 : layout_current(s);
+    const char *why = NULL;
+    if (!rc && current > 0)
+        current = figures_current(s, &why);
     if (!rc && current < 0) {
         snprintf(err, 256, "cannot read store %.120s: %.100s", path, sqlite3_errmsg(s->db));
-        rc = OERR_DB;
+        rc = damaged_code(sqlite3_extended_errcode(s->db)) ? OERR_CORRUPT : OERR_DB;
     }
-    if (!rc && current && (rc = prepare_all(s, err)) == OERR_OK) {
+    char what[120] = "was last opened by another version of the coordinator";
+    if (!rc && !current && why)
+        snprintf(what, sizeof what, "has figures that are not up to date (%.80s)", why);
+    if (!rc && !current)
+        rc = read_refused(err, path, what);
+    if (!rc && (rc = prepare_all(s, err)) == OERR_OK) {
         *out = s;
         return OERR_OK;
     }
     store_close(s);
-    if (rc)
-        return rc;
-    /* Made or last opened by an older coordinator: brought up to date once,
-     * as a store_open does. */
-    return store_open(path, out, err);
+    return rc;
 }
 
 oerr_t store_check(const char *path, bool quick, int (*fn)(void *, const char *), void *ctx,
@@ -833,6 +1063,8 @@ void store_close(struct store *s)
         sqlite3_finalize(s->reply_q[i]);
     trip_cache_free(s);
     sqlite3_close(s->db);
+    if (s->lock_fd) /* after SQLite let go of the store */
+        close(s->lock_fd - 1);
     free(s);
 }
 
@@ -846,6 +1078,7 @@ oerr_t store_begin(struct store *s)
 oerr_t store_commit(struct store *s) { return exec(s, "COMMIT"); }
 void store_rollback(struct store *s)
 {
+    damage_note(s); /* the ROLLBACK would clear what made the transaction fail */
     trip_cache_clear(s); /* it may hold what the rollback undoes */
     if (!sqlite3_get_autocommit(s->db))
         exec(s, "ROLLBACK");

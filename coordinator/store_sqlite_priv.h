@@ -33,6 +33,9 @@ struct store {
     char replies_swept[11];  /* the day (YYYY-MM-DD of 'now') of the last sweep */
     sqlite3_stmt *reply_q[3]; /* see reply_sql */
     struct trip_cache *trips; /* store_trip_get's, within transactions (store_sqlite.c) */
+    int lock_fd; /* store_open's -lock file, its descriptor + 1; 0: none (lock_take) */
+    char damage[128]; /* what SQLite said when it found the store damaged; "" not yet */
+    char failed[128]; /* what made the last rebuild fail (figures_end); "" none */
 };
 
 /* The tables of volunteers and registrations (store_sqlite_reg.c), created

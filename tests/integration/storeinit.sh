@@ -3,7 +3,8 @@
 # empty --db is a usage error, a path with no file is refused (and nothing is
 # created there) unless --init (or `init = true` in the config) is given, and
 # --init on an existing store keeps everything in it. Damage: a small table
-# refused at every open, the reports table found by `check`.
+# refused at every open, the reports table found by `check`, refused by
+# `rebuild`, and stopping the daemon at its first batch.
 set -euo pipefail
 source "$(dirname "$0")/../lib/stack.sh"
 
@@ -140,4 +141,33 @@ check_says 1 "$WORK/reports.db" --quick
 assert_eq "  damage: Page $page: btreeInitPage() returns error code 11" "$(head -1 "$WORK/check.out")" \
   "check --quick names the damaged page of reports"
 pass "a damaged reports table: trips still read, export says to run check, check finds it"
+
+# rebuild reads every report: on the damaged table it stops, changes nothing.
+rc=0
+"$COORD_BIN" rebuild --db "$WORK/reports.db" >"$WORK/rebuild.out" 2>&1 || rc=$?
+assert_eq 3 "$rc" "exit status of rebuild of damaged reports"
+assert_eq "outreach-coordinator: store $WORK/reports.db is damaged (database disk image is malformed): nothing was rebuilt; run 'outreach-coordinator check --db $WORK/reports.db'" \
+  "$(cat "$WORK/rebuild.out")" "message of rebuild of damaged reports"
+pass "rebuild refuses a store whose reports are damaged"
+
+# The daemon starts on it (the open does not read the reports), and its first
+# batch finds the damage: it says so once and stops, acknowledging nothing;
+# the report stays in the agent's outbox for a later resend.
+COORD_DB=$WORK/reports.db
+logged=$(wc -l <"$WORK/coordinator.log")
+coordinator_start
+AGENT_ACK_TIMEOUT=2 agent_setup team-01 2026-si-001
+agent team-01 report headcount --department internal --consultations 4 >"$WORK/agent.out" 2>&1 || true
+poll_until 20 _none_alive "$COORD_PID" || fail "the coordinator still runs on a damaged store"
+rc=0
+wait "$COORD_PID" || rc=$?
+COORD_PID=
+assert_eq 1 "$rc" "exit status of the coordinator on damaged reports"
+tail -n +$((logged + 1)) "$WORK/coordinator.log" | grep -F "damaged" | cut -d' ' -f2- >"$WORK/damage.log"
+assert_eq "error: the store $WORK/reports.db is damaged (database disk image is malformed): stop the coordinator and run 'outreach-coordinator check --db $WORK/reports.db'" \
+  "$(cat "$WORK/damage.log")" "what the coordinator logs on damaged reports (once)"
+agent team-01 status --json >"$WORK/status.json" 2>&1 || fail "agent status: $(cat "$WORK/status.json")"
+assert_eq "2 0 1" "$(jq -r '[.counts.accepted, .counts.pending, .counts.sent] | map(tostring) | join(" ")' "$WORK/status.json")" \
+  "the agent's reports accepted, not sent, sent and awaiting an answer"
+pass "the coordinator stops on damaged reports, says to run check, acknowledges nothing"
 log "storeinit: $PASSED checks passed"
