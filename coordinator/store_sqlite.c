@@ -63,6 +63,12 @@
  * hold for the people and years selected: the incremental update, the
  * refresh after a void or a trip's move, and the rebuild share them. */
 #define STAFF_COUNTED "kind = 'checkin' AND role <> 'support' AND staff_id IS NOT NULL"
+/* Attendance counts every person checked in, support included: trip_people
+ * holds each staff_id of a trip's check-ins with how many there are (as
+ * trip_staff, whatever the role), and trip_totals.people how many rows it
+ * has for the trip, so that a trip's attendance reads its registrations and
+ * one row, whatever the number of reports. */
+#define PEOPLE_COUNTED "kind = 'checkin' AND staff_id IS NOT NULL"
 #define WEEK_OF(DATE, YEAR) "CAST((julianday(" DATE ") - julianday(printf('%04d-01-01', " YEAR "))) / 7 AS INTEGER)"
 #define WEEK_OF_TRIP WEEK_OF("t.date", "t.year")
 #define YEAR_STAFF_SELECT(W)                                                          \
@@ -187,10 +193,18 @@ static const char *const sql_text[Q_COUNT] = {
     [Q_PENDING_PUT] = "INSERT INTO pending_voids (agent_id, target, void_msg_id)"
                       " VALUES (?1, ?2, ?3)",
     [Q_PENDING_DEL] = "DELETE FROM pending_voids WHERE agent_id = ?1 AND target = ?2",
-    /* The trip and person of report ?1 when it is a check-in the staff
-     * figure counts (a read only: an INSERT ... SELECT would cost a
-     * statement journal for every report). */
-    [Q_STAFF_OF] = "SELECT trip_id, staff_id FROM reports WHERE msg_id = ?1 AND " STAFF_COUNTED,
+    /* The trip and person of report ?1 when it is a check-in, and whether
+     * the staff figure counts it (a read only: an INSERT ... SELECT would
+     * cost a statement journal for every report). */
+    [Q_STAFF_OF] = "SELECT trip_id, staff_id, " STAFF_COUNTED " FROM reports"
+                   " WHERE msg_id = ?1 AND " PEOPLE_COUNTED,
+    /* Adds (?3 = 1) or takes out (?3 = -1) a check-in of person ?2 on trip
+     * ?1 for the attendance, and says how many remain. */
+    [Q_PEOPLE_ADD] = "INSERT INTO trip_people (trip_id, staff_id, n) VALUES (?1, ?2, ?3)"
+                     " ON CONFLICT (trip_id, staff_id) DO UPDATE SET n = n + excluded.n"
+                     " RETURNING n",
+    [Q_PEOPLE_FORGET] = "DELETE FROM trip_people WHERE trip_id = ?1 AND staff_id = ?2",
+    [Q_PEOPLE_N] = "UPDATE trip_totals SET people = people + ?2 WHERE trip_id = ?1",
     /* Adds (?3 = 1) or takes out (?3 = -1) a check-in of person ?2 on trip
      * ?1, and says how many remain. */
     [Q_STAFF_ADD] = "INSERT INTO trip_staff (trip_id, staff_id, n) VALUES (?1, ?2, ?3)"
@@ -256,7 +270,10 @@ static const char schema_sql[] =
     " dest_county INTEGER NOT NULL DEFAULT 0, dest_city INTEGER NOT NULL DEFAULT 0,"
     " brochures INTEGER NOT NULL DEFAULT 0, attendees INTEGER NOT NULL DEFAULT 0,"
     " talks INTEGER NOT NULL DEFAULT 0, education_reports INTEGER NOT NULL DEFAULT 0,"
-    " checkins INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+    " checkins INTEGER NOT NULL DEFAULT 0, people INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS trip_people ("
+    " trip_id TEXT NOT NULL, staff_id TEXT NOT NULL, n INTEGER NOT NULL,"
+    " PRIMARY KEY (trip_id, staff_id)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS trip_staff ("
     " trip_id TEXT NOT NULL, staff_id TEXT NOT NULL, n INTEGER NOT NULL,"
     " PRIMARY KEY (trip_id, staff_id)) WITHOUT ROWID;"
@@ -330,6 +347,18 @@ static const char staff_rebuild_sql[] =
     "DELETE FROM county_staff;" COUNTY_STAFF_SELECT("") ";"
     "INSERT OR REPLACE INTO meta (key, value) VALUES ('staff_figures', '1');";
 
+/* The people checked in on each trip counted again (through reports_staff,
+ * which covers it), then how many each trip has; after the totals, whose
+ * rebuild empties trip_totals. */
+static const char people_rebuild_sql[] =
+    "DELETE FROM trip_people;"
+    "INSERT INTO trip_people (trip_id, staff_id, n)"
+    " SELECT trip_id, staff_id, COUNT(*) FROM reports"
+    " WHERE voided_by IS NULL AND " PEOPLE_COUNTED " GROUP BY trip_id, staff_id;"
+    "UPDATE trip_totals SET people ="
+    " (SELECT COUNT(*) FROM trip_people p WHERE p.trip_id = trip_totals.trip_id);"
+    "INSERT OR REPLACE INTO meta (key, value) VALUES ('trip_people', '1');";
+
 /* Runs the rebuilds in sql[] (n of them) in one transaction. */
 static oerr_t figures_rebuild(struct store *s, const char *const *sql, int n)
 {
@@ -348,8 +377,8 @@ fail:
 
 oerr_t store_totals_rebuild(struct store *s)
 {
-    const char *const sql[] = {totals_rebuild_sql, staff_rebuild_sql};
-    return figures_rebuild(s, sql, 2);
+    const char *const sql[] = {totals_rebuild_sql, staff_rebuild_sql, people_rebuild_sql};
+    return figures_rebuild(s, sql, 3);
 }
 
 /* Whether meta has key: 1 yes, 0 no, -1 the store failed. */
@@ -370,15 +399,39 @@ static int meta_has(struct store *s, const char *key)
 static oerr_t totals_ensure(struct store *s)
 {
     int totals = meta_has(s, "trip_totals"), staff = meta_has(s, "staff_figures");
-    if (totals < 0 || staff < 0)
+    int people = meta_has(s, "trip_people");
+    if (totals < 0 || staff < 0 || people < 0)
         return OERR_DB;
-    const char *sql[2];
+    const char *sql[3];
     int n = 0;
     if (!totals)
         sql[n++] = totals_rebuild_sql;
     if (!staff)
         sql[n++] = staff_rebuild_sql;
+    if (!totals || !people) /* the totals' rebuild empties the people counts */
+        sql[n++] = people_rebuild_sql;
     return n ? figures_rebuild(s, sql, n) : OERR_OK;
+}
+
+/* Adds column decl to table when a store made before it lacks it. */
+static oerr_t column_ensure(struct store *s, const char *table, const char *column,
+                            const char *decl)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", -1,
+                           &st, NULL) != SQLITE_OK)
+        return OERR_DB;
+    bind_text(st, 1, table);
+    bind_text(st, 2, column);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return OERR_DB;
+    if (rc == SQLITE_ROW)
+        return OERR_OK;
+    char sql[256]; /* names and declarations are ours, never input */
+    snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN %s %s", table, column, decl);
+    return exec(s, sql);
 }
 
 /* Stores made before replies were bounded get the column n that orders one
@@ -386,15 +439,7 @@ static oerr_t totals_ensure(struct store *s)
  * the index that finds a requester's latest. */
 static oerr_t replies_ensure(struct store *s)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM pragma_table_info('replies') WHERE name = 'n'",
-                           -1, &st, NULL) != SQLITE_OK)
-        return OERR_DB;
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc == SQLITE_DONE && exec(s, "ALTER TABLE replies ADD COLUMN n INTEGER"))
-        return OERR_DB;
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    if (column_ensure(s, "replies", "n", "INTEGER"))
         return OERR_DB;
     return exec(s, "CREATE INDEX IF NOT EXISTS replies_latest ON replies (scope, requester, n)")
                ? OERR_DB
@@ -539,7 +584,8 @@ static oerr_t open_db(struct store *s, const char *path, int flags, char err[256
 static char *layout_id(char buf[24])
 {
     unsigned long long h = 14695981039346656037ull; /* FNV-1a */
-    const char *parts[] = {schema_sql, store_sqlite_reg_schema, totals_rebuild_sql};
+    const char *parts[] = {schema_sql, store_sqlite_reg_schema, totals_rebuild_sql,
+                           people_rebuild_sql};
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
         for (const char *p = parts[i]; *p; p++)
             h = (h ^ (unsigned char)*p) * 1099511628211ull;
@@ -590,7 +636,9 @@ oerr_t store_open(const char *path, struct store **out, char err[256])
         snprintf(err, 256, "cannot prepare store %.120s: %.100s", path, sqlite3_errmsg(s->db));
         goto fail;
     }
-    if (totals_ensure(s)) {
+    /* trip_totals.people came with trip_people (totals_ensure fills it). */
+    if (column_ensure(s, "trip_totals", "people", "INTEGER NOT NULL DEFAULT 0") ||
+        totals_ensure(s)) {
         snprintf(err, 256, "cannot rebuild the totals of %.120s: %.100s", path,
                  sqlite3_errmsg(s->db));
         goto fail;
@@ -1005,35 +1053,57 @@ static oerr_t staff_refresh(struct store *s, const char *trip_id, const char *st
     return OERR_OK;
 }
 
-/* The staff figures of a counted check-in msg_id (sign 1) or of one taken
- * out (-1); nothing for another report. A person's first check-in on a trip
- * adds them to its year and county; the last one taken out has their rows
- * there computed again from the trips they are still counted on. */
-static oerr_t staff_count(struct store *s, const char *msg_id, int sign)
+/* Adds sign to person staff's check-ins on trip (q_add: Q_STAFF_ADD or
+ * Q_PEOPLE_ADD) and gives how many remain in *n; a row whose count falls to
+ * 0 is deleted (q_forget). */
+static oerr_t person_step(struct store *s, int q_add, int q_forget, const char *trip,
+                          const char *staff, int sign, long long *n)
 {
-    sqlite3_stmt *st = stmt(s, Q_STAFF_OF);
-    bind_text(st, 1, msg_id);
-    char trip[ID_MAX + 1] = "", staff[ID_MAX + 1] = ""; /* ids.h: at most ID_MAX */
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        column_copy(st, 0, trip, sizeof trip);
-        column_copy(st, 1, staff, sizeof staff);
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW)
-        return rc == SQLITE_DONE ? OERR_OK : OERR_DB; /* DONE: not a counted check-in */
-    st = stmt(s, Q_STAFF_ADD);
+    sqlite3_stmt *st = stmt(s, q_add);
     bind_text(st, 1, trip);
     bind_text(st, 2, staff);
     sqlite3_bind_int(st, 3, sign);
-    long long n = 0;
-    rc = sqlite3_step(st);
+    *n = 0;
+    int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        n = sqlite3_column_int64(st, 0);
+        *n = sqlite3_column_int64(st, 0);
         rc = sqlite3_step(st);
     }
     sqlite3_reset(st);
     if (rc != SQLITE_DONE)
+        return OERR_DB;
+    if (*n > 0)
+        return OERR_OK;
+    st = stmt(s, q_forget);
+    bind_text(st, 1, trip);
+    bind_text(st, 2, staff);
+    return run(st);
+}
+
+/* The attendance of a check-in of person staff on trip counted (sign 1) or
+ * taken out (-1): trip_people, and trip_totals.people when the person came
+ * or went. */
+static oerr_t people_count(struct store *s, const char *trip, const char *staff, int sign)
+{
+    long long n;
+    if (person_step(s, Q_PEOPLE_ADD, Q_PEOPLE_FORGET, trip, staff, sign, &n))
+        return OERR_DB;
+    if (n > 0 && !(sign > 0 && n == 1))
+        return OERR_OK;
+    sqlite3_stmt *st = stmt(s, Q_PEOPLE_N);
+    bind_text(st, 1, trip);
+    sqlite3_bind_int(st, 2, sign);
+    return run(st);
+}
+
+/* The staff figures of a counted check-in of person staff on trip (sign 1)
+ * or of one taken out (-1). A person's first check-in on a trip adds them to
+ * its year and county; the last one taken out has their rows there computed
+ * again from the trips they are still counted on. */
+static oerr_t staff_count(struct store *s, const char *trip, const char *staff, int sign)
+{
+    long long n;
+    if (person_step(s, Q_STAFF_ADD, Q_STAFF_FORGET, trip, staff, sign, &n))
         return OERR_DB;
     if (n > 0 && !(sign > 0 && n == 1))
         return OERR_OK;
@@ -1043,7 +1113,7 @@ static oerr_t staff_count(struct store *s, const char *msg_id, int sign)
     if (n > 0) { /* the person's first check-in on the trip */
         static const int join[] = {Q_YEAR_STAFF_JOIN, Q_COUNTY_STAFF_JOIN};
         for (size_t i = 0; i < sizeof join / sizeof join[0]; i++) {
-            st = stmt(s, join[i]);
+            sqlite3_stmt *st = stmt(s, join[i]);
             sqlite3_bind_int(st, 1, t.year);
             bind_text(st, 2, staff);
             bind_text(st, 3, t.date);
@@ -1053,13 +1123,30 @@ static oerr_t staff_count(struct store *s, const char *msg_id, int sign)
         }
         return OERR_OK;
     }
-    /* the last one taken out */
-    st = stmt(s, Q_STAFF_FORGET);
-    bind_text(st, 1, trip);
-    bind_text(st, 2, staff);
-    if (run(st))
-        return OERR_DB;
+    /* the last one taken out (person_step deleted the row) */
     return staff_refresh(s, NULL, staff, t.year, t.year);
+}
+
+/* The figures kept per person of check-in msg_id (nothing for another
+ * report): attendance always, staff when the role counts. */
+static oerr_t person_count(struct store *s, const char *msg_id, int sign)
+{
+    sqlite3_stmt *st = stmt(s, Q_STAFF_OF);
+    bind_text(st, 1, msg_id);
+    char trip[ID_MAX + 1] = "", staff[ID_MAX + 1] = ""; /* ids.h: at most ID_MAX */
+    bool counted = false;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        column_copy(st, 0, trip, sizeof trip);
+        column_copy(st, 1, staff, sizeof staff);
+        counted = sqlite3_column_int(st, 2) != 0;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW)
+        return rc == SQLITE_DONE ? OERR_OK : OERR_DB; /* DONE: not a check-in */
+    if (people_count(s, trip, staff, sign))
+        return OERR_DB;
+    return counted ? staff_count(s, trip, staff, sign) : OERR_OK;
 }
 
 oerr_t store_report_count(struct store *s, const char *msg_id, int sign)
@@ -1067,7 +1154,7 @@ oerr_t store_report_count(struct store *s, const char *msg_id, int sign)
     sign = sign < 0 ? -1 : 1;
     if (count_step(s, Q_TOTALS_ADD, msg_id, sign))
         return OERR_DB;
-    return staff_count(s, msg_id, sign);
+    return person_count(s, msg_id, sign);
 }
 
 oerr_t store_refusal_put(struct store *s, const char *msg_id, const char *agent_id,
