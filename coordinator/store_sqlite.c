@@ -462,7 +462,7 @@ static void remove_db_files(const char *path)
  * the same on a store of ten million reports as on an empty one. */
 static const char *const big_tables[] = {"reports", "rejects", "final_rejects", "replies",
                                          "agent_seqs", "trip_staff", "year_staff",
-                                         "county_staff"};
+                                         "county_staff", "trip_people"};
 
 static bool is_big_table(const char *name)
 {
