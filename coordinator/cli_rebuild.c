@@ -71,8 +71,9 @@ int cli_rebuild(int argc, char **argv, void *ctx)
     }
     printf("rebuilt the figures of %s from its reports in %.1f s: running totals of %lld "
            "trip%s (%lld counted report%s), staff: %lld per trip, %lld per year, %lld per "
-           "year and county\n", o.db, (tu_mono_ms() - t0) / 1000.0, n.trips,
-           n.trips == 1 ? "" : "s", n.reports, n.reports == 1 ? "" : "s", n.trip_staff,
-           n.year_staff, n.county_staff);
+           "year and county, attendance: %lld per trip\n", o.db,
+           (tu_mono_ms() - t0) / 1000.0, n.trips, n.trips == 1 ? "" : "s", n.reports,
+           n.reports == 1 ? "" : "s", n.trip_staff, n.year_staff, n.county_staff,
+           n.trip_people);
     return 0;
 }

@@ -106,7 +106,7 @@ oerr_t store_totals_rebuild(struct store *s);
  * them, and the people counted per trip, per year and per year and county
  * (rows of trip_staff, year_staff and county_staff). */
 struct figures_count {
-    long long trips, reports, trip_staff, year_staff, county_staff;
+    long long trips, reports, trip_staff, year_staff, county_staff, trip_people;
 };
 oerr_t store_figures_count(struct store *s, struct figures_count *out);
 

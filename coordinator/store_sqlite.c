@@ -66,6 +66,12 @@
  * hold for the people and years selected: the incremental update, the
  * refresh after a void or a trip's move, and the rebuild share them. */
 #define STAFF_COUNTED "kind = 'checkin' AND role <> 'support' AND staff_id IS NOT NULL"
+/* Attendance counts every person checked in, support included: trip_people
+ * holds each staff_id of a trip's check-ins with how many there are (as
+ * trip_staff, whatever the role), and trip_totals.people how many rows it
+ * has for the trip, so that a trip's attendance reads its registrations and
+ * one row, whatever the number of reports. */
+#define PEOPLE_COUNTED "kind = 'checkin' AND staff_id IS NOT NULL"
 #define WEEK_OF(DATE, YEAR) "CAST((julianday(" DATE ") - julianday(printf('%04d-01-01', " YEAR "))) / 7 AS INTEGER)"
 #define WEEK_OF_TRIP WEEK_OF("t.date", "t.year")
 #define YEAR_STAFF_SELECT(W)                                                          \
@@ -135,7 +141,7 @@ static const char *const sql_text[Q_COUNT] = {
         " online = ?3, since = ?4, pending = ?5, reported_last_seq = ?6, trip_id = ?7,"
         " status_at = ?8",
     /* Adds (?2 = 1) or takes out (?2 = -1) the figures of report ?1, and
-     * counts a check-in in staff_checkins too (see STAFF_CHECKINS). */
+     * counts a check-in in staff_checkins too (see STAFF_CHECKINS_DECL). */
     [Q_TOTALS_ADD] =
         "INSERT INTO trip_totals (trip_id, " TOTALS_COLS ", staff_checkins)"
         " SELECT trip_id, " TOTALS_EXPRS("?2 * (", ")") ", ?2 * (kind = 'checkin') FROM reports"
@@ -192,10 +198,18 @@ static const char *const sql_text[Q_COUNT] = {
     [Q_PENDING_PUT] = "INSERT INTO pending_voids (agent_id, target, void_msg_id)"
                       " VALUES (?1, ?2, ?3)",
     [Q_PENDING_DEL] = "DELETE FROM pending_voids WHERE agent_id = ?1 AND target = ?2",
-    /* The trip and person of report ?1 when it is a check-in the staff
-     * figure counts (a read only: an INSERT ... SELECT would cost a
-     * statement journal for every report). */
-    [Q_STAFF_OF] = "SELECT trip_id, staff_id FROM reports WHERE msg_id = ?1 AND " STAFF_COUNTED,
+    /* The trip and person of report ?1 when it is a check-in, and whether
+     * the staff figure counts it (a read only: an INSERT ... SELECT would
+     * cost a statement journal for every report). */
+    [Q_STAFF_OF] = "SELECT trip_id, staff_id, " STAFF_COUNTED " FROM reports"
+                   " WHERE msg_id = ?1 AND " PEOPLE_COUNTED,
+    /* Adds (?3 = 1) or takes out (?3 = -1) a check-in of person ?2 on trip
+     * ?1 for the attendance, and says how many remain. */
+    [Q_PEOPLE_ADD] = "INSERT INTO trip_people (trip_id, staff_id, n) VALUES (?1, ?2, ?3)"
+                     " ON CONFLICT (trip_id, staff_id) DO UPDATE SET n = n + excluded.n"
+                     " RETURNING n",
+    [Q_PEOPLE_FORGET] = "DELETE FROM trip_people WHERE trip_id = ?1 AND staff_id = ?2",
+    [Q_PEOPLE_N] = "UPDATE trip_totals SET people = people + ?2 WHERE trip_id = ?1",
     /* Adds (?3 = 1) or takes out (?3 = -1) a check-in of person ?2 on trip
      * ?1, and says how many remain. */
     [Q_STAFF_ADD] = "INSERT INTO trip_staff (trip_id, staff_id, n) VALUES (?1, ?2, ?3)"
@@ -261,7 +275,11 @@ static const char schema_sql[] =
     " dest_county INTEGER NOT NULL DEFAULT 0, dest_city INTEGER NOT NULL DEFAULT 0,"
     " brochures INTEGER NOT NULL DEFAULT 0, attendees INTEGER NOT NULL DEFAULT 0,"
     " talks INTEGER NOT NULL DEFAULT 0, education_reports INTEGER NOT NULL DEFAULT 0,"
-    " checkins INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+    " checkins INTEGER NOT NULL DEFAULT 0, staff_checkins INTEGER NOT NULL DEFAULT 0,"
+    " people INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS trip_people ("
+    " trip_id TEXT NOT NULL, staff_id TEXT NOT NULL, n INTEGER NOT NULL,"
+    " PRIMARY KEY (trip_id, staff_id)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS trip_staff ("
     " trip_id TEXT NOT NULL, staff_id TEXT NOT NULL, n INTEGER NOT NULL,"
     " PRIMARY KEY (trip_id, staff_id)) WITHOUT ROWID;"
@@ -330,11 +348,11 @@ static const char totals_rebuild_sql[] =
  * coordinator that keeps the staff figures (trip_staff...) with them, in the
  * same statement as checkins. One that predates the staff figures adds to
  * checkins alone; so a trip whose two counts differ had check-ins come or go
- * without its staff figures (figures_stale), and they are rebuilt. Added to
- * the stores of every layout by totals_ensure (ALTER TABLE: the schema's
- * CREATE TABLE stays as it was). */
-#define STAFF_CHECKINS "staff_checkins INTEGER NOT NULL DEFAULT 0"
-static const char staff_checkins_sql[] = "ALTER TABLE trip_totals ADD COLUMN " STAFF_CHECKINS;
+ * without its staff figures (figures_stale), and they are rebuilt. Stores
+ * made before the column (and before trip_totals.people) get it from
+ * totals_ensure. */
+#define STAFF_CHECKINS_DECL "INTEGER NOT NULL DEFAULT 0"
+#define PEOPLE_DECL "INTEGER NOT NULL DEFAULT 0"
 
 /* The people of each trip counted again from the check-ins (read through
  * the partial index reports_staff, which covers it), then those of each year
@@ -350,6 +368,18 @@ static const char staff_rebuild_sql[] =
     "DELETE FROM county_staff;" COUNTY_STAFF_SELECT("") ";"
     "UPDATE trip_totals SET staff_checkins = checkins WHERE staff_checkins <> checkins;"
     "INSERT OR REPLACE INTO meta (key, value) VALUES ('staff_figures', '1');";
+
+/* The people checked in on each trip counted again (through reports_staff,
+ * which covers it), then how many each trip has; after the totals, whose
+ * rebuild empties trip_totals. */
+static const char people_rebuild_sql[] =
+    "DELETE FROM trip_people;"
+    "INSERT INTO trip_people (trip_id, staff_id, n)"
+    " SELECT trip_id, staff_id, COUNT(*) FROM reports"
+    " WHERE voided_by IS NULL AND " PEOPLE_COUNTED " GROUP BY trip_id, staff_id;"
+    "UPDATE trip_totals SET people ="
+    " (SELECT COUNT(*) FROM trip_people p WHERE p.trip_id = trip_totals.trip_id);"
+    "INSERT OR REPLACE INTO meta (key, value) VALUES ('trip_people', '1');";
 
 /* Runs the rebuilds in sql[] (n of them) inside the caller's transaction. */
 static oerr_t figures_run(struct store *s, const char *const *sql, int n)
@@ -377,10 +407,10 @@ static oerr_t figures_end(struct store *s, oerr_t rc)
 
 oerr_t store_totals_rebuild(struct store *s)
 {
-    const char *const sql[] = {totals_rebuild_sql, staff_rebuild_sql};
+    const char *const sql[] = {totals_rebuild_sql, staff_rebuild_sql, people_rebuild_sql};
     if (exec(s, "BEGIN IMMEDIATE"))
         return OERR_DB;
-    return figures_end(s, figures_run(s, sql, 2));
+    return figures_end(s, figures_run(s, sql, 3));
 }
 
 oerr_t store_figures_count(struct store *s, struct figures_count *out)
@@ -392,18 +422,40 @@ oerr_t store_figures_count(struct store *s, struct figures_count *out)
                                   " + education_reports + checkins), 0) FROM trip_totals),"
                                   " (SELECT COUNT(*) FROM trip_staff),"
                                   " (SELECT COUNT(*) FROM year_staff),"
-                                  " (SELECT COUNT(*) FROM county_staff)", -1, &st,
+                                  " (SELECT COUNT(*) FROM county_staff),"
+                                  " (SELECT COUNT(*) FROM trip_people)", -1, &st,
                            NULL) != SQLITE_OK)
         return OERR_DB;
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        long long *v[] = {&out->trips, &out->reports, &out->trip_staff, &out->year_staff,
-                          &out->county_staff};
-        for (int i = 0; i < 5; i++)
+        long long *v[] = {&out->trips,        &out->reports,      &out->trip_staff,
+                          &out->year_staff,   &out->county_staff, &out->trip_people};
+        for (int i = 0; i < 6; i++)
             *v[i] = sqlite3_column_int64(st, i);
     }
     sqlite3_finalize(st);
     return rc == SQLITE_ROW ? OERR_OK : OERR_DB;
+}
+
+/* Adds column decl to table when a store made before it lacks it. */
+static oerr_t column_ensure(struct store *s, const char *table, const char *column,
+                            const char *decl)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", -1,
+                           &st, NULL) != SQLITE_OK)
+        return OERR_DB;
+    bind_text(st, 1, table);
+    bind_text(st, 2, column);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return OERR_DB;
+    if (rc == SQLITE_ROW)
+        return OERR_OK;
+    char sql[256]; /* names and declarations are ours, never input */
+    snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN %s %s", table, column, decl);
+    return exec(s, sql);
 }
 
 /* Whether meta has key: 1 yes, 0 no, -1 the store failed. */
@@ -420,7 +472,7 @@ static int meta_has(struct store *s, const char *key)
 }
 
 /* The number of trips whose check-ins came or went without their staff
- * figures (see STAFF_CHECKINS): a read of trip_totals, a row per trip.
+ * figures (see STAFF_CHECKINS_DECL): a read of trip_totals, a row per trip.
  * -1 when the store failed. */
 static long long figures_stale(struct store *s)
 {
@@ -438,8 +490,10 @@ static long long figures_stale(struct store *s)
 static int figures_current(struct store *s, const char **why)
 {
     int totals = meta_has(s, "trip_totals"), staff = meta_has(s, "staff_figures");
-    *why = !totals ? "no running totals" : !staff ? "no staff figures" : NULL;
-    if (totals < 0 || staff < 0)
+    int people = meta_has(s, "trip_people");
+    *why = !totals ? "no running totals" : !staff ? "no staff figures"
+         : !people ? "no attendance figures" : NULL;
+    if (totals < 0 || staff < 0 || people < 0)
         return -1;
     if (*why)
         return 0;
@@ -448,18 +502,6 @@ static int figures_current(struct store *s, const char **why)
         return -1;
     *why = stale ? "an older coordinator added or voided check-ins" : NULL;
     return stale == 0;
-}
-
-/* Whether trip_totals has the column staff_checkins: 1, 0, -1 failed. */
-static int has_staff_checkins(struct store *s)
-{
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM pragma_table_info('trip_totals')"
-                                  " WHERE name = 'staff_checkins'", -1, &st, NULL) != SQLITE_OK)
-        return -1;
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
 /* A store written before trip_totals or the staff figures existed (or one
@@ -471,19 +513,24 @@ static oerr_t totals_ensure(struct store *s, const char *path)
 {
     if (exec(s, "BEGIN IMMEDIATE"))
         return OERR_DB;
-    int has = has_staff_checkins(s);
-    if (has < 0 || (!has && exec(s, staff_checkins_sql)))
+    if (column_ensure(s, "trip_totals", "staff_checkins", STAFF_CHECKINS_DECL) ||
+        column_ensure(s, "trip_totals", "people", PEOPLE_DECL))
         return figures_end(s, OERR_DB);
     int totals = meta_has(s, "trip_totals"), staff = meta_has(s, "staff_figures");
+    int people = meta_has(s, "trip_people");
     long long stale = totals > 0 && staff > 0 ? figures_stale(s) : 0;
-    if (totals < 0 || staff < 0 || stale < 0)
+    if (totals < 0 || staff < 0 || people < 0 || stale < 0)
         return figures_end(s, OERR_DB);
-    const char *sql[2];
+    const char *sql[3];
     int n = 0;
     if (!totals)
         sql[n++] = totals_rebuild_sql; /* it zeroes staff_checkins: staff follows */
     if (!totals || !staff || stale)
         sql[n++] = staff_rebuild_sql;
+    /* the totals' rebuild empties the people counts; an older coordinator
+     * kept no attendance either */
+    if (!totals || !people || stale)
+        sql[n++] = people_rebuild_sql;
     if (stale)
         olog(OLOG_WARN, "store %s: the check-ins of %lld trip%s changed without their staff "
              "figures (an older coordinator wrote the store); rebuilding the staff figures "
@@ -501,15 +548,7 @@ static oerr_t totals_ensure(struct store *s, const char *path)
  * the index that finds a requester's latest. */
 static oerr_t replies_ensure(struct store *s)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM pragma_table_info('replies') WHERE name = 'n'",
-                           -1, &st, NULL) != SQLITE_OK)
-        return OERR_DB;
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc == SQLITE_DONE && exec(s, "ALTER TABLE replies ADD COLUMN n INTEGER"))
-        return OERR_DB;
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    if (column_ensure(s, "replies", "n", "INTEGER"))
         return OERR_DB;
     return exec(s, "CREATE INDEX IF NOT EXISTS replies_latest ON replies (scope, requester, n)")
                ? OERR_DB
@@ -614,7 +653,7 @@ static void remove_db_files(const char *path)
  * the same on a store of ten million reports as on an empty one. */
 static const char *const big_tables[] = {"reports", "rejects", "final_rejects", "replies",
                                          "agent_seqs", "trip_staff", "year_staff",
-                                         "county_staff"};
+                                         "county_staff", "trip_people"};
 
 static bool is_big_table(const char *name)
 {
@@ -755,7 +794,7 @@ static char *layout_id(char buf[24])
 {
     unsigned long long h = 14695981039346656037ull; /* FNV-1a */
     const char *parts[] = {schema_sql, store_sqlite_reg_schema, totals_rebuild_sql,
-                           staff_rebuild_sql, staff_checkins_sql};
+                           staff_rebuild_sql, people_rebuild_sql};
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
         for (const char *p = parts[i]; *p; p++)
             h = (h ^ (unsigned char)*p) * 1099511628211ull;
@@ -1238,35 +1277,57 @@ static oerr_t staff_refresh(struct store *s, const char *trip_id, const char *st
     return OERR_OK;
 }
 
-/* The staff figures of a counted check-in msg_id (sign 1) or of one taken
- * out (-1); nothing for another report. A person's first check-in on a trip
- * adds them to its year and county; the last one taken out has their rows
- * there computed again from the trips they are still counted on. */
-static oerr_t staff_count(struct store *s, const char *msg_id, int sign)
+/* Adds sign to person staff's check-ins on trip (q_add: Q_STAFF_ADD or
+ * Q_PEOPLE_ADD) and gives how many remain in *n; a row whose count falls to
+ * 0 is deleted (q_forget). */
+static oerr_t person_step(struct store *s, int q_add, int q_forget, const char *trip,
+                          const char *staff, int sign, long long *n)
 {
-    sqlite3_stmt *st = stmt(s, Q_STAFF_OF);
-    bind_text(st, 1, msg_id);
-    char trip[ID_MAX + 1] = "", staff[ID_MAX + 1] = ""; /* ids.h: at most ID_MAX */
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        column_copy(st, 0, trip, sizeof trip);
-        column_copy(st, 1, staff, sizeof staff);
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW)
-        return rc == SQLITE_DONE ? OERR_OK : OERR_DB; /* DONE: not a counted check-in */
-    st = stmt(s, Q_STAFF_ADD);
+    sqlite3_stmt *st = stmt(s, q_add);
     bind_text(st, 1, trip);
     bind_text(st, 2, staff);
     sqlite3_bind_int(st, 3, sign);
-    long long n = 0;
-    rc = sqlite3_step(st);
+    *n = 0;
+    int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        n = sqlite3_column_int64(st, 0);
+        *n = sqlite3_column_int64(st, 0);
         rc = sqlite3_step(st);
     }
     sqlite3_reset(st);
     if (rc != SQLITE_DONE)
+        return OERR_DB;
+    if (*n > 0)
+        return OERR_OK;
+    st = stmt(s, q_forget);
+    bind_text(st, 1, trip);
+    bind_text(st, 2, staff);
+    return run(st);
+}
+
+/* The attendance of a check-in of person staff on trip counted (sign 1) or
+ * taken out (-1): trip_people, and trip_totals.people when the person came
+ * or went. */
+static oerr_t people_count(struct store *s, const char *trip, const char *staff, int sign)
+{
+    long long n;
+    if (person_step(s, Q_PEOPLE_ADD, Q_PEOPLE_FORGET, trip, staff, sign, &n))
+        return OERR_DB;
+    if (n > 0 && !(sign > 0 && n == 1))
+        return OERR_OK;
+    sqlite3_stmt *st = stmt(s, Q_PEOPLE_N);
+    bind_text(st, 1, trip);
+    sqlite3_bind_int(st, 2, sign);
+    return run(st);
+}
+
+/* The staff figures of a counted check-in of person staff on trip (sign 1)
+ * or of one taken out (-1). A person's first check-in on a trip adds them to
+ * its year and county; the last one taken out has their rows there computed
+ * again from the trips they are still counted on. */
+static oerr_t staff_count(struct store *s, const char *trip, const char *staff, int sign)
+{
+    long long n;
+    if (person_step(s, Q_STAFF_ADD, Q_STAFF_FORGET, trip, staff, sign, &n))
         return OERR_DB;
     if (n > 0 && !(sign > 0 && n == 1))
         return OERR_OK;
@@ -1276,7 +1337,7 @@ static oerr_t staff_count(struct store *s, const char *msg_id, int sign)
     if (n > 0) { /* the person's first check-in on the trip */
         static const int join[] = {Q_YEAR_STAFF_JOIN, Q_COUNTY_STAFF_JOIN};
         for (size_t i = 0; i < sizeof join / sizeof join[0]; i++) {
-            st = stmt(s, join[i]);
+            sqlite3_stmt *st = stmt(s, join[i]);
             sqlite3_bind_int(st, 1, t.year);
             bind_text(st, 2, staff);
             bind_text(st, 3, t.date);
@@ -1286,13 +1347,30 @@ static oerr_t staff_count(struct store *s, const char *msg_id, int sign)
         }
         return OERR_OK;
     }
-    /* the last one taken out */
-    st = stmt(s, Q_STAFF_FORGET);
-    bind_text(st, 1, trip);
-    bind_text(st, 2, staff);
-    if (run(st))
-        return OERR_DB;
+    /* the last one taken out (person_step deleted the row) */
     return staff_refresh(s, NULL, staff, t.year, t.year);
+}
+
+/* The figures kept per person of check-in msg_id (nothing for another
+ * report): attendance always, staff when the role counts. */
+static oerr_t person_count(struct store *s, const char *msg_id, int sign)
+{
+    sqlite3_stmt *st = stmt(s, Q_STAFF_OF);
+    bind_text(st, 1, msg_id);
+    char trip[ID_MAX + 1] = "", staff[ID_MAX + 1] = ""; /* ids.h: at most ID_MAX */
+    bool counted = false;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        column_copy(st, 0, trip, sizeof trip);
+        column_copy(st, 1, staff, sizeof staff);
+        counted = sqlite3_column_int(st, 2) != 0;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW)
+        return rc == SQLITE_DONE ? OERR_OK : OERR_DB; /* DONE: not a check-in */
+    if (people_count(s, trip, staff, sign))
+        return OERR_DB;
+    return counted ? staff_count(s, trip, staff, sign) : OERR_OK;
 }
 
 oerr_t store_report_count(struct store *s, const char *msg_id, int sign)
@@ -1300,7 +1378,7 @@ oerr_t store_report_count(struct store *s, const char *msg_id, int sign)
     sign = sign < 0 ? -1 : 1;
     if (count_step(s, Q_TOTALS_ADD, msg_id, sign))
         return OERR_DB;
-    return staff_count(s, msg_id, sign);
+    return person_count(s, msg_id, sign);
 }
 
 oerr_t store_refusal_put(struct store *s, const char *msg_id, const char *agent_id,

@@ -346,10 +346,11 @@ oerr_t store_trip_places(struct store *s, const char *trip_id, struct role_place
     return rc == SQLITE_DONE ? OERR_OK : OERR_DB;
 }
 
-/* Counted check-ins of the trip by this staff_id exist. */
+/* Counted check-ins of the trip by this staff_id exist (trip_people, kept
+ * by store_report_count, has a row for each such person). */
 #define CAME_SQL                                                                      \
-    "EXISTS (SELECT 1 FROM reports c WHERE c.kind = 'checkin' AND c.voided_by IS NULL" \
-    " AND c.trip_id = r.trip_id AND c.staff_id = r.volunteer_id)"
+    "EXISTS (SELECT 1 FROM trip_people c WHERE c.trip_id = r.trip_id"                  \
+    " AND c.staff_id = r.volunteer_id)"
 
 oerr_t store_trip_regs_each(struct store *s, const char *trip_id,
                             int (*fn)(void *, const struct reg_row *), void *ctx)
@@ -423,19 +424,21 @@ oerr_t store_trip_walkins_each(struct store *s, const char *trip_id,
 oerr_t store_trip_attendance(struct store *s, const char *trip_id, struct attendance *out)
 {
     memset(out, 0, sizeof *out);
+    /* Confirmed who came, confirmed, and people checked in: the walk-ins
+     * are those checked in who were not confirmed. A few rows per trip. */
     sqlite3_stmt *st = prep(s,
         "SELECT (SELECT COUNT(*) FROM registrations r WHERE r.trip_id = ?1"
         "  AND r.state = 'confirmed' AND " CAME_SQL "),"
         " (SELECT COUNT(*) FROM registrations r WHERE r.trip_id = ?1"
-        "  AND r.state = 'confirmed' AND NOT " CAME_SQL "),"
-        " (SELECT COUNT(DISTINCT c.staff_id)" WALKINS_WHERE ")", 1, trip_id);
+        "  AND r.state = 'confirmed'),"
+        " (SELECT COALESCE(MAX(people), 0) FROM trip_totals WHERE trip_id = ?1)", 1, trip_id);
     if (!st)
         return OERR_DB;
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         out->came = sqlite3_column_int64(st, 0);
-        out->absent = sqlite3_column_int64(st, 1);
-        out->unregistered = sqlite3_column_int64(st, 2);
+        out->absent = sqlite3_column_int64(st, 1) - out->came;
+        out->unregistered = sqlite3_column_int64(st, 2) - out->came;
     }
     sqlite3_finalize(st);
     return rc == SQLITE_ROW ? OERR_OK : OERR_DB;

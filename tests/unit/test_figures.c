@@ -70,6 +70,27 @@ static void direct_totals(sqlite3 *db, int year, const char *county, const char 
 
 /* The weekly series straight from the reports (the staff query is the one
  * store_weekly ran before trip_staff). */
+/* A trip's attendance as the reports give it (what store_trip_attendance
+ * read before trip_people kept it): confirmed who came, confirmed who did
+ * not, people checked in who were not confirmed (support included). */
+#define DIRECT_CAME                                                                       \
+    "EXISTS (SELECT 1 FROM reports c WHERE c.kind = 'checkin' AND c.voided_by IS NULL"   \
+    " AND c.trip_id = r.trip_id AND c.staff_id = r.volunteer_id)"
+static void direct_attendance(sqlite3 *db, const char *trip, long long out[3])
+{
+    static const char *const sql[3] = {
+        "SELECT COUNT(*) FROM registrations r WHERE r.trip_id = ?3 AND r.state = 'confirmed'"
+        " AND " DIRECT_CAME,
+        "SELECT COUNT(*) FROM registrations r WHERE r.trip_id = ?3 AND r.state = 'confirmed'"
+        " AND NOT " DIRECT_CAME,
+        "SELECT COUNT(DISTINCT c.staff_id) FROM reports c WHERE c.kind = 'checkin'"
+        " AND c.voided_by IS NULL AND c.trip_id = ?3 AND c.staff_id NOT IN"
+        " (SELECT volunteer_id FROM registrations WHERE trip_id = ?3 AND state = 'confirmed')",
+    };
+    for (int i = 0; i < 3; i++)
+        out[i] = direct_one(db, sql[i], 0, NULL, trip);
+}
+
 static void direct_weekly(sqlite3 *db, int year, long long cons[STORE_WEEKS],
                           long long staff[STORE_WEEKS])
 {
@@ -178,7 +199,14 @@ static void expect_direct(struct store *s, sqlite3 *db, const char *when)
                          when, y, w + 1, cons[w], staff[w], wc[w], ws[w]);
     }
     for (int i = 0; i < NTRIPS; i++) {
-        long long want[3];
+        long long want[3], wa[3];
+        direct_attendance(db, trip_ids[i], wa);
+        struct attendance a;
+        assert_int_equal(store_trip_attendance(s, trip_ids[i], &a), OERR_OK);
+        if (a.came != wa[0] || a.absent != wa[1] || a.unregistered != wa[2])
+            fail_msg("%s: trip %s: came %lld absent %lld unregistered %lld, want %lld %lld "
+                     "%lld", when, trip_ids[i], a.came, a.absent, a.unregistered, wa[0], wa[1],
+                     wa[2]);
         direct_totals(db, 0, NULL, trip_ids[i], want);
         struct totals t = totals_of(s, 0, NULL, trip_ids[i]);
         if (t.staff != want[0] || t.consultations != want[1] || t.checkins != want[2])
@@ -198,6 +226,8 @@ static char *staff_rows(sqlite3 *db)
         " ORDER BY year, staff_id",
         "SELECT 'county', year || ' ' || county, staff_id, trips FROM county_staff"
         " ORDER BY year, county, staff_id",
+        "SELECT 'people', trip_id, staff_id, n FROM trip_people ORDER BY trip_id, staff_id",
+        "SELECT 'trip people', trip_id, '', people FROM trip_totals ORDER BY trip_id",
     };
     size_t cap = 1 << 18, len = 0;
     char *text = calloc(1, cap);
@@ -243,6 +273,13 @@ static void expect_same(struct filestore *f, sqlite3 *db, const char *before,
     expect_direct(f->s, db, when);
 }
 
+/* trip_totals' columns before trip_people (all INTEGER NOT NULL DEFAULT 0
+ * there; plain columns do here: the coordinator only adds to them). */
+#define OLD_TOTALS_COLS                                                                  \
+    "consultations, headcounts, female, over_60, poor_households, value_fen, dispenses," \
+    " referrals, dest_township, dest_county, dest_city, brochures, attendees, talks,"     \
+    " education_reports, checkins"
+
 /* Random check-ins (a staff member on several trips, under several roles,
  * support among them), headcounts, voids of random counted reports, reports
  * stored already voided, and trips moved to another date, county or year:
@@ -257,6 +294,25 @@ static void test_figures_random(void **state)
         add_trip(f->s, trip_ids[i], dates[i % NDATES], counties[i % NCOUNTIES]);
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    /* staff-00..11 registered; on each trip a third confirmed, a few
+     * cancelled or wait-listed (who count as unregistered when they come) */
+    for (int v = 0; v < NSTAFF / 2; v++) {
+        char sql[512];
+        snprintf(sql, sizeof sql, "INSERT INTO volunteers VALUES ('staff-%02d', 'V', '1', NULL,"
+                 " 1, '" NOW "', '" NOW "')", v);
+        exec_ok(db, sql);
+        for (int i = 0; i < NTRIPS; i++) {
+            static const char *const states[] = {"confirmed", "confirmed", "waitlisted",
+                                                 "cancelled", "confirmed", NULL};
+            const char *st = states[(v + i) % 6];
+            if (!st)
+                continue;
+            snprintf(sql, sizeof sql, "INSERT INTO registrations (trip_id, volunteer_id, role,"
+                     " state, created_at, updated_at) VALUES ('%s', 'staff-%02d', 'doctor',"
+                     " '%s', '" NOW "', '" NOW "')", trip_ids[i], v, st);
+            exec_ok(db, sql);
+        }
+    }
     static struct fig_report m[NREPORTS + 1];
     memset(m, 0, sizeof m);
     static const char *const roles[] = {"doctor", "nurse", "support"};
@@ -304,6 +360,12 @@ static void test_figures_random(void **state)
     assert_int_equal(direct_one(db, "SELECT COUNT(*) FROM trip_staff WHERE n <= 0", 0, NULL,
                                 NULL),
                      0);
+    assert_int_equal(direct_one(db, "SELECT COUNT(*) FROM trip_people WHERE n <= 0", 0, NULL,
+                                NULL),
+                     0);
+    /* walk-ins, absentees and support people all occurred */
+    assert_true(direct_one(db, "SELECT SUM(people) FROM trip_totals", 0, NULL, NULL) >
+                direct_one(db, "SELECT COUNT(*) FROM trip_staff", 0, NULL, NULL));
 
     /* the rebuild from the reports agrees row for row; so do the figures a
      * store that lacks them (one from before they were kept, or wiped) gets on
@@ -320,6 +382,17 @@ static void test_figures_random(void **state)
                 "DELETE FROM trip_staff; DELETE FROM year_staff; DELETE FROM trip_totals;"
                 " DELETE FROM meta WHERE key IN ('staff_figures', 'trip_totals')",
                 "after reopening without any figures");
+    expect_same(f, db, before,
+                "DROP TABLE trip_people; UPDATE trip_totals SET people = 0;"
+                " DELETE FROM meta WHERE key = 'trip_people'",
+                "after reopening without the attendance");
+    expect_same(f, db, before,
+                "CREATE TABLE t AS SELECT * FROM trip_totals; DROP TABLE trip_totals;"
+                " CREATE TABLE trip_totals (trip_id TEXT PRIMARY KEY, " OLD_TOTALS_COLS
+                ") WITHOUT ROWID; INSERT INTO trip_totals SELECT trip_id, " OLD_TOTALS_COLS
+                " FROM t; DROP TABLE t; DROP TABLE trip_people;"
+                " DELETE FROM meta WHERE key = 'trip_people'",
+                "after reopening a store from before trip_people");
 
     /* a store of the layout before staff_checkins: the column comes with the
      * open, and the staff figures are rebuilt (its check-ins are not counted
