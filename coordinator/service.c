@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "ackbatch.h"
 #include "admin.h"
@@ -35,6 +34,7 @@ struct log_rate {
 struct svc {
     const struct coord_config *cfg;
     volatile sig_atomic_t *stop;
+    bool damaged; /* the store is damaged: stop, storing nothing more */
     struct store *store;
     MQTTAsync mq;
     int initial_done;
@@ -480,9 +480,9 @@ static int process_batch(struct svc *s, struct item *items, bool send)
  * that grows; only after about a minute is it given up, and then the agents'
  * resends (they never got an ack) bring the reports back. A damaged store
  * (the open checks only its small tables) fails every batch alike: the
- * coordinator says so once and stops at once, with nothing acknowledged,
- * as a crash would (the broker publishes its will; the agents keep their
- * reports and resend them to the repaired store). */
+ * coordinator says so once and stops (s->damaged) with nothing more stored
+ * or acknowledged: the agents keep their reports and resend them to the
+ * repaired store. */
 static void store_batch(struct svc *s, struct item *items, bool send)
 {
     int pause_ms = 100;
@@ -491,8 +491,8 @@ static void store_batch(struct svc *s, struct item *items, bool send)
             olog(OLOG_ERROR, "the store %s is damaged (%s): stop the coordinator and run "
                  "'outreach-coordinator check --db %s'", s->cfg->db, store_damage(s->store),
                  s->cfg->db);
-            fflush(NULL);
-            _exit(EXIT_FAILURE); /* writing nothing more into it */
+            s->damaged = true; /* writing nothing more into it */
+            return;
         }
         if (attempt == 10) {
             olog(OLOG_ERROR, "gave up a batch after %d attempts; its agents will resend",
@@ -666,7 +666,7 @@ static void renew_client_if_stuck(struct svc *s)
  * due, and everything after a reconnect. */
 static void serve(struct svc *s)
 {
-    while (!*s->stop) {
+    while (!*s->stop && !s->damaged) {
         struct item *batch = inbox_take(s->inbox, publish_wait_ms(s->pub));
         if (batch) {
             store_batch(s, batch, true);
@@ -737,6 +737,10 @@ int service_run(const struct coord_config *cfg, volatile sig_atomic_t *stop)
     olog(OLOG_INFO, "coordinator ready: store %s, targets %lld staff / %lld consultations",
          cfg->db, cfg->target_staff, cfg->target_consultations);
     serve(&s);
+    if (s.damaged) {
+        publish_status(&s, false);
+        goto done;
+    }
     shut_down(&s);
     rc = 0;
 done:
