@@ -34,6 +34,7 @@
 #include "report.h"
 #include "request.h"
 #include "store.h"
+#include "synth.h"
 #include "timeutil.h"
 
 #define MAX_YEARS 50
@@ -64,41 +65,12 @@ static const char usage[] =
     "thirty is cancelled (and has no reports), the ones in the first 80% of the year\n"
     "are completed, the rest planned.\n";
 
-/* ---- a seeded generator (splitmix64) ---- */
-static uint64_t rng_state;
-static uint64_t rnd(void)
-{
-    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
 static long long rnd_in(long long lo, long long hi) /* lo..hi inclusive */
 {
     return lo + (long long)(rnd() % (uint64_t)(hi - lo + 1));
 }
 static double rnd_unit(void) { return (double)(rnd() >> 11) / 9007199254740992.0; }
 
-static void uuid_v4(char out[UUID_LEN + 1])
-{
-    static const char hex[] = "0123456789abcdef";
-    uint64_t a = rnd(), b = rnd();
-    unsigned char v[16];
-    for (int i = 0; i < 8; i++) {
-        v[i] = (unsigned char)(a >> (8 * i));
-        v[8 + i] = (unsigned char)(b >> (8 * i));
-    }
-    v[6] = (unsigned char)((v[6] & 0x0f) | 0x40);
-    v[8] = (unsigned char)((v[8] & 0x3f) | 0x80);
-    size_t o = 0;
-    for (int i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            out[o++] = '-';
-        out[o++] = hex[v[i] >> 4];
-        out[o++] = hex[v[i] & 15];
-    }
-    out[o] = '\0';
-}
 
 /* ---- what was written, per year ---- */
 struct year_sums {
@@ -244,20 +216,7 @@ static int exec_sql(sqlite3 *db, const char *sql)
     return 0;
 }
 
-static double cpu_s(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* The trips, through store.h: created, then completed or cancelled. */
 static int make_trips(const struct opts *o, struct gen_trip *trips, struct year_sums *ys)
