@@ -288,9 +288,9 @@ static int make_trips(const struct opts *o, struct gen_trip *trips, struct year_
     " department, consultations, female, over_60, poor_households,"                       \
     " medicine, quantity, unit, value_fen,"                                                \
     " destination, condition, urgency, patient_ref, age, sex,"                             \
-    " brochures, attendees, talks, topic, staff_id, role, organization, payload)"          \
+    " brochures, attendees, talks, topic, staff_id, role, organization)"                   \
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"       \
-    " ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)"
+    " ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29)"
 
 struct loader {
     const struct opts *o;
@@ -458,7 +458,6 @@ static int one_report(struct loader *L, long long n, const char *msg_id)
     bind_s(st, 5, t->trip_id);
     sqlite3_bind_text(st, 6, recorded, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 7, received, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 30, payload, len, SQLITE_TRANSIENT);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) {
