@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -48,7 +49,9 @@ static const char usage[] =
     "Writes a new coordinator store of N synthetic reports (the coordinator's own\n"
     "schema, its figures rebuilt) and prints what it wrote as JSON on stdout.\n"
     "\n"
-    "  --db FILE          the store to create; it must not exist\n"
+    "  --db FILE          the store to create; it must not exist. Written as\n"
+    "                     FILE.tmp and renamed to FILE once complete (a failed run\n"
+    "                     removes FILE.tmp; a killed one leaves it, never FILE)\n"
     "  --reports N        reports to write (0 .. 100000000)\n"
     "  --trips T          trips, spread evenly over the years (default 1000)\n"
     "  --years Y1-Y2      the trips' years (default 2024-2026)\n"
@@ -93,6 +96,7 @@ struct gen_agent {
 
 struct opts {
     const char *db;
+    char tmp[4096]; /* what is written: db + ".tmp", renamed to db once complete */
     long long reports, trips, agents, staff, seed, cache_mb;
     int y1, y2;
     double checkins;
@@ -223,7 +227,7 @@ static int make_trips(const struct opts *o, struct gen_trip *trips, struct year_
 {
     struct store *s = NULL;
     char err[256];
-    if (store_open(o->db, &s, err)) {
+    if (store_open(o->tmp, &s, err)) {
         fprintf(stderr, "outreach-gen-store: %s\n", err);
         return -1;
     }
@@ -509,8 +513,8 @@ static int cmp_id(const void *a, const void *b) { return strcmp(a, b); }
 static int load_reports(struct loader *L)
 {
     const struct opts *o = L->o;
-    if (sqlite3_open_v2(o->db, &L->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
-        fprintf(stderr, "outreach-gen-store: cannot open %s: %s\n", o->db, sqlite3_errmsg(L->db));
+    if (sqlite3_open_v2(o->tmp, &L->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+        fprintf(stderr, "outreach-gen-store: cannot open %s: %s\n", o->tmp, sqlite3_errmsg(L->db));
         return -1;
     }
     char pragma[96];
@@ -596,6 +600,18 @@ static void print_summary(const struct opts *o, const struct year_sums *ys, cons
     printf("}}\n");
 }
 
+/* Removes the store path and its -wal and -shm files; true when path was there. */
+static bool remove_store(const char *path)
+{
+    char side[4100];
+    bool was = unlink(path) == 0;
+    snprintf(side, sizeof side, "%s-wal", path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", path);
+    unlink(side);
+    return was;
+}
+
 int main(int argc, char **argv)
 {
     struct opts o;
@@ -608,6 +624,16 @@ int main(int argc, char **argv)
                 " its -wal and -shm first)\n", o.db);
         return 2;
     }
+    /* Written as FILE.tmp and renamed to FILE once complete: a run that
+     * fails removes FILE.tmp, one that is killed leaves only FILE.tmp (which
+     * the next run for FILE removes); FILE is always a whole store. */
+    if ((size_t)snprintf(o.tmp, sizeof o.tmp, "%s.tmp", o.db) >= sizeof o.tmp - 4) {
+        fprintf(stderr, "outreach-gen-store: --db path too long\n");
+        return 2;
+    }
+    if (remove_store(o.tmp))
+        fprintf(stderr, "outreach-gen-store: removed %s, left by a run that did not finish\n",
+                o.tmp);
     rng_state = (uint64_t)o.seed * 0x2545f4914f6cdd1dULL + 1;
     int years = o.y2 - o.y1 + 1, rc = 1;
     struct year_sums ys[MAX_YEARS] = {0};
@@ -644,7 +670,7 @@ int main(int argc, char **argv)
     /* The figures, rebuilt by the store itself from the reports. */
     struct store *s = NULL;
     char err[256];
-    if (store_open(o.db, &s, err)) {
+    if (store_open(o.tmp, &s, err)) {
         fprintf(stderr, "outreach-gen-store: reopening: %s\n", err);
         goto out;
     }
@@ -660,9 +686,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "outreach-gen-store: %lld reports in %.1f s (%.0f/s), figures rebuilt "
                 "in %.1f s\n", o.reports, t1 - t0, (double)o.reports / (t1 - t0 > 0 ? t1 - t0 : 1),
                 t2 - t1);
+    if (rename(o.tmp, o.db)) {
+        fprintf(stderr, "outreach-gen-store: cannot rename %s to %s: %s\n", o.tmp, o.db,
+                strerror(errno));
+        goto out;
+    }
     print_summary(&o, ys, &L, &tm);
     rc = 0;
 out:
+    if (rc)
+        remove_store(o.tmp);
     free(L.trips);
     free(L.live);
     free(L.agents);
