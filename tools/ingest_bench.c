@@ -49,9 +49,10 @@ static const char usage[] =
     "Feeds N new synthetic reports through the coordinator's own intake path\n"
     "(store_begin, intake_report, the batch's agents seen, store_commit) into the\n"
     "store FILE, made by outreach-gen-store (its trips are used), and prints\n"
-    "what a report cost: wall and CPU microseconds, bytes read and written by\n"
-    "the process per report (read / 4096 = SQLite page cache misses), and CPU\n"
-    "cache misses per report when the kernel allows counting them.\n"
+    "what a report cost: wall and CPU microseconds (and the CPU's part in the\n"
+    "kernel), bytes read and written by the process per report (read / 4096 is\n"
+    "about SQLite's page cache misses, plus the WAL read back at checkpoints),\n"
+    "and CPU cache misses per report when the kernel allows counting them.\n"
     "The store grows by N reports each round: use a copy.\n"
     "\n"
     "  --db FILE       the store (must exist; opened as the daemon opens it, so a\n"
@@ -71,6 +72,15 @@ struct opts {
 };
 
 
+
+/* CPU seconds this process spent in the kernel (system calls: page reads,
+ * WAL writes, fsync). */
+static double sys_s(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
 
 static int parse_ll(const char *opt, const char *s, long long min, long long max, long long *out)
 {
@@ -261,7 +271,7 @@ static void free_items(struct item *it, long long n)
 }
 
 struct result {
-    double wall_us, cpu_us, read_b, write_b, cache_misses;
+    double wall_us, cpu_us, sys_us, read_b, write_b, cache_misses;
     long long accepted;
 };
 
@@ -278,7 +288,7 @@ static int feed(const struct opts *o, struct store *s, struct item *it, int pfd,
         ioctl(pfd, PERF_EVENT_IOC_RESET, 0);
         ioctl(pfd, PERF_EVENT_IOC_ENABLE, 0);
     }
-    double t0 = now_s(), c0 = cpu_s();
+    double t0 = now_s(), c0 = cpu_s(), s0 = sys_s();
     int rc = 0;
     for (long long i = 0; i < o->reports && rc == 0;) {
         long long end = i + o->batch < o->reports ? i + o->batch : o->reports;
@@ -302,13 +312,14 @@ static int feed(const struct opts *o, struct store *s, struct item *it, int pfd,
             store_rollback(s);
         }
     }
-    double t1 = now_s(), c1 = cpu_s();
+    double t1 = now_s(), c1 = cpu_s(), s1 = sys_s();
     if (pfd >= 0)
         ioctl(pfd, PERF_EVENT_IOC_DISABLE, 0);
     io_bytes(&rd1, &wr1);
     intake_seen_free(&seen);
     double n = (double)o->reports;
     *res = (struct result){.wall_us = (t1 - t0) * 1e6 / n, .cpu_us = (c1 - c0) * 1e6 / n,
+                           .sys_us = (s1 - s0) * 1e6 / n,
                            .read_b = rd0 >= 0 ? (double)(rd1 - rd0) / n : -1,
                            .write_b = wr0 >= 0 ? (double)(wr1 - wr0) / n : -1,
                            .cache_misses = -1, .accepted = accepted};
@@ -385,10 +396,10 @@ int main(int argc, char **argv)
         char cm[32] = "-";
         if (res.cache_misses >= 0)
             snprintf(cm, sizeof cm, "%.0f", res.cache_misses);
-        printf("round %lld %s: cpu_us_per_report %.1f wall_us_per_report %.1f "
+        printf("round %lld %s: cpu_us_per_report %.1f (system %.1f) wall_us_per_report %.1f "
                "read_bytes_per_report %.0f write_bytes_per_report %.0f "
                "cpu_cache_misses_per_report %s\n",
-               r + 1, o.label, res.cpu_us, res.wall_us, res.read_b, res.write_b, cm);
+               r + 1, o.label, res.cpu_us, res.sys_us, res.wall_us, res.read_b, res.write_b, cm);
         fflush(stdout);
     }
     qsort(cpu, (size_t)o.rounds, sizeof cpu[0], cmp_double);
