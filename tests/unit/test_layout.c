@@ -226,9 +226,10 @@ static void make_old(const char *path)
     sqlite3_close(db);
 }
 
-static void test_old_layout_upgraded(void **state)
+/* The upgrade, with another connection reading the store (the CLI) or not:
+ * through the WAL then, else in a rollback journal; the same outcome. */
+static void old_layout_upgraded(struct filestore *f, bool reader)
 {
-    struct filestore *f = *state;
     fill(f->s);
     struct totals t25 = totals_of(f->s, 2025, NULL, NULL), t26 = totals_of(f->s, 2026, NULL, NULL);
     store_close(f->s);
@@ -244,7 +245,16 @@ static void test_old_layout_upgraded(void **state)
     sqlite3_close(db);
 
     /* The daemon's open brings it to the new layout. */
+    sqlite3 *other = NULL;
+    if (reader) {
+        other = raw_open(f->path);
+        assert_int_equal(one(other, "SELECT COUNT(*) FROM trips"), 3);
+    }
     filestore_reopen(f);
+    if (other) {
+        assert_int_equal(one(other, "SELECT COUNT(*) FROM reports"), N_REPORTS);
+        sqlite3_close(other);
+    }
     db = raw_open(f->path);
     assert_layout(db, false, N_REPORTS, rows);
     assert_int_equal(one(db, "SELECT COUNT(*) FROM sqlite_schema WHERE name = 'reports_staff'"),
@@ -304,6 +314,16 @@ static void test_old_layout_upgraded(void **state)
     free(schema2);
 }
 
+static void test_old_layout_upgraded(void **state)
+{
+    old_layout_upgraded(*state, false);
+}
+
+static void test_old_layout_upgraded_beside_reader(void **state)
+{
+    old_layout_upgraded(*state, true);
+}
+
 /* A new store has the new layout from the start. */
 static void test_new_store_layout(void **state)
 {
@@ -317,6 +337,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_old_layout_upgraded, filestore_setup,
+                                        filestore_teardown),
+        cmocka_unit_test_setup_teardown(test_old_layout_upgraded_beside_reader, filestore_setup,
                                         filestore_teardown),
         cmocka_unit_test_setup_teardown(test_new_store_layout, filestore_setup,
                                         filestore_teardown),
