@@ -588,13 +588,16 @@ static oerr_t open_check(struct store *s, const char *path, char err[256])
 }
 
 /* The page cache, measured on a store of 1M reports (20,000 reports put in
- * at random msg_ids): 2 MiB (SQLite's default) missed the cache 101k times,
- * 64 MiB 55k, 256 MiB 42k; 64 MiB holds the upper levels of the reports'
- * B-tree, the small tables and a batch's pages. A memory map (mmap_size
+ * at random msg_ids, first layout): 2 MiB (SQLite's default) missed the
+ * cache 101k times, 64 MiB 55k, 256 MiB 42k. 64 MiB holds the small tables,
+ * a batch's pages and the msg_id index (REPORTS_COLUMNS), whole up to about
+ * a million reports, its upper levels beyond. A memory map (mmap_size
  * 2 GiB, the most this SQLite allows) changed neither the export's CPU time
  * (2.2-2.6 s for 1M rows either way) nor start-up, and made the export's
  * resident memory follow the file (470 MB against 73 MB): off. */
+#ifndef STORE_CACHE_KIB /* -DSTORE_CACHE_KIB=N: to measure another */
 #define STORE_CACHE_KIB 65536
+#endif
 
 static oerr_t tune(struct store *s)
 {
@@ -1833,8 +1836,9 @@ static oerr_t csv_trips_load(struct store *s, struct csv_trip **out, size_t *cou
     return OERR_OK;
 }
 
-/* Every report, in the order the store keeps them (by msg_id): one pass
- * over the table, no sort, so memory stays the same whatever the number of
+/* Every report, in the order the store keeps them (of arrival; by msg_id
+ * for those of a store upgraded from the first layout): one pass over the
+ * table, no sort, so memory stays the same whatever the number of
  * reports and the first row comes at once. Columns 5-8 come from the trip. */
 oerr_t store_export_csv(struct store *s, void *file)
 {
