@@ -457,11 +457,10 @@ static oerr_t reports_ensure(struct store *s, const char *path)
         "DROP TABLE reports;"
         "ALTER TABLE reports_new RENAME TO reports;" REPORTS_STAFF_INDEX ";";
     /* In a rollback journal, not the WAL: the new pages go straight into the
-     * file, beyond its end, and only the few old pages the transaction
-     * changes are journaled (through the WAL, every new page would be written
-     * twice, and a page spilled from the cache again each time it changes:
-     * 7 GB of WAL for 10 million reports). Possible only while no other
-     * connection reads the store; otherwise through the WAL. */
+     * file, beyond its end. Measured at 10 million reports: 68 s, 2.5 GB of
+     * journal, 13 GB written; through the WAL 283 s, 7.3 GB of WAL, 30 GB
+     * written. Possible only while no other connection has the store open;
+     * otherwise through the WAL. */
     bool rollback = false;
     if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = DELETE", -1, &st, NULL) == SQLITE_OK &&
         sqlite3_step(st) == SQLITE_ROW) /* the mode now: still "wal" when it could not change */
