@@ -78,8 +78,8 @@ static oerr_t apply_void(struct store *s, const struct report *r, struct outcome
     return OERR_OK;
 }
 
-static oerr_t decide(struct store *s, const struct report *r, const char *payload, size_t len,
-                     const char *received_at, struct outcome *out)
+static oerr_t decide(struct store *s, const struct report *r, const char *received_at,
+                     struct outcome *out)
 {
     memset(out, 0, sizeof *out);
 
@@ -138,7 +138,7 @@ static oerr_t decide(struct store *s, const struct report *r, const char *payloa
              voided_by);
         voided_by[0] = '\0';
     }
-    if (store_report_insert(s, r, payload, len, received_at, voided_by))
+    if (store_report_insert(s, r, received_at, voided_by))
         return OERR_DB;
     if (r->kind != RK_VOID && !voided_by[0] && store_report_count(s, r->msg_id, 1))
         return OERR_DB;
@@ -150,7 +150,9 @@ static oerr_t decide(struct store *s, const struct report *r, const char *payloa
 oerr_t intake_report(struct store *s, const struct report *r, const char *payload, size_t len,
                      const char *received_at, struct outcome *out)
 {
-    oerr_t e = decide(s, r, payload, len, received_at, out);
+    (void)payload; /* not kept: r's fields are (store_report_insert) */
+    (void)len;
+    oerr_t e = decide(s, r, received_at, out);
     if (e || out->status != ACK_REJECTED)
         return e;
     /* Refusals that depend on the store's state are final: remembered, so a

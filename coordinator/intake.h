@@ -41,8 +41,9 @@ void intake_refuse(struct outcome *out, enum reject_code code, const char *fmt, 
  * own agent out. A void may come before its target (out->void_pending): the
  * target, when it comes from the same agent, is stored voided and never
  * counts. A rejection is final: a msg_id refused for its trip or void target
- * gets the same answer again, whatever changed since. payload is kept with
- * an accepted report. A refusal fills out; keep it with intake_keep_refused.
+ * gets the same answer again, whatever changed since. Of an accepted report
+ * r's fields are kept, not payload (the JSON it came in). A refusal fills
+ * out; keep it with intake_keep_refused (which keeps payload, bounded).
  * Returns OERR_OK unless the database failed. */
 oerr_t intake_report(struct store *s, const struct report *r, const char *payload, size_t len,
                      const char *received_at, struct outcome *out);

@@ -83,11 +83,12 @@ struct msg_record {
 /* Looks msg_id up, one indexed read whatever is found. */
 oerr_t store_msg_find(struct store *s, const char *msg_id, struct msg_record *out);
 
-/* Keeps a decoded report with its payload (received at received_at). voided_by
- * is NULL or "", or the msg_id of a void that came first: the report is kept
- * already voided. Its figures are not counted here (store_report_count). */
-oerr_t store_report_insert(struct store *s, const struct report *r, const char *payload,
-                           size_t len, const char *received_at, const char *voided_by);
+/* Keeps a decoded report, its fields (received at received_at; the JSON it
+ * came in is not kept). voided_by is NULL or "", or the msg_id of a void that
+ * came first: the report is kept already voided. Its figures are not counted
+ * here (store_report_count). */
+oerr_t store_report_insert(struct store *s, const struct report *r, const char *received_at,
+                           const char *voided_by);
 /* Marks the stored report msg_id voided by void_msg_id. */
 oerr_t store_report_void(struct store *s, const char *msg_id, const char *void_msg_id);
 /* Adds the figures of the stored report msg_id to its trip's running totals

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "arr.h"
@@ -98,7 +99,7 @@ static const char *const sql_text[Q_COUNT] = {
         " medicine, quantity, unit, value_fen,"
         " destination, condition, urgency, patient_ref, age, sex,"
         " brochures, attendees, talks, topic, staff_id, role, organization,"
-        " voids, void_reason, payload, voided_by)"
+        " voids, void_reason, entered_by, voided_by)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
         " ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32,"
         " ?33)",
@@ -237,6 +238,30 @@ static const char *const sql_text[Q_COUNT] = {
                                                 STAFF_REFRESHED),
 };
 
+/* The reports, in the order they arrived (a rowid table: each new row goes
+ * on the last page), with a narrow UNIQUE index on msg_id, the one B-tree a
+ * random msg_id lands anywhere in: about 50 bytes a report, so that its
+ * inner pages and many of its leaves stay in the page cache at 10 million
+ * reports, where a table keyed by msg_id (the first layout: WITHOUT ROWID,
+ * the whole row in the random B-tree, 4.9 GB at 10M) meant a random leaf of
+ * the whole table read and written for every report. The index makes each
+ * msg_id count at most once, ever, whatever the trip or year a resend
+ * names. A report keeps its decoded fields, each in its column; the JSON it
+ * came in is not kept (docs/coordinator.md, "The store"). */
+#define REPORTS_COLUMNS                                                                \
+    " msg_id TEXT NOT NULL UNIQUE, agent_id TEXT NOT NULL, seq INTEGER NOT NULL,"    \
+    " kind TEXT NOT NULL, trip_id TEXT NOT NULL REFERENCES trips (trip_id),"          \
+    " recorded_at TEXT NOT NULL, received_at TEXT NOT NULL, voided_by TEXT,"          \
+    " department TEXT, consultations INTEGER, female INTEGER, over_60 INTEGER,"       \
+    " poor_households INTEGER, medicine TEXT, quantity INTEGER, unit TEXT,"           \
+    " value_fen INTEGER, destination TEXT, condition TEXT, urgency TEXT,"             \
+    " patient_ref TEXT, age INTEGER, sex TEXT, brochures INTEGER, attendees INTEGER," \
+    " talks INTEGER, topic TEXT, staff_id TEXT, role TEXT, organization TEXT,"        \
+    " voids TEXT, void_reason TEXT, entered_by TEXT"
+#define REPORTS_STAFF_INDEX                                                           \
+    "CREATE INDEX IF NOT EXISTS reports_staff ON reports (trip_id, staff_id, role)"   \
+    " WHERE kind = 'checkin' AND voided_by IS NULL"
+
 static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS trips ("
@@ -249,23 +274,13 @@ static const char schema_sql[] =
     "  CHECK (status IN ('planned', 'completed', 'cancelled')),"
     " created_at TEXT NOT NULL, updated_at TEXT NOT NULL);"
     "CREATE INDEX IF NOT EXISTS trips_year ON trips (year, county);"
-    "CREATE TABLE IF NOT EXISTS reports ("
-    " msg_id TEXT PRIMARY KEY, agent_id TEXT NOT NULL, seq INTEGER NOT NULL,"
-    " kind TEXT NOT NULL, trip_id TEXT NOT NULL REFERENCES trips (trip_id),"
-    " recorded_at TEXT NOT NULL, received_at TEXT NOT NULL, voided_by TEXT,"
-    " department TEXT, consultations INTEGER, female INTEGER, over_60 INTEGER,"
-    " poor_households INTEGER, medicine TEXT, quantity INTEGER, unit TEXT,"
-    " value_fen INTEGER, destination TEXT, condition TEXT, urgency TEXT,"
-    " patient_ref TEXT, age INTEGER, sex TEXT, brochures INTEGER, attendees INTEGER,"
-    " talks INTEGER, topic TEXT, staff_id TEXT, role TEXT, organization TEXT,"
-    " voids TEXT, void_reason TEXT, payload TEXT NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS reports (" REPORTS_COLUMNS ");"
     /* Indexes of the first stores that no query uses any more: each cost a
      * B-tree insert per report (the covering one is replaced by trip_totals). */
     "DROP INDEX IF EXISTS reports_totals;"
     "DROP INDEX IF EXISTS reports_trip;"
     "DROP INDEX IF EXISTS reports_agent;"
-    "CREATE INDEX IF NOT EXISTS reports_staff ON reports (trip_id, staff_id, role)"
-    " WHERE kind = 'checkin' AND voided_by IS NULL;"
+    REPORTS_STAFF_INDEX ";"
     "CREATE TABLE IF NOT EXISTS trip_totals ("
     " trip_id TEXT PRIMARY KEY, consultations INTEGER NOT NULL DEFAULT 0,"
     " headcounts INTEGER NOT NULL DEFAULT 0, female INTEGER NOT NULL DEFAULT 0,"
@@ -636,6 +651,78 @@ oerr_t store_hold_alone(struct store *s, char err[256])
 }
 
 /* Removes path and its -wal, -shm and -lock files. */
+/* The columns a report of the first layout keeps in the new one, in order. */
+#define REPORTS_MOVED                                                               \
+    "msg_id, agent_id, seq, kind, trip_id, recorded_at, received_at, voided_by,"   \
+    " department, consultations, female, over_60, poor_households, medicine,"     \
+    " quantity, unit, value_fen, destination, condition, urgency, patient_ref, age," \
+    " sex, brochures, attendees, talks, topic, staff_id, role, organization, voids," \
+    " void_reason"
+
+/* A store of the first layout (reports WITHOUT ROWID keyed by msg_id, with
+ * each report's JSON in payload) is brought to the new one (REPORTS_COLUMNS)
+ * once, in one transaction: the reports copied in msg_id order (the old
+ * table's, so the new msg_id index is written in order, page after page),
+ * entered_by taken from the JSON, the old table dropped (its pages are free
+ * for the reports to come; VACUUM with the daemon stopped gives them back to
+ * the file system). Said in the log, with how long it took. */
+static oerr_t reports_ensure(struct store *s, const char *path)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM pragma_table_info('reports')"
+                                  " WHERE name = 'payload'", -1, &st, NULL) != SQLITE_OK)
+        return OERR_DB;
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_DONE)
+        return OERR_OK;
+    if (rc != SQLITE_ROW)
+        return OERR_DB;
+    olog(OLOG_INFO, "store %s: the reports are in the first layout (keyed by msg_id, with "
+         "their JSON); bringing them to the new one in one transaction (about a minute "
+         "for 10 million reports)", path);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    static const char copy[] =
+        "CREATE TABLE reports_new (" REPORTS_COLUMNS ");"
+        "INSERT INTO reports_new (" REPORTS_MOVED ", entered_by)"
+        " SELECT " REPORTS_MOVED ", CASE WHEN json_valid(payload)"
+        " THEN json_extract(payload, '$.entered_by') END FROM reports";
+    static const char swap[] =
+        "DROP TABLE reports;"
+        "ALTER TABLE reports_new RENAME TO reports;" REPORTS_STAFF_INDEX ";";
+    /* In a rollback journal, not the WAL: the new pages go straight into the
+     * file, beyond its end. Measured at 10 million reports: 68 s, 2.5 GB of
+     * journal, 13 GB written; through the WAL 283 s, 7.3 GB of WAL, 30 GB
+     * written. Possible only while no other connection has the store open;
+     * otherwise through the WAL. */
+    bool rollback = false;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = DELETE", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) /* the mode now: still "wal" when it could not change */
+        rollback = strcmp((const char *)sqlite3_column_text(st, 0), "delete") == 0;
+    sqlite3_finalize(st);
+    oerr_t rc2 = OERR_DB;
+    if (exec(s, "BEGIN IMMEDIATE"))
+        goto out;
+    if (exec(s, copy))
+        goto out;
+    long long moved = sqlite3_changes64(s->db);
+    if (exec(s, swap) || exec(s, "COMMIT"))
+        goto out;
+    rc2 = OERR_OK;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    olog(OLOG_INFO, "store %s: %lld reports brought to the new layout in %.1f s (%s)", path,
+         moved, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
+         rollback ? "rollback journal" : "through the WAL");
+out:
+    if (!sqlite3_get_autocommit(s->db))
+        exec(s, "ROLLBACK");
+    if (exec(s, "PRAGMA journal_mode = WAL"))
+        return OERR_DB;
+    return rc2;
+}
+
+/* Removes path and its -wal and -shm files. */
 static void remove_db_files(const char *path)
 {
     char side[4096];
@@ -754,13 +841,16 @@ static oerr_t open_check(struct store *s, const char *path, char err[256])
 }
 
 /* The page cache, measured on a store of 1M reports (20,000 reports put in
- * at random msg_ids): 2 MiB (SQLite's default) missed the cache 101k times,
- * 64 MiB 55k, 256 MiB 42k; 64 MiB holds the upper levels of the reports'
- * B-tree, the small tables and a batch's pages. A memory map (mmap_size
+ * at random msg_ids, first layout): 2 MiB (SQLite's default) missed the
+ * cache 101k times, 64 MiB 55k, 256 MiB 42k. 64 MiB holds the small tables,
+ * a batch's pages and the msg_id index (REPORTS_COLUMNS), whole up to about
+ * a million reports, its upper levels beyond. A memory map (mmap_size
  * 2 GiB, the most this SQLite allows) changed neither the export's CPU time
  * (2.2-2.6 s for 1M rows either way) nor start-up, and made the export's
  * resident memory follow the file (470 MB against 73 MB): off. */
+#ifndef STORE_CACHE_KIB /* -DSTORE_CACHE_KIB=N: to measure another */
 #define STORE_CACHE_KIB 65536
+#endif
 
 static oerr_t tune(struct store *s)
 {
@@ -843,6 +933,11 @@ oerr_t store_open(const char *path, struct store **out, char err[256])
         exec(s, "PRAGMA foreign_keys = ON") || exec(s, schema_sql) ||
         exec(s, store_sqlite_reg_schema)) {
         snprintf(err, 256, "cannot prepare store %.120s: %.100s", path, sqlite3_errmsg(s->db));
+        goto fail;
+    }
+    if (reports_ensure(s, path)) {
+        snprintf(err, 256, "cannot bring the reports of %.100s to the new layout: %.80s", path,
+                 sqlite3_errmsg(s->db));
         goto fail;
     }
     if (totals_ensure(s, path)) {
@@ -1185,8 +1280,8 @@ oerr_t store_msg_find(struct store *s, const char *msg_id, struct msg_record *ou
     return OERR_OK;
 }
 
-oerr_t store_report_insert(struct store *s, const struct report *r, const char *payload,
-                           size_t len, const char *received_at, const char *voided_by)
+oerr_t store_report_insert(struct store *s, const struct report *r, const char *received_at,
+                           const char *voided_by)
 {
     sqlite3_stmt *st = stmt(s, Q_REPORT_INSERT);
     bind_text(st, 1, r->msg_id);
@@ -1236,7 +1331,7 @@ oerr_t store_report_insert(struct store *s, const struct report *r, const char *
     default:
         break;
     }
-    sqlite3_bind_text(st, 32, payload, (int)len, SQLITE_TRANSIENT);
+    bind_text(st, 32, r->entered_by);
     bind_text(st, 33, voided_by && voided_by[0] ? voided_by : NULL);
     return run(st);
 }
@@ -2052,8 +2147,9 @@ static oerr_t csv_trips_load(struct store *s, struct csv_trip **out, size_t *cou
     return OERR_OK;
 }
 
-/* Every report, in the order the store keeps them (by msg_id): one pass
- * over the table, no sort, so memory stays the same whatever the number of
+/* Every report, in the order the store keeps them (of arrival; by msg_id
+ * for those of a store upgraded from the first layout): one pass over the
+ * table, no sort, so memory stays the same whatever the number of
  * reports and the first row comes at once. Columns 5-8 come from the trip. */
 oerr_t store_export_csv(struct store *s, void *file)
 {

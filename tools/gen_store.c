@@ -28,12 +28,14 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
 #include "report.h"
 #include "request.h"
 #include "store.h"
+#include "synth.h"
 #include "timeutil.h"
 
 #define MAX_YEARS 50
@@ -47,7 +49,9 @@ static const char usage[] =
     "Writes a new coordinator store of N synthetic reports (the coordinator's own\n"
     "schema, its figures rebuilt) and prints what it wrote as JSON on stdout.\n"
     "\n"
-    "  --db FILE          the store to create; it must not exist\n"
+    "  --db FILE          the store to create; it must not exist. Written as\n"
+    "                     FILE.tmp and renamed to FILE once complete (a failed run\n"
+    "                     removes FILE.tmp; a killed one leaves it, never FILE)\n"
     "  --reports N        reports to write (0 .. 100000000)\n"
     "  --trips T          trips, spread evenly over the years (default 1000)\n"
     "  --years Y1-Y2      the trips' years (default 2024-2026)\n"
@@ -64,41 +68,12 @@ static const char usage[] =
     "thirty is cancelled (and has no reports), the ones in the first 80% of the year\n"
     "are completed, the rest planned.\n";
 
-/* ---- a seeded generator (splitmix64) ---- */
-static uint64_t rng_state;
-static uint64_t rnd(void)
-{
-    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
 static long long rnd_in(long long lo, long long hi) /* lo..hi inclusive */
 {
     return lo + (long long)(rnd() % (uint64_t)(hi - lo + 1));
 }
 static double rnd_unit(void) { return (double)(rnd() >> 11) / 9007199254740992.0; }
 
-static void uuid_v4(char out[UUID_LEN + 1])
-{
-    static const char hex[] = "0123456789abcdef";
-    uint64_t a = rnd(), b = rnd();
-    unsigned char v[16];
-    for (int i = 0; i < 8; i++) {
-        v[i] = (unsigned char)(a >> (8 * i));
-        v[8 + i] = (unsigned char)(b >> (8 * i));
-    }
-    v[6] = (unsigned char)((v[6] & 0x0f) | 0x40);
-    v[8] = (unsigned char)((v[8] & 0x3f) | 0x80);
-    size_t o = 0;
-    for (int i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            out[o++] = '-';
-        out[o++] = hex[v[i] >> 4];
-        out[o++] = hex[v[i] & 15];
-    }
-    out[o] = '\0';
-}
 
 /* ---- what was written, per year ---- */
 struct year_sums {
@@ -121,6 +96,7 @@ struct gen_agent {
 
 struct opts {
     const char *db;
+    char tmp[4096]; /* what is written: db + ".tmp", renamed to db once complete */
     long long reports, trips, agents, staff, seed, cache_mb;
     int y1, y2;
     double checkins;
@@ -244,27 +220,14 @@ static int exec_sql(sqlite3 *db, const char *sql)
     return 0;
 }
 
-static double cpu_s(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* The trips, through store.h: created, then completed or cancelled. */
 static int make_trips(const struct opts *o, struct gen_trip *trips, struct year_sums *ys)
 {
     struct store *s = NULL;
     char err[256];
-    if (store_open(o->db, &s, err)) {
+    if (store_open(o->tmp, &s, err)) {
         fprintf(stderr, "outreach-gen-store: %s\n", err);
         return -1;
     }
@@ -329,9 +292,9 @@ static int make_trips(const struct opts *o, struct gen_trip *trips, struct year_
     " department, consultations, female, over_60, poor_households,"                       \
     " medicine, quantity, unit, value_fen,"                                                \
     " destination, condition, urgency, patient_ref, age, sex,"                             \
-    " brochures, attendees, talks, topic, staff_id, role, organization, payload)"          \
+    " brochures, attendees, talks, topic, staff_id, role, organization)"                   \
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"       \
-    " ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)"
+    " ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29)"
 
 struct loader {
     const struct opts *o;
@@ -499,7 +462,6 @@ static int one_report(struct loader *L, long long n, const char *msg_id)
     bind_s(st, 5, t->trip_id);
     sqlite3_bind_text(st, 6, recorded, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 7, received, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 30, payload, len, SQLITE_TRANSIENT);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) {
@@ -551,8 +513,8 @@ static int cmp_id(const void *a, const void *b) { return strcmp(a, b); }
 static int load_reports(struct loader *L)
 {
     const struct opts *o = L->o;
-    if (sqlite3_open_v2(o->db, &L->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
-        fprintf(stderr, "outreach-gen-store: cannot open %s: %s\n", o->db, sqlite3_errmsg(L->db));
+    if (sqlite3_open_v2(o->tmp, &L->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+        fprintf(stderr, "outreach-gen-store: cannot open %s: %s\n", o->tmp, sqlite3_errmsg(L->db));
         return -1;
     }
     char pragma[96];
@@ -638,6 +600,18 @@ static void print_summary(const struct opts *o, const struct year_sums *ys, cons
     printf("}}\n");
 }
 
+/* Removes the store path and its -wal and -shm files; true when path was there. */
+static bool remove_store(const char *path)
+{
+    char side[4100];
+    bool was = unlink(path) == 0;
+    snprintf(side, sizeof side, "%s-wal", path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", path);
+    unlink(side);
+    return was;
+}
+
 int main(int argc, char **argv)
 {
     struct opts o;
@@ -650,6 +624,16 @@ int main(int argc, char **argv)
                 " its -wal and -shm first)\n", o.db);
         return 2;
     }
+    /* Written as FILE.tmp and renamed to FILE once complete: a run that
+     * fails removes FILE.tmp, one that is killed leaves only FILE.tmp (which
+     * the next run for FILE removes); FILE is always a whole store. */
+    if ((size_t)snprintf(o.tmp, sizeof o.tmp, "%s.tmp", o.db) >= sizeof o.tmp - 4) {
+        fprintf(stderr, "outreach-gen-store: --db path too long\n");
+        return 2;
+    }
+    if (remove_store(o.tmp))
+        fprintf(stderr, "outreach-gen-store: removed %s, left by a run that did not finish\n",
+                o.tmp);
     rng_state = (uint64_t)o.seed * 0x2545f4914f6cdd1dULL + 1;
     int years = o.y2 - o.y1 + 1, rc = 1;
     struct year_sums ys[MAX_YEARS] = {0};
@@ -686,7 +670,7 @@ int main(int argc, char **argv)
     /* The figures, rebuilt by the store itself from the reports. */
     struct store *s = NULL;
     char err[256];
-    if (store_open(o.db, &s, err)) {
+    if (store_open(o.tmp, &s, err)) {
         fprintf(stderr, "outreach-gen-store: reopening: %s\n", err);
         goto out;
     }
@@ -702,9 +686,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "outreach-gen-store: %lld reports in %.1f s (%.0f/s), figures rebuilt "
                 "in %.1f s\n", o.reports, t1 - t0, (double)o.reports / (t1 - t0 > 0 ? t1 - t0 : 1),
                 t2 - t1);
+    if (rename(o.tmp, o.db)) {
+        fprintf(stderr, "outreach-gen-store: cannot rename %s to %s: %s\n", o.tmp, o.db,
+                strerror(errno));
+        goto out;
+    }
     print_summary(&o, ys, &L, &tm);
     rc = 0;
 out:
+    if (rc)
+        remove_store(o.tmp);
     free(L.trips);
     free(L.live);
     free(L.agents);

@@ -57,9 +57,9 @@ coordinator_stop
 # A check-in of a new person on T2, stored as a coordinator older than the
 # staff figures stores it: the report, and trip_totals.checkins + 1.
 sqlite3 "$DB" "INSERT INTO reports (msg_id, agent_id, seq, kind, trip_id, recorded_at, received_at,
-    payload, staff_id, role)
+    staff_id, role)
   SELECT '11111111-2222-4333-8444-555555555555', agent_id, seq + 100, kind, trip_id, recorded_at,
-    received_at, payload, 'pharm-sun', 'pharmacist' FROM reports
+    received_at, 'pharm-sun', 'pharmacist' FROM reports
   WHERE kind = 'checkin' AND trip_id = '$T2' AND staff_id = 'nurse-zhao';
   UPDATE trip_totals SET checkins = checkins + 1 WHERE trip_id = '$T2';"
 # The read-only commands do not bring it up to date: they say how.

@@ -5,7 +5,8 @@
 # generator says it wrote (whole year and summed over the counties), every
 # report is there once, every agent's seqs are one range 1..last with nothing
 # missing, every payload decodes (--validate-all), the same seed gives the same
-# store, and an existing file is refused. Small (2,000 reports), no broker.
+# store, an existing file is refused, and a failed or killed run never leaves
+# FILE behind. Small (2,000 reports; one run of 3M killed early), no broker.
 set -euo pipefail
 source "$(dirname "$0")/../lib/stack.sh" # pass, the binaries; no broker started
 : "${OUTREACH_BUILD_DIR:?set OUTREACH_BUILD_DIR to the build directory}"
@@ -77,3 +78,31 @@ assert_eq 2 "$rc" "exit status of --reports -5"
 grep -q -- "--reports must be an integer" "$WORK/err" || fail "no word of --reports: $(cat "$WORK/err")"
 [ ! -e "$WORK/x.db" ] || fail "a refused run created $WORK/x.db"
 pass "an existing store and a bad count are refused, nothing written"
+
+# A store is written as FILE.tmp and renamed once complete: a run that fails
+# leaves nothing, a run that is killed leaves FILE.tmp and never FILE (the
+# next run for FILE removes it), and the store has the new reports layout.
+rc=0
+"$GEN_BIN" --db "$WORK/missing/m.db" --reports 10 --quiet >/dev/null 2>"$WORK/err" || rc=$?
+assert_eq 1 "$rc" "exit status with --db in a missing directory"
+grep -q "m.db.tmp" "$WORK/err" || fail "no word of the file: $(cat "$WORK/err")"
+[ ! -e "$WORK/missing" ] || fail "a failed run created $WORK/missing"
+"$GEN_BIN" --db "$WORK/k.db" --reports 3000000 --quiet >/dev/null 2>&1 &
+gen_pid=$!
+kill_gen() { kill -9 "$gen_pid" 2>/dev/null || true; }
+on_exit kill_gen
+wait_until 30 "the killed run's FILE.tmp has reports" \
+  bash -c "[ \$(stat -c %s '$WORK/k.db.tmp' 2>/dev/null || echo 0) -gt 1000000 ]"
+kill -9 "$gen_pid"
+wait "$gen_pid" 2>/dev/null || true
+[ -e "$WORK/k.db.tmp" ] || fail "the killed run left no $WORK/k.db.tmp"
+[ ! -e "$WORK/k.db" ] || fail "a killed run left $WORK/k.db, which looks like a store"
+"$GEN_BIN" --db "$WORK/k.db" --reports 10 --quiet >/dev/null 2>"$WORK/err"
+grep -q "removed .*k.db.tmp, left by a run that did not finish" "$WORK/err" ||
+  fail "no word of the old k.db.tmp: $(cat "$WORK/err")"
+assert_eq "10|0|0" "$(sqlite3 "$WORK/k.db" "SELECT COUNT(*) FROM reports;
+  SELECT COUNT(*) FROM pragma_table_info('reports') WHERE name = 'payload';
+  SELECT COUNT(*) FROM sqlite_schema WHERE sql LIKE '%WITHOUT ROWID%' AND name = 'reports'" |
+  paste -sd'|')" "reports, a payload column, a WITHOUT ROWID reports table"
+[ ! -e "$WORK/k.db.tmp" ] && [ ! -e "$WORK/k.db.tmp-wal" ] || fail "k.db.tmp left after a good run"
+pass "a failed run leaves nothing, a killed one only FILE.tmp, removed by the next run"

@@ -156,7 +156,7 @@ static void keep(struct store *s, int n, const char *trip, const char *kind,
     unit_report(&r, buf, sizeof buf, "team-07", mid(n), trip, "2026-11-22T09:31:05+08:00",
                 kind, fields);
     assert_int_equal(store_begin(s), OERR_OK);
-    assert_int_equal(store_report_insert(s, &r, buf, strlen(buf), NOW, voided_by), OERR_OK);
+    assert_int_equal(store_report_insert(s, &r, NOW, voided_by), OERR_OK);
     if (!voided_by)
         assert_int_equal(store_report_count(s, mid(n), 1), OERR_OK);
     assert_int_equal(store_commit(s), OERR_OK);
