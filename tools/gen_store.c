@@ -601,14 +601,21 @@ static void print_summary(const struct opts *o, const struct year_sums *ys, cons
 }
 
 /* Removes the store path and its -wal and -shm files; true when path was there. */
+/* Removes path's side files: its WAL, shared memory and store_open's -lock. */
+static void remove_sides(const char *path)
+{
+    static const char *const sides[] = {"-wal", "-shm", "-lock"};
+    char side[4100];
+    for (size_t i = 0; i < sizeof sides / sizeof sides[0]; i++) {
+        snprintf(side, sizeof side, "%s%s", path, sides[i]);
+        unlink(side);
+    }
+}
+
 static bool remove_store(const char *path)
 {
-    char side[4100];
     bool was = unlink(path) == 0;
-    snprintf(side, sizeof side, "%s-wal", path);
-    unlink(side);
-    snprintf(side, sizeof side, "%s-shm", path);
-    unlink(side);
+    remove_sides(path);
     return was;
 }
 
@@ -691,6 +698,7 @@ int main(int argc, char **argv)
                 strerror(errno));
         goto out;
     }
+    remove_sides(o.tmp); /* closed: no WAL left; the -lock of FILE.tmp */
     print_summary(&o, ys, &L, &tm);
     rc = 0;
 out:

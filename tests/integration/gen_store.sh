@@ -21,6 +21,8 @@ assert_eq "$N" "$(jq .validated "$WORK/gen.json")" "payloads decoded by report_d
 assert_eq "$N" "$(jq '[.years[].reports] | add' "$WORK/gen.json")" "reports summed over the years"
 assert_eq "$N" "$(sqlite3 "$WORK/g.db" 'SELECT COUNT(DISTINCT msg_id) FROM reports')" \
   "distinct msg_ids stored"
+assert_eq "g.db gen.json" "$(cd "$WORK" && ls g.db* gen.json | paste -sd' ')" \
+  "the store alone: no FILE.tmp and no side file of it left"
 pass "$N reports stored, each msg_id once, every payload valid for its kind"
 
 # The progress figures, as the contract names them, from the generator's sums.
