@@ -70,6 +70,7 @@ while [ $# -gt 0 ]; do
 done
 PER_AGENT=${PER_AGENT:-50} PACED_N=${PACED_N:-25} AGENTS=200 RATE=1000
 RESEND_MS=${RESEND_MS:-120000}
+RUN=$(date +%s) # in the loadgen's trip ids: a kept store has those of earlier runs
 IDS_FLAG="" IDS_NOTE="time-ordered msg_ids (version 7, as the field agent makes them)"
 if [ "${RANDOM_IDS:-0}" = 1 ]; then
   IDS_FLAG=--random-ids IDS_NOTE="random msg_ids (version 4, RANDOM_IDS=1)"
@@ -218,9 +219,9 @@ measure() {
   put "$size" export_rows "$rows"
   [ "$rows" = 0 ] || put "$size" export_rps $(( rows * 1000000 / (t1 - t0 + 1) ))
   echo "   export $rows rows in $(( (t1 - t0) / 1000 )) ms"
-  loadphase "$size" b "2026-scale-max-$size-$r" 0 "$PER_AGENT"
+  loadphase "$size" b "2026-scale-max-$size-$RUN-$r" 0 "$PER_AGENT"
   echo "   (b) coordinator $(tail -1 "$VALS/$size/b_coord_us") us/report, broker $(tail -1 "$VALS/$size/b_broker_us") us/report"
-  loadphase "$size" d "2026-scale-1k-$size-$r" $RATE "$PACED_N"
+  loadphase "$size" d "2026-scale-1k-$size-$RUN-$r" $RATE "$PACED_N"
   echo "   (d) p99 $(tail -1 "$VALS/$size/d_p99") ms, coordinator $(tail -1 "$VALS/$size/d_coord_us") us/report"
   coordinator_stop
 }
