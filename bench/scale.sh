@@ -34,6 +34,9 @@
 #                    a store only if its generator JSON is there; the figures
 #                    then include the reports earlier runs added)
 #   PER_AGENT=50 (b) reports per agent   PACED_N=25 (d) reports per agent
+#   RANDOM_IDS=1     the loadgen's msg_ids random (version 4, as devices before
+#                    time-ordered ids), not time-ordered (version 7, as the field
+#                    agent makes them): the random-key case of the msg_id index
 #   RESEND_MS=120000 the loadgen's resend interval: long, so that a coordinator
 #                    slower than the 10,000 reports in flight is measured on
 #                    reports, not on a flood of resends (bench/run.sh: 3000)
@@ -67,6 +70,11 @@ while [ $# -gt 0 ]; do
 done
 PER_AGENT=${PER_AGENT:-50} PACED_N=${PACED_N:-25} AGENTS=200 RATE=1000
 RESEND_MS=${RESEND_MS:-120000}
+RUN=$(date +%s) # in the loadgen's trip ids: a kept store has those of earlier runs
+IDS_FLAG="" IDS_NOTE="time-ordered msg_ids (version 7, as the field agent makes them)"
+if [ "${RANDOM_IDS:-0}" = 1 ]; then
+  IDS_FLAG=--random-ids IDS_NOTE="random msg_ids (version 4, RANDOM_IDS=1)"
+fi
 for v in ROUNDS PER_AGENT PACED_N RESEND_MS; do
   [[ ${!v} =~ ^[1-9][0-9]{0,5}$ ]] || { echo "scale: $v must be a positive integer" >&2; exit 2; }
 done
@@ -169,6 +177,7 @@ loadphase() {
   c0=$(cpu_ms "$COORD_PID"); b0=$(cpu_ms "$BROKER_PID")
   if ! "$LOADGEN_BIN" run --broker "$BROKER_URI" --secrets "$ACCOUNTS/secrets" --agents $AGENTS \
     --reports-per-agent "$n" --trip "$trip" --rate "$rate" --window 50 --resend-ms "$RESEND_MS" --deadline-s 1200 \
+    ${IDS_FLAG:+"$IDS_FLAG"} \
     --check-progress --json "$json" >"$WORK/$1-$2.log" 2>&1; then
     cat "$WORK/$1-$2.log" >&2
     fail "$size $name: the load generator failed"
@@ -210,9 +219,9 @@ measure() {
   put "$size" export_rows "$rows"
   [ "$rows" = 0 ] || put "$size" export_rps $(( rows * 1000000 / (t1 - t0 + 1) ))
   echo "   export $rows rows in $(( (t1 - t0) / 1000 )) ms"
-  loadphase "$size" b "2026-scale-max-$size-$r" 0 "$PER_AGENT"
+  loadphase "$size" b "2026-scale-max-$size-$RUN-$r" 0 "$PER_AGENT"
   echo "   (b) coordinator $(tail -1 "$VALS/$size/b_coord_us") us/report, broker $(tail -1 "$VALS/$size/b_broker_us") us/report"
-  loadphase "$size" d "2026-scale-1k-$size-$r" $RATE "$PACED_N"
+  loadphase "$size" d "2026-scale-1k-$size-$RUN-$r" $RATE "$PACED_N"
   echo "   (d) p99 $(tail -1 "$VALS/$size/d_p99") ms, coordinator $(tail -1 "$VALS/$size/d_coord_us") us/report"
   coordinator_stop
 }
@@ -284,8 +293,8 @@ entry=$(cat <<ENTRY
 ## $(date -u +%Y-%m-%dT%H:%MZ): scale, $(nproc) cores, ${cpu:-unknown CPU}, $ROUNDS rounds, $(git rev-parse --short HEAD 2>/dev/null || echo '?')
 
 \`bash bench/scale.sh --sizes "$SIZES" --rounds $ROUNDS\`: stores from \`outreach-gen-store --reports N\`
-(1,000 trips over 2024-2026, 10% check-ins, 200 agents, random msg_ids); the loadgen resends
-after $RESEND_MS ms; the empty store has the same trips and no reports. The big stores keep the loadgen's reports between rounds
+(1,000 trips over 2024-2026, 10% check-ins, 200 agents, random msg_ids); the loadgen sends
+$IDS_NOTE and resends after $RESEND_MS ms; the empty store has the same trips and no reports. The big stores keep the loadgen's reports between rounds
 ($(( AGENTS * (PER_AGENT + PACED_N) )) a round). Mosquitto $(ver mosquitto), Paho C $(ver libpaho-mqtt1.3),
 SQLite $(ver libsqlite3-0); coordinator defaults; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg).
 

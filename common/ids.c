@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 
 static bool is_lower_alnum(char c)
 {
@@ -52,23 +53,47 @@ bool id_is_uuid(const char *s)
     return true;
 }
 
-int id_new_uuid(char out[UUID_LEN + 1])
+/* A UUID of version v from the 16 bytes b (random but for what v sets). */
+static int uuid_format(unsigned char b[16], unsigned v, char out[UUID_LEN + 1])
 {
-    unsigned char b[16];
-    size_t got = 0;
-    while (got < sizeof b) {
-        ssize_t r = getrandom(b + got, sizeof b - got, 0);
-        if (r < 0)
-            return -1;
-        got += (size_t)r;
-    }
-    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
-    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+    b[6] = (unsigned char)((b[6] & 0x0f) | (v << 4));
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 9562 variant */
     snprintf(out, UUID_LEN + 1,
              "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
              b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10],
              b[11], b[12], b[13], b[14], b[15]);
     return 0;
+}
+
+static int random_bytes(unsigned char *b, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = getrandom(b + got, n - got, 0);
+        if (r < 0)
+            return -1;
+        got += (size_t)r;
+    }
+    return 0;
+}
+
+int id_new_uuid(char out[UUID_LEN + 1])
+{
+    unsigned char b[16];
+    return random_bytes(b, sizeof b) ? -1 : uuid_format(b, 4, out);
+}
+
+int id_new_msg_id(char out[UUID_LEN + 1])
+{
+    unsigned char b[16];
+    struct timespec ts;
+    if (random_bytes(b, sizeof b) || clock_gettime(CLOCK_REALTIME, &ts))
+        return -1;
+    unsigned long long ms = (unsigned long long)ts.tv_sec * 1000ull +
+                            (unsigned long long)ts.tv_nsec / 1000000ull;
+    for (int i = 0; i < 6; i++)
+        b[i] = (unsigned char)(ms >> (8 * (5 - i)));
+    return uuid_format(b, 7, out);
 }
 
 bool utf8_valid(const char *str, size_t len)

@@ -16,6 +16,12 @@ bool id_is_code(const char *s);
 bool id_is_uuid(const char *s);
 /* Writes a random (version 4) UUID and its NUL into out[37]. Returns 0 or -1. */
 int id_new_uuid(char out[UUID_LEN + 1]);
+/* A report's msg_id: a time-ordered (version 7, RFC 9562) UUID, the Unix
+ * time in ms in its first 48 bits and 74 random bits. Ids made one after
+ * another sort one after another, so the coordinator's msg_id index takes
+ * them at its right edge, whatever its size, instead of at a random page
+ * (measured: docs/coordinator.md, "The store"). Returns 0 or -1. */
+int id_new_msg_id(char out[UUID_LEN + 1]);
 
 /* True when the len bytes at s are well-formed UTF-8 (no overlongs, no
  * surrogates, nothing above U+10FFFF). */

@@ -721,6 +721,8 @@ int service_run(const struct coord_config *cfg, volatile sig_atomic_t *stop)
         goto done;
     }
     store_set_reply_limits(s.store, cfg->reply_keep, cfg->reply_days);
+    if (store_checkpoint_behind(s.store))
+        olog(OLOG_WARN, "checkpoints stay in the commits that fill the WAL");
     s.inbox = inbox_new(cfg->queue_max_bytes, cfg->batch_max);
     s.batch = ackbatch_new(cfg->topic_root, out);
     s.pub = publisher_new(cfg, s.store, out);

@@ -58,6 +58,12 @@ const char *store_damage(const struct store *s);
 oerr_t store_check(const char *path, bool quick, int (*fn)(void *, const char *), void *ctx,
                    char err[256]);
 
+/* From now until store_close, the WAL is copied back into the store by a
+ * thread of its own (a second connection), not by the commit that filled it:
+ * a commit never waits for a checkpoint (store_sqlite_ckpt.c says why). For
+ * the daemon. */
+oerr_t store_checkpoint_behind(struct store *s);
+
 /* Transactions: every write below runs inside one. */
 oerr_t store_begin(struct store *s);
 oerr_t store_commit(struct store *s);

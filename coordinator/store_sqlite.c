@@ -1196,6 +1196,7 @@ void store_close(struct store *s)
     for (size_t i = 0; i < sizeof s->reply_q / sizeof s->reply_q[0]; i++)
         sqlite3_finalize(s->reply_q[i]);
     trip_cache_free(s);
+    store_checkpoint_stop(s);
     sqlite3_close(s->db);
     if (s->lock_fd) /* after SQLite let go of the store */
         close(s->lock_fd - 1);

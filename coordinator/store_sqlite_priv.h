@@ -36,7 +36,11 @@ struct store {
     int lock_fd; /* store_open's -lock file, its descriptor + 1; 0: none (lock_take) */
     char damage[128]; /* what SQLite said when it found the store damaged; "" not yet */
     char failed[128]; /* what made the last rebuild fail (figures_end); "" none */
+    struct checkpointer *ckpt; /* store_checkpoint_behind's thread; NULL: none */
 };
+
+/* store_sqlite_ckpt.c: stops the checkpoint thread, if any (store_close). */
+void store_checkpoint_stop(struct store *s);
 
 /* The tables of volunteers and registrations (store_sqlite_reg.c), created
  * by store_open after those of trips. */

@@ -173,7 +173,7 @@ oerr_t outbox_push(struct outbox *ob, const char *kind, const char *trip_id,
     st = NULL;
 
     char msg_id[UUID_LEN + 1];
-    if (id_new_uuid(msg_id)) {
+    if (id_new_msg_id(msg_id)) {
         rc = OERR_IO;
         goto fail;
     }

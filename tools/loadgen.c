@@ -85,6 +85,7 @@ struct lg {
     const char *broker, *secrets, *prefix, *trip, *root, *json;
     long long agents, first, per_agent, rate, window, resend_ms, deadline_s;
     bool check_progress;
+    bool random_ids; /* version 4 msg_ids, as devices before time-ordered ones */
     struct mq_tls tls; /* for an ssl:// broker; points into argv */
 
     struct agent *ag;
@@ -228,7 +229,8 @@ static void usage(FILE *f)
     fputs("Usage: outreach-loadgen run --broker URI --secrets DIR --agents N\n"
           "           --reports-per-agent M --trip T [--agent-prefix lg-] [--first 1]\n"
           "           [--rate R] [--window 50] [--resend-ms 3000] [--deadline-s 600]\n"
-          "           [--check-progress] [--json FILE] [--topic-root outreach/v1]\n"
+          "           [--check-progress] [--random-ids] [--json FILE]\n"
+          "           [--topic-root outreach/v1]\n"
           "           [--tls-ca-file F [--tls-cert-file F] [--tls-key-file F]]\n"
           "       outreach-loadgen raw --help\n"
           "       outreach-loadgen idle --help   (many idle field devices, bench/idle.sh)\n"
@@ -239,6 +241,8 @@ static void usage(FILE *f)
           "seq % 5 + 1, departments in turn), resending each (same msg_id and bytes)\n"
           "every --resend-ms until it is answered, at most --window unanswered per agent.\n"
           "--rate paces first sends (reports/s over all agents; 0 = as fast as possible).\n"
+          "msg_ids are time-ordered (version 7) as the field agent makes them;\n"
+          "--random-ids makes them random (version 4), as devices before it did.\n"
           "It ends when every report is answered or after --deadline-s. With\n"
           "--check-progress it then waits (<= 30 s) until the retained\n"
           "ROOT/trips/T/progress shows the expected consultations (read as agent 1).\n"
@@ -266,6 +270,7 @@ static int parse_args(struct lg *lg, int argc, char **argv)
         {"resend-ms", required_argument, NULL, 'R'},
         {"deadline-s", required_argument, NULL, 'd'},
         {"check-progress", no_argument, NULL, 'c'},
+        {"random-ids", no_argument, NULL, 'I'},
         {"json", required_argument, NULL, 'j'},
         {"topic-root", required_argument, NULL, 'T'},
         {"help", no_argument, NULL, 'h'},
@@ -291,6 +296,7 @@ static int parse_args(struct lg *lg, int argc, char **argv)
         case 'j': lg->json = optarg; break;
         case 'T': lg->root = optarg; break;
         case 'c': lg->check_progress = true; break;
+        case 'I': lg->random_ids = true; break;
         case 'n': bad = lg_parse_ll("--agents", optarg, 1, 10000, &lg->agents); break;
         case 'f': bad = lg_parse_ll("--first", optarg, 0, 999999, &lg->first); break;
         case 'm':
@@ -373,7 +379,7 @@ static int agent_setup(struct lg *lg, struct agent *ag, long long number)
         struct lrep *r = &ag->r[i];
         r->seq = (int)(i + 1);
         r->ag = ag;
-        if (id_new_uuid(r->msg_id))
+        if ((lg->random_ids ? id_new_uuid : id_new_msg_id)(r->msg_id))
             return -1;
         char buf[512];
         int n = snprintf(buf, sizeof buf,

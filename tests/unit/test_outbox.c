@@ -9,6 +9,7 @@
 
 #include <dirent.h>
 #include <unistd.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -53,6 +54,38 @@ static struct outbox_counts counts(struct outbox *ob)
     return c;
 }
 
+/* msg_ids are version 7 (RFC 9562): the Unix time in ms in the first 48 bits,
+ * version and variant bits, random elsewhere; ids made in later ms sort later. */
+static void test_msg_id_time_ordered(void **state)
+{
+    (void)state;
+    char prev[UUID_LEN + 1] = "";
+    for (int i = 0; i < 50; i++) {
+        struct timespec t0, t1;
+        char id[UUID_LEN + 1];
+        clock_gettime(CLOCK_REALTIME, &t0);
+        assert_int_equal(id_new_msg_id(id), 0);
+        clock_gettime(CLOCK_REALTIME, &t1);
+        assert_true(id_is_uuid(id));
+        assert_int_equal(id[14], '7');
+        assert_true(strchr("89ab", id[19]) != NULL);
+        char hex[13];
+        memcpy(hex, id, 8);
+        memcpy(hex + 8, id + 9, 4);
+        hex[12] = '\0';
+        unsigned long long ms = strtoull(hex, NULL, 16);
+        unsigned long long lo = (unsigned long long)t0.tv_sec * 1000 +
+                                (unsigned long long)t0.tv_nsec / 1000000;
+        unsigned long long hi = (unsigned long long)t1.tv_sec * 1000 +
+                                (unsigned long long)t1.tv_nsec / 1000000;
+        assert_true(ms >= lo && ms <= hi);
+        if (prev[0])
+            assert_true(strcmp(prev, id) < 0); /* 2 ms apart (below) */
+        memcpy(prev, id, sizeof prev);
+        nanosleep(&(struct timespec){0, 2000000L}, NULL);
+    }
+}
+
 static void test_push(void **state)
 {
     struct outbox_fixture *f = *state;
@@ -73,6 +106,7 @@ static void test_push(void **state)
 
         assert_int_equal(e.seq, i + 1);
         assert_true(id_is_uuid(e.msg_id));
+        assert_int_equal(e.msg_id[14], '7'); /* time-ordered: id_new_msg_id */
         assert_string_equal(e.kind, "headcount");
         assert_string_equal(e.trip_id, "2026-zjj-014");
         assert_string_equal(e.state, "pending");
@@ -518,6 +552,7 @@ int main(void)
         T(test_unanswered_order),
         T(test_payload_check),
         cmocka_unit_test(test_tripcard_parse),
+        cmocka_unit_test(test_msg_id_time_ordered),
         T(test_trip_store),
         T(test_trip_table_added),
         T(test_by_number_and_voids),
