@@ -715,6 +715,12 @@ static oerr_t reports_ensure(struct store *s, const char *path)
          moved, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
          rollback ? "rollback journal" : "through the WAL");
 out:
+    /* The ROLLBACK and the mode change clear what made the copy fail (a full
+     * disk, a damaged page, a constraint): kept for store_errmsg. */
+    if (rc2 != OERR_OK) {
+        damage_note(s);
+        snprintf(s->failed, sizeof s->failed, "%s", sqlite3_errmsg(s->db));
+    }
     if (!sqlite3_get_autocommit(s->db))
         exec(s, "ROLLBACK");
     if (exec(s, "PRAGMA journal_mode = WAL"))
@@ -936,8 +942,15 @@ oerr_t store_open(const char *path, struct store **out, char err[256])
         goto fail;
     }
     if (reports_ensure(s, path)) {
-        snprintf(err, 256, "cannot bring the reports of %.100s to the new layout: %.80s", path,
-                 sqlite3_errmsg(s->db));
+        if (store_damaged(s)) {
+            snprintf(err, 256, "cannot bring the reports of %.52s to the new layout: the store "
+                     "is damaged (%.38s); run 'outreach-coordinator check --db %.52s'", path,
+                     store_damage(s), path);
+        } else {
+            snprintf(err, 256, "cannot bring the reports of %.72s to the new layout: %.64s (the "
+                     "upgrade needs about the reports' size again in free disk space)", path,
+                     store_errmsg(s));
+        }
         goto fail;
     }
     if (totals_ensure(s, path)) {
@@ -970,6 +983,8 @@ oerr_t store_open(const char *path, struct store **out, char err[256])
     *out = s;
     return OERR_OK;
 fail:
+    if (rc == OERR_DB && store_damaged(s))
+        rc = OERR_CORRUPT; /* damage found past open_check: the caller says so */
     store_close(s);
     /* An empty file left by a failed first open would later pass for a store. */
     if (made == 2)
