@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -604,7 +605,25 @@ static oerr_t lock_take(struct store *s, const char *path, char err[256])
         return OERR_DB;
     int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
-        snprintf(err, 256, "cannot open %.160s: %.80s", lp, strerror(errno));
+        int e = errno;
+        if (e == EACCES)
+            snprintf(err, 256, "cannot open %.100s: %.40s; remove it (safe while neither the "
+                     "coordinator nor a rebuild runs) or give it to the store's owner", lp,
+                     strerror(e));
+        else
+            snprintf(err, 256, "cannot open %.160s: %.80s", lp, strerror(e));
+        return OERR_DB;
+    }
+    /* Run as root (`sudo outreach-coordinator rebuild`), the file is root's,
+     * 0600, and the daemon (its own account) could not open it again: given
+     * to the store's owner, as SQLite does with the -wal and -shm. */
+    struct stat db_st, lock_st;
+    if (geteuid() == 0 && stat(path, &db_st) == 0 && fstat(fd, &lock_st) == 0 &&
+        (lock_st.st_uid != db_st.st_uid || lock_st.st_gid != db_st.st_gid) &&
+        fchown(fd, db_st.st_uid, db_st.st_gid) != 0) {
+        snprintf(err, 256, "cannot give %.140s to the store's owner: %.60s", lp,
+                 strerror(errno));
+        close(fd);
         return OERR_DB;
     }
     if (flock(fd, LOCK_SH | LOCK_NB) == 0) {

@@ -495,6 +495,39 @@ static void test_reopen(void **state)
     assert_int_equal(store_rejects_count(f->s), 1);
 }
 
+/* Opened by root (`sudo outreach-coordinator rebuild`) on a store that
+ * belongs to the daemon's account, the -lock file goes to the store's owner
+ * (as SQLite's -wal and -shm do), whether root makes it or finds it root's:
+ * the daemon can open it afterwards. */
+static void test_lock_owner(void **state)
+{
+    struct filestore *f = *state;
+    if (geteuid() != 0)
+        skip(); /* only root can give a file away */
+    char lock[160];
+    snprintf(lock, sizeof lock, "%s-lock", f->path);
+    store_close(f->s);
+    f->s = NULL;
+    const uid_t owner = 65534;
+    const gid_t group = 65533;
+    assert_int_equal(chown(f->path, owner, group), 0);
+    struct stat st;
+    for (int made = 0; made < 2; made++) {
+        if (made)
+            assert_int_equal(chown(lock, 0, 0), 0); /* left by an older rebuild */
+        else
+            assert_int_equal(unlink(lock), 0);
+        filestore_reopen(f);
+        assert_int_equal(stat(lock, &st), 0);
+        assert_int_equal(st.st_uid, owner);
+        assert_int_equal(st.st_gid, group);
+        assert_int_equal(st.st_mode & 0777, 0600);
+        store_close(f->s);
+        f->s = NULL;
+    }
+    filestore_reopen(f);
+}
+
 /* ---- running totals ------------------------------------------------------ */
 
 /* What the test expects, kept by its own arithmetic (not by SQL). */
@@ -1010,6 +1043,7 @@ int main(void)
         T(test_trip_status),
         T(test_trip_card),
         T(test_reopen),
+        T(test_lock_owner),
         T(test_running_totals),
         T(test_export_csv),
         T(test_progress_json),
