@@ -641,21 +641,61 @@ static oerr_t lock_take(struct store *s, const char *path, char err[256])
     return OERR_DB;
 }
 
+/* The byte of FILE-shm on which every SQLite connection to FILE in WAL
+ * mode holds a shared POSIX lock while it is open (os_unix.c's UNIX_SHM_DMS,
+ * its "dead man switch": (22 + SQLITE_SHM_NLOCK) * 4 + SQLITE_SHM_NLOCK). */
+#define SHM_DMS_BYTE 128
+
+/* Whether another process has the store open in WAL mode (a coordinator
+ * older than the -lock file, a CLI command, sqlite3): OERR_OK none,
+ * OERR_REJECTED (err names its pid). F_GETLK does not see this process's
+ * own locks, and closing the descriptor drops them: only for a process
+ * that has not opened the store. */
+static oerr_t shm_unused(const char *path, char err[256])
+{
+    char sp[4096];
+    if ((size_t)snprintf(sp, sizeof sp, "%s-shm", path) >= sizeof sp) {
+        snprintf(err, 256, "store path too long: %.200s", path);
+        return OERR_DB;
+    }
+    int fd = open(sp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0 && errno == ENOENT)
+        return OERR_OK; /* no connection in WAL mode since the last one closed */
+    if (fd < 0) {
+        snprintf(err, 256, "cannot open %.160s: %.80s", sp, strerror(errno));
+        return OERR_DB;
+    }
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = SHM_DMS_BYTE,
+                       .l_len = 1};
+    int rc = fcntl(fd, F_GETLK, &fl), e = errno;
+    close(fd);
+    if (rc != 0) {
+        snprintf(err, 256, "cannot test the locks of %.140s: %.80s", sp, strerror(e));
+        return OERR_DB;
+    }
+    if (fl.l_type == F_UNLCK)
+        return OERR_OK;
+    snprintf(err, 256, "another program has the store open (pid %ld)", (long)fl.l_pid);
+    return OERR_REJECTED;
+}
+
 oerr_t store_held(const char *path, char err[256])
 {
     char lp[4096];
     if (!lock_path(path, lp, err))
         return OERR_DB;
     int fd = open(lp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0 && errno == ENOENT)
-        return OERR_OK; /* no store_open has run on it since it was made */
-    if (fd < 0) {
+    if (fd < 0 && errno != ENOENT) { /* ENOENT: no store_open since it was made */
         snprintf(err, 256, "cannot open %.160s: %.80s", lp, strerror(errno));
         return OERR_DB;
     }
-    int rc = flock(fd, LOCK_EX | LOCK_NB), e = errno;
-    close(fd); /* the flock goes with it */
-    return rc == 0 ? OERR_OK : lock_refused(e, lp, err);
+    if (fd >= 0) {
+        int rc = flock(fd, LOCK_EX | LOCK_NB), e = errno;
+        close(fd); /* the flock goes with it */
+        if (rc != 0)
+            return lock_refused(e, lp, err);
+    }
+    return shm_unused(path, err);
 }
 
 oerr_t store_hold_alone(struct store *s, char err[256])
