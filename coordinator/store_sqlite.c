@@ -453,10 +453,13 @@ oerr_t store_figures_count(struct store *s, struct figures_count *out)
     return rc == SQLITE_ROW ? OERR_OK : OERR_DB;
 }
 
-/* Adds column decl to table when a store made before it lacks it. */
+/* Adds column decl to table when a store made before it lacks it; *added
+ * (when not NULL) says whether it did. */
 static oerr_t column_ensure(struct store *s, const char *table, const char *column,
-                            const char *decl)
+                            const char *decl, bool *added)
 {
+    if (added)
+        *added = false;
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", -1,
                            &st, NULL) != SQLITE_OK)
@@ -471,7 +474,11 @@ static oerr_t column_ensure(struct store *s, const char *table, const char *colu
         return OERR_OK;
     char sql[256]; /* names and declarations are ours, never input */
     snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN %s %s", table, column, decl);
-    return exec(s, sql);
+    if (exec(s, sql))
+        return OERR_DB;
+    if (added)
+        *added = true;
+    return OERR_OK;
 }
 
 /* Whether meta has key: 1 yes, 0 no, -1 the store failed. */
@@ -523,14 +530,18 @@ static int figures_current(struct store *s, const char **why)
 /* A store written before trip_totals or the staff figures existed (or one
  * whose figures were dropped) gets the missing ones from its reports; one
  * that an older coordinator wrote since (figures_stale) gets its staff
- * figures again, and the log says so. The flags are read inside the write
+ * figures again, and the log says so (a warning: something wrote the store
+ * behind this coordinator's back). A store that only now gets
+ * staff_checkins (0 everywhere: every trip with check-ins looks stale) has
+ * them rebuilt once, said at info. The flags are read inside the write
  * transaction: two opens at once rebuild once. */
 static oerr_t totals_ensure(struct store *s, const char *path)
 {
     if (exec(s, "BEGIN IMMEDIATE"))
         return OERR_DB;
-    if (column_ensure(s, "trip_totals", "staff_checkins", STAFF_CHECKINS_DECL) ||
-        column_ensure(s, "trip_totals", "people", PEOPLE_DECL))
+    bool new_column = false;
+    if (column_ensure(s, "trip_totals", "staff_checkins", STAFF_CHECKINS_DECL, &new_column) ||
+        column_ensure(s, "trip_totals", "people", PEOPLE_DECL, NULL))
         return figures_end(s, OERR_DB);
     int totals = meta_has(s, "trip_totals"), staff = meta_has(s, "staff_figures");
     int people = meta_has(s, "trip_people");
@@ -547,15 +558,15 @@ static oerr_t totals_ensure(struct store *s, const char *path)
      * kept no attendance either */
     if (!totals || !people || stale)
         sql[n++] = people_rebuild_sql;
-    if (stale)
+    if (stale && !new_column)
         olog(OLOG_WARN, "store %s: the check-ins of %lld trip%s changed without their staff "
              "figures (an older coordinator wrote the store); rebuilding the staff figures "
              "from the reports", path, stale, stale == 1 ? "" : "s");
     double t0 = tu_mono_ms();
     oerr_t rc = figures_end(s, figures_run(s, sql, n));
     if (stale && rc == OERR_OK)
-        olog(OLOG_WARN, "store %s: staff figures rebuilt in %.1f s", path,
-             (tu_mono_ms() - t0) / 1000.0);
+        olog(new_column ? OLOG_INFO : OLOG_WARN, "store %s: staff figures rebuilt %sin %.1f s",
+             path, new_column ? "once for the new column " : "", (tu_mono_ms() - t0) / 1000.0);
     return rc;
 }
 
@@ -564,7 +575,7 @@ static oerr_t totals_ensure(struct store *s, const char *path)
  * the index that finds a requester's latest. */
 static oerr_t replies_ensure(struct store *s)
 {
-    if (column_ensure(s, "replies", "n", "INTEGER"))
+    if (column_ensure(s, "replies", "n", "INTEGER", NULL))
         return OERR_DB;
     return exec(s, "CREATE INDEX IF NOT EXISTS replies_latest ON replies (scope, requester, n)")
                ? OERR_DB

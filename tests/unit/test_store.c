@@ -528,6 +528,44 @@ static void test_lock_owner(void **state)
     filestore_reopen(f);
 }
 
+/* A store from before trip_totals.staff_checkins gets the column (0 on
+ * every trip) and its staff figures rebuilt once at the open that adds it:
+ * said at info, not as the warning about an older coordinator writing the
+ * store, which it did not. */
+static void test_staff_column_added(void **state)
+{
+    struct filestore *f = *state;
+    add_trip(f->s, "t1", "2026-05-01", "cili");
+    add_trip(f->s, "t2", "2026-05-02", "sangzhi");
+    checkin(f->s, mid(1), "t1", "dr-wang", "doctor");
+    checkin(f->s, mid(2), "t2", "dr-wang", "doctor");
+    checkin(f->s, mid(3), "t2", "nurse-li", "nurse");
+    store_close(f->s);
+    f->s = NULL;
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "ALTER TABLE trip_totals DROP COLUMN staff_checkins;"
+                                      " DELETE FROM year_staff; DELETE FROM county_staff",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    struct log_capture lc;
+    log_capture_start(&lc);
+    filestore_reopen(f);
+    char *log = log_capture_end(&lc);
+    char want[256];
+    snprintf(want, sizeof want, " info: store %s: staff figures rebuilt once for the new column "
+             "in ", f->path);
+    const char *said = strstr(log, want);
+    if (!said || strstr(said + 1, want) || strstr(log, " warn: "))
+        fail_msg("want one line with \"%s\" and no warning; logged: %s", want, log);
+    free(log);
+    struct totals t = totals_of(f->s, 2026, NULL, NULL);
+    assert_int_equal(t.staff, 2);
+    assert_int_equal(t.checkins, 3);
+    assert_int_equal(totals_of(f->s, 2026, "sangzhi", NULL).staff, 2);
+}
+
 /* ---- running totals ------------------------------------------------------ */
 
 /* What the test expects, kept by its own arithmetic (not by SQL). */
@@ -1044,6 +1082,7 @@ int main(void)
         T(test_trip_card),
         T(test_reopen),
         T(test_lock_owner),
+        T(test_staff_column_added),
         T(test_running_totals),
         T(test_export_csv),
         T(test_progress_json),
