@@ -720,7 +720,6 @@ oerr_t store_hold_alone(struct store *s, char err[256])
     return lock_refused(errno, "the store's -lock file", err);
 }
 
-/* Removes path and its -wal, -shm and -lock files. */
 /* The columns a report of the first layout keeps in the new one, in order. */
 #define REPORTS_MOVED                                                               \
     "msg_id, agent_id, seq, kind, trip_id, recorded_at, received_at, voided_by,"   \
@@ -798,7 +797,7 @@ out:
     return rc2;
 }
 
-/* Removes path and its -wal and -shm files. */
+/* Removes path and its -lock, -wal and -shm files. */
 static void remove_db_files(const char *path)
 {
     char side[4096];
