@@ -196,14 +196,21 @@ ratios() {
   local IFS=,
   printf '%s\n' "${out[*]}" | sed 's/,/, /g'
 }
-# ratio_row LABEL GOAL NUM_PHASE NUM_JQ DEN_PHASE DEN_JQ: a table row, median of the rounds' ratios
+# ratio_row LABEL GOAL NUM_PHASE NUM_JQ DEN_PHASE DEN_JQ: a table row, median of the rounds'
+# ratios; "–" (no ratio, no verdict) when the median is null (a denominator of 0: jq's
+# `null <= 2` is true, which would say "met")
 ratio_row() {
   local v m
   v=$(ratios "$3" "$4" "$5" "$6")
   m=$(tr ',' '\n' <<<"$v" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
-  local goal=''
-  [ -z "$2" ] || goal="<= $2x: $(jq -nr "if $m <= $2 then \"met\" else \"NOT met\" end")"
-  printf '| %s | %sx | %s | %s |\n' "$1" "$m" "$v" "$goal"
+  local goal='' shown="${m}x"
+  if [ -z "$m" ] || [ "$m" = null ]; then
+    shown='–'
+    [ -z "$2" ] || goal="<= $2x: –"
+  elif [ -n "$2" ]; then
+    goal="<= $2x: $(jq -nr "if $m <= $2 then \"met\" else \"NOT met\" end")"
+  fi
+  printf '| %s | %s | %s | %s |\n' "$1" "$shown" "$v" "$goal"
 }
 C_PER_REPORT='.coordinator_cpu_ms / .reports' B_PER_REPORT='.broker_cpu_ms / .reports'
 raw=$(med a '.rate_per_s | floor')

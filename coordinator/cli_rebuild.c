@@ -13,20 +13,22 @@ static const char usage_rebuild[] =
     "usage: outreach-coordinator rebuild --db FILE\n"
     "\n"
     "Computes every figure the coordinator publishes again from the stored reports:\n"
-    "each trip's running totals and the staff counted per trip, year and county.\n"
-    "The coordinator keeps them as reports arrive, and at start rebuilds those that\n"
-    "are missing or that an older coordinator's check-ins left behind; run this when\n"
-    "the figures are in doubt (progress disagrees with an export, after a downgrade\n"
-    "and upgrade, after restoring or repairing the store), or when a command says to.\n"
-    "It writes the store: stop the coordinator first (it refuses while the daemon\n"
-    "has the store open, and the daemon does not start while it runs). It takes\n"
-    "about 4 to 6 s of CPU per million reports, longer when the file must be read\n"
-    "from disk; it stops at the first damaged page, changing nothing.\n"
+    "each trip's running totals, the staff counted per trip, year and county, and\n"
+    "each trip's attendance (the people checked in). The coordinator keeps them as\n"
+    "reports arrive, and at start rebuilds those that are missing or that an older\n"
+    "coordinator's check-ins left behind; run this when the figures are in doubt\n"
+    "(progress disagrees with an export, after restoring or repairing the store),\n"
+    "or when a command says to. It writes the store: stop the coordinator first (it\n"
+    "refuses while the daemon or any other program has the store open, and the\n"
+    "daemon does not start while it runs). Run it as the store's owner; run as\n"
+    "root, it gives the -lock file it makes to that owner. It takes about 4 to 6 s\n"
+    "of CPU per million reports, longer when the file must be read from disk; it\n"
+    "stops at the first damaged page, rebuilding nothing.\n"
     "\n"
     "  --db FILE        the coordinator's store\n"
     "\n"
     "Exit status: 0 rebuilt, 1 failed, 2 bad usage, 3 refused (the store is in\n"
-    "use or damaged: nothing was changed).\n";
+    "use or damaged).\n";
 
 int cli_rebuild(int argc, char **argv, void *ctx)
 {

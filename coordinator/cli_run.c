@@ -35,7 +35,11 @@ static const char usage_run[] =
     "  --share-group-file F file holding the shared-subscription group name\n"
     "                       (default group: outreach-coordinator)\n"
     MQTLS_USAGE
-    "Stops cleanly on SIGINT or SIGTERM.\n";
+    "Stops cleanly on SIGINT or SIGTERM.\n"
+    "\n"
+    "Exit status: 0 stopped, 1 could not start (or failed), 2 bad usage, 3 the store\n"
+    "is damaged (found at start or while storing a batch): restarting would not\n"
+    "help; see 'outreach-coordinator check --help'.\n";
 
 static volatile sig_atomic_t stop_flag;
 static void on_signal(int sig) { stop_flag = sig; }
@@ -166,5 +170,5 @@ int cli_run(int argc, char **argv, void *ctx)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    return service_run(cfg, &stop_flag) ? 1 : 0;
+    return service_run(cfg, &stop_flag); /* 0, 1, or EXIT_REFUSED on a damaged store */
 }

@@ -22,8 +22,8 @@ struct store *coord_cli_store(struct coord_cli *c, const char *db)
      * daemon's transaction, and leave its WAL alone. */
     oerr_t rc = store_open_read(db, &c->store, err);
     if (rc == OERR_REJECTED) { /* not current: only a writer may bring it up to date */
-        cli_fail("%s: start the coordinator once ('outreach-coordinator run') or run "
-                 "'outreach-coordinator rebuild --db %s'", err, db);
+        cli_fail("%s: restart the coordinator (its start brings the store up to date) or, "
+                 "with it stopped, run 'outreach-coordinator rebuild --db %s'", err, db);
         c->store = NULL;
         return NULL;
     }

@@ -11,6 +11,7 @@
 
 #include "ackbatch.h"
 #include "admin.h"
+#include "cli.h"
 #include "registry.h"
 #include "agents.h"
 #include "ids.h"
@@ -716,8 +717,11 @@ int service_run(const struct coord_config *cfg, volatile sig_atomic_t *stop)
     char err[256];
     int rc = 1;
 
-    if (store_open(cfg->db, &s.store, err)) {
+    oerr_t orc = store_open(cfg->db, &s.store, err);
+    if (orc) {
         olog(OLOG_ERROR, "%s", err);
+        if (orc == OERR_CORRUPT)
+            rc = EXIT_REFUSED; /* a restart would find the same damage */
         goto done;
     }
     store_set_reply_limits(s.store, cfg->reply_keep, cfg->reply_days);
@@ -741,6 +745,7 @@ int service_run(const struct coord_config *cfg, volatile sig_atomic_t *stop)
     serve(&s);
     if (s.damaged) {
         publish_status(&s, false);
+        rc = EXIT_REFUSED; /* not restarted (RestartPreventExitStatus=3) */
         goto done;
     }
     shut_down(&s);

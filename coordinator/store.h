@@ -38,9 +38,11 @@ oerr_t store_open_read(const char *path, struct store **out, char err[256]);
  * (err says why) when another program has the store open with store_open,
  * such as the daemon. Kept until store_close. */
 oerr_t store_hold_alone(struct store *s, char err[256]);
-/* Whether a program has the store at path open with store_open, without
- * opening it: OERR_OK none, OERR_REJECTED (err says so) one has. What a
- * rebuild asks before its store_open, which may write. */
+/* Whether a program has the store at path open with store_open, or open
+ * at all (any SQLite connection in WAL mode: a coordinator from before the
+ * -lock file, a reader), without opening it: OERR_OK none, OERR_REJECTED
+ * (err says so) one has. What a rebuild asks before its store_open, which
+ * may write; only before this process opens the store. */
 oerr_t store_held(const char *path, char err[256]);
 void store_close(struct store *s);
 /* Whether SQLite found the file of s damaged: its last failure, or one that

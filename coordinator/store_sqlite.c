@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -452,10 +453,13 @@ oerr_t store_figures_count(struct store *s, struct figures_count *out)
     return rc == SQLITE_ROW ? OERR_OK : OERR_DB;
 }
 
-/* Adds column decl to table when a store made before it lacks it. */
+/* Adds column decl to table when a store made before it lacks it; *added
+ * (when not NULL) says whether it did. */
 static oerr_t column_ensure(struct store *s, const char *table, const char *column,
-                            const char *decl)
+                            const char *decl, bool *added)
 {
+    if (added)
+        *added = false;
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", -1,
                            &st, NULL) != SQLITE_OK)
@@ -470,7 +474,11 @@ static oerr_t column_ensure(struct store *s, const char *table, const char *colu
         return OERR_OK;
     char sql[256]; /* names and declarations are ours, never input */
     snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN %s %s", table, column, decl);
-    return exec(s, sql);
+    if (exec(s, sql))
+        return OERR_DB;
+    if (added)
+        *added = true;
+    return OERR_OK;
 }
 
 /* Whether meta has key: 1 yes, 0 no, -1 the store failed. */
@@ -522,14 +530,18 @@ static int figures_current(struct store *s, const char **why)
 /* A store written before trip_totals or the staff figures existed (or one
  * whose figures were dropped) gets the missing ones from its reports; one
  * that an older coordinator wrote since (figures_stale) gets its staff
- * figures again, and the log says so. The flags are read inside the write
+ * figures again, and the log says so (a warning: something wrote the store
+ * behind this coordinator's back). A store that only now gets
+ * staff_checkins (0 everywhere: every trip with check-ins looks stale) has
+ * them rebuilt once, said at info. The flags are read inside the write
  * transaction: two opens at once rebuild once. */
 static oerr_t totals_ensure(struct store *s, const char *path)
 {
     if (exec(s, "BEGIN IMMEDIATE"))
         return OERR_DB;
-    if (column_ensure(s, "trip_totals", "staff_checkins", STAFF_CHECKINS_DECL) ||
-        column_ensure(s, "trip_totals", "people", PEOPLE_DECL))
+    bool new_column = false;
+    if (column_ensure(s, "trip_totals", "staff_checkins", STAFF_CHECKINS_DECL, &new_column) ||
+        column_ensure(s, "trip_totals", "people", PEOPLE_DECL, NULL))
         return figures_end(s, OERR_DB);
     int totals = meta_has(s, "trip_totals"), staff = meta_has(s, "staff_figures");
     int people = meta_has(s, "trip_people");
@@ -546,15 +558,15 @@ static oerr_t totals_ensure(struct store *s, const char *path)
      * kept no attendance either */
     if (!totals || !people || stale)
         sql[n++] = people_rebuild_sql;
-    if (stale)
+    if (stale && !new_column)
         olog(OLOG_WARN, "store %s: the check-ins of %lld trip%s changed without their staff "
              "figures (an older coordinator wrote the store); rebuilding the staff figures "
              "from the reports", path, stale, stale == 1 ? "" : "s");
     double t0 = tu_mono_ms();
     oerr_t rc = figures_end(s, figures_run(s, sql, n));
     if (stale && rc == OERR_OK)
-        olog(OLOG_WARN, "store %s: staff figures rebuilt in %.1f s", path,
-             (tu_mono_ms() - t0) / 1000.0);
+        olog(new_column ? OLOG_INFO : OLOG_WARN, "store %s: staff figures rebuilt %sin %.1f s",
+             path, new_column ? "once for the new column " : "", (tu_mono_ms() - t0) / 1000.0);
     return rc;
 }
 
@@ -563,7 +575,7 @@ static oerr_t totals_ensure(struct store *s, const char *path)
  * the index that finds a requester's latest. */
 static oerr_t replies_ensure(struct store *s)
 {
-    if (column_ensure(s, "replies", "n", "INTEGER"))
+    if (column_ensure(s, "replies", "n", "INTEGER", NULL))
         return OERR_DB;
     return exec(s, "CREATE INDEX IF NOT EXISTS replies_latest ON replies (scope, requester, n)")
                ? OERR_DB
@@ -599,12 +611,32 @@ static oerr_t lock_refused(int e, const char *lp, char err[256])
  * the store alone (err says so). */
 static oerr_t lock_take(struct store *s, const char *path, char err[256])
 {
+    if (!*path || strcmp(path, ":memory:") == 0)
+        return OERR_OK; /* no file that another process could open */
     char lp[4096];
     if (!lock_path(path, lp, err))
         return OERR_DB;
     int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
-        snprintf(err, 256, "cannot open %.160s: %.80s", lp, strerror(errno));
+        int e = errno;
+        if (e == EACCES)
+            snprintf(err, 256, "cannot open %.100s: %.40s; remove it (safe while neither the "
+                     "coordinator nor a rebuild runs) or give it to the store's owner", lp,
+                     strerror(e));
+        else
+            snprintf(err, 256, "cannot open %.160s: %.80s", lp, strerror(e));
+        return OERR_DB;
+    }
+    /* Run as root (`sudo outreach-coordinator rebuild`), the file is root's,
+     * 0600, and the daemon (its own account) could not open it again: given
+     * to the store's owner, as SQLite does with the -wal and -shm. */
+    struct stat db_st, lock_st;
+    if (geteuid() == 0 && stat(path, &db_st) == 0 && fstat(fd, &lock_st) == 0 &&
+        (lock_st.st_uid != db_st.st_uid || lock_st.st_gid != db_st.st_gid) &&
+        fchown(fd, db_st.st_uid, db_st.st_gid) != 0) {
+        snprintf(err, 256, "cannot give %.140s to the store's owner: %.60s", lp,
+                 strerror(errno));
+        close(fd);
         return OERR_DB;
     }
     if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
@@ -622,21 +654,61 @@ static oerr_t lock_take(struct store *s, const char *path, char err[256])
     return OERR_DB;
 }
 
+/* The byte of FILE-shm on which every SQLite connection to FILE in WAL
+ * mode holds a shared POSIX lock while it is open (os_unix.c's UNIX_SHM_DMS,
+ * its "dead man switch": (22 + SQLITE_SHM_NLOCK) * 4 + SQLITE_SHM_NLOCK). */
+#define SHM_DMS_BYTE 128
+
+/* Whether another process has the store open in WAL mode (a coordinator
+ * older than the -lock file, a CLI command, sqlite3): OERR_OK none,
+ * OERR_REJECTED (err names its pid). F_GETLK does not see this process's
+ * own locks, and closing the descriptor drops them: only for a process
+ * that has not opened the store. */
+static oerr_t shm_unused(const char *path, char err[256])
+{
+    char sp[4096];
+    if ((size_t)snprintf(sp, sizeof sp, "%s-shm", path) >= sizeof sp) {
+        snprintf(err, 256, "store path too long: %.200s", path);
+        return OERR_DB;
+    }
+    int fd = open(sp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0 && errno == ENOENT)
+        return OERR_OK; /* no connection in WAL mode since the last one closed */
+    if (fd < 0) {
+        snprintf(err, 256, "cannot open %.160s: %.80s", sp, strerror(errno));
+        return OERR_DB;
+    }
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = SHM_DMS_BYTE,
+                       .l_len = 1};
+    int rc = fcntl(fd, F_GETLK, &fl), e = errno;
+    close(fd);
+    if (rc != 0) {
+        snprintf(err, 256, "cannot test the locks of %.140s: %.80s", sp, strerror(e));
+        return OERR_DB;
+    }
+    if (fl.l_type == F_UNLCK)
+        return OERR_OK;
+    snprintf(err, 256, "another program has the store open (pid %ld)", (long)fl.l_pid);
+    return OERR_REJECTED;
+}
+
 oerr_t store_held(const char *path, char err[256])
 {
     char lp[4096];
     if (!lock_path(path, lp, err))
         return OERR_DB;
     int fd = open(lp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0 && errno == ENOENT)
-        return OERR_OK; /* no store_open has run on it since it was made */
-    if (fd < 0) {
+    if (fd < 0 && errno != ENOENT) { /* ENOENT: no store_open since it was made */
         snprintf(err, 256, "cannot open %.160s: %.80s", lp, strerror(errno));
         return OERR_DB;
     }
-    int rc = flock(fd, LOCK_EX | LOCK_NB), e = errno;
-    close(fd); /* the flock goes with it */
-    return rc == 0 ? OERR_OK : lock_refused(e, lp, err);
+    if (fd >= 0) {
+        int rc = flock(fd, LOCK_EX | LOCK_NB), e = errno;
+        close(fd); /* the flock goes with it */
+        if (rc != 0)
+            return lock_refused(e, lp, err);
+    }
+    return shm_unused(path, err);
 }
 
 oerr_t store_hold_alone(struct store *s, char err[256])
@@ -650,7 +722,6 @@ oerr_t store_hold_alone(struct store *s, char err[256])
     return lock_refused(errno, "the store's -lock file", err);
 }
 
-/* Removes path and its -wal, -shm and -lock files. */
 /* The columns a report of the first layout keeps in the new one, in order. */
 #define REPORTS_MOVED                                                               \
     "msg_id, agent_id, seq, kind, trip_id, recorded_at, received_at, voided_by,"   \
@@ -715,6 +786,12 @@ static oerr_t reports_ensure(struct store *s, const char *path)
          moved, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
          rollback ? "rollback journal" : "through the WAL");
 out:
+    /* The ROLLBACK and the mode change clear what made the copy fail (a full
+     * disk, a damaged page, a constraint): kept for store_errmsg. */
+    if (rc2 != OERR_OK) {
+        damage_note(s);
+        snprintf(s->failed, sizeof s->failed, "%s", sqlite3_errmsg(s->db));
+    }
     if (!sqlite3_get_autocommit(s->db))
         exec(s, "ROLLBACK");
     if (exec(s, "PRAGMA journal_mode = WAL"))
@@ -722,7 +799,7 @@ out:
     return rc2;
 }
 
-/* Removes path and its -wal and -shm files. */
+/* Removes path and its -lock, -wal and -shm files. */
 static void remove_db_files(const char *path)
 {
     char side[4096];
@@ -936,8 +1013,15 @@ oerr_t store_open(const char *path, struct store **out, char err[256])
         goto fail;
     }
     if (reports_ensure(s, path)) {
-        snprintf(err, 256, "cannot bring the reports of %.100s to the new layout: %.80s", path,
-                 sqlite3_errmsg(s->db));
+        if (store_damaged(s)) {
+            snprintf(err, 256, "cannot bring the reports of %.52s to the new layout: the store "
+                     "is damaged (%.38s); run 'outreach-coordinator check --db %.52s'", path,
+                     store_damage(s), path);
+        } else {
+            snprintf(err, 256, "cannot bring the reports of %.72s to the new layout: %.64s (the "
+                     "upgrade needs about the reports' size again in free disk space)", path,
+                     store_errmsg(s));
+        }
         goto fail;
     }
     if (totals_ensure(s, path)) {
@@ -970,6 +1054,8 @@ oerr_t store_open(const char *path, struct store **out, char err[256])
     *out = s;
     return OERR_OK;
 fail:
+    if (rc == OERR_DB && store_damaged(s))
+        rc = OERR_CORRUPT; /* damage found past open_check: the caller says so */
     store_close(s);
     /* An empty file left by a failed first open would later pass for a store. */
     if (made == 2)

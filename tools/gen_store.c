@@ -600,7 +600,6 @@ static void print_summary(const struct opts *o, const struct year_sums *ys, cons
     printf("}}\n");
 }
 
-/* Removes the store path and its -wal and -shm files; true when path was there. */
 /* Removes path's side files: its WAL, shared memory and store_open's -lock. */
 static void remove_sides(const char *path)
 {
@@ -612,6 +611,7 @@ static void remove_sides(const char *path)
     }
 }
 
+/* Removes the store path and its side files; true when path was there. */
 static bool remove_store(const char *path)
 {
     bool was = unlink(path) == 0;

@@ -66,7 +66,7 @@ sqlite3 "$DB" "INSERT INTO reports (msg_id, agent_id, seq, kind, trip_id, record
 rc=0
 "$COORD_BIN" progress --db "$DB" --year 2026 >"$WORK/progress.out" 2>&1 || rc=$?
 assert_eq 1 "$rc" "exit status of progress on stale figures"
-assert_eq "outreach-coordinator: store $DB has figures that are not up to date (an older coordinator added or voided check-ins): start the coordinator once ('outreach-coordinator run') or run 'outreach-coordinator rebuild --db $DB'" \
+assert_eq "outreach-coordinator: store $DB has figures that are not up to date (an older coordinator added or voided check-ins): restart the coordinator (its start brings the store up to date) or, with it stopped, run 'outreach-coordinator rebuild --db $DB'" \
   "$(cat "$WORK/progress.out")" "progress on stale figures"
 pass "progress refuses a store whose staff figures an older coordinator left behind"
 
@@ -95,6 +95,25 @@ cmp -s "$WORK/progress.json" "$WORK/progress.right" ||
   fail "progress --json after rebuild differs: $(diff "$WORK/progress.right" "$WORK/progress.json")"
 pass "rebuild makes broken figures what the reports say, and says what it rebuilt"
 
+# A coordinator from before the -lock file (still running during an upgrade)
+# holds no -lock; like any SQLite connection in WAL mode it holds a shared
+# lock on FILE-shm while open, and rebuild sees that. Here sqlite3, reading
+# from a fifo that stays open until fd 7 closes.
+mkfifo "$WORK/sqlite.in"
+sqlite3 "$DB" <"$WORK/sqlite.in" >"$WORK/sqlite.out" 2>&1 &
+SQLITE_PID=$!
+exec 7>"$WORK/sqlite.in"
+printf '.once %s\nSELECT COUNT(*) FROM trips;\n' "$WORK/sqlite.ready" >&7
+wait_until 10 "sqlite3 reading the store" test -s "$WORK/sqlite.ready"
+rebuild_says 3
+assert_eq "outreach-coordinator: not rebuilding $DB: another program has the store open (pid $SQLITE_PID); stop the coordinator first" \
+  "$(cat "$WORK/rebuild.out")" "rebuild while another program has the store open"
+exec 7>&-
+wait_until 10 "sqlite3 to end" _none_alive "$SQLITE_PID"
+wait "$SQLITE_PID" || fail "sqlite3: $(cat "$WORK/sqlite.out")"
+rebuild_says 0
+pass "rebuild is refused while another program (an older coordinator, sqlite3) has the store open"
+
 # A store last opened by another version: refused by the read-only commands.
 sqlite3 "$DB" "UPDATE meta SET value = 'another' WHERE key = 'layout'"
 for cmd in progress agents trips "export --csv" "trip show $T1"; do
@@ -102,7 +121,7 @@ for cmd in progress agents trips "export --csv" "trip show $T1"; do
   # shellcheck disable=SC2086 # the command's words
   "$COORD_BIN" $cmd --db "$DB" >"$WORK/cmd.out" 2>&1 || rc=$?
   assert_eq 1 "$rc" "exit status of $cmd on another layout"
-  assert_eq "outreach-coordinator: store $DB was last opened by another version of the coordinator: start the coordinator once ('outreach-coordinator run') or run 'outreach-coordinator rebuild --db $DB'" \
+  assert_eq "outreach-coordinator: store $DB was last opened by another version of the coordinator: restart the coordinator (its start brings the store up to date) or, with it stopped, run 'outreach-coordinator rebuild --db $DB'" \
     "$(cat "$WORK/cmd.out")" "$cmd on another layout"
 done
 assert_eq another "$(sqlite3 "$DB" "SELECT value FROM meta WHERE key = 'layout'")" \

@@ -108,7 +108,7 @@ want="store $WORK/totals.db is damaged (table trip_totals: Page $page: btreeInit
 rc=0
 timeout 20 "$COORD_BIN" run --broker "$BROKER_URI" --username coordinator \
   --password-file "$(secret coordinator)" --db "$WORK/totals.db" >"$WORK/run.out" 2>&1 || rc=$?
-assert_eq 1 "$rc" "exit status of run on a damaged store"
+assert_eq 3 "$rc" "exit status of run on a damaged store (systemd does not restart it)"
 assert_eq "error: $want" "$(head -1 "$WORK/run.out" | cut -d' ' -f2-)" "message of run on a damaged store"
 rc=0
 "$COORD_BIN" progress --db "$WORK/totals.db" --year 2026 >"$WORK/progress.out" 2>&1 || rc=$?
@@ -162,7 +162,7 @@ poll_until 20 _none_alive "$COORD_PID" || fail "the coordinator still runs on a 
 rc=0
 wait "$COORD_PID" || rc=$?
 COORD_PID=
-assert_eq 1 "$rc" "exit status of the coordinator on damaged reports"
+assert_eq 3 "$rc" "exit status of the coordinator on damaged reports (systemd does not restart it)"
 tail -n +$((logged + 1)) "$WORK/coordinator.log" | grep -F "damaged" | cut -d' ' -f2- >"$WORK/damage.log"
 assert_eq "error: the store $WORK/reports.db is damaged (database disk image is malformed): stop the coordinator and run 'outreach-coordinator check --db $WORK/reports.db'" \
   "$(cat "$WORK/damage.log")" "what the coordinator logs on damaged reports (once)"

@@ -250,7 +250,25 @@ static void old_layout_upgraded(struct filestore *f, bool reader)
         other = raw_open(f->path);
         assert_int_equal(one(other, "SELECT COUNT(*) FROM trips"), 3);
     }
+    struct log_capture lc;
+    log_capture_start(&lc);
     filestore_reopen(f);
+    char *log = log_capture_end(&lc);
+    /* the path taken: the rollback journal only while no one else reads */
+    char want[256];
+    snprintf(want, sizeof want, " info: store %s: %d reports brought to the new layout in ",
+             f->path, N_REPORTS);
+    const char *said = strstr(log, want);
+    if (!said)
+        fail_msg("no upgrade in the log: %s", log);
+    const char *path_taken = reader ? " s (through the WAL)\n" : " s (rollback journal)\n";
+    const char *end = strchr(said, '\n');
+    assert_non_null(end);
+    if ((size_t)(end + 1 - said) < strlen(path_taken) ||
+        strncmp(end + 1 - strlen(path_taken), path_taken, strlen(path_taken)) != 0)
+        fail_msg("upgrade not%s: %.*s", path_taken + 2, (int)(end - said), said);
+    assert_null(strstr(log, " warn: "));
+    free(log);
     if (other) {
         assert_int_equal(one(other, "SELECT COUNT(*) FROM reports"), N_REPORTS);
         sqlite3_close(other);
@@ -324,6 +342,84 @@ static void test_old_layout_upgraded_beside_reader(void **state)
     old_layout_upgraded(*state, true);
 }
 
+/* A store of the first layout, made from fill()'s reports; extra (SQL run
+ * on it, or NULL) then changes it behind the coordinator's back. Returns the
+ * shared columns of its reports (dump), malloc'd. */
+static char *old_store(struct filestore *f, const char *extra)
+{
+    fill(f->s);
+    store_close(f->s);
+    f->s = NULL;
+    make_old(f->path);
+    sqlite3 *db = raw_open(f->path);
+    if (extra)
+        raw_exec(db, extra);
+    char *rows = dump(db, "SELECT " SHARED_COLS " FROM reports ORDER BY msg_id");
+    sqlite3_close(db);
+    return rows;
+}
+
+/* An upgrade that fails (here a report whose trip is gone, which the new
+ * table's constraint refuses) says why, with what it needs, and changes
+ * nothing: SQLite's error is not lost to the ROLLBACK. */
+static void test_upgrade_failure_says_why(void **state)
+{
+    struct filestore *f = *state;
+    char *rows = old_store(f, "INSERT INTO reports (msg_id, agent_id, seq, kind, trip_id,"
+                              " recorded_at, received_at, payload) VALUES ('orphan', 'team-01',"
+                              " 9999, 'headcount', 'gone', '2026-01-01T09:00:00+08:00',"
+                              " '2026-01-01T09:00:00+08:00', '{}')");
+    char err[256] = "", want[512];
+    assert_int_equal(store_open(f->path, &f->s, err), OERR_DB);
+    assert_null(f->s);
+    snprintf(want, sizeof want, "cannot bring the reports of %s to the new layout: FOREIGN KEY "
+             "constraint failed (the upgrade needs about the reports' size again in free disk "
+             "space)", f->path);
+    assert_string_equal(err, want);
+    sqlite3 *db = raw_open(f->path);
+    assert_layout(db, true, N_REPORTS + 1, rows);
+    char *mode = dump(db, "PRAGMA journal_mode");
+    assert_string_equal(mode, "wal\n");
+    free(mode);
+    sqlite3_close(db);
+    free(rows);
+}
+
+/* A damaged page among the old reports (which the open's check leaves to
+ * `check`): the upgrade stops at it, says the store is damaged and what to
+ * run, and the caller hears OERR_CORRUPT. */
+static void test_upgrade_failure_damage(void **state)
+{
+    struct filestore *f = *state;
+    char *rows = old_store(f, NULL);
+    sqlite3 *db = raw_open(f->path);
+    long long size = one(db, "PRAGMA page_size");
+    long long page = one(db, "SELECT pageno FROM dbstat WHERE name = 'reports'"
+                             " AND pagetype = 'leaf' ORDER BY pageno LIMIT 1 OFFSET 5");
+    sqlite3_close(db);
+    assert_true(size > 0 && page > 1);
+    FILE *fp = fopen(f->path, "r+b");
+    assert_non_null(fp);
+    char junk[65536];
+    memset(junk, 'x', sizeof junk);
+    assert_int_equal(fseek(fp, (long)((page - 1) * size), SEEK_SET), 0);
+    assert_int_equal(fwrite(junk, 1, (size_t)size, fp), (size_t)size);
+    assert_int_equal(fclose(fp), 0);
+    char err[256] = "", want[512];
+    assert_int_equal(store_open(f->path, &f->s, err), OERR_CORRUPT);
+    assert_null(f->s);
+    snprintf(want, sizeof want, "cannot bring the reports of %s to the new layout: the store is "
+             "damaged (database disk image is malformed); run 'outreach-coordinator check "
+             "--db %s'", f->path, f->path);
+    assert_string_equal(err, want);
+    db = raw_open(f->path);
+    assert_int_equal(one(db, "SELECT COUNT(*) FROM pragma_table_info('reports')"
+                             " WHERE name = 'payload'"), 1);
+    assert_int_equal(one(db, "SELECT COUNT(*) FROM sqlite_schema WHERE name = 'reports_new'"), 0);
+    sqlite3_close(db);
+    free(rows);
+}
+
 /* A new store has the new layout from the start. */
 static void test_new_store_layout(void **state)
 {
@@ -341,6 +437,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_old_layout_upgraded_beside_reader, filestore_setup,
                                         filestore_teardown),
         cmocka_unit_test_setup_teardown(test_new_store_layout, filestore_setup,
+                                        filestore_teardown),
+        cmocka_unit_test_setup_teardown(test_upgrade_failure_says_why, filestore_setup,
+                                        filestore_teardown),
+        cmocka_unit_test_setup_teardown(test_upgrade_failure_damage, filestore_setup,
                                         filestore_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

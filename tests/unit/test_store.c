@@ -205,20 +205,22 @@ static void test_report_ops(void **state)
     assert_int_equal(t.headcounts, 1);
 }
 
-/* Drops the running totals and reopens: they are rebuilt from the reports. */
-static void reopen_rebuilt(struct filestore *f)
+/* Closes the store and runs sql on its file, as another program would. */
+static void closed_exec(struct filestore *f, const char *sql)
 {
     store_close(f->s);
     f->s = NULL;
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "DELETE FROM trip_totals;"
-                                      " DELETE FROM meta WHERE key = 'trip_totals'",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
-    char err[256] = "";
-    assert_int_equal(store_open(f->path, &f->s, err), OERR_OK);
+}
+
+/* Drops the running totals and reopens: they are rebuilt from the reports. */
+static void reopen_rebuilt(struct filestore *f)
+{
+    closed_exec(f, "DELETE FROM trip_totals; DELETE FROM meta WHERE key = 'trip_totals'");
+    filestore_reopen(f);
 }
 
 /* A store written before pending voids existed gets the table on open; a
@@ -493,6 +495,70 @@ static void test_reopen(void **state)
     assert_string_equal(r, "{\"ok\":true}");
     free(r);
     assert_int_equal(store_rejects_count(f->s), 1);
+}
+
+/* Opened by root (`sudo outreach-coordinator rebuild`) on a store that
+ * belongs to the daemon's account, the -lock file goes to the store's owner
+ * (as SQLite's -wal and -shm do), whether root makes it or finds it root's:
+ * the daemon can open it afterwards. */
+static void test_lock_owner(void **state)
+{
+    struct filestore *f = *state;
+    if (geteuid() != 0)
+        skip(); /* only root can give a file away */
+    char lock[160];
+    snprintf(lock, sizeof lock, "%s-lock", f->path);
+    store_close(f->s);
+    f->s = NULL;
+    const uid_t owner = 65534;
+    const gid_t group = 65533;
+    assert_int_equal(chown(f->path, owner, group), 0);
+    struct stat st;
+    for (int made = 0; made < 2; made++) {
+        if (made)
+            assert_int_equal(chown(lock, 0, 0), 0); /* left by an older rebuild */
+        else
+            assert_int_equal(unlink(lock), 0);
+        filestore_reopen(f);
+        assert_int_equal(stat(lock, &st), 0);
+        assert_int_equal(st.st_uid, owner);
+        assert_int_equal(st.st_gid, group);
+        assert_int_equal(st.st_mode & 0777, 0600);
+        store_close(f->s);
+        f->s = NULL;
+    }
+    filestore_reopen(f);
+}
+
+/* A store from before trip_totals.staff_checkins gets the column (0 on
+ * every trip) and its staff figures rebuilt once at the open that adds it:
+ * said at info, not as the warning about an older coordinator writing the
+ * store, which it did not. */
+static void test_staff_column_added(void **state)
+{
+    struct filestore *f = *state;
+    add_trip(f->s, "t1", "2026-05-01", "cili");
+    add_trip(f->s, "t2", "2026-05-02", "sangzhi");
+    checkin(f->s, mid(1), "t1", "dr-wang", "doctor");
+    checkin(f->s, mid(2), "t2", "dr-wang", "doctor");
+    checkin(f->s, mid(3), "t2", "nurse-li", "nurse");
+    closed_exec(f, "ALTER TABLE trip_totals DROP COLUMN staff_checkins;"
+                   " DELETE FROM year_staff; DELETE FROM county_staff");
+    struct log_capture lc;
+    log_capture_start(&lc);
+    filestore_reopen(f);
+    char *log = log_capture_end(&lc);
+    char want[256];
+    snprintf(want, sizeof want, " info: store %s: staff figures rebuilt once for the new column "
+             "in ", f->path);
+    const char *said = strstr(log, want);
+    if (!said || strstr(said + 1, want) || strstr(log, " warn: "))
+        fail_msg("want one line with \"%s\" and no warning; logged: %s", want, log);
+    free(log);
+    struct totals t = totals_of(f->s, 2026, NULL, NULL);
+    assert_int_equal(t.staff, 2);
+    assert_int_equal(t.checkins, 3);
+    assert_int_equal(totals_of(f->s, 2026, "sangzhi", NULL).staff, 2);
 }
 
 /* ---- running totals ------------------------------------------------------ */
@@ -1010,6 +1076,8 @@ int main(void)
         T(test_trip_status),
         T(test_trip_card),
         T(test_reopen),
+        T(test_lock_owner),
+        T(test_staff_column_added),
         T(test_running_totals),
         T(test_export_csv),
         T(test_progress_json),

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "olog.h"
 #include "report.h"
 #include "request.h"
 #include "store.h"
@@ -80,6 +81,30 @@ static inline void filestore_reopen(struct filestore *f)
     char err[256] = "";
     if (store_open(f->path, &f->s, err) != OERR_OK)
         fail_msg("store_open %s again: %s", f->path, err);
+}
+
+/* What the code under test logs between log_capture_start and
+ * log_capture_end (which returns it, malloc'd: the caller frees it). */
+struct log_capture {
+    char *text;
+    size_t len;
+    FILE *f;
+};
+
+static inline void log_capture_start(struct log_capture *c)
+{
+    c->text = NULL;
+    c->len = 0;
+    c->f = open_memstream(&c->text, &c->len);
+    assert_non_null(c->f);
+    olog_set_stream(c->f);
+}
+
+static inline char *log_capture_end(struct log_capture *c)
+{
+    olog_set_stream(NULL);
+    assert_int_equal(fclose(c->f), 0);
+    return c->text;
 }
 
 /* A planned trip on date in county (county_name "<county> county"). */
