@@ -273,6 +273,8 @@ struct agent_row {
  * non-zero. */
 oerr_t store_agents_each(struct store *s, int (*fn)(void *, const struct agent_row *),
                          void *ctx);
+/* One agent's row; OERR_NOTFOUND when the store does not know it. */
+oerr_t store_agent_get(struct store *s, const char *agent_id, struct agent_row *out);
 
 /* The seqs from 1 to last_seq that were never seen, as text: "3, 7-9"; past
  * STORE_MISSING_RANGES ranges it ends in ", ... (N missing in all)". The
@@ -283,6 +285,7 @@ struct seq_gaps {
     long long count; /* numbers missing in all */
     long long ranges;
     char text[STORE_MISSING_TEXT_MAX];
+    long long range[STORE_MISSING_RANGES][2]; /* the first ranges: lo, hi */
 };
 oerr_t store_agent_missing(struct store *s, const char *agent_id, long long last_seq,
                            struct seq_gaps *out);

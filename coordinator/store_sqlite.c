@@ -2445,35 +2445,55 @@ oerr_t store_agent_status(struct store *s, const struct agent_status *a, bool li
     return run(st);
 }
 
+#define AGENT_COLS                                                                          \
+    "SELECT agent_id, online, last_seen, last_seq, seqs_untracked, pending,"               \
+    " reported_last_seq, since, trip_id, status_at FROM agents"
+
+static void agent_row_read(sqlite3_stmt *st, struct agent_row *a)
+{
+    column_copy(st, 0, a->agent_id, sizeof a->agent_id);
+    a->online = sqlite3_column_type(st, 1) == SQLITE_NULL ? -1
+                : sqlite3_column_int(st, 1)               ? 1
+                                                          : 0;
+    column_copy(st, 2, a->last_seen, sizeof a->last_seen);
+    a->last_seq = sqlite3_column_int64(st, 3);
+    a->seqs_untracked = sqlite3_column_int64(st, 4);
+    a->pending = column_opt_int(st, 5);
+    a->reported_last_seq = column_opt_int(st, 6);
+    column_copy(st, 7, a->since, sizeof a->since);
+    column_copy(st, 8, a->trip_id, sizeof a->trip_id);
+    column_copy(st, 9, a->status_at, sizeof a->status_at);
+}
+
 oerr_t store_agents_each(struct store *s, int (*fn)(void *, const struct agent_row *),
                          void *ctx)
 {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db,
-            "SELECT agent_id, online, last_seen, last_seq, seqs_untracked, pending,"
-            " reported_last_seq, since, trip_id, status_at FROM agents ORDER BY agent_id",
-            -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(s->db, AGENT_COLS " ORDER BY agent_id", -1, &st, NULL) != SQLITE_OK)
         return OERR_DB;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct agent_row a;
-        column_copy(st, 0, a.agent_id, sizeof a.agent_id);
-        a.online = sqlite3_column_type(st, 1) == SQLITE_NULL ? -1
-                   : sqlite3_column_int(st, 1)               ? 1
-                                                             : 0;
-        column_copy(st, 2, a.last_seen, sizeof a.last_seen);
-        a.last_seq = sqlite3_column_int64(st, 3);
-        a.seqs_untracked = sqlite3_column_int64(st, 4);
-        a.pending = column_opt_int(st, 5);
-        a.reported_last_seq = column_opt_int(st, 6);
-        column_copy(st, 7, a.since, sizeof a.since);
-        column_copy(st, 8, a.trip_id, sizeof a.trip_id);
-        column_copy(st, 9, a.status_at, sizeof a.status_at);
+        agent_row_read(st, &a);
         if (fn(ctx, &a))
             break;
     }
     sqlite3_finalize(st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? OERR_OK : OERR_DB;
+}
+
+oerr_t store_agent_get(struct store *s, const char *agent_id, struct agent_row *out)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, AGENT_COLS " WHERE agent_id = ?1", -1, &st, NULL) !=
+        SQLITE_OK)
+        return OERR_DB;
+    bind_text(st, 1, agent_id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        agent_row_read(st, out);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? OERR_OK : rc == SQLITE_DONE ? OERR_NOTFOUND : OERR_DB;
 }
 
 /* Adds the gap lo..hi to out; only the first STORE_MISSING_RANGES are written. */
@@ -2482,6 +2502,8 @@ static void gap_add(struct seq_gaps *out, long long lo, long long hi)
     out->count += hi - lo + 1;
     if (++out->ranges > STORE_MISSING_RANGES)
         return;
+    out->range[out->ranges - 1][0] = lo;
+    out->range[out->ranges - 1][1] = hi;
     size_t used = strlen(out->text), room = sizeof out->text - used;
     const char *sep = used ? ", " : "";
     if (lo == hi)
