@@ -228,8 +228,17 @@ oerr_t store_counties_each(struct store *s, int year,
 /* Years that have trips: fn(ctx, year). */
 oerr_t store_years_each(struct store *s, int (*fn)(void *, int), void *ctx);
 
-/* Writes every accepted report as CSV (header first) to f. */
-oerr_t store_export_csv(struct store *s, void *file);
+/* Which reports store_export_csv writes: every one when all are unset. */
+struct export_filter {
+    int year;             /* 0: any; else the year of the report's trip */
+    const char *county;   /* NULL: any; else the county code of the report's trip */
+    const char *from, *to; /* NULL, or YYYY-MM-DD: the date of the report's
+                           * recorded_at at offset_min, from and to included */
+    int offset_min;       /* minutes east of UTC that from and to are dates in */
+};
+/* Writes the accepted reports that f selects (f NULL: all) as CSV (header
+ * first) to file, from one read transaction, in the order they arrived. */
+oerr_t store_export_csv(struct store *s, const struct export_filter *f, void *file);
 
 /* ---- agents: when each was last seen, which seqs it sent, its status ---- */
 

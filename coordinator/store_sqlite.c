@@ -2148,11 +2148,44 @@ static oerr_t csv_trips_load(struct store *s, struct csv_trip **out, size_t *cou
     return OERR_OK;
 }
 
-/* Every report, in the order the store keeps them (of arrival; by msg_id
- * for those of a store upgraded from the first layout): one pass over the
- * table, no sort, so memory stays the same whatever the number of
+/* The export's statement: sql, then the conditions f asks for, each a fixed
+ * text with its values bound (nothing of f is ever part of the SQL). The
+ * trip's condition is on +trip_id, which keeps SQLite from an index: the
+ * rows stay in the table's order, one pass, no sort. */
+static int export_prepare(struct store *s, const char *sql, const struct export_filter *f,
+                          sqlite3_stmt **st)
+{
+    char buf[1024];
+    bool trips = f && (f->year || f->county), dates = f && (f->from || f->to);
+    int n = snprintf(buf, sizeof buf, "%s%s%s%s%s", sql,
+                     trips || dates ? " WHERE 1" : "",
+                     trips ? " AND +trip_id IN (SELECT trip_id FROM trips"
+                             " WHERE (?1 IS NULL OR year = ?1) AND (?2 IS NULL OR county = ?2))"
+                           : "",
+                     dates ? " AND (?4 IS NULL OR date(recorded_at, ?3) >= ?4)" : "",
+                     dates ? " AND (?5 IS NULL OR date(recorded_at, ?3) <= ?5)" : "");
+    if (n < 0 || (size_t)n >= sizeof buf ||
+        sqlite3_prepare_v2(s->db, buf, -1, st, NULL) != SQLITE_OK)
+        return -1;
+    if (trips) {
+        bind_opt_int(*st, 1, f->year, f->year != 0);
+        bind_text(*st, 2, f->county);
+    }
+    if (dates) {
+        char shift[32]; /* the offset as SQLite's date() modifier */
+        snprintf(shift, sizeof shift, "%+d minutes", f->offset_min);
+        bind_text(*st, 3, shift);
+        bind_text(*st, 4, f->from);
+        bind_text(*st, 5, f->to);
+    }
+    return 0;
+}
+
+/* Every report f selects, in the order the store keeps them (of arrival; by
+ * msg_id for those of a store upgraded from the first layout): one pass over
+ * the table, no sort, so memory stays the same whatever the number of
  * reports and the first row comes at once. Columns 5-8 come from the trip. */
-oerr_t store_export_csv(struct store *s, void *file)
+oerr_t store_export_csv(struct store *s, const struct export_filter *f, void *file)
 {
     static const char header[] =
         "msg_id,agent_id,seq,kind,trip_id,trip_date,year,county,county_name,recorded_at,"
@@ -2186,7 +2219,7 @@ oerr_t store_export_csv(struct store *s, void *file)
     }
     sqlite3_stmt *st = NULL;
     struct csv_out *o = malloc(sizeof *o);
-    if (!o || sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+    if (!o || export_prepare(s, sql, f, &st)) {
         free(o);
         csv_trips_free(trips, ntrips);
         if (own_tx)
