@@ -30,12 +30,15 @@ struct publisher {
     int ndirty_counties;
     bool all_dirty;
     struct timespec last_progress, last_refresh;
-    /* Agents whose row changed (devices/{agent_id}); every agent when too
-     * many did. */
-    char dirty_agents[64][ID_MAX + 1];
-    int ndirty_agents;
+    /* Agents whose row changed (devices/{agent_id}), in the order marked,
+     * repeats possible; every agent when too many did. */
+    char (*dirty_agents)[ID_MAX + 1];
+    size_t ndirty_agents, cap_agents;
     bool agents_all_dirty;
 };
+
+/* Past this many marks between two publications, every agent is published. */
+#define DIRTY_AGENTS_MAX 100000
 
 struct publisher *publisher_new(const struct coord_config *cfg, struct store *st,
                                 struct outlet out)
@@ -51,6 +54,8 @@ struct publisher *publisher_new(const struct coord_config *cfg, struct store *st
 
 void publisher_free(struct publisher *p)
 {
+    if (p)
+        free(p->dirty_agents);
     free(p);
 }
 
@@ -90,15 +95,27 @@ void publish_mark_county(struct publisher *p, const struct trip_row *t)
         p->all_dirty = true;
 }
 
+/* A batch marks an agent once per report: a repeat of the last mark is
+ * dropped here, the others when published (sorted, each once). */
 void publish_mark_agent(struct publisher *p, const char *agent_id)
 {
-    for (int i = 0; i < p->ndirty_agents; i++)
-        if (strcmp(p->dirty_agents[i], agent_id) == 0)
+    if (p->agents_all_dirty ||
+        (p->ndirty_agents && strcmp(p->dirty_agents[p->ndirty_agents - 1], agent_id) == 0))
+        return;
+    if (p->ndirty_agents == p->cap_agents) {
+        size_t cap = p->cap_agents ? p->cap_agents * 2 : 64;
+        if (cap > DIRTY_AGENTS_MAX)
+            cap = DIRTY_AGENTS_MAX;
+        void *v = cap > p->cap_agents ? realloc(p->dirty_agents, cap * sizeof *p->dirty_agents)
+                                      : NULL;
+        if (!v) { /* too many, or no memory: every agent instead */
+            p->agents_all_dirty = true;
             return;
-    if (p->ndirty_agents < COUNT_OF(p->dirty_agents))
-        snprintf(p->dirty_agents[p->ndirty_agents++], ID_MAX + 1, "%s", agent_id);
-    else
-        p->agents_all_dirty = true;
+        }
+        p->dirty_agents = v;
+        p->cap_agents = cap;
+    }
+    snprintf(p->dirty_agents[p->ndirty_agents++], ID_MAX + 1, "%s", agent_id);
 }
 
 bool publish_pending(const struct publisher *p)
@@ -206,15 +223,22 @@ static int publish_device(void *ctx, const struct agent_row *a)
     return 0;
 }
 
+static int id_cmp(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
 static void publish_devices(struct pub_ctx *c, bool everything)
 {
     struct publisher *p = c->p;
     if (everything || p->agents_all_dirty) {
         store_agents_each(p->store, publish_device, c);
-    } else {
-        for (int i = 0; i < p->ndirty_agents; i++) {
+    } else if (p->ndirty_agents) {
+        qsort(p->dirty_agents, p->ndirty_agents, sizeof *p->dirty_agents, id_cmp);
+        for (size_t i = 0; i < p->ndirty_agents; i++) {
             struct agent_row a;
-            if (store_agent_get(p->store, p->dirty_agents[i], &a) == OERR_OK)
+            if ((i == 0 || strcmp(p->dirty_agents[i], p->dirty_agents[i - 1]) != 0) &&
+                store_agent_get(p->store, p->dirty_agents[i], &a) == OERR_OK)
                 publish_device(c, &a);
         }
     }
