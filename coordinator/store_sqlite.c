@@ -87,6 +87,11 @@
  * staff_id ?4, in the years ?2 and ?3. */
 #define STAFF_REFRESHED "(SELECT staff_id FROM trip_staff WHERE trip_id = ?1 UNION ALL SELECT ?4)"
 
+/* An agent's row, as store_agents_each and store_agent_get read it. */
+#define AGENT_COLS                                                                          \
+    "SELECT agent_id, online, last_seen, last_seq, seqs_untracked, pending,"               \
+    " reported_last_seq, since, trip_id, status_at FROM agents"
+
 static const char *const sql_text[Q_COUNT] = {
     /* The report kept under a msg_id and its final refusal, in one look-up. */
     [Q_MSG_FIND] = "SELECT r.agent_id, r.kind, r.trip_id, r.voided_by, f.agent_id, f.code,"
@@ -236,6 +241,8 @@ static const char *const sql_text[Q_COUNT] = {
                              " AND staff_id IN " STAFF_REFRESHED,
     [Q_COUNTY_STAFF_FILL] = COUNTY_STAFF_SELECT(" WHERE t.year IN (?2, ?3) AND ts.staff_id IN "
                                                 STAFF_REFRESHED),
+    /* devices/: one agent's row, for each agent a batch saw. */
+    [Q_AGENT_GET] = AGENT_COLS " WHERE agent_id = ?1",
 };
 
 /* The reports, in the order they arrived (a rowid table: each new row goes
@@ -2478,10 +2485,6 @@ oerr_t store_agent_status(struct store *s, const struct agent_status *a, bool li
     return run(st);
 }
 
-#define AGENT_COLS                                                                          \
-    "SELECT agent_id, online, last_seen, last_seq, seqs_untracked, pending,"               \
-    " reported_last_seq, since, trip_id, status_at FROM agents"
-
 static void agent_row_read(sqlite3_stmt *st, struct agent_row *a)
 {
     column_copy(st, 0, a->agent_id, sizeof a->agent_id);
@@ -2517,15 +2520,12 @@ oerr_t store_agents_each(struct store *s, int (*fn)(void *, const struct agent_r
 
 oerr_t store_agent_get(struct store *s, const char *agent_id, struct agent_row *out)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, AGENT_COLS " WHERE agent_id = ?1", -1, &st, NULL) !=
-        SQLITE_OK)
-        return OERR_DB;
+    sqlite3_stmt *st = stmt(s, Q_AGENT_GET);
     bind_text(st, 1, agent_id);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         agent_row_read(st, out);
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return rc == SQLITE_ROW ? OERR_OK : rc == SQLITE_DONE ? OERR_NOTFOUND : OERR_DB;
 }
 
