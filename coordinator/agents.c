@@ -47,6 +47,15 @@ static void add_opt_int(cJSON *o, const char *name, long long v)
         cJSON_AddNullToObject(o, name);
 }
 
+/* 1, 0, or null when no status was seen (-1). */
+static void add_online(cJSON *o, int online)
+{
+    if (online < 0)
+        cJSON_AddNullToObject(o, "online");
+    else
+        cJSON_AddBoolToObject(o, "online", online);
+}
+
 static int collect_agent(void *ctx, const struct agent_row *a)
 {
     struct collect *c = ctx;
@@ -57,10 +66,7 @@ static int collect_agent(void *ctx, const struct agent_row *a)
     }
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "agent_id", a->agent_id);
-    if (a->online < 0)
-        cJSON_AddNullToObject(o, "online");
-    else
-        cJSON_AddBoolToObject(o, "online", a->online);
+    add_online(o, a->online);
     add_text(o, "last_seen", a->last_seen);
     add_int(o, "last_seq", a->last_seq);
     cJSON_AddStringToObject(o, "missing", g.text);
@@ -84,6 +90,41 @@ cJSON *agents_json(struct store *s)
         return NULL;
     }
     return root;
+}
+
+cJSON *agents_device_json(struct store *s, const struct agent_row *a, const char *as_of)
+{
+    struct seq_gaps g;
+    if (store_agent_missing(s, a->agent_id, a->last_seq, &g))
+        return NULL;
+    cJSON *o = cJSON_CreateObject(), *missing = cJSON_CreateArray();
+    if (!o || !missing) {
+        cJSON_Delete(o);
+        cJSON_Delete(missing);
+        return NULL;
+    }
+    cJSON_AddStringToObject(o, "agent_id", a->agent_id);
+    add_online(o, a->online);
+    add_text(o, "last_heard", a->last_seen);
+    add_text(o, "trip_id", a->trip_id);
+    add_opt_int(o, "pending", a->pending);
+    add_int(o, "last_seq", a->last_seq);
+    long long shown = g.ranges < STORE_MISSING_RANGES ? g.ranges : STORE_MISSING_RANGES;
+    for (long long i = 0; i < shown; i++) {
+        cJSON *r = cJSON_CreateArray();
+        char lo[24], hi[24];
+        snprintf(lo, sizeof lo, "%lld", g.range[i][0]);
+        snprintf(hi, sizeof hi, "%lld", g.range[i][1]);
+        cJSON_AddItemToArray(r, cJSON_CreateRaw(lo));
+        cJSON_AddItemToArray(r, cJSON_CreateRaw(hi));
+        cJSON_AddItemToArray(missing, r);
+    }
+    cJSON_AddItemToObject(o, "missing", missing);
+    add_int(o, "missing_count", g.count);
+    add_int(o, "missing_ranges", g.ranges);
+    add_text(o, "status_since", a->since);
+    cJSON_AddStringToObject(o, "as_of", as_of);
+    return o;
 }
 
 static const char *text_of(const cJSON *o, const char *name, const char *none)

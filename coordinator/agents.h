@@ -22,6 +22,13 @@ struct store;
  * fields. The caller frees it with cJSON_Delete; NULL when the store failed. */
 cJSON *agents_json(struct store *s);
 
+/* What devices/{agent_id} says of agent a (docs/protocol.md): its status,
+ * when it was last heard, its last seq and the first STORE_MISSING_RANGES
+ * ranges of seqs that never arrived, as of as_of. The caller frees it with
+ * cJSON_Delete; NULL when the store failed or out of memory. */
+struct agent_row;
+cJSON *agents_device_json(struct store *s, const struct agent_row *a, const char *as_of);
+
 /* The list of agents_json as a table for a person. */
 void agents_print_table(const cJSON *list, FILE *f);
 

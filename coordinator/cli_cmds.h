@@ -39,11 +39,16 @@ enum coord_db_opt {
     DBO_OUTPUT = 1u << 3, /* --output FILE */
     DBO_CONFIG = 1u << 4, /* --config FILE (main.c has loaded it) */
     DBO_ARG = 1u << 5,    /* one positional argument may follow */
+    DBO_COUNTY = 1u << 6, /* --county C, a county code */
+    DBO_DATES = 1u << 7,  /* --from DATE, --to DATE (as given: the caller checks them) */
+    DBO_BOM = 1u << 8,    /* --bom */
 };
 struct coord_db_opts {
     const char *db, *output; /* NULL when not given; point into argv */
     int year;                /* 0 when not given */
     bool json, csv;
+    const char *county, *from, *to; /* NULL when not given; point into argv */
+    bool bom;
 };
 /* Parses argv (argv[0] the command word) into o, which the caller zeroes.
  * Returns 0 (optind at the positional argument, if any), 1 after --help

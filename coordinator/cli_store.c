@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "cli_cmds.h"
+#include "ids.h"
 
 struct store *coord_cli_store(struct coord_cli *c, const char *db)
 {
@@ -69,6 +70,10 @@ int coord_cli_db_opts(int argc, char **argv, const char *usage, unsigned takes,
         {{"csv", no_argument, NULL, 'c'}, DBO_CSV},
         {{"output", required_argument, NULL, 'o'}, DBO_OUTPUT},
         {{"config", required_argument, NULL, 'C'}, DBO_CONFIG},
+        {{"county", required_argument, NULL, 'k'}, DBO_COUNTY},
+        {{"from", required_argument, NULL, 'f'}, DBO_DATES},
+        {{"to", required_argument, NULL, 't'}, DBO_DATES},
+        {{"bom", no_argument, NULL, 'b'}, DBO_BOM},
     };
     enum { N = sizeof all / sizeof all[0] };
     struct option opts[N + 1];
@@ -85,6 +90,15 @@ int coord_cli_db_opts(int argc, char **argv, const char *usage, unsigned takes,
         case 'c': o->csv = true; break;
         case 'o': o->output = optarg; break;
         case 'C': break;
+        case 'k':
+            if (!id_is_code(optarg))
+                return cli_usage_error(usage, "--county must be a county code like xiuwu "
+                                       "(letters, digits, '.', '_', '-'), not '%s'", optarg);
+            o->county = optarg;
+            break;
+        case 'f': o->from = optarg; break;
+        case 't': o->to = optarg; break;
+        case 'b': o->bom = true; break;
         case 'y':
             if (parse_year(optarg, &o->year))
                 return cli_usage_error(usage, "--year must be a year like 2026, not '%s'",

@@ -94,8 +94,9 @@ static const struct cli_cmd cmds[] = {
      "run the daemon (MQTT in, SQLite store, acks and progress out)"},
     {"progress", NULL, cli_progress, CLI_NEED_CONFIG | CLI_NEED_STORE,
      "print the year's progress toward the targets"},
-    {"export", NULL, cli_export, CLI_NEED_STORE,
-     "write accepted reports as CSV for spreadsheets"},
+    {"export", NULL, cli_export, CLI_NEED_CONFIG | CLI_NEED_STORE,
+     "write accepted reports as CSV for spreadsheets (a year, county or\n"
+     "span of days)"},
     {"agents", NULL, cli_agents, CLI_NEED_STORE,
      "list the field agents: online or not, last seen, missing seqs"},
     {"trips", NULL, cli_trips, CLI_NEED_STORE,

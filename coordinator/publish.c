@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "agents.h"
 #include "coord_config.h"
 #include "ids.h"
 #include "jsonget.h"
@@ -29,7 +30,15 @@ struct publisher {
     int ndirty_counties;
     bool all_dirty;
     struct timespec last_progress, last_refresh;
+    /* Agents whose row changed (devices/{agent_id}), in the order marked,
+     * repeats possible; every agent when too many did. */
+    char (*dirty_agents)[ID_MAX + 1];
+    size_t ndirty_agents, cap_agents;
+    bool agents_all_dirty;
 };
+
+/* Past this many marks between two publications, every agent is published. */
+#define DIRTY_AGENTS_MAX 100000
 
 struct publisher *publisher_new(const struct coord_config *cfg, struct store *st,
                                 struct outlet out)
@@ -45,6 +54,8 @@ struct publisher *publisher_new(const struct coord_config *cfg, struct store *st
 
 void publisher_free(struct publisher *p)
 {
+    if (p)
+        free(p->dirty_agents);
     free(p);
 }
 
@@ -84,9 +95,33 @@ void publish_mark_county(struct publisher *p, const struct trip_row *t)
         p->all_dirty = true;
 }
 
+/* A batch marks an agent once per report: a repeat of the last mark is
+ * dropped here, the others when published (sorted, each once). */
+void publish_mark_agent(struct publisher *p, const char *agent_id)
+{
+    if (p->agents_all_dirty ||
+        (p->ndirty_agents && strcmp(p->dirty_agents[p->ndirty_agents - 1], agent_id) == 0))
+        return;
+    if (p->ndirty_agents == p->cap_agents) {
+        size_t cap = p->cap_agents ? p->cap_agents * 2 : 64;
+        if (cap > DIRTY_AGENTS_MAX)
+            cap = DIRTY_AGENTS_MAX;
+        void *v = cap > p->cap_agents ? realloc(p->dirty_agents, cap * sizeof *p->dirty_agents)
+                                      : NULL;
+        if (!v) { /* too many, or no memory: every agent instead */
+            p->agents_all_dirty = true;
+            return;
+        }
+        p->dirty_agents = v;
+        p->cap_agents = cap;
+    }
+    snprintf(p->dirty_agents[p->ndirty_agents++], ID_MAX + 1, "%s", agent_id);
+}
+
 bool publish_pending(const struct publisher *p)
 {
-    return p->ndirty_years || p->ndirty_trips || p->all_dirty || p->ndirty_counties;
+    return p->ndirty_years || p->ndirty_trips || p->all_dirty || p->ndirty_counties ||
+           p->ndirty_agents || p->agents_all_dirty;
 }
 
 static double elapsed_ms(const struct timespec *since)
@@ -177,6 +212,40 @@ static int publish_trip_all(void *ctx, const struct trip_row *t)
     return 0;
 }
 
+/* ---- devices: one retained message per agent --------------------------- */
+
+static int publish_device(void *ctx, const struct agent_row *a)
+{
+    struct pub_ctx *c = ctx;
+    char topic[TOPIC_MAX];
+    if (topic_fmt(topic, sizeof topic, c->p->cfg->topic_root, "devices/%s", a->agent_id) == 0)
+        publish_json(c->p, topic, agents_device_json(c->p->store, a, c->as_of));
+    return 0;
+}
+
+static int id_cmp(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+static void publish_devices(struct pub_ctx *c, bool everything)
+{
+    struct publisher *p = c->p;
+    if (everything || p->agents_all_dirty) {
+        store_agents_each(p->store, publish_device, c);
+    } else if (p->ndirty_agents) {
+        qsort(p->dirty_agents, p->ndirty_agents, sizeof *p->dirty_agents, id_cmp);
+        for (size_t i = 0; i < p->ndirty_agents; i++) {
+            struct agent_row a;
+            if ((i == 0 || strcmp(p->dirty_agents[i], p->dirty_agents[i - 1]) != 0) &&
+                store_agent_get(p->store, p->dirty_agents[i], &a) == OERR_OK)
+                publish_device(c, &a);
+        }
+    }
+    p->ndirty_agents = 0;
+    p->agents_all_dirty = false;
+}
+
 void publish_progress(struct publisher *p, bool everything)
 {
     const struct coord_config *cfg = p->cfg;
@@ -198,6 +267,7 @@ void publish_progress(struct publisher *p, bool everything)
         c.year = p->dirty_counties[i].year;
         publish_county(&c, p->dirty_counties[i].county, p->dirty_counties[i].county_name);
     }
+    publish_devices(&c, everything || p->all_dirty);
     p->ndirty_years = p->ndirty_trips = p->ndirty_counties = 0;
     p->all_dirty = false;
     clock_gettime(CLOCK_MONOTONIC, &p->last_progress);

@@ -1,6 +1,7 @@
 /* publish.h -- progress publishing: what changed since progress was last
- * published (years, trips, counties), and publishing it, retained, at most
- * every progress_interval_ms, with everything again every refresh_s. */
+ * published (years, trips, counties, agents' devices/ messages), and
+ * publishing it, retained, at most every progress_interval_ms, with
+ * everything again every refresh_s. */
 #ifndef OUTREACH_PUBLISH_H
 #define OUTREACH_PUBLISH_H
 
@@ -29,6 +30,9 @@ void publish_mark_trip(struct publisher *p, const char *trip_id, int year);
 /* Marks the county and year of t (where a trip was before it moved) as
  * changed: no trip of it may be left to list it. */
 void publish_mark_county(struct publisher *p, const struct trip_row *t);
+/* Marks an agent's row (its devices/{agent_id}) as changed: a report or a
+ * status message of it. */
+void publish_mark_agent(struct publisher *p, const char *agent_id);
 /* Whether anything is marked and not published yet. */
 bool publish_pending(const struct publisher *p);
 

@@ -178,6 +178,7 @@ static void handle_report(struct svc *s, struct item *it, const char *agent,
         report_free(&r);
         return;
     }
+    publish_mark_agent(s->pub, agent); /* its devices/ message */
     if (code == RJ_NONE) {
         if (intake_report(s->store, &r, it->payload, it->len, now, &oc)) {
             olog(OLOG_ERROR, "store failed on report %s from %s: %s", r.msg_id, agent,
@@ -370,6 +371,7 @@ static void handle_status(struct svc *s, struct item *it, const char *const *lv,
         olog(OLOG_ERROR, "store failed on the status of %s: %s", agent, store_errmsg(s->store));
         *db_failed = true;
     } else {
+        publish_mark_agent(s->pub, agent);
         olog(OLOG_DEBUG, "agent %s is %s%s", agent, st.online ? "online" : "offline",
              it->retained ? " (retained)" : "");
     }

@@ -230,8 +230,17 @@ oerr_t store_counties_each(struct store *s, int year,
 /* Years that have trips: fn(ctx, year). */
 oerr_t store_years_each(struct store *s, int (*fn)(void *, int), void *ctx);
 
-/* Writes every accepted report as CSV (header first) to f. */
-oerr_t store_export_csv(struct store *s, void *file);
+/* Which reports store_export_csv writes: every one when all are unset. */
+struct export_filter {
+    int year;             /* 0: any; else the year of the report's trip */
+    const char *county;   /* NULL: any; else the county code of the report's trip */
+    const char *from, *to; /* NULL, or YYYY-MM-DD: the date of the report's
+                           * recorded_at at offset_min, from and to included */
+    int offset_min;       /* minutes east of UTC that from and to are dates in */
+};
+/* Writes the accepted reports that f selects (f NULL: all) as CSV (header
+ * first) to file, from one read transaction, in the order they arrived. */
+oerr_t store_export_csv(struct store *s, const struct export_filter *f, void *file);
 
 /* ---- agents: when each was last seen, which seqs it sent, its status ---- */
 
@@ -275,6 +284,8 @@ struct agent_row {
  * non-zero. */
 oerr_t store_agents_each(struct store *s, int (*fn)(void *, const struct agent_row *),
                          void *ctx);
+/* One agent's row; OERR_NOTFOUND when the store does not know it. */
+oerr_t store_agent_get(struct store *s, const char *agent_id, struct agent_row *out);
 
 /* The seqs from 1 to last_seq that were never seen, as text: "3, 7-9"; past
  * STORE_MISSING_RANGES ranges it ends in ", ... (N missing in all)". The
@@ -285,6 +296,7 @@ struct seq_gaps {
     long long count; /* numbers missing in all */
     long long ranges;
     char text[STORE_MISSING_TEXT_MAX];
+    long long range[STORE_MISSING_RANGES][2]; /* the first ranges: lo, hi */
 };
 oerr_t store_agent_missing(struct store *s, const char *agent_id, long long last_seq,
                            struct seq_gaps *out);

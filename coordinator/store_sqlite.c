@@ -88,6 +88,11 @@
  * staff_id ?4, in the years ?2 and ?3. */
 #define STAFF_REFRESHED "(SELECT staff_id FROM trip_staff WHERE trip_id = ?1 UNION ALL SELECT ?4)"
 
+/* An agent's row, as store_agents_each and store_agent_get read it. */
+#define AGENT_COLS                                                                          \
+    "SELECT agent_id, online, last_seen, last_seq, seqs_untracked, pending,"               \
+    " reported_last_seq, since, trip_id, status_at FROM agents"
+
 static const char *const sql_text[Q_COUNT] = {
     /* The report kept under a msg_id and its final refusal, in one look-up. */
     [Q_MSG_FIND] = "SELECT r.agent_id, r.kind, r.trip_id, r.voided_by, f.agent_id, f.code,"
@@ -237,6 +242,8 @@ static const char *const sql_text[Q_COUNT] = {
                              " AND staff_id IN " STAFF_REFRESHED,
     [Q_COUNTY_STAFF_FILL] = COUNTY_STAFF_SELECT(" WHERE t.year IN (?2, ?3) AND ts.staff_id IN "
                                                 STAFF_REFRESHED),
+    /* devices/: one agent's row, for each agent a batch saw. */
+    [Q_AGENT_GET] = AGENT_COLS " WHERE agent_id = ?1",
 };
 
 /* The reports, in the order they arrived (a rowid table: each new row goes
@@ -2234,11 +2241,44 @@ static oerr_t csv_trips_load(struct store *s, struct csv_trip **out, size_t *cou
     return OERR_OK;
 }
 
-/* Every report, in the order the store keeps them (of arrival; by msg_id
- * for those of a store upgraded from the first layout): one pass over the
- * table, no sort, so memory stays the same whatever the number of
+/* The export's statement: sql, then the conditions f asks for, each a fixed
+ * text with its values bound (nothing of f is ever part of the SQL). The
+ * trip's condition is on +trip_id, which keeps SQLite from an index: the
+ * rows stay in the table's order, one pass, no sort. */
+static int export_prepare(struct store *s, const char *sql, const struct export_filter *f,
+                          sqlite3_stmt **st)
+{
+    char buf[1024];
+    bool trips = f && (f->year || f->county), dates = f && (f->from || f->to);
+    int n = snprintf(buf, sizeof buf, "%s%s%s%s%s", sql,
+                     trips || dates ? " WHERE 1" : "",
+                     trips ? " AND +trip_id IN (SELECT trip_id FROM trips"
+                             " WHERE (?1 IS NULL OR year = ?1) AND (?2 IS NULL OR county = ?2))"
+                           : "",
+                     dates ? " AND (?4 IS NULL OR date(recorded_at, ?3) >= ?4)" : "",
+                     dates ? " AND (?5 IS NULL OR date(recorded_at, ?3) <= ?5)" : "");
+    if (n < 0 || (size_t)n >= sizeof buf ||
+        sqlite3_prepare_v2(s->db, buf, -1, st, NULL) != SQLITE_OK)
+        return -1;
+    if (trips) {
+        bind_opt_int(*st, 1, f->year, f->year != 0);
+        bind_text(*st, 2, f->county);
+    }
+    if (dates) {
+        char shift[32]; /* the offset as SQLite's date() modifier */
+        snprintf(shift, sizeof shift, "%+d minutes", f->offset_min);
+        bind_text(*st, 3, shift);
+        bind_text(*st, 4, f->from);
+        bind_text(*st, 5, f->to);
+    }
+    return 0;
+}
+
+/* Every report f selects, in the order the store keeps them (of arrival; by
+ * msg_id for those of a store upgraded from the first layout): one pass over
+ * the table, no sort, so memory stays the same whatever the number of
  * reports and the first row comes at once. Columns 5-8 come from the trip. */
-oerr_t store_export_csv(struct store *s, void *file)
+oerr_t store_export_csv(struct store *s, const struct export_filter *f, void *file)
 {
     static const char header[] =
         "msg_id,agent_id,seq,kind,trip_id,trip_date,year,county,county_name,recorded_at,"
@@ -2272,7 +2312,7 @@ oerr_t store_export_csv(struct store *s, void *file)
     }
     sqlite3_stmt *st = NULL;
     struct csv_out *o = malloc(sizeof *o);
-    if (!o || sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+    if (!o || export_prepare(s, sql, f, &st)) {
         free(o);
         csv_trips_free(trips, ntrips);
         if (own_tx)
@@ -2531,35 +2571,48 @@ oerr_t store_agent_status(struct store *s, const struct agent_status *a, bool li
     return run(st);
 }
 
+static void agent_row_read(sqlite3_stmt *st, struct agent_row *a)
+{
+    column_copy(st, 0, a->agent_id, sizeof a->agent_id);
+    a->online = sqlite3_column_type(st, 1) == SQLITE_NULL ? -1
+                : sqlite3_column_int(st, 1)               ? 1
+                                                          : 0;
+    column_copy(st, 2, a->last_seen, sizeof a->last_seen);
+    a->last_seq = sqlite3_column_int64(st, 3);
+    a->seqs_untracked = sqlite3_column_int64(st, 4);
+    a->pending = column_opt_int(st, 5);
+    a->reported_last_seq = column_opt_int(st, 6);
+    column_copy(st, 7, a->since, sizeof a->since);
+    column_copy(st, 8, a->trip_id, sizeof a->trip_id);
+    column_copy(st, 9, a->status_at, sizeof a->status_at);
+}
+
 oerr_t store_agents_each(struct store *s, int (*fn)(void *, const struct agent_row *),
                          void *ctx)
 {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db,
-            "SELECT agent_id, online, last_seen, last_seq, seqs_untracked, pending,"
-            " reported_last_seq, since, trip_id, status_at FROM agents ORDER BY agent_id",
-            -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(s->db, AGENT_COLS " ORDER BY agent_id", -1, &st, NULL) != SQLITE_OK)
         return OERR_DB;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct agent_row a;
-        column_copy(st, 0, a.agent_id, sizeof a.agent_id);
-        a.online = sqlite3_column_type(st, 1) == SQLITE_NULL ? -1
-                   : sqlite3_column_int(st, 1)               ? 1
-                                                             : 0;
-        column_copy(st, 2, a.last_seen, sizeof a.last_seen);
-        a.last_seq = sqlite3_column_int64(st, 3);
-        a.seqs_untracked = sqlite3_column_int64(st, 4);
-        a.pending = column_opt_int(st, 5);
-        a.reported_last_seq = column_opt_int(st, 6);
-        column_copy(st, 7, a.since, sizeof a.since);
-        column_copy(st, 8, a.trip_id, sizeof a.trip_id);
-        column_copy(st, 9, a.status_at, sizeof a.status_at);
+        agent_row_read(st, &a);
         if (fn(ctx, &a))
             break;
     }
     sqlite3_finalize(st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? OERR_OK : OERR_DB;
+}
+
+oerr_t store_agent_get(struct store *s, const char *agent_id, struct agent_row *out)
+{
+    sqlite3_stmt *st = stmt(s, Q_AGENT_GET);
+    bind_text(st, 1, agent_id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        agent_row_read(st, out);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? OERR_OK : rc == SQLITE_DONE ? OERR_NOTFOUND : OERR_DB;
 }
 
 /* Adds the gap lo..hi to out; only the first STORE_MISSING_RANGES are written. */
@@ -2568,6 +2621,8 @@ static void gap_add(struct seq_gaps *out, long long lo, long long hi)
     out->count += hi - lo + 1;
     if (++out->ranges > STORE_MISSING_RANGES)
         return;
+    out->range[out->ranges - 1][0] = lo;
+    out->range[out->ranges - 1][1] = hi;
     size_t used = strlen(out->text), room = sizeof out->text - used;
     const char *sep = used ? ", " : "";
     if (lo == hi)

@@ -67,8 +67,11 @@ anything else is refused (SUBACK "not authorised"), a PUBLISH elsewhere too
                read ROOT/agents/X/acks
   volunteer V  write ROOT/volunteers/V/requests, read ROOT/volunteers/V/replies
   admin        write ROOT/admin/requests, read ROOT/admin/replies,
-               read+write ROOT/admin/replies/+/# (MQTT 5 response topics)
-  dashboard    nothing more
+               read+write ROOT/admin/replies/+/# (MQTT 5 response topics),
+               and what the dashboard reads
+  dashboard    read ROOT/devices/# and ROOT/alerts/# (the coordinator's view of
+               every device and its alerts: for the coordinator's staff, not
+               for agents or volunteers)
   coordinator  read+write ROOT/#, and subscribe $share/GROUP/ROOT/...
                (the only account that may read reports and requests)
 Nobody may subscribe to # or $SYS/#, or use $CONTROL (mosquitto_ctrl).
@@ -234,13 +237,15 @@ def write(topic):
 R = root + "/"
 everyone = sum((read(R + t) for t in
                 ("trips/#", "progress/#", "agents/+/status", "coordinator/status")), [])
+# What the coordinator staff read besides: every device and the alerts.
+staff = sum((read(R + t) for t in ("devices/#", "alerts/#")), [])
 roles = {
     "coordinator": read(R + "#") + write(R + "#") + [acl("subscribePattern", "$share/+/" + R + "#")],
-    "admin": everyone + write(R + "admin/requests") + read(R + "admin/replies")
+    "admin": everyone + staff + write(R + "admin/requests") + read(R + "admin/replies")
              # MQTT 5 response topics; "+/#", not "#": only the coordinator
              # publishes on admin/replies itself.
              + read(R + "admin/replies/+/#") + write(R + "admin/replies/+/#"),
-    "dashboard": everyone,
+    "dashboard": everyone + staff,
     "agent": everyone,
     "volunteer": everyone,
 }

@@ -48,23 +48,25 @@ declare -A TOPIC=(
     [rep1]=$T1/reports/headcount [rep2]=$T2/reports/headcount
     [ack1]=$T1/acks [ack2]=$T2/acks [st1]=$T1/status [st2]=$T2/status
     [cst]=$R/coordinator/status [prog]=$R/progress/2026 [trip]=$R/trips/2026-t1
-    [tripp]=$R/trips/2026-t1/progress
+    [tripp]=$R/trips/2026-t1/progress [dev]=$R/devices/team-01 [alrt]=$R/alerts/seq_gap.team-01
     [areq]=$R/admin/requests [arep]=$R/admin/replies [art]=$R/admin/replies/admin.cli-1
     [vreq1]=$V/vol-01/requests [vreq2]=$V/vol-02/requests
     [vrep1]=$V/vol-01/replies [vrep2]=$V/vol-02/replies
     [out]=elsewhere/x
 )
-TOPIC_KEYS=(rep1 rep2 ack1 ack2 st1 st2 cst prog trip tripp areq arep art vreq1 vreq2 vrep1 vrep2 out)
-ROOT_TOPICS="rep1 rep2 ack1 ack2 st1 st2 cst prog trip tripp areq arep art vreq1 vreq2 vrep1 vrep2"
+TOPIC_KEYS=(rep1 rep2 ack1 ack2 st1 st2 cst prog trip tripp dev alrt areq arep art vreq1 vreq2 vrep1 vrep2 out)
+ROOT_TOPICS="rep1 rep2 ack1 ack2 st1 st2 cst prog trip tripp dev alrt areq arep art vreq1 vreq2 vrep1 vrep2"
 declare -A WRITES=(
     [team-01]="rep1 st1" [team-02]="rep2 st2" [vol-01]="vreq1" [vol-02]="vreq2"
     [dashboard]="" [admin]="areq art" [coordinator]="$ROOT_TOPICS"
 )
 COMMON_READS="st1 st2 cst prog trip tripp"
+STAFF_READS="dev alrt" # the coordinator's view of the devices, and its alerts
 declare -A READS=(
     [team-01]="$COMMON_READS ack1" [team-02]="$COMMON_READS ack2"
     [vol-01]="$COMMON_READS vrep1" [vol-02]="$COMMON_READS vrep2"
-    [dashboard]="$COMMON_READS" [admin]="$COMMON_READS arep art" [coordinator]="$ROOT_TOPICS"
+    [dashboard]="$COMMON_READS $STAFF_READS" [admin]="$COMMON_READS $STAFF_READS arep art"
+    [coordinator]="$ROOT_TOPICS"
 )
 # Subscription filters (every observer asks for all of them, in this order).
 # shellcheck disable=SC2016 # '$SYS/#' and '$share/...' are MQTT topics, not expansions
@@ -72,6 +74,7 @@ declare -A FILTER=(
     [rep1]=$T1/reports/+ [rep2]=$T2/reports/+ [repall]=$A/+/reports/+
     [ack1]=$T1/acks [ack2]=$T2/acks [stall]=$A/+/status [st1]=$T1/status
     [cst]=$R/coordinator/status [prog]=$R/progress/# [trips]=$R/trips/# [trip1]=$R/trips/+
+    [devs]=$R/devices/# [dev1]=$R/devices/team-01 [alrts]=$R/alerts/# [alrt1]=$R/alerts/+
     [areq]=$R/admin/requests [arep]=$R/admin/replies [art]=$R/admin/replies/+/#
     [vreq1]=$V/vol-01/requests [vreq2]=$V/vol-02/requests [vreqall]=$V/+/requests
     [vrep1]=$V/vol-01/replies [vrep2]=$V/vol-02/replies
@@ -79,14 +82,15 @@ declare -A FILTER=(
     [shrep]="\$share/g1/$A/+/reports/+" [shreq]="\$share/g1/$V/+/requests"
     [shtrips]="\$share/g1/$R/trips/#"
 )
-FILTER_KEYS=(rep1 rep2 repall ack1 ack2 stall st1 cst prog trips trip1 areq arep art
-    vreq1 vreq2 vreqall vrep1 vrep2 root all sys shrep shreq shtrips)
+FILTER_KEYS=(rep1 rep2 repall ack1 ack2 stall st1 cst prog trips trip1 devs dev1 alrts alrt1
+    areq arep art vreq1 vreq2 vreqall vrep1 vrep2 root all sys shrep shreq shtrips)
 COMMON_SUBS="stall st1 cst prog trips trip1"
+STAFF_SUBS="devs dev1 alrts alrt1"
 declare -A SUBS=(
     [team-01]="$COMMON_SUBS ack1" [team-02]="$COMMON_SUBS ack2"
     [vol-01]="$COMMON_SUBS vrep1" [vol-02]="$COMMON_SUBS vrep2"
-    [dashboard]="$COMMON_SUBS" [admin]="$COMMON_SUBS arep art"
-    [coordinator]="rep1 rep2 repall ack1 ack2 stall st1 cst prog trips trip1 areq arep art
+    [dashboard]="$COMMON_SUBS $STAFF_SUBS" [admin]="$COMMON_SUBS $STAFF_SUBS arep art"
+    [coordinator]="rep1 rep2 repall ack1 ack2 stall st1 cst prog trips trip1 $STAFF_SUBS areq arep art
                    vreq1 vreq2 vreqall vrep1 vrep2 root shrep shreq shtrips"
 )
 

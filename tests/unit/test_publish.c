@@ -1,5 +1,6 @@
 /* test_publish.c -- progress publishing: which retained topics a mark
- * brings out, everything on a full publish, and when progress is due. */
+ * brings out, everything on a full publish, and when progress is due; an
+ * agent's devices/ message, exactly. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +23,7 @@ struct recorder {
     char topics[4096];
     int n;
     bool all_retained;
+    char device[1024]; /* the payload of the last devices/ message */
 };
 
 static void record(void *ctx, const char *topic, const char *payload, bool retained,
@@ -36,6 +38,8 @@ static void record(void *ctx, const char *topic, const char *payload, bool retai
              topic + strlen("outreach/v1/"));
     r->n++;
     r->all_retained = r->all_retained && retained;
+    if (strstr(topic, "/devices/"))
+        snprintf(r->device, sizeof r->device, "%s", payload);
 }
 
 /* A trip built directly, not from a request: only what progress reads. */
@@ -179,6 +183,71 @@ static void progress_is_due_after_the_interval(void **state)
     publisher_free(NULL);
 }
 
+/* A report-only agent (seqs 1, 2, 5, 9: no status) and one known from its
+ * status alone. */
+static void add_agents(struct store *s)
+{
+    static const long long seqs[] = {1, 2, 5, 9};
+    struct agent_status will = {.agent_id = "team-02", .online = false, .pending = -1,
+                                .last_seq = -1};
+    assert_int_equal(store_begin(s), OERR_OK);
+    assert_int_equal(store_agent_seen_seqs(s, "team-01", seqs, 4, NOW), OERR_OK);
+    assert_int_equal(store_agent_status(s, &will, true, NOW), OERR_OK);
+    assert_int_equal(store_commit(s), OERR_OK);
+}
+
+static void a_marked_agent_brings_out_its_device(void **state)
+{
+    struct fixture *f = *state;
+    add_agents(f->s);
+    publish_mark_agent(f->p, "team-01");
+    publish_mark_agent(f->p, "team-01"); /* once is enough */
+    publish_mark_agent(f->p, "team-99"); /* unknown to the store: nothing */
+    assert_true(publish_pending(f->p));
+    clear(&f->r);
+    publish_progress(f->p, false);
+    assert_string_equal(f->r.topics, "devices/team-01");
+    assert_true(f->r.all_retained);
+    assert_false(publish_pending(f->p));
+    /* as_of is the clock's: cut it off, the rest exactly. */
+    char *as_of = strstr(f->r.device, ",\"as_of\":");
+    assert_non_null(as_of);
+    *as_of = '\0';
+    assert_string_equal(f->r.device,
+                        "{\"agent_id\":\"team-01\",\"online\":null,"
+                        "\"last_heard\":\"" NOW "\",\"trip_id\":null,\"pending\":null,"
+                        "\"last_seq\":9,\"missing\":[[3,4],[6,8]],\"missing_count\":5,"
+                        "\"missing_ranges\":2,\"status_since\":null");
+    clear(&f->r);
+    publish_progress(f->p, true); /* everything: every agent's device too */
+    assert_non_null(strstr(f->r.topics, "trips/2026-b-1/progress devices/team-01 "
+                                        "devices/team-02"));
+    assert_non_null(strstr(f->r.device, "\"agent_id\":\"team-02\",\"online\":false,"
+                                        "\"last_heard\":null"));
+}
+
+static void each_marked_agent_once_in_order(void **state)
+{
+    struct fixture *f = *state;
+    add_agents(f->s);
+    char id[32];
+    publish_mark_agent(f->p, "team-02");
+    for (int i = 0; i < 200; i++) { /* more than the first allocation, unknown to the store */
+        snprintf(id, sizeof id, "team-x%d", i);
+        publish_mark_agent(f->p, id);
+        publish_mark_agent(f->p, "team-02");
+    }
+    clear(&f->r);
+    publish_progress(f->p, false);
+    assert_string_equal(f->r.topics, "devices/team-02");
+    publish_mark_agent(f->p, "team-02");
+    publish_mark_agent(f->p, "team-01");
+    publish_mark_agent(f->p, "team-02");
+    clear(&f->r);
+    publish_progress(f->p, false);
+    assert_string_equal(f->r.topics, "devices/team-01 devices/team-02");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -188,6 +257,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(a_county_left_behind_is_published, setup, teardown),
         cmocka_unit_test_setup_teardown(too_many_marks_publish_everything, setup, teardown),
         cmocka_unit_test_setup_teardown(progress_is_due_after_the_interval, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_marked_agent_brings_out_its_device, setup, teardown),
+        cmocka_unit_test_setup_teardown(each_marked_agent_once_in_order, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -741,7 +741,7 @@ static void test_export_csv(void **state)
         "\"value_fen\":1250");
     FILE *fp = tmpfile();
     assert_non_null(fp);
-    assert_int_equal(store_export_csv(f->s, fp), OERR_OK);
+    assert_int_equal(store_export_csv(f->s, NULL, fp), OERR_OK);
     long n = ftell(fp);
     rewind(fp);
     char *text = calloc(1, (size_t)n + 1);
@@ -751,6 +751,81 @@ static void test_export_csv(void **state)
     assert_non_null(strstr(text, "\"'=HYPERLINK(\"\"x\"\")\""));
     assert_non_null(strstr(text, "\"box, big\""));
     free(text);
+}
+
+/* The rows an export with filter ef writes, as "trip_id recorded_at" a row,
+ * ";"-separated, into out; the header is checked and left out. */
+static void export_rows(struct store *s, const struct export_filter *ef, char *out, size_t n)
+{
+    FILE *fp = tmpfile();
+    assert_non_null(fp);
+    assert_int_equal(store_export_csv(s, ef, fp), OERR_OK);
+    rewind(fp);
+    char line[2048];
+    out[0] = '\0';
+    assert_non_null(fgets(line, sizeof line, fp));
+    assert_int_equal(strncmp(line, "msg_id,agent_id,seq,", 20), 0);
+    while (fgets(line, sizeof line, fp)) {
+        char *col[11] = {0}, *save = NULL, *p = line;
+        for (int i = 0; i < 11 && (col[i] = strtok_r(p, ",", &save)); i++)
+            p = NULL;
+        assert_non_null(col[10]); /* trip_id is column 4, recorded_at 9 */
+        size_t used = strlen(out);
+        snprintf(out + used, n - used, "%s%s %s", used ? ";" : "", col[4], col[9]);
+    }
+    fclose(fp);
+}
+
+/* Filters by the trip's year and county and by the day of recorded_at in
+ * the coordinator's offset: 23:30 on 31 January at +08:00 is 31 January,
+ * 16:30Z that day is 1 February there. */
+static void test_export_filtered(void **state)
+{
+    struct filestore *f = *state;
+    add_trip(f->s, "t1", "2026-01-31", "cili");
+    add_trip(f->s, "t2", "2026-02-01", "xiuwu");
+    add_trip(f->s, "t3", "2025-12-31", "cili");
+    static const char *const rows[][2] = {
+        {"t1", "2026-01-31T23:30:00+08:00"}, /* 31 January at +08:00 */
+        {"t1", "2026-01-31T16:30:00Z"},      /* 1 February, 00:30 */
+        {"t2", "2026-02-01T08:00:00+08:00"}, /* 1 February */
+        {"t3", "2025-12-31T10:00:00+08:00"}, /* 31 December 2025 */
+        {"t2", "2026-02-01T18:00:00-05:00"}, /* 2 February, 07:00 */
+    };
+    for (int i = 0; i < 5; i++)
+        put_at(f->s, "team-07", mid(i + 1), rows[i][0], rows[i][1], "headcount",
+               "\"department\":\"internal\",\"consultations\":2");
+    static const char t1a[] = "t1 2026-01-31T23:30:00+08:00", t1b[] = "t1 2026-01-31T16:30:00Z",
+                      t2a[] = "t2 2026-02-01T08:00:00+08:00", t3[] = "t3 2025-12-31T10:00:00+08:00",
+                      t2b[] = "t2 2026-02-01T18:00:00-05:00";
+    static const struct {
+        struct export_filter ef;
+        const char *want[6];
+    } cases[] = {
+        {{0}, {t1a, t1b, t2a, t3, t2b}},
+        {{.year = 2026}, {t1a, t1b, t2a, t2b}},
+        {{.county = "cili"}, {t1a, t1b, t3}},
+        {{.year = 2026, .county = "cili"}, {t1a, t1b}},
+        {{.year = 2027}, {NULL}},
+        {{.county = "nowhere"}, {NULL}},
+        {{.from = "2026-02-01", .to = "2026-02-01", .offset_min = 480}, {t1b, t2a}},
+        {{.from = "2026-02-01", .offset_min = 480}, {t1b, t2a, t2b}},
+        {{.to = "2026-01-31", .offset_min = 480}, {t1a, t3}},
+        {{.from = "2026-01-31", .to = "2026-01-31", .offset_min = 0}, {t1a, t1b}},
+        {{.county = "xiuwu", .from = "2026-02-02", .offset_min = 480}, {t2b}},
+        {{.year = 2025, .from = "2026-01-01", .offset_min = 480}, {NULL}},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        char got[1024], want[1024] = "";
+        for (int i = 0; cases[c].want[i]; i++) {
+            size_t used = strlen(want);
+            snprintf(want + used, sizeof want - used, "%s%s", used ? ";" : "", cases[c].want[i]);
+        }
+        export_rows(f->s, &cases[c].ef, got, sizeof got);
+        if (strcmp(got, want) != 0)
+            print_error("case %zu\n", c);
+        assert_string_equal(got, want);
+    }
 }
 
 static void test_progress_json(void **state)
@@ -1080,6 +1155,7 @@ int main(void)
         T(test_staff_column_added),
         T(test_running_totals),
         T(test_export_csv),
+        T(test_export_filtered),
         T(test_progress_json),
         T(test_series_json),
         T(test_corrupt_big_table),
