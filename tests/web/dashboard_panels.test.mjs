@@ -52,6 +52,14 @@ const MAR = {
 };
 const MONTHS = { year: Y, as_of: AS_OF, months: Array.from({ length: 12 }, (_, i) => (i === 0 ? JAN : i === 2 ? MAR : zeroMonth(i + 1))) };
 
+// The same for one county (…/counties/wuzhi/months): January only.
+const WUZHI_MONTHS = {
+  year: Y, as_of: AS_OF, county: 'wuzhi', county_name: '武陟县',
+  months: Array.from({ length: 12 }, (_, i) => (i ? zeroMonth(i + 1) : {
+    ...zeroMonth(1), consultations: 20, by_department: { ...zeroMonth(1).by_department, internal: 20 }, female: 11, staff: 2,
+  })),
+};
+
 const fig = (count, target) => ({ count, target, expected_to_date: target, projected_year_end: count, pace: count < target ? 'behind' : 'on_pace' });
 const YEAR_PROGRESS = {
   year: Y, as_of: AS_OF, today: '2025-12-31',
@@ -114,6 +122,7 @@ const TOPICS = {
   [`progress/${Y}/coverage`]: COVERAGE,
   [`progress/${Y}/counties/wuzhi`]: WUZHI,
   [`progress/${Y}/counties/cili`]: CILI,
+  [`progress/${Y}/counties/wuzhi/months`]: WUZHI_MONTHS,
   'devices/team-09': DEVICE_09,
   ...Object.fromEntries(ALERTS.map((a) => [`alerts/${a.alert_id}`, a])),
 };
@@ -238,6 +247,19 @@ async function main() {
     assertEq(await page.evaluate(() => new Intl.NumberFormat('zh-CN', { style: 'currency', currency: 'CNY' }).format(1250.5)),
       await page.$eval(det('value_fen'), (e) => e.textContent), 'January medicine value in yuan');
     assertEq('2025 年一月明细', await page.$eval(tid('month-detail-title'), (e) => e.textContent), 'the month\'s title in Chinese');
+    // One county's months (…/counties/wuzhi/months), then every county again.
+    assertEq(JSON.stringify(['', 'wuzhi']), JSON.stringify(await page.$$eval(`${tid('month-scope')} option`, (l) => l.map((o) => o.value))),
+      'month scope: every county, and the counties with months');
+    await page.selectOption(tid('month-scope'), 'wuzhi');
+    await expectAttr(page, tid('month-table'), 'data-scope', 'wuzhi', 'month scope wuzhi');
+    await expectValue(page, `${tid('month-row-1')} [data-col="consultations"]`, 20, 'wuzhi January consultations');
+    await expectValue(page, `${tid('month-row-3')} [data-col="consultations"]`, 0, 'wuzhi March consultations');
+    for (const [f, v] of [['consultations', 20], ['dep-internal', 20], ['dep-pediatrics', 0], ['female', 11], ['staff', 2]]) {
+      await expectValue(page, det(f), v, `wuzhi January ${f}`);
+    }
+    assertEq('2025 年一月明细 · 武陟县', await page.$eval(tid('month-detail-title'), (e) => e.textContent), 'the county in the month\'s title');
+    await page.selectOption(tid('month-scope'), '');
+    await expectValue(page, `${tid('month-row-1')} [data-col="consultations"]`, 57, 'every county\'s January again');
 
     // Nothing a message carried ran as HTML.
     assertEq(0, await page.evaluate(() => document.querySelectorAll('main img').length), 'no <img> element made from a message');

@@ -43,6 +43,7 @@
     devices: new Map(), // agent_id -> devices/{agent_id} (the coordinator's view of the agent)
     alerts: new Map(), // alert_id -> alerts/{alert_id}, open or cleared
     months: new Map(), // year -> progress/{year}/months
+    countyMonths: new Map(), // year -> Map(county code -> progress/{year}/counties/{county}/months)
     coverage: new Map(), // year -> progress/{year}/coverage
     coordinator: null, // {online, since}
     conn: 'signed_out', // connecting | connected | reconnecting | disconnected | signed_out
@@ -50,6 +51,7 @@
     selectedYear: null, // null: follow today's year
     sort: { key: 'consultations', dir: -1 },
     selectedMonth: null, // null: today's month in today's year, else December
+    monthScope: '', // '': every county; else a county code (its months topic)
   };
   let lang = LANGS.includes(localStorage.getItem(LANG_KEY)) ? localStorage.getItem(LANG_KEY) : 'zh-CN';
   let client = null;
@@ -167,7 +169,11 @@
       else if (sub === 'counties' && parts.length === 4) {
         if (!state.counties.has(year)) state.counties.set(year, new Map());
         put(state.counties.get(year), subId, data);
-        markDirty('counties', 'coverage', 'alerts');
+        markDirty('counties', 'coverage', 'alerts', 'months');
+      } else if (sub === 'counties' && parts.length === 5 && parts[4] === 'months') {
+        if (!state.countyMonths.has(year)) state.countyMonths.set(year, new Map());
+        put(state.countyMonths.get(year), subId, data);
+        markDirty('months');
       }
     } else if (kind === 'trips' && id) {
       if (parts.length === 2) put(state.trips, id, data);
@@ -733,7 +739,18 @@
   }
   function renderMonths() {
     const year = currentYear();
-    const data = state.months.get(year);
+    // The scope: every county (progress/{year}/months) or one (…/counties/{county}/months).
+    const cm = state.countyMonths.get(year) || new Map();
+    const coll = new Intl.Collator(lang);
+    const scopes = [...cm.entries()].map(([code, d]) => [code, d.county_name || countyName(year, code)])
+      .sort((a, b) => coll.compare(a[1], b[1]));
+    const scopeSel = $('#month-scope');
+    scopeSel.replaceChildren(el('option', { value: '', text: t('month.scope_all') }),
+      ...scopes.map(([code, name]) => el('option', { value: code, text: name })));
+    if (state.monthScope && !cm.has(state.monthScope)) state.monthScope = '';
+    scopeSel.value = state.monthScope;
+    const data = state.monthScope ? cm.get(state.monthScope) : state.months.get(year);
+    $('#month-table').dataset.scope = state.monthScope;
     const months = new Map((Array.isArray(data?.months) ? data.months : [])
       .filter((m) => m && isNum(m.month) && m.month >= 1 && m.month <= 12).map((m) => [m.month, m]));
     const picked = pickedMonth(year);
@@ -769,7 +786,8 @@
     const detail = $('#month-detail');
     detail.dataset.month = String(picked);
     detail.replaceChildren(
-      el('h3', { 'data-testid': 'month-detail-title', text: t('month.detail', { month: mname(picked), year: String(year) }) }),
+      el('h3', { 'data-testid': 'month-detail-title', text: t('month.detail', { month: mname(picked), year: String(year) }) +
+        (state.monthScope ? ` · ${scopeSel.selectedOptions[0]?.textContent ?? state.monthScope}` : '') }),
       el('div', { class: 'month-grid' },
         group(t('month.by_department'), fig('consultations', t('metric.consultations'), m.consultations),
           DEPARTMENTS.map((d) => fig(`dep-${d}`, t(`dep.${d}`), m.by_department?.[d]))),
@@ -898,6 +916,10 @@
     });
     $('#month-select').addEventListener('change', (e) => {
       state.selectedMonth = Number(e.target.value) || null;
+      markDirty('months');
+    });
+    $('#month-scope').addEventListener('change', (e) => {
+      state.monthScope = e.target.value;
       markDirty('months');
     });
     $('#month-body').addEventListener('click', (e) => {
