@@ -98,6 +98,8 @@ static const struct cli_cmd cmds[] = {
      "write accepted reports as CSV for spreadsheets"},
     {"agents", NULL, cli_agents, CLI_NEED_STORE,
      "list the field agents: online or not, last seen, missing seqs"},
+    {"alerts", NULL, cli_alerts, CLI_NEED_STORE,
+     "list the open alerts (--all: cleared ones too): silent sites, counties behind, seq gaps"},
     {"trips", NULL, cli_trips, CLI_NEED_STORE,
      "list the trips with their places per role (confirmed, wait-listed)"},
     {"check", NULL, cli_check, 0,
