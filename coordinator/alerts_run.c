@@ -59,7 +59,8 @@ static time_t ts_or_unknown(const char *s)
 
 /* ---- the snapshot -------------------------------------------------------- */
 
-/* A growing array of n elements of size sz. */
+/* v with room for n + 1 elements of size sz (cap grows by doubling), or
+ * NULL when out of memory (v stays valid). */
 static void *grow(void *v, size_t *cap, size_t n, size_t sz)
 {
     if (n < *cap)
@@ -71,20 +72,28 @@ static void *grow(void *v, size_t *cap, size_t n, size_t sz)
     return nv;
 }
 
+/* What the store said, row by row; alerts.c's arrays are made from them
+ * once all are read (snap_read). */
+struct county_item {
+    char county[ID_MAX + 1];
+    struct alert_county c;
+};
+struct gap_item {
+    char agent_id[ID_MAX + 1];
+    struct alert_gaps g;
+};
 struct snap {
-    struct alert_snapshot s;
     struct site_agent_row *site_rows;
-    struct alert_site *sites;
-    size_t nsites, sites_cap;
-    struct alert_county *counties;
-    char (*county_ids)[ID_MAX + 1];
-    size_t ncounties, counties_cap;
-    struct alert_gaps *gaps;
-    char (*gap_ids)[ID_MAX + 1];
-    size_t ngaps, gaps_cap;
+    struct county_item *county_items;
+    struct gap_item *gap_items;
     struct alert_row *open_rows;
+    size_t nsites, ncounties, ngaps, nopen;
+    size_t sites_cap, counties_cap, gaps_cap, open_cap;
+    struct alert_site *sites;
+    struct alert_county *counties;
+    struct alert_gaps *gaps;
     struct alert_open *open;
-    size_t nopen, open_cap;
+    struct alert_snapshot s;
     struct store *store;
     const struct coord_config *cfg;
     struct odate today;
@@ -95,23 +104,11 @@ struct snap {
 static int snap_site(void *ctx, const struct site_agent_row *r)
 {
     struct snap *sn = ctx;
-    size_t cap = sn->sites_cap;
-    struct site_agent_row *rows = grow(sn->site_rows, &cap, sn->nsites, sizeof *rows);
-    if (rows)
-        sn->site_rows = rows;
-    size_t cap2 = sn->sites_cap;
-    struct alert_site *sites = rows ? grow(sn->sites, &cap2, sn->nsites, sizeof *sites) : NULL;
-    if (!rows || !sites) {
-        sn->failed = true;
-        return 1;
-    }
-    sn->sites = sites;
-    sn->sites_cap = cap;
-    sn->site_rows[sn->nsites] = *r;
-    sn->sites[sn->nsites].online = r->online;
-    sn->sites[sn->nsites].last_heard = ts_or_unknown(r->last_seen);
-    sn->sites[sn->nsites].status_at = ts_or_unknown(r->status_at);
-    sn->nsites++;
+    void *v = grow(sn->site_rows, &sn->sites_cap, sn->nsites, sizeof *sn->site_rows);
+    if (!v)
+        return sn->failed = true;
+    sn->site_rows = v;
+    sn->site_rows[sn->nsites++] = *r;
     return 0;
 }
 
@@ -124,23 +121,17 @@ static void county_add(struct snap *sn, const char *county, int year, const cJSO
         cJSON_GetObjectItemCaseSensitive(o, figure), "count");
     if (!cJSON_IsNumber(e) || !cJSON_IsNumber(c))
         return;
-    size_t cap = sn->counties_cap;
-    struct alert_county *v = grow(sn->counties, &cap, sn->ncounties, sizeof *v);
-    if (v)
-        sn->counties = v;
-    size_t cap2 = sn->counties_cap;
-    char(*ids)[ID_MAX + 1] = v ? grow(sn->county_ids, &cap2, sn->ncounties, sizeof *ids) : NULL;
-    if (!v || !ids) {
+    void *v = grow(sn->county_items, &sn->counties_cap, sn->ncounties, sizeof *sn->county_items);
+    if (!v) {
         sn->failed = true;
         return;
     }
-    sn->county_ids = ids;
-    sn->counties_cap = cap;
-    snprintf(ids[sn->ncounties], ID_MAX + 1, "%s", county);
-    v[sn->ncounties] = (struct alert_county){.year = year, .figure = figure,
-                                             .count = (long long)c->valuedouble,
-                                             .expected = (long long)e->valuedouble};
-    sn->ncounties++;
+    sn->county_items = v;
+    struct county_item *it = &sn->county_items[sn->ncounties++];
+    snprintf(it->county, sizeof it->county, "%s", county);
+    it->c = (struct alert_county){.year = year, .figure = figure,
+                                  .count = (long long)c->valuedouble,
+                                  .expected = (long long)e->valuedouble};
 }
 
 /* A county's figures against its own targets: county_targets of its progress
@@ -151,10 +142,8 @@ static int snap_county(void *ctx, const char *county, const char *county_name)
     struct targets tg = {sn->cfg->target_staff, sn->cfg->target_consultations};
     cJSON *o = progress_year_json(sn->store, sn->today.year, county, county_name, &tg,
                                   sn->today, sn->as_of);
-    if (!o) {
-        sn->failed = true;
-        return 1;
-    }
+    if (!o)
+        return sn->failed = true;
     const cJSON *targets = cJSON_GetObjectItemCaseSensitive(o, "county_targets");
     if (cJSON_IsObject(targets)) {
         county_add(sn, county, sn->today.year, o, targets, "consultations");
@@ -172,65 +161,45 @@ static int snap_agent(void *ctx, const struct agent_row *a)
     struct seq_gaps g;
     char since[TU_TS_MAX];
     if (store_agent_missing(sn->store, a->agent_id, a->last_seq, &g) ||
-        (g.count > 0 && store_agent_gaps_since(sn->store, a->agent_id, since))) {
-        sn->failed = true;
-        return 1;
-    }
+        (g.count > 0 && store_agent_gaps_since(sn->store, a->agent_id, since)))
+        return sn->failed = true;
     if (g.count == 0)
         return 0;
-    size_t cap = sn->gaps_cap;
-    struct alert_gaps *v = grow(sn->gaps, &cap, sn->ngaps, sizeof *v);
-    if (v)
-        sn->gaps = v;
-    size_t cap2 = sn->gaps_cap;
-    char(*ids)[ID_MAX + 1] = v ? grow(sn->gap_ids, &cap2, sn->ngaps, sizeof *ids) : NULL;
-    if (!v || !ids) {
-        sn->failed = true;
-        return 1;
-    }
-    sn->gap_ids = ids;
-    sn->gaps_cap = cap;
-    snprintf(ids[sn->ngaps], ID_MAX + 1, "%s", a->agent_id);
-    v[sn->ngaps] = (struct alert_gaps){.missing = g.count, .oldest = ts_or_unknown(since)};
-    sn->ngaps++;
+    void *v = grow(sn->gap_items, &sn->gaps_cap, sn->ngaps, sizeof *sn->gap_items);
+    if (!v)
+        return sn->failed = true;
+    sn->gap_items = v;
+    struct gap_item *it = &sn->gap_items[sn->ngaps++];
+    snprintf(it->agent_id, sizeof it->agent_id, "%s", a->agent_id);
+    it->g = (struct alert_gaps){.missing = g.count, .oldest = ts_or_unknown(since)};
     return 0;
 }
 
 static int snap_open(void *ctx, const struct alert_row *r)
 {
     struct snap *sn = ctx;
-    size_t cap = sn->open_cap;
-    struct alert_row *rows = grow(sn->open_rows, &cap, sn->nopen, sizeof *rows);
-    if (rows)
-        sn->open_rows = rows;
-    size_t cap2 = sn->open_cap;
-    struct alert_open *v = rows ? grow(sn->open, &cap2, sn->nopen, sizeof *v) : NULL;
-    if (!rows || !v) {
-        sn->failed = true;
-        return 1;
-    }
-    sn->open = v;
-    sn->open_cap = cap;
-    rows[sn->nopen] = *r;
-    sn->nopen++;
+    void *v = grow(sn->open_rows, &sn->open_cap, sn->nopen, sizeof *sn->open_rows);
+    if (!v)
+        return sn->failed = true;
+    sn->open_rows = v;
+    sn->open_rows[sn->nopen++] = *r;
     return 0;
 }
 
 static void snap_free(struct snap *sn)
 {
     free(sn->site_rows);
+    free(sn->county_items);
+    free(sn->gap_items);
+    free(sn->open_rows);
     free(sn->sites);
     free(sn->counties);
-    free(sn->county_ids);
     free(sn->gaps);
-    free(sn->gap_ids);
-    free(sn->open_rows);
     free(sn->open);
 }
 
-/* Reads the snapshot; the pointers into the arrays are set once they stop
- * moving. */
-static int snap_read(struct snap *sn, time_t now)
+/* Reads the snapshot of today, then makes alerts.c's arrays of it. */
+static int snap_read(struct snap *sn)
 {
     char today[11];
     tu_format_date(sn->today, today);
@@ -239,23 +208,29 @@ static int snap_read(struct snap *sn, time_t now)
         store_agents_each(sn->store, snap_agent, sn) || sn->failed ||
         store_alerts_each(sn->store, false, snap_open, sn) || sn->failed)
         return -1;
-    (void)now;
+    sn->sites = calloc(sn->nsites + 1, sizeof *sn->sites);
+    sn->counties = calloc(sn->ncounties + 1, sizeof *sn->counties);
+    sn->gaps = calloc(sn->ngaps + 1, sizeof *sn->gaps);
+    sn->open = calloc(sn->nopen + 1, sizeof *sn->open);
+    if (!sn->sites || !sn->counties || !sn->gaps || !sn->open)
+        return -1;
     for (size_t i = 0; i < sn->nsites; i++) {
-        struct site_agent_row *r = &sn->site_rows[i];
-        sn->sites[i].trip_id = r->trip_id;
-        sn->sites[i].agent_id = r->agent_id;
-        sn->sites[i].date = r->date;
-        sn->sites[i].end_date = r->end_date;
+        const struct site_agent_row *r = &sn->site_rows[i];
+        sn->sites[i] = (struct alert_site){r->trip_id, r->agent_id, r->date, r->end_date,
+                                           r->online, ts_or_unknown(r->last_seen),
+                                           ts_or_unknown(r->status_at)};
     }
-    for (size_t i = 0; i < sn->ncounties; i++)
-        sn->counties[i].county = sn->county_ids[i];
-    for (size_t i = 0; i < sn->ngaps; i++)
-        sn->gaps[i].agent_id = sn->gap_ids[i];
-    for (size_t i = 0; i < sn->nopen; i++) {
-        sn->open[i].alert_id = sn->open_rows[i].alert_id;
-        sn->open[i].level = sn->open_rows[i].level;
-        sn->open[i].since = ts_or_unknown(sn->open_rows[i].since);
+    for (size_t i = 0; i < sn->ncounties; i++) {
+        sn->counties[i] = sn->county_items[i].c;
+        sn->counties[i].county = sn->county_items[i].county;
     }
+    for (size_t i = 0; i < sn->ngaps; i++) {
+        sn->gaps[i] = sn->gap_items[i].g;
+        sn->gaps[i].agent_id = sn->gap_items[i].agent_id;
+    }
+    for (size_t i = 0; i < sn->nopen; i++)
+        sn->open[i] = (struct alert_open){sn->open_rows[i].alert_id, sn->open_rows[i].level,
+                                          ts_or_unknown(sn->open_rows[i].since)};
     sn->s = (struct alert_snapshot){sn->sites, sn->nsites, sn->counties, sn->ncounties,
                                     sn->gaps, sn->ngaps, sn->open, sn->nopen};
     return 0;
@@ -379,7 +354,7 @@ int alerter_tick(struct alerter *a, time_t now)
                       .today = tu_date_at(now, a->rules.tz_offset_min)};
     struct alert_change *ch = NULL;
     size_t n = 0;
-    int rc = snap_read(&sn, now) ? -1 : alerts_evaluate(&a->rules, &sn.s, now, &ch, &n);
+    int rc = snap_read(&sn) ? -1 : alerts_evaluate(&a->rules, &sn.s, now, &ch, &n);
     snap_free(&sn);
     if (rc || n == 0) {
         if (rc)

@@ -64,11 +64,14 @@ oerr_t store_alerts_ensure(struct store *s, const char *now)
      * first saw them. */
     if (exec(s, "BEGIN IMMEDIATE"))
         return OERR_DB;
-    st = prep(s, "UPDATE agent_seqs SET opened_at = ?1");
-    if (st)
-        bind_text(st, 1, now);
-    if (exec(s, "ALTER TABLE agent_seqs ADD COLUMN opened_at TEXT") || run_once(st) ||
-        exec(s, "COMMIT")) {
+    oerr_t e = exec(s, "ALTER TABLE agent_seqs ADD COLUMN opened_at TEXT");
+    if (!e) {
+        st = prep(s, "UPDATE agent_seqs SET opened_at = ?1");
+        if (st)
+            bind_text(st, 1, now);
+        e = run_once(st);
+    }
+    if (e || exec(s, "COMMIT")) {
         exec(s, "ROLLBACK");
         return OERR_DB;
     }
