@@ -135,8 +135,8 @@ static int site_rule(const struct alert_rules *r, const struct alert_snapshot *s
         long long minutes = alerts_work_minutes(r, ref, now);
         const struct alert_open *o = open_find(snap, id);
         bool holds;
-        if (o) /* open: until the agent is heard after it was raised */
-            holds = st->last_heard < 0 || st->last_heard < o->since;
+        if (o) /* open: while offline, and until the agent is heard from its since on */
+            holds = offline || st->last_heard < 0 || st->last_heard < o->since;
         else
             holds = in_work_hours(r, now) && minutes >= (offline ? r->offline_min : r->quiet_min);
         if (!holds)
@@ -234,6 +234,8 @@ int alerts_evaluate(const struct alert_rules *r, const struct alert_snapshot *sn
     *n = 0;
     char today[11];
     tu_format_date(tu_date_at(now, r->tz_offset_min), today);
+    if (snap->today)
+        snprintf(today, sizeof today, "%s", snap->today);
     struct holding h = {0};
     if (site_rule(r, snap, now, today, &h) || county_rule(r, snap, &h) ||
         gap_rule(r, snap, now, &h)) {

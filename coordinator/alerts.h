@@ -65,6 +65,10 @@ struct alert_snapshot {
     size_t ngaps;
     const struct alert_open *open;
     size_t nopen;
+    /* The day trips are held on, YYYY-MM-DD; NULL: now's date at tz_offset_min
+     * (alerts_run.c passes OUTREACH_TODAY's day when it is set, as progress
+     * does, for demos that replay a given day). */
+    const char *today;
 };
 
 #define ALERT_ID_MAX 160
@@ -94,8 +98,9 @@ struct alert_change {
  * - site_silent.{trip_id}.{agent_id}: on the trip's days (today at
  *   tz_offset_min between date and end_date), the agent has been offline for
  *   offline_min minutes of today's working hours (critical), or online and
- *   not heard for quiet_min of them (warning). Open, it stays until the
- *   agent is heard after it was raised or the trip's days are over.
+ *   not heard for quiet_min of them (warning). Open, it stays while the
+ *   agent is offline and until it is heard at or after its since (a live
+ *   birth or a report; times have seconds), or the trip's days are over.
  * - county_behind.{year}.{county}: a figure of the county is more than
  *   behind_pct percent below its expected-to-date (critical past twice that);
  *   the figure furthest behind is in the detail.

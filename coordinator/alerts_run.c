@@ -97,6 +97,7 @@ struct snap {
     struct store *store;
     const struct coord_config *cfg;
     struct odate today;
+    char today_text[11];
     const char *as_of;
     bool failed;
 };
@@ -232,7 +233,11 @@ static int snap_read(struct snap *sn)
         sn->open[i] = (struct alert_open){sn->open_rows[i].alert_id, sn->open_rows[i].level,
                                           ts_or_unknown(sn->open_rows[i].since)};
     sn->s = (struct alert_snapshot){sn->sites, sn->nsites, sn->counties, sn->ncounties,
-                                    sn->gaps, sn->ngaps, sn->open, sn->nopen};
+                                    sn->gaps, sn->ngaps, sn->open, sn->nopen, NULL};
+    if (getenv("OUTREACH_TODAY")) {
+        tu_format_date(sn->today, sn->today_text);
+        sn->s.today = sn->today_text;
+    }
     return 0;
 }
 
@@ -351,7 +356,8 @@ int alerter_tick(struct alerter *a, time_t now)
     char as_of[TU_TS_MAX];
     tu_format_ts(now, a->rules.tz_offset_min, as_of);
     struct snap sn = {.store = a->store, .cfg = a->cfg, .as_of = as_of,
-                      .today = tu_date_at(now, a->rules.tz_offset_min)};
+                      .today = getenv("OUTREACH_TODAY") ? tu_today(a->rules.tz_offset_min)
+                                                        : tu_date_at(now, a->rules.tz_offset_min)};
     struct alert_change *ch = NULL;
     size_t n = 0;
     int rc = snap_read(&sn) ? -1 : alerts_evaluate(&a->rules, &sn.s, now, &ch, &n);

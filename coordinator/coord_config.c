@@ -78,7 +78,7 @@ const struct conf_opt *coord_config_table(struct coord_config *c)
          "days a request reply is kept at most"},
         {"alert_offline_min", CONF_INT, &c->alert_offline_min, 0, 1440,
          "site silent: an agent of a trip of the day offline this many minutes of working hours"},
-        {"alert_quiet_min", CONF_INT, &c->alert_quiet_min, 0, 1440,
+        {"alert_quiet_min", CONF_INT, &c->alert_quiet_min, 1, 1440,
          "site silent: online, no report this many minutes of working hours"},
         {"alert_work_hours", CONF_STR, &c->alert_work_hours, 0, 0,
          "working hours HH:MM-HH:MM at tz_offset_min, when sites are expected to be heard"},
