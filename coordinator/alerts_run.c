@@ -349,8 +349,8 @@ static oerr_t apply(struct alerter *a, const struct alert_change *c, const char 
 
 int alerter_tick(struct alerter *a, time_t now)
 {
-    if (!a->marked && a->last && now >= a->last && now - a->last < 60)
-        return 0;
+    if (a->last && now >= a->last && now - a->last < 60 && (!a->marked || now == a->last))
+        return 0; /* a mark waits for the next second: a flood of statuses costs one a second */
     a->marked = false;
     a->last = now;
     char as_of[TU_TS_MAX];

@@ -29,7 +29,8 @@ void alerter_free(struct alerter *a);
  * next alerter_tick. */
 void alerter_mark(struct alerter *a);
 /* Evaluates at now (the coordinator's clock, time(NULL), or a test's) when
- * marked or when a minute has passed since the last evaluation, stores what
+ * marked (at most once a second) or when a minute has passed since the last
+ * evaluation, stores what
  * changed and publishes it. Returns the number of changes, or -1 when the
  * store failed (nothing published; tried again next time). */
 int alerter_tick(struct alerter *a, time_t now);

@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include <sqlite3.h>
+
 #include "agent_status.h"
 #include "alerts.h"
 #include "alerts_run.h"
@@ -433,6 +435,34 @@ static void a_gap_is_as_old_as_the_seq_that_opened_it(void **state)
     store_close(s);
 }
 
+/* A store made before agent_seqs.opened_at: its open gaps count as opened
+ * when this version first opens it. */
+static void an_older_store_gets_when_its_gaps_opened(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/outreach-unit-alerts-XXXXXX", path[128];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/coordinator.db", dir);
+    struct store *s = open_store(path);
+    seen(s, 1, at("09:00"));
+    seen(s, 4, at("09:10"));
+    store_close(s);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "ALTER TABLE agent_seqs DROP COLUMN opened_at", NULL, NULL,
+                                  NULL), SQLITE_OK);
+    sqlite3_close(db);
+    time_t before = time(NULL);
+    s = open_store(path);
+    char since[TU_TS_MAX];
+    assert_int_equal(store_agent_gaps_since(s, "a2", since), OERR_OK);
+    time_t t;
+    assert_int_equal(alerts_parse_ts(since, &t), 0);
+    assert_true(t >= before && t <= time(NULL));
+    store_close(s);
+    rm_tree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -446,6 +476,7 @@ int main(void)
         cmocka_unit_test(seq_gap_after_its_minutes),
         cmocka_unit_test(alerter_raises_keeps_over_a_restart_and_clears),
         cmocka_unit_test(a_gap_is_as_old_as_the_seq_that_opened_it),
+        cmocka_unit_test(an_older_store_gets_when_its_gaps_opened),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
