@@ -154,25 +154,19 @@ static int snap_county(void *ctx, const char *county, const char *county_name)
     return sn->failed;
 }
 
-static int snap_agent(void *ctx, const struct agent_row *a)
+static int snap_agent(void *ctx, const struct gapped_agent_row *a)
 {
     struct snap *sn = ctx;
-    if (a->last_seq <= 1)
-        return 0;
     struct seq_gaps g;
-    char since[TU_TS_MAX];
-    if (store_agent_missing(sn->store, a->agent_id, a->last_seq, &g) ||
-        (g.count > 0 && store_agent_gaps_since(sn->store, a->agent_id, since)))
+    if (store_agent_missing(sn->store, a->agent_id, a->last_seq, &g))
         return sn->failed = true;
-    if (g.count == 0)
-        return 0;
     void *v = grow(sn->gap_items, &sn->gaps_cap, sn->ngaps, sizeof *sn->gap_items);
     if (!v)
         return sn->failed = true;
     sn->gap_items = v;
     struct gap_item *it = &sn->gap_items[sn->ngaps++];
     snprintf(it->agent_id, sizeof it->agent_id, "%s", a->agent_id);
-    it->g = (struct alert_gaps){.missing = g.count, .oldest = ts_or_unknown(since)};
+    it->g = (struct alert_gaps){.missing = g.count, .oldest = ts_or_unknown(a->opened_at)};
     return 0;
 }
 
@@ -206,7 +200,7 @@ static int snap_read(struct snap *sn)
     tu_format_date(sn->today, today);
     if (store_site_agents_each(sn->store, today, snap_site, sn) || sn->failed ||
         store_counties_each(sn->store, sn->today.year, snap_county, sn) || sn->failed ||
-        store_agents_each(sn->store, snap_agent, sn) || sn->failed ||
+        store_gapped_agents_each(sn->store, snap_agent, sn) || sn->failed ||
         store_alerts_each(sn->store, false, snap_open, sn) || sn->failed)
         return -1;
     sn->sites = calloc(sn->nsites + 1, sizeof *sn->sites);

@@ -326,9 +326,16 @@ struct site_agent_row {
 };
 oerr_t store_site_agents_each(struct store *s, const char *today,
                               int (*fn)(void *, const struct site_agent_row *), void *ctx);
-/* When the oldest of the agent's open seq gaps opened (the first time a seq
- * above it was seen), or "" when it has none. */
-oerr_t store_agent_gaps_since(struct store *s, const char *agent_id, char out[TU_TS_MAX]);
+/* The agents with an open seq gap (below one of their ranges; one past
+ * their ranges, beyond STORE_SEQ_RANGES_MAX, is not known), by agent_id,
+ * with when the oldest opened (the first time a seq above it was seen). */
+struct gapped_agent_row {
+    char agent_id[ID_MAX + 1];
+    long long last_seq;
+    char opened_at[TU_TS_MAX];
+};
+oerr_t store_gapped_agents_each(struct store *s,
+                                int (*fn)(void *, const struct gapped_agent_row *), void *ctx);
 
 /* ---- volunteers and their registrations (the registry's data) -------------
  * The rules (first come, first served, promotions, clashes, notices) are

@@ -243,19 +243,26 @@ oerr_t store_site_agents_each(struct store *s, const char *today,
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? OERR_OK : OERR_DB;
 }
 
-oerr_t store_agent_gaps_since(struct store *s, const char *agent_id, char out[TU_TS_MAX])
+oerr_t store_gapped_agents_each(struct store *s,
+                                int (*fn)(void *, const struct gapped_agent_row *), void *ctx)
 {
-    out[0] = '\0';
     /* Every range but one starting at 1 has a gap below it (ranges never
-     * touch). */
-    sqlite3_stmt *st = prep(s, "SELECT MIN(opened_at) FROM agent_seqs"
-                               " WHERE agent_id = ?1 AND lo > 1");
+     * touch): one pass over the ranges, a row per range, whatever the
+     * reports. */
+    sqlite3_stmt *st = prep(s, "SELECT g.agent_id, MIN(g.opened_at), a.last_seq"
+                               " FROM agent_seqs g JOIN agents a ON a.agent_id = g.agent_id"
+                               " WHERE g.lo > 1 GROUP BY g.agent_id ORDER BY g.agent_id");
     if (!st)
         return OERR_DB;
-    bind_text(st, 1, agent_id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        column_copy(st, 0, out, TU_TS_MAX);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct gapped_agent_row r;
+        column_copy(st, 0, r.agent_id, sizeof r.agent_id);
+        column_copy(st, 1, r.opened_at, sizeof r.opened_at);
+        r.last_seq = sqlite3_column_int64(st, 2);
+        if (fn(ctx, &r))
+            break;
+    }
     sqlite3_finalize(st);
-    return rc == SQLITE_ROW ? OERR_OK : OERR_DB;
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? OERR_OK : OERR_DB;
 }

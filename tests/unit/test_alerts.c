@@ -323,6 +323,21 @@ static void seen(struct store *s, long long seq, time_t t)
     assert_int_equal(store_commit(s), OERR_OK);
 }
 
+static int gap_of(void *ctx, const struct gapped_agent_row *r)
+{
+    char *out = ctx;
+    if (strcmp(r->agent_id, "a2") == 0)
+        snprintf(out, TU_TS_MAX, "%s", r->opened_at);
+    return 0;
+}
+
+/* When a2's oldest open gap opened, "" when it has none. */
+static void gaps_since(struct store *s, char since[TU_TS_MAX])
+{
+    since[0] = '\0';
+    assert_int_equal(store_gapped_agents_each(s, gap_of, since), OERR_OK);
+}
+
 static struct store *open_store(const char *path)
 {
     struct store *s = NULL;
@@ -413,16 +428,16 @@ static void a_gap_is_as_old_as_the_seq_that_opened_it(void **state)
     (void)state;
     char since[TU_TS_MAX];
     seen(s, 1, at("09:00"));
-    assert_int_equal(store_agent_gaps_since(s, "a2", since), OERR_OK);
+    gaps_since(s, since);
     assert_string_equal(since, ""); /* no gap */
     seen(s, 5, at("09:10")); /* 2-4 missing from now */
     seen(s, 3, at("09:20")); /* splits it: 2 and 4, both as old */
-    assert_int_equal(store_agent_gaps_since(s, "a2", since), OERR_OK);
+    gaps_since(s, since);
     assert_string_equal(since, "2026-11-23T09:10:00+08:00");
     seen(s, 9, at("09:30")); /* 6-8: younger */
     seen(s, 2, at("09:40"));
     seen(s, 4, at("09:40")); /* the old gaps closed: 6-8 is left */
-    assert_int_equal(store_agent_gaps_since(s, "a2", since), OERR_OK);
+    gaps_since(s, since);
     assert_string_equal(since, "2026-11-23T09:30:00+08:00");
     long long seqs[] = {6, 7, 8};
     char now[TU_TS_MAX];
@@ -430,8 +445,36 @@ static void a_gap_is_as_old_as_the_seq_that_opened_it(void **state)
     assert_int_equal(store_begin(s), OERR_OK);
     assert_int_equal(store_agent_seen_seqs(s, "a2", seqs, 3, now), OERR_OK);
     assert_int_equal(store_commit(s), OERR_OK);
-    assert_int_equal(store_agent_gaps_since(s, "a2", since), OERR_OK);
+    gaps_since(s, since);
     assert_string_equal(since, "");
+    store_close(s);
+}
+
+static void alerter_raises_a_seq_gap_from_the_store(void **state)
+{
+    (void)state;
+    struct store *s = open_store(":memory:");
+    seen(s, 1, at("09:00"));
+    seen(s, 4, at("09:10")); /* 2-3 missing from 09:10 */
+    struct coord_config cfg;
+    coord_config_defaults(&cfg);
+    struct recorder r = {0};
+    struct alerter *a = alerter_new(&cfg, s, (struct outlet){record, &r});
+    assert_non_null(a);
+    assert_int_equal(alerter_tick(a, at("11:09")), 0);
+    assert_int_equal(alerter_tick(a, at("11:10")), 1);
+    assert_string_equal(r.topic, "outreach/v1/alerts/seq_gap.a2");
+    assert_non_null(strstr(r.payload, "\"detail\":{\"missing\":2,\"oldest_gap_minutes\":120}"));
+    assert_non_null(strstr(r.payload, "\"level\":\"warning\",\"state\":\"open\""));
+    seen(s, 2, at("11:20"));
+    alerter_mark(a);
+    assert_int_equal(alerter_tick(a, at("11:20")), 0); /* one gap left, as old */
+    seen(s, 3, at("11:21"));
+    alerter_mark(a);
+    assert_int_equal(alerter_tick(a, at("11:21")), 1);
+    assert_non_null(strstr(r.payload, "\"state\":\"cleared\""));
+    alerter_free(a);
+    conf_free_strings(coord_config_table(&cfg));
     store_close(s);
 }
 
@@ -455,7 +498,7 @@ static void an_older_store_gets_when_its_gaps_opened(void **state)
     time_t before = time(NULL);
     s = open_store(path);
     char since[TU_TS_MAX];
-    assert_int_equal(store_agent_gaps_since(s, "a2", since), OERR_OK);
+    gaps_since(s, since);
     time_t t;
     assert_int_equal(alerts_parse_ts(since, &t), 0);
     assert_true(t >= before && t <= time(NULL));
@@ -477,6 +520,7 @@ int main(void)
         cmocka_unit_test(alerter_raises_keeps_over_a_restart_and_clears),
         cmocka_unit_test(a_gap_is_as_old_as_the_seq_that_opened_it),
         cmocka_unit_test(an_older_store_gets_when_its_gaps_opened),
+        cmocka_unit_test(alerter_raises_a_seq_gap_from_the_store),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
