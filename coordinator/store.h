@@ -326,12 +326,13 @@ struct site_agent_row {
 };
 oerr_t store_site_agents_each(struct store *s, const char *today,
                               int (*fn)(void *, const struct site_agent_row *), void *ctx);
-/* The agents with an open seq gap (below one of their ranges; one past
- * their ranges, beyond STORE_SEQ_RANGES_MAX, is not known), by agent_id,
- * with when the oldest opened (the first time a seq above it was seen). */
+/* The agents with seqs missing, by agent_id: how many (as
+ * store_agent_missing counts them) and when the oldest gap still open
+ * opened (the first time a seq above it was seen; "" when that is not known:
+ * seqs past STORE_SEQ_RANGES_MAX). One pass over the agents' ranges. */
 struct gapped_agent_row {
     char agent_id[ID_MAX + 1];
-    long long last_seq;
+    long long missing;
     char opened_at[TU_TS_MAX];
 };
 oerr_t store_gapped_agents_each(struct store *s,

@@ -246,12 +246,15 @@ oerr_t store_site_agents_each(struct store *s, const char *today,
 oerr_t store_gapped_agents_each(struct store *s,
                                 int (*fn)(void *, const struct gapped_agent_row *), void *ctx)
 {
-    /* Every range but one starting at 1 has a gap below it (ranges never
-     * touch): one pass over the ranges, a row per range, whatever the
-     * reports. */
-    sqlite3_stmt *st = prep(s, "SELECT g.agent_id, MIN(g.opened_at), a.last_seq"
+    /* One pass over the ranges, a row per range whatever the reports. The
+     * seqs 1..last_seq not in a range are missing (last_seq was seen; those
+     * not recorded past STORE_SEQ_RANGES_MAX too, as store_agent_missing
+     * counts them); every range but one starting at 1 has a gap below it
+     * (ranges never touch). */
+    sqlite3_stmt *st = prep(s, "SELECT g.agent_id, MIN(CASE WHEN g.lo > 1 THEN g.opened_at END),"
+                               " MAX(a.last_seq) - SUM(g.hi - g.lo + 1) AS missing"
                                " FROM agent_seqs g JOIN agents a ON a.agent_id = g.agent_id"
-                               " WHERE g.lo > 1 GROUP BY g.agent_id ORDER BY g.agent_id");
+                               " GROUP BY g.agent_id HAVING missing > 0 ORDER BY g.agent_id");
     if (!st)
         return OERR_DB;
     int rc;
@@ -259,7 +262,7 @@ oerr_t store_gapped_agents_each(struct store *s,
         struct gapped_agent_row r;
         column_copy(st, 0, r.agent_id, sizeof r.agent_id);
         column_copy(st, 1, r.opened_at, sizeof r.opened_at);
-        r.last_seq = sqlite3_column_int64(st, 2);
+        r.missing = sqlite3_column_int64(st, 2);
         if (fn(ctx, &r))
             break;
     }
