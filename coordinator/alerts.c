@@ -135,8 +135,10 @@ static int site_rule(const struct alert_rules *r, const struct alert_snapshot *s
         long long minutes = alerts_work_minutes(r, ref, now);
         const struct alert_open *o = open_find(snap, id);
         bool holds;
-        if (o) /* open: while offline, and until the agent is heard from its since on */
-            holds = offline || st->last_heard < 0 || st->last_heard < o->since;
+        if (o) /* open: while offline, and until the agent is heard from its since on,
+                * or says it is online (a birth the broker kept while we were away) */
+            holds = offline || !((st->last_heard >= 0 && st->last_heard >= o->since) ||
+                                 (st->online == 1 && st->status_at >= o->since));
         else
             holds = in_work_hours(r, now) && minutes >= (offline ? r->offline_min : r->quiet_min);
         if (!holds)

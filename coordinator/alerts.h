@@ -100,7 +100,9 @@ struct alert_change {
  *   offline_min minutes of today's working hours (critical), or online and
  *   not heard for quiet_min of them (warning). Open, it stays while the
  *   agent is offline and until it is heard at or after its since (a live
- *   birth or a report; times have seconds), or the trip's days are over.
+ *   birth or a report; times have seconds) or a status saying online arrives
+ *   then (a birth retained while the coordinator was away), or the trip's
+ *   days are over.
  * - county_behind.{year}.{county}: a figure of the county is more than
  *   behind_pct percent below its expected-to-date (critical past twice that);
  *   the figure furthest behind is in the detail.

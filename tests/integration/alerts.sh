@@ -4,8 +4,9 @@
 # the agent's connection dies), the alert is raised and retained on
 # alerts/{alert_id}; a coordinator restart neither raises it again nor loses
 # it (its since kept); the agent comes back (a live birth) and the alert is
-# cleared, retained as cleared, with its history in the store. The messages
-# follow schemas/alert.schema.json; `alerts` lists them in words.
+# cleared, retained as cleared, with its history in the store; one that comes
+# back while the coordinator is away clears its alert too. The messages follow schemas/alert.schema.json; `alerts` lists them
+# in words.
 set -euo pipefail
 source "$(dirname "$0")/../lib/stack.sh"
 
@@ -104,6 +105,16 @@ assert_eq 2 "$(wc -l <"$WORK/all.txt")" "alerts --all: two lines"
 assert_eq "raised cleared" \
   "$(sqlite3 -readonly "$COORD_DB" "SELECT group_concat(event, ' ') FROM (SELECT event FROM alert_history WHERE alert_id = '$ID1' ORDER BY id)")" \
   "the history of team-01's alert"
+
+# ---- team-02 comes back while the coordinator is away: its birth, kept for
+# the coordinator's session (or replayed retained once that has expired:
+# unit_alerts), clears its alert at the restart -------------------------------
+coordinator_stop
+birth team-02
+coordinator_start --config "$WORK/coordinator.conf" --log-level debug
+expect_alert "$ID2" '[.state, (.cleared_at != null)]' '["cleared",true]'
+"$COORD_BIN" alerts --db "$COORD_DB" >"$WORK/alerts.txt"
+assert_eq "no open alerts" "$(cat "$WORK/alerts.txt")" "nothing open once both are back"
 
 # ---- the CLI's errors -----------------------------------------------------------
 "$COORD_BIN" alerts --help | grep -q '^usage: outreach-coordinator alerts' || fail "alerts --help"

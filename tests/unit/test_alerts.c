@@ -186,7 +186,8 @@ static void open_alert_stays_until_heard_and_keeps_its_since(void **state)
     ch = eval(&snap, at("10:00"), &n);
     assert_int_equal(n, 0);
     s.last_heard = at("09:00");
-    /* Back online by a retained birth, not heard: a warning now, since kept. */
+    /* Online by a status from before it was raised, not heard since: a
+     * warning now, since kept. */
     s.online = 1;
     ch = eval(&snap, at("10:00"), &n);
     assert_int_equal(n, 1);
@@ -194,6 +195,14 @@ static void open_alert_stays_until_heard_and_keeps_its_since(void **state)
     assert_string_equal(ch[0].a.level, "warning");
     assert_int_equal((long long)ch[0].a.since, (long long)at("09:40"));
     free(ch);
+    /* A birth that came after it (retained while the coordinator was away,
+     * replayed: not live, no last_heard): cleared. */
+    s.status_at = at("09:50");
+    ch = eval(&snap, at("10:00"), &n);
+    assert_int_equal(n, 1);
+    assert_int_equal(ch[0].action, ALERT_CLEAR);
+    free(ch);
+    s.status_at = at("09:10");
     /* Heard after it was raised: cleared. */
     s.last_heard = at("10:05");
     ch = eval(&snap, at("10:06"), &n);
