@@ -63,6 +63,7 @@ int cli_run(int argc, char **argv, void *ctx);            /* cli_run.c */
 int cli_progress(int argc, char **argv, void *ctx);       /* cli_progress.c */
 int cli_export(int argc, char **argv, void *ctx);         /* cli_export.c */
 int cli_agents(int argc, char **argv, void *ctx);         /* cli_agents.c */
+int cli_alerts(int argc, char **argv, void *ctx);         /* cli_alerts.c */
 int cli_trips(int argc, char **argv, void *ctx);          /* cli_trips.c */
 int cli_check(int argc, char **argv, void *ctx);          /* cli_check.c */
 int cli_rebuild(int argc, char **argv, void *ctx);        /* cli_rebuild.c */

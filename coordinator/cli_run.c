@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "alerts_run.h"
 #include "cli_cmds.h"
 #include "conf.h"
 #include "ids.h"
@@ -87,6 +88,10 @@ static int parse(int argc, char **argv, struct coord_config *cfg, const struct c
                                                         : "--db FILE is required");
     if (olog_parse_level(cfg->log_level) < 0)
         return cli_usage_error(usage_run, "unknown log level '%s'", cfg->log_level);
+    struct alert_rules rules;
+    char aerr[160];
+    if (alerts_rules_of(cfg, &rules, aerr))
+        return cli_usage_error(usage_run, "%s", aerr);
     if (cfg->password_file && !cfg->username)
         return cli_usage_error(usage_run, "%s", "--password-file needs --username");
     if (cli_check_tls_usage(cfg->broker, &cfg->tls)) {

@@ -30,12 +30,17 @@ void coord_config_defaults(struct coord_config *c)
     c->tz_offset_min = TU_SITE_OFFSET_MIN;
     c->reply_keep = STORE_REPLY_KEEP;
     c->reply_days = STORE_REPLY_DAYS;
+    c->alert_offline_min = 30;
+    c->alert_quiet_min = 60;
+    c->alert_work_hours = strdup("08:00-18:00");
+    c->alert_behind_pct = 10;
+    c->alert_gap_min = 120;
 }
 
 const struct conf_opt *coord_config_table(struct coord_config *c)
 {
     /* One table per process is enough: the daemon has one config. */
-    static struct conf_opt t[32];
+    static struct conf_opt t[48];
     const struct conf_opt rows[] = {
         {"broker", CONF_STR, &c->broker, 0, 0, "broker URI, tcp://host:port or ssl://host:8883"},
         MQTLS_CONF_ROWS(&c->tls),
@@ -71,6 +76,16 @@ const struct conf_opt *coord_config_table(struct coord_config *c)
          "request replies kept per account (a repeat among them gets the same reply)"},
         {"reply_days", CONF_INT, &c->reply_days, 1, 3650,
          "days a request reply is kept at most"},
+        {"alert_offline_min", CONF_INT, &c->alert_offline_min, 0, 1440,
+         "site silent: an agent of a trip of the day offline this many minutes of working hours"},
+        {"alert_quiet_min", CONF_INT, &c->alert_quiet_min, 1, 1440,
+         "site silent: online, no report this many minutes of working hours"},
+        {"alert_work_hours", CONF_STR, &c->alert_work_hours, 0, 0,
+         "working hours HH:MM-HH:MM at tz_offset_min, when sites are expected to be heard"},
+        {"alert_behind_pct", CONF_INT, &c->alert_behind_pct, 1, 100,
+         "county behind: a county this many percent below its expected-to-date"},
+        {"alert_gap_min", CONF_INT, &c->alert_gap_min, 1, 525600,
+         "seq gap: an agent's missing seqs open this many minutes"},
         {NULL, CONF_STR, NULL, 0, 0, NULL},
     };
     _Static_assert(sizeof rows <= sizeof t, "coord_config_table: make t larger");

@@ -18,6 +18,9 @@ struct coord_config {
     struct mq_tls tls; /* for an ssl:// or mqtts:// broker */
     long long reply_keep, reply_days; /* request replies kept per account, and how long */
     bool init; /* create the store when db names no file (else refuse to start) */
+    /* Alerts (alerts.h): minutes, working hours "HH:MM-HH:MM", percent. */
+    long long alert_offline_min, alert_quiet_min, alert_behind_pct, alert_gap_min;
+    char *alert_work_hours;
 };
 
 /* Fills the defaults (strings are malloc'd; free with conf_free_strings on

@@ -99,6 +99,9 @@ static const struct cli_cmd cmds[] = {
      "span of days)"},
     {"agents", NULL, cli_agents, CLI_NEED_STORE,
      "list the field agents: online or not, last seen, missing seqs"},
+    {"alerts", NULL, cli_alerts, CLI_NEED_STORE,
+     "list the open alerts: silent sites, counties behind, seq gaps\n"
+     "(--all: the cleared ones too)"},
     {"trips", NULL, cli_trips, CLI_NEED_STORE,
      "list the trips with their places per role (confirmed, wait-listed)"},
     {"check", NULL, cli_check, 0,

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "ackbatch.h"
+#include "alerts_run.h"
 #include "admin.h"
 #include "cli.h"
 #include "registry.h"
@@ -48,6 +49,7 @@ struct svc {
     struct inbox *inbox;    /* what Paho's thread received */
     struct ackbatch *batch; /* what the batch will send once it is committed */
     struct publisher *pub;  /* what changed since progress was last published */
+    struct alerter *alerts; /* alerts_run.h: evaluated each minute and after a status */
     struct intake_seen seen; /* agents seen in the batch, written at its end */
 
     long long n_accepted, n_duplicate, n_rejected;
@@ -374,6 +376,7 @@ static void handle_status(struct svc *s, struct item *it, const char *const *lv,
         publish_mark_agent(s->pub, agent);
         olog(OLOG_DEBUG, "agent %s is %s%s", agent, st.online ? "online" : "offline",
              it->retained ? " (retained)" : "");
+        alerter_mark(s->alerts);
     }
     agent_status_free(&st);
 }
@@ -677,10 +680,13 @@ static void serve(struct svc *s)
         }
         log_tick(s);
         renew_client_if_stuck(s);
-        if (__atomic_exchange_n(&s->republish, 0, __ATOMIC_ACQ_REL))
+        if (__atomic_exchange_n(&s->republish, 0, __ATOMIC_ACQ_REL)) {
             publish_progress(s->pub, true);
-        else
+            alerter_publish_all(s->alerts);
+        } else {
             publish_if_due(s->pub);
+        }
+        alerter_tick(s->alerts, time(NULL)); /* the coordinator's own clock */
     }
 }
 
@@ -732,7 +738,8 @@ int service_run(const struct coord_config *cfg, volatile sig_atomic_t *stop)
     s.inbox = inbox_new(cfg->queue_max_bytes, cfg->batch_max);
     s.batch = ackbatch_new(cfg->topic_root, out);
     s.pub = publisher_new(cfg, s.store, out);
-    if (!s.inbox || !s.batch || !s.pub) {
+    s.alerts = alerter_new(cfg, s.store, out);
+    if (!s.inbox || !s.batch || !s.pub || !s.alerts) {
         olog(OLOG_ERROR, "out of memory starting the coordinator");
         goto done;
     }
@@ -742,6 +749,7 @@ int service_run(const struct coord_config *cfg, volatile sig_atomic_t *stop)
     __atomic_store_n(&s.initial_done, 1, __ATOMIC_RELEASE);
     publish_status(&s, true);
     publish_progress(s.pub, true); /* retained state matches the store from the start */
+    alerter_publish_all(s.alerts);
     olog(OLOG_INFO, "coordinator ready: store %s, targets %lld staff / %lld consultations",
          cfg->db, cfg->target_staff, cfg->target_consultations);
     serve(&s);
@@ -756,6 +764,7 @@ done:
     mq_close(&s.mq, 1000);
     ackbatch_free(s.batch);
     publisher_free(s.pub);
+    alerter_free(s.alerts);
     store_close(s.store);
     inbox_free(s.inbox);
     intake_seen_free(&s.seen);

@@ -301,6 +301,57 @@ struct seq_gaps {
 oerr_t store_agent_missing(struct store *s, const char *agent_id, long long last_seq,
                            struct seq_gaps *out);
 
+/* ---- alerts: coordinator/alerts.c decides, the store keeps ---------------
+ * One row per alert_id as last decided (open, or cleared and kept), and a
+ * history of every raise, change of level and clearing. */
+#define STORE_ALERT_ID_MAX 160
+#define STORE_ALERT_JSON_MAX 400
+struct alert_row {
+    char alert_id[STORE_ALERT_ID_MAX];
+    char kind[16], level[16], state[16]; /* state "open" or "cleared" */
+    char since[TU_TS_MAX], cleared_at[TU_TS_MAX]; /* cleared_at "" while open */
+    char subject[STORE_ALERT_JSON_MAX], detail[STORE_ALERT_JSON_MAX]; /* JSON objects */
+    char updated_at[TU_TS_MAX];
+};
+/* Opens alert a (kind, level, since, subject, detail), as new or again after
+ * it was cleared, and notes it in the history. */
+oerr_t store_alert_raise(struct store *s, const struct alert_row *a);
+/* An open alert's new level and detail (its since stays); OERR_NOTFOUND when
+ * it is not open. */
+oerr_t store_alert_relevel(struct store *s, const char *alert_id, const char *level,
+                           const char *detail, const char *now);
+/* Clears an open alert at now; OERR_NOTFOUND when it is not open. */
+oerr_t store_alert_clear(struct store *s, const char *alert_id, const char *now);
+/* OERR_NOTFOUND for an unknown alert. */
+oerr_t store_alert_get(struct store *s, const char *alert_id, struct alert_row *out);
+/* The open alerts (all: the cleared ones too), by alert_id; fn returns
+ * non-zero to stop. */
+oerr_t store_alerts_each(struct store *s, bool all, int (*fn)(void *, const struct alert_row *),
+                         void *ctx);
+/* History rows of an alert (event "raised", "relevelled", "cleared", or NULL:
+ * all); -1 when the store failed. */
+long long store_alert_history_count(struct store *s, const char *alert_id, const char *event);
+/* The agents whose status names a planned trip held on today (YYYY-MM-DD,
+ * between its date and end date), with what alerts.c needs of them. */
+struct site_agent_row {
+    char trip_id[ID_MAX + 1], agent_id[ID_MAX + 1], date[11], end_date[11];
+    int online; /* 1, 0, -1 no status */
+    char last_seen[TU_TS_MAX], status_at[TU_TS_MAX]; /* "" unknown */
+};
+oerr_t store_site_agents_each(struct store *s, const char *today,
+                              int (*fn)(void *, const struct site_agent_row *), void *ctx);
+/* The agents with seqs missing, by agent_id: how many (as
+ * store_agent_missing counts them) and when the oldest gap still open
+ * opened (the first time a seq above it was seen; "" when that is not known:
+ * seqs past STORE_SEQ_RANGES_MAX). One pass over the agents' ranges. */
+struct gapped_agent_row {
+    char agent_id[ID_MAX + 1];
+    long long missing;
+    char opened_at[TU_TS_MAX];
+};
+oerr_t store_gapped_agents_each(struct store *s,
+                                int (*fn)(void *, const struct gapped_agent_row *), void *ctx);
+
 /* ---- volunteers and their registrations (the registry's data) -------------
  * The rules (first come, first served, promotions, clashes, notices) are
  * registry.c's; the store keeps and finds. */

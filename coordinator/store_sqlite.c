@@ -135,7 +135,11 @@ static const char *const sql_text[Q_COUNT] = {
     [Q_SEQ_BELOW] = "SELECT lo, hi FROM agent_seqs WHERE agent_id = ?1 AND lo <= ?2"
                     " ORDER BY lo DESC LIMIT 1",
     [Q_SEQ_AT] = "SELECT hi FROM agent_seqs WHERE agent_id = ?1 AND lo = ?2",
-    [Q_SEQ_INSERT] = "INSERT INTO agent_seqs (agent_id, lo, hi) VALUES (?1, ?2, ?3)",
+    /* opened_at: when the gap below the new range opened, that of the range
+     * above it when it splits an older gap (store_agent_gaps_since). */
+    [Q_SEQ_INSERT] = "INSERT INTO agent_seqs (agent_id, lo, hi, opened_at) VALUES (?1, ?2, ?3,"
+                     " COALESCE((SELECT opened_at FROM agent_seqs WHERE agent_id = ?1"
+                     " AND lo > ?3 ORDER BY lo LIMIT 1), ?4))",
     [Q_SEQ_SET_HI] = "UPDATE agent_seqs SET hi = ?3 WHERE agent_id = ?1 AND lo = ?2",
     [Q_SEQ_SET_LO] = "UPDATE agent_seqs SET lo = ?3 WHERE agent_id = ?1 AND lo = ?2",
     [Q_SEQ_DELETE] = "DELETE FROM agent_seqs WHERE agent_id = ?1 AND lo = ?2",
@@ -968,7 +972,7 @@ static char *layout_id(char buf[24])
 {
     unsigned long long h = 14695981039346656037ull; /* FNV-1a */
     const char *parts[] = {schema_sql, store_sqlite_reg_schema, totals_rebuild_sql,
-                           staff_rebuild_sql, people_rebuild_sql};
+                           staff_rebuild_sql, people_rebuild_sql, store_sqlite_alerts_schema};
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
         for (const char *p = parts[i]; *p; p++)
             h = (h ^ (unsigned char)*p) * 1099511628211ull;
@@ -1038,6 +1042,13 @@ oerr_t store_open(const char *path, struct store **out, char err[256])
     }
     if (replies_ensure(s)) {
         snprintf(err, 256, "cannot prepare the replies of %.120s: %.100s", path,
+                 sqlite3_errmsg(s->db));
+        goto fail;
+    }
+    char opened[TU_TS_MAX]; /* alerts */
+    tu_format_ts(time(NULL), TU_SITE_OFFSET_MIN, opened);
+    if (store_alerts_ensure(s, opened)) {
+        snprintf(err, 256, "cannot prepare the alerts of %.120s: %.100s", path,
                  sqlite3_errmsg(s->db));
         goto fail;
     }
@@ -2386,7 +2397,7 @@ static oerr_t seq_move(struct store *s, int which, const char *agent_id, long lo
 /* Adds the range lo..hi to the agent's, or, when it has STORE_SEQ_RANGES_MAX
  * of them already, sets *full and writes nothing. */
 static oerr_t seq_new_range(struct store *s, const char *agent_id, long long lo, long long hi,
-                            bool *full)
+                            const char *now, bool *full)
 {
     sqlite3_stmt *st = stmt(s, Q_AGENT_RANGES);
     bind_text(st, 1, agent_id);
@@ -2402,13 +2413,14 @@ static oerr_t seq_new_range(struct store *s, const char *agent_id, long long lo,
     bind_text(st, 1, agent_id);
     sqlite3_bind_int64(st, 2, lo);
     sqlite3_bind_int64(st, 3, hi);
+    bind_text(st, 4, now);
     if (run(st))
         return OERR_DB;
     return seq_counts(s, agent_id, 1, 0);
 }
 
 /* Adds seq to the agent's ranges: a few indexed look-ups, whatever the seq. */
-static oerr_t seq_add(struct store *s, const char *agent_id, long long seq)
+static oerr_t seq_add(struct store *s, const char *agent_id, long long seq, const char *now)
 {
     sqlite3_stmt *st = stmt(s, Q_SEQ_BELOW);
     bind_text(st, 1, agent_id);
@@ -2444,7 +2456,7 @@ static oerr_t seq_add(struct store *s, const char *agent_id, long long seq)
     if (next)
         return seq_move(s, Q_SEQ_SET_LO, agent_id, seq + 1, seq);
     bool full;
-    if (seq_new_range(s, agent_id, seq, seq, &full))
+    if (seq_new_range(s, agent_id, seq, seq, now, &full))
         return OERR_DB;
     return full ? seq_counts(s, agent_id, 0, 1) : OERR_OK;
 }
@@ -2453,7 +2465,8 @@ static oerr_t seq_add(struct store *s, const char *agent_id, long long seq)
  * and one write when the run continues the agent's highest range, or starts
  * a new one past it; otherwise (a run that meets ranges above its start, or
  * a new range past STORE_SEQ_RANGES_MAX) seq by seq, as seq_add would. */
-static oerr_t seq_add_run(struct store *s, const char *agent_id, long long lo, long long hi)
+static oerr_t seq_add_run(struct store *s, const char *agent_id, long long lo, long long hi,
+                          const char *now)
 {
     sqlite3_stmt *st = stmt(s, Q_SEQ_BELOW);
     bind_text(st, 1, agent_id);
@@ -2473,13 +2486,13 @@ static oerr_t seq_add_run(struct store *s, const char *agent_id, long long lo, l
     }
     if (!top || tlo <= lo) { /* a new range lo..hi, unless the agent has too many */
         bool full;
-        if (seq_new_range(s, agent_id, lo, hi, &full))
+        if (seq_new_range(s, agent_id, lo, hi, now, &full))
             return OERR_DB;
         if (!full)
             return OERR_OK;
     }
     for (long long q = lo; q <= hi; q++) /* at most a batch's seqs */
-        if (seq_add(s, agent_id, q))
+        if (seq_add(s, agent_id, q, now))
             return OERR_DB;
     return OERR_OK;
 }
@@ -2507,7 +2520,7 @@ oerr_t store_agent_seen_seqs(struct store *s, const char *agent_id, const long l
         long long lo = seqs[i], hi = lo;
         for (i++; i < n && (seqs[i] == hi || seqs[i] == hi + 1); i++)
             hi = seqs[i];
-        if (hi == lo ? seq_add(s, agent_id, lo) : seq_add_run(s, agent_id, lo, hi))
+        if (hi == lo ? seq_add(s, agent_id, lo, now) : seq_add_run(s, agent_id, lo, hi, now))
             return OERR_DB;
     }
     return OERR_OK;

@@ -43,6 +43,11 @@ struct store {
 /* store_sqlite_ckpt.c: stops the checkpoint thread, if any (store_close). */
 void store_checkpoint_stop(struct store *s);
 
+/* The tables of alerts (store_sqlite_alerts.c), and what store_open adds
+ * for them to a store made before (agent_seqs.opened_at, set to now). */
+extern const char store_sqlite_alerts_schema[];
+oerr_t store_alerts_ensure(struct store *s, const char *now);
+
 /* The tables of volunteers and registrations (store_sqlite_reg.c), created
  * by store_open after those of trips. */
 extern const char store_sqlite_reg_schema[];
