@@ -100,16 +100,18 @@ const alert = (id, kind, level, since, subject, detail, state = 'open') => ({
 });
 const ALERTS = [
   alert('seq_gap.team-09', 'seq_gap', 'warning', '2026-11-22T08:00:00+08:00', { agent_id: 'team-09' }, { missing: 3, oldest_gap_minutes: 125 }),
-  alert('site_silent.2026-web-001.team-01', 'site_silent', 'critical', '2026-11-22T09:30:00+08:00',
-    { trip_id: '2026-web-001', agent_id: 'team-01' }, { offline: true, minutes_silent: 45 }),
+  alert('site_silent.2026-xw-101.team-07', 'site_silent', 'critical', '2026-11-22T09:30:00+08:00',
+    { trip_id: '2026-xw-101', agent_id: 'team-07' }, { offline: true, minutes_silent: 45 }),
   alert(`county_behind.${Y}.wuzhi`, 'county_behind', 'warning', '2026-11-20T18:00:00+08:00',
     { county: 'wuzhi', year: Y }, { figure: 'consultations', count: 300, expected: 400, share_behind: 0.25 }),
   alert('seq_gap.xss-test', 'seq_gap', 'warning', '2026-11-22T08:30:00+08:00', { agent_id: XSS }, { missing: 1, oldest_gap_minutes: 61 }),
-  alert('site_silent.2026-web-003.team-02', 'site_silent', 'warning', '2026-11-21T09:00:00+08:00',
-    { trip_id: '2026-web-003', agent_id: 'team-02' }, { offline: false, minutes_silent: 30 }, 'cleared'),
+  alert('site_silent.2026-xw-102.team-08', 'site_silent', 'warning', '2026-11-21T09:00:00+08:00',
+    { trip_id: '2026-xw-102', agent_id: 'team-08' }, { offline: false, minutes_silent: 30 }, 'cleared'),
 ];
+// Ids of agents, trips and a county the stack does not have, so that the
+// coordinator's own alerts never share a topic with these.
 // The order on the page: critical first, then the oldest first.
-const ALERT_ORDER = ['site_silent.2026-web-001.team-01', `county_behind.${Y}.wuzhi`, 'seq_gap.team-09', 'seq_gap.xss-test'];
+const ALERT_ORDER = ['site_silent.2026-xw-101.team-07', `county_behind.${Y}.wuzhi`, 'seq_gap.team-09', 'seq_gap.xss-test'];
 
 const DEVICE_09 = {
   agent_id: 'team-09', online: null, last_heard: '2026-11-22T09:15:00+08:00', trip_id: null, pending: null,
@@ -153,7 +155,7 @@ async function main() {
 
     // ---- alerts at the top: the open ones, critical first, then the oldest ------
     for (const id of ALERT_ORDER) await expectAttr(page, tid(`alert-${id}`), 'data-state', 'open', `alert ${id} shown`);
-    assertEq(null, await page.$(tid('alert-site_silent.2026-web-003.team-02')), 'a cleared alert is not shown at the top');
+    assertEq(null, await page.$(tid('alert-site_silent.2026-xw-102.team-08')), 'a cleared alert is not shown at the top');
     const open = () => [...retained.values()].filter((a) => a && a.state === 'open').length;
     await until('the watcher holds the test alerts', () => retained.size >= ALERTS.length);
     await expectValue(page, tid('alerts'), open(), `open alerts counted (${open()}, as retained)`);
@@ -161,13 +163,13 @@ async function main() {
     assertEq(JSON.stringify(ALERT_ORDER), JSON.stringify(shown.filter((id) => ALERT_ORDER.includes(id))), 'alerts in order: critical, then oldest');
     assertEq('alerts', await page.$eval('main > section', (s) => s.id), 'the alerts are the first section of the page');
     const alertText = (id) => page.$eval(`${tid(`alert-${id}`)} [data-field="text"]`, (e) => e.textContent);
-    assertEq('设备 team-01（活动 2026-web-001）已离线 45 分钟', await alertText('site_silent.2026-web-001.team-01'), 'site silent in Chinese');
+    assertEq('设备 team-07（活动 2026-xw-101）已离线 45 分钟', await alertText('site_silent.2026-xw-101.team-07'), 'site silent in Chinese');
     assertEq('武陟县 2025 年义诊人次落后进度 25%：已达 300，应达 400', await alertText(`county_behind.${Y}.wuzhi`), 'county behind in Chinese');
     assertEq('设备 team-09 有 3 条报告尚未送达，最早的缺口已 125 分钟', await alertText('seq_gap.team-09'), 'seq gap in Chinese');
     assertEq(`设备 ${XSS} 有 1 条报告尚未送达，最早的缺口已 61 分钟`, await alertText('seq_gap.xss-test'), 'an <img> in an alert shown as text');
-    await expectAttr(page, tid('alert-site_silent.2026-web-001.team-01'), 'data-level', 'critical', 'site silent level');
-    await expectValue(page, `${tid('alert-site_silent.2026-web-001.team-01')} [data-field="since"]`, '2026-11-22T09:30:00+08:00', 'site silent since');
-    assertEq('严重', await page.$eval(`${tid('alert-site_silent.2026-web-001.team-01')} [data-field="level"]`, (e) => e.textContent), 'level in Chinese');
+    await expectAttr(page, tid('alert-site_silent.2026-xw-101.team-07'), 'data-level', 'critical', 'site silent level');
+    await expectValue(page, `${tid('alert-site_silent.2026-xw-101.team-07')} [data-field="since"]`, '2026-11-22T09:30:00+08:00', 'site silent since');
+    assertEq('严重', await page.$eval(`${tid('alert-site_silent.2026-xw-101.team-07')} [data-field="level"]`, (e) => e.textContent), 'level in Chinese');
 
     // ---- devices from devices/+: the coordinator's own, and one without status ----
     await expectState(page, tid('agent-team-01'), 'online', 'team-01 online (devices/team-01)');
@@ -270,7 +272,7 @@ async function main() {
     // ---- English -----------------------------------------------------------------
     await page.click(tid('lang-switch'));
     await expectText(page, tid('title'), 'Outreach progress dashboard', 'English after the switch');
-    assertEq('Agent team-01 (trip 2026-web-001) offline for 45 min', await alertText('site_silent.2026-web-001.team-01'), 'site silent in English');
+    assertEq('Agent team-07 (trip 2026-xw-101) offline for 45 min', await alertText('site_silent.2026-xw-101.team-07'), 'site silent in English');
     assertEq('武陟县 is 25% behind pace on consultations in 2025: 300, expected 400', await alertText(`county_behind.${Y}.wuzhi`), 'county behind in English');
     assertEq('Agent team-09: 3 reports not received yet, the oldest gap open for 125 min', await alertText('seq_gap.team-09'), 'seq gap in English');
     assertEq('No status yet', await page.$eval(`${tid('agent-team-09')} [data-field="state"]`, (e) => e.textContent), 'no status in English');
@@ -282,15 +284,18 @@ async function main() {
     pass('screenshot dashboard-panels-en.png');
 
     // ---- live: an alert cleared, a device that comes online --------------------------
-    await publish('alerts/site_silent.2026-web-001.team-01', { ...ALERTS[1], state: 'cleared', cleared_at: NOW });
-    await until('the cleared alert leaves the top', async () => !(await page.$(tid('alert-site_silent.2026-web-001.team-01'))));
+    await publish('alerts/site_silent.2026-xw-101.team-07', { ...ALERTS[1], state: 'cleared', cleared_at: NOW });
+    await until('the cleared alert leaves the top', async () => !(await page.$(tid('alert-site_silent.2026-xw-101.team-07'))));
     pass('an alert cleared leaves the top without a reload');
-    await until('the watcher sees it cleared', () => retained.get(`${ROOT}/alerts/site_silent.2026-web-001.team-01`)?.state === 'cleared');
+    await until('the watcher sees it cleared', () => retained.get(`${ROOT}/alerts/site_silent.2026-xw-101.team-07`)?.state === 'cleared');
     await expectValue(page, tid('alerts'), open(), `open alerts counted after the clear (${open()})`);
     await publish('devices/team-09', { ...DEVICE_09, online: true, trip_id: '2026-web-001', pending: 0, missing: [], missing_count: 0, missing_ranges: 0, status_since: NOW });
     await expectState(page, tid('agent-team-09'), 'online', 'team-09 online after its birth');
     await expectValue(page, `${tid('agent-team-09')} [data-field="missing_count"]`, 0, 'team-09 nothing missing');
     await expectValue(page, `${tid('agent-team-09')} [data-field="status_since"]`, NOW, 'team-09 status since');
+    await page.selectOption(tid('year-select'), '2026');
+    await until('team-09 on the card of its trip', () => page.$(`${tid('trip-2026-web-001')} .agent-chip[data-state="online"]:text-is("team-09")`));
+    pass('team-09 on the card of trip 2026-web-001, online');
 
     // ---- a fresh browser on a phone shows the same ------------------------------------
     const phone = await localContext(browser, { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'zh-CN' });
