@@ -299,6 +299,13 @@ async function main() {
 
     // ---- a fresh browser on a phone shows the same ------------------------------------
     const phone = await localContext(browser, { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'zh-CN' });
+    // What an earlier version of the page kept in this browser is dropped, not shown.
+    await phone.addInitScript(() => {
+      if (!sessionStorage.getItem('test.seeded')) {
+        sessionStorage.setItem('test.seeded', '1');
+        localStorage.setItem('outreach.dashboard.agents', JSON.stringify({ 'team-02': { pending: 99, since: '2020-01-01T00:00:00Z' } }));
+      }
+    });
     const p2 = await phone.newPage();
     p2.on('pageerror', (e) => errors.push(e.message));
     await p2.goto(`${WEB_URL}#u=dashboard&p=${encodeURIComponent(password('dashboard'))}`);
@@ -306,6 +313,9 @@ async function main() {
     await expectState(p2, tid('agent-team-02'), 'offline', 'fresh browser: team-02 offline');
     await expectValue(p2, `${tid('agent-team-02')} [data-field="last_heard"]`, dev02.last_heard ?? '', 'fresh browser: team-02 last heard as the other');
     await expectValue(p2, `${tid('agent-team-09')} [data-field="last_seq"]`, 42, 'fresh browser: team-09 last seq');
+    await expectValue(p2, `${tid('agent-team-02')} [data-field="pending"]`,
+      await page.$eval(`${tid('agent-team-02')} [data-field="pending"]`, (e) => e.dataset.value), 'fresh browser: team-02 pending as the other, not the old stored 99');
+    assertEq(null, await p2.evaluate(() => localStorage.getItem('outreach.dashboard.agents')), 'the old stored agent figures removed');
     await expectAttr(p2, tid(`alert-county_behind.${Y}.wuzhi`), 'data-state', 'open', 'fresh browser: the county alert');
     const widths = await p2.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
     if (widths[0] > widths[1]) fail(`phone: the page is ${widths[0]} px wide in a ${widths[1]} px viewport`);

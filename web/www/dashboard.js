@@ -19,6 +19,8 @@
   const LANG_KEY = 'outreach.dashboard.lang';
   const USER_KEY = 'outreach.dashboard.user';
   const CRED_KEY = 'outreach.dashboard.cred'; // sessionStorage: this tab only
+  // Agents' figures kept by earlier versions of the page: devices/+ replaces them.
+  try { localStorage.removeItem('outreach.dashboard.agents'); } catch { /* private mode */ }
   const ROOT = new URLSearchParams(location.search).get('root') || 'outreach/v1';
   // The broker: the page's own host and port (ws://, or wss:// over https).
   // Served over https by the site's web server, a page reaches Mosquitto's TLS
