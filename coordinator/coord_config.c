@@ -35,7 +35,7 @@ void coord_config_defaults(struct coord_config *c)
 const struct conf_opt *coord_config_table(struct coord_config *c)
 {
     /* One table per process is enough: the daemon has one config. */
-    static struct conf_opt t[32];
+    static struct conf_opt t[48];
     const struct conf_opt rows[] = {
         {"broker", CONF_STR, &c->broker, 0, 0, "broker URI, tcp://host:port or ssl://host:8883"},
         MQTLS_CONF_ROWS(&c->tls),
@@ -52,6 +52,9 @@ const struct conf_opt *coord_config_table(struct coord_config *c)
         {"target_staff", CONF_INT, &c->target_staff, 0, 1000000000, "staff target per year"},
         {"target_consultations", CONF_INT, &c->target_consultations, 0, 1000000000,
          "consultations target per year"},
+        {"targets_file", CONF_STR, &c->targets_file, 0, 0,
+         "CSV of targets per county and township, read at start (year,county,township,"
+         "consultations,staff; a targets.set request wins over it)"},
         {"session_expiry_s", CONF_INT, &c->session_expiry_s, 60, 4294967295LL,
          "how long the broker keeps our session while we are away"},
         {"keepalive_s", CONF_INT, &c->keepalive_s, 5, 3600, "MQTT keep-alive"},

@@ -967,7 +967,8 @@ static oerr_t open_db(struct store *s, const char *path, int flags, char err[256
 static char *layout_id(char buf[24])
 {
     unsigned long long h = 14695981039346656037ull; /* FNV-1a */
-    const char *parts[] = {schema_sql, store_sqlite_reg_schema, totals_rebuild_sql,
+    const char *parts[] = {schema_sql, store_sqlite_reg_schema, store_sqlite_reach_schema,
+                           totals_rebuild_sql,
                            staff_rebuild_sql, people_rebuild_sql};
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
         for (const char *p = parts[i]; *p; p++)
@@ -1015,7 +1016,7 @@ oerr_t store_open(const char *path, struct store **out, char err[256])
      * promises the report is on disk even if the power goes. */
     if (exec(s, "PRAGMA journal_mode = WAL") || exec(s, "PRAGMA synchronous = FULL") ||
         exec(s, "PRAGMA foreign_keys = ON") || exec(s, schema_sql) ||
-        exec(s, store_sqlite_reg_schema)) {
+        exec(s, store_sqlite_reg_schema) || exec(s, store_sqlite_reach_schema)) {
         snprintf(err, 256, "cannot prepare store %.120s: %.100s", path, sqlite3_errmsg(s->db));
         goto fail;
     }
