@@ -27,8 +27,8 @@ int csv_next(struct csv_reader *r, char err[128])
                      r->line);
             return -1;
         }
-        if (strspn(p, " \t") == strlen(p))
-            continue; /* a blank line */
+        if (strspn(p, " \t") == strlen(p) || *p == '#')
+            continue; /* a blank line, or a comment */
         r->n = 0;
         for (;;) {
             if (r->n == CSV_FIELDS_MAX) {

@@ -17,7 +17,7 @@ struct csv_reader {
     int n;                      /* fields of the line last read */
 };
 
-/* Reads the next non-blank line into r->field[0..n-1] (pointing into r->buf,
+/* Reads the next line that is neither blank nor a comment (# first) into r->field[0..n-1] (pointing into r->buf,
  * surrounding spaces kept as written). Returns 1 with a line, 0 at the end,
  * -1 with err set (line too long, more than CSV_FIELDS_MAX fields, an
  * unclosed quote, not UTF-8). */
