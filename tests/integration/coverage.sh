@@ -60,6 +60,7 @@ T1=2026-xw-201 T2=2026-wz-201 T3=2026-xw-202
 trip_at "$T1" 2026-11-20 xiuwu 修武县 demo-xw-001
 trip_at "$T2" 2026-11-22 wuzhi 武陟县 demo-wz-001
 trip_at "$T3" 2026-12-10 xiuwu 修武县 demo-xw-002 # planned, in the future
+expect_retained "$ROOT/trips/$T1" .site.village '"demo-xw-001"'
 SUMMARY='[.poor_villages, .reached, [.by_county[] | [.county, .poor_villages, .reached, [.townships[] | [.township, .reached]]]], [.not_reached[].code]]'
 expect_retained "$COV" "$SUMMARY" \
   '[6,0,[["wuzhi",3,0,[["样例丁乡",0],["样例丙镇",0]]],["xiuwu",3,0,[["示例乙乡",0],["示例甲镇",0]]]],["demo-wz-004","demo-wz-001","demo-wz-002","demo-xw-004","demo-xw-001","demo-xw-002"]]'
