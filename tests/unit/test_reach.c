@@ -17,6 +17,7 @@
 
 #include "admin.h"
 #include "coverage.h"
+#include "csvline.h"
 #include "progress.h"
 #include "progress_json.h"
 #include "store.h"
@@ -298,13 +299,39 @@ static void test_coverage(void **state)
     cJSON_Delete(o);
 }
 
+/* ---- the CSV reader the targets file and villages import use ------------- */
+
+static void test_csv(void **state)
+{
+    (void)state;
+    static const char text[] = "\xEF\xBB\xBF# a comment\r\na,\"b, c\",\"say \"\"hi\"\"\",\r\n\r\n"
+                               "\"open,x\n\xC4\xE3\xBA\xC3\n";
+    FILE *f = fmemopen((void *)text, sizeof text - 1, "r");
+    assert_non_null(f);
+    struct csv_reader r = {.f = f};
+    char err[128] = "";
+    assert_int_equal(csv_next(&r, err), 1);
+    assert_int_equal(r.line, 2);
+    assert_int_equal(r.n, 4);
+    assert_string_equal(r.field[0], "a");
+    assert_string_equal(r.field[1], "b, c");
+    assert_string_equal(r.field[2], "say \"hi\"");
+    assert_string_equal(r.field[3], "");
+    assert_int_equal(csv_next(&r, err), -1);
+    assert_string_equal(err, "line 4: a quote is not closed");
+    assert_int_equal(csv_next(&r, err), -1); /* GBK bytes */
+    assert_string_equal(err, "line 5 is not UTF-8 (save the file as \"CSV UTF-8\")");
+    assert_int_equal(csv_next(&r, err), 0);
+    fclose(f);
+}
+
 int main(void)
 {
     olog_set_level(OLOG_ERROR);
 #define T(fn) cmocka_unit_test_setup_teardown(fn, memstore_setup, memstore_teardown)
     const struct CMUnitTest tests[] = {
         T(test_targets_request_errors), T(test_county_targets), T(test_targets_file),
-        T(test_villages_request_errors), T(test_rule), T(test_coverage),
+        T(test_villages_request_errors), T(test_rule), T(test_coverage), T(test_csv),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
