@@ -11,7 +11,8 @@
 const char *const mode_names[] = {"upper_help", "lower_invite", "red_cross", NULL};
 const char *const activity_names[] = {"clinic", "health", "tech", "mentor", NULL};
 
-static const char *const admin_ops[] = {"trip.upsert", "trip.cancel", "trip.complete", NULL};
+static const char *const admin_ops[] = {"trip.upsert", "trip.cancel", "trip.complete",
+                                        "targets.set", "villages.put", NULL};
 static const char *const volunteer_ops[] = {"profile.set", "trip.register", "trip.cancel",
                                             "registrations.list", NULL};
 
@@ -72,6 +73,7 @@ static int decode_site(const cJSON *o, struct trip_def *t, struct jerr *err)
         jget_id(site, "county", false, JID_CODE, &t->county, &e2) ||
         jget_text(site, "county_name", false, 1, 64, &t->county_name, &e2) ||
         jget_text(site, "township", true, 1, 64, &t->township, &e2) == JGET_BAD ||
+        jget_id(site, "village", true, JID_CODE, &t->village, &e2) == JGET_BAD ||
         jget_bool(site, "poor_village", true, &t->poor_village, &e2) == JGET_BAD) {
         jerr_set(err, "site: %s", e2.msg);
         return -1;
@@ -128,6 +130,58 @@ static int decode_trip(const cJSON *o, struct trip_def *t, struct jerr *err)
     return 0;
 }
 
+/* ---- reach: targets.set and villages.put ---- */
+
+static int decode_targets(const cJSON *o, struct target_def *t, struct jerr *err)
+{
+    long long year;
+    if (jget_int(o, "year", false, 2000, 2100, &year, err) ||
+        jget_id(o, "county", false, JID_CODE, &t->county, err) ||
+        jget_text(o, "township", true, 1, 64, &t->township, err) == JGET_BAD ||
+        jget_int(o, "consultations", false, 0, 1000000000, &t->consultations, err) ||
+        jget_int(o, "staff", false, 0, 1000000000, &t->staff, err))
+        return -1;
+    t->year = (int)year;
+    return 0;
+}
+
+static int decode_villages(const cJSON *o, struct request *r, struct jerr *err)
+{
+    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(o, "villages");
+    int n = cJSON_IsArray(arr) ? cJSON_GetArraySize(arr) : -1;
+    if (n < 1 || n > VILLAGES_PER_REQUEST) {
+        jerr_set(err, "field 'villages' must be a list of 1 to %d villages",
+                 VILLAGES_PER_REQUEST);
+        return -1;
+    }
+    const cJSON *it;
+    cJSON_ArrayForEach(it, arr) {
+        struct village_def *v = &r->villages[r->nvillages];
+        struct jerr e2;
+        if (!cJSON_IsObject(it)) {
+            jerr_set(err, "villages[%d] must be an object", r->nvillages);
+            return -1;
+        }
+        if (jget_id(it, "code", false, JID_CODE, &v->code, &e2) ||
+            jget_text(it, "name", false, 1, 128, &v->name, &e2) ||
+            jget_text(it, "township", false, 1, 64, &v->township, &e2) ||
+            jget_id(it, "county", false, JID_CODE, &v->county, &e2) ||
+            jget_text(it, "county_name", false, 1, 64, &v->county_name, &e2) ||
+            jget_bool(it, "poor", false, &v->poor, &e2)) {
+            jerr_set(err, "villages[%d]: %s", r->nvillages, e2.msg);
+            return -1;
+        }
+        for (int i = 0; i < r->nvillages; i++)
+            if (strcmp(r->villages[i].code, v->code) == 0) {
+                jerr_set(err, "villages[%d]: code '%s' is also villages[%d]'s", r->nvillages,
+                         v->code, i);
+                return -1;
+            }
+        r->nvillages++;
+    }
+    return 0;
+}
+
 static int decode_profile(const cJSON *o, struct request *r, struct jerr *err)
 {
     if (jget_text(o, "name", false, 1, 64, &r->name, err) ||
@@ -170,9 +224,13 @@ const char *request_decode(enum req_scope scope, const char *payload, size_t len
     const cJSON *o = r->root;
     int bad = 0;
     if (scope == REQ_ADMIN) {
-        r->op = (enum req_op)op;
+        r->op = op == 3 ? OP_TARGETS_SET : op == 4 ? OP_VILLAGES_PUT : (enum req_op)op;
         if (r->op == OP_TRIP_UPSERT)
             bad = decode_trip(o, &r->trip, err);
+        else if (r->op == OP_TARGETS_SET)
+            bad = decode_targets(o, &r->target, err);
+        else if (r->op == OP_VILLAGES_PUT)
+            bad = decode_villages(o, r, err);
         else
             bad = jget_id(o, "trip_id", false, JID_CODE, &r->trip_id, err) ||
                   jget_text(o, "reason", true, 1, 256, &r->reason, err) == JGET_BAD;

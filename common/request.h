@@ -18,7 +18,8 @@ enum req_scope { REQ_ADMIN, REQ_VOLUNTEER };
 
 enum req_op {
     OP_TRIP_UPSERT, OP_TRIP_CANCEL, OP_TRIP_COMPLETE,          /* admin */
-    OP_PROFILE_SET, OP_TRIP_REGISTER, OP_REG_CANCEL, OP_REG_LIST /* volunteer */
+    OP_PROFILE_SET, OP_TRIP_REGISTER, OP_REG_CANCEL, OP_REG_LIST, /* volunteer */
+    OP_TARGETS_SET, OP_VILLAGES_PUT /* admin (reach) */
 };
 
 extern const char *const mode_names[];
@@ -28,11 +29,25 @@ extern const char *const activity_names[];
 struct trip_def {
     const char *trip_id, *title, *date, *end_date; /* end_date may be NULL */
     const char *site_code, *site_name, *county, *county_name, *township;
+    const char *village; /* a code of the villages register, or NULL */
     bool poor_village;
     int mode;
     unsigned activities;  /* bit i: activity_names[i] */
     unsigned departments; /* bit i: department_names[i] */
     int capacity[ROLE_COUNT]; /* 0 when not given */
+};
+
+/* targets.set: a county's (township NULL) or a township's targets for a year. */
+struct target_def {
+    int year;
+    const char *county, *township;
+    long long consultations, staff;
+};
+/* villages.put: one village of the register. */
+#define VILLAGES_PER_REQUEST 100
+struct village_def {
+    const char *code, *name, *township, *county, *county_name;
+    bool poor;
 };
 
 struct request {
@@ -44,6 +59,9 @@ struct request {
     const char *name, *phone, *organization; /* profile.set */
     unsigned roles;                 /* profile.set: bit i: role_names[i] */
     int role;                       /* trip.register */
+    struct target_def target;       /* targets.set */
+    struct village_def villages[VILLAGES_PER_REQUEST]; /* villages.put */
+    int nvillages;
 };
 
 /* Reply codes for a request that cannot be decoded. */

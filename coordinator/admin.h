@@ -2,6 +2,7 @@
 #ifndef OUTREACH_ADMIN_H
 #define OUTREACH_ADMIN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "store.h"
@@ -13,6 +14,7 @@ struct changes {
     char county[65];  /* its county */
     struct trip_row old; /* before an upsert (old.year 0 when it is new) */
     char reason[257];    /* a trip.cancel's reason, or "" */
+    bool villages;       /* villages.put changed the register: every year's coverage */
 };
 
 /* Handles one admin request inside the caller's transaction. Returns the

@@ -71,5 +71,8 @@ int cli_trip_show(int argc, char **argv, void *ctx);      /* cli_trip_show.c */
 int cli_trip_create(int argc, char **argv, void *ctx);    /* cli_trip_admin.c */
 int cli_trip_cancel(int argc, char **argv, void *ctx);    /* cli_trip_admin.c */
 int cli_trip_complete(int argc, char **argv, void *ctx);  /* cli_trip_admin.c */
+int cli_villages(int argc, char **argv, void *ctx);       /* cli_reach.c */
+int cli_targets(int argc, char **argv, void *ctx);        /* cli_reach.c */
+int cli_coverage(int argc, char **argv, void *ctx);       /* cli_reach.c */
 
 #endif

@@ -11,6 +11,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "cli_admin.h"
 #include "cli_cmds.h"
 #include "cli_tripread.h"
 #include "jsonget.h"
@@ -19,25 +20,6 @@
 #include "request.h"
 #include "texttable.h"
 #include "topics.h"
-
-#define BROKER_DEFAULT "tcp://127.0.0.1:1883"
-#define USERNAME_DEFAULT "admin"
-#define TIMEOUT_DEFAULT_S 10
-#define JSON_FILE_MAX (64 * 1024)
-
-#define MQTT_OPTIONS_HELP                                                                  \
-    "MQTT options:\n"                                                                      \
-    "  --broker URI         broker (default " BROKER_DEFAULT ")\n"                         \
-    "  --username U         MQTT username (default " USERNAME_DEFAULT ")\n"                \
-    "  --password-file F    file holding its password\n"                                   \
-    MQTLS_USAGE                                                                            \
-    "  --topic-root R       root of every topic (default " TOPIC_ROOT_DEFAULT ")\n"        \
-    "  --timeout S          wait at most S seconds to connect, and for the reply\n"        \
-    "                       (default 10)\n"                                                \
-    "  --request-id X       the request's id (default: a fresh UUID); a request sent\n"    \
-    "                       again with the same id gets the first reply, no second effect\n" \
-    "exit status: 0 done, 2 bad usage or invalid input (nothing sent), 3 refused by\n"     \
-    "             the coordinator, 1 other failure (no broker, no reply)\n"
 
 static const char usage_create[] =
     "usage: outreach-coordinator trip create --json FILE [MQTT options]\n"
@@ -88,32 +70,7 @@ static const char usage_complete[] =
     "Reports for it are still accepted: devices sync late.\n"
     "\n" MQTT_OPTIONS_HELP;
 
-/* ---- MQTT options ------------------------------------------------------------ */
-
-enum {
-    O_BROKER = 1000, O_USERNAME, O_PWFILE, O_ROOT, O_TIMEOUT, O_REQID, O_HELP,
-    O_REASON, O_JSON, O_ID, O_TITLE, O_DATE, O_END_DATE, O_SITE_CODE, O_SITE_NAME,
-    O_COUNTY, O_COUNTY_NAME, O_TOWNSHIP, O_POOR, O_MODE, O_ACTIVITIES, O_DEPARTMENTS,
-    O_CAPACITY
-};
-
-#define MQTT_LONG_OPTIONS                                                    \
-    {"broker", required_argument, NULL, O_BROKER},                           \
-    {"username", required_argument, NULL, O_USERNAME},                       \
-    {"password-file", required_argument, NULL, O_PWFILE},                    \
-    {"topic-root", required_argument, NULL, O_ROOT},                         \
-    {"timeout", required_argument, NULL, O_TIMEOUT},                         \
-    {"request-id", required_argument, NULL, O_REQID},                        \
-    MQTLS_LONG_OPTIONS,                                                      \
-    {"help", no_argument, NULL, O_HELP}
-
-struct mqtt_args {
-    const char *broker, *username, *password_file, *root, *request_id;
-    long timeout_s;
-    struct mq_tls tls; /* points into argv */
-};
-
-static void mqtt_args_defaults(struct mqtt_args *m)
+void mqtt_args_defaults(struct mqtt_args *m)
 {
     m->broker = BROKER_DEFAULT;
     m->username = USERNAME_DEFAULT;
@@ -126,7 +83,7 @@ static void mqtt_args_defaults(struct mqtt_args *m)
 
 /* Handles one of the MQTT options. Returns 1 when c was one (done), 0 when it
  * was not, or -1 after printing a usage error. */
-static int mqtt_opt(int c, const char *arg, struct mqtt_args *m, const char *usage)
+int mqtt_opt(int c, const char *arg, struct mqtt_args *m, const char *usage)
 {
     switch (c) {
     case O_BROKER: m->broker = arg; return 1;
@@ -214,6 +171,24 @@ static int validate_request(const char *payload, bool flags)
     return EXIT_USAGE;
 }
 
+int cli_admin_exchange(const struct mqtt_args *m, const cJSON *req, cJSON **reply)
+{
+    *reply = NULL;
+    int rc = cli_check_tls_usage(m->broker, &m->tls);
+    char client_id[CLI_CLIENT_ID_MAX], reply_topic[TOPIC_MAX], topic[TOPIC_MAX];
+    cli_client_id(client_id, m->username, false);
+    if (!rc)
+        rc = cli_topic(reply_topic, m->root, "admin/replies/%s", client_id);
+    if (!rc)
+        rc = cli_topic(topic, m->root, "admin/requests");
+    struct cli_client c = {
+        .broker = m->broker, .username = m->username, .password_file = m->password_file,
+        .user_flag = "--username", .tls = &m->tls, .timeout_s = (int)m->timeout_s,
+        .no_reply_hint = "(is outreach-coordinator run going?)",
+    };
+    return rc ? rc : cli_exchange(&c, reply_topic, topic, req, 0, reply);
+}
+
 /* Sends body (its request_id and op are replaced: they are put first) as an
  * admin request, and prints the trip's new status. flags: body came from
  * trip flags (a decoder message then names the flag). Returns the exit
@@ -235,22 +210,9 @@ static int send_admin(const struct mqtt_args *m, const char *op, cJSON *body, bo
         cli_oom();
     int rc = validate_request(payload, flags);
     free(payload);
-    if (!rc)
-        rc = cli_check_tls_usage(m->broker, &m->tls);
-    char client_id[CLI_CLIENT_ID_MAX], reply_topic[TOPIC_MAX], topic[TOPIC_MAX];
-    cli_client_id(client_id, m->username, false);
-    if (!rc)
-        rc = cli_topic(reply_topic, m->root, "admin/replies/%s", client_id);
-    if (!rc)
-        rc = cli_topic(topic, m->root, "admin/requests");
-    struct cli_client c = {
-        .broker = m->broker, .username = m->username, .password_file = m->password_file,
-        .user_flag = "--username", .tls = &m->tls, .timeout_s = (int)m->timeout_s,
-        .no_reply_hint = "(is outreach-coordinator run going?)",
-    };
     cJSON *reply = NULL;
     if (!rc)
-        rc = cli_exchange(&c, reply_topic, topic, req, 0, &reply);
+        rc = cli_admin_exchange(m, req, &reply);
     cJSON_Delete(req);
     if (reply) {
         /* cli_exchange escaped the reply's texts for the terminal already. */

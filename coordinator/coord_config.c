@@ -57,6 +57,9 @@ const struct conf_opt *coord_config_table(struct coord_config *c)
         {"target_staff", CONF_INT, &c->target_staff, 0, 1000000000, "staff target per year"},
         {"target_consultations", CONF_INT, &c->target_consultations, 0, 1000000000,
          "consultations target per year"},
+        {"targets_file", CONF_STR, &c->targets_file, 0, 0,
+         "CSV of targets per county and township, read at start (year,county,township,"
+         "consultations,staff; a targets.set request wins over it)"},
         {"session_expiry_s", CONF_INT, &c->session_expiry_s, 60, 4294967295LL,
          "how long the broker keeps our session while we are away"},
         {"keepalive_s", CONF_INT, &c->keepalive_s, 5, 3600, "MQTT keep-alive"},

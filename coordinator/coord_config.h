@@ -12,6 +12,7 @@ struct coord_config {
     char *share_group_file;
     char *topic_root, *log_level;
     long long target_staff, target_consultations;
+    char *targets_file; /* targets per county and township, read at start; NULL: none */
     long long session_expiry_s, keepalive_s;
     long long batch_max, linger_ms, queue_max_bytes, progress_interval_ms, refresh_s;
     long long max_rejects, tz_offset_min;

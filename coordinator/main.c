@@ -111,6 +111,15 @@ static const struct cli_cmd cmds[] = {
     {"trip", NULL, cli_trip, 0,
      "show a trip's roster and attendance (trip show), or create,\n"
      "cancel or complete a trip through the running coordinator"},
+    {"villages", NULL, cli_villages, 0,
+     "import the register of villages (villages import FILE.csv)\n"
+     "through the running coordinator"},
+    {"targets", NULL, cli_targets, 0,
+     "set a county's or township's targets for a year (targets set)\n"
+     "through the running coordinator"},
+    {"coverage", NULL, cli_coverage, CLI_NEED_CONFIG | CLI_NEED_STORE,
+     "poor villages reached this year, per county and township, and\n"
+     "those not reached yet"},
     {NULL, NULL, NULL, 0, NULL},
 };
 

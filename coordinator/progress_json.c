@@ -71,6 +71,12 @@ cJSON *progress_year_json(struct store *s, int year, const char *county,
     add_breakdown(cJSON_GetObjectItemCaseSensitive(o, "consultations"), &t);
     add_target(o, "staff", t.staff, tg->staff, year, today);
     add_common(o, &t);
+    long long tc, ts; /* the county's own targets, when it has some */
+    if (county && store_county_target(s, year, county, &tc, &ts) == OERR_OK) {
+        cJSON *ct = cJSON_AddObjectToObject(o, "county_targets");
+        add_target(ct, "consultations", t.consultations, tc, year, today);
+        add_target(ct, "staff", t.staff, ts, year, today);
+    }
     cJSON *tr = cJSON_AddObjectToObject(o, "trips");
     cJSON_AddNumberToObject(tr, "planned", (double)t.trips_planned);
     cJSON_AddNumberToObject(tr, "completed", (double)t.trips_completed);

@@ -12,7 +12,9 @@ struct targets {
 };
 
 /* Progress of a year (county NULL) or of one county of it, as a cJSON object
- * the caller deletes; NULL when the store failed. */
+ * the caller deletes; NULL when the store failed. A county with targets of
+ * its own (store_county_target) also gets "county_targets", computed as the
+ * year's. */
 cJSON *progress_year_json(struct store *s, int year, const char *county,
                           const char *county_name, const struct targets *tg,
                           struct odate today, const char *as_of);

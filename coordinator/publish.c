@@ -9,6 +9,7 @@
 
 #include "agents.h"
 #include "coord_config.h"
+#include "coverage.h"
 #include "ids.h"
 #include "jsonget.h"
 #include "progress_json.h"
@@ -118,6 +119,11 @@ void publish_mark_agent(struct publisher *p, const char *agent_id)
     snprintf(p->dirty_agents[p->ndirty_agents++], ID_MAX + 1, "%s", agent_id);
 }
 
+void publish_mark_all(struct publisher *p)
+{
+    p->all_dirty = true;
+}
+
 bool publish_pending(const struct publisher *p)
 {
     return p->ndirty_years || p->ndirty_trips || p->all_dirty || p->ndirty_counties ||
@@ -187,6 +193,9 @@ static int publish_year(void *ctx, int year)
         publish_json(c->p, topic, progress_series_json(c->p->store, year, c->tg, c->today,
                                                        c->as_of));
     store_counties_each(c->p->store, year, publish_county, c);
+    if (topic_fmt(topic, sizeof topic, c->p->cfg->topic_root, "progress/%d/coverage",
+                  year) == 0)
+        publish_json(c->p, topic, coverage_json(c->p->store, year, c->today, c->as_of));
     return 0;
 }
 

@@ -33,6 +33,9 @@ void publish_mark_county(struct publisher *p, const struct trip_row *t);
 /* Marks an agent's row (its devices/{agent_id}) as changed: a report or a
  * status message of it. */
 void publish_mark_agent(struct publisher *p, const char *agent_id);
+/* Marks everything as changed (the villages register changed: every year's
+ * coverage). */
+void publish_mark_all(struct publisher *p);
 /* Whether anything is marked and not published yet. */
 bool publish_pending(const struct publisher *p);
 

@@ -25,6 +25,7 @@
 #include "store.h"
 #include "timeutil.h"
 #include "topics.h"
+#include "targets_file.h"
 #include "tripcard.h"
 
 struct log_rate {
@@ -341,7 +342,11 @@ static void handle_admin(struct svc *s, struct item *it, const char *const *lv,
          * when no trip of it is left to list it. */
         if (ch.old.year && (ch.old.year != ch.year || strcmp(ch.old.county, ch.county) != 0))
             publish_mark_county(s->pub, &ch.old);
+    } else if (ch.year) {
+        publish_mark_year(s->pub, ch.year); /* targets.set: its counties' county_targets */
     }
+    if (ch.villages)
+        publish_mark_all(s->pub); /* the register changed: every year's coverage */
 }
 
 /* An agent's birth or will: stored, never answered. Anything invalid is
@@ -733,6 +738,17 @@ int service_run(const struct coord_config *cfg, volatile sig_atomic_t *stop)
         goto done;
     }
     store_set_reply_limits(s.store, cfg->reply_keep, cfg->reply_days);
+    if (cfg->targets_file) { /* reach: targets per county and township */
+        char now[TU_TS_MAX];
+        int rows;
+        tu_format_ts(time(NULL), (int)cfg->tz_offset_min, now);
+        if (targets_file_load(s.store, cfg->targets_file, now, &rows, err)) {
+            olog(OLOG_ERROR, "%s", err);
+            rc = EXIT_USAGE;
+            goto done;
+        }
+        olog(OLOG_INFO, "targets_file %s: %d targets read", cfg->targets_file, rows);
+    }
     if (store_checkpoint_behind(s.store))
         olog(OLOG_WARN, "checkpoints stay in the commits that fill the WAL");
     s.inbox = inbox_new(cfg->queue_max_bytes, cfg->batch_max);

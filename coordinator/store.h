@@ -484,4 +484,56 @@ struct attendance {
 };
 oerr_t store_trip_attendance(struct store *s, const char *trip_id, struct attendance *out);
 
+/* ---- reach: targets per county and township, the villages register, which
+ * village a trip is at, and what coverage is computed from
+ * (store_sqlite_reach.c) ---- */
+
+/* A year's targets of a county (township "") or of one township of it.
+ * Kept from targets.set requests (source "admin") and from the config's
+ * targets_file (source "config"): an admin's row is never replaced by the
+ * file's, the file's rows are by an admin's. */
+struct target_row {
+    int year;
+    char county[ID_MAX + 1], township[JTEXT_MAX_BYTES + 1];
+    long long consultations, staff;
+    char source[8], updated_at[TU_TS_MAX];
+};
+/* Stores t (t->township "" for the county's own row); from_config: the
+ * row does not replace an admin's. */
+oerr_t store_target_put(struct store *s, const struct target_row *t, bool from_config,
+                        const char *now);
+/* The county's targets for the year: its own row, else the sum of its
+ * townships' rows; OERR_NOTFOUND when it has neither. */
+oerr_t store_county_target(struct store *s, int year, const char *county,
+                           long long *consultations, long long *staff);
+/* Every target row of a year (0: every year), by year, county, township. */
+oerr_t store_targets_each(struct store *s, int year,
+                          int (*fn)(void *, const struct target_row *), void *ctx);
+
+struct village_row {
+    char code[ID_MAX + 1], name[JTEXT_MAX_BYTES + 1], township[JTEXT_MAX_BYTES + 1];
+    char county[ID_MAX + 1], county_name[JTEXT_MAX_BYTES + 1];
+    bool poor;
+};
+/* Creates or replaces the village of code v->code. */
+oerr_t store_village_put(struct store *s, const struct village_row *v, const char *now);
+/* OERR_NOTFOUND when the register has no such code. */
+oerr_t store_village_get(struct store *s, const char *code, struct village_row *out);
+/* How many villages the register holds (poor: the poor ones only); -1 on failure. */
+long long store_villages_count(struct store *s, bool poor_only);
+/* The village a trip is at (village NULL: none). */
+oerr_t store_trip_village_set(struct store *s, const char *trip_id, const char *village);
+/* "" when the trip names none. */
+oerr_t store_trip_village(struct store *s, const char *trip_id, char village[ID_MAX + 1]);
+/* Every poor village (by county, township, code), once per trip of the year
+ * at it (trip_id "" when none): the trip's status, date and counted
+ * consultations. coverage.c decides which rows reach the village. */
+struct coverage_row {
+    struct village_row v;
+    char trip_id[ID_MAX + 1], status[12], date[11];
+    long long consultations;
+};
+oerr_t store_coverage_each(struct store *s, int year,
+                           int (*fn)(void *, const struct coverage_row *), void *ctx);
+
 #endif

@@ -876,17 +876,26 @@ const char *store_damage(const struct store *s)
  * err set. */
 static oerr_t open_check(struct store *s, const char *path, char err[256])
 {
-    char names[32][64];
-    int n = 0;
+    char names[64][64]; /* the small tables: every one is checked (more is an error) */
+    int n = 0, over = 0;
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(s->db, "SELECT name FROM sqlite_schema WHERE type = 'table'"
                                        " AND name NOT LIKE 'sqlite_%' ORDER BY name",
                                 -1, &st, NULL);
     if (rc == SQLITE_OK)
         while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-            if (n < 32 && !is_big_table((const char *)sqlite3_column_text(st, 0)))
-                snprintf(names[n++], sizeof names[0], "%s", sqlite3_column_text(st, 0));
+            if (!is_big_table((const char *)sqlite3_column_text(st, 0))) {
+                if (n < (int)(sizeof names / sizeof names[0]))
+                    snprintf(names[n++], sizeof names[0], "%s", sqlite3_column_text(st, 0));
+                else
+                    over++;
+            }
     sqlite3_finalize(st);
+    if (rc == SQLITE_DONE && over) { /* a store of ours has far fewer: not ours */
+        snprintf(err, 256, "store %.120s has %d tables more than a coordinator's store can; "
+                 "is it one?", path, over);
+        return OERR_DB;
+    }
     const char *verdict = NULL;
     if (rc == SQLITE_DONE) {
         for (int i = 0; i < n && !verdict; i++) {
@@ -971,8 +980,9 @@ static oerr_t open_db(struct store *s, const char *path, int flags, char err[256
 static char *layout_id(char buf[24])
 {
     unsigned long long h = 14695981039346656037ull; /* FNV-1a */
-    const char *parts[] = {schema_sql, store_sqlite_reg_schema, totals_rebuild_sql,
-                           staff_rebuild_sql, people_rebuild_sql, store_sqlite_alerts_schema};
+    const char *parts[] = {schema_sql, store_sqlite_reg_schema, store_sqlite_reach_schema,
+                           totals_rebuild_sql, staff_rebuild_sql, people_rebuild_sql,
+                           store_sqlite_alerts_schema};
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
         for (const char *p = parts[i]; *p; p++)
             h = (h ^ (unsigned char)*p) * 1099511628211ull;
@@ -1019,7 +1029,7 @@ oerr_t store_open(const char *path, struct store **out, char err[256])
      * promises the report is on disk even if the power goes. */
     if (exec(s, "PRAGMA journal_mode = WAL") || exec(s, "PRAGMA synchronous = FULL") ||
         exec(s, "PRAGMA foreign_keys = ON") || exec(s, schema_sql) ||
-        exec(s, store_sqlite_reg_schema)) {
+        exec(s, store_sqlite_reg_schema) || exec(s, store_sqlite_reach_schema)) {
         snprintf(err, 256, "cannot prepare store %.120s: %.100s", path, sqlite3_errmsg(s->db));
         goto fail;
     }

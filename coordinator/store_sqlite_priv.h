@@ -51,6 +51,8 @@ oerr_t store_alerts_ensure(struct store *s, const char *now);
 /* The tables of volunteers and registrations (store_sqlite_reg.c), created
  * by store_open after those of trips. */
 extern const char store_sqlite_reg_schema[];
+/* The tables of targets, villages and trips' villages (store_sqlite_reach.c). */
+extern const char store_sqlite_reach_schema[];
 
 static inline oerr_t exec(struct store *s, const char *sql)
 {

@@ -31,6 +31,9 @@ char *tripcard_json(struct store *s, const char *trip_id)
     if (t.township[0])
         cJSON_AddStringToObject(site, "township", t.township);
     cJSON_AddBoolToObject(site, "poor_village", t.poor_village);
+    char village[ID_MAX + 1]; /* reach: the village of the register, when named */
+    if (store_trip_village(s, trip_id, village) == OERR_OK && village[0])
+        cJSON_AddStringToObject(site, "village", village);
     cJSON_AddStringToObject(o, "mode", t.mode);
     add_names(o, "activities", t.activities, activity_names);
     add_names(o, "departments", t.departments, department_names);

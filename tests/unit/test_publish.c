@@ -114,7 +114,7 @@ static void a_marked_trip_brings_out_its_year_and_progress(void **state)
     publish_progress(f->p, false);
     assert_string_equal(f->r.topics, "progress/2026 progress/2026/series "
                                      "progress/2026/counties/c1 progress/2026/counties/c2 "
-                                     "trips/2026-a-1/progress");
+                                     "progress/2026/coverage trips/2026-a-1/progress");
     assert_true(f->r.all_retained);
     assert_false(publish_pending(f->p));
     clear(&f->r);
@@ -129,6 +129,7 @@ static void everything_includes_every_card(void **state)
     publish_progress(f->p, true);
     assert_string_equal(f->r.topics, "progress/2026 progress/2026/series "
                                      "progress/2026/counties/c1 progress/2026/counties/c2 "
+                                     "progress/2026/coverage "
                                      "trips/2026-a-1 trips/2026-a-1/progress "
                                      "trips/2026-b-1 trips/2026-b-1/progress");
     assert_true(f->r.all_retained);
@@ -143,7 +144,7 @@ static void a_county_left_behind_is_published(void **state)
     clear(&f->r);
     publish_progress(f->p, false);
     assert_string_equal(f->r.topics, "progress/2025 progress/2025/series "
-                                     "progress/2025/counties/c9");
+                                     "progress/2025/coverage progress/2025/counties/c9");
 }
 
 static void too_many_marks_publish_everything(void **state)
@@ -156,7 +157,7 @@ static void too_many_marks_publish_everything(void **state)
     }
     clear(&f->r);
     publish_progress(f->p, false);
-    assert_int_equal(f->r.n, 8); /* as everything: both trips, not the 65 marked */
+    assert_int_equal(f->r.n, 9); /* as everything: both trips, not the 65 marked */
 }
 
 static void progress_is_due_after_the_interval(void **state)
@@ -174,12 +175,12 @@ static void progress_is_due_after_the_interval(void **state)
     f->cfg.progress_interval_ms = 0;
     assert_int_equal(publish_wait_ms(f->p), 0);
     publish_if_due(f->p);
-    assert_int_equal(f->r.n, 4); /* the year, its series, its two counties */
+    assert_int_equal(f->r.n, 5); /* the year, its series, its two counties, coverage */
     assert_false(publish_pending(f->p));
     clear(&f->r);
     f->cfg.refresh_s = 0; /* a refresh is due: everything */
     publish_if_due(f->p);
-    assert_int_equal(f->r.n, 8);
+    assert_int_equal(f->r.n, 9);
     publisher_free(NULL);
 }
 

@@ -1,0 +1,24 @@
+/* coverage.h -- poor-village coverage: which poor villages of the register a
+ * year's trips reached, per county and township (progress/{year}/coverage). */
+#ifndef OUTREACH_COVERAGE_H
+#define OUTREACH_COVERAGE_H
+
+#include <stdbool.h>
+
+#include <cjson/cJSON.h>
+
+#include "store.h"
+#include "timeutil.h"
+
+/* The rule: a trip reaches its village when it is not cancelled, has begun
+ * (date, YYYY-MM-DD, on or before today: completed or in progress) and has
+ * counted consultations. */
+bool coverage_trip_reaches(const char *status, const char *date, struct odate today,
+                           long long consultations);
+
+/* The year's coverage as the contract's JSON ({"year","as_of",
+ * "poor_villages","reached","by_county":[…],"not_reached":[…]}); NULL when
+ * the store failed. The caller deletes it. */
+cJSON *coverage_json(struct store *s, int year, struct odate today, const char *as_of);
+
+#endif
