@@ -132,12 +132,13 @@ const TOPICS = {
 async function main() {
   mkdirSync(SHOTS, { recursive: true });
   const coord = await mqttConnect('coordinator');
-  const retained = new Map(); // what the broker holds under alerts/+, as the page should see it
+  const retained = new Map(); // what the broker holds under alerts/+ and the 2026 coverage, as the page should see it
   coord.on('message', (topic, payload) => {
     const s = payload.toString();
     if (!s) retained.delete(topic); else { try { retained.set(topic, JSON.parse(s)); } catch { /* not ours */ } }
   });
-  await within(5000, 'subscribe', coord.subscribeAsync(`${ROOT}/alerts/+`, { qos: 1 }));
+  await within(5000, 'subscribe', coord.subscribeAsync([`${ROOT}/alerts/+`, `${ROOT}/progress/2026/coverage`,
+    `${ROOT}/progress/2026/counties/+`], { qos: 1 }));
   const publish = (topic, v) => within(5000, `publish ${topic}`,
     coord.publishAsync(`${ROOT}/${topic}`, v === '' ? '' : JSON.stringify(v), { qos: 1, retain: true }));
   const browser = await launch();
@@ -156,8 +157,8 @@ async function main() {
     // ---- alerts at the top: the open ones, critical first, then the oldest ------
     for (const id of ALERT_ORDER) await expectAttr(page, tid(`alert-${id}`), 'data-state', 'open', `alert ${id} shown`);
     assertEq(null, await page.$(tid('alert-site_silent.2026-xw-102.team-08')), 'a cleared alert is not shown at the top');
-    const open = () => [...retained.values()].filter((a) => a && a.state === 'open').length;
-    await until('the watcher holds the test alerts', () => retained.size >= ALERTS.length);
+    const open = () => [...retained.entries()].filter(([k, a]) => k.startsWith(`${ROOT}/alerts/`) && a && a.state === 'open').length;
+    await until('the watcher holds the test alerts', () => [...retained.keys()].filter((k) => k.startsWith(`${ROOT}/alerts/`)).length >= ALERTS.length);
     await expectValue(page, tid('alerts'), open(), `open alerts counted (${open()}, as retained)`);
     const shown = await page.$$eval('#alert-list li[data-testid]', (l) => l.map((e) => e.dataset.testid.slice(6)));
     assertEq(JSON.stringify(ALERT_ORDER), JSON.stringify(shown.filter((id) => ALERT_ORDER.includes(id))), 'alerts in order: critical, then oldest');
@@ -169,6 +170,16 @@ async function main() {
     assertEq(`设备 ${XSS} 有 1 条报告尚未送达，最早的缺口已 61 分钟`, await alertText('seq_gap.xss-test'), 'an <img> in an alert shown as text');
     await expectAttr(page, tid('alert-site_silent.2026-xw-101.team-07'), 'data-level', 'critical', 'site silent level');
     await expectValue(page, `${tid('alert-site_silent.2026-xw-101.team-07')} [data-field="since"]`, '2026-11-22T09:30:00+08:00', 'site silent since');
+    // The coordinator's own alert: cili below its own targets (web.sh), raised and
+    // retained by the real coordinator; its words made from its retained detail.
+    const realId = 'county_behind.2026.cili';
+    const real = await until(`the coordinator's ${realId}`, () => retained.get(`${ROOT}/alerts/${realId}`), 20_000);
+    assertEq('open', real.state, `${realId} open`);
+    await expectAttr(page, tid(`alert-${realId}`), 'data-level', real.level, `${realId} level as retained`);
+    await expectValue(page, `${tid(`alert-${realId}`)} [data-field="since"]`, real.since, `${realId} since as retained`);
+    const share = await page.evaluate((x) => new Intl.NumberFormat('zh-CN', { style: 'percent', maximumFractionDigits: 1 }).format(x), real.detail.share_behind);
+    assertEq(`慈利县 2026 年${real.detail.figure === 'staff' ? '医务人员' : '义诊人次'}落后进度 ${share}：已达 ${real.detail.count}，应达 ${real.detail.expected}`,
+      await alertText(realId), `${realId} in words`);
     assertEq('严重', await page.$eval(`${tid('alert-site_silent.2026-xw-101.team-07')} [data-field="level"]`, (e) => e.textContent), 'level in Chinese');
 
     // ---- devices from devices/+: the coordinator's own, and one without status ----
@@ -190,10 +201,29 @@ async function main() {
     await expectValue(page, `${tid('agent-team-02')} [data-field="last_heard"]`, dev02.last_heard ?? '', 'team-02 last heard as published');
     assertEq(null, await page.evaluate(() => localStorage.getItem('outreach.dashboard.agents')), 'no device figures kept in the browser');
 
-    // ---- no county targets in 2026 (none set): no target columns ----------------------
-    await until('the 2026 county table', () => page.$(tid('county-row-cili')));
-    assertEq(null, await page.$('th[data-sort="consultations_target"]'), 'no target columns when no county has targets');
-    await expectAttr(page, tid('coverage-none'), 'class', 'empty card pad', '2026: no coverage published');
+    // ---- 2026: cili's own targets (web.sh's targets.set: 1000 consultations, 10 staff) --
+    // The figures as the formula gives them for cili's count today, and as retained.
+    const TODAY = env('OUTREACH_TODAY');
+    const DIY = 365; // 2026
+    const DAY = (Date.UTC(2026, Number(TODAY.slice(5, 7)) - 1, Number(TODAY.slice(8, 10))) - Date.UTC(2026, 0, 1)) / 86400000 + 1;
+    const cili = await until('cili\'s county_targets retained', () => retained.get(`${ROOT}/progress/2026/counties/cili`)?.county_targets && retained.get(`${ROOT}/progress/2026/counties/cili`));
+    const row26 = (code, col) => `${tid(`county-row-${code}`)} [data-col="${col}"]`;
+    for (const [m, target] of [['consultations', 1000], ['staff', 10]]) {
+      const count = cili[m].count;
+      const exp = Math.round((target * DAY) / DIY);
+      const diff = count - exp, tol = Math.max(1, Math.floor(target / 100));
+      const want = { target, expected: exp, projected: Math.floor((count * DIY) / DAY), pace: diff > tol ? 'ahead' : diff < -tol ? 'behind' : 'on_pace' };
+      const ct = cili.county_targets[m];
+      assertEq(JSON.stringify(want), JSON.stringify({ target: ct.target, expected: ct.expected_to_date, projected: ct.projected_year_end, pace: ct.pace }),
+        `cili ${m} targets retained = the formula for ${count} on day ${DAY}`);
+      for (const [k, v] of Object.entries(want)) await expectValue(page, row26('cili', `${m}_${k}`), v, `2026 cili ${m}_${k}`);
+      await expectValue(page, row26('sangzhi', `${m}_target`), '', `2026 sangzhi (no targets) ${m}_target empty`);
+    }
+    // 2026: the coordinator's own coverage (its register is empty here), as retained.
+    const cov26 = await until('the coordinator\'s 2026 coverage', () => retained.get(`${ROOT}/progress/2026/coverage`));
+    await expectValue(page, tid('coverage-reached'), cov26.reached, `2026 coverage: reached as retained (${cov26.reached})`);
+    await expectValue(page, tid('coverage-poor'), cov26.poor_villages, `2026 coverage: poor villages as retained (${cov26.poor_villages})`);
+    await expectValue(page, tid('not-reached-count'), cov26.not_reached.length, '2026 coverage: not reached as retained');
 
     // ---- the synthetic year: county targets, coverage, months ------------------------
     await until('year 2025 in the selector', () => page.$(`${tid('year-select')} option[value="${Y}"]`));
@@ -296,6 +326,11 @@ async function main() {
     await page.selectOption(tid('year-select'), '2026');
     await until('team-09 on the card of its trip', () => page.$(`${tid('trip-2026-web-001')} .agent-chip[data-state="online"]:text-is("team-09")`));
     pass('team-09 on the card of trip 2026-web-001, online');
+    // 2025 without any county's targets: no target columns.
+    await publish(`progress/${Y}/counties/wuzhi`, county('wuzhi', '武陟县', 300, 12, null));
+    await page.selectOption(tid('year-select'), String(Y));
+    await until('2025 without target columns', async () => (await page.$(tid('county-row-wuzhi'))) && !(await page.$('th[data-sort="consultations_target"]')));
+    pass('no target columns when no county of the year has targets');
 
     // ---- a fresh browser on a phone shows the same ------------------------------------
     const phone = await localContext(browser, { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'zh-CN' });
