@@ -13,7 +13,9 @@ static const char usage_rebuild[] =
     "usage: outreach-coordinator rebuild --db FILE\n"
     "\n"
     "Computes every figure the coordinator publishes again from the stored reports:\n"
-    "each trip's running totals and the staff counted per trip, year and county.\n"
+    "each trip's running totals, the staff counted per trip, year and county, and\n"
+    "the figures of each month (at the offset the coordinator last started with,\n"
+    "its tz_offset_min).\n"
     "The coordinator keeps them as reports arrive, and at start rebuilds those that\n"
     "are missing or that an older coordinator's check-ins left behind; run this when\n"
     "the figures are in doubt (progress disagrees with an export, after a downgrade\n"
@@ -71,9 +73,10 @@ int cli_rebuild(int argc, char **argv, void *ctx)
     }
     printf("rebuilt the figures of %s from its reports in %.1f s: running totals of %lld "
            "trip%s (%lld counted report%s), staff: %lld per trip, %lld per year, %lld per "
-           "year and county, attendance: %lld per trip\n", o.db,
+           "year and county, attendance: %lld per trip, months: %lld per trip and month, "
+           "%lld staff per month and county\n", o.db,
            (tu_mono_ms() - t0) / 1000.0, n.trips, n.trips == 1 ? "" : "s", n.reports,
            n.reports == 1 ? "" : "s", n.trip_staff, n.year_staff, n.county_staff,
-           n.trip_people);
+           n.trip_people, n.month_rows, n.month_staff);
     return 0;
 }
