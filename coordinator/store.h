@@ -250,6 +250,10 @@ oerr_t store_months(struct store *s, int year, const char *county, struct month_
  * computed again (in a transaction of its own). A new store starts at
  * TU_SITE_OFFSET_MIN. */
 oerr_t store_month_offset(struct store *s, int offset_min);
+/* The counties whose trips (as they are now) have month figures in year,
+ * even all zero (reports voided): fn(ctx, county, county_name). */
+oerr_t store_month_counties_each(struct store *s, int year,
+                                 int (*fn)(void *, const char *, const char *), void *ctx);
 
 /* Counties with trips in a year: fn(ctx, county, county_name). */
 oerr_t store_counties_each(struct store *s, int year,

@@ -2183,6 +2183,25 @@ oerr_t store_months(struct store *s, int year, const char *county, struct month_
     return OERR_OK;
 }
 
+oerr_t store_month_counties_each(struct store *s, int year,
+                                 int (*fn)(void *, const char *, const char *), void *ctx)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT t.county, MIN(t.county_name) FROM trips t"
+                                  " WHERE t.trip_id IN (SELECT trip_id FROM month_totals"
+                                  " WHERE year = ?1) GROUP BY t.county ORDER BY t.county",
+                           -1, &st, NULL) != SQLITE_OK)
+        return OERR_DB;
+    sqlite3_bind_int(st, 1, year);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (fn(ctx, (const char *)sqlite3_column_text(st, 0),
+               (const char *)sqlite3_column_text(st, 1)))
+            break;
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? OERR_OK : OERR_DB;
+}
+
 oerr_t store_month_offset(struct store *s, int offset_min)
 {
     char want[32];
