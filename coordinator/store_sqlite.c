@@ -101,9 +101,10 @@
  * and moved by store_trip_upsert. MONTH_EXPRS is what one report adds, the
  * same text for the incremental update and the rebuild. */
 #define MONTH_MOD "(SELECT value FROM meta WHERE key = 'month_offset')"
-#define MONTH_OF(F)                                                                   \
-    "CAST(COALESCE(strftime('" F "', recorded_at, " MONTH_MOD "),"                    \
+#define MONTH_OF_AT(F, MOD)                                                           \
+    "CAST(COALESCE(strftime('" F "', recorded_at, " MOD "),"                          \
     " strftime('" F "', substr(recorded_at, 1, 19))) AS INTEGER)"
+#define MONTH_OF(F) MONTH_OF_AT(F, MONTH_MOD)
 #define MONTH_EXTRA_COLS                                                              \
     "dep_internal, dep_surgery, dep_obgyn, dep_pediatrics, dep_ophthalmology,"        \
     " dep_tcm, dep_dental, dep_general, dep_other, urg_routine, urg_urgent,"          \
@@ -327,16 +328,19 @@ static const char *const sql_text[Q_COUNT] = {
                              " AND staff_id IN " STAFF_REFRESHED,
     [Q_COUNTY_STAFF_FILL] = COUNTY_STAFF_SELECT(" WHERE t.year IN (?2, ?3) AND ts.staff_id IN "
                                                 STAFF_REFRESHED),
-    /* months (issue 13): adds (?2 = 1) or takes out (?2 = -1) report ?1 */
+    /* months (issue 13): the month and figures of report ?1, read, then
+     * added by VALUES (one row needs no statement journal); the figures are
+     * MONTH_EXPRS, as in the rebuild */
+    [Q_MONTH_OF] = "SELECT " MONTH_OF_AT("%Y", "?2") ", " MONTH_OF_AT("%m", "?2") ", trip_id, "
+                   MONTH_EXPRS("(", ")") " FROM reports WHERE msg_id = ?1 AND kind <> 'void'",
     [Q_MONTH_ADD] = "INSERT INTO month_totals (year, month, trip_id, " MONTH_COLS ")"
-                    " SELECT " MONTH_OF("%Y") ", " MONTH_OF("%m") ", trip_id, "
-                    MONTH_EXPRS("?2 * (", ")") " FROM reports WHERE msg_id = ?1"
-                    " AND kind <> 'void' ON CONFLICT (year, month, trip_id) DO UPDATE SET"
-                    MONTH_SET,
-    /* a counted check-in ?1 of a person in or out (?2 = 1 or -1) */
-    [Q_MONTH_STAFF_ADD] = MONTH_STAFF_SELECT("t.county", "?2", "r.msg_id = ?1")
-                          " ON CONFLICT (year, month, staff_id, county)"
-                          " DO UPDATE SET n = n + excluded.n RETURNING year, month, n",
+                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31)"
+                    " ON CONFLICT (year, month, trip_id) DO UPDATE SET" MONTH_SET,
+    /* a counted check-in of person ?3 on a trip of county ?4 in or out (?5 =
+     * 1 or -1) of month ?1-?2 */
+    [Q_MONTH_STAFF_ADD] = "INSERT INTO month_staff (year, month, staff_id, county, n)"
+                          " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (year, month, staff_id, county)"
+                          " DO UPDATE SET n = n + excluded.n RETURNING n",
     [Q_MONTH_STAFF_TRIM] = "DELETE FROM month_staff WHERE year = ?1 AND month = ?2"
                            " AND staff_id = ?3 AND n <= 0",
     /* the counted check-ins of trip ?1 in or out (?2) of county ?3 (through
@@ -1425,6 +1429,8 @@ oerr_t store_msg_find(struct store *s, const char *msg_id, struct msg_record *ou
     return OERR_OK;
 }
 
+static void month_stash(struct store *s, const struct report *r, const char *voided_by);
+
 oerr_t store_report_insert(struct store *s, const struct report *r, const char *received_at,
                            const char *voided_by)
 {
@@ -1478,7 +1484,10 @@ oerr_t store_report_insert(struct store *s, const struct report *r, const char *
     }
     bind_text(st, 32, r->entered_by);
     bind_text(st, 33, voided_by && voided_by[0] ? voided_by : NULL);
-    return run(st);
+    oerr_t rc = run(st);
+    if (rc == OERR_OK)
+        month_stash(s, r, voided_by); /* months (issue 13) */
+    return rc;
 }
 
 oerr_t store_report_void(struct store *s, const char *msg_id, const char *void_msg_id)
@@ -1591,21 +1600,155 @@ static oerr_t staff_count(struct store *s, const char *trip, const char *staff, 
     return staff_refresh(s, NULL, staff, t.year, t.year);
 }
 
-/* months (issue 13): the month's staff of counted check-in msg_id of person
- * staff, in (sign 1) or out (-1); a row whose count falls to 0 goes. */
-static oerr_t month_staff_count(struct store *s, const char *msg_id, const char *staff,
-                                int sign)
+/* months (issue 13): where report msg_id is counted, read by month_count. */
+struct month_key {
+    int year, month; /* 0: not a counted report (a void) */
+};
+
+/* months (issue 13): meta's month_offset into s->month_mod (the modifier
+ * Q_MONTH_OF binds, read once: store_month_offset changes both). */
+static oerr_t month_mod_read(struct store *s)
 {
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = 'month_offset'", -1, &st,
+                           NULL) != SQLITE_OK)
+        return OERR_DB;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        column_copy(st, 0, s->month_mod, sizeof s->month_mod);
+    sqlite3_finalize(st);
+    s->month_off = atoi(s->month_mod);
+    return rc == SQLITE_ROW ? OERR_OK : OERR_DB;
+}
+
+/* months (issue 13): the month of timestamp ts (valid: tu_valid_timestamp)
+ * at offset_min, as MONTH_OF computes it: an offset beyond 14 hours (which
+ * SQLite does not read) leaves the time as written. */
+static void month_of_ts(const char *ts, int offset_min, int *year, int *month)
+{
+    struct odate d = {.year = atoi(ts), .month = atoi(ts + 5), .day = atoi(ts + 8)};
+    int hh = atoi(ts + 11), mm = atoi(ts + 14), off = 0;
+    const char *z = ts + 19;
+    while (*z && *z != 'Z' && *z != '+' && *z != '-')
+        z++;
+    if (*z == '+' || *z == '-') {
+        int oh = atoi(z + 1), om = atoi(z + 4);
+        if (oh > 14) {
+            *year = d.year;
+            *month = d.month;
+            return;
+        }
+        off = (*z == '-' ? -1 : 1) * (oh * 60 + om);
+    }
+    long long minutes = (long long)tu_days_from_civil(d) * 1440 + hh * 60 + mm - off;
+    struct odate l = tu_date_at((time_t)(minutes * 60), offset_min);
+    *year = l.year;
+    *month = l.month;
+}
+
+/* months (issue 13): what report r, just stored, adds to its month when it is
+ * counted (kept for month_count, so that counting it does not read it back):
+ * MONTH_EXPRS in C, in MONTH_COLS order. */
+static void month_stash(struct store *s, const struct report *r, const char *voided_by)
+{
+    struct month_next *m = &s->month_next;
+    m->msg_id[0] = '\0';
+    if (r->kind == RK_VOID || (voided_by && voided_by[0]) ||
+        (!s->month_mod[0] && month_mod_read(s)))
+        return;
+    _Static_assert(sizeof m->v / sizeof m->v[0] == MONTH_NCOLS, "MONTH_COLS");
+    memset(m->v, 0, sizeof m->v);
+    switch (r->kind) {
+    case RK_HEADCOUNT:
+        m->v[0] = r->consultations;
+        m->v[1] = 1;
+        m->v[2] = r->female > 0 ? r->female : 0;
+        m->v[3] = r->over_60 > 0 ? r->over_60 : 0;
+        m->v[4] = r->poor_households > 0 ? r->poor_households : 0;
+        m->v[TOTALS_NCOLS + r->department] = r->consultations;
+        break;
+    case RK_DISPENSE:
+        m->v[5] = r->value_fen;
+        m->v[6] = 1;
+        break;
+    case RK_REFERRAL:
+        m->v[7] = 1;
+        m->v[8 + r->destination] = 1;
+        m->v[TOTALS_NCOLS + STORE_DEPARTMENTS + r->urgency] = 1;
+        break;
+    case RK_EDUCATION:
+        m->v[11] = r->brochures;
+        m->v[12] = r->attendees;
+        m->v[13] = r->talks;
+        m->v[14] = 1;
+        break;
+    default: /* RK_CHECKIN */
+        m->v[15] = 1;
+        break;
+    }
+    month_of_ts(r->recorded_at, s->month_off, &m->year, &m->month);
+    snprintf(m->trip, sizeof m->trip, "%s", r->trip_id);
+    snprintf(m->msg_id, sizeof m->msg_id, "%s", r->msg_id);
+}
+
+/* months (issue 13): report msg_id's figures added to its month (sign 1) or
+ * taken out (-1); *k says which month. */
+static oerr_t month_count(struct store *s, const char *msg_id, int sign, struct month_key *k)
+{
+    k->year = k->month = 0;
+    struct month_next *m = &s->month_next;
+    if (sign > 0 && m->msg_id[0] && strcmp(m->msg_id, msg_id) == 0) {
+        m->msg_id[0] = '\0';
+        sqlite3_stmt *add = stmt(s, Q_MONTH_ADD);
+        k->year = m->year;
+        k->month = m->month;
+        sqlite3_bind_int(add, 1, m->year);
+        sqlite3_bind_int(add, 2, m->month);
+        sqlite3_bind_text(add, 3, m->trip, -1, SQLITE_STATIC);
+        for (int i = 0; i < MONTH_NCOLS; i++)
+            sqlite3_bind_int64(add, 4 + i, m->v[i]);
+        return run(add);
+    }
+    if (!s->month_mod[0] && month_mod_read(s))
+        return OERR_DB;
+    sqlite3_stmt *of = stmt(s, Q_MONTH_OF);
+    bind_text(of, 1, msg_id);
+    sqlite3_bind_text(of, 2, s->month_mod, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(of);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(of);
+        return rc == SQLITE_DONE ? OERR_OK : OERR_DB;
+    }
+    sqlite3_stmt *add = stmt(s, Q_MONTH_ADD);
+    k->year = sqlite3_column_int(of, 0);
+    k->month = sqlite3_column_int(of, 1);
+    sqlite3_bind_int(add, 1, k->year);
+    sqlite3_bind_int(add, 2, k->month);
+    bind_text(add, 3, (const char *)sqlite3_column_text(of, 2));
+    for (int i = 0; i < MONTH_NCOLS; i++)
+        sqlite3_bind_int64(add, 4 + i, sign * sqlite3_column_int64(of, 3 + i));
+    sqlite3_reset(of);
+    return run(add);
+}
+
+/* months (issue 13): the month's staff of a counted check-in of person staff
+ * on trip, in (sign 1) or out (-1); a row whose count falls to 0 goes. */
+static oerr_t month_staff_count(struct store *s, const struct month_key *k, const char *trip,
+                                const char *staff, int sign)
+{
+    struct trip_row t;
+    if (!k->year || store_trip_get(s, trip, &t))
+        return k->year ? OERR_DB : OERR_OK;
     sqlite3_stmt *st = stmt(s, Q_MONTH_STAFF_ADD);
-    bind_text(st, 1, msg_id);
-    sqlite3_bind_int(st, 2, sign);
-    int year = 0, month = 0;
+    sqlite3_bind_int(st, 1, k->year);
+    sqlite3_bind_int(st, 2, k->month);
+    bind_text(st, 3, staff);
+    bind_text(st, 4, t.county);
+    sqlite3_bind_int(st, 5, sign);
     long long n = 1;
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        year = sqlite3_column_int(st, 0);
-        month = sqlite3_column_int(st, 1);
-        n = sqlite3_column_int64(st, 2);
+        n = sqlite3_column_int64(st, 0);
         rc = sqlite3_step(st);
     }
     sqlite3_reset(st);
@@ -1614,15 +1757,16 @@ static oerr_t month_staff_count(struct store *s, const char *msg_id, const char 
     if (n > 0)
         return OERR_OK;
     st = stmt(s, Q_MONTH_STAFF_TRIM);
-    sqlite3_bind_int(st, 1, year);
-    sqlite3_bind_int(st, 2, month);
+    sqlite3_bind_int(st, 1, k->year);
+    sqlite3_bind_int(st, 2, k->month);
     bind_text(st, 3, staff);
     return run(st);
 }
 
 /* The figures kept per person of check-in msg_id (nothing for another
  * report): attendance always, staff when the role counts. */
-static oerr_t person_count(struct store *s, const char *msg_id, int sign)
+static oerr_t person_count(struct store *s, const char *msg_id, int sign,
+                           const struct month_key *mk)
 {
     sqlite3_stmt *st = stmt(s, Q_STAFF_OF);
     bind_text(st, 1, msg_id);
@@ -1639,7 +1783,7 @@ static oerr_t person_count(struct store *s, const char *msg_id, int sign)
         return rc == SQLITE_DONE ? OERR_OK : OERR_DB; /* DONE: not a check-in */
     if (people_count(s, trip, staff, sign))
         return OERR_DB;
-    if (counted && month_staff_count(s, msg_id, staff, sign))
+    if (counted && month_staff_count(s, mk, trip, staff, sign))
         return OERR_DB;
     return counted ? staff_count(s, trip, staff, sign) : OERR_OK;
 }
@@ -1647,9 +1791,10 @@ static oerr_t person_count(struct store *s, const char *msg_id, int sign)
 oerr_t store_report_count(struct store *s, const char *msg_id, int sign)
 {
     sign = sign < 0 ? -1 : 1;
-    if (count_step(s, Q_TOTALS_ADD, msg_id, sign) || count_step(s, Q_MONTH_ADD, msg_id, sign))
+    struct month_key mk;
+    if (count_step(s, Q_TOTALS_ADD, msg_id, sign) || month_count(s, msg_id, sign, &mk))
         return OERR_DB;
-    return person_count(s, msg_id, sign);
+    return person_count(s, msg_id, sign, &mk);
 }
 
 oerr_t store_refusal_put(struct store *s, const char *msg_id, const char *agent_id,
@@ -2217,6 +2362,8 @@ oerr_t store_month_offset(struct store *s, int offset_min)
     }
     sqlite3_finalize(st);
     bool moved = rc == OERR_OK && sqlite3_changes(s->db) > 0;
+    s->month_mod[0] = '\0'; /* read again at the next report */
+    s->month_next.msg_id[0] = '\0';
     if (moved) {
         olog(OLOG_INFO, "store: reports now go in months at tz_offset_min %d: computing the "
              "month figures again", offset_min);

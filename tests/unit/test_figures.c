@@ -624,6 +624,8 @@ static const char *const month_times[] = {
     "2026-06-30T12:00:00-04:00", /* 1 July 00:00 +08:00 */
     "2026-11-22T09:31:05+08:00",
     "2027-02-10T10:00:00.5+08:00",
+    "2026-04-01T05:00:00+14:00", /* 31 March 23:00 +08:00 */
+    "2026-03-31T23:50:00+14:30", /* March */
 };
 #define NTIMES (sizeof month_times / sizeof month_times[0])
 
@@ -788,6 +790,9 @@ static void test_figures_month_edges(void **state)
             "\"medicine\":\"m\",\"quantity\":2,\"unit\":\"box\",\"value_fen\":1234", NULL);
     keep_at(f->s, 9, "e1", "2026-12-31T16:30:00Z", "education",
             "\"brochures\":50,\"attendees\":30,\"talks\":1,\"topic\":\"t\"", NULL);
+    /* an offset beyond 14 hours (valid here, unread by SQLite): as written */
+    keep_at(f->s, 12, "e2", "2026-05-31T23:30:00+15:00", "headcount",
+            "\"department\":\"tcm\",\"consultations\":2", NULL);
 
     struct month_figures m[12];
     assert_int_equal(store_months(f->s, 2026, NULL, m), OERR_OK);
@@ -806,6 +811,8 @@ static void test_figures_month_edges(void **state)
     assert_int_equal(m[2].by_destination[DEST_COUNTY], 1);
     assert_int_equal(m[2].by_urgency[1], 1);
     assert_int_equal(m[11].education, 0);
+    assert_int_equal(m[4].consultations, 2);
+    assert_int_equal(m[4].by_department[5], 2);
     struct month_figures y27[12];
     assert_int_equal(store_months(f->s, 2027, NULL, y27), OERR_OK);
     assert_int_equal(y27[0].education, 1);
