@@ -733,6 +733,12 @@ int service_run(const struct coord_config *cfg, volatile sig_atomic_t *stop)
         goto done;
     }
     store_set_reply_limits(s.store, cfg->reply_keep, cfg->reply_days);
+    /* months (issue 13): reports go in months at the coordinator's offset */
+    if (store_month_offset(s.store, (int)cfg->tz_offset_min)) {
+        olog(OLOG_ERROR, "cannot compute the month figures of %s at tz_offset_min %lld: %s",
+             cfg->db, cfg->tz_offset_min, store_errmsg(s.store));
+        goto done;
+    }
     if (store_checkpoint_behind(s.store))
         olog(OLOG_WARN, "checkpoints stay in the commits that fill the WAL");
     s.inbox = inbox_new(cfg->queue_max_bytes, cfg->batch_max);
