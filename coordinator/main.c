@@ -97,6 +97,8 @@ static const struct cli_cmd cmds[] = {
     {"export", NULL, cli_export, CLI_NEED_CONFIG | CLI_NEED_STORE,
      "write accepted reports as CSV for spreadsheets (a year, county or\n"
      "span of days)"},
+    {"report", NULL, cli_report, CLI_NEED_CONFIG | CLI_NEED_STORE,
+     "write the year's report to file and send on: xlsx, CSV or HTML to print"},
     {"agents", NULL, cli_agents, CLI_NEED_STORE,
      "list the field agents: online or not, last seen, missing seqs"},
     {"alerts", NULL, cli_alerts, CLI_NEED_STORE,
