@@ -7,6 +7,7 @@
 #ifndef OUTREACH_REPORT_BOOK_H
 #define OUTREACH_REPORT_BOOK_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "progress_json.h"
@@ -66,6 +67,13 @@ void book_free(struct report_book *r);
 
 /* 1234567 -> "1,234,567" in buf, returned (report_write.c; also progress's table). */
 const char *book_thousands(long long v, char buf[32]);
+
+/* A CSV field as RFC 4180 wants it (quoted when it holds a comma, quote or
+ * line end). defuse: a text a spreadsheet would take for a formula (=, +, -,
+ * @, a tab or CR first: a trip title from an admin request) gets a ' in
+ * front, so that opening the file runs nothing. 0, or -1 when writing
+ * failed. */
+int book_csv_field(FILE *f, const char *s, bool defuse);
 
 /* The writers (report_write.c). section: RS_COUNT for all, one after
  * another (CSV), else that one only. 0, or -1 when writing failed. */

@@ -11,12 +11,9 @@
 
 /* ---- CSV -------------------------------------------------------------------------- */
 
-/* A text cell as RFC 4180 wants it; one that a spreadsheet would take for a
- * formula (=, +, -, @, a tab or CR first: a trip title from an admin
- * request) gets a ' in front, so that opening the file runs nothing. */
-static int csv_text(FILE *f, const char *s)
+int book_csv_field(FILE *f, const char *s, bool defuse)
 {
-    bool formula = s[0] && strchr("=+-@\t\r", s[0]);
+    bool formula = defuse && s[0] && strchr("=+-@\t\r", s[0]);
     bool quote = formula || strpbrk(s, ",\"\r\n") != NULL;
     if (quote && fputc('"', f) == EOF)
         return -1;
@@ -29,6 +26,11 @@ static int csv_text(FILE *f, const char *s)
             return -1;
     }
     return quote && fputc('"', f) == EOF ? -1 : 0;
+}
+
+static int csv_text(FILE *f, const char *s)
+{
+    return book_csv_field(f, s, true);
 }
 
 static int csv_cell(FILE *f, const struct rcell *c)
