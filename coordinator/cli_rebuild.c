@@ -22,7 +22,7 @@ static const char usage_rebuild[] =
     "and upgrade, after restoring or repairing the store), or when a command says to.\n"
     "It writes the store: stop the coordinator first (it refuses while the daemon\n"
     "has the store open, and the daemon does not start while it runs). It takes\n"
-    "about 4 to 6 s of CPU per million reports, longer when the file must be read\n"
+    "about 10 s of CPU per million reports, longer when the file must be read\n"
     "from disk; it stops at the first damaged page, changing nothing.\n"
     "\n"
     "  --db FILE        the coordinator's store\n"
