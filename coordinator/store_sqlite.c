@@ -106,10 +106,16 @@
  * and moved by store_trip_upsert. MONTH_EXPRS is what one report adds, the
  * same text for the incremental update and the rebuild. */
 #define MONTH_MOD "(SELECT value FROM meta WHERE key = 'month_offset')"
-#define MONTH_OF_AT(F, MOD)                                                           \
-    "CAST(COALESCE(strftime('" F "', recorded_at, " MOD "),"                          \
-    " strftime('" F "', substr(recorded_at, 1, 19))) AS INTEGER)"
-#define MONTH_OF(F) MONTH_OF_AT(F, MONTH_MOD)
+#define MONTH_SUF "(SELECT value FROM meta WHERE key = 'month_suffix')"
+/* A report written at the store's own offset (SUF, e.g. '+08:00': nearly
+ * all of them) has its local month as written, read without strftime (a
+ * third of a rebuild's time otherwise). F: strftime's, P: substr's. */
+#define MONTH_OF_AT(F, P, MOD, SUF)                                                   \
+    "CAST(CASE WHEN substr(recorded_at, -6) = " SUF " THEN substr(recorded_at, " P ")" \
+    " ELSE COALESCE(strftime('" F "', recorded_at, " MOD "),"                         \
+    " strftime('" F "', substr(recorded_at, 1, 19))) END AS INTEGER)"
+#define MONTH_YEAR MONTH_OF_AT("%Y", "1, 4", MONTH_MOD, MONTH_SUF)
+#define MONTH_MONTH MONTH_OF_AT("%m", "6, 2", MONTH_MOD, MONTH_SUF)
 #define MONTH_EXTRA_COLS                                                              \
     "dep_internal, dep_surgery, dep_obgyn, dep_pediatrics, dep_ophthalmology,"        \
     " dep_tcm, dep_dental, dep_general, dep_other, urg_routine, urg_urgent,"          \
@@ -145,7 +151,7 @@
  * its trip), each counted N times, in county C. */
 #define MONTH_STAFF_SELECT(C, N, W)                                                   \
     "INSERT INTO month_staff (year, month, staff_id, county, n)"                      \
-    " SELECT " MONTH_OF("%Y") ", " MONTH_OF("%m") ", r.staff_id, " C ", " N            \
+    " SELECT " MONTH_YEAR ", " MONTH_MONTH ", r.staff_id, " C ", " N            \
     " FROM reports r JOIN trips t ON t.trip_id = r.trip_id WHERE " W                  \
     " AND r.kind = 'checkin' AND r.role <> 'support' AND r.staff_id IS NOT NULL"
 
@@ -171,13 +177,14 @@ static const char months_schema_sql[] =
     " year INTEGER NOT NULL, month INTEGER NOT NULL, staff_id TEXT NOT NULL,"
     " county TEXT NOT NULL, n INTEGER NOT NULL,"
     " PRIMARY KEY (year, month, staff_id, county)) WITHOUT ROWID;"
-    "INSERT OR IGNORE INTO meta (key, value) VALUES ('month_offset', '+480 minutes');";
+    "INSERT OR IGNORE INTO meta (key, value) VALUES ('month_offset', '+480 minutes');"
+    "INSERT OR IGNORE INTO meta (key, value) VALUES ('month_suffix', '+08:00');";
 
 /* The month figures computed again from the reports, and marked as present. */
 static const char months_rebuild_sql[] =
     "DELETE FROM month_totals;"
     "INSERT INTO month_totals (year, month, trip_id, " MONTH_COLS ")"
-    " SELECT " MONTH_OF("%Y") ", " MONTH_OF("%m") ", trip_id, " MONTH_EXPRS("SUM(", ")")
+    " SELECT " MONTH_YEAR ", " MONTH_MONTH ", trip_id, " MONTH_EXPRS("SUM(", ")")
     " FROM reports WHERE voided_by IS NULL AND kind <> 'void' GROUP BY 1, 2, 3;"
     "DELETE FROM month_staff;"
     MONTH_STAFF_SELECT("t.county", "COUNT(*)", "r.voided_by IS NULL") " GROUP BY 1, 2, 3, 4;"
@@ -342,7 +349,8 @@ static const char *const sql_text[Q_COUNT] = {
     /* months (issue 13): the month and figures of report ?1, read, then
      * added by VALUES (one row needs no statement journal); the figures are
      * MONTH_EXPRS, as in the rebuild */
-    [Q_MONTH_OF] = "SELECT " MONTH_OF_AT("%Y", "?2") ", " MONTH_OF_AT("%m", "?2") ", trip_id, "
+    [Q_MONTH_OF] = "SELECT " MONTH_OF_AT("%Y", "1, 4", "?2", "?3") ", "
+                   MONTH_OF_AT("%m", "6, 2", "?2", "?3") ", trip_id, "
                    MONTH_EXPRS("(", ")") " FROM reports WHERE msg_id = ?1 AND kind <> 'void'",
     [Q_MONTH_ADD] = "INSERT INTO month_totals (year, month, trip_id, " MONTH_COLS ")"
                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31)"
@@ -1713,12 +1721,13 @@ struct month_key {
 static oerr_t month_mod_read(struct store *s)
 {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = 'month_offset'", -1, &st,
-                           NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(s->db, "SELECT " MONTH_MOD ", " MONTH_SUF, -1, &st, NULL) != SQLITE_OK)
         return OERR_DB;
     int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
+    if (rc == SQLITE_ROW) {
         column_copy(st, 0, s->month_mod, sizeof s->month_mod);
+        column_copy(st, 1, s->month_suf, sizeof s->month_suf);
+    }
     sqlite3_finalize(st);
     s->month_off = atoi(s->month_mod);
     return rc == SQLITE_ROW ? OERR_OK : OERR_DB;
@@ -1817,6 +1826,7 @@ static oerr_t month_count(struct store *s, const char *msg_id, int sign, struct 
     sqlite3_stmt *of = stmt(s, Q_MONTH_OF);
     bind_text(of, 1, msg_id);
     sqlite3_bind_text(of, 2, s->month_mod, -1, SQLITE_STATIC);
+    sqlite3_bind_text(of, 3, s->month_suf, -1, SQLITE_STATIC);
     int rc = sqlite3_step(of);
     if (rc != SQLITE_ROW) {
         sqlite3_reset(of);
@@ -2452,19 +2462,26 @@ oerr_t store_month_counties_each(struct store *s, int year,
 
 oerr_t store_month_offset(struct store *s, int offset_min)
 {
-    char want[32];
+    char want[32], suffix[16];
     snprintf(want, sizeof want, "%+d minutes", offset_min);
+    int a = offset_min < 0 ? -offset_min : offset_min;
+    snprintf(suffix, sizeof suffix, "%c%02d:%02d", offset_min < 0 ? '-' : '+', a / 60 % 100,
+             a % 60);
     if (exec(s, "BEGIN IMMEDIATE"))
         return OERR_DB;
     sqlite3_stmt *st = NULL;
     oerr_t rc = OERR_DB;
-    if (sqlite3_prepare_v2(s->db, "UPDATE meta SET value = ?1 WHERE key = 'month_offset'"
-                                  " AND value <> ?1", -1, &st, NULL) == SQLITE_OK) {
+    bool moved = false;
+    if (sqlite3_prepare_v2(s->db, "UPDATE meta SET value = CASE key WHEN 'month_offset' THEN ?1"
+                                  " ELSE ?2 END WHERE (key = 'month_offset' AND value <> ?1)"
+                                  " OR (key = 'month_suffix' AND value <> ?2)", -1, &st,
+                           NULL) == SQLITE_OK) {
         bind_text(st, 1, want);
+        bind_text(st, 2, suffix);
         rc = run(st);
+        moved = rc == OERR_OK && sqlite3_changes(s->db) > 0;
     }
     sqlite3_finalize(st);
-    bool moved = rc == OERR_OK && sqlite3_changes(s->db) > 0;
     s->month_mod[0] = '\0'; /* read again at the next report */
     s->month_next.msg_id[0] = '\0';
     if (moved) {

@@ -41,7 +41,7 @@ struct store {
     struct checkpointer *ckpt; /* store_checkpoint_behind's thread; NULL: none */
     /* months (issue 13): meta's month_offset ("" not read yet) and in
      * minutes; the month and figures of the report just stored (month_stash) */
-    char month_mod[32];
+    char month_mod[32], month_suf[16];
     int month_off;
     struct month_next {
         char msg_id[ID_MAX + 1], trip[ID_MAX + 1];
