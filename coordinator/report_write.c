@@ -3,10 +3,12 @@
  * browser to print (A4, a table a page, every text escaped) and xlsx through
  * libxlsxwriter (a worksheet a section). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <xlsxwriter.h>
 
+#include "fileperm.h"
 #include "report_book.h"
 
 /* ---- CSV -------------------------------------------------------------------------- */
@@ -246,6 +248,13 @@ static int xlsx_table(lxw_workbook *wb, const struct report_book *r, const struc
 
 int book_write_xlsx(const struct report_book *r, const char *path, char err[256])
 {
+    /* Made first as the CSV and HTML are (0600, see fileperm.h): libxlsxwriter
+     * opens it with fopen, which keeps an existing file's mode. */
+    FILE *pre = fperm_fopen_private(path);
+    if (!pre || fclose(pre) != 0) {
+        snprintf(err, 256, "cannot write %s", path);
+        return -1;
+    }
     lxw_workbook *wb = workbook_new(path);
     if (!wb) {
         snprintf(err, 256, "cannot create %s", path);

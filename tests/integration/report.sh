@@ -72,8 +72,11 @@ grep -q 'break-after: page' "$WORK/r.html" || fail "no page break between the ta
 grep -q 'Noto Sans CJK SC' "$WORK/r.html" || fail "no Chinese font stack"
 pass "HTML: 6 tables, A4 with a page each, the <script> title escaped"
 
+for f in r.xlsx r.csv r.html; do
+  assert_eq 600 "$(stat -c %a "$WORK/$f")" "the mode of $f (as export --csv's)"
+done
 assert_eq "$before" "$(sha256sum "$DB" | cut -d' ' -f1)" "the store after the reports"
-pass "the store is not written"
+pass "the files are 0600, the store is not written"
 
 # Refusals: exit status 2 and a message naming the option.
 refused() {
