@@ -62,8 +62,10 @@ static int export_dhis2(struct coord_cli *c, const struct coord_db_opts *o)
                                "--from, --to, --bom, --month and --section are not for it");
     char err[DHIS2_ERR_MAX];
     struct dhis2_map *m = dhis2_map_load(o->mapping, err);
-    if (!m)
-        return cli_usage_error(usage_export, "--mapping %s: %s", o->mapping, err);
+    if (!m) {
+        cli_fail("--mapping %s: %s", o->mapping, err);
+        return EXIT_USAGE;
+    }
     struct store *s = coord_cli_store(c, o->db);
     cJSON *set = s ? dhis2_build(s, m, o->year, o->county, err) : NULL;
     dhis2_map_free(m);

@@ -1,6 +1,7 @@
 /* cli_report.c -- `outreach-coordinator report`: one file a health
  * commission can file and send on (xlsx, CSV or HTML to print), from the
  * store opened read-only. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -121,7 +122,7 @@ int cli_report(int argc, char **argv, void *ctx)
     } else {
         FILE *f = o.output ? fperm_fopen_private(o.output) : stdout;
         if (!f) {
-            cli_fail("cannot write %s", o.output);
+            cli_fail("cannot write %s: %s", o.output, strerror(errno));
             book_free(&r);
             return 1;
         }

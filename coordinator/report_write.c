@@ -2,6 +2,7 @@
  * byte-order mark, sections one after another or one alone), HTML for the
  * browser to print (A4, a table a page, every text escaped) and xlsx through
  * libxlsxwriter (a worksheet a section). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -252,7 +253,7 @@ int book_write_xlsx(const struct report_book *r, const char *path, char err[256]
      * opens it with fopen, which keeps an existing file's mode. */
     FILE *pre = fperm_fopen_private(path);
     if (!pre || fclose(pre) != 0) {
-        snprintf(err, 256, "cannot write %s", path);
+        snprintf(err, 256, "cannot write %s: %s", path, strerror(errno));
         return -1;
     }
     lxw_workbook *wb = workbook_new(path);
