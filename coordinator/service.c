@@ -738,6 +738,12 @@ int service_run(const struct coord_config *cfg, volatile sig_atomic_t *stop)
         goto done;
     }
     store_set_reply_limits(s.store, cfg->reply_keep, cfg->reply_days);
+    /* months (issue 13): reports go in months at the coordinator's offset */
+    if (store_month_offset(s.store, (int)cfg->tz_offset_min)) {
+        olog(OLOG_ERROR, "cannot compute the month figures of %s at tz_offset_min %lld: %s",
+             cfg->db, cfg->tz_offset_min, store_errmsg(s.store));
+        goto done;
+    }
     if (cfg->targets_file) { /* reach: targets per county and township */
         char now[TU_TS_MAX];
         int rows;
