@@ -358,6 +358,21 @@ static struct store *open_store(const char *path)
     return s;
 }
 
+/* A trip of the test day, 2026-11-23, in county (named "county county"). */
+static void add_trip(struct store *s, const char *trip_id, const char *county)
+{
+    char name[32];
+    snprintf(name, sizeof name, "%s county", county);
+    struct trip_def t = {.trip_id = trip_id, .title = trip_id, .date = "2026-11-23",
+                         .site_code = "s-1", .site_name = "Site", .county = county,
+                         .county_name = name, .activities = 1, .departments = 1,
+                         .capacity = {2, 1}};
+    char why[JERR_MAX] = "";
+    assert_int_equal(store_begin(s), OERR_OK);
+    assert_int_equal(store_trip_upsert(s, &t, "2026-11-20T10:00:00+08:00", why), OERR_OK);
+    assert_int_equal(store_commit(s), OERR_OK);
+}
+
 static void alerter_raises_keeps_over_a_restart_and_clears(void **state)
 {
     (void)state;
@@ -366,14 +381,7 @@ static void alerter_raises_keeps_over_a_restart_and_clears(void **state)
     assert_non_null(mkdtemp(dir));
     snprintf(path, sizeof path, "%s/coordinator.db", dir);
     struct store *s = open_store(path);
-    struct trip_def t = {.trip_id = "T1", .title = "T1", .date = "2026-11-23",
-                         .site_code = "s-1", .site_name = "Site", .county = "c1",
-                         .county_name = "c1 county", .activities = 1, .departments = 1,
-                         .capacity = {2, 1}};
-    char why[JERR_MAX] = "";
-    assert_int_equal(store_begin(s), OERR_OK);
-    assert_int_equal(store_trip_upsert(s, &t, "2026-11-20T10:00:00+08:00", why), OERR_OK);
-    assert_int_equal(store_commit(s), OERR_OK);
+    add_trip(s, "T1", "c1");
     status(s, "{\"online\":true,\"agent_id\":\"a1\",\"trip_id\":\"T1\",\"pending\":0,"
               "\"last_seq\":0,\"since\":\"2026-11-23T08:00:00+08:00\"}", true, at("08:00"));
     status(s, "{\"online\":false,\"agent_id\":\"a1\"}", true, at("09:00")); /* its will */
@@ -539,19 +547,8 @@ static void alerter_reads_county_targets(void **state)
     assert_non_null(mkdtemp(dir));
     snprintf(path, sizeof path, "%s/coordinator.db", dir);
     struct store *s = open_store(path);
-    char why[JERR_MAX] = "";
-    const char *const counties[] = {"c1", "c3"};
-    for (int i = 0; i < 2; i++) {
-        char id[8];
-        snprintf(id, sizeof id, "T%d", i + 1);
-        struct trip_def t = {.trip_id = id, .title = id, .date = "2026-11-23",
-                             .site_code = "s-1", .site_name = "Site", .county = counties[i],
-                             .county_name = counties[i], .activities = 1, .departments = 1,
-                             .capacity = {2, 1}};
-        assert_int_equal(store_begin(s), OERR_OK);
-        assert_int_equal(store_trip_upsert(s, &t, "2026-11-20T10:00:00+08:00", why), OERR_OK);
-        assert_int_equal(store_commit(s), OERR_OK);
-    }
+    add_trip(s, "T1", "c1");
+    add_trip(s, "T3", "c3");
     /* 2026-11-23 is day 327 of 365: 365 a year expects 327, 10 expects 9. */
     target(s, 2026, "c1", "", 365, 10);   /* a trip, nothing counted yet */
     target(s, 2026, "c2", "t-a", 200, 0); /* no trip: townships only, 365 in all */
