@@ -50,7 +50,7 @@ struct svc {
     struct inbox *inbox;    /* what Paho's thread received */
     struct ackbatch *batch; /* what the batch will send once it is committed */
     struct publisher *pub;  /* what changed since progress was last published */
-    struct alerter *alerts; /* alerts_run.h: evaluated each minute and after a status */
+    struct alerter *alerts; /* alerts_run.h: each minute, after a status or a figure */
     struct intake_seen seen; /* agents seen in the batch, written at its end */
 
     long long n_accepted, n_duplicate, n_rejected;
@@ -151,6 +151,7 @@ static void ack_add(struct svc *s, const char *agent, const char *msg_id,
 static void mark_trip(struct svc *s, const char *trip_id, int year)
 {
     publish_mark_trip(s->pub, trip_id, year);
+    alerter_mark(s->alerts); /* its county's figures: county_behind */
 }
 
 /* ---- handling one message ---------------------------------------------- */
@@ -344,6 +345,7 @@ static void handle_admin(struct svc *s, struct item *it, const char *const *lv,
             publish_mark_county(s->pub, &ch.old);
     } else if (ch.year) {
         publish_mark_year(s->pub, ch.year); /* targets.set: its counties' county_targets */
+        alerter_mark(s->alerts);
     }
     if (ch.villages)
         publish_mark_all(s->pub); /* the register changed: every year's coverage */

@@ -172,6 +172,7 @@ static void a_report_brings_out_its_months(void **state)
     publish_progress(f->p, false);
     assert_string_equal(f->r.topics, "progress/2026 progress/2026/series "
                                      "progress/2026/counties/c1 progress/2026/counties/c2 "
+                                     "progress/2026/coverage "
                                      "progress/2027/months progress/2027/counties/c1/months "
                                      "trips/2026-a-1/progress");
     struct trip_row old = {.year = 2026, .county = "c9", .county_name = "c9 county"};
@@ -180,6 +181,7 @@ static void a_report_brings_out_its_months(void **state)
     publish_progress(f->p, false);
     assert_string_equal(f->r.topics, "progress/2026 progress/2026/series "
                                      "progress/2026/counties/c1 progress/2026/counties/c2 "
+                                     "progress/2026/coverage "
                                      "progress/2027/months progress/2027/counties/c1/months "
                                      "progress/2026/counties/c9 "
                                      "progress/2027/counties/c9/months");
