@@ -113,13 +113,14 @@ static int snap_site(void *ctx, const struct site_agent_row *r)
     return 0;
 }
 
-static void county_add(struct snap *sn, const char *county, int year, const cJSON *o,
-                       const cJSON *targets, const char *figure)
+/* One figure of a county's county_targets ({"count", "expected_to_date",
+ * ...}, as progress_json.c makes it): both numbers from the same entry. */
+static void county_add(struct snap *sn, const char *county, int year, const cJSON *targets,
+                       const char *figure)
 {
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(targets, figure);
     const cJSON *e = cJSON_GetObjectItemCaseSensitive(t, "expected_to_date");
-    const cJSON *c = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(o, figure), "count");
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(t, "count");
     if (!cJSON_IsNumber(e) || !cJSON_IsNumber(c))
         return;
     void *v = grow(sn->county_items, &sn->counties_cap, sn->ncounties, sizeof *sn->county_items);
@@ -147,11 +148,23 @@ static int snap_county(void *ctx, const char *county, const char *county_name)
         return sn->failed = true;
     const cJSON *targets = cJSON_GetObjectItemCaseSensitive(o, "county_targets");
     if (cJSON_IsObject(targets)) {
-        county_add(sn, county, sn->today.year, o, targets, "consultations");
-        county_add(sn, county, sn->today.year, o, targets, "staff");
+        county_add(sn, county, sn->today.year, targets, "consultations");
+        county_add(sn, county, sn->today.year, targets, "staff");
     }
     cJSON_Delete(o);
     return sn->failed;
+}
+
+/* A county with targets this year but no trip yet (store_counties_each lists
+ * counties by their trips): its count is 0, and it is as behind as any. The
+ * rows come by county (its own row and its townships'): each county once. */
+static int snap_target(void *ctx, const struct target_row *t)
+{
+    struct snap *sn = ctx;
+    for (size_t i = 0; i < sn->ncounties; i++)
+        if (strcmp(sn->county_items[i].county, t->county) == 0)
+            return 0;
+    return snap_county(sn, t->county, NULL);
 }
 
 static int snap_agent(void *ctx, const struct gapped_agent_row *a)
@@ -197,6 +210,7 @@ static int snap_read(struct snap *sn)
     tu_format_date(sn->today, today);
     if (store_site_agents_each(sn->store, today, snap_site, sn) || sn->failed ||
         store_counties_each(sn->store, sn->today.year, snap_county, sn) || sn->failed ||
+        store_targets_each(sn->store, sn->today.year, snap_target, sn) || sn->failed ||
         store_gapped_agents_each(sn->store, snap_agent, sn) || sn->failed ||
         store_alerts_each(sn->store, false, snap_open, sn) || sn->failed)
         return -1;

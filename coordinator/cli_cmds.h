@@ -42,6 +42,7 @@ enum coord_db_opt {
     DBO_COUNTY = 1u << 6, /* --county C, a county code */
     DBO_DATES = 1u << 7,  /* --from DATE, --to DATE (as given: the caller checks them) */
     DBO_BOM = 1u << 8,    /* --bom */
+    DBO_REPORT = 1u << 9, /* --format F, --month M (1 to 12), --section S, --mapping FILE */
 };
 struct coord_db_opts {
     const char *db, *output; /* NULL when not given; point into argv */
@@ -49,6 +50,8 @@ struct coord_db_opts {
     bool json, csv;
     const char *county, *from, *to; /* NULL when not given; point into argv */
     bool bom;
+    const char *format, *section, *mapping; /* NULL when not given; point into argv */
+    int month;                              /* 0 when not given */
 };
 /* Parses argv (argv[0] the command word) into o, which the caller zeroes.
  * Returns 0 (optind at the positional argument, if any), 1 after --help
@@ -67,6 +70,7 @@ int cli_alerts(int argc, char **argv, void *ctx);         /* cli_alerts.c */
 int cli_trips(int argc, char **argv, void *ctx);          /* cli_trips.c */
 int cli_check(int argc, char **argv, void *ctx);          /* cli_check.c */
 int cli_rebuild(int argc, char **argv, void *ctx);        /* cli_rebuild.c */
+int cli_report(int argc, char **argv, void *ctx);         /* cli_report.c */
 int cli_trip_show(int argc, char **argv, void *ctx);      /* cli_trip_show.c */
 int cli_trip_create(int argc, char **argv, void *ctx);    /* cli_trip_admin.c */
 int cli_trip_cancel(int argc, char **argv, void *ctx);    /* cli_trip_admin.c */

@@ -1,10 +1,13 @@
 /* cli_export.c -- `outreach-coordinator export --csv`: the accepted reports
  * as CSV, one row each, voided ones marked; optionally only a year, a county
- * or a span of days. */
+ * or a span of days. `export --format dhis2`: the year's month figures as a
+ * DHIS2 data value set (dhis2.c). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli_cmds.h"
+#include "dhis2.h"
 #include "fileperm.h"
 #include "oerr.h"
 #include "timeutil.h"
@@ -26,7 +29,71 @@ static const char usage_export[] =
     "                   Chinese) reads the file as UTF-8\n"
     "  --output FILE    write there instead of standard output\n"
     "  --config FILE    read tz_offset_min from it\n"
-    "Filters combine: every one given must hold.\n";
+    "Filters combine: every one given must hold.\n"
+    "\n"
+    "usage: outreach-coordinator export --db FILE --format dhis2 --mapping FILE --year Y\n"
+    "           [--county C] [--csv] [--output FILE]\n"
+    "\n"
+    "  --format dhis2   the year's month figures as a DHIS2 data value set, for\n"
+    "                   POST /api/dataValueSets?idScheme=code: one value per\n"
+    "                   mapped figure, county and month (period YYYYMM, the month\n"
+    "                   each report was recorded in) that has any figure\n"
+    "  --mapping FILE   which figure goes to which dataElement and\n"
+    "                   categoryOptionCombo, which county to which orgUnit (JSON;\n"
+    "                   docs/dhis2-mapping.example.json is an annotated example)\n"
+    "  --year Y         the year (required)\n"
+    "  --county C       that county's values only\n"
+    "  --csv            DHIS2's CSV form instead of JSON (Content-Type\n"
+    "                   application/csv)\n";
+
+/* export --format dhis2: the data value set of o's year. */
+static int export_dhis2(struct coord_cli *c, const struct coord_db_opts *o)
+{
+    if (strcmp(o->format, "dhis2") != 0)
+        return cli_usage_error(usage_export, "--format must be dhis2 (or leave it out and give "
+                               "--csv for the reports), not '%s'", o->format);
+    if (!o->mapping)
+        return cli_usage_error(usage_export, "%s", "--format dhis2 needs --mapping FILE "
+                               "(docs/dhis2-mapping.example.json shows one)");
+    if (!o->year)
+        return cli_usage_error(usage_export, "%s", "--format dhis2 needs --year Y");
+    if (o->from || o->to || o->bom || o->month || o->section)
+        return cli_usage_error(usage_export, "%s", "--format dhis2 takes --year and --county; "
+                               "--from, --to, --bom, --month and --section are not for it");
+    char err[DHIS2_ERR_MAX];
+    struct dhis2_map *m = dhis2_map_load(o->mapping, err);
+    if (!m) {
+        cli_fail("--mapping %s: %s", o->mapping, err);
+        return EXIT_USAGE;
+    }
+    struct store *s = coord_cli_store(c, o->db);
+    cJSON *set = s ? dhis2_build(s, m, o->year, o->county, err) : NULL;
+    dhis2_map_free(m);
+    if (!set) {
+        if (s)
+            cli_fail("%s", err);
+        return 1;
+    }
+    FILE *f = o->output ? fperm_fopen_private(o->output) : stdout;
+    int rc = 0;
+    if (!f) {
+        cli_fail("cannot write %s", o->output);
+        rc = 1;
+    } else {
+        char *text = o->csv ? NULL : cJSON_Print(set);
+        int bad = o->csv ? dhis2_write_csv(set, f) : (!text || fputs(text, f) == EOF ||
+                                                      fputc('\n', f) == EOF);
+        free(text);
+        if (o->output ? fclose(f) != 0 : fflush(f) != 0)
+            bad = 1;
+        if (bad) {
+            cli_fail("cannot write %s", o->output ? o->output : "standard output");
+            rc = 1;
+        }
+    }
+    cJSON_Delete(set);
+    return rc;
+}
 
 /* A date of --from or --to: NULL (not given) or a real YYYY-MM-DD. */
 static int check_date(const char *opt, const char *v, struct odate *d)
@@ -43,12 +110,17 @@ int cli_export(int argc, char **argv, void *ctx)
     struct coord_db_opts o = {0};
     int rc = coord_cli_db_opts(argc, argv, usage_export,
                                DBO_CSV | DBO_OUTPUT | DBO_YEAR | DBO_COUNTY | DBO_DATES |
-                                   DBO_BOM | DBO_CONFIG,
+                                   DBO_BOM | DBO_CONFIG | DBO_REPORT,
                                &o);
     if (rc)
         return rc == 1 ? 0 : rc;
     if (!o.db)
         return cli_usage_error(usage_export, "%s", "--db FILE is required");
+    if (o.format)
+        return export_dhis2(c, &o);
+    if (o.mapping || o.month || o.section)
+        return cli_usage_error(usage_export, "%s", "--mapping is for --format dhis2; --month "
+                               "and --section are the report command's");
     if (!o.csv)
         return cli_usage_error(usage_export, "%s", "choose a format: --csv");
     struct odate from, to;

@@ -13,6 +13,7 @@
 #include "olog.h"
 #include "progress.h"
 #include "progress_json.h"
+#include "report_book.h"
 #include "timeutil.h"
 
 static const char usage_progress[] =
@@ -24,27 +25,10 @@ static const char usage_progress[] =
     "  --config FILE    read the targets (target_staff, target_consultations) from it\n"
     "Set OUTREACH_TODAY=YYYY-MM-DD to compute 'expected' for another day.\n";
 
-/* 1234567 -> "1,234,567" */
-static const char *thousands(long long v, char buf[32])
-{
-    char raw[32];
-    snprintf(raw, sizeof raw, "%lld", v < 0 ? -v : v);
-    size_t n = strlen(raw), o = 0;
-    if (v < 0)
-        buf[o++] = '-';
-    for (size_t i = 0; i < n; i++) {
-        if (i && (n - i) % 3 == 0)
-            buf[o++] = ',';
-        buf[o++] = raw[i];
-    }
-    buf[o] = '\0';
-    return buf;
-}
-
 static const char *cny(long long fen, char buf[40])
 {
     char t[32];
-    snprintf(buf, 40, "%s.%02lld", thousands(fen / 100, t), fen % 100);
+    snprintf(buf, 40, "%s.%02lld", book_thousands(fen / 100, t), fen % 100);
     return buf;
 }
 
@@ -62,9 +46,9 @@ static void print_target_row(const char *label, const cJSON *t)
     long long count = jint(t, "count", NULL), target = jint(t, "target", NULL);
     double pct = target > 0 ? 100.0 * (double)count / (double)target : 0.0;
     const cJSON *pace = cJSON_GetObjectItemCaseSensitive(t, "pace");
-    printf("  %-14s %10s %10s %7.1f%% %10s  %-8s %10s\n", label, thousands(count, a),
-           thousands(target, b), pct, thousands(jint(t, "expected_to_date", NULL), c),
-           cJSON_IsString(pace) ? pace->valuestring : "", thousands(jint(t, "projected_year_end", NULL), d));
+    printf("  %-14s %10s %10s %7.1f%% %10s  %-8s %10s\n", label, book_thousands(count, a),
+           book_thousands(target, b), pct, book_thousands(jint(t, "expected_to_date", NULL), c),
+           cJSON_IsString(pace) ? pace->valuestring : "", book_thousands(jint(t, "projected_year_end", NULL), d));
 }
 
 struct county_list {
@@ -96,7 +80,7 @@ static void print_table(const cJSON *y, const cJSON *counties, struct odate toda
     print_target_row("Consultations", cJSON_GetObjectItemCaseSensitive(y, "consultations"));
     print_target_row("Staff", cJSON_GetObjectItemCaseSensitive(y, "staff"));
     printf("\n  Medicine dispensed: %s CNY in %s dispenses\n",
-           cny(jint(y, "medicine", "value_fen"), m), thousands(jint(y, "medicine", "dispenses"), a));
+           cny(jint(y, "medicine", "value_fen"), m), book_thousands(jint(y, "medicine", "dispenses"), a));
     const cJSON *bd = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(y, "referrals"), "by_destination");
     printf("  Referrals: %lld (township health centre %lld, county hospital %lld, "
@@ -104,9 +88,9 @@ static void print_table(const cJSON *y, const cJSON *counties, struct odate toda
            jint(bd, "township_health_center", NULL), jint(bd, "county_hospital", NULL),
            jint(bd, "city_hospital", NULL));
     printf("  Health education: %s brochures, %s attendees, %s talks\n",
-           thousands(jint(y, "education", "brochures"), a),
-           thousands(jint(y, "education", "attendees"), b),
-           thousands(jint(y, "education", "talks"), c));
+           book_thousands(jint(y, "education", "brochures"), a),
+           book_thousands(jint(y, "education", "attendees"), b),
+           book_thousands(jint(y, "education", "talks"), c));
     printf("  Trips: %lld planned, %lld completed, %lld cancelled\n",
            jint(y, "trips", "planned"), jint(y, "trips", "completed"),
            jint(y, "trips", "cancelled"));
@@ -123,7 +107,7 @@ static void print_table(const cJSON *y, const cJSON *counties, struct odate toda
         /* The county's name comes from an admin request: escaped (olog_escape). */
         char *shown = olog_escape_dup(name->valuestring);
         printf("  %-16s %13s %6lld %6lld %15s %10lld  %s\n", code->valuestring,
-               thousands(jint(o, "consultations", "count"), a), jint(o, "staff", "count"),
+               book_thousands(jint(o, "consultations", "count"), a), jint(o, "staff", "count"),
                trips, cny(jint(o, "medicine", "value_fen"), m), jint(o, "referrals", "count"),
                shown ? shown : "?");
         free(shown);

@@ -14,15 +14,17 @@ static const char usage_rebuild[] =
     "\n"
     "Computes every figure the coordinator publishes again from the stored reports:\n"
     "each trip's running totals, the staff counted per trip, year and county, and\n"
-    "each trip's attendance (the people checked in). The coordinator keeps them as\n"
-    "reports arrive, and at start rebuilds those that are missing or that an older\n"
-    "coordinator's check-ins left behind; run this when the figures are in doubt\n"
+    "each trip's attendance (the people checked in), and the figures of each month\n"
+    "(at the offset the coordinator last started with, its tz_offset_min). The\n"
+    "coordinator keeps them as reports arrive, and at start rebuilds those that are\n"
+    "missing or that an older coordinator's check-ins left behind; run this when the\n"
+    "figures are in doubt\n"
     "(progress disagrees with an export, after restoring or repairing the store),\n"
     "or when a command says to. It writes the store: stop the coordinator first (it\n"
     "refuses while the daemon or any other program has the store open, and the\n"
     "daemon does not start while it runs). Run it as the store's owner; run as\n"
-    "root, it gives the -lock file it makes to that owner. It takes about 4 to 6 s\n"
-    "of CPU per million reports, longer when the file must be read from disk; it\n"
+    "root, it gives the -lock file it makes to that owner. It takes about 10 s of\n"
+    "CPU per million reports, longer when the file must be read from disk; it\n"
     "stops at the first damaged page, rebuilding nothing.\n"
     "\n"
     "  --db FILE        the coordinator's store\n"
@@ -73,9 +75,10 @@ int cli_rebuild(int argc, char **argv, void *ctx)
     }
     printf("rebuilt the figures of %s from its reports in %.1f s: running totals of %lld "
            "trip%s (%lld counted report%s), staff: %lld per trip, %lld per year, %lld per "
-           "year and county, attendance: %lld per trip\n", o.db,
+           "year and county, attendance: %lld per trip, months: %lld per trip and month, "
+           "%lld staff per month and county\n", o.db,
            (tu_mono_ms() - t0) / 1000.0, n.trips, n.trips == 1 ? "" : "s", n.reports,
            n.reports == 1 ? "" : "s", n.trip_staff, n.year_staff, n.county_staff,
-           n.trip_people);
+           n.trip_people, n.month_rows, n.month_staff);
     return 0;
 }

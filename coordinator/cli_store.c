@@ -74,6 +74,10 @@ int coord_cli_db_opts(int argc, char **argv, const char *usage, unsigned takes,
         {{"from", required_argument, NULL, 'f'}, DBO_DATES},
         {{"to", required_argument, NULL, 't'}, DBO_DATES},
         {{"bom", no_argument, NULL, 'b'}, DBO_BOM},
+        {{"format", required_argument, NULL, 'F'}, DBO_REPORT},
+        {{"month", required_argument, NULL, 'm'}, DBO_REPORT},
+        {{"section", required_argument, NULL, 'S'}, DBO_REPORT},
+        {{"mapping", required_argument, NULL, 'M'}, DBO_REPORT},
     };
     enum { N = sizeof all / sizeof all[0] };
     struct option opts[N + 1];
@@ -99,6 +103,18 @@ int coord_cli_db_opts(int argc, char **argv, const char *usage, unsigned takes,
         case 'f': o->from = optarg; break;
         case 't': o->to = optarg; break;
         case 'b': o->bom = true; break;
+        case 'F': o->format = optarg; break;
+        case 'S': o->section = optarg; break;
+        case 'M': o->mapping = optarg; break;
+        case 'm': {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (end == optarg || *end || v < 1 || v > 12)
+                return cli_usage_error(usage, "--month must be a month 1 to 12, not '%s'",
+                                       optarg);
+            o->month = (int)v;
+            break;
+        }
         case 'y':
             if (parse_year(optarg, &o->year))
                 return cli_usage_error(usage, "--year must be a year like 2026, not '%s'",

@@ -96,7 +96,10 @@ static const struct cli_cmd cmds[] = {
      "print the year's progress toward the targets"},
     {"export", NULL, cli_export, CLI_NEED_CONFIG | CLI_NEED_STORE,
      "write accepted reports as CSV for spreadsheets (a year, county or\n"
-     "span of days)"},
+     "span of days), or the months as a DHIS2 data value set"},
+    {"report", NULL, cli_report, CLI_NEED_CONFIG | CLI_NEED_STORE,
+     "write the year's (or a month's) report to file and send on: xlsx,\n"
+     "CSV, or HTML to print"},
     {"agents", NULL, cli_agents, CLI_NEED_STORE,
      "list the field agents: online or not, last seen, missing seqs"},
     {"alerts", NULL, cli_alerts, CLI_NEED_STORE,

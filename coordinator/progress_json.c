@@ -156,3 +156,50 @@ cJSON *progress_series_json(struct store *s, int year, const struct targets *tg,
     }
     return o;
 }
+
+/* months (issue 13) */
+static void add_names(cJSON *o, const char *name, const char *const *names, const long long *v,
+                      int n)
+{
+    cJSON *b = cJSON_AddObjectToObject(o, name);
+    for (int i = 0; i < n; i++)
+        cJSON_AddNumberToObject(b, names[i], (double)v[i]);
+}
+
+cJSON *progress_months_json(struct store *s, int year, const char *county,
+                            const char *county_name, const char *as_of)
+{
+    struct month_figures m[12];
+    if (store_months(s, year, county, m))
+        return NULL;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "year", year);
+    cJSON_AddStringToObject(o, "as_of", as_of);
+    if (county) {
+        cJSON_AddStringToObject(o, "county", county);
+        cJSON_AddStringToObject(o, "county_name", county_name ? county_name : county);
+    }
+    cJSON *months = cJSON_AddArrayToObject(o, "months");
+    for (int i = 0; i < 12; i++) {
+        const struct month_figures *f = &m[i];
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddNumberToObject(e, "month", i + 1);
+        cJSON_AddNumberToObject(e, "consultations", (double)f->consultations);
+        add_names(e, "by_department", department_names, f->by_department, STORE_DEPARTMENTS);
+        cJSON_AddNumberToObject(e, "female", (double)f->female);
+        cJSON_AddNumberToObject(e, "over_60", (double)f->over_60);
+        cJSON_AddNumberToObject(e, "poor_households", (double)f->poor_households);
+        cJSON_AddNumberToObject(e, "staff", (double)f->staff);
+        cJSON_AddNumberToObject(e, "value_fen", (double)f->value_fen);
+        cJSON_AddNumberToObject(e, "dispenses", (double)f->dispenses);
+        cJSON_AddNumberToObject(e, "referrals", (double)f->referrals);
+        add_names(e, "by_destination", destination_names, f->by_destination, DEST_COUNT);
+        add_names(e, "by_urgency", urgency_names, f->by_urgency, STORE_URGENCIES);
+        cJSON_AddNumberToObject(e, "brochures", (double)f->brochures);
+        cJSON_AddNumberToObject(e, "attendees", (double)f->attendees);
+        cJSON_AddNumberToObject(e, "talks", (double)f->talks);
+        cJSON_AddNumberToObject(e, "education", (double)f->education);
+        cJSON_AddItemToArray(months, e);
+    }
+    return o;
+}

@@ -28,4 +28,10 @@ cJSON *progress_series_json(struct store *s, int year, const struct targets *tg,
 /* One trip's totals; NULL when the trip is unknown or the store failed. */
 cJSON *progress_trip_json(struct store *s, const char *trip_id, const char *as_of);
 
+/* months (issue 13): the year month by month, on every trip (county NULL) or
+ * those of one county: {"year","as_of",("county","county_name",)"months":[12
+ * objects]}; NULL when the store failed. */
+cJSON *progress_months_json(struct store *s, int year, const char *county,
+                            const char *county_name, const char *as_of);
+
 #endif

@@ -181,6 +181,46 @@ static int publish_county(void *ctx, const char *county, const char *county_name
     return 0;
 }
 
+/* months (issue 13): progress/{year}/months and each county's, for the
+ * years a report of a trip of `year` may fall in (its recorded_at, not its
+ * trip's date, places it: around New Year, the year before or after) that
+ * have month figures; counties as their trips are now. */
+static int publish_county_months(void *ctx, const char *county, const char *county_name)
+{
+    struct pub_ctx *c = ctx;
+    char topic[TOPIC_MAX];
+    if (topic_fmt(topic, sizeof topic, c->p->cfg->topic_root, "progress/%d/counties/%s/months",
+                  c->year, county) == 0)
+        publish_json(c->p, topic, progress_months_json(c->p->store, c->year, county,
+                                                       county_name, c->as_of));
+    return 0;
+}
+
+static int count_one(void *ctx, const char *county, const char *county_name)
+{
+    (void)county;
+    (void)county_name;
+    ++*(int *)ctx;
+    return 1; /* one is enough */
+}
+
+static void publish_months(struct pub_ctx *c, int year)
+{
+    int save = c->year;
+    for (c->year = year - 1; c->year <= year + 1; c->year++) {
+        int any = 0;
+        char topic[TOPIC_MAX];
+        if (store_month_counties_each(c->p->store, c->year, count_one, &any) || !any)
+            continue;
+        if (topic_fmt(topic, sizeof topic, c->p->cfg->topic_root, "progress/%d/months",
+                      c->year) == 0)
+            publish_json(c->p, topic, progress_months_json(c->p->store, c->year, NULL, NULL,
+                                                           c->as_of));
+        store_month_counties_each(c->p->store, c->year, publish_county_months, c);
+    }
+    c->year = save;
+}
+
 static int publish_year(void *ctx, int year)
 {
     struct pub_ctx *c = ctx;
@@ -196,6 +236,7 @@ static int publish_year(void *ctx, int year)
     if (topic_fmt(topic, sizeof topic, c->p->cfg->topic_root, "progress/%d/coverage",
                   year) == 0)
         publish_json(c->p, topic, coverage_json(c->p->store, year, c->today, c->as_of));
+    publish_months(c, year);
     return 0;
 }
 
@@ -275,6 +316,15 @@ void publish_progress(struct publisher *p, bool everything)
     for (int i = 0; i < p->ndirty_counties; i++) {
         c.year = p->dirty_counties[i].year;
         publish_county(&c, p->dirty_counties[i].county, p->dirty_counties[i].county_name);
+        /* months: the county that lost a trip, in the years around it that
+         * have month figures */
+        for (c.year = p->dirty_counties[i].year - 1; c.year <= p->dirty_counties[i].year + 1;
+             c.year++) {
+            int any = 0;
+            if (store_month_counties_each(p->store, c.year, count_one, &any) == OERR_OK && any)
+                publish_county_months(&c, p->dirty_counties[i].county,
+                                      p->dirty_counties[i].county_name);
+        }
     }
     publish_devices(&c, everything || p->all_dirty);
     p->ndirty_years = p->ndirty_trips = p->ndirty_counties = 0;

@@ -50,7 +50,7 @@ struct svc {
     struct inbox *inbox;    /* what Paho's thread received */
     struct ackbatch *batch; /* what the batch will send once it is committed */
     struct publisher *pub;  /* what changed since progress was last published */
-    struct alerter *alerts; /* alerts_run.h: evaluated each minute and after a status */
+    struct alerter *alerts; /* alerts_run.h: each minute, after a status or a figure */
     struct intake_seen seen; /* agents seen in the batch, written at its end */
 
     long long n_accepted, n_duplicate, n_rejected;
@@ -151,6 +151,7 @@ static void ack_add(struct svc *s, const char *agent, const char *msg_id,
 static void mark_trip(struct svc *s, const char *trip_id, int year)
 {
     publish_mark_trip(s->pub, trip_id, year);
+    alerter_mark(s->alerts); /* its county's figures: county_behind */
 }
 
 /* ---- handling one message ---------------------------------------------- */
@@ -344,6 +345,7 @@ static void handle_admin(struct svc *s, struct item *it, const char *const *lv,
             publish_mark_county(s->pub, &ch.old);
     } else if (ch.year) {
         publish_mark_year(s->pub, ch.year); /* targets.set: its counties' county_targets */
+        alerter_mark(s->alerts);
     }
     if (ch.villages)
         publish_mark_all(s->pub); /* the register changed: every year's coverage */
@@ -738,6 +740,12 @@ int service_run(const struct coord_config *cfg, volatile sig_atomic_t *stop)
         goto done;
     }
     store_set_reply_limits(s.store, cfg->reply_keep, cfg->reply_days);
+    /* months (issue 13): reports go in months at the coordinator's offset */
+    if (store_month_offset(s.store, (int)cfg->tz_offset_min)) {
+        olog(OLOG_ERROR, "cannot compute the month figures of %s at tz_offset_min %lld: %s",
+             cfg->db, cfg->tz_offset_min, store_errmsg(s.store));
+        goto done;
+    }
     if (cfg->targets_file) { /* reach: targets per county and township */
         char now[TU_TS_MAX];
         int rows;

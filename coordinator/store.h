@@ -116,6 +116,7 @@ oerr_t store_totals_rebuild(struct store *s);
  * (rows of trip_staff, year_staff and county_staff). */
 struct figures_count {
     long long trips, reports, trip_staff, year_staff, county_staff, trip_people;
+    long long month_rows, month_staff; /* rows of month_totals and month_staff */
 };
 oerr_t store_figures_count(struct store *s, struct figures_count *out);
 
@@ -223,6 +224,38 @@ oerr_t store_totals(struct store *s, const struct totals_filter *f, struct total
 #define STORE_WEEKS 53
 oerr_t store_weekly(struct store *s, int year, long long consultations[STORE_WEEKS],
                     long long staff[STORE_WEEKS]);
+
+/* ---- months (issue 13): the year month by month ----
+ * A report's month is its recorded_at at the store's month offset (see
+ * store_month_offset; the coordinator's tz_offset_min, +08:00 by default):
+ * 23:30 on 31 January +08:00 is January, 16:00Z on 31 January is February.
+ * The year is that local date's year, not the trip's. Kept incrementally by
+ * store_report_count (a void takes a report out of its month, a trip moved
+ * to another county moves its months' county figures), rebuilt with the
+ * other figures. */
+#define STORE_DEPARTMENTS 9 /* department_names, in order */
+#define STORE_URGENCIES 3   /* urgency_names, in order */
+struct month_figures {
+    long long consultations, by_department[STORE_DEPARTMENTS];
+    long long female, over_60, poor_households;
+    long long staff; /* distinct non-support staff_id checked in that month */
+    long long value_fen, dispenses;
+    long long referrals, by_destination[DEST_COUNT], by_urgency[STORE_URGENCIES];
+    long long brochures, attendees, talks, education; /* education: its reports */
+};
+/* out[0..11]: January..December of year, on every trip (county NULL) or the
+ * trips of county (at the time of reading: a moved trip's months go with
+ * it). Zeroed first. */
+oerr_t store_months(struct store *s, int year, const char *county, struct month_figures out[12]);
+/* Sets the offset (minutes east of UTC) that places reports in months; when
+ * it differs from the one the store's month figures were kept at, they are
+ * computed again (in a transaction of its own). A new store starts at
+ * TU_SITE_OFFSET_MIN. */
+oerr_t store_month_offset(struct store *s, int offset_min);
+/* The counties whose trips (as they are now) have month figures in year,
+ * even all zero (reports voided): fn(ctx, county, county_name). */
+oerr_t store_month_counties_each(struct store *s, int year,
+                                 int (*fn)(void *, const char *, const char *), void *ctx);
 
 /* Counties with trips in a year: fn(ctx, county, county_name). */
 oerr_t store_counties_each(struct store *s, int year,

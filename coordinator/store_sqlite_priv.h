@@ -21,6 +21,7 @@ enum {
     Q_STAFF_OF, Q_STAFF_ADD, Q_STAFF_FORGET, Q_PEOPLE_ADD, Q_PEOPLE_FORGET, Q_PEOPLE_N, Q_YEAR_STAFF_JOIN, Q_COUNTY_STAFF_JOIN,
     Q_YEAR_STAFF_CLEAR, Q_YEAR_STAFF_FILL, Q_COUNTY_STAFF_CLEAR, Q_COUNTY_STAFF_FILL,
     Q_AGENT_GET,
+    Q_MONTH_ADD, Q_MONTH_STAFF_ADD, Q_MONTH_STAFF_TRIM, Q_MONTH_STAFF_TRIP, Q_MONTH_STAFF_SWEEP, Q_MONTH_OF,
     Q_COUNT
 };
 
@@ -38,6 +39,15 @@ struct store {
     char damage[128]; /* what SQLite said when it found the store damaged; "" not yet */
     char failed[128]; /* what made the last rebuild fail (figures_end); "" none */
     struct checkpointer *ckpt; /* store_checkpoint_behind's thread; NULL: none */
+    /* months (issue 13): meta's month_offset ("" not read yet) and in
+     * minutes; the month and figures of the report just stored (month_stash) */
+    char month_mod[32], month_suf[16];
+    int month_off;
+    struct month_next {
+        char msg_id[ID_MAX + 1], trip[ID_MAX + 1];
+        int year, month;
+        long long v[28]; /* MONTH_NCOLS */
+    } month_next;
 };
 
 /* store_sqlite_ckpt.c: stops the checkpoint thread, if any (store_close). */

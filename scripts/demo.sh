@@ -6,7 +6,9 @@
 # by department, medicine, referrals, health education, check-ins, one resend
 # and one invalid report), starts team-03's agent daemon with the site app (the
 # team's phone page) on 127.0.0.1 and a free port and prints its address,
-# passcode and QR code, prints the year's progress and stops everything.
+# passcode and QR code, prints the year's progress, writes this month's report
+# (xlsx), the year's (HTML) and a DHIS2 data value set into build-demo/demo-files,
+# and stops everything.
 #   --keep   leave the broker, coordinator and team-03's daemon (with the site
 #            app) running until Ctrl-C
 set -euo pipefail
@@ -15,7 +17,7 @@ KEEP=0
 for a in "$@"; do
   case "$a" in
     --keep) KEEP=1 ;;
-    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "demo.sh: unknown option '$a' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -158,6 +160,23 @@ echo "== retained $ROOT/progress/$YEAR, as a dashboard sees it"
 retained "$ROOT/progress/$YEAR" | jq -c '{consultations, staff}' | sed 's/^/   /'
 echo
 "$COORD_BIN" progress --db "$COORD_DB" --year "$YEAR"
+echo
+
+echo "== for the commission: this month's report (xlsx), the year's to print (HTML), DHIS2"
+OUT=$OUTREACH_BUILD_DIR/demo-files # kept after the demo
+mkdir -p "$OUT"
+MONTH=$((10#$(echo "$OUTREACH_TODAY" | cut -d- -f2)))
+"$COORD_BIN" report --db "$COORD_DB" --year "$YEAR" --month "$MONTH" --format xlsx \
+  --output "$OUT/report-$YEAR-$MONTH.xlsx"
+"$COORD_BIN" report --db "$COORD_DB" --year "$YEAR" --format html --output "$OUT/report-$YEAR.html"
+# The example mapping (made-up codes) with the demo's four counties as org units.
+jq '.orgUnits = [("yongding", "xiuwu", "cili", "sangzhi") | {county: ., orgUnit: ("DEMO_" + ascii_upcase)}]' \
+  docs/dhis2-mapping.example.json >"$OUT/dhis2-mapping.json"
+"$COORD_BIN" export --db "$COORD_DB" --format dhis2 --mapping "$OUT/dhis2-mapping.json" \
+  --year "$YEAR" --output "$OUT/dhis2-$YEAR.json"
+echo "   $OUT/report-$YEAR-$MONTH.xlsx (a worksheet per section), $OUT/report-$YEAR.html"
+echo "   $OUT/dhis2-$YEAR.json: $(jq '.dataValues | length' "$OUT/dhis2-$YEAR.json") data values for" \
+  "POST /api/dataValueSets?idScheme=code"
 echo
 
 if [ "$KEEP" = 1 ]; then

@@ -13,6 +13,7 @@ PACKAGES=(
   clang libclang-rt-14-dev
   chromium fonts-wqy-microhei
   libmicrohttpd-dev libqrencode-dev
+  libxlsxwriter-dev python3-openpyxl
 )
 
 missing=()

@@ -3,7 +3,8 @@
 # config (outreach_policy plugin + dynamic security): every account kind (two
 # agents, two volunteers, dashboard, admin, coordinator) x subscribe and
 # publish x every topic family, client-id takeovers, retained reports and
-# requests, log-in failures, the listeners bound to 127.0.0.1 only, and a
+# requests (refused), retained alerts and devices (the dashboard reads them,
+# never writes them), log-in failures, the listeners bound to 127.0.0.1 only, and a
 # provisioning re-run (passwords kept, file modes, new account after a
 # restart). Ends with a table of what each account was allowed and refused.
 #
@@ -344,6 +345,32 @@ if [[ -z $problems ]]; then
     record 0 "a new subscriber finds no retained report or request"
 else
     record 1 "a new subscriber finds no retained report or request" "${problems# }"
+fi
+# The coordinator's retained alerts and devices: the dashboard reads them when
+# it subscribes later (the broker checks read access on retained messages
+# too), never writes them; an agent gets none.
+ret_case "the dashboard cannot publish a retained alert" dashboard alrt refuse
+ret_case "the dashboard cannot publish a retained device" dashboard dev refuse
+ret_case "the coordinator publishes a retained alert" coordinator alrt allow
+ret_case "the coordinator publishes a retained device" coordinator dev allow
+obs_start dlate dashboard dashboard.late "$R/alerts/#" "$R/devices/#" "$SYNC_TOPIC"
+obs_start alate team-01 team-01.late "$R/alerts/#" "$R/devices/#" "$SYNC_TOPIC"
+obs_confirm dlate
+obs_confirm alate
+problems=''
+for k in alrt dev; do
+    obs_has dlate "${TOPIC[$k]}" "retained-coordinator-$k-1-$TAG" || problems+=" no retained ${TOPIC[$k]};"
+    ! obs_has dlate "${TOPIC[$k]}" "retained-dashboard-$k-1-$TAG" || problems+=" the dashboard's own on ${TOPIC[$k]};"
+done
+if [[ -z $problems ]]; then
+    record 0 "a new dashboard subscriber reads the retained alerts/# and devices/#"
+else
+    record 1 "a new dashboard subscriber reads the retained alerts/# and devices/#" "${problems# }"
+fi
+if grep -q -e "^$R/alerts/" -e "^$R/devices/" "${OBS_FILE[alate]}"; then
+    record 1 "a new agent subscriber gets no retained alert or device" "$(grep -m1 -e "^$R/alerts/" -e "^$R/devices/" "${OBS_FILE[alate]}")"
+else
+    record 0 "a new agent subscriber gets no retained alert or device"
 fi
 
 # ---- 5. log-in ---------------------------------------------------------------

@@ -2,7 +2,7 @@
  * before its time, clear, working hours' edges, an open alert kept with its
  * since), and the alerter over a real store (alerts_run.c: stored,
  * published retained, not raised again after a restart, cleared when the
- * agent is heard; when a seq gap opened). */
+ * agent is heard; when a seq gap opened; counties behind their targets). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -358,6 +358,21 @@ static struct store *open_store(const char *path)
     return s;
 }
 
+/* A trip of the test day, 2026-11-23, in county (named "county county"). */
+static void add_trip(struct store *s, const char *trip_id, const char *county)
+{
+    char name[32];
+    snprintf(name, sizeof name, "%s county", county);
+    struct trip_def t = {.trip_id = trip_id, .title = trip_id, .date = "2026-11-23",
+                         .site_code = "s-1", .site_name = "Site", .county = county,
+                         .county_name = name, .activities = 1, .departments = 1,
+                         .capacity = {2, 1}};
+    char why[JERR_MAX] = "";
+    assert_int_equal(store_begin(s), OERR_OK);
+    assert_int_equal(store_trip_upsert(s, &t, "2026-11-20T10:00:00+08:00", why), OERR_OK);
+    assert_int_equal(store_commit(s), OERR_OK);
+}
+
 static void alerter_raises_keeps_over_a_restart_and_clears(void **state)
 {
     (void)state;
@@ -366,14 +381,7 @@ static void alerter_raises_keeps_over_a_restart_and_clears(void **state)
     assert_non_null(mkdtemp(dir));
     snprintf(path, sizeof path, "%s/coordinator.db", dir);
     struct store *s = open_store(path);
-    struct trip_def t = {.trip_id = "T1", .title = "T1", .date = "2026-11-23",
-                         .site_code = "s-1", .site_name = "Site", .county = "c1",
-                         .county_name = "c1 county", .activities = 1, .departments = 1,
-                         .capacity = {2, 1}};
-    char why[JERR_MAX] = "";
-    assert_int_equal(store_begin(s), OERR_OK);
-    assert_int_equal(store_trip_upsert(s, &t, "2026-11-20T10:00:00+08:00", why), OERR_OK);
-    assert_int_equal(store_commit(s), OERR_OK);
+    add_trip(s, "T1", "c1");
     status(s, "{\"online\":true,\"agent_id\":\"a1\",\"trip_id\":\"T1\",\"pending\":0,"
               "\"last_seq\":0,\"since\":\"2026-11-23T08:00:00+08:00\"}", true, at("08:00"));
     status(s, "{\"online\":false,\"agent_id\":\"a1\"}", true, at("09:00")); /* its will */
@@ -515,6 +523,77 @@ static void an_older_store_gets_when_its_gaps_opened(void **state)
     rm_tree(dir);
 }
 
+/* A target row put as an admin would. */
+static void target(struct store *s, int year, const char *county, const char *township,
+                   long long consultations, long long staff)
+{
+    struct target_row t = {.year = year, .consultations = consultations, .staff = staff};
+    snprintf(t.county, sizeof t.county, "%s", county);
+    snprintf(t.township, sizeof t.township, "%s", township);
+    assert_int_equal(store_begin(s), OERR_OK);
+    assert_int_equal(store_target_put(s, &t, false, "2026-11-20T10:00:00+08:00"), OERR_OK);
+    assert_int_equal(store_commit(s), OERR_OK);
+}
+
+/* county_behind from what the store holds: the counties' county_targets
+ * (count and expected_to_date of progress_json.c), a county with targets and
+ * no trip (its townships' rows: one alert), none without targets or with
+ * targets of another year; cleared when its target goes. */
+static void alerter_reads_county_targets(void **state)
+{
+    (void)state;
+    unsetenv("OUTREACH_TODAY");
+    char dir[] = "/tmp/outreach-unit-alerts-XXXXXX", path[128];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/coordinator.db", dir);
+    struct store *s = open_store(path);
+    add_trip(s, "T1", "c1");
+    add_trip(s, "T3", "c3");
+    /* 2026-11-23 is day 327 of 365: 365 a year expects 327, 10 expects 9. */
+    target(s, 2026, "c1", "", 365, 10);   /* a trip, nothing counted yet */
+    target(s, 2026, "c2", "t-a", 200, 0); /* no trip: townships only, 365 in all */
+    target(s, 2026, "c2", "t-b", 165, 0);
+    target(s, 2025, "c3", "", 365, 0);    /* c3: a trip, a target of last year only */
+    target(s, 2027, "c4", "", 365, 0);    /* next year's */
+
+    struct coord_config cfg;
+    coord_config_defaults(&cfg);
+    struct recorder r = {0};
+    struct alerter *a = alerter_new(&cfg, s, (struct outlet){record, &r});
+    assert_non_null(a);
+    assert_int_equal(alerter_tick(a, at("09:00")), 2);
+    assert_int_equal(r.n, 2);
+    struct alert_row row;
+    assert_int_equal(store_alert_get(s, "county_behind.2026.c1", &row), OERR_OK);
+    assert_string_equal(row.level, "critical");
+    assert_string_equal(row.subject, "{\"county\":\"c1\",\"year\":2026}");
+    /* Both figures a whole share behind: the first, consultations, shows. */
+    assert_string_equal(row.detail, "{\"figure\":\"consultations\",\"count\":0,"
+                                    "\"expected\":327,\"share_behind\":1}");
+    assert_int_equal(store_alert_get(s, "county_behind.2026.c2", &row), OERR_OK);
+    assert_string_equal(row.detail, "{\"figure\":\"consultations\",\"count\":0,"
+                                    "\"expected\":327,\"share_behind\":1}");
+    assert_int_equal(store_alert_history_count(s, "county_behind.2026.c2", "raised"), 1);
+    assert_int_equal(store_alert_get(s, "county_behind.2026.c3", &row), OERR_NOTFOUND);
+    assert_int_equal(store_alert_get(s, "county_behind.2025.c3", &row), OERR_NOTFOUND);
+    assert_int_equal(store_alert_get(s, "county_behind.2027.c4", &row), OERR_NOTFOUND);
+
+    /* c1's targets go to 0: nothing is expected, its alert is cleared. */
+    target(s, 2026, "c1", "", 0, 0);
+    alerter_mark(a);
+    r.n = 0;
+    assert_int_equal(alerter_tick(a, at("09:01")), 1);
+    assert_int_equal(r.n, 1);
+    assert_string_equal(r.topic, "outreach/v1/alerts/county_behind.2026.c1");
+    assert_non_null(strstr(r.payload, "\"state\":\"cleared\""));
+    assert_int_equal(store_alert_get(s, "county_behind.2026.c2", &row), OERR_OK);
+    assert_string_equal(row.state, "open");
+    alerter_free(a);
+    store_close(s);
+    conf_free_strings(coord_config_table(&cfg));
+    rm_tree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -530,6 +609,7 @@ int main(void)
         cmocka_unit_test(a_gap_is_as_old_as_the_seq_that_opened_it),
         cmocka_unit_test(an_older_store_gets_when_its_gaps_opened),
         cmocka_unit_test(alerter_raises_a_seq_gap_from_the_store),
+        cmocka_unit_test(alerter_reads_county_targets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

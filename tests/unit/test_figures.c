@@ -147,20 +147,26 @@ struct fig_report {
     bool checkin, counted;
 };
 
-/* Keeps one report; counted unless voided_by names a void that came first. */
-static void keep(struct store *s, int n, const char *trip, const char *kind,
-                 const char *fields, const char *voided_by)
+/* Keeps one report recorded at `at`; counted unless voided_by names a void
+ * that came first. */
+static void keep_at(struct store *s, int n, const char *trip, const char *at, const char *kind,
+                    const char *fields, const char *voided_by)
 {
     char buf[1024];
     struct report r;
-    unit_report(&r, buf, sizeof buf, "team-07", mid(n), trip, "2026-11-22T09:31:05+08:00",
-                kind, fields);
+    unit_report(&r, buf, sizeof buf, "team-07", mid(n), trip, at, kind, fields);
     assert_int_equal(store_begin(s), OERR_OK);
     assert_int_equal(store_report_insert(s, &r, NOW, voided_by), OERR_OK);
     if (!voided_by)
         assert_int_equal(store_report_count(s, mid(n), 1), OERR_OK);
     assert_int_equal(store_commit(s), OERR_OK);
     report_free(&r);
+}
+
+static void keep(struct store *s, int n, const char *trip, const char *kind,
+                 const char *fields, const char *voided_by)
+{
+    keep_at(s, n, trip, "2026-11-22T09:31:05+08:00", kind, fields, voided_by);
 }
 
 /* Takes report target out of the figures and marks it voided by void n. */
@@ -475,12 +481,392 @@ static void test_figures_void_person(void **state)
     sqlite3_close(db);
 }
 
+
+/* ---- months (issue 13) ---------------------------------------------------- */
+
+/* The month figures of year (county NULL: all) straight from the reports,
+ * the month placed by SQLite's own conversion to the offset mod (e.g.
+ * '+480 minutes'): out[0..11]. */
+static void direct_months(sqlite3 *db, int year, const char *county, const char *mod,
+                          struct month_figures out[12])
+{
+#define DM_LOCAL(F) "CAST(strftime('" F "', r.recorded_at, ?3) AS INTEGER)"
+#define DM_DEP(D) "SUM(CASE WHEN kind = 'headcount' AND department = '" D "' THEN consultations ELSE 0 END)"
+    static const char *const sql[2] = {
+        "SELECT " DM_LOCAL("%m") ","
+        " SUM(CASE WHEN kind = 'headcount' THEN consultations ELSE 0 END),"
+        DM_DEP("internal") "," DM_DEP("surgery") "," DM_DEP("obgyn") "," DM_DEP("pediatrics") ","
+        DM_DEP("ophthalmology") "," DM_DEP("tcm") "," DM_DEP("dental") "," DM_DEP("general") ","
+        DM_DEP("other") ","
+        " SUM(CASE WHEN kind = 'headcount' THEN COALESCE(female, 0) ELSE 0 END),"
+        " SUM(CASE WHEN kind = 'headcount' THEN COALESCE(over_60, 0) ELSE 0 END),"
+        " SUM(CASE WHEN kind = 'headcount' THEN COALESCE(poor_households, 0) ELSE 0 END),"
+        " SUM(CASE WHEN kind = 'dispense' THEN value_fen ELSE 0 END), SUM(kind = 'dispense'),"
+        " SUM(kind = 'referral'), SUM(destination = 'township_health_center'),"
+        " SUM(destination = 'county_hospital'), SUM(destination = 'city_hospital'),"
+        " SUM(urgency = 'routine'), SUM(urgency = 'urgent'), SUM(urgency = 'emergency'),"
+        " SUM(CASE WHEN kind = 'education' THEN brochures ELSE 0 END),"
+        " SUM(CASE WHEN kind = 'education' THEN attendees ELSE 0 END),"
+        " SUM(CASE WHEN kind = 'education' THEN talks ELSE 0 END), SUM(kind = 'education')"
+        " FROM reports r JOIN trips t ON t.trip_id = r.trip_id WHERE r.voided_by IS NULL"
+        " AND kind <> 'void' AND " DM_LOCAL("%Y") " = ?1 AND (?2 IS NULL OR t.county = ?2)"
+        " GROUP BY 1",
+        "SELECT " DM_LOCAL("%m") ", COUNT(DISTINCT r.staff_id) FROM reports r"
+        " JOIN trips t ON t.trip_id = r.trip_id WHERE r.voided_by IS NULL"
+        " AND kind = 'checkin' AND role <> 'support' AND " DM_LOCAL("%Y") " = ?1"
+        " AND (?2 IS NULL OR t.county = ?2) GROUP BY 1",
+    };
+#undef DM_LOCAL
+#undef DM_DEP
+    memset(out, 0, 12 * sizeof out[0]);
+    for (int q = 0; q < 2; q++) {
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(db, sql[q], -1, &st, NULL) != SQLITE_OK)
+            fail_msg("prepare: %s", sqlite3_errmsg(db));
+        sqlite3_bind_int(st, 1, year);
+        if (county)
+            sqlite3_bind_text(st, 2, county, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, mod, -1, SQLITE_STATIC);
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            int m = sqlite3_column_int(st, 0);
+            assert_true(m >= 1 && m <= 12);
+            struct month_figures *f = &out[m - 1];
+            if (q == 1) {
+                f->staff = sqlite3_column_int64(st, 1);
+                continue;
+            }
+            long long *v[] = {
+                &f->consultations, &f->by_department[0], &f->by_department[1],
+                &f->by_department[2], &f->by_department[3], &f->by_department[4],
+                &f->by_department[5], &f->by_department[6], &f->by_department[7],
+                &f->by_department[8], &f->female, &f->over_60, &f->poor_households,
+                &f->value_fen, &f->dispenses, &f->referrals, &f->by_destination[0],
+                &f->by_destination[1], &f->by_destination[2], &f->by_urgency[0],
+                &f->by_urgency[1], &f->by_urgency[2], &f->brochures, &f->attendees,
+                &f->talks, &f->education,
+            };
+            for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+                *v[i] = sqlite3_column_int64(st, (int)i + 1);
+        }
+        assert_int_equal(rc, SQLITE_DONE);
+        sqlite3_finalize(st);
+    }
+}
+
+/* A month's figures as text, to compare and to show. */
+static void month_text(const struct month_figures *f, char *buf, size_t n)
+{
+    int k = snprintf(buf, n, "c %lld dep", f->consultations);
+    for (int i = 0; i < STORE_DEPARTMENTS; i++)
+        k += snprintf(buf + k, n - (size_t)k, " %lld", f->by_department[i]);
+    snprintf(buf + k, n - (size_t)k,
+             " f %lld o %lld p %lld staff %lld v %lld d %lld r %lld dest %lld %lld %lld"
+             " urg %lld %lld %lld edu %lld %lld %lld %lld", f->female, f->over_60,
+             f->poor_households, f->staff, f->value_fen, f->dispenses, f->referrals,
+             f->by_destination[0], f->by_destination[1], f->by_destination[2],
+             f->by_urgency[0], f->by_urgency[1], f->by_urgency[2], f->brochures, f->attendees,
+             f->talks, f->education);
+}
+
+/* store_months against direct_months for every year and county. */
+static void expect_months(struct store *s, sqlite3 *db, const char *mod, const char *when)
+{
+    for (int y = YEAR_FIRST; y <= YEAR_LAST; y++)
+        for (int c = -1; c < NCOUNTIES; c++) {
+            const char *county = c < 0 ? NULL : counties[c];
+            struct month_figures got[12], want[12];
+            assert_int_equal(store_months(s, y, county, got), OERR_OK);
+            direct_months(db, y, county, mod, want);
+            for (int m = 0; m < 12; m++) {
+                char g[512], w[512];
+                month_text(&got[m], g, sizeof g);
+                month_text(&want[m], w, sizeof w);
+                if (strcmp(g, w) != 0)
+                    fail_msg("%s: %04d-%02d %s:\n got %s\nwant %s", when, y, m + 1,
+                             county ? county : "(all)", g, w);
+            }
+        }
+}
+
+/* month_staff's rows as text, in key order. */
+static char *month_staff_rows(sqlite3 *db)
+{
+    size_t cap = 1 << 18, len = 0;
+    char *text = calloc(1, cap);
+    assert_non_null(text);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT year, month, staff_id, county, n FROM"
+                                            " month_staff ORDER BY 1, 2, 3, 4", -1, &st, NULL),
+                     SQLITE_OK);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        int n = snprintf(text + len, cap - len, "%d-%d %s %s %lld\n", sqlite3_column_int(st, 0),
+                         sqlite3_column_int(st, 1), sqlite3_column_text(st, 2),
+                         sqlite3_column_text(st, 3), sqlite3_column_int64(st, 4));
+        assert_true(n > 0 && (size_t)n < cap - len);
+        len += (size_t)n;
+    }
+    sqlite3_finalize(st);
+    return text;
+}
+
+/* Times at the edges of months and years in +08:00, and in other offsets. */
+static const char *const month_times[] = {
+    "2026-01-31T23:30:00+08:00", /* January */
+    "2026-01-31T16:00:00Z",      /* 1 February +08:00 */
+    "2026-01-31T15:59:59.999Z",  /* January */
+    "2025-12-31T16:00:00Z",      /* 1 January 2026 */
+    "2025-12-31T23:59:59+08:00", /* December 2025 */
+    "2026-12-31T16:00:00Z",      /* 1 January 2027 */
+    "2026-02-28T20:00:00-05:00", /* 1 March 09:00 +08:00 */
+    "2026-03-01T00:00:00+08:00", /* March */
+    "2026-06-30T23:59:59+08:00", /* June */
+    "2026-06-30T12:00:00-04:00", /* 1 July 00:00 +08:00 */
+    "2026-11-22T09:31:05+08:00",
+    "2027-02-10T10:00:00.5+08:00",
+    "2026-04-01T05:00:00+14:00", /* 31 March 23:00 +08:00 */
+    "2026-03-31T23:50:00+14:30", /* March */
+};
+#define NTIMES (sizeof month_times / sizeof month_times[0])
+
+/* Random reports of every kind at the month_times, voids, reports stored
+ * already voided and trips moved to another county: after every 100 steps
+ * store_months equals the direct SQL, in every year and county; then the
+ * rebuild, a store without the month figures (or one an older coordinator
+ * added reports to) and another offset give the direct SQL's too. */
+static void test_figures_months_random(void **state)
+{
+    struct filestore *f = *state;
+    unsigned seed = 20261301u;
+    for (int i = 0; i < NTRIPS; i++)
+        add_trip(f->s, trip_ids[i], dates[i % NDATES], counties[i % NCOUNTIES]);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    static bool counted[NREPORTS + 1];
+    memset(counted, 0, sizeof counted);
+    static const char *const roles[] = {"doctor", "nurse", "support"};
+    int voids = 0, moves = 0, prevoided = 0;
+    char when[64];
+    for (int n = 1; n <= NREPORTS; n++) {
+        const char *trip = trip_ids[rand_r(&seed) % NTRIPS];
+        const char *at = month_times[rand_r(&seed) % NTIMES];
+        int pick = (int)(rand_r(&seed) % 100);
+        if (pick < 15 && n > 1) {
+            int target = 1 + (int)(rand_r(&seed) % (unsigned)(n - 1));
+            if (counted[target]) {
+                void_report(f->s, n, trip, target);
+                counted[target] = false;
+                voids++;
+                continue;
+            }
+        }
+        if (pick >= 15 && pick < 20) {
+            int t = (int)(rand_r(&seed) % NTRIPS);
+            add_trip(f->s, trip_ids[t], dates[rand_r(&seed) % NDATES],
+                     counties[rand_r(&seed) % NCOUNTIES]);
+            moves++;
+        }
+        bool voided = pick >= 20 && pick < 25;
+        char fields[256];
+        const char *kind;
+        unsigned k = rand_r(&seed) % 5;
+        if (k == 0) {
+            kind = "checkin";
+            snprintf(fields, sizeof fields, "\"staff_id\":\"staff-%02u\",\"role\":\"%s\"",
+                     rand_r(&seed) % NSTAFF, roles[rand_r(&seed) % 3]);
+        } else if (k == 1) {
+            unsigned c = 1 + rand_r(&seed) % 30;
+            kind = "headcount";
+            snprintf(fields, sizeof fields,
+                     "\"department\":\"%s\",\"consultations\":%u,\"female\":%u,"
+                     "\"over_60\":%u,\"poor_households\":%u",
+                     department_names[rand_r(&seed) % STORE_DEPARTMENTS], c,
+                     rand_r(&seed) % (c + 1), rand_r(&seed) % (c + 1), rand_r(&seed) % (c + 1));
+        } else if (k == 2) {
+            kind = "dispense";
+            snprintf(fields, sizeof fields, "\"medicine\":\"m\",\"quantity\":1,\"unit\":\"box\","
+                     "\"value_fen\":%u", rand_r(&seed) % 5000);
+        } else if (k == 3) {
+            kind = "referral";
+            snprintf(fields, sizeof fields, "\"destination\":\"%s\",\"condition\":\"c\","
+                     "\"urgency\":\"%s\",\"patient_ref\":\"p-%d\"",
+                     destination_names[rand_r(&seed) % DEST_COUNT],
+                     urgency_names[rand_r(&seed) % STORE_URGENCIES], n);
+        } else {
+            kind = "education";
+            snprintf(fields, sizeof fields, "\"brochures\":%u,\"attendees\":%u,\"talks\":1,"
+                     "\"topic\":\"t\"", rand_r(&seed) % 100, rand_r(&seed) % 60);
+        }
+        keep_at(f->s, n, trip, at, kind, fields,
+                voided ? "00000000-0000-4000-8000-000000000000" : NULL);
+        counted[n] = !voided;
+        prevoided += voided;
+        if (n % 100 == 0) {
+            snprintf(when, sizeof when, "after %d reports", n);
+            expect_months(f->s, db, "+480 minutes", when);
+        }
+    }
+    assert_true(voids > 100 && moves > 20 && prevoided > 20);
+    assert_int_equal(direct_one(db, "SELECT COUNT(*) FROM month_staff WHERE n <= 0", 0, NULL,
+                                NULL),
+                     0);
+    /* every year of the test has figures */
+    for (int y = YEAR_FIRST; y <= YEAR_LAST; y++)
+        assert_true(direct_one(db, "SELECT COUNT(*) FROM month_totals WHERE year = ?1", y, NULL,
+                               NULL) > 0);
+
+    char *before = month_staff_rows(db);
+    assert_true(strlen(before) > 0);
+    assert_int_equal(store_totals_rebuild(f->s), OERR_OK);
+    expect_months(f->s, db, "+480 minutes", "after store_totals_rebuild");
+    char *after = month_staff_rows(db);
+    assert_string_equal(before, after);
+    free(after);
+
+    /* a store without the month figures gets them on open */
+    store_close(f->s);
+    f->s = NULL;
+    exec_ok(db, "DROP TABLE month_totals; DROP TABLE month_staff;"
+                " DELETE FROM meta WHERE key = 'month_figures'");
+    filestore_reopen(f);
+    expect_months(f->s, db, "+480 minutes", "after reopening without the month figures");
+    after = month_staff_rows(db);
+    assert_string_equal(before, after);
+    free(after);
+
+    /* a headcount an older coordinator stored (reports and trip_totals, not
+     * the months): found and rebuilt on open */
+    store_close(f->s);
+    f->s = NULL;
+    exec_ok(db, "INSERT INTO reports (msg_id, agent_id, seq, kind, trip_id, recorded_at,"
+                " received_at, department, consultations)"
+                " VALUES ('99999999-0000-4000-8000-000000000001', 'team-07', 99999, 'headcount',"
+                " 'f1', '2026-04-30T23:00:00+08:00', '" NOW "', 'tcm', 17);"
+                "UPDATE trip_totals SET consultations = consultations + 17,"
+                " headcounts = headcounts + 1 WHERE trip_id = 'f1'");
+    filestore_reopen(f);
+    expect_months(f->s, db, "+480 minutes", "after reopening a store an older coordinator wrote");
+
+    /* another offset: every report placed again */
+    assert_int_equal(store_month_offset(f->s, 0), OERR_OK);
+    expect_months(f->s, db, "+0 minutes", "at UTC");
+    assert_int_equal(store_month_offset(f->s, -300), OERR_OK);
+    expect_months(f->s, db, "-300 minutes", "at -05:00");
+    assert_int_equal(store_month_offset(f->s, 480), OERR_OK);
+    expect_months(f->s, db, "+480 minutes", "back at +08:00");
+    after = month_staff_rows(db);
+    assert_string_equal(before, after);
+    free(after);
+    free(before);
+    sqlite3_close(db);
+}
+
+/* The month edges with exact figures: 23:30 on 31 January +08:00 is January,
+ * 16:00Z on 31 January is February; a report's year is its local date's, not
+ * its trip's; a void takes a report out of its month, a trip moved to another
+ * county takes its months (and their staff) along. */
+static void test_figures_month_edges(void **state)
+{
+    struct filestore *f = *state;
+    add_trip(f->s, "e1", "2025-12-31", "cili");
+    add_trip(f->s, "e2", "2026-01-31", "sangzhi");
+    keep_at(f->s, 1, "e1", "2026-01-31T23:30:00+08:00", "headcount",
+            "\"department\":\"internal\",\"consultations\":10,\"female\":4,\"over_60\":3,"
+            "\"poor_households\":2", NULL);
+    keep_at(f->s, 2, "e1", "2026-01-31T16:00:00Z", "headcount",
+            "\"department\":\"surgery\",\"consultations\":5", NULL);
+    keep_at(f->s, 3, "e1", "2026-01-31T15:59:59Z", "checkin",
+            "\"staff_id\":\"dr-wang\",\"role\":\"doctor\"", NULL);
+    keep_at(f->s, 4, "e1", "2026-02-01T00:00:00+08:00", "checkin",
+            "\"staff_id\":\"dr-wang\",\"role\":\"doctor\"", NULL);
+    keep_at(f->s, 5, "e2", "2026-02-01T08:00:00+08:00", "checkin",
+            "\"staff_id\":\"dr-wang\",\"role\":\"doctor\"", NULL);
+    keep_at(f->s, 6, "e2", "2026-02-01T08:00:00+08:00", "checkin",
+            "\"staff_id\":\"driver\",\"role\":\"support\"", NULL);
+    keep_at(f->s, 7, "e1", "2026-02-28T20:00:00-05:00", "referral",
+            "\"destination\":\"county_hospital\",\"condition\":\"c\",\"urgency\":\"urgent\","
+            "\"patient_ref\":\"p-1\"", NULL);
+    keep_at(f->s, 8, "e1", "2025-12-31T16:00:00Z", "dispense",
+            "\"medicine\":\"m\",\"quantity\":2,\"unit\":\"box\",\"value_fen\":1234", NULL);
+    keep_at(f->s, 9, "e1", "2026-12-31T16:30:00Z", "education",
+            "\"brochures\":50,\"attendees\":30,\"talks\":1,\"topic\":\"t\"", NULL);
+    /* an offset beyond 14 hours (valid here, unread by SQLite): as written */
+    keep_at(f->s, 12, "e2", "2026-05-31T23:30:00+15:00", "headcount",
+            "\"department\":\"tcm\",\"consultations\":2", NULL);
+
+    struct month_figures m[12];
+    assert_int_equal(store_months(f->s, 2026, NULL, m), OERR_OK);
+    assert_int_equal(m[0].consultations, 10);
+    assert_int_equal(m[0].by_department[0], 10);
+    assert_int_equal(m[0].female, 4);
+    assert_int_equal(m[0].over_60, 3);
+    assert_int_equal(m[0].poor_households, 2);
+    assert_int_equal(m[0].staff, 1);
+    assert_int_equal(m[0].value_fen, 1234); /* trip e1 is of 2025; the dispense of 2026 */
+    assert_int_equal(m[0].dispenses, 1);
+    assert_int_equal(m[1].consultations, 5);
+    assert_int_equal(m[1].by_department[1], 5);
+    assert_int_equal(m[1].staff, 1); /* dr-wang on two trips, support not counted */
+    assert_int_equal(m[2].referrals, 1);
+    assert_int_equal(m[2].by_destination[DEST_COUNTY], 1);
+    assert_int_equal(m[2].by_urgency[1], 1);
+    assert_int_equal(m[11].education, 0);
+    assert_int_equal(m[4].consultations, 2);
+    assert_int_equal(m[4].by_department[5], 2);
+    struct month_figures y27[12];
+    assert_int_equal(store_months(f->s, 2027, NULL, y27), OERR_OK);
+    assert_int_equal(y27[0].education, 1);
+    assert_int_equal(y27[0].brochures, 50);
+    assert_int_equal(y27[0].attendees, 30);
+    assert_int_equal(y27[0].talks, 1);
+    struct month_figures y25[12];
+    assert_int_equal(store_months(f->s, 2025, NULL, y25), OERR_OK);
+    for (int i = 0; i < 12; i++)
+        assert_int_equal(y25[i].value_fen + y25[i].consultations + y25[i].staff, 0);
+
+    struct month_figures c[12], z[12];
+    assert_int_equal(store_months(f->s, 2026, "cili", c), OERR_OK);
+    assert_int_equal(store_months(f->s, 2026, "sangzhi", z), OERR_OK);
+    assert_int_equal(c[1].staff, 1);
+    assert_int_equal(z[1].staff, 1);
+    assert_int_equal(z[1].consultations, 0);
+
+    void_report(f->s, 10, "e1", 1); /* January's headcount */
+    void_report(f->s, 11, "e1", 3); /* dr-wang's check-in of January */
+    assert_int_equal(store_months(f->s, 2026, NULL, m), OERR_OK);
+    assert_int_equal(m[0].consultations + m[0].female + m[0].by_department[0], 0);
+    assert_int_equal(m[0].staff, 0);
+    assert_int_equal(m[0].value_fen, 1234);
+    assert_int_equal(m[1].staff, 1);
+
+    add_trip(f->s, "e1", "2025-12-31", "yongding"); /* e1 moves */
+    assert_int_equal(store_months(f->s, 2026, "cili", c), OERR_OK);
+    for (int i = 0; i < 12; i++) {
+        char t[512];
+        month_text(&c[i], t, sizeof t);
+        assert_string_equal(t, "c 0 dep 0 0 0 0 0 0 0 0 0 f 0 o 0 p 0 staff 0 v 0 d 0 r 0 dest 0"
+                               " 0 0 urg 0 0 0 edu 0 0 0 0");
+    }
+    struct month_figures yd[12];
+    assert_int_equal(store_months(f->s, 2026, "yongding", yd), OERR_OK);
+    assert_int_equal(yd[0].value_fen, 1234);
+    assert_int_equal(yd[1].consultations, 5);
+    assert_int_equal(yd[1].staff, 1);
+    assert_int_equal(yd[2].referrals, 1);
+    assert_int_equal(store_months(f->s, 2026, "sangzhi", z), OERR_OK);
+    assert_int_equal(z[1].staff, 1);
+    assert_int_equal(store_months(f->s, 2026, NULL, m), OERR_OK);
+    assert_int_equal(m[1].staff, 1); /* the same person in two counties: once */
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, filestore_setup, filestore_teardown)
     const struct CMUnitTest tests[] = {
         T(test_figures_random),
         T(test_figures_void_person),
+        T(test_figures_months_random),
+        T(test_figures_month_edges),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,6 +13,7 @@
 
 #include "coord_config.h"
 #include "publish.h"
+#include "report.h"
 #include "request.h"
 #include "store.h"
 
@@ -147,6 +148,45 @@ static void a_county_left_behind_is_published(void **state)
                                      "progress/2025/coverage progress/2025/counties/c9");
 }
 
+/* months (issue 13): a report brings out the months of its year (its
+ * recorded_at's at +08:00, here the year after its trip's) and of its
+ * county; the county a trip left gets its months again. */
+static void a_report_brings_out_its_months(void **state)
+{
+    struct fixture *f = *state;
+    char buf[512];
+    snprintf(buf, sizeof buf, "{\"msg_id\":\"00000abc-0000-4000-8000-000000000001\","
+             "\"agent_id\":\"team-01\",\"seq\":1,\"trip_id\":\"2026-a-1\","
+             "\"recorded_at\":\"2026-12-31T16:00:00Z\",\"department\":\"internal\","
+             "\"consultations\":3}");
+    struct report r;
+    struct jerr err = {{0}};
+    assert_int_equal(report_decode("team-01", "headcount", buf, strlen(buf), &r, &err), RJ_NONE);
+    assert_int_equal(store_begin(f->s), OERR_OK);
+    assert_int_equal(store_report_insert(f->s, &r, NOW, NULL), OERR_OK);
+    assert_int_equal(store_report_count(f->s, r.msg_id, 1), OERR_OK);
+    assert_int_equal(store_commit(f->s), OERR_OK);
+    report_free(&r);
+    publish_mark_trip(f->p, "2026-a-1", 2026);
+    clear(&f->r);
+    publish_progress(f->p, false);
+    assert_string_equal(f->r.topics, "progress/2026 progress/2026/series "
+                                     "progress/2026/counties/c1 progress/2026/counties/c2 "
+                                     "progress/2026/coverage "
+                                     "progress/2027/months progress/2027/counties/c1/months "
+                                     "trips/2026-a-1/progress");
+    struct trip_row old = {.year = 2026, .county = "c9", .county_name = "c9 county"};
+    publish_mark_county(f->p, &old);
+    clear(&f->r);
+    publish_progress(f->p, false);
+    assert_string_equal(f->r.topics, "progress/2026 progress/2026/series "
+                                     "progress/2026/counties/c1 progress/2026/counties/c2 "
+                                     "progress/2026/coverage "
+                                     "progress/2027/months progress/2027/counties/c1/months "
+                                     "progress/2026/counties/c9 "
+                                     "progress/2027/counties/c9/months");
+}
+
 static void too_many_marks_publish_everything(void **state)
 {
     struct fixture *f = *state;
@@ -256,6 +296,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(everything_includes_every_card, setup, teardown),
         cmocka_unit_test_setup_teardown(a_county_left_behind_is_published, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_report_brings_out_its_months, setup, teardown),
         cmocka_unit_test_setup_teardown(too_many_marks_publish_everything, setup, teardown),
         cmocka_unit_test_setup_teardown(progress_is_due_after_the_interval, setup, teardown),
         cmocka_unit_test_setup_teardown(a_marked_agent_brings_out_its_device, setup, teardown),

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# dhis2.sh -- `outreach-coordinator export --format dhis2` on a small
+# generated store (tools/gen_store.c; no broker): with a mapping of every
+# figure, the dataValueSets JSON passes schemas/dhis2-datavalueset.schema.json
+# and holds exactly the values the reports give by SQL (months at UTC+08:00),
+# each once; --county keeps one org unit; --csv writes the same values in
+# DHIS2's CSV form; the annotated example mapping loads; a county missing from
+# the mapping, a figure we do not have and two figures on one data element
+# and combo are refused, naming what to fix; `export --csv` is unchanged.
+set -euo pipefail
+source "$(dirname "$0")/../lib/stack.sh" # pass, the binaries; no broker started
+GEN_BIN="$OUTREACH_BUILD_DIR/tools/outreach-gen-store"
+CHECK="$SRC_DIR/tests/integration/report/check_dhis2.py"
+PY=/usr/bin/python3 # Debian's, with python3-jsonschema
+tmpdir_setup
+
+"$GEN_BIN" --db "$WORK/g.db" --reports 800 --trips 24 --years 2025-2026 --agents 6 \
+  --staff 40 --seed 21 --quiet >/dev/null
+DB=$WORK/g.db
+
+# A mapping of every figure we have, each to its own data element and combo,
+# and of every county.
+"$PY" - "$SRC_DIR/docs/dhis2-mapping.example.json" "$WORK/map.json" <<'PY'
+import json, sys
+ex = json.load(open(sys.argv[1]))
+plain = ["consultations", "female", "over_60", "poor_households", "staff", "value_fen",
+         "value_cny", "dispenses", "referrals", "brochures", "attendees", "talks", "education"]
+groups = {"by_department": ["internal", "surgery", "obgyn", "pediatrics", "ophthalmology",
+                            "tcm", "dental", "general", "other"],
+          "by_destination": ["township_health_center", "county_hospital", "city_hospital"],
+          "by_urgency": ["routine", "urgent", "emergency"]}
+figs = [{"figure": f, "dataElement": "DE_" + f.upper(), "categoryOptionCombo": "default"}
+        for f in plain]
+for g, names in groups.items():
+    figs += [{"figure": f"{g}.{n}", "dataElement": "DE_" + g.upper(),
+              "categoryOptionCombo": "COC_" + n.upper()} for n in names]
+json.dump({"comment": ex["comment"], "figures": figs,
+           "orgUnits": [{"county": f"gen-c{i}", "orgUnit": f"OU_GEN_C{i}"} for i in range(1, 9)],
+           "attributeOptionCombo": "AOC_OUTREACH"}, open(sys.argv[2], "w"), indent=1)
+PY
+
+"$COORD_BIN" export --db "$DB" --format dhis2 --mapping "$WORK/map.json" --year 2026 \
+  --output "$WORK/set.json" || fail "export --format dhis2 failed"
+"$PY" "$SRC_DIR/schemas/check.py" --schema dhis2-datavalueset "$WORK/set.json" >"$WORK/schema.txt" \
+  || fail "the data value set does not pass its schema: $(cat "$WORK/schema.txt")"
+pass "the data value set passes schemas/dhis2-datavalueset.schema.json"
+"$PY" "$CHECK" json "$DB" "$WORK/map.json" "$WORK/set.json" 2026 >"$WORK/check.txt" \
+  || fail "the data values differ (above)"
+grep -q '^[1-9][0-9]* values' "$WORK/check.txt" || fail "no values: $(cat "$WORK/check.txt")"
+pass "2026: $(cat "$WORK/check.txt")"
+
+"$COORD_BIN" export --db "$DB" --format dhis2 --mapping "$WORK/map.json" --year 2025 \
+  --county gen-c3 >"$WORK/c3.json" || fail "export --format dhis2 --county gen-c3 failed"
+"$PY" "$CHECK" json "$DB" "$WORK/map.json" "$WORK/c3.json" 2025 gen-c3 >"$WORK/check.txt" \
+  || fail "the data values of gen-c3 in 2025 differ (above)"
+grep -q ', 1 org units' "$WORK/check.txt" || fail "--county gen-c3: $(cat "$WORK/check.txt")"
+pass "2025, --county gen-c3: $(cat "$WORK/check.txt")"
+
+"$COORD_BIN" export --db "$DB" --format dhis2 --mapping "$WORK/map.json" --year 2026 --csv \
+  --output "$WORK/set.csv" || fail "export --format dhis2 --csv failed"
+"$PY" "$CHECK" csv "$WORK/set.csv" "$WORK/set.json" >"$WORK/check.txt" \
+  || fail "the CSV form differs (above)"
+pass "$(cat "$WORK/check.txt")"
+
+# The annotated example loads (its counties are not the generated store's:
+# refused, naming the county and what to add).
+set +e
+"$COORD_BIN" export --db "$DB" --format dhis2 --mapping "$SRC_DIR/docs/dhis2-mapping.example.json" \
+  --year 2026 >/dev/null 2>"$WORK/err"
+rc=$?
+set -e
+assert_eq 1 "$rc" "a county missing from the mapping: exit status"
+grep -qE '^outreach-coordinator: county (gen-c[1-8]) \(.*\) has figures in 2026 but no orgUnit in the mapping: add \{"county": "\1", "orgUnit": "ITS_DHIS2_CODE"\} to "orgUnits"$' \
+  "$WORK/err" || fail "no county named, or no fix said, in: $(cat "$WORK/err")"
+pass "the example mapping loads; a county it lacks is named, with what to add"
+
+# Mappings refused (exit 2), naming the entry.
+bad_map() {
+  local what=$1 want=$2 edit=$3
+  "$PY" -c "import json,sys; m=json.load(open('$WORK/map.json')); $edit; json.dump(m,open('$WORK/bad.json','w'))"
+  set +e
+  "$COORD_BIN" export --db "$DB" --format dhis2 --mapping "$WORK/bad.json" --year 2026 \
+    >/dev/null 2>"$WORK/err"
+  local rc=$?
+  set -e
+  assert_eq 2 "$rc" "$what: exit status"
+  grep -qF -- "$want" "$WORK/err" || fail "$what: no '$want' in: $(head -1 "$WORK/err")"
+  pass "$what: refused ($want)"
+}
+bad_map "a figure we do not have" 'figures[2]: "figure" must be one of' \
+  "m['figures'][2]['figure']='by_department.cardiology'"
+bad_map "two figures on one element and combo" 'figures[0] (consultations) and figures[1] (female) both go to' \
+  "m['figures'][1]['dataElement']='DE_CONSULTATIONS'"
+bad_map "a code longer than 50" 'orgUnits[0]: "orgUnit" must be a DHIS2 code' \
+  "m['orgUnits'][0]['orgUnit']='X'*51"
+bad_map "no orgUnits" '"orgUnits" must be an array' "del m['orgUnits']"
+set +e
+"$COORD_BIN" export --db "$DB" --format dhis2 --year 2026 >/dev/null 2>"$WORK/err"
+assert_eq 2 "$?" "no --mapping: exit status"
+set -e
+grep -qF -- '--format dhis2 needs --mapping FILE' "$WORK/err" || fail "no --mapping: $(cat "$WORK/err")"
+pass "no --mapping: refused"
+
+# The reports' CSV is as it was.
+"$COORD_BIN" export --db "$DB" --csv --year 2026 >"$WORK/reports.csv"
+head -1 "$WORK/reports.csv" | grep -q '^msg_id,agent_id,seq,kind,trip_id,' \
+  || fail "export --csv header: $(head -1 "$WORK/reports.csv")"
+assert_eq "$(sqlite3 "$DB" "SELECT COUNT(*) FROM reports JOIN trips USING (trip_id) WHERE year = 2026")" \
+  "$(($(wc -l <"$WORK/reports.csv") - 1))" "export --csv --year 2026 rows"
+pass "export --csv unchanged beside it"
+echo "dhis2: $PASSED checks passed"

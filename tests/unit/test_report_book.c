@@ -1,0 +1,272 @@
+/* test_report_book.c -- the report's tables and the DHIS2 data value set from
+ * a small store with exact values: a report at 23:30 on 31 January +08:00
+ * counts in January, one at 16:00Z on 31 January in February (its +08:00
+ * day is 1 February); the mapping's refusals; the CSV field writer. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "dhis2.h"
+#include "report_book.h"
+#include "unit_store.h"
+
+#define NOW "2026-02-20T10:00:00+08:00"
+
+static void keep(struct store *s, int n, const char *trip, const char *at, const char *kind,
+                 const char *fields)
+{
+    char buf[1024];
+    struct report r;
+    unit_report(&r, buf, sizeof buf, "team-07", mid(n), trip, at, kind, fields);
+    assert_int_equal(store_begin(s), OERR_OK);
+    assert_int_equal(store_report_insert(s, &r, NOW, NULL), OERR_OK);
+    assert_int_equal(store_report_count(s, mid(n), 1), OERR_OK);
+    assert_int_equal(store_commit(s), OERR_OK);
+    report_free(&r);
+}
+
+/* Two counties; xiuwu's reports on both sides of the month's edge. */
+static int setup(void **state)
+{
+    if (memstore_setup(state))
+        return -1;
+    struct store *s = *state;
+    add_trip(s, "2026-xw-001", "2026-01-31", "xiuwu");
+    add_trip(s, "2026-wz-001", "2026-02-10", "wuzhi");
+    keep(s, 1, "2026-xw-001", "2026-01-31T23:30:00+08:00", "headcount",
+         "\"department\":\"internal\",\"consultations\":12,\"female\":7,\"over_60\":3,"
+         "\"poor_households\":2");
+    keep(s, 2, "2026-xw-001", "2026-01-31T16:00:00Z", "headcount",
+         "\"department\":\"tcm\",\"consultations\":5,\"female\":1");
+    keep(s, 3, "2026-wz-001", "2026-02-10T09:00:00+08:00", "referral",
+         "\"destination\":\"county_hospital\",\"condition\":\"c\",\"urgency\":\"urgent\","
+         "\"patient_ref\":\"p-1\"");
+    keep(s, 4, "2026-wz-001", "2026-02-10T10:00:00+08:00", "dispense",
+         "\"medicine\":\"m\",\"quantity\":1,\"unit\":\"box\",\"value_fen\":12345");
+    return 0;
+}
+
+static char *write_tmp(const char *text)
+{
+    static char path[64];
+    snprintf(path, sizeof path, "/tmp/outreach-unit-map-XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    assert_int_equal(fclose(f), 0);
+    return path;
+}
+
+static const char mapping[] =
+    "{\"comment\":\"made up\",\"figures\":["
+    "{\"figure\":\"consultations\",\"dataElement\":\"DE_C\",\"categoryOptionCombo\":\"default\"},"
+    "{\"figure\":\"by_department.tcm\",\"dataElement\":\"DE_D\",\"categoryOptionCombo\":\"TCM\"},"
+    "{\"figure\":\"by_urgency.urgent\",\"dataElement\":\"DE_R\",\"categoryOptionCombo\":\"URG\"},"
+    "{\"figure\":\"value_cny\",\"dataElement\":\"DE_V\",\"categoryOptionCombo\":\"default\","
+    "\"comment\":\"yuan\"}],"
+    "\"orgUnits\":[{\"county\":\"xiuwu\",\"orgUnit\":\"OU_XW\"},"
+    "{\"county\":\"wuzhi\",\"orgUnit\":\"OU_WZ\"}]}";
+
+#define DV(de, pe, ou, coc, v)                                                                \
+    "{\"dataElement\":\"" de "\",\"period\":\"" pe "\",\"orgUnit\":\"" ou                    \
+    "\",\"categoryOptionCombo\":\"" coc "\",\"value\":\"" v "\"}"
+
+static void test_dhis2_exact(void **state)
+{
+    struct store *s = *state;
+    char err[DHIS2_ERR_MAX] = "";
+    char *path = write_tmp(mapping);
+    struct dhis2_map *m = dhis2_map_load(path, err);
+    unlink(path);
+    assert_non_null(m);
+    cJSON *set = dhis2_build(s, m, 2026, NULL, err);
+    assert_non_null(set);
+    char *got = cJSON_PrintUnformatted(set);
+    /* wuzhi: February only; xiuwu: January (23:30 +08:00) and February
+     * (16:00Z on 31 January); no other month, zeros sent in a month with
+     * figures */
+    assert_string_equal(got, "{\"dataValues\":["
+        DV("DE_C", "202602", "OU_WZ", "default", "0") "," DV("DE_D", "202602", "OU_WZ", "TCM", "0") ","
+        DV("DE_R", "202602", "OU_WZ", "URG", "1") "," DV("DE_V", "202602", "OU_WZ", "default", "123.45") ","
+        DV("DE_C", "202601", "OU_XW", "default", "12") "," DV("DE_D", "202601", "OU_XW", "TCM", "0") ","
+        DV("DE_R", "202601", "OU_XW", "URG", "0") "," DV("DE_V", "202601", "OU_XW", "default", "0.00") ","
+        DV("DE_C", "202602", "OU_XW", "default", "5") "," DV("DE_D", "202602", "OU_XW", "TCM", "5") ","
+        DV("DE_R", "202602", "OU_XW", "URG", "0") "," DV("DE_V", "202602", "OU_XW", "default", "0.00")
+        "]}");
+    free(got);
+    cJSON_Delete(set);
+    /* one county */
+    set = dhis2_build(s, m, 2026, "wuzhi", err);
+    assert_non_null(set);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(set, "dataValues")), 4);
+    cJSON_Delete(set);
+    assert_null(dhis2_build(s, m, 2026, "nowhere", err));
+    assert_string_equal(err, "--county nowhere has no month figures in 2026");
+    /* another year: none */
+    set = dhis2_build(s, m, 2025, NULL, err);
+    got = cJSON_PrintUnformatted(set);
+    assert_string_equal(got, "{\"dataValues\":[]}");
+    free(got);
+    cJSON_Delete(set);
+    dhis2_map_free(m);
+}
+
+/* Loads text as a mapping; returns err (static) when refused, NULL when loaded. */
+static const char *refusal(const char *text)
+{
+    static char err[DHIS2_ERR_MAX];
+    err[0] = '\0';
+    char *path = write_tmp(text);
+    struct dhis2_map *m = dhis2_map_load(path, err);
+    unlink(path);
+    if (m) {
+        dhis2_map_free(m);
+        return NULL;
+    }
+    return err;
+}
+
+static void test_dhis2_refusals(void **state)
+{
+    struct store *s = *state;
+    assert_null(refusal(mapping));
+    const char *e = refusal("[]");
+    assert_non_null(strstr(e, "is not a JSON object"));
+    e = refusal("{\"figures\":[{\"figure\":\"by_department.cardiology\",\"dataElement\":\"A\","
+                "\"categoryOptionCombo\":\"B\"}],\"orgUnits\":[{\"county\":\"xiuwu\","
+                "\"orgUnit\":\"X\"}]}");
+    assert_non_null(strstr(e, "figures[0]: \"figure\" must be one of the months' figures"));
+    e = refusal("{\"figures\":[{\"figure\":\"female\",\"dataElement\":\"A\","
+                "\"categoryOptionCombo\":\"B\"},{\"figure\":\"over_60\",\"dataElement\":\"A\","
+                "\"categoryOptionCombo\":\"B\"}],\"orgUnits\":[{\"county\":\"xiuwu\","
+                "\"orgUnit\":\"X\"}]}");
+    assert_string_equal(e, "figures[0] (female) and figures[1] (over_60) both go to dataElement "
+                           "A, categoryOptionCombo B: one value would overwrite the other");
+    e = refusal("{\"figures\":[{\"figure\":\"female\",\"dataElement\":\"\","
+                "\"categoryOptionCombo\":\"B\"}],\"orgUnits\":[]}");
+    assert_string_equal(e, "figures[0]: \"dataElement\" must be a DHIS2 code, 1 to 50 characters");
+    e = refusal("{\"figures\":[{\"figure\":\"female\",\"dataElement\":\"A\","
+                "\"categoryOptionCombo\":\"B\"}],\"orgUnits\":[{\"county\":\"x\","
+                "\"orgUnit\":\"X\"},{\"county\":\"x\",\"orgUnit\":\"Y\"}]}");
+    assert_string_equal(e, "orgUnits[0] and orgUnits[1] both map county x");
+    /* a county with figures that the mapping lacks stops the set */
+    char err[DHIS2_ERR_MAX];
+    char *path = write_tmp("{\"figures\":[{\"figure\":\"female\",\"dataElement\":\"A\","
+                           "\"categoryOptionCombo\":\"B\"}],\"orgUnits\":[{\"county\":\"xiuwu\","
+                           "\"orgUnit\":\"X\"}]}");
+    struct dhis2_map *m = dhis2_map_load(path, err);
+    unlink(path);
+    assert_non_null(m);
+    assert_null(dhis2_build(s, m, 2026, NULL, err));
+    assert_string_equal(err, "county wuzhi (wuzhi county) has figures in 2026 but no orgUnit in "
+                             "the mapping: add {\"county\": \"wuzhi\", \"orgUnit\": "
+                             "\"ITS_DHIS2_CODE\"} to \"orgUnits\"");
+    dhis2_map_free(m);
+    assert_null(dhis2_map_load("/nonexistent/map.json", err));
+    assert_string_equal(err, "cannot read the mapping /nonexistent/map.json");
+}
+
+static char *csv_of(const struct report_book *b, int section)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    assert_non_null(f);
+    assert_int_equal(book_write_csv(b, section, f), 0);
+    assert_int_equal(fclose(f), 0);
+    return text;
+}
+
+static void test_book_tables(void **state)
+{
+    struct store *s = *state;
+    struct book_opts o = {.year = 2026, .tg = {10, 100}, .today = {2026, 2, 20},
+                          .as_of = NOW};
+    struct report_book b;
+    assert_int_equal(book_build(s, &o, &b), OERR_OK);
+    char *csv = csv_of(&b, RS_MONTHS);
+    /* the BOM once, the header, January's and February's figures by the time
+     * recorded (consultations, female, over 60, poor, staff, CNY, dispenses,
+     * referrals, brochures, attendees, talks, education reports) */
+    assert_memory_equal(csv, "\xEF\xBB\xBF\xE6\x9C\x88", 6);
+    assert_non_null(strstr(csv, "\r\n2026-01,12,7,3,2,0,0.00,0,0,0,0,0,0\r\n"
+                                "2026-02,5,1,0,0,0,123.45,1,1,0,0,0,0\r\n2026-03,0,"));
+    free(csv);
+    csv = csv_of(&b, RS_DEPARTMENTS);
+    assert_non_null(strstr(csv, "\r\n2026-01,12,0,0,0,0,0,0,0,0,12\r\n"
+                                "2026-02,0,0,0,0,0,5,0,0,0,5\r\n"));
+    assert_non_null(strstr(csv, "\r\n合计 Total,12,0,0,0,0,5,0,0,0,17\r\n"));
+    free(csv);
+    csv = csv_of(&b, RS_REFERRALS);
+    assert_non_null(strstr(csv, "\r\n2026-02,1,0,1,0,0,1,0\r\n"));
+    free(csv);
+    /* the summary by the trips' dates, with the year's targets */
+    csv = csv_of(&b, RS_SUMMARY);
+    assert_non_null(strstr(csv, "\r\n诊疗人次 Consultations,17,100,"));
+    free(csv);
+    /* the counties in code order, no county target: those cells empty */
+    csv = csv_of(&b, RS_COUNTIES);
+    assert_non_null(strstr(csv, "\r\nwuzhi,wuzhi county,0,0,0,0,0,123.45,1,1,0,0,0,1,0,0,,,\r\n"
+                                "xiuwu,xiuwu county,17,8,3,2,0,0.00,0,0,0,0,0,1,0,0,,,\r\n"));
+    free(csv);
+    book_free(&b);
+
+    /* February of xiuwu: 16:00Z on 31 January is there; its trips dated in
+     * February: none */
+    o.month = 2;
+    o.county = "xiuwu";
+    assert_int_equal(book_build(s, &o, &b), OERR_OK);
+    csv = csv_of(&b, RS_COUNTIES);
+    assert_non_null(strstr(csv, "\r\nxiuwu,xiuwu county,5,1,0,0,0,0.00,0,0,0,0,0\r\n"));
+    free(csv);
+    assert_int_equal(b.t[RS_TRIPS].nrows, 0);
+    assert_int_equal(b.t[RS_MONTHS].nrows, 1);
+    book_free(&b);
+    o.county = "nowhere";
+    assert_int_equal(book_build(s, &o, &b), OERR_NOTFOUND);
+    book_free(&b);
+}
+
+static void test_csv_field(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in, *out;
+        bool defuse;
+    } cases[] = {
+        {"plain", "plain", true},
+        {"a,b", "\"a,b\"", true},
+        {"say \"hi\"", "\"say \"\"hi\"\"\"", true},
+        {"two\nlines", "\"two\nlines\"", true},
+        {"=1+2", "\"'=1+2\"", true},
+        {"@SUM(A1)", "\"'@SUM(A1)\"", true},
+        {"-5", "\"'-5\"", true},
+        {"-5", "-5", false},
+        {"", "", true},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+        assert_int_equal(book_csv_field(f, cases[i].in, cases[i].defuse), 0);
+        fclose(f);
+        assert_string_equal(text, cases[i].out);
+        free(text);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_dhis2_exact, setup, memstore_teardown),
+        cmocka_unit_test_setup_teardown(test_dhis2_refusals, setup, memstore_teardown),
+        cmocka_unit_test_setup_teardown(test_book_tables, setup, memstore_teardown),
+        cmocka_unit_test(test_csv_field),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
