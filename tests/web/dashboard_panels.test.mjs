@@ -138,7 +138,7 @@ async function main() {
     if (!s) retained.delete(topic); else { try { retained.set(topic, JSON.parse(s)); } catch { /* not ours */ } }
   });
   await within(5000, 'subscribe', coord.subscribeAsync([`${ROOT}/alerts/+`, `${ROOT}/progress/2026/coverage`,
-    `${ROOT}/progress/2026/counties/+`], { qos: 1 }));
+    `${ROOT}/progress/2026/counties/+`, `${ROOT}/progress/2026/months`], { qos: 1 }));
   const publish = (topic, v) => within(5000, `publish ${topic}`,
     coord.publishAsync(`${ROOT}/${topic}`, v === '' ? '' : JSON.stringify(v), { qos: 1, retain: true }));
   const browser = await launch();
@@ -224,6 +224,14 @@ async function main() {
     await expectValue(page, tid('coverage-reached'), cov26.reached, `2026 coverage: reached as retained (${cov26.reached})`);
     await expectValue(page, tid('coverage-poor'), cov26.poor_villages, `2026 coverage: poor villages as retained (${cov26.poor_villages})`);
     await expectValue(page, tid('not-reached-count'), cov26.not_reached.length, '2026 coverage: not reached as retained');
+
+    // 2026: the coordinator's own months (the reports of the stack, by recorded_at), as retained.
+    const mon26 = await until('the coordinator\'s 2026 months', () => retained.get(`${ROOT}/progress/2026/months`));
+    for (const m of mon26.months) {
+      for (const col of ['consultations', 'staff', 'value_fen']) {
+        await expectValue(page, `${tid(`month-row-${m.month}`)} [data-col="${col}"]`, m[col], `2026 month ${m.month} ${col} as retained`);
+      }
+    }
 
     // ---- the synthetic year: county targets, coverage, months ------------------------
     await until('year 2025 in the selector', () => page.$(`${tid('year-select')} option[value="${Y}"]`));
