@@ -23,6 +23,10 @@ trip_upsert 2026-web-001 2026-11-22 cili 慈利县
 trip_upsert 2026-web-002 2026-12-05 sangzhi 桑植县
 trip_upsert 2026-web-003 2026-03-15 xiuwu 修武县
 admin_request '{"request_id":"web-complete-3","op":"trip.complete","trip_id":"2026-web-003"}' >/dev/null
+# cili has targets of its own (county_targets in its progress; the dashboard's
+# county table shows them).
+reply=$(admin_request '{"request_id":"web-targets-cili","op":"targets.set","year":2026,"county":"cili","consultations":1000,"staff":10}')
+[ "$(jq -r .ok <<<"$reply")" = true ] || fail "targets.set for cili refused: $reply"
 agent_setup team-01 2026-web-001
 agent_setup team-02 2026-web-003
 # team-01's daemon is online (retained birth); team-02 reported once and is

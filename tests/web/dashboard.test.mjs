@@ -14,7 +14,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   launch, env, password, pass, fail, assertEq, expectAttr, expectValue, expectState, expectText, attr,
-  report, mqttConnect, within, sleep,
+  report, mqttConnect, within, until,
 } from './lib.mjs';
 
 const WEB_URL = env('WEB_URL');
@@ -49,17 +49,6 @@ async function watch() {
   });
   await within(5000, 'subscribe', c.subscribeAsync(`${ROOT}/#`, { qos: 1 }));
   return { c, latest, seen };
-}
-
-// Polls FN (bounded) until it returns a truthy value.
-async function until(what, fn, timeout = 10_000) {
-  const end = Date.now() + timeout;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) fail(`timed out after ${timeout} ms waiting for ${what}`);
-    await sleep(50); // poll interval
-  }
 }
 
 async function checkTargets(page, watcher, consultations, staff, what) {

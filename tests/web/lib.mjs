@@ -133,3 +133,34 @@ export async function within(ms, what, promise) {
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls FN (bounded) until it returns a truthy value, which it returns. */
+export async function until(what, fn, timeout = DEFAULT_TIMEOUT) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) fail(`timed out after ${timeout} ms waiting for ${what}`);
+    await sleep(50); // poll interval
+  }
+}
+
+/** A browser context with OPTIONS that reaches only 127.0.0.1, every action bounded. */
+export async function localContext(browser, options) {
+  const ctx = await browser.newContext(options);
+  ctx.setDefaultTimeout(15_000);
+  await ctx.route('**/*', (route) => (new URL(route.request().url()).hostname === '127.0.0.1' ? route.continue() : route.abort()));
+  return ctx;
+}
+
+/** Runs MAIN (bounded), prints the verdict and exits 0 or 1. */
+export async function runTest(name, main, ms = 200_000) {
+  try {
+    await within(ms, name, main());
+    console.log(`${name}: all checks passed`);
+    process.exit(0);
+  } catch (e) {
+    console.error(`FAIL: ${e.message}`);
+    process.exit(1);
+  }
+}

@@ -3,8 +3,10 @@
 // Subscribes (read-only account) over MQTT-over-WebSockets to the retained
 // topics the coordinator and the field agents publish (docs/protocol.md):
 //   {root}/progress/#            annual progress, weekly series, per county
+//                                (with its own targets), months, coverage
 //   {root}/trips/#               public trip cards and each trip's totals
-//   {root}/agents/+/status       field agents' birth / will
+//   {root}/devices/+             every field agent as the coordinator knows it
+//   {root}/alerts/+              alerts, open or cleared
 //   {root}/coordinator/status    the coordinator's birth / will
 // and renders them; every retained message that arrives updates the page.
 // Plain script, no build step: needs the globals mqtt (vendor/mqtt.min.js),
@@ -17,7 +19,8 @@
   const LANG_KEY = 'outreach.dashboard.lang';
   const USER_KEY = 'outreach.dashboard.user';
   const CRED_KEY = 'outreach.dashboard.cred'; // sessionStorage: this tab only
-  const AGENTS_KEY = 'outreach.dashboard.agents'; // last known agent figures
+  // Agents' figures kept by earlier versions of the page: devices/+ replaces them.
+  try { localStorage.removeItem('outreach.dashboard.agents'); } catch { /* private mode */ }
   const ROOT = new URLSearchParams(location.search).get('root') || 'outreach/v1';
   // The broker: the page's own host and port (ws://, or wss:// over https).
   // Served over https by the site's web server, a page reaches Mosquitto's TLS
@@ -28,6 +31,9 @@
   const ROLES = ['doctor', 'nurse', 'pharmacist', 'technician', 'health_promoter', 'support'];
   const METRICS = ['consultations', 'staff'];
   const GROUPS = ['in_progress', 'upcoming', 'past', 'completed', 'cancelled'];
+  const DEPARTMENTS = ['internal', 'surgery', 'obgyn', 'pediatrics', 'ophthalmology', 'tcm', 'dental', 'general', 'other'];
+  const DESTINATIONS = ['township_health_center', 'county_hospital', 'city_hospital'];
+  const URGENCIES = ['routine', 'urgent', 'emergency'];
 
   // ---- state: everything received, keyed as on the wire ----------------------
   const state = {
@@ -36,12 +42,18 @@
     counties: new Map(), // year -> Map(county code -> county progress)
     trips: new Map(), // trip_id -> public trip card
     tripProgress: new Map(), // trip_id -> trip totals
-    agents: new Map(), // agent_id -> {online, trip_id, pending, last_seq, since, offlineAt, lastKnown}
+    devices: new Map(), // agent_id -> devices/{agent_id} (the coordinator's view of the agent)
+    alerts: new Map(), // alert_id -> alerts/{alert_id}, open or cleared
+    months: new Map(), // year -> progress/{year}/months
+    countyMonths: new Map(), // year -> Map(county code -> progress/{year}/counties/{county}/months)
+    coverage: new Map(), // year -> progress/{year}/coverage
     coordinator: null, // {online, since}
     conn: 'signed_out', // connecting | connected | reconnecting | disconnected | signed_out
     today: localDate(new Date()), // replaced by the coordinator's day (as_of)
     selectedYear: null, // null: follow today's year
     sort: { key: 'consultations', dir: -1 },
+    selectedMonth: null, // null: today's month in today's year, else December
+    monthScope: '', // '': every county; else a county code (its months topic)
   };
   let lang = LANGS.includes(localStorage.getItem(LANG_KEY)) ? localStorage.getItem(LANG_KEY) : 'zh-CN';
   let client = null;
@@ -79,6 +91,7 @@
         // Calendar dates are formatted in UTC: they are built at UTC midnight.
         case 'date': f = new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeZone: 'UTC' }); break;
         case 'month': f = new Intl.DateTimeFormat(lang, { month: 'short', timeZone: 'UTC' }); break;
+        case 'monthlong': f = new Intl.DateTimeFormat(lang, { month: 'long', timeZone: 'UTC' }); break;
         case 'ts': f = new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'Asia/Shanghai' }); break;
         case 'rel': f = new Intl.RelativeTimeFormat(lang, { numeric: 'auto' }); break;
         default: throw new Error(kind);
@@ -119,14 +132,16 @@
   const dayToDate = (year, day) => new Date(Date.UTC(year, 0, day)); // day 1 = 1 January
 
   // ---- privacy: these topics carry no personal data; never show it anyway ----
-  // Drops every property named phone, and every property named name except the
-  // trip site's place name (site.name, e.g. 村卫生室), which the card must show.
+  // Drops every property named phone, and every property named name except
+  // place names: the trip site's (site.name, e.g. 村卫生室), which the card must
+  // show, and a village's in the coverage list (not_reached[].name).
+  const PLACE_NAMES = new Set(['site', 'not_reached']);
   function scrub(v, parentKey = '') {
     if (Array.isArray(v)) return v.map((x) => scrub(x, parentKey));
     if (v && typeof v === 'object') {
       const o = {};
       for (const [k, x] of Object.entries(v)) {
-        if (k === 'phone' || (k === 'name' && parentKey !== 'site')) continue;
+        if (k === 'phone' || (k === 'name' && !PLACE_NAMES.has(parentKey))) continue;
         o[k] = scrub(x, k);
       }
       return o;
@@ -136,7 +151,7 @@
 
   // ---- incoming messages -----------------------------------------------------
   const decoder = new TextDecoder();
-  function onMessage(topic, payload, packet) {
+  function onMessage(topic, payload) {
     if (!topic.startsWith(ROOT + '/')) return;
     const parts = topic.slice(ROOT.length + 1).split('/');
     let data = null; // an empty retained payload clears the topic
@@ -151,49 +166,31 @@
       const year = Number(id);
       if (parts.length === 2) { put(state.progress, year, data); markDirty('years', 'targets', 'today'); }
       else if (sub === 'series' && parts.length === 3) { put(state.series, year, data); markDirty('charts', 'today'); }
+      else if (sub === 'months' && parts.length === 3) { put(state.months, year, data); markDirty('months'); }
+      else if (sub === 'coverage' && parts.length === 3) { put(state.coverage, year, data); markDirty('coverage'); }
       else if (sub === 'counties' && parts.length === 4) {
         if (!state.counties.has(year)) state.counties.set(year, new Map());
         put(state.counties.get(year), subId, data);
-        markDirty('counties');
+        markDirty('counties', 'coverage', 'alerts', 'months');
+      } else if (sub === 'counties' && parts.length === 5 && parts[4] === 'months') {
+        if (!state.countyMonths.has(year)) state.countyMonths.set(year, new Map());
+        put(state.countyMonths.get(year), subId, data);
+        markDirty('months');
       }
     } else if (kind === 'trips' && id) {
       if (parts.length === 2) put(state.trips, id, data);
       else if (sub === 'progress' && parts.length === 3) put(state.tripProgress, id, data);
       markDirty('trips');
-    } else if (kind === 'agents' && id && sub === 'status' && parts.length === 3) {
-      updateAgent(id, data, packet && packet.retain);
+    } else if (kind === 'devices' && id && parts.length === 2) {
+      put(state.devices, id, data);
       markDirty('agents', 'trips');
+    } else if (kind === 'alerts' && id && parts.length === 2) {
+      put(state.alerts, id, data);
+      markDirty('alerts');
     } else if (kind === 'coordinator' && id === 'status' && parts.length === 2) {
       state.coordinator = data;
       markDirty('header');
     }
-  }
-
-  // Agents: a birth carries trip, pending, last_seq and since (republished as
-  // they change, so since is the last time the device was heard); a will only
-  // says offline. Keep the last known figures (also across reloads) so an
-  // offline site still shows when it was last heard and what it had pending.
-  function loadKnownAgents() {
-    try { return JSON.parse(localStorage.getItem(AGENTS_KEY)) || {}; } catch { return {}; }
-  }
-  const knownAgents = loadKnownAgents();
-  function updateAgent(id, data, retained) {
-    if (!data) { state.agents.delete(id); return; }
-    const prev = state.agents.get(id) || knownAgents[id] || {};
-    let rec;
-    if (data.online) {
-      rec = { online: true, trip_id: data.trip_id, pending: data.pending, last_seq: data.last_seq, since: data.since, lastKnown: false };
-    } else {
-      rec = {
-        online: false, trip_id: prev.trip_id, pending: prev.pending, last_seq: prev.last_seq, since: prev.since,
-        // A live will (not the retained copy sent on subscribe) says when it dropped.
-        offlineAt: retained ? prev.offlineAt : new Date().toISOString(), lastKnown: true,
-      };
-    }
-    state.agents.set(id, rec);
-    const { online, lastKnown, ...keep } = rec;
-    knownAgents[id] = keep;
-    try { localStorage.setItem(AGENTS_KEY, JSON.stringify(knownAgents)); } catch { /* private mode */ }
   }
 
   // The coordinator's "today": the `today` of the newest progress it published
@@ -233,15 +230,22 @@
       const today = computeToday();
       if (today !== state.today) { state.today = today; d.add('trips'); d.add('years'); }
     }
-    if (d.has('years')) { renderYears(); d.add('targets'); d.add('charts'); d.add('counties'); d.add('trips'); }
+    if (d.has('years')) {
+      renderYears();
+      for (const x of ['targets', 'charts', 'counties', 'trips', 'coverage', 'months']) d.add(x);
+    }
     if (d.has('header')) renderHeader();
     if (d.has('targets')) { renderTargets(); renderSummary(); renderHeader(); }
     if (d.has('charts')) renderCharts();
     if (d.has('counties')) renderCounties();
     if (d.has('trips')) renderTrips();
     if (d.has('agents')) renderAgents();
+    if (d.has('alerts')) renderAlerts();
+    if (d.has('coverage')) renderCoverage();
+    if (d.has('months')) renderMonths();
   }
-  const renderAll = () => markDirty('years', 'header', 'targets', 'charts', 'counties', 'trips', 'agents');
+  const renderAll = () => markDirty('years', 'header', 'targets', 'charts', 'counties', 'trips', 'agents',
+    'alerts', 'coverage', 'months');
 
   function setConn(s) {
     state.conn = s;
@@ -452,10 +456,25 @@
     { key: 'ref_county', label: 'col.ref_county', get: (c) => c.referrals?.by_destination?.county_hospital },
     { key: 'ref_city', label: 'col.ref_city', get: (c) => c.referrals?.by_destination?.city_hospital },
   ];
+  // The county's own targets (county_targets, when it has them): shown when a
+  // county of the year has any. Pace sorts behind < on pace < ahead.
+  const PACE_RANK = { behind: 0, on_pace: 1, ahead: 2 };
+  const TARGET_COLS = METRICS.flatMap((m) => [
+    { key: `${m}_target`, label: `col.${m}_target`, get: (c) => c.county_targets?.[m]?.target },
+    { key: `${m}_expected`, label: `col.${m}_expected`, get: (c) => c.county_targets?.[m]?.expected_to_date },
+    { key: `${m}_projected`, label: `col.${m}_projected`, get: (c) => c.county_targets?.[m]?.projected_year_end },
+    { key: `${m}_pace`, label: `col.${m}_pace`, pace: true, get: (c) => c.county_targets?.[m]?.pace,
+      rank: (c) => PACE_RANK[c.county_targets?.[m]?.pace] },
+  ]);
+  function countyCols() {
+    const m = state.counties.get(currentYear());
+    const any = m && [...m.values()].some((c) => c.county_targets && typeof c.county_targets === 'object');
+    return any ? [...COUNTY_COLS, ...TARGET_COLS] : COUNTY_COLS;
+  }
 
-  function renderCountyHead() {
+  function renderCountyHead(cols) {
     const head = $('#county-head');
-    head.replaceChildren(...COUNTY_COLS.map((col) => {
+    head.replaceChildren(...cols.map((col) => {
       const sorted = state.sort.key === col.key;
       const th = el('th', {
         class: col.text ? '' : 'num', scope: 'col', 'data-sort': col.key,
@@ -468,24 +487,30 @@
   }
 
   function renderCounties() {
-    renderCountyHead();
+    const cols = countyCols();
+    renderCountyHead(cols);
     const m = state.counties.get(currentYear()) || new Map();
-    const col = COUNTY_COLS.find((c) => c.key === state.sort.key) || COUNTY_COLS[1];
+    const col = cols.find((c) => c.key === state.sort.key) || cols[1];
     const coll = new Intl.Collator(lang);
     const rows = [...m.entries()].sort(([ca, a], [cb, b]) => {
-      const va = col.get(a, ca), vb = col.get(b, cb);
+      const get = col.rank || col.get;
+      const va = get(a, ca), vb = get(b, cb);
       const r = col.text ? coll.compare(String(va), String(vb)) : (va ?? -1) - (vb ?? -1);
       return r * state.sort.dir || coll.compare(a.county_name || ca, b.county_name || cb);
     });
     const body = $('#county-body');
     if (!rows.length) {
-      body.replaceChildren(el('tr', {}, el('td', { colspan: COUNTY_COLS.length, class: 'empty', text: t('nodata') })));
+      body.replaceChildren(el('tr', {}, el('td', { colspan: cols.length, class: 'empty', text: t('nodata') })));
       return;
     }
     body.replaceChildren(...rows.map(([code, c]) => el('tr', { 'data-testid': `county-row-${code}`, 'data-county': code },
-      COUNTY_COLS.map((k) => {
+      cols.map((k) => {
         const v = k.get(c, code);
         if (k.text) return el('th', { scope: 'row', 'data-col': k.key, 'data-value': code }, v, el('small', { class: 'code', text: code }));
+        if (k.pace) {
+          return el('td', { 'data-col': k.key, 'data-value': v ?? '' },
+            Object.hasOwn(PACE_RANK, v ?? '') ? el('span', { class: `badge pace-${v}`, text: t(`pace.${v}`) }) : '–');
+        }
         return el('td', { class: 'num', 'data-col': k.key, 'data-value': v ?? '', text: (k.fmt || num)(v) });
       }))));
   }
@@ -515,7 +540,7 @@
       (card.roles ? Object.values(card.roles).reduce((a, r) => a + (r.confirmed || 0), 0) : undefined);
     const fig = (field, label, v) => el('div', {}, el('dt', { text: t(label) }),
       el('dd', { 'data-field': field, 'data-value': v ?? '', text: num(v) }));
-    const agents = [...state.agents.entries()].filter(([, a]) => a.trip_id === id);
+    const agents = [...state.devices.entries()].filter(([, a]) => a.trip_id === id);
     const when = card.end_date && card.end_date !== card.date
       ? t('trip.days', { from: fmtDate(card.date), to: fmtDate(card.end_date) }) : fmtDate(card.date);
     return el('article', { class: `card trip g-${group}`, 'data-testid': `trip-${id}`, 'data-group': group, 'data-status': card.status },
@@ -531,7 +556,7 @@
         fig('consultations', 'trip.consultations', pr.consultations?.count),
         fig('staff', 'trip.staff', pr.staff?.count)),
       agents.length ? el('p', { class: 'trip-agents' }, el('span', { class: 'k', text: t('trip.agents') }),
-        agents.map(([aid, a]) => el('span', { class: `agent-chip ${a.online ? 'on' : 'off'}`, text: aid }))) : null);
+        agents.map(([aid, a]) => el('span', { class: `agent-chip ${a.online ? 'on' : 'off'}`, 'data-state': deviceState(a), text: aid }))) : null);
   }
 
   function renderTrips() {
@@ -565,27 +590,217 @@
     for (const d of document.querySelectorAll('#trips details')) if (d.dataset.testid in openState) d.open = openState[d.dataset.testid];
   }
 
-  // ---- agents ------------------------------------------------------------------
+  // ---- devices (devices/+: the coordinator's view, the same in every browser) --
+  // online: true after a birth, false after the will, null: never sent a status
+  // (an agent that only used report/sync).
+  const deviceState = (d) => (d.online === true ? 'online' : d.online === false ? 'offline' : 'no_status');
+  const ranges = (list) => (Array.isArray(list) ? list : [])
+    .filter((r) => Array.isArray(r) && isNum(r[0]) && isNum(r[1]));
   function renderAgents() {
     const body = $('#agent-body');
-    const rows = [...state.agents.entries()].sort((a, b) => a[0].localeCompare(b[0]));
+    const rows = [...state.devices.entries()].sort((a, b) => a[0].localeCompare(b[0]));
     if (!rows.length) {
-      body.replaceChildren(el('tr', {}, el('td', { colspan: 6, class: 'empty', text: t('agents.none') })));
+      body.replaceChildren(el('tr', {}, el('td', { colspan: 7, class: 'empty', text: t('agents.none') })));
       return;
     }
     body.replaceChildren(...rows.map(([id, a]) => {
-      const seen = a.online ? a.since : (a.offlineAt || a.since);
-      const lk = a.lastKnown ? ' last-known' : '';
-      return el('tr', { 'data-testid': `agent-${id}`, 'data-state': a.online ? 'online' : 'offline', class: a.online ? 'on' : 'off' },
+      const st = deviceState(a);
+      const heard = typeof a.last_heard === 'string' ? a.last_heard : null;
+      const miss = ranges(a.missing);
+      const more = isNum(a.missing_ranges) && a.missing_ranges > miss.length;
+      const missText = miss.map(([lo, hi]) => (lo === hi ? num(lo) : `${num(lo)}–${num(hi)}`)).join(', ') + (more ? ', …' : '');
+      return el('tr', { 'data-testid': `agent-${id}`, 'data-state': st, class: st === 'online' ? 'on' : 'off' },
         el('th', { scope: 'row', text: id }),
-        el('td', {}, el('span', { class: `badge state ${a.online ? 'on' : 'off'}`, 'data-field': 'state', text: t(a.online ? 'agent.online' : 'agent.offline') })),
-        el('td', { 'data-field': 'trip', text: a.trip_id || '–' }),
-        el('td', { 'data-field': 'last_seen', 'data-value': seen || '' },
-          seen ? fmtTs(seen) : t('agent.last_seen_unknown'),
-          seen ? el('small', { class: 'ago', text: ` ${fmtAgo(seen)}` }) : null),
-        el('td', { class: `num${lk}`, 'data-field': 'pending', 'data-value': a.pending ?? '', text: num(a.pending) }),
-        el('td', { class: `num${lk}`, 'data-field': 'last_seq', 'data-value': a.last_seq ?? '', text: num(a.last_seq) }));
+        el('td', {}, el('span', { class: `badge state ${st === 'online' ? 'on' : st === 'offline' ? 'off' : 'none'}`, 'data-field': 'state', text: t(`agent.${st}`) }),
+          a.status_since && st !== 'no_status' ? el('small', { class: 'ago', 'data-field': 'status_since', 'data-value': a.status_since, title: fmtTs(a.status_since), text: ` ${t('agent.since', { time: fmtAgo(a.status_since) })}` }) : null),
+        el('td', { 'data-field': 'trip', 'data-value': a.trip_id || '', text: a.trip_id || '–' }),
+        el('td', { 'data-field': 'last_heard', 'data-value': heard || '' },
+          heard ? fmtTs(heard) : t('agent.never_heard'),
+          heard ? el('small', { class: 'ago', text: ` ${fmtAgo(heard)}` }) : null),
+        el('td', { class: 'num', 'data-field': 'pending', 'data-value': a.pending ?? '', text: num(a.pending) }),
+        el('td', { class: 'num', 'data-field': 'last_seq', 'data-value': a.last_seq ?? '', text: num(a.last_seq) }),
+        el('td', { class: `num${a.missing_count > 0 ? ' missing' : ''}`, 'data-field': 'missing_count', 'data-value': a.missing_count ?? '' },
+          num(a.missing_count),
+          miss.length ? el('small', { class: 'ranges', 'data-field': 'missing', 'data-value': miss.map(([lo, hi]) => `${lo}-${hi}`).join(' '), text: ` (${missText})` }) : null));
     }));
+  }
+
+  // ---- alerts (alerts/+): the open ones at the top -----------------------------
+  // The words are made here from kind + subject + detail (never sent as text).
+  const LEVEL_RANK = { critical: 0, warning: 1 };
+  function countyName(year, code) {
+    return state.counties.get(year)?.get(code)?.county_name ||
+      state.coverage.get(year)?.by_county?.find?.((c) => c && c.county === code)?.county_name || code;
+  }
+  function alertText(a) {
+    const s = a.subject && typeof a.subject === 'object' ? a.subject : {};
+    const d = a.detail && typeof a.detail === 'object' ? a.detail : {};
+    switch (a.kind) {
+      case 'site_silent':
+        return t(d.offline ? 'alert.site_silent.offline' : 'alert.site_silent.quiet',
+          { agent: s.agent_id ?? '?', trip: s.trip_id ?? '?', minutes: num(d.minutes_silent) });
+      case 'county_behind':
+        return t('alert.county_behind', {
+          county: countyName(s.year, s.county ?? '?'), year: String(s.year ?? '?'),
+          figure: t(`alert.figure.${d.figure === 'staff' ? 'staff' : 'consultations'}`),
+          share: isNum(d.share_behind) ? formatter('pct').format(d.share_behind) : '–',
+          count: num(d.count), expected: num(d.expected),
+        });
+      case 'seq_gap':
+        return t('alert.seq_gap', { agent: s.agent_id ?? '?', missing: num(d.missing), minutes: num(d.oldest_gap_minutes) });
+      default:
+        return t('alert.other', { kind: String(a.kind ?? '?'), id: String(a.alert_id ?? '') });
+    }
+  }
+  function renderAlerts() {
+    const open = [...state.alerts.entries()].filter(([, a]) => a.state === 'open')
+      .sort(([ia, a], [ib, b]) => (LEVEL_RANK[a.level] ?? 2) - (LEVEL_RANK[b.level] ?? 2) ||
+        (Date.parse(a.since) || 0) - (Date.parse(b.since) || 0) || ia.localeCompare(ib));
+    const sec = $('#alerts');
+    sec.dataset.value = String(open.length);
+    sec.classList.toggle('has-open', open.length > 0);
+    $('#alerts-h').textContent = open.length ? t('alerts.title_n', { n: num(open.length) }) : t('alerts.title');
+    $('#alert-list').replaceChildren(...(open.length ? open.map(([id, a]) => {
+      const level = a.level === 'critical' ? 'critical' : 'warning';
+      return el('li', { class: `alert lv-${level}`, 'data-testid': `alert-${id}`, 'data-kind': a.kind, 'data-level': level, 'data-state': a.state },
+        el('span', { class: 'badge level', 'data-field': 'level', 'data-value': level, text: t(`alert.level.${level}`) }),
+        el('span', { class: 'alert-text', 'data-field': 'text', text: alertText(a) }),
+        el('span', { class: 'alert-since', 'data-field': 'since', 'data-value': a.since ?? '', title: fmtTs(a.since) },
+          t('alert.since', { time: fmtTs(a.since) }), el('small', { class: 'ago', text: ` ${fmtAgo(a.since)}` })));
+    }) : [el('li', { class: 'empty', 'data-testid': 'alerts-none', text: t('alerts.none') })]));
+  }
+
+  // ---- poor-village coverage (progress/{year}/coverage) -------------------------
+  const share = (part, all) => (isNum(part) && isNum(all) && all > 0 ? part / all : null);
+  const pct = (r) => (r === null ? '–' : formatter('pct').format(r));
+  function renderCoverage() {
+    const year = currentYear();
+    const c = state.coverage.get(year);
+    const box = $('#coverage');
+    if (!c) { box.replaceChildren(el('p', { class: 'empty card pad', 'data-testid': 'coverage-none', text: t('coverage.none') })); return; }
+    const r = share(c.reached, c.poor_villages);
+    const counties = Array.isArray(c.by_county) ? c.by_county.filter((x) => x && typeof x === 'object') : [];
+    const notReached = Array.isArray(c.not_reached) ? c.not_reached.filter((x) => x && typeof x === 'object') : [];
+    const nameOf = new Map(counties.map((x) => [x.county, x.county_name || x.county]));
+    const fill = el('div', { class: 'fill' });
+    fill.style.width = `${Math.max(0, Math.min(100, 100 * (r ?? 0)))}%`; // CSSOM: allowed by the CSP
+    const row = (cls, testid, label, code, x) => el('tr', { class: cls, 'data-testid': testid },
+      el('th', { scope: 'row' }, label, code ? el('small', { class: 'code', text: code }) : null),
+      el('td', { class: 'num', 'data-col': 'poor_villages', 'data-value': x.poor_villages ?? '', text: num(x.poor_villages) }),
+      el('td', { class: 'num', 'data-col': 'reached', 'data-value': x.reached ?? '', text: num(x.reached) }),
+      el('td', { class: 'num', 'data-col': 'not_reached', 'data-value': isNum(x.poor_villages) && isNum(x.reached) ? x.poor_villages - x.reached : '',
+        text: isNum(x.poor_villages) && isNum(x.reached) ? num(x.poor_villages - x.reached) : '–' }),
+      el('td', { class: 'num', 'data-col': 'share', 'data-value': share(x.reached, x.poor_villages) ?? '', text: pct(share(x.reached, x.poor_villages)) }));
+    const rows = counties.flatMap((x) => [
+      row('county', `coverage-county-${x.county}`, x.county_name || x.county, x.county, x),
+      ...(Array.isArray(x.townships) ? x.townships : []).filter((tw) => tw && typeof tw === 'object').map((tw) =>
+        row('township', `coverage-township-${x.county}-${tw.township}`, String(tw.township ?? '–'), null, tw)),
+    ]);
+    box.replaceChildren(
+      el('div', { class: 'card coverage-sum' },
+        el('div', { class: 'big' },
+          el('span', { class: 'count', 'data-testid': 'coverage-reached', 'data-value': c.reached ?? '', text: num(c.reached) }),
+          el('span', { class: 'target', 'data-testid': 'coverage-poor', 'data-value': c.poor_villages ?? '', text: t('coverage.of', { n: num(c.poor_villages) }) }),
+          el('span', { class: 'badge', 'data-testid': 'coverage-share', 'data-value': r ?? '', text: pct(r) })),
+        el('div', { class: 'bar', role: 'progressbar', 'aria-valuemin': 0, 'aria-valuemax': c.poor_villages ?? 0, 'aria-valuenow': c.reached ?? 0 },
+          fill)),
+      el('div', { class: 'table-wrap card' },
+        el('table', { class: 'data', 'data-testid': 'coverage-table' },
+          el('thead', {}, el('tr', {}, ['coverage.col.place', 'coverage.col.poor', 'coverage.col.reached', 'coverage.col.not_reached', 'coverage.col.share']
+            .map((k, i) => el('th', { class: i ? 'num' : '', scope: 'col', text: t(k) })))),
+          el('tbody', {}, rows.length ? rows : el('tr', {}, el('td', { colspan: 5, class: 'empty', text: t('nodata') }))))),
+      el('details', { class: 'not-reached', 'data-testid': 'not-reached', open: true },
+        el('summary', {}, el('h3', {}, t('coverage.not_reached'),
+          el('span', { class: 'count', 'data-testid': 'not-reached-count', 'data-value': notReached.length, text: ` (${num(notReached.length)})` }))),
+        notReached.length ? el('div', { class: 'table-wrap card scroll' },
+          el('table', { class: 'data', 'data-testid': 'not-reached-table' },
+            el('thead', {}, el('tr', {}, ['coverage.col.code', 'coverage.col.village', 'coverage.col.township', 'coverage.col.county']
+              .map((k) => el('th', { scope: 'col', text: t(k) })))),
+            el('tbody', {}, notReached.map((v) => el('tr', { 'data-testid': `not-reached-${v.code}` },
+              el('td', { class: 'code-cell', 'data-col': 'code', text: String(v.code ?? '') }),
+              el('td', { 'data-col': 'name', text: String(v.name ?? '') }),
+              el('td', { 'data-col': 'township', text: String(v.township ?? '') }),
+              el('td', { 'data-col': 'county', 'data-value': v.county ?? '', text: String(nameOf.get(v.county) || v.county || '') }))))))
+          : el('p', { class: 'empty', text: t('coverage.all_reached') })));
+  }
+
+  // ---- months (progress/{year}/months) and the picked month's detail ------------
+  const MONTH_COLS = [
+    { key: 'consultations', label: 'metric.consultations' },
+    { key: 'female', label: 'month.female' },
+    { key: 'over_60', label: 'month.over_60' },
+    { key: 'poor_households', label: 'month.poor_households' },
+    { key: 'staff', label: 'col.staff', noSum: true }, // distinct people: months do not add up
+    { key: 'value_fen', label: 'col.medicine', fmt: yuan },
+    { key: 'referrals', label: 'col.referrals' },
+    { key: 'attendees', label: 'month.attendees' },
+  ];
+  function pickedMonth(year) {
+    if (state.selectedMonth) return state.selectedMonth;
+    return Number(state.today.slice(0, 4)) === year ? Number(state.today.slice(5, 7)) : 12;
+  }
+  function renderMonths() {
+    const year = currentYear();
+    // The scope: every county (progress/{year}/months) or one (…/counties/{county}/months).
+    const cm = state.countyMonths.get(year) || new Map();
+    const coll = new Intl.Collator(lang);
+    const scopes = [...cm.entries()].map(([code, d]) => [code, d.county_name || countyName(year, code)])
+      .sort((a, b) => coll.compare(a[1], b[1]));
+    const scopeSel = $('#month-scope');
+    scopeSel.replaceChildren(el('option', { value: '', text: t('month.scope_all') }),
+      ...scopes.map(([code, name]) => el('option', { value: code, text: name })));
+    if (state.monthScope && !cm.has(state.monthScope)) state.monthScope = '';
+    scopeSel.value = state.monthScope;
+    const data = state.monthScope ? cm.get(state.monthScope) : state.months.get(year);
+    $('#month-table').dataset.scope = state.monthScope;
+    const months = new Map((Array.isArray(data?.months) ? data.months : [])
+      .filter((m) => m && isNum(m.month) && m.month >= 1 && m.month <= 12).map((m) => [m.month, m]));
+    const picked = pickedMonth(year);
+    const mname = (m) => formatter('monthlong').format(new Date(Date.UTC(year, m - 1, 1)));
+    const sel = $('#month-select');
+    sel.replaceChildren(...Array.from({ length: 12 }, (_, i) => el('option', { value: i + 1, text: mname(i + 1) })));
+    sel.value = String(picked);
+    $('#month-head').replaceChildren(el('th', { scope: 'col', text: t('month.month') }),
+      ...MONTH_COLS.map((c) => el('th', { class: 'num', scope: 'col', text: t(c.label) })));
+    const body = $('#month-body');
+    if (!data) {
+      body.replaceChildren(el('tr', {}, el('td', { colspan: MONTH_COLS.length + 1, class: 'empty', text: t('nodata') })));
+      $('#month-foot').replaceChildren();
+      $('#month-detail').replaceChildren();
+      return;
+    }
+    body.replaceChildren(...Array.from({ length: 12 }, (_, i) => {
+      const m = months.get(i + 1) || {};
+      return el('tr', { 'data-testid': `month-row-${i + 1}`, 'data-month': i + 1, class: i + 1 === picked ? 'picked' : '', 'aria-selected': String(i + 1 === picked) },
+        el('th', { scope: 'row', text: mname(i + 1) }),
+        MONTH_COLS.map((c) => el('td', { class: 'num', 'data-col': c.key, 'data-value': m[c.key] ?? '', text: (c.fmt || num)(m[c.key]) })));
+    }));
+    const sum = (k) => [...months.values()].reduce((a, m) => a + (isNum(m[k]) ? m[k] : 0), 0);
+    $('#month-foot').replaceChildren(el('tr', { 'data-testid': 'month-total' },
+      el('th', { scope: 'row', text: t('month.year_total') }),
+      MONTH_COLS.map((c) => (c.noSum ? el('td', { class: 'num', 'data-col': c.key, 'data-value': '', text: '–' })
+        : el('td', { class: 'num', 'data-col': c.key, 'data-value': sum(c.key), text: (c.fmt || num)(sum(c.key)) })))));
+    // The picked month in detail.
+    const m = months.get(picked) || {};
+    const fig = (field, label, v, fmt = num) => el('div', {}, el('dt', { text: label }),
+      el('dd', { 'data-field': field, 'data-value': v ?? '', text: fmt(v) }));
+    const group = (title, ...figs) => el('section', { class: 'card month-box' }, el('h4', { text: title }), el('dl', {}, figs.flat()));
+    const detail = $('#month-detail');
+    detail.dataset.month = String(picked);
+    detail.replaceChildren(
+      el('h3', { 'data-testid': 'month-detail-title', text: t('month.detail', { month: mname(picked), year: String(year) }) +
+        (state.monthScope ? ` · ${scopeSel.selectedOptions[0]?.textContent ?? state.monthScope}` : '') }),
+      el('div', { class: 'month-grid' },
+        group(t('month.by_department'), fig('consultations', t('metric.consultations'), m.consultations),
+          DEPARTMENTS.map((d) => fig(`dep-${d}`, t(`dep.${d}`), m.by_department?.[d]))),
+        group(t('month.groups'), fig('female', t('month.female'), m.female), fig('over_60', t('month.over_60'), m.over_60),
+          fig('poor_households', t('month.poor_households'), m.poor_households), fig('staff', t('col.staff'), m.staff)),
+        group(t('summary.medicine'), fig('value_fen', t('month.value'), m.value_fen, cny), fig('dispenses', t('month.dispenses'), m.dispenses)),
+        group(t('summary.referrals'), fig('referrals', t('month.referrals_all'), m.referrals),
+          DESTINATIONS.map((d) => fig(`dest-${d}`, t(`dest.${d}`), m.by_destination?.[d])),
+          URGENCIES.map((u) => fig(`urg-${u}`, t(`urg.${u}`), m.by_urgency?.[u]))),
+        group(t('month.education'), fig('talks', t('month.talks'), m.talks), fig('brochures', t('month.brochures'), m.brochures),
+          fig('attendees', t('month.attendees'), m.attendees), fig('education', t('month.education_reports'), m.education))));
   }
 
   // ---- language ----------------------------------------------------------------
@@ -645,7 +860,8 @@
         sessionStorage.setItem(CRED_KEY, JSON.stringify({ u: username, p: password }));
         localStorage.setItem(USER_KEY, username);
       } catch { /* private mode */ }
-      const topics = [`${ROOT}/progress/#`, `${ROOT}/trips/#`, `${ROOT}/agents/+/status`, `${ROOT}/coordinator/status`];
+      const topics = [`${ROOT}/progress/#`, `${ROOT}/trips/#`, `${ROOT}/devices/+`, `${ROOT}/alerts/+`,
+        `${ROOT}/coordinator/status`];
       c.subscribe(topics, { qos: 1 }, (err, granted) => {
         if (err) console.warn('subscribe failed', err);
         for (const g of granted || []) if (g.qos > 2) console.warn('subscription refused', g.topic);
@@ -700,6 +916,20 @@
       state.selectedYear = Number(e.target.value) || null;
       renderAll();
     });
+    $('#month-select').addEventListener('change', (e) => {
+      state.selectedMonth = Number(e.target.value) || null;
+      markDirty('months');
+    });
+    $('#month-scope').addEventListener('change', (e) => {
+      state.monthScope = e.target.value;
+      markDirty('months');
+    });
+    $('#month-body').addEventListener('click', (e) => {
+      const tr = e.target.closest('tr[data-month]');
+      if (!tr) return;
+      state.selectedMonth = Number(tr.dataset.month);
+      markDirty('months');
+    });
     $('#county-head').addEventListener('click', (e) => {
       const th = e.target.closest('th[data-sort]');
       if (!th) return;
@@ -714,7 +944,7 @@
     });
     const savedUser = localStorage.getItem(USER_KEY);
     if (savedUser) $('#login-user').value = savedUser;
-    setInterval(() => markDirty('agents'), 30000); // keep "5 minutes ago" current
+    setInterval(() => markDirty('agents', 'alerts'), 30000); // keep "5 minutes ago" current
     applyLang();
     if (typeof mqtt === 'undefined') { showLogin('login.error.conn'); return; }
     const cred = initialCredentials();
