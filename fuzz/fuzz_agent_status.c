@@ -10,7 +10,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static volatile int sink;
+static volatile unsigned sink; /* unsigned: it wraps over millions of runs */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -23,15 +23,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct jerr err;
     err.msg[0] = '\0';
     int rc = agent_status_decode(agent, (const char *)data + 1, size - 1, &st, &err);
-    sink += (int)strnlen(err.msg, sizeof err.msg);
+    sink += (unsigned)strnlen(err.msg, sizeof err.msg);
     if (rc == 0) {
         /* A decoded status: every string it names is readable. */
-        sink += (int)strlen(st.agent_id) + (st.online ? 1 : 0);
+        sink += (unsigned)strlen(st.agent_id) + (st.online ? 1 : 0);
         if (st.trip_id)
-            sink += (int)strlen(st.trip_id);
+            sink += (unsigned)strlen(st.trip_id);
         if (st.since)
-            sink += (int)strlen(st.since);
-        sink += (int)(st.pending + st.last_seq);
+            sink += (unsigned)strlen(st.since);
+        sink += (unsigned)((unsigned long long)st.pending + (unsigned long long)st.last_seq);
     }
     agent_status_free(&st);
     return 0;

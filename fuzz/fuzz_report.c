@@ -11,7 +11,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static volatile int sink;
+static volatile unsigned sink; /* unsigned: it wraps over millions of runs */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -26,11 +26,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct jerr err;
     err.msg[0] = '\0';
     enum reject_code rc = report_decode(agent, kind, (const char *)data + 1, size - 1, &r, &err);
-    sink += (int)strlen(reject_code_str(rc)) + (int)strnlen(err.msg, sizeof err.msg);
+    sink += (unsigned)strlen(reject_code_str(rc)) + (unsigned)strnlen(err.msg, sizeof err.msg);
     if (r.msg_id)
-        sink += (int)strlen(r.msg_id);
+        sink += (unsigned)strlen(r.msg_id);
     if (r.patient_ref)
-        sink += report_ref_looks_personal(r.patient_ref);
+        sink += (unsigned)report_ref_looks_personal(r.patient_ref);
     report_free(&r);
     return 0;
 }

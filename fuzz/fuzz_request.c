@@ -10,7 +10,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static volatile int sink;
+static volatile unsigned sink; /* unsigned: it wraps over millions of runs */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -22,13 +22,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct jerr err;
     err.msg[0] = '\0';
     const char *code = request_decode(scope, (const char *)data + 1, size - 1, &q, &err);
-    sink += (int)strnlen(err.msg, sizeof err.msg);
+    sink += (unsigned)strnlen(err.msg, sizeof err.msg);
     if (code)
-        sink += (int)strlen(code);
+        sink += (unsigned)strlen(code);
     if (q.request_id)
-        sink += (int)strlen(q.request_id);
+        sink += (unsigned)strlen(q.request_id);
     if (!code && q.trip_id)
-        sink += (int)strlen(q.trip_id);
+        sink += (unsigned)strlen(q.trip_id);
     request_free(&q);
     return 0;
 }
