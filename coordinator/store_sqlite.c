@@ -1648,26 +1648,30 @@ static oerr_t staff_refresh(struct store *s, const char *trip_id, const char *st
 }
 
 /* Adds sign to person staff's check-ins on trip (q_add: Q_STAFF_ADD or
- * Q_PEOPLE_ADD) and gives how many remain in *n; a row whose count falls to
- * 0 is deleted (q_forget). */
+ * Q_PEOPLE_ADD); a row whose count falls to 0 is deleted (q_forget). *moved
+ * says whether the person came with it (1: their first check-in there),
+ * went (-1: their last one taken out) or neither (0). */
 static oerr_t person_step(struct store *s, int q_add, int q_forget, const char *trip,
-                          const char *staff, int sign, long long *n)
+                          const char *staff, int sign, int *moved)
 {
+    long long left = 0;
+    *moved = 0;
     sqlite3_stmt *st = stmt(s, q_add);
     bind_text(st, 1, trip);
     bind_text(st, 2, staff);
     sqlite3_bind_int(st, 3, sign);
-    *n = 0;
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        *n = sqlite3_column_int64(st, 0);
+        left = sqlite3_column_int64(st, 0);
         rc = sqlite3_step(st);
     }
     sqlite3_reset(st);
     if (rc != SQLITE_DONE)
         return OERR_DB;
-    if (*n > 0)
+    *moved = sign > 0 && left == 1 ? 1 : 0;
+    if (left > 0)
         return OERR_OK;
+    *moved = -1;
     st = stmt(s, q_forget);
     bind_text(st, 1, trip);
     bind_text(st, 2, staff);
@@ -1679,14 +1683,14 @@ static oerr_t person_step(struct store *s, int q_add, int q_forget, const char *
  * or went. */
 static oerr_t people_count(struct store *s, const char *trip, const char *staff, int sign)
 {
-    long long n;
-    if (person_step(s, Q_PEOPLE_ADD, Q_PEOPLE_FORGET, trip, staff, sign, &n))
+    int moved;
+    if (person_step(s, Q_PEOPLE_ADD, Q_PEOPLE_FORGET, trip, staff, sign, &moved))
         return OERR_DB;
-    if (n > 0 && !(sign > 0 && n == 1))
+    if (!moved)
         return OERR_OK;
     sqlite3_stmt *st = stmt(s, Q_PEOPLE_N);
     bind_text(st, 1, trip);
-    sqlite3_bind_int(st, 2, sign);
+    sqlite3_bind_int(st, 2, moved);
     return run(st);
 }
 
@@ -1696,15 +1700,15 @@ static oerr_t people_count(struct store *s, const char *trip, const char *staff,
  * again from the trips they are still counted on. */
 static oerr_t staff_count(struct store *s, const char *trip, const char *staff, int sign)
 {
-    long long n;
-    if (person_step(s, Q_STAFF_ADD, Q_STAFF_FORGET, trip, staff, sign, &n))
+    int moved;
+    if (person_step(s, Q_STAFF_ADD, Q_STAFF_FORGET, trip, staff, sign, &moved))
         return OERR_DB;
-    if (n > 0 && !(sign > 0 && n == 1))
+    if (!moved)
         return OERR_OK;
     struct trip_row t;
     if (store_trip_get(s, trip, &t))
         return OERR_DB;
-    if (n > 0) { /* the person's first check-in on the trip */
+    if (moved > 0) { /* the person's first check-in on the trip */
         static const int join[] = {Q_YEAR_STAFF_JOIN, Q_COUNTY_STAFF_JOIN};
         for (size_t i = 0; i < sizeof join / sizeof join[0]; i++) {
             sqlite3_stmt *st = stmt(s, join[i]);
