@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -474,6 +475,33 @@ static const char schema_sql[] =
     " PRIMARY KEY (scope, requester, request_id)) WITHOUT ROWID;"
     "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1');"
     "INSERT OR IGNORE INTO meta (key, value) VALUES ('rejects_dropped', '0');";
+
+/* Prepares sql and binds the texts that follow (NULL binds NULL), up to n. */
+sqlite3_stmt *sql_prep(struct store *s, const char *sql, int n, ...)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        olog(OLOG_ERROR, "store: cannot prepare: %s", sqlite3_errmsg(s->db));
+        return NULL;
+    }
+    va_list ap;
+    va_start(ap, n);
+    for (int i = 1; i <= n; i++)
+        bind_text(st, i, va_arg(ap, const char *));
+    va_end(ap);
+    return st;
+}
+
+/* Runs a statement that returns no rows (NULL: it could not be prepared)
+ * and finalizes it. */
+oerr_t sql_run_once(sqlite3_stmt *st)
+{
+    if (!st)
+        return OERR_DB;
+    oerr_t e = run(st);
+    sqlite3_finalize(st);
+    return e;
+}
 
 const char *store_errmsg(const struct store *s)
 {

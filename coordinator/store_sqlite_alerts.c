@@ -28,30 +28,12 @@ const char store_sqlite_alerts_schema[] =
      * opened; the seq_gap alert's age. */
     "-- agent_seqs.opened_at TEXT\n";
 
-static sqlite3_stmt *prep(struct store *s, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return NULL;
-    return st;
-}
-
-/* Steps st once (no rows) and finalizes it. */
-static oerr_t run_once(sqlite3_stmt *st)
-{
-    if (!st)
-        return OERR_DB;
-    oerr_t rc = run(st);
-    sqlite3_finalize(st);
-    return rc;
-}
-
 oerr_t store_alerts_ensure(struct store *s, const char *now)
 {
     if (exec(s, store_sqlite_alerts_schema))
         return OERR_DB;
-    sqlite3_stmt *st = prep(s, "SELECT 1 FROM pragma_table_info('agent_seqs')"
-                               " WHERE name = 'opened_at'");
+    sqlite3_stmt *st = sql_prep(s, "SELECT 1 FROM pragma_table_info('agent_seqs')"
+                               " WHERE name = 'opened_at'", 0);
     if (!st)
         return OERR_DB;
     int rc = sqlite3_step(st);
@@ -66,10 +48,10 @@ oerr_t store_alerts_ensure(struct store *s, const char *now)
         return OERR_DB;
     oerr_t e = exec(s, "ALTER TABLE agent_seqs ADD COLUMN opened_at TEXT");
     if (!e) {
-        st = prep(s, "UPDATE agent_seqs SET opened_at = ?1");
+        st = sql_prep(s, "UPDATE agent_seqs SET opened_at = ?1", 0);
         if (st)
             bind_text(st, 1, now);
-        e = run_once(st);
+        e = sql_run_once(st);
     }
     if (e || exec(s, "COMMIT")) {
         exec(s, "ROLLBACK");
@@ -81,8 +63,8 @@ oerr_t store_alerts_ensure(struct store *s, const char *now)
 static oerr_t history(struct store *s, const char *id, const char *event, const char *at,
                       const char *level, const char *detail)
 {
-    sqlite3_stmt *st = prep(s, "INSERT INTO alert_history (alert_id, event, at, level, detail)"
-                               " VALUES (?1, ?2, ?3, ?4, ?5)");
+    sqlite3_stmt *st = sql_prep(s, "INSERT INTO alert_history (alert_id, event, at, level, detail)"
+                               " VALUES (?1, ?2, ?3, ?4, ?5)", 0);
     if (st) {
         bind_text(st, 1, id);
         bind_text(st, 2, event);
@@ -90,16 +72,16 @@ static oerr_t history(struct store *s, const char *id, const char *event, const 
         bind_text(st, 4, level);
         bind_text(st, 5, detail);
     }
-    return run_once(st);
+    return sql_run_once(st);
 }
 
 oerr_t store_alert_raise(struct store *s, const struct alert_row *a)
 {
-    sqlite3_stmt *st = prep(s,
+    sqlite3_stmt *st = sql_prep(s,
         "INSERT INTO alerts (alert_id, kind, level, state, since, cleared_at, subject, detail,"
         " updated_at) VALUES (?1, ?2, ?3, 'open', ?4, NULL, ?5, ?6, ?4)"
         " ON CONFLICT (alert_id) DO UPDATE SET kind = ?2, level = ?3, state = 'open',"
-        " since = ?4, cleared_at = NULL, subject = ?5, detail = ?6, updated_at = ?4");
+        " since = ?4, cleared_at = NULL, subject = ?5, detail = ?6, updated_at = ?4", 0);
     if (st) {
         bind_text(st, 1, a->alert_id);
         bind_text(st, 2, a->kind);
@@ -108,7 +90,7 @@ oerr_t store_alert_raise(struct store *s, const struct alert_row *a)
         bind_text(st, 5, a->subject);
         bind_text(st, 6, a->detail);
     }
-    if (run_once(st))
+    if (sql_run_once(st))
         return OERR_DB;
     return history(s, a->alert_id, "raised", a->since, a->level, a->detail);
 }
@@ -116,15 +98,15 @@ oerr_t store_alert_raise(struct store *s, const struct alert_row *a)
 oerr_t store_alert_relevel(struct store *s, const char *alert_id, const char *level,
                            const char *detail, const char *now)
 {
-    sqlite3_stmt *st = prep(s, "UPDATE alerts SET level = ?2, detail = ?3, updated_at = ?4"
-                               " WHERE alert_id = ?1 AND state = 'open'");
+    sqlite3_stmt *st = sql_prep(s, "UPDATE alerts SET level = ?2, detail = ?3, updated_at = ?4"
+                               " WHERE alert_id = ?1 AND state = 'open'", 0);
     if (st) {
         bind_text(st, 1, alert_id);
         bind_text(st, 2, level);
         bind_text(st, 3, detail);
         bind_text(st, 4, now);
     }
-    if (run_once(st))
+    if (sql_run_once(st))
         return OERR_DB;
     if (sqlite3_changes(s->db) == 0)
         return OERR_NOTFOUND;
@@ -133,9 +115,9 @@ oerr_t store_alert_relevel(struct store *s, const char *alert_id, const char *le
 
 oerr_t store_alert_clear(struct store *s, const char *alert_id, const char *now)
 {
-    sqlite3_stmt *st = prep(s, "UPDATE alerts SET state = 'cleared', cleared_at = ?2,"
+    sqlite3_stmt *st = sql_prep(s, "UPDATE alerts SET state = 'cleared', cleared_at = ?2,"
                                " updated_at = ?2 WHERE alert_id = ?1 AND state = 'open'"
-                               " RETURNING level, detail");
+                               " RETURNING level, detail", 0);
     if (!st)
         return OERR_DB;
     bind_text(st, 1, alert_id);
@@ -172,7 +154,7 @@ static void alert_read(sqlite3_stmt *st, struct alert_row *a)
 
 oerr_t store_alert_get(struct store *s, const char *alert_id, struct alert_row *out)
 {
-    sqlite3_stmt *st = prep(s, "SELECT " ALERT_COLS " FROM alerts WHERE alert_id = ?1");
+    sqlite3_stmt *st = sql_prep(s, "SELECT " ALERT_COLS " FROM alerts WHERE alert_id = ?1", 0);
     if (!st)
         return OERR_DB;
     bind_text(st, 1, alert_id);
@@ -186,9 +168,9 @@ oerr_t store_alert_get(struct store *s, const char *alert_id, struct alert_row *
 oerr_t store_alerts_each(struct store *s, bool all, int (*fn)(void *, const struct alert_row *),
                          void *ctx)
 {
-    sqlite3_stmt *st = prep(s, all ? "SELECT " ALERT_COLS " FROM alerts ORDER BY alert_id"
+    sqlite3_stmt *st = sql_prep(s, all ? "SELECT " ALERT_COLS " FROM alerts ORDER BY alert_id"
                                    : "SELECT " ALERT_COLS " FROM alerts WHERE state = 'open'"
-                                     " ORDER BY alert_id");
+                                     " ORDER BY alert_id", 0);
     if (!st)
         return OERR_DB;
     int rc;
@@ -204,8 +186,8 @@ oerr_t store_alerts_each(struct store *s, bool all, int (*fn)(void *, const stru
 
 long long store_alert_history_count(struct store *s, const char *alert_id, const char *event)
 {
-    sqlite3_stmt *st = prep(s, "SELECT COUNT(*) FROM alert_history"
-                               " WHERE alert_id = ?1 AND (?2 IS NULL OR event = ?2)");
+    sqlite3_stmt *st = sql_prep(s, "SELECT COUNT(*) FROM alert_history"
+                               " WHERE alert_id = ?1 AND (?2 IS NULL OR event = ?2)", 0);
     if (!st)
         return -1;
     bind_text(st, 1, alert_id);
@@ -218,11 +200,11 @@ long long store_alert_history_count(struct store *s, const char *alert_id, const
 oerr_t store_site_agents_each(struct store *s, const char *today,
                               int (*fn)(void *, const struct site_agent_row *), void *ctx)
 {
-    sqlite3_stmt *st = prep(s,
+    sqlite3_stmt *st = sql_prep(s,
         "SELECT t.trip_id, a.agent_id, t.date, COALESCE(t.end_date, ''), a.online,"
         " a.last_seen, a.status_at FROM agents a JOIN trips t ON t.trip_id = a.trip_id"
         " WHERE t.status = 'planned' AND t.date <= ?1"
-        " AND COALESCE(NULLIF(t.end_date, ''), t.date) >= ?1 ORDER BY t.trip_id, a.agent_id");
+        " AND COALESCE(NULLIF(t.end_date, ''), t.date) >= ?1 ORDER BY t.trip_id, a.agent_id", 0);
     if (!st)
         return OERR_DB;
     bind_text(st, 1, today);
@@ -251,10 +233,10 @@ oerr_t store_gapped_agents_each(struct store *s,
      * not recorded past STORE_SEQ_RANGES_MAX too, as store_agent_missing
      * counts them); every range but one starting at 1 has a gap below it
      * (ranges never touch). */
-    sqlite3_stmt *st = prep(s, "SELECT g.agent_id, MIN(CASE WHEN g.lo > 1 THEN g.opened_at END),"
+    sqlite3_stmt *st = sql_prep(s, "SELECT g.agent_id, MIN(CASE WHEN g.lo > 1 THEN g.opened_at END),"
                                " MAX(a.last_seq) - SUM(g.hi - g.lo + 1) AS missing"
                                " FROM agent_seqs g JOIN agents a ON a.agent_id = g.agent_id"
-                               " GROUP BY g.agent_id HAVING missing > 0 ORDER BY g.agent_id");
+                               " GROUP BY g.agent_id HAVING missing > 0 ORDER BY g.agent_id", 0);
     if (!st)
         return OERR_DB;
     int rc;

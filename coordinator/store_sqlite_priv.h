@@ -50,6 +50,13 @@ struct store {
     } month_next;
 };
 
+/* Prepares sql and binds the n texts that follow (NULL binds NULL); NULL
+ * when it cannot be prepared (logged). For statements run once. */
+sqlite3_stmt *sql_prep(struct store *s, const char *sql, int n, ...);
+/* Runs a statement that returns no rows (NULL: it could not be prepared)
+ * and finalizes it. */
+oerr_t sql_run_once(sqlite3_stmt *st);
+
 /* store_sqlite_ckpt.c: stops the checkpoint thread, if any (store_close). */
 void store_checkpoint_stop(struct store *s);
 

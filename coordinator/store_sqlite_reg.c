@@ -2,7 +2,6 @@
  * their registrations: profiles, registrations in order of arrival, places
  * per role, wait-list order, and who of those registered checked in. Every
  * statement is prepared and bound; all run inside the caller's transaction. */
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,33 +30,6 @@ const char store_sqlite_reg_schema[] =
     "CREATE INDEX IF NOT EXISTS registrations_volunteer ON registrations (volunteer_id, state);";
 
 /* ---- small helpers ------------------------------------------------------- */
-
-/* Prepares sql and binds the texts that follow (NULL binds NULL), up to n. */
-static sqlite3_stmt *prep(struct store *s, const char *sql, int n, ...)
-{
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        olog(OLOG_ERROR, "store: cannot prepare: %s", sqlite3_errmsg(s->db));
-        return NULL;
-    }
-    va_list ap;
-    va_start(ap, n);
-    for (int i = 1; i <= n; i++)
-        bind_text(st, i, va_arg(ap, const char *));
-    va_end(ap);
-    return st;
-}
-
-/* Runs a statement that returns no rows (NULL: it could not be prepared)
- * and finalizes it. */
-static oerr_t run_once(sqlite3_stmt *st)
-{
-    if (!st)
-        return OERR_DB;
-    oerr_t e = run(st);
-    sqlite3_finalize(st);
-    return e;
-}
 
 static int role_of(sqlite3_stmt *st, int col)
 {
@@ -123,7 +95,7 @@ static void profile_cols(sqlite3_stmt *st, int col, struct volunteer_row *v)
 oerr_t store_volunteer_get(struct store *s, const char *volunteer_id, struct volunteer_row *out)
 {
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *st = prep(s, "SELECT volunteer_id, " PROFILE_COLS " FROM volunteers"
+    sqlite3_stmt *st = sql_prep(s, "SELECT volunteer_id, " PROFILE_COLS " FROM volunteers"
                                " WHERE volunteer_id = ?1",
                             1, volunteer_id);
     if (!st)
@@ -141,7 +113,7 @@ oerr_t store_volunteer_put(struct store *s, const char *volunteer_id, const char
                            const char *phone, const char *organization, unsigned roles,
                            const char *now)
 {
-    sqlite3_stmt *st = prep(s,
+    sqlite3_stmt *st = sql_prep(s,
         "INSERT INTO volunteers (volunteer_id, name, phone, organization, roles, created_at,"
         " updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)"
         " ON CONFLICT (volunteer_id) DO UPDATE SET name = ?2, phone = ?3, organization = ?4,"
@@ -150,7 +122,7 @@ oerr_t store_volunteer_put(struct store *s, const char *volunteer_id, const char
         sqlite3_bind_int64(st, 5, roles);
         bind_text(st, 6, now);
     }
-    return run_once(st);
+    return sql_run_once(st);
 }
 
 /* ---- registrations --------------------------------------------------------- */
@@ -160,7 +132,7 @@ oerr_t store_reg_live(struct store *s, const char *volunteer_id, const char *tri
 {
     memset(out, 0, sizeof *out);
     out->role = -1;
-    sqlite3_stmt *st = prep(s, "SELECT id, role, state FROM registrations WHERE trip_id = ?1"
+    sqlite3_stmt *st = sql_prep(s, "SELECT id, role, state FROM registrations WHERE trip_id = ?1"
                                " AND volunteer_id = ?2 AND state IN ('confirmed', 'waitlisted')",
                             2, trip_id, volunteer_id);
     if (!st)
@@ -180,10 +152,10 @@ oerr_t store_reg_live(struct store *s, const char *volunteer_id, const char *tri
 oerr_t store_reg_add(struct store *s, const char *trip_id, const char *volunteer_id, int role,
                      const char *state, const char *now, long long *id)
 {
-    sqlite3_stmt *st = prep(s, "INSERT INTO registrations (trip_id, volunteer_id, role, state,"
+    sqlite3_stmt *st = sql_prep(s, "INSERT INTO registrations (trip_id, volunteer_id, role, state,"
                                " created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
                             5, trip_id, volunteer_id, role_names[role], state, now);
-    oerr_t e = run_once(st);
+    oerr_t e = sql_run_once(st);
     if (e == OERR_OK)
         *id = sqlite3_last_insert_rowid(s->db);
     return e;
@@ -191,23 +163,23 @@ oerr_t store_reg_add(struct store *s, const char *trip_id, const char *volunteer
 
 oerr_t store_reg_set_state(struct store *s, long long id, const char *state, const char *now)
 {
-    sqlite3_stmt *st = prep(s, "UPDATE registrations SET state = ?1, updated_at = ?2"
+    sqlite3_stmt *st = sql_prep(s, "UPDATE registrations SET state = ?1, updated_at = ?2"
                                " WHERE id = ?3", 2, state, now);
     if (st)
         sqlite3_bind_int64(st, 3, id);
-    return run_once(st);
+    return sql_run_once(st);
 }
 
 oerr_t store_reg_cancel_trip(struct store *s, const char *trip_id, const char *now)
 {
-    return run_once(prep(s, "UPDATE registrations SET state = 'trip_cancelled', updated_at = ?2"
+    return sql_run_once(sql_prep(s, "UPDATE registrations SET state = 'trip_cancelled', updated_at = ?2"
                             " WHERE trip_id = ?1 AND state IN ('confirmed', 'waitlisted')",
                          2, trip_id, now));
 }
 
 long long store_reg_count(struct store *s, const char *trip_id, int role, const char *state)
 {
-    sqlite3_stmt *st = prep(s, "SELECT COUNT(*) FROM registrations"
+    sqlite3_stmt *st = sql_prep(s, "SELECT COUNT(*) FROM registrations"
                                " WHERE trip_id = ?1 AND role = ?2 AND state = ?3",
                             3, trip_id, role_names[role], state);
     long long n = -1;
@@ -219,7 +191,7 @@ long long store_reg_count(struct store *s, const char *trip_id, int role, const 
 
 long long store_reg_position(struct store *s, long long id)
 {
-    sqlite3_stmt *st = prep(s, "SELECT COUNT(*) FROM registrations w JOIN registrations r"
+    sqlite3_stmt *st = sql_prep(s, "SELECT COUNT(*) FROM registrations w JOIN registrations r"
                                " ON w.trip_id = r.trip_id AND w.role = r.role"
                                " WHERE r.id = ?1 AND w.state = 'waitlisted' AND w.id <= r.id", 0);
     long long n = 0;
@@ -234,7 +206,7 @@ long long store_reg_position(struct store *s, long long id)
 
 oerr_t store_reg_waitlist(struct store *s, const char *trip_id, int role, struct reg_list *out)
 {
-    sqlite3_stmt *st = prep(s, "SELECT id, volunteer_id, trip_id, role, state FROM registrations"
+    sqlite3_stmt *st = sql_prep(s, "SELECT id, volunteer_id, trip_id, role, state FROM registrations"
                                " WHERE trip_id = ?1 AND role = ?2 AND state = 'waitlisted'"
                                " ORDER BY id", 2, trip_id, role_names[role]);
     return collect(st, "ivtrs", (size_t)-1, out);
@@ -242,7 +214,7 @@ oerr_t store_reg_waitlist(struct store *s, const char *trip_id, int role, struct
 
 oerr_t store_reg_live_of_trip(struct store *s, const char *trip_id, struct reg_list *out)
 {
-    sqlite3_stmt *st = prep(s, "SELECT id, volunteer_id, trip_id, role, state FROM registrations"
+    sqlite3_stmt *st = sql_prep(s, "SELECT id, volunteer_id, trip_id, role, state FROM registrations"
                                " WHERE trip_id = ?1 AND state IN ('confirmed', 'waitlisted')"
                                " ORDER BY id", 1, trip_id);
     return collect(st, "ivtrs", (size_t)-1, out);
@@ -251,7 +223,7 @@ oerr_t store_reg_live_of_trip(struct store *s, const char *trip_id, struct reg_l
 oerr_t store_reg_waiting_of(struct store *s, const char *volunteer_id, size_t max,
                             struct reg_list *out)
 {
-    sqlite3_stmt *st = prep(s, "SELECT r.id, r.volunteer_id, r.trip_id, r.role, r.state"
+    sqlite3_stmt *st = sql_prep(s, "SELECT r.id, r.volunteer_id, r.trip_id, r.role, r.state"
                                " FROM registrations r JOIN trips t ON t.trip_id = r.trip_id"
                                " WHERE r.volunteer_id = ?1 AND r.state = 'waitlisted'"
                                " AND t.status = 'planned' ORDER BY r.trip_id, r.role"
@@ -265,7 +237,7 @@ oerr_t store_reg_clash(struct store *s, const char *volunteer_id, const char *tr
                        const char *start, const char *end, struct reg_clash *out)
 {
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *st = prep(s,
+    sqlite3_stmt *st = sql_prep(s,
         "SELECT r.trip_id, t.date, COALESCE(t.end_date, t.date) FROM registrations r"
         " JOIN trips t ON t.trip_id = r.trip_id"
         " WHERE r.volunteer_id = ?1 AND r.state = 'confirmed' AND r.trip_id <> ?2"
@@ -287,7 +259,7 @@ oerr_t store_volunteer_regs_each(struct store *s, const char *volunteer_id, int 
                                  int (*fn)(void *, const struct volunteer_reg_row *),
                                  void *ctx)
 {
-    sqlite3_stmt *st = prep(s,
+    sqlite3_stmt *st = sql_prep(s,
         "SELECT r.trip_id, r.role, r.state, r.id, t.date, t.title, t.status FROM registrations r"
         " JOIN trips t ON t.trip_id = r.trip_id WHERE r.volunteer_id = ?1"
         " ORDER BY t.date DESC, r.id DESC LIMIT ?2", 1, volunteer_id);
@@ -322,7 +294,7 @@ oerr_t store_trip_places(struct store *s, const char *trip_id, struct role_place
     oerr_t e = store_trip_detail(s, trip_id, &t);
     if (e)
         return e;
-    sqlite3_stmt *st = prep(s, "SELECT role, state, COUNT(*) FROM registrations"
+    sqlite3_stmt *st = sql_prep(s, "SELECT role, state, COUNT(*) FROM registrations"
                                " WHERE trip_id = ?1 AND state IN ('confirmed', 'waitlisted')"
                                " GROUP BY role, state", 1, trip_id);
     if (!st)
@@ -355,7 +327,7 @@ oerr_t store_trip_places(struct store *s, const char *trip_id, struct role_place
 oerr_t store_trip_regs_each(struct store *s, const char *trip_id,
                             int (*fn)(void *, const struct reg_row *), void *ctx)
 {
-    sqlite3_stmt *st = prep(s,
+    sqlite3_stmt *st = sql_prep(s,
         "SELECT r.id, r.trip_id, r.volunteer_id, r.role, r.state, r.created_at, r.updated_at,"
         " " CAME_SQL ", v.name, v.phone, v.organization, v.roles, v.updated_at"
         " FROM registrations r JOIN volunteers v ON v.volunteer_id = r.volunteer_id"
@@ -403,7 +375,7 @@ oerr_t store_trip_regs_each(struct store *s, const char *trip_id,
 oerr_t store_trip_walkins_each(struct store *s, const char *trip_id,
                                int (*fn)(void *, const struct walkin_row *), void *ctx)
 {
-    sqlite3_stmt *st = prep(s, "SELECT c.staff_id, MIN(c.role), MIN(c.organization)"
+    sqlite3_stmt *st = sql_prep(s, "SELECT c.staff_id, MIN(c.role), MIN(c.organization)"
                                WALKINS_WHERE " GROUP BY c.staff_id ORDER BY c.staff_id",
                             1, trip_id);
     if (!st)
@@ -426,7 +398,7 @@ oerr_t store_trip_attendance(struct store *s, const char *trip_id, struct attend
     memset(out, 0, sizeof *out);
     /* Confirmed who came, confirmed, and people checked in: the walk-ins
      * are those checked in who were not confirmed. A few rows per trip. */
-    sqlite3_stmt *st = prep(s,
+    sqlite3_stmt *st = sql_prep(s,
         "SELECT (SELECT COUNT(*) FROM registrations r WHERE r.trip_id = ?1"
         "  AND r.state = 'confirmed' AND " CAME_SQL "),"
         " (SELECT COUNT(*) FROM registrations r WHERE r.trip_id = ?1"
