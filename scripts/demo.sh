@@ -6,7 +6,9 @@
 # by department, medicine, referrals, health education, check-ins, one resend
 # and one invalid report), starts team-03's agent daemon with the site app (the
 # team's phone page) on 127.0.0.1 and a free port and prints its address,
-# passcode and QR code, prints the year's progress, writes this month's report
+# passcode and QR code, takes that device off the air (a site-silent alert is
+# raised) and back (cleared), imports a made-up register of villages and shows
+# the poor villages reached, prints the year's progress, writes this month's report
 # (xlsx), the year's (HTML) and a DHIS2 data value set into build-demo/demo-files,
 # and stops everything.
 #   --keep   leave the broker, coordinator and team-03's daemon (with the site
@@ -45,15 +47,28 @@ export BROKER_HTTP_DIR=$PWD/web/www
 broker_provision --agents "team-01 team-02 team-03 team-04" --volunteers "vol-01 vol-02 vol-03"
 broker_start
 on_exit coordinator_stop
-coordinator_start
+# Alerts at once and at any hour, so that the demo shows one: a device of a trip
+# of the day that goes off the air (the defaults wait 30 minutes, in working hours).
+printf 'alert_offline_min = 0\nalert_work_hours = 00:00-24:00\n' >"$WORK/coordinator.conf"
+coordinator_start --config "$WORK/coordinator.conf"
 echo "   broker $BROKER_URI (accounts in $ACCOUNTS), store $COORD_DB"
 echo "   dashboard:      ${BROKER_WEB_URL}#u=dashboard&p=$(password dashboard)"
 echo "   volunteer page: ${BROKER_WEB_URL}volunteer.html#u=vol-01&p=$(password vol-01)"
 echo "   (throwaway accounts of this demo; the broker listens on 127.0.0.1 only)"
 
+echo "== the register of villages (a made-up sample: deploy/villages-sample.csv)"
+"$COORD_BIN" villages import deploy/villages-sample.csv --broker "$BROKER_URI" \
+  --password-file "$(secret admin)" 2>&1 | sed 's/^/   /'
+
 echo "== trips"
 trip_upsert "$YEAR-zjj-001" "$(day -300)" yongding 永定区
-trip_upsert "$YEAR-xw-002" "$(day -1)" xiuwu 修武县
+# Yesterday's trip in 修武县 is at a poor village of the register.
+admin_request "$(jq -cn --arg id "$YEAR-xw-002" --arg date "$(day -1)" \
+  '{request_id: "demo-up-2", op: "trip.upsert", trip_id: $id, title: "修武县送医下乡",
+    date: $date, site: {code: "demo-xw-001", name: "示例东村卫生室", county: "xiuwu",
+    county_name: "修武县", township: "示例甲镇", village: "demo-xw-001", poor_village: true},
+    mode: "upper_help", activities: ["clinic", "health"],
+    departments: ["general", "tcm"], capacity: {doctor: 4, nurse: 2}}')" >/dev/null
 trip_upsert "$YEAR-cl-003" "$OUTREACH_TODAY" cili 慈利县
 trip_upsert "$YEAR-sz-004" "$(day 14)" sangzhi 桑植县
 admin_request "{\"request_id\":\"demo-complete-1\",\"op\":\"trip.complete\",\"trip_id\":\"$YEAR-zjj-001\"}" >/dev/null
@@ -126,8 +141,10 @@ report team-03 referral --destination city_hospital --condition cataract --urgen
 report team-04 dispense --medicine 布洛芬 --quantity 40 --unit bottle --value 480.00
 report team-03 checkin --staff-id tech-he --role technician
 report team-04 headcount --department dental --consultations 10
-wrong=$(agent team-04 status --all | awk '/headcount/ {id=$2} END {print id}')
-report team-04 void --msg-id "$wrong" --reason "counted twice by mistake"
+# The team sees the last headcount was entered twice and cancels it by its entry number.
+wrong=$(agent team-04 status --all --json | jq '[.entries[] | select(.kind == "headcount")] | last | .seq')
+out=$(agent team-04 void "$wrong" --reason "counted twice by mistake" 2>&1) || true
+printf '   %-8s %-10s %s\n   %19s-> %s\n' team-04 void "$wrong --reason 'counted twice by mistake'" "" "$(tail -1 <<<"$out")"
 
 echo "== a device resends a report it never saw acknowledged, and one invalid report"
 ack_listen team-03 "$ROOT/agents/team-03/acks"
@@ -147,9 +164,24 @@ daemon_start team-03
 site_up() { curl -s -o /dev/null "http://127.0.0.1:$SITE_PORT/"; }
 wait_until 10 "team-03's site app" site_up
 # The daemon prints the address, a QR code of it and the passcode it made.
-site_banner() { sed -n '/^site app: http/,/^site app passcode/p' "$WORK/daemon-team-03.log" | sed 's/^/   /'; }
+site_banner() { # the daemon's last start (it is started twice)
+  awk '/^site app: http/ {b = ""; on = 1} on {b = b "   " $0 "\n"} /^site app passcode/ {on = 0}
+       END {printf "%s", b}' "$WORK/daemon-team-03.log"
+}
 site_banner
 echo "   (a phone on the device's Wi-Fi needs site_listen = 0.0.0.0; this demo stays on 127.0.0.1)"
+
+echo "== team-03's device goes off the air during today's clinic, then comes back"
+alert_state() { retained "$ROOT/alerts/site_silent.$YEAR-cl-003.team-03" | jq -r .state 2>/dev/null; }
+alert_is() { [ "$(alert_state)" = "$1" ]; }
+daemon_stop
+wait_until 20 "the site-silent alert raised" alert_is open
+"$COORD_BIN" alerts --db "$COORD_DB" | sed 's/^/   /'
+daemon_start team-03
+wait_until 20 "the site-silent alert cleared" alert_is cleared
+echo "   back online; retained alerts/site_silent.$YEAR-cl-003.team-03 is now:"
+retained "$ROOT/alerts/site_silent.$YEAR-cl-003.team-03" | jq -c '{state, since, cleared_at}' | sed 's/^/   /'
+"$COORD_BIN" alerts --db "$COORD_DB" | sed 's/^/   /'
 
 # The retained progress is republished within a second; wait until it has
 # caught up with the store before showing it.
@@ -160,6 +192,9 @@ echo "== retained $ROOT/progress/$YEAR, as a dashboard sees it"
 retained "$ROOT/progress/$YEAR" | jq -c '{consultations, staff}' | sed 's/^/   /'
 echo
 "$COORD_BIN" progress --db "$COORD_DB" --year "$YEAR"
+echo
+echo "== poor villages of the register reached this year"
+"$COORD_BIN" coverage --db "$COORD_DB" --year "$YEAR" | sed 's/^/   /'
 echo
 
 echo "== for the commission: this month's report (xlsx), the year's to print (HTML), DHIS2"
