@@ -24,11 +24,15 @@ for a in "$@"; do
   esac
 done
 
-bash scripts/deps.sh
-echo "== building"
-cmake -S . -B build-demo -DOUTREACH_WERROR=ON -DOUTREACH_TESTS=OFF >/dev/null
-cmake --build build-demo -j "$(nproc 2>/dev/null || echo 2)" >/dev/null
-export OUTREACH_BUILD_DIR=$PWD/build-demo
+if [ -n "${OUTREACH_DEMO_BUILD_DIR:-}" ]; then # its test (integration_demo): that build
+  export OUTREACH_BUILD_DIR=$OUTREACH_DEMO_BUILD_DIR
+else
+  bash scripts/deps.sh
+  echo "== building"
+  cmake -S . -B build-demo -DOUTREACH_WERROR=ON -DOUTREACH_TESTS=OFF >/dev/null
+  cmake --build build-demo -j "$(nproc 2>/dev/null || echo 2)" >/dev/null
+  export OUTREACH_BUILD_DIR=$PWD/build-demo
+fi
 # Today at the sites (UTC+08:00): trips are dated around it.
 export OUTREACH_TODAY=${OUTREACH_TODAY:-$(TZ=Asia/Shanghai date +%F)}
 YEAR=${OUTREACH_TODAY%%-*}
@@ -198,7 +202,7 @@ echo "== poor villages of the register reached this year"
 echo
 
 echo "== for the commission: this month's report (xlsx), the year's to print (HTML), DHIS2"
-OUT=$OUTREACH_BUILD_DIR/demo-files # kept after the demo
+OUT=${OUTREACH_DEMO_OUT:-$OUTREACH_BUILD_DIR/demo-files} # kept after the demo
 mkdir -p "$OUT"
 MONTH=$((10#$(echo "$OUTREACH_TODAY" | cut -d- -f2)))
 "$COORD_BIN" report --db "$COORD_DB" --year "$YEAR" --month "$MONTH" --format xlsx \
