@@ -28,6 +28,7 @@ enum sqldb_fail sqldb_fail(struct sqldb *db) { return db->ops->fail(db); }
 const char *sqldb_errcode(struct sqldb *db) { return db->ops->errcode(db); }
 
 void sqlq_reset(struct sqlq *q) { q->db->ops->reset(q); }
+void sqlq_clear_bindings(struct sqlq *q) { q->db->ops->clear_bindings(q); }
 void sqlq_bind_int(struct sqlq *q, int i, long long v) { q->db->ops->bind_int(q, i, v); }
 void sqlq_bind_text(struct sqlq *q, int i, const char *v) { q->db->ops->bind_text(q, i, v); }
 void sqlq_bind_blob(struct sqlq *q, int i, const void *v, size_t len)

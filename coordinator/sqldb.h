@@ -69,8 +69,10 @@ enum sqldb_fail sqldb_fail(struct sqldb *db);
 /* What the server said, for logs: "42P01" (SQLSTATE) or the SQLite code. */
 const char *sqldb_errcode(struct sqldb *db);
 
-/* Resets a statement to run again and clears its bindings. */
+/* Resets a statement to run again, its bindings kept (sqlite3_reset). */
 void sqlq_reset(struct sqlq *q);
+/* Sets every parameter to NULL (sqlite3_clear_bindings). */
+void sqlq_clear_bindings(struct sqlq *q);
 /* Binds parameter i (1-based). Texts are copied; a NULL text binds NULL. */
 void sqlq_bind_int(struct sqlq *q, int i, long long v);
 void sqlq_bind_text(struct sqlq *q, int i, const char *v);
@@ -103,6 +105,7 @@ struct sqldb_ops {
     enum sqldb_fail (*fail)(struct sqldb *db);
     const char *(*errcode)(struct sqldb *db);
     void (*reset)(struct sqlq *q);
+    void (*clear_bindings)(struct sqlq *q);
     void (*bind_int)(struct sqlq *q, int i, long long v);
     void (*bind_text)(struct sqlq *q, int i, const char *v);
     void (*bind_blob)(struct sqlq *q, int i, const void *v, size_t len);

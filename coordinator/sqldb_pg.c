@@ -264,10 +264,11 @@ static void param_free(struct pgq *q, int i)
     q->formats[i] = 0;
 }
 
-static void pg_reset(struct sqlq *sq)
+static void pg_reset(struct sqlq *sq) { pgq_clear_result(Q(sq)); }
+
+static void pg_clear_bindings(struct sqlq *sq)
 {
     struct pgq *q = Q(sq);
-    pgq_clear_result(q);
     for (int i = 0; i < q->nparams; i++)
         param_free(q, i);
 }
@@ -474,6 +475,7 @@ static const struct sqldb_ops pg_ops = {
     .close = pg_close,       .exec = pg_exec,           .prepare = pg_prepare,
     .changes = pg_changes,   .in_tx = pg_in_tx,         .errmsg = pg_errmsg,
     .fail = pg_fail,         .errcode = pg_errcode,     .reset = pg_reset,
+    .clear_bindings = pg_clear_bindings,
     .bind_int = pg_bind_int, .bind_text = pg_bind_text, .bind_blob = pg_bind_blob,
     .bind_null = pg_bind_null, .step = pg_step,         .columns = pg_columns,
     .is_null = pg_is_null,   .col_int = pg_int,         .col_double = pg_double,

@@ -81,11 +81,8 @@ static const char *lite_errcode(struct sqldb *db)
     return l->code;
 }
 
-static void lite_reset(struct sqlq *q)
-{
-    sqlite3_reset(S(q));
-    sqlite3_clear_bindings(S(q));
-}
+static void lite_reset(struct sqlq *q) { sqlite3_reset(S(q)); }
+static void lite_clear_bindings(struct sqlq *q) { sqlite3_clear_bindings(S(q)); }
 
 static void lite_bind_int(struct sqlq *q, int i, long long v) { sqlite3_bind_int64(S(q), i, v); }
 static void lite_bind_text(struct sqlq *q, int i, const char *v)
@@ -139,6 +136,7 @@ static const struct sqldb_ops lite_ops = {
     .close = lite_close,       .exec = lite_exec,         .prepare = lite_prepare,
     .changes = lite_changes,   .in_tx = lite_in_tx,       .errmsg = lite_errmsg,
     .fail = lite_fail,         .errcode = lite_errcode,   .reset = lite_reset,
+    .clear_bindings = lite_clear_bindings,
     .bind_int = lite_bind_int, .bind_text = lite_bind_text, .bind_blob = lite_bind_blob,
     .bind_null = lite_bind_null, .step = lite_step,       .columns = lite_columns,
     .is_null = lite_is_null,   .col_int = lite_int,       .col_double = lite_double,

@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "arr.h"
 #include "fileperm.h"
 #include "jsonget.h"
@@ -477,11 +479,11 @@ static const char schema_sql[] =
     "INSERT OR IGNORE INTO meta (key, value) VALUES ('rejects_dropped', '0');";
 
 /* Prepares sql and binds the texts that follow (NULL binds NULL), up to n. */
-sqlite3_stmt *sql_prep(struct store *s, const char *sql, int n, ...)
+struct sqlq *sql_prep(struct store *s, const char *sql, int n, ...)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        olog(OLOG_ERROR, "store: cannot prepare: %s", sqlite3_errmsg(s->db));
+    struct sqlq *st = NULL;
+    if (!(st = sqldb_prepare(s->db, sql, false))) {
+        olog(OLOG_ERROR, "store: cannot prepare: %s", sqldb_errmsg(s->db));
         return NULL;
     }
     va_list ap;
@@ -494,12 +496,12 @@ sqlite3_stmt *sql_prep(struct store *s, const char *sql, int n, ...)
 
 /* Runs a statement that returns no rows (NULL: it could not be prepared)
  * and finalizes it. */
-oerr_t sql_run_once(sqlite3_stmt *st)
+oerr_t sql_run_once(struct sqlq *st)
 {
     if (!st)
         return OERR_DB;
     oerr_t e = run(st);
-    sqlite3_finalize(st);
+    sqlq_finalize(st);
     return e;
 }
 
@@ -507,9 +509,9 @@ const char *store_errmsg(const struct store *s)
 {
     if (!s || !s->db)
         return "no database";
-    if (s->failed[0] && sqlite3_errcode(s->db) == SQLITE_OK)
+    if (s->failed[0] && sqldb_fail(s->db) == SQLDB_FAIL_NONE)
         return s->failed; /* a rebuild's failure, which its ROLLBACK cleared */
-    return sqlite3_errmsg(s->db);
+    return sqldb_errmsg(s->db);
 }
 
 /* The running totals summed again from the reports, and marked as present. */
@@ -575,8 +577,8 @@ static oerr_t figures_end(struct store *s, oerr_t rc)
     if (rc == OERR_OK && exec(s, "COMMIT") == OERR_OK)
         return OERR_OK;
     damage_note(s);
-    snprintf(s->failed, sizeof s->failed, "%s", sqlite3_errmsg(s->db));
-    if (!sqlite3_get_autocommit(s->db))
+    snprintf(s->failed, sizeof s->failed, "%s", sqldb_errmsg(s->db));
+    if (sqldb_in_tx(s->db))
         exec(s, "ROLLBACK");
     return OERR_DB;
 }
@@ -593,8 +595,8 @@ oerr_t store_totals_rebuild(struct store *s)
 oerr_t store_figures_count(struct store *s, struct figures_count *out)
 {
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, "SELECT (SELECT COUNT(*) FROM trip_totals),"
+    struct sqlq *st = NULL;
+    if (!(st = sqldb_prepare(s->db, "SELECT (SELECT COUNT(*) FROM trip_totals),"
                                   " (SELECT COALESCE(SUM(headcounts + dispenses + referrals"
                                   " + education_reports + checkins), 0) FROM trip_totals),"
                                   " (SELECT COUNT(*) FROM trip_staff),"
@@ -602,19 +604,18 @@ oerr_t store_figures_count(struct store *s, struct figures_count *out)
                                   " (SELECT COUNT(*) FROM county_staff),"
                                   " (SELECT COUNT(*) FROM trip_people),"
                                   " (SELECT COUNT(*) FROM month_totals),"
-                                  " (SELECT COUNT(*) FROM month_staff)", -1, &st,
-                           NULL) != SQLITE_OK)
+                                  " (SELECT COUNT(*) FROM month_staff)", false)))
         return OERR_DB;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
+    int rc = sqlq_step(st);
+    if (rc == SQLDB_ROW) {
         long long *v[] = {&out->trips,        &out->reports,      &out->trip_staff,
                           &out->year_staff,   &out->county_staff, &out->trip_people,
                           &out->month_rows,   &out->month_staff};
         for (int i = 0; i < 8; i++)
-            *v[i] = sqlite3_column_int64(st, i);
+            *v[i] = sqlq_int(st, i);
     }
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW ? OERR_OK : OERR_DB;
+    sqlq_finalize(st);
+    return rc == SQLDB_ROW ? OERR_OK : OERR_DB;
 }
 
 /* Adds column decl to table when a store made before it lacks it; *added
@@ -624,17 +625,16 @@ static oerr_t column_ensure(struct store *s, const char *table, const char *colu
 {
     if (added)
         *added = false;
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", -1,
-                           &st, NULL) != SQLITE_OK)
+    struct sqlq *st = NULL;
+    if (!(st = sqldb_prepare(s->db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", false)))
         return OERR_DB;
     bind_text(st, 1, table);
     bind_text(st, 2, column);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    int rc = sqlq_step(st);
+    sqlq_finalize(st);
+    if (rc != SQLDB_ROW && rc != SQLDB_DONE)
         return OERR_DB;
-    if (rc == SQLITE_ROW)
+    if (rc == SQLDB_ROW)
         return OERR_OK;
     char sql[256]; /* names and declarations are ours, never input */
     snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN %s %s", table, column, decl);
@@ -648,14 +648,13 @@ static oerr_t column_ensure(struct store *s, const char *table, const char *colu
 /* Whether meta has key: 1 yes, 0 no, -1 the store failed. */
 static int meta_has(struct store *s, const char *key)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM meta WHERE key = ?1", -1, &st, NULL) !=
-        SQLITE_OK)
+    struct sqlq *st = NULL;
+    if (!(st = sqldb_prepare(s->db, "SELECT 1 FROM meta WHERE key = ?1", false)))
         return -1;
     bind_text(st, 1, key);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+    int rc = sqlq_step(st);
+    sqlq_finalize(st);
+    return rc == SQLDB_ROW ? 1 : rc == SQLDB_DONE ? 0 : -1;
 }
 
 /* The number of trips whose check-ins came or went without their staff
@@ -663,12 +662,12 @@ static int meta_has(struct store *s, const char *key)
  * -1 when the store failed. */
 static long long figures_stale(struct store *s)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, "SELECT COUNT(*) FROM trip_totals"
-                                  " WHERE staff_checkins <> checkins", -1, &st, NULL) != SQLITE_OK)
+    struct sqlq *st = NULL;
+    if (!(st = sqldb_prepare(s->db, "SELECT COUNT(*) FROM trip_totals"
+                                  " WHERE staff_checkins <> checkins", false)))
         return -1;
-    long long n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_finalize(st);
+    long long n = sqlq_step(st) == SQLDB_ROW ? sqlq_int(st, 0) : -1;
+    sqlq_finalize(st);
     return n;
 }
 
@@ -680,14 +679,13 @@ static int months_stale(struct store *s)
 {
 #define MONTHS_REPORTS "COALESCE(SUM(headcounts + dispenses + referrals + education_reports" \
                        " + checkins), 0)"
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, "SELECT (SELECT " MONTHS_REPORTS " FROM trip_totals) <>"
-                                  " (SELECT " MONTHS_REPORTS " FROM month_totals)", -1, &st,
-                           NULL) != SQLITE_OK)
+    struct sqlq *st = NULL;
+    if (!(st = sqldb_prepare(s->db, "SELECT (SELECT " MONTHS_REPORTS " FROM trip_totals) <>"
+                                  " (SELECT " MONTHS_REPORTS " FROM month_totals)", false)))
         return -1;
 #undef MONTHS_REPORTS
-    int v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
-    sqlite3_finalize(st);
+    int v = sqlq_step(st) == SQLDB_ROW ? (int)sqlq_int(st, 0) : -1;
+    sqlq_finalize(st);
     return v;
 }
 
@@ -932,15 +930,15 @@ oerr_t store_hold_alone(struct store *s, char err[256])
  * the file system). Said in the log, with how long it took. */
 static oerr_t reports_ensure(struct store *s, const char *path)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM pragma_table_info('reports')"
-                                  " WHERE name = 'payload'", -1, &st, NULL) != SQLITE_OK)
+    struct sqlq *st = NULL;
+    if (!(st = sqldb_prepare(s->db, "SELECT 1 FROM pragma_table_info('reports')"
+                                  " WHERE name = 'payload'", false)))
         return OERR_DB;
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc == SQLITE_DONE)
+    int rc = sqlq_step(st);
+    sqlq_finalize(st);
+    if (rc == SQLDB_DONE)
         return OERR_OK;
-    if (rc != SQLITE_ROW)
+    if (rc != SQLDB_ROW)
         return OERR_DB;
     olog(OLOG_INFO, "store %s: the reports are in the first layout (keyed by msg_id, with "
          "their JSON); bringing them to the new one in one transaction (about a minute "
@@ -961,16 +959,16 @@ static oerr_t reports_ensure(struct store *s, const char *path)
      * written. Possible only while no other connection has the store open;
      * otherwise through the WAL. */
     bool rollback = false;
-    if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = DELETE", -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW) /* the mode now: still "wal" when it could not change */
-        rollback = strcmp((const char *)sqlite3_column_text(st, 0), "delete") == 0;
-    sqlite3_finalize(st);
+    if ((st = sqldb_prepare(s->db, "PRAGMA journal_mode = DELETE", false)) &&
+        sqlq_step(st) == SQLDB_ROW) /* the mode now: still "wal" when it could not change */
+        rollback = strcmp(sqlq_text(st, 0), "delete") == 0;
+    sqlq_finalize(st);
     oerr_t rc2 = OERR_DB;
     if (exec(s, "BEGIN IMMEDIATE"))
         goto out;
     if (exec(s, copy))
         goto out;
-    long long moved = sqlite3_changes64(s->db);
+    long long moved = sqldb_changes(s->db);
     if (exec(s, swap) || exec(s, "COMMIT"))
         goto out;
     rc2 = OERR_OK;
@@ -983,9 +981,9 @@ out:
      * disk, a damaged page, a constraint): kept for store_errmsg. */
     if (rc2 != OERR_OK) {
         damage_note(s);
-        snprintf(s->failed, sizeof s->failed, "%s", sqlite3_errmsg(s->db));
+        snprintf(s->failed, sizeof s->failed, "%s", sqldb_errmsg(s->db));
     }
-    if (!sqlite3_get_autocommit(s->db))
+    if (sqldb_in_tx(s->db))
         exec(s, "ROLLBACK");
     if (exec(s, "PRAGMA journal_mode = WAL"))
         return OERR_DB;
@@ -1020,23 +1018,22 @@ static bool is_big_table(const char *name)
     return false;
 }
 
-static bool damaged_code(int code)
+static bool damaged_now(const struct store *s)
 {
-    code &= 0xff;
-    return code == SQLITE_CORRUPT || code == SQLITE_NOTADB;
+    return sqldb_fail(s->db) == SQLDB_FAIL_CORRUPT;
 }
 
 /* Remembers that SQLite found the store damaged (once: the first words
  * stay), before a statement that succeeds clears the error. */
 static void damage_note(struct store *s)
 {
-    if (!s->damage[0] && damaged_code(sqlite3_extended_errcode(s->db)))
-        snprintf(s->damage, sizeof s->damage, "%s", sqlite3_errmsg(s->db));
+    if (!s->damage[0] && damaged_now(s))
+        snprintf(s->damage, sizeof s->damage, "%s", sqldb_errmsg(s->db));
 }
 
 bool store_damaged(const struct store *s)
 {
-    return s && s->db && (s->damage[0] || damaged_code(sqlite3_extended_errcode(s->db)));
+    return s && s->db && (s->damage[0] || damaged_now(s));
 }
 
 const char *store_damage(const struct store *s)
@@ -1045,7 +1042,7 @@ const char *store_damage(const struct store *s)
         return NULL;
     if (s->damage[0])
         return s->damage;
-    return damaged_code(sqlite3_extended_errcode(s->db)) ? sqlite3_errmsg(s->db) : NULL;
+    return damaged_now(s) ? sqldb_errmsg(s->db) : NULL;
 }
 
 /* The check at every open, cheap and bounded: reading the schema reads the
@@ -1060,33 +1057,33 @@ static oerr_t open_check(struct store *s, const char *path, char err[256])
 {
     char names[64][64]; /* the small tables: every one is checked (more is an error) */
     int n = 0, over = 0;
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, "SELECT name FROM sqlite_schema WHERE type = 'table'"
-                                       " AND name NOT LIKE 'sqlite_%' ORDER BY name",
-                                -1, &st, NULL);
-    if (rc == SQLITE_OK)
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-            if (!is_big_table((const char *)sqlite3_column_text(st, 0))) {
+    struct sqlq *st = NULL;
+    st = sqldb_prepare(s->db, "SELECT name FROM sqlite_schema WHERE type = 'table'"
+                              " AND name NOT LIKE 'sqlite_%' ORDER BY name", false);
+    int rc = st ? SQLDB_DONE : SQLDB_ERROR;
+    if (st)
+        while ((rc = sqlq_step(st)) == SQLDB_ROW)
+            if (!is_big_table(sqlq_text(st, 0))) {
                 if (n < (int)(sizeof names / sizeof names[0]))
-                    snprintf(names[n++], sizeof names[0], "%s", sqlite3_column_text(st, 0));
+                    snprintf(names[n++], sizeof names[0], "%s", sqlq_text(st, 0));
                 else
                     over++;
             }
-    sqlite3_finalize(st);
-    if (rc == SQLITE_DONE && over) { /* a store of ours has far fewer: not ours */
+    sqlq_finalize(st);
+    if (rc == SQLDB_DONE && over) { /* a store of ours has far fewer: not ours */
         snprintf(err, 256, "store %.120s has %d tables more than a coordinator's store can; "
                  "is it one?", path, over);
         return OERR_DB;
     }
     const char *verdict = NULL;
-    if (rc == SQLITE_DONE) {
+    if (rc == SQLDB_DONE) {
         for (int i = 0; i < n && !verdict; i++) {
-            rc = sqlite3_prepare_v2(s->db, "SELECT * FROM pragma_quick_check(?1)", -1, &st,
-                                    NULL);
-            if (rc == SQLITE_OK)
+            st = sqldb_prepare(s->db, "SELECT * FROM pragma_quick_check(?1)", false);
+            rc = st ? SQLDB_DONE : SQLDB_ERROR;
+            if (st)
                 bind_text(st, 1, names[i]);
-            if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-                const char *v = (const char *)sqlite3_column_text(st, 0);
+            if (st && (rc = sqlq_step(st)) == SQLDB_ROW) {
+                const char *v = sqlq_text(st, 0);
                 if (strcmp(v ? v : "", "ok") != 0) {
                     /* "*** in database main ***\nPage 9: ...\n...": the first page */
                     const char *what = v ? v : "";
@@ -1098,24 +1095,24 @@ static oerr_t open_check(struct store *s, const char *path, char err[256])
                              len > 48 ? 48 : len, what, path);
                     verdict = "damaged";
                 }
-                rc = SQLITE_DONE;
+                rc = SQLDB_DONE;
             }
-            sqlite3_finalize(st);
-            if (rc != SQLITE_DONE)
+            sqlq_finalize(st);
+            if (rc != SQLDB_DONE)
                 break;
         }
     }
     if (verdict)
         return OERR_CORRUPT;
-    if (rc == SQLITE_DONE)
+    if (rc == SQLDB_DONE)
         return OERR_OK;
-    if (damaged_code(sqlite3_extended_errcode(s->db))) {
+    if (damaged_now(s)) {
         snprintf(err, 256, "store %.80s is damaged (%.60s); restore it from a backup or move "
                  "it aside (see 'outreach-coordinator check --help')", path,
-                 sqlite3_errmsg(s->db));
+                 sqldb_errmsg(s->db));
         return OERR_CORRUPT;
     }
-    snprintf(err, 256, "cannot read store %.120s: %.100s", path, sqlite3_errmsg(s->db));
+    snprintf(err, 256, "cannot read store %.120s: %.100s", path, sqldb_errmsg(s->db));
     return OERR_DB;
 }
 
@@ -1138,18 +1135,31 @@ static oerr_t tune(struct store *s)
     return exec(s, sql);
 }
 
+/* Opens the connection with flags, nothing checked. */
+static oerr_t open_conn(struct store *s, const char *path, int flags, char err[256])
+{
+    s->db = sqldb_open_sqlite(path, flags);
+    if (!s->db) {
+        snprintf(err, 256, "out of memory");
+        return OERR_NOMEM;
+    }
+    if (sqldb_fail(s->db) != SQLDB_FAIL_NONE) {
+        snprintf(err, 256, "cannot open store %.120s: %.100s", path, sqldb_errmsg(s->db));
+        return damaged_now(s) ? OERR_CORRUPT : OERR_DB;
+    }
+    sqlite3_extended_result_codes(sqldb_sqlite(s->db), 1);
+    sqlite3_busy_timeout(sqldb_sqlite(s->db), 5000);
+    return OERR_OK;
+}
+
 /* Opens the connection with flags and checks the file (open_check). */
 static oerr_t open_db(struct store *s, const char *path, int flags, char err[256])
 {
-    if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
-        snprintf(err, 256, "cannot open store %.120s: %.100s", path, sqlite3_errmsg(s->db));
-        return damaged_code(sqlite3_extended_errcode(s->db)) ? OERR_CORRUPT : OERR_DB;
-    }
-    sqlite3_extended_result_codes(s->db, 1);
-    sqlite3_busy_timeout(s->db, 5000);
-    oerr_t rc = open_check(s, path, err);
+    oerr_t rc = open_conn(s, path, flags, err);
+    if (!rc)
+        rc = open_check(s, path, err);
     if (!rc && tune(s)) {
-        snprintf(err, 256, "cannot set up store %.120s: %.100s", path, sqlite3_errmsg(s->db));
+        snprintf(err, 256, "cannot set up store %.120s: %.100s", path, sqldb_errmsg(s->db));
         rc = OERR_DB;
     }
     return rc;
@@ -1175,9 +1185,8 @@ static char *layout_id(char buf[24])
 static oerr_t prepare_all(struct store *s, char err[256])
 {
     for (int i = 0; i < Q_COUNT; i++) {
-        if (sqlite3_prepare_v3(s->db, sql_text[i], -1, SQLITE_PREPARE_PERSISTENT, &s->q[i],
-                               NULL) != SQLITE_OK) {
-            snprintf(err, 256, "cannot prepare statement: %.200s", sqlite3_errmsg(s->db));
+        if (!(s->q[i] = sqldb_prepare(s->db, sql_text[i], true))) {
+            snprintf(err, 256, "cannot prepare statement: %.200s", sqldb_errmsg(s->db));
             return OERR_DB;
         }
     }
@@ -1213,7 +1222,7 @@ oerr_t store_open(const char *path, struct store **out, char err[256])
         exec(s, "PRAGMA foreign_keys = ON") || exec(s, schema_sql) ||
         exec(s, store_sqlite_reg_schema) || exec(s, store_sqlite_reach_schema) ||
         exec(s, months_schema_sql)) {
-        snprintf(err, 256, "cannot prepare store %.120s: %.100s", path, sqlite3_errmsg(s->db));
+        snprintf(err, 256, "cannot prepare store %.120s: %.100s", path, sqldb_errmsg(s->db));
         goto fail;
     }
     if (reports_ensure(s, path)) {
@@ -1235,31 +1244,31 @@ oerr_t store_open(const char *path, struct store **out, char err[256])
     }
     if (replies_ensure(s)) {
         snprintf(err, 256, "cannot prepare the replies of %.120s: %.100s", path,
-                 sqlite3_errmsg(s->db));
+                 sqldb_errmsg(s->db));
         goto fail;
     }
     char opened[TU_TS_MAX]; /* alerts */
     tu_format_ts(time(NULL), TU_SITE_OFFSET_MIN, opened);
     if (store_alerts_ensure(s, opened)) {
         snprintf(err, 256, "cannot prepare the alerts of %.120s: %.100s", path,
-                 sqlite3_errmsg(s->db));
+                 sqldb_errmsg(s->db));
         goto fail;
     }
     if (prepare_all(s, err))
         goto fail;
     char layout[24];
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, "INSERT INTO meta (key, value) VALUES ('layout', ?1)"
+    struct sqlq *st = NULL;
+    if (!(st = sqldb_prepare(s->db, "INSERT INTO meta (key, value) VALUES ('layout', ?1)"
                                   " ON CONFLICT (key) DO UPDATE SET value = excluded.value"
-                                  " WHERE value <> excluded.value", -1, &st, NULL) != SQLITE_OK) {
-        snprintf(err, 256, "cannot prepare store %.120s: %.100s", path, sqlite3_errmsg(s->db));
+                                  " WHERE value <> excluded.value", false))) {
+        snprintf(err, 256, "cannot prepare store %.120s: %.100s", path, sqldb_errmsg(s->db));
         goto fail;
     }
     bind_text(st, 1, layout_id(layout));
-    int src = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (src != SQLITE_DONE) {
-        snprintf(err, 256, "cannot prepare store %.120s: %.100s", path, sqlite3_errmsg(s->db));
+    int src = sqlq_step(st);
+    sqlq_finalize(st);
+    if (src != SQLDB_DONE) {
+        snprintf(err, 256, "cannot prepare store %.120s: %.100s", path, sqldb_errmsg(s->db));
         goto fail;
     }
     *out = s;
@@ -1278,15 +1287,14 @@ fail:
 static int layout_current(struct store *s)
 {
     char want[24];
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = 'layout'", -1, &st,
-                           NULL) != SQLITE_OK)
+    struct sqlq *st = NULL;
+    if (!(st = sqldb_prepare(s->db, "SELECT value FROM meta WHERE key = 'layout'", false)))
         return 0; /* no meta table: not made by store_open */
-    int rc = sqlite3_step(st);
-    int same = rc == SQLITE_ROW &&
-               strcmp((const char *)sqlite3_column_text(st, 0), layout_id(want)) == 0;
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? same : -1;
+    int rc = sqlq_step(st);
+    int same = rc == SQLDB_ROW &&
+               strcmp(sqlq_text(st, 0), layout_id(want)) == 0;
+    sqlq_finalize(st);
+    return rc == SQLDB_ROW || rc == SQLDB_DONE ? same : -1;
 }
 
 /* The read-only open refuses a store that is not as this program's
@@ -1325,8 +1333,8 @@ oerr_t store_open_read(const char *path, struct store **out, char err[256])
     if (!rc && current > 0)
         current = figures_current(s, &why);
     if (!rc && current < 0) {
-        snprintf(err, 256, "cannot read store %.120s: %.100s", path, sqlite3_errmsg(s->db));
-        rc = damaged_code(sqlite3_extended_errcode(s->db)) ? OERR_CORRUPT : OERR_DB;
+        snprintf(err, 256, "cannot read store %.120s: %.100s", path, sqldb_errmsg(s->db));
+        rc = damaged_now(s) ? OERR_CORRUPT : OERR_DB;
     }
     char what[120] = "was last opened by another version of the coordinator";
     if (!rc && !current && why)
@@ -1351,24 +1359,20 @@ oerr_t store_check(const char *path, bool quick, int (*fn)(void *, const char *)
         snprintf(err, 256, "no store at %.200s", path);
         return rc;
     }
-    if (sqlite3_open_v2(path, &s.db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
-        SQLITE_OK) {
-        snprintf(err, 256, "cannot open store %.120s: %.100s", path, sqlite3_errmsg(s.db));
-        rc = damaged_code(sqlite3_extended_errcode(s.db)) ? OERR_CORRUPT : OERR_DB;
-        sqlite3_close(s.db);
+    rc = open_conn(&s, path, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, err);
+    if (rc) {
+        sqldb_close(s.db);
         return rc;
     }
-    sqlite3_extended_result_codes(s.db, 1);
-    sqlite3_busy_timeout(s.db, 5000);
     tune(&s);
-    sqlite3_stmt *st = NULL;
-    int src = sqlite3_prepare_v2(s.db, quick ? "PRAGMA quick_check(100)"
-                                             : "PRAGMA integrity_check(100)", -1, &st, NULL);
+    struct sqlq *st = sqldb_prepare(s.db, quick ? "PRAGMA quick_check(100)"
+                                                : "PRAGMA integrity_check(100)", false);
     bool clean = false;
     long long problems = 0;
-    if (src == SQLITE_OK)
-        while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-            const char *v = (const char *)sqlite3_column_text(st, 0);
+    int src = st ? SQLDB_DONE : SQLDB_ERROR;
+    if (st)
+        while ((src = sqlq_step(st)) == SQLDB_ROW) {
+            const char *v = sqlq_text(st, 0);
             if (strcmp(v ? v : "", "ok") == 0) {
                 clean = true;
                 continue;
@@ -1377,20 +1381,20 @@ oerr_t store_check(const char *path, bool quick, int (*fn)(void *, const char *)
             if (fn(ctx, v ? v : ""))
                 break;
         }
-    if (src == SQLITE_DONE || src == SQLITE_ROW) {
+    if (src == SQLDB_DONE || src == SQLDB_ROW) {
         rc = clean ? OERR_OK : OERR_CORRUPT;
         if (!clean)
             snprintf(err, 256, "%s%lld problem%s found", problems >= 100 ? "at least " : "",
                      problems, problems == 1 ? "" : "s");
-    } else if (damaged_code(sqlite3_extended_errcode(s.db))) {
-        snprintf(err, 256, "%.200s", sqlite3_errmsg(s.db));
+    } else if (damaged_now(&s)) {
+        snprintf(err, 256, "%.200s", sqldb_errmsg(s.db));
         rc = OERR_CORRUPT;
     } else {
-        snprintf(err, 256, "cannot check store %.120s: %.100s", path, sqlite3_errmsg(s.db));
+        snprintf(err, 256, "cannot check store %.120s: %.100s", path, sqldb_errmsg(s.db));
         rc = OERR_DB;
     }
-    sqlite3_finalize(st);
-    sqlite3_close(s.db);
+    sqlq_finalize(st);
+    sqldb_close(s.db);
     return rc;
 }
 
@@ -1405,7 +1409,7 @@ oerr_t store_check(const char *path, bool quick, int (*fn)(void *, const char *)
 #define TRIP_CACHE_SLOTS 64 /* a power of two */
 
 struct trip_cache {
-    sqlite3_stmt *version;  /* PRAGMA data_version */
+    struct sqlq *version;  /* PRAGMA data_version */
     long long data_version; /* as of the last store_begin */
     bool used[TRIP_CACHE_SLOTS];
     struct trip_row row[TRIP_CACHE_SLOTS];
@@ -1429,7 +1433,7 @@ static void trip_cache_free(struct store *s)
 {
     if (!s->trips)
         return;
-    sqlite3_finalize(s->trips->version);
+    sqlq_finalize(s->trips->version);
     free(s->trips);
     s->trips = NULL;
 }
@@ -1443,17 +1447,16 @@ static void trip_cache_check(struct store *s)
         s->trips = calloc(1, sizeof *s->trips);
         if (!s->trips)
             return;
-        if (sqlite3_prepare_v3(s->db, "PRAGMA data_version", -1, SQLITE_PREPARE_PERSISTENT,
-                               &s->trips->version, NULL) != SQLITE_OK) {
+        if (!(s->trips->version = sqldb_prepare(s->db, "PRAGMA data_version", true))) {
             trip_cache_free(s);
             return;
         }
         s->trips->data_version = -1;
     }
-    sqlite3_stmt *st = s->trips->version;
-    sqlite3_reset(st);
-    long long v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_reset(st);
+    struct sqlq *st = s->trips->version;
+    sqlq_reset(st);
+    long long v = sqlq_step(st) == SQLDB_ROW ? sqlq_int(st, 0) : -1;
+    sqlq_reset(st);
     if (v < 0 || v != s->trips->data_version)
         trip_cache_clear(s);
     s->trips->data_version = v;
@@ -1461,7 +1464,7 @@ static void trip_cache_check(struct store *s)
 
 static struct trip_row *trip_cache_find(struct store *s, const char *trip_id)
 {
-    if (!s->trips || sqlite3_get_autocommit(s->db))
+    if (!s->trips || !sqldb_in_tx(s->db))
         return NULL;
     unsigned i = trip_slot(trip_id);
     if (s->trips->used[i] && strcmp(s->trips->row[i].trip_id, trip_id) == 0)
@@ -1471,7 +1474,7 @@ static struct trip_row *trip_cache_find(struct store *s, const char *trip_id)
 
 static void trip_cache_put(struct store *s, const struct trip_row *t)
 {
-    if (!s->trips || sqlite3_get_autocommit(s->db))
+    if (!s->trips || !sqldb_in_tx(s->db))
         return;
     unsigned i = trip_slot(t->trip_id);
     s->trips->row[i] = *t;
@@ -1489,12 +1492,12 @@ void store_close(struct store *s)
     if (!s)
         return;
     for (int i = 0; i < Q_COUNT; i++)
-        sqlite3_finalize(s->q[i]);
+        sqlq_finalize(s->q[i]);
     for (size_t i = 0; i < sizeof s->reply_q / sizeof s->reply_q[0]; i++)
-        sqlite3_finalize(s->reply_q[i]);
+        sqlq_finalize(s->reply_q[i]);
     trip_cache_free(s);
     store_checkpoint_stop(s);
-    sqlite3_close(s->db);
+    sqldb_close(s->db);
     if (s->lock_fd) /* after SQLite let go of the store */
         close(s->lock_fd - 1);
     free(s);
@@ -1512,26 +1515,26 @@ void store_rollback(struct store *s)
 {
     damage_note(s); /* the ROLLBACK would clear what made the transaction fail */
     trip_cache_clear(s); /* it may hold what the rollback undoes */
-    if (!sqlite3_get_autocommit(s->db))
+    if (sqldb_in_tx(s->db))
         exec(s, "ROLLBACK");
 }
 
 static oerr_t trip_read(struct store *s, const char *trip_id, struct trip_row *out)
 {
-    sqlite3_stmt *st = stmt(s, Q_TRIP_GET);
+    struct sqlq *st = stmt(s, Q_TRIP_GET);
     bind_text(st, 1, trip_id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE)
+    int rc = sqlq_step(st);
+    if (rc == SQLDB_DONE)
         return OERR_NOTFOUND;
-    if (rc != SQLITE_ROW)
+    if (rc != SQLDB_ROW)
         return OERR_DB;
-    snprintf(out->trip_id, sizeof out->trip_id, "%s", sqlite3_column_text(st, 0));
-    snprintf(out->status, sizeof out->status, "%s", sqlite3_column_text(st, 1));
-    snprintf(out->date, sizeof out->date, "%s", sqlite3_column_text(st, 2));
-    snprintf(out->county, sizeof out->county, "%s", sqlite3_column_text(st, 3));
-    out->year = sqlite3_column_int(st, 4);
-    snprintf(out->county_name, sizeof out->county_name, "%s", sqlite3_column_text(st, 5));
-    sqlite3_reset(st);
+    snprintf(out->trip_id, sizeof out->trip_id, "%s", sqlq_text(st, 0));
+    snprintf(out->status, sizeof out->status, "%s", sqlq_text(st, 1));
+    snprintf(out->date, sizeof out->date, "%s", sqlq_text(st, 2));
+    snprintf(out->county, sizeof out->county, "%s", sqlq_text(st, 3));
+    out->year = (int)sqlq_int(st, 4);
+    snprintf(out->county_name, sizeof out->county_name, "%s", sqlq_text(st, 5));
+    sqlq_reset(st);
     return OERR_OK;
 }
 
@@ -1553,28 +1556,28 @@ oerr_t store_trip_get(struct store *s, const char *trip_id, struct trip_row *out
 oerr_t store_msg_find(struct store *s, const char *msg_id, struct msg_record *out)
 {
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *st = stmt(s, Q_MSG_FIND);
+    struct sqlq *st = stmt(s, Q_MSG_FIND);
     bind_text(st, 1, msg_id);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_reset(st);
+    if (sqlq_step(st) != SQLDB_ROW) {
+        sqlq_reset(st);
         return OERR_DB;
     }
-    out->stored = sqlite3_column_type(st, 0) != SQLITE_NULL;
+    out->stored = !sqlq_is_null(st, 0);
     if (out->stored) {
         column_copy(st, 0, out->agent_id, sizeof out->agent_id);
-        int kind = enum_index(report_kind_names, (const char *)sqlite3_column_text(st, 1));
+        int kind = enum_index(report_kind_names, sqlq_text(st, 1));
         out->kind = kind >= 0 ? (enum report_kind)kind : RK_HEADCOUNT;
         column_copy(st, 2, out->trip_id, sizeof out->trip_id);
         column_copy(st, 3, out->voided_by, sizeof out->voided_by);
     }
-    out->refused = sqlite3_column_type(st, 4) != SQLITE_NULL;
+    out->refused = !sqlq_is_null(st, 4);
     if (out->refused) {
         column_copy(st, 4, out->refused_agent, sizeof out->refused_agent);
-        int code = enum_index(reject_code_names, (const char *)sqlite3_column_text(st, 5));
+        int code = enum_index(reject_code_names, sqlq_text(st, 5));
         out->code = code > 0 ? (enum reject_code)code : RJ_SCHEMA;
         column_copy(st, 6, out->reason, sizeof out->reason);
     }
-    sqlite3_reset(st);
+    sqlq_reset(st);
     return OERR_OK;
 }
 
@@ -1583,10 +1586,10 @@ static void month_stash(struct store *s, const struct report *r, const char *voi
 oerr_t store_report_insert(struct store *s, const struct report *r, const char *received_at,
                            const char *voided_by)
 {
-    sqlite3_stmt *st = stmt(s, Q_REPORT_INSERT);
+    struct sqlq *st = stmt(s, Q_REPORT_INSERT);
     bind_text(st, 1, r->msg_id);
     bind_text(st, 2, r->agent_id);
-    sqlite3_bind_int64(st, 3, r->seq);
+    sqlq_bind_int(st, 3, r->seq);
     bind_text(st, 4, report_kind_names[r->kind]);
     bind_text(st, 5, r->trip_id);
     bind_text(st, 6, r->recorded_at);
@@ -1594,16 +1597,16 @@ oerr_t store_report_insert(struct store *s, const struct report *r, const char *
     switch (r->kind) {
     case RK_HEADCOUNT:
         bind_text(st, 8, department_names[r->department]);
-        sqlite3_bind_int64(st, 9, r->consultations);
+        sqlq_bind_int(st, 9, r->consultations);
         bind_opt_int(st, 10, r->female, r->female >= 0);
         bind_opt_int(st, 11, r->over_60, r->over_60 >= 0);
         bind_opt_int(st, 12, r->poor_households, r->poor_households >= 0);
         break;
     case RK_DISPENSE:
         bind_text(st, 13, r->medicine);
-        sqlite3_bind_int64(st, 14, r->quantity);
+        sqlq_bind_int(st, 14, r->quantity);
         bind_text(st, 15, r->unit);
-        sqlite3_bind_int64(st, 16, r->value_fen);
+        sqlq_bind_int(st, 16, r->value_fen);
         break;
     case RK_REFERRAL:
         bind_text(st, 17, destination_names[r->destination]);
@@ -1614,9 +1617,9 @@ oerr_t store_report_insert(struct store *s, const struct report *r, const char *
         bind_text(st, 22, r->sex);
         break;
     case RK_EDUCATION:
-        sqlite3_bind_int64(st, 23, r->brochures);
-        sqlite3_bind_int64(st, 24, r->attendees);
-        sqlite3_bind_int64(st, 25, r->talks);
+        sqlq_bind_int(st, 23, r->brochures);
+        sqlq_bind_int(st, 24, r->attendees);
+        sqlq_bind_int(st, 25, r->talks);
         bind_text(st, 26, r->topic);
         break;
     case RK_CHECKIN:
@@ -1641,7 +1644,7 @@ oerr_t store_report_insert(struct store *s, const struct report *r, const char *
 
 oerr_t store_report_void(struct store *s, const char *msg_id, const char *void_msg_id)
 {
-    sqlite3_stmt *st = stmt(s, Q_REPORT_VOID);
+    struct sqlq *st = stmt(s, Q_REPORT_VOID);
     bind_text(st, 1, msg_id);
     bind_text(st, 2, void_msg_id);
     return run(st);
@@ -1650,9 +1653,9 @@ oerr_t store_report_void(struct store *s, const char *msg_id, const char *void_m
 /* Steps statement which for report msg_id, with sign as ?2. */
 static oerr_t count_step(struct store *s, int which, const char *msg_id, int sign)
 {
-    sqlite3_stmt *st = stmt(s, which);
+    struct sqlq *st = stmt(s, which);
     bind_text(st, 1, msg_id);
-    sqlite3_bind_int(st, 2, sign);
+    sqlq_bind_int(st, 2, sign);
     return run(st);
 }
 
@@ -1664,10 +1667,10 @@ static oerr_t staff_refresh(struct store *s, const char *trip_id, const char *st
     static const int order[] = {Q_YEAR_STAFF_CLEAR, Q_YEAR_STAFF_FILL, Q_COUNTY_STAFF_CLEAR,
                                 Q_COUNTY_STAFF_FILL};
     for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
-        sqlite3_stmt *st = stmt(s, order[i]);
+        struct sqlq *st = stmt(s, order[i]);
         bind_text(st, 1, trip_id);
-        sqlite3_bind_int(st, 2, y1);
-        sqlite3_bind_int(st, 3, y2);
+        sqlq_bind_int(st, 2, y1);
+        sqlq_bind_int(st, 3, y2);
         bind_text(st, 4, staff_id);
         if (run(st))
             return OERR_DB;
@@ -1684,17 +1687,17 @@ static oerr_t person_step(struct store *s, int q_add, int q_forget, const char *
 {
     long long left = 0;
     *moved = 0;
-    sqlite3_stmt *st = stmt(s, q_add);
+    struct sqlq *st = stmt(s, q_add);
     bind_text(st, 1, trip);
     bind_text(st, 2, staff);
-    sqlite3_bind_int(st, 3, sign);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        left = sqlite3_column_int64(st, 0);
-        rc = sqlite3_step(st);
+    sqlq_bind_int(st, 3, sign);
+    int rc = sqlq_step(st);
+    if (rc == SQLDB_ROW) {
+        left = sqlq_int(st, 0);
+        rc = sqlq_step(st);
     }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE)
+    sqlq_reset(st);
+    if (rc != SQLDB_DONE)
         return OERR_DB;
     *moved = sign > 0 && left == 1 ? 1 : 0;
     if (left > 0)
@@ -1716,9 +1719,9 @@ static oerr_t people_count(struct store *s, const char *trip, const char *staff,
         return OERR_DB;
     if (!moved)
         return OERR_OK;
-    sqlite3_stmt *st = stmt(s, Q_PEOPLE_N);
+    struct sqlq *st = stmt(s, Q_PEOPLE_N);
     bind_text(st, 1, trip);
-    sqlite3_bind_int(st, 2, moved);
+    sqlq_bind_int(st, 2, moved);
     return run(st);
 }
 
@@ -1739,8 +1742,8 @@ static oerr_t staff_count(struct store *s, const char *trip, const char *staff, 
     if (moved > 0) { /* the person's first check-in on the trip */
         static const int join[] = {Q_YEAR_STAFF_JOIN, Q_COUNTY_STAFF_JOIN};
         for (size_t i = 0; i < sizeof join / sizeof join[0]; i++) {
-            sqlite3_stmt *st = stmt(s, join[i]);
-            sqlite3_bind_int(st, 1, t.year);
+            struct sqlq *st = stmt(s, join[i]);
+            sqlq_bind_int(st, 1, t.year);
             bind_text(st, 2, staff);
             bind_text(st, 3, t.date);
             bind_text(st, 4, t.county);
@@ -1762,17 +1765,17 @@ struct month_key {
  * Q_MONTH_OF binds, read once: store_month_offset changes both). */
 static oerr_t month_mod_read(struct store *s)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, "SELECT " MONTH_MOD ", " MONTH_SUF, -1, &st, NULL) != SQLITE_OK)
+    struct sqlq *st = NULL;
+    if (!(st = sqldb_prepare(s->db, "SELECT " MONTH_MOD ", " MONTH_SUF, false)))
         return OERR_DB;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
+    int rc = sqlq_step(st);
+    if (rc == SQLDB_ROW) {
         column_copy(st, 0, s->month_mod, sizeof s->month_mod);
         column_copy(st, 1, s->month_suf, sizeof s->month_suf);
     }
-    sqlite3_finalize(st);
+    sqlq_finalize(st);
     s->month_off = atoi(s->month_mod);
-    return rc == SQLITE_ROW ? OERR_OK : OERR_DB;
+    return rc == SQLDB_ROW ? OERR_OK : OERR_DB;
 }
 
 /* months (issue 13): the month of timestamp ts (valid: tu_valid_timestamp)
@@ -1853,36 +1856,36 @@ static oerr_t month_count(struct store *s, const char *msg_id, int sign, struct 
     struct month_next *m = &s->month_next;
     if (sign > 0 && m->msg_id[0] && strcmp(m->msg_id, msg_id) == 0) {
         m->msg_id[0] = '\0';
-        sqlite3_stmt *add = stmt(s, Q_MONTH_ADD);
+        struct sqlq *add = stmt(s, Q_MONTH_ADD);
         k->year = m->year;
         k->month = m->month;
-        sqlite3_bind_int(add, 1, m->year);
-        sqlite3_bind_int(add, 2, m->month);
-        sqlite3_bind_text(add, 3, m->trip, -1, SQLITE_STATIC);
+        sqlq_bind_int(add, 1, m->year);
+        sqlq_bind_int(add, 2, m->month);
+        sqlq_bind_text(add, 3, m->trip);
         for (int i = 0; i < MONTH_NCOLS; i++)
-            sqlite3_bind_int64(add, 4 + i, m->v[i]);
+            sqlq_bind_int(add, 4 + i, m->v[i]);
         return run(add);
     }
     if (!s->month_mod[0] && month_mod_read(s))
         return OERR_DB;
-    sqlite3_stmt *of = stmt(s, Q_MONTH_OF);
+    struct sqlq *of = stmt(s, Q_MONTH_OF);
     bind_text(of, 1, msg_id);
-    sqlite3_bind_text(of, 2, s->month_mod, -1, SQLITE_STATIC);
-    sqlite3_bind_text(of, 3, s->month_suf, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(of);
-    if (rc != SQLITE_ROW) {
-        sqlite3_reset(of);
-        return rc == SQLITE_DONE ? OERR_OK : OERR_DB;
+    sqlq_bind_text(of, 2, s->month_mod);
+    sqlq_bind_text(of, 3, s->month_suf);
+    int rc = sqlq_step(of);
+    if (rc != SQLDB_ROW) {
+        sqlq_reset(of);
+        return rc == SQLDB_DONE ? OERR_OK : OERR_DB;
     }
-    sqlite3_stmt *add = stmt(s, Q_MONTH_ADD);
-    k->year = sqlite3_column_int(of, 0);
-    k->month = sqlite3_column_int(of, 1);
-    sqlite3_bind_int(add, 1, k->year);
-    sqlite3_bind_int(add, 2, k->month);
-    bind_text(add, 3, (const char *)sqlite3_column_text(of, 2));
+    struct sqlq *add = stmt(s, Q_MONTH_ADD);
+    k->year = (int)sqlq_int(of, 0);
+    k->month = (int)sqlq_int(of, 1);
+    sqlq_bind_int(add, 1, k->year);
+    sqlq_bind_int(add, 2, k->month);
+    bind_text(add, 3, sqlq_text(of, 2));
     for (int i = 0; i < MONTH_NCOLS; i++)
-        sqlite3_bind_int64(add, 4 + i, sign * sqlite3_column_int64(of, 3 + i));
-    sqlite3_reset(of);
+        sqlq_bind_int(add, 4 + i, sign * sqlq_int(of, 3 + i));
+    sqlq_reset(of);
     return run(add);
 }
 
@@ -1894,26 +1897,26 @@ static oerr_t month_staff_count(struct store *s, const struct month_key *k, cons
     struct trip_row t;
     if (!k->year || store_trip_get(s, trip, &t))
         return k->year ? OERR_DB : OERR_OK;
-    sqlite3_stmt *st = stmt(s, Q_MONTH_STAFF_ADD);
-    sqlite3_bind_int(st, 1, k->year);
-    sqlite3_bind_int(st, 2, k->month);
+    struct sqlq *st = stmt(s, Q_MONTH_STAFF_ADD);
+    sqlq_bind_int(st, 1, k->year);
+    sqlq_bind_int(st, 2, k->month);
     bind_text(st, 3, staff);
     bind_text(st, 4, t.county);
-    sqlite3_bind_int(st, 5, sign);
+    sqlq_bind_int(st, 5, sign);
     long long n = 1;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        n = sqlite3_column_int64(st, 0);
-        rc = sqlite3_step(st);
+    int rc = sqlq_step(st);
+    if (rc == SQLDB_ROW) {
+        n = sqlq_int(st, 0);
+        rc = sqlq_step(st);
     }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE)
+    sqlq_reset(st);
+    if (rc != SQLDB_DONE)
         return OERR_DB;
     if (n > 0)
         return OERR_OK;
     st = stmt(s, Q_MONTH_STAFF_TRIM);
-    sqlite3_bind_int(st, 1, k->year);
-    sqlite3_bind_int(st, 2, k->month);
+    sqlq_bind_int(st, 1, k->year);
+    sqlq_bind_int(st, 2, k->month);
     bind_text(st, 3, staff);
     return run(st);
 }
@@ -1923,19 +1926,19 @@ static oerr_t month_staff_count(struct store *s, const struct month_key *k, cons
 static oerr_t person_count(struct store *s, const char *msg_id, int sign,
                            const struct month_key *mk)
 {
-    sqlite3_stmt *st = stmt(s, Q_STAFF_OF);
+    struct sqlq *st = stmt(s, Q_STAFF_OF);
     bind_text(st, 1, msg_id);
     char trip[ID_MAX + 1] = "", staff[ID_MAX + 1] = ""; /* ids.h: at most ID_MAX */
     bool counted = false;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
+    int rc = sqlq_step(st);
+    if (rc == SQLDB_ROW) {
         column_copy(st, 0, trip, sizeof trip);
         column_copy(st, 1, staff, sizeof staff);
-        counted = sqlite3_column_int(st, 2) != 0;
+        counted = (int)sqlq_int(st, 2) != 0;
     }
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW)
-        return rc == SQLITE_DONE ? OERR_OK : OERR_DB; /* DONE: not a check-in */
+    sqlq_reset(st);
+    if (rc != SQLDB_ROW)
+        return rc == SQLDB_DONE ? OERR_OK : OERR_DB; /* DONE: not a check-in */
     if (people_count(s, trip, staff, sign))
         return OERR_DB;
     if (counted && month_staff_count(s, mk, trip, staff, sign))
@@ -1955,7 +1958,7 @@ oerr_t store_report_count(struct store *s, const char *msg_id, int sign)
 oerr_t store_refusal_put(struct store *s, const char *msg_id, const char *agent_id,
                          enum reject_code code, const char *reason)
 {
-    sqlite3_stmt *st = stmt(s, Q_FINAL_PUT);
+    struct sqlq *st = stmt(s, Q_FINAL_PUT);
     bind_text(st, 1, msg_id);
     bind_text(st, 2, agent_id);
     bind_text(st, 3, reject_code_str(code));
@@ -1963,14 +1966,14 @@ oerr_t store_refusal_put(struct store *s, const char *msg_id, const char *agent_
     if (run(st))
         return OERR_DB;
     st = stmt(s, Q_FINAL_TRIM);
-    sqlite3_bind_int64(st, 1, s->max_final);
+    sqlq_bind_int(st, 1, s->max_final);
     return run(st);
 }
 
 oerr_t store_pending_void_put(struct store *s, const char *agent_id, const char *target,
                               const char *void_msg_id)
 {
-    sqlite3_stmt *st = stmt(s, Q_PENDING_PUT);
+    struct sqlq *st = stmt(s, Q_PENDING_PUT);
     bind_text(st, 1, agent_id);
     bind_text(st, 2, target);
     bind_text(st, 3, void_msg_id);
@@ -1980,14 +1983,14 @@ oerr_t store_pending_void_put(struct store *s, const char *agent_id, const char 
 oerr_t store_pending_void_find(struct store *s, const char *agent_id, const char *target,
                                char void_msg_id[UUID_LEN + 1])
 {
-    sqlite3_stmt *st = stmt(s, Q_PENDING_GET);
+    struct sqlq *st = stmt(s, Q_PENDING_GET);
     bind_text(st, 1, agent_id);
     bind_text(st, 2, target);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
+    int rc = sqlq_step(st);
+    if (rc == SQLDB_ROW)
         column_copy(st, 0, void_msg_id, UUID_LEN + 1);
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW ? OERR_OK : rc == SQLITE_DONE ? OERR_NOTFOUND : OERR_DB;
+    sqlq_reset(st);
+    return rc == SQLDB_ROW ? OERR_OK : rc == SQLDB_DONE ? OERR_NOTFOUND : OERR_DB;
 }
 
 /* A look-up, and a delete only when one waits: most reports have no void
@@ -1999,7 +2002,7 @@ oerr_t store_pending_void_take(struct store *s, const char *agent_id, const char
     oerr_t e = store_pending_void_find(s, agent_id, target, void_msg_id);
     if (e)
         return e;
-    sqlite3_stmt *st = stmt(s, Q_PENDING_DEL);
+    struct sqlq *st = stmt(s, Q_PENDING_DEL);
     bind_text(st, 1, agent_id);
     bind_text(st, 2, target);
     return run(st);
@@ -2010,7 +2013,7 @@ oerr_t store_keep_reject(struct store *s, const char *received_at, const char *t
                          const char *reason, const void *payload, size_t len,
                          long long max_rejects)
 {
-    sqlite3_stmt *st = stmt(s, Q_REJECT_INSERT);
+    struct sqlq *st = stmt(s, Q_REJECT_INSERT);
     bind_text(st, 1, received_at);
     bind_text(st, 2, topic);
     bind_text(st, 3, agent_id);
@@ -2019,23 +2022,23 @@ oerr_t store_keep_reject(struct store *s, const char *received_at, const char *t
     bind_text(st, 6, reason);
     /* Very large payloads are kept truncated: enough to inspect, bounded. */
     size_t keep = len > 65536 ? 65536 : len;
-    sqlite3_bind_blob(st, 7, payload, (int)keep, SQLITE_TRANSIENT);
-    if (sqlite3_step(st) != SQLITE_DONE)
+    sqlq_bind_blob(st, 7, payload, (int)keep);
+    if (sqlq_step(st) != SQLDB_DONE)
         return OERR_DB;
     st = stmt(s, Q_REJECT_TRIM);
-    sqlite3_bind_int64(st, 1, max_rejects);
-    if (sqlite3_step(st) != SQLITE_DONE)
+    sqlq_bind_int(st, 1, max_rejects);
+    if (sqlq_step(st) != SQLDB_DONE)
         return OERR_DB;
-    int dropped = sqlite3_changes(s->db);
+    int dropped = sqldb_changes(s->db);
     if (dropped > 0) {
-        sqlite3_stmt *u = NULL;
-        if (sqlite3_prepare_v2(s->db, "UPDATE meta SET value = CAST(value AS INTEGER) + ?1"
-                                      " WHERE key = 'rejects_dropped'", -1, &u, NULL) != SQLITE_OK)
+        struct sqlq *u = NULL;
+        if (!(u = sqldb_prepare(s->db, "UPDATE meta SET value = CAST(value AS INTEGER) + ?1"
+                                      " WHERE key = 'rejects_dropped'", false)))
             return OERR_DB;
-        sqlite3_bind_int(u, 1, dropped);
-        int rc = sqlite3_step(u);
-        sqlite3_finalize(u);
-        if (rc != SQLITE_DONE)
+        sqlq_bind_int(u, 1, dropped);
+        int rc = sqlq_step(u);
+        sqlq_finalize(u);
+        if (rc != SQLDB_DONE)
             return OERR_DB;
     }
     return OERR_OK;
@@ -2043,12 +2046,12 @@ oerr_t store_keep_reject(struct store *s, const char *received_at, const char *t
 
 static long long scalar(struct store *s, const char *sql)
 {
-    sqlite3_stmt *st = NULL;
+    struct sqlq *st = NULL;
     long long v = -1;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    if ((st = sqldb_prepare(s->db, sql, false)) &&
+        sqlq_step(st) == SQLDB_ROW)
+        v = sqlq_int(st, 0);
+    sqlq_finalize(st);
     return v;
 }
 
@@ -2076,14 +2079,14 @@ static oerr_t month_staff_move(struct store *s, const char *trip_id, const char 
 {
     const char *county[2] = {from, to};
     for (int i = 0; i < 2; i++) {
-        sqlite3_stmt *st = stmt(s, Q_MONTH_STAFF_TRIP);
+        struct sqlq *st = stmt(s, Q_MONTH_STAFF_TRIP);
         bind_text(st, 1, trip_id);
-        sqlite3_bind_int(st, 2, i == 0 ? -1 : 1);
+        sqlq_bind_int(st, 2, i == 0 ? -1 : 1);
         bind_text(st, 3, county[i]);
         if (run(st))
             return OERR_DB;
     }
-    sqlite3_stmt *st = stmt(s, Q_MONTH_STAFF_SWEEP);
+    struct sqlq *st = stmt(s, Q_MONTH_STAFF_SWEEP);
     bind_text(st, 1, from);
     return run(st);
 }
@@ -2110,40 +2113,38 @@ oerr_t store_trip_upsert(struct store *s, const struct trip_def *t, const char *
     cJSON_Delete(cap);
     char *act_s = names_json(t->activities, activity_names);
     char *dep_s = names_json(t->departments, department_names);
-    sqlite3_stmt *st = NULL;
+    struct sqlq *st = NULL;
     oerr_t rc = OERR_DB;
     if (!cap_s || !act_s || !dep_s) {
         rc = OERR_NOMEM;
         goto done;
     }
-    if (sqlite3_prepare_v2(s->db,
-            "INSERT INTO trips (trip_id, title, date, end_date, year, site_code, site_name,"
+    if (!(st = sqldb_prepare(s->db, "INSERT INTO trips (trip_id, title, date, end_date, year, site_code, site_name,"
             " county, county_name, township, poor_village, mode, activities, departments,"
             " capacity, created_at, updated_at)"
             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16)"
             " ON CONFLICT (trip_id) DO UPDATE SET title = ?2, date = ?3, end_date = ?4,"
             " year = ?5, site_code = ?6, site_name = ?7, county = ?8, county_name = ?9,"
             " township = ?10, poor_village = ?11, mode = ?12, activities = ?13,"
-            " departments = ?14, capacity = ?15, updated_at = ?16",
-            -1, &st, NULL) != SQLITE_OK)
+            " departments = ?14, capacity = ?15, updated_at = ?16", false)))
         goto done;
     bind_text(st, 1, t->trip_id);
     bind_text(st, 2, t->title);
     bind_text(st, 3, t->date);
     bind_text(st, 4, t->end_date);
-    sqlite3_bind_int(st, 5, d.year);
+    sqlq_bind_int(st, 5, d.year);
     bind_text(st, 6, t->site_code);
     bind_text(st, 7, t->site_name);
     bind_text(st, 8, t->county);
     bind_text(st, 9, t->county_name);
     bind_text(st, 10, t->township);
-    sqlite3_bind_int(st, 11, t->poor_village);
+    sqlq_bind_int(st, 11, t->poor_village);
     bind_text(st, 12, mode_names[t->mode]);
     bind_text(st, 13, act_s);
     bind_text(st, 14, dep_s);
     bind_text(st, 15, cap_s);
     bind_text(st, 16, now);
-    if (sqlite3_step(st) == SQLITE_DONE)
+    if (sqlq_step(st) == SQLDB_DONE)
         rc = OERR_OK;
     /* A trip moved to another date or county takes its people along. */
     if (rc == OERR_OK && e == OERR_OK &&
@@ -2152,7 +2153,7 @@ oerr_t store_trip_upsert(struct store *s, const struct trip_def *t, const char *
     if (rc == OERR_OK && e == OERR_OK && strcmp(old.county, t->county) != 0)
         rc = month_staff_move(s, t->trip_id, old.county, t->county);
 done:
-    sqlite3_finalize(st);
+    sqlq_finalize(st);
     cJSON_free(cap_s);
     cJSON_free(act_s);
     cJSON_free(dep_s);
@@ -2174,17 +2175,17 @@ oerr_t store_trip_set_status(struct store *s, const char *trip_id, const char *s
                  status);
         return OERR_REJECTED;
     }
-    sqlite3_stmt *st = NULL;
+    struct sqlq *st = NULL;
     oerr_t rc = OERR_DB;
-    if (sqlite3_prepare_v2(s->db, "UPDATE trips SET status = ?2, updated_at = ?3"
-                                  " WHERE trip_id = ?1", -1, &st, NULL) == SQLITE_OK) {
+    if ((st = sqldb_prepare(s->db, "UPDATE trips SET status = ?2, updated_at = ?3"
+                                  " WHERE trip_id = ?1", false))) {
         bind_text(st, 1, trip_id);
         bind_text(st, 2, status);
         bind_text(st, 3, now);
-        if (sqlite3_step(st) == SQLITE_DONE)
+        if (sqlq_step(st) == SQLDB_DONE)
             rc = OERR_OK;
     }
-    sqlite3_finalize(st);
+    sqlq_finalize(st);
     return rc;
 }
 
@@ -2206,15 +2207,14 @@ static unsigned names_bits(const char *json, const char *const *names)
 oerr_t store_trip_detail(struct store *s, const char *trip_id, struct trip_detail *out)
 {
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db,
-            "SELECT trip_id, title, date, end_date, site_code, site_name, county, county_name,"
+    struct sqlq *st = NULL;
+    if (!(st = sqldb_prepare(s->db, "SELECT trip_id, title, date, end_date, site_code, site_name, county, county_name,"
             " township, poor_village, mode, activities, departments, capacity, status,"
-            " updated_at FROM trips WHERE trip_id = ?1", -1, &st, NULL) != SQLITE_OK)
+            " updated_at FROM trips WHERE trip_id = ?1", false)))
         return OERR_DB;
     bind_text(st, 1, trip_id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
+    int rc = sqlq_step(st);
+    if (rc == SQLDB_ROW) {
         column_copy(st, 0, out->trip_id, sizeof out->trip_id);
         column_copy(st, 1, out->title, sizeof out->title);
         column_copy(st, 2, out->date, sizeof out->date);
@@ -2224,12 +2224,12 @@ oerr_t store_trip_detail(struct store *s, const char *trip_id, struct trip_detai
         column_copy(st, 6, out->county, sizeof out->county);
         column_copy(st, 7, out->county_name, sizeof out->county_name);
         column_copy(st, 8, out->township, sizeof out->township);
-        out->poor_village = sqlite3_column_int(st, 9) != 0;
+        out->poor_village = (int)sqlq_int(st, 9) != 0;
         column_copy(st, 10, out->mode, sizeof out->mode);
-        out->activities = names_bits((const char *)sqlite3_column_text(st, 11), activity_names);
+        out->activities = names_bits(sqlq_text(st, 11), activity_names);
         out->departments =
-            names_bits((const char *)sqlite3_column_text(st, 12), department_names);
-        cJSON *cap = cJSON_Parse((const char *)sqlite3_column_text(st, 13));
+            names_bits(sqlq_text(st, 12), department_names);
+        cJSON *cap = cJSON_Parse(sqlq_text(st, 13));
         for (int i = 0; i < ROLE_COUNT; i++) {
             const cJSON *n = cJSON_GetObjectItemCaseSensitive(cap, role_names[i]);
             out->capacity[i] = cJSON_IsNumber(n) && n->valueint > 0 ? n->valueint : 0;
@@ -2238,43 +2238,43 @@ oerr_t store_trip_detail(struct store *s, const char *trip_id, struct trip_detai
         column_copy(st, 14, out->status, sizeof out->status);
         column_copy(st, 15, out->updated_at, sizeof out->updated_at);
     }
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW ? OERR_OK : rc == SQLITE_DONE ? OERR_NOTFOUND : OERR_DB;
+    sqlq_finalize(st);
+    return rc == SQLDB_ROW ? OERR_OK : rc == SQLDB_DONE ? OERR_NOTFOUND : OERR_DB;
 }
 
 oerr_t store_trips_each(struct store *s, int (*fn)(void *, const struct trip_row *), void *ctx)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, "SELECT trip_id, status, date, county, year, county_name"
-                                  " FROM trips ORDER BY date, trip_id", -1, &st, NULL) != SQLITE_OK)
+    struct sqlq *st = NULL;
+    if (!(st = sqldb_prepare(s->db, "SELECT trip_id, status, date, county, year, county_name"
+                                  " FROM trips ORDER BY date, trip_id", false)))
         return OERR_DB;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = sqlq_step(st)) == SQLDB_ROW) {
         struct trip_row t;
-        snprintf(t.trip_id, sizeof t.trip_id, "%s", sqlite3_column_text(st, 0));
-        snprintf(t.status, sizeof t.status, "%s", sqlite3_column_text(st, 1));
-        snprintf(t.date, sizeof t.date, "%s", sqlite3_column_text(st, 2));
-        snprintf(t.county, sizeof t.county, "%s", sqlite3_column_text(st, 3));
-        t.year = sqlite3_column_int(st, 4);
-        snprintf(t.county_name, sizeof t.county_name, "%s", sqlite3_column_text(st, 5));
+        snprintf(t.trip_id, sizeof t.trip_id, "%s", sqlq_text(st, 0));
+        snprintf(t.status, sizeof t.status, "%s", sqlq_text(st, 1));
+        snprintf(t.date, sizeof t.date, "%s", sqlq_text(st, 2));
+        snprintf(t.county, sizeof t.county, "%s", sqlq_text(st, 3));
+        t.year = (int)sqlq_int(st, 4);
+        snprintf(t.county_name, sizeof t.county_name, "%s", sqlq_text(st, 5));
         if (fn(ctx, &t))
             break;
     }
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? OERR_OK : OERR_DB;
+    sqlq_finalize(st);
+    return rc == SQLDB_ROW || rc == SQLDB_DONE ? OERR_OK : OERR_DB;
 }
 
 char *store_reply_get(struct store *s, const char *scope, const char *requester,
                       const char *request_id)
 {
-    sqlite3_stmt *st = stmt(s, Q_REPLY_GET);
+    struct sqlq *st = stmt(s, Q_REPLY_GET);
     bind_text(st, 1, scope);
     bind_text(st, 2, requester);
     bind_text(st, 3, request_id);
     char *out = NULL;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        out = strdup((const char *)sqlite3_column_text(st, 0));
-    sqlite3_reset(st);
+    if (sqlq_step(st) == SQLDB_ROW)
+        out = strdup(sqlq_text(st, 0));
+    sqlq_reset(st);
     return out;
 }
 
@@ -2298,35 +2298,34 @@ static const char *const reply_sql[] = {
 static oerr_t reply_trim(struct store *s, int which, const char *scope, const char *requester,
                          const char *now)
 {
-    sqlite3_stmt **st = &s->reply_q[which];
-    if (!*st && sqlite3_prepare_v3(s->db, reply_sql[which], -1, SQLITE_PREPARE_PERSISTENT, st,
-                                   NULL) != SQLITE_OK)
+    struct sqlq **st = &s->reply_q[which];
+    if (!*st && !(*st = sqldb_prepare(s->db, reply_sql[which], true)))
         return OERR_DB;
-    sqlite3_reset(*st);
-    sqlite3_clear_bindings(*st);
+    sqlq_reset(*st);
+    sqlq_clear_bindings(*st);
     if (which != REPLY_SWEEP) {
         bind_text(*st, 1, scope);
         bind_text(*st, 2, requester);
     }
     if (which == REPLY_TRIM_COUNT) {
-        sqlite3_bind_int64(*st, 3, s->reply_keep);
+        sqlq_bind_int(*st, 3, s->reply_keep);
     } else {
         bind_text(*st, 3, now);
-        sqlite3_bind_int64(*st, 4, s->reply_days);
+        sqlq_bind_int(*st, 4, s->reply_days);
     }
-    return sqlite3_step(*st) == SQLITE_DONE ? OERR_OK : OERR_DB;
+    return sqlq_step(*st) == SQLDB_DONE ? OERR_OK : OERR_DB;
 }
 
 oerr_t store_reply_put(struct store *s, const char *scope, const char *requester,
                        const char *request_id, const char *reply, const char *now)
 {
-    sqlite3_stmt *st = stmt(s, Q_REPLY_PUT);
+    struct sqlq *st = stmt(s, Q_REPLY_PUT);
     bind_text(st, 1, scope);
     bind_text(st, 2, requester);
     bind_text(st, 3, request_id);
     bind_text(st, 4, reply);
     bind_text(st, 5, now);
-    if (sqlite3_step(st) != SQLITE_DONE)
+    if (sqlq_step(st) != SQLDB_DONE)
         return OERR_DB;
     if (reply_trim(s, REPLY_TRIM_COUNT, scope, requester, now) ||
         reply_trim(s, REPLY_TRIM_AGE, scope, requester, now))
@@ -2342,28 +2341,27 @@ oerr_t store_reply_put(struct store *s, const char *scope, const char *requester
 
 long long store_replies_count(struct store *s, const char *scope, const char *requester)
 {
-    sqlite3_stmt *st = NULL;
+    struct sqlq *st = NULL;
     long long n = -1;
-    if (sqlite3_prepare_v2(s->db, "SELECT COUNT(*) FROM replies WHERE scope = ?1"
-                                  " AND (?2 IS NULL OR requester = ?2)", -1, &st, NULL) ==
-        SQLITE_OK) {
+    if ((st = sqldb_prepare(s->db, "SELECT COUNT(*) FROM replies WHERE scope = ?1"
+                                  " AND (?2 IS NULL OR requester = ?2)", false))) {
         bind_text(st, 1, scope);
         bind_text(st, 2, requester);
-        if (sqlite3_step(st) == SQLITE_ROW)
-            n = sqlite3_column_int64(st, 0);
+        if (sqlq_step(st) == SQLDB_ROW)
+            n = sqlq_int(st, 0);
     }
-    sqlite3_finalize(st);
+    sqlq_finalize(st);
     return n;
 }
 
 /* Binds the filter to a statement using TRIPS_SEL and steps it to its row. */
 static bool totals_row(struct store *s, int which, const struct totals_filter *f)
 {
-    sqlite3_stmt *st = stmt(s, which);
-    sqlite3_bind_int(st, 1, f->year);
+    struct sqlq *st = stmt(s, which);
+    sqlq_bind_int(st, 1, f->year);
     bind_text(st, 2, f->county);
     bind_text(st, 3, f->trip_id);
-    return sqlite3_step(st) == SQLITE_ROW;
+    return sqlq_step(st) == SQLDB_ROW;
 }
 
 oerr_t store_totals(struct store *s, const struct totals_filter *f, struct totals *t)
@@ -2378,20 +2376,20 @@ oerr_t store_totals(struct store *s, const struct totals_filter *f, struct total
         &t->by_destination[1], &t->by_destination[2], &t->brochures, &t->attendees,
         &t->talks, &t->education_reports, &t->checkins};
     for (int i = 0; i < TOTALS_NCOLS; i++)
-        *slots[i] = sqlite3_column_int64(s->q[Q_TOTALS_SUM], i);
+        *slots[i] = sqlq_int(s->q[Q_TOTALS_SUM], i);
     if (!totals_row(s, Q_TOTALS_STAFF, f))
         goto done;
-    t->staff = sqlite3_column_int64(s->q[Q_TOTALS_STAFF], 0);
+    t->staff = sqlq_int(s->q[Q_TOTALS_STAFF], 0);
     if (!totals_row(s, Q_TOTALS_TRIPS, f))
         goto done;
-    t->trips_planned = sqlite3_column_int64(s->q[Q_TOTALS_TRIPS], 0);
-    t->trips_completed = sqlite3_column_int64(s->q[Q_TOTALS_TRIPS], 1);
-    t->trips_cancelled = sqlite3_column_int64(s->q[Q_TOTALS_TRIPS], 2);
+    t->trips_planned = sqlq_int(s->q[Q_TOTALS_TRIPS], 0);
+    t->trips_completed = sqlq_int(s->q[Q_TOTALS_TRIPS], 1);
+    t->trips_cancelled = sqlq_int(s->q[Q_TOTALS_TRIPS], 2);
     rc = OERR_OK;
 done:
-    sqlite3_reset(s->q[Q_TOTALS_SUM]);
-    sqlite3_reset(s->q[Q_TOTALS_STAFF]);
-    sqlite3_reset(s->q[Q_TOTALS_TRIPS]);
+    sqlq_reset(s->q[Q_TOTALS_SUM]);
+    sqlq_reset(s->q[Q_TOTALS_STAFF]);
+    sqlq_reset(s->q[Q_TOTALS_TRIPS]);
     return rc;
 }
 
@@ -2411,19 +2409,19 @@ oerr_t store_weekly(struct store *s, int year, long long consultations[STORE_WEE
     char jan1[11];
     snprintf(jan1, sizeof jan1, "%04d-01-01", year);
     for (int q = 0; q < 2; q++) {
-        sqlite3_stmt *st = NULL;
-        if (sqlite3_prepare_v2(s->db, sql[q], -1, &st, NULL) != SQLITE_OK)
+        struct sqlq *st = NULL;
+        if (!(st = sqldb_prepare(s->db, sql[q], false)))
             return OERR_DB;
         bind_text(st, 1, jan1);
-        sqlite3_bind_int(st, 2, year);
+        sqlq_bind_int(st, 2, year);
         int rc;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            int w = sqlite3_column_int(st, 0);
+        while ((rc = sqlq_step(st)) == SQLDB_ROW) {
+            int w = (int)sqlq_int(st, 0);
             if (w >= 0 && w < STORE_WEEKS)
-                out[q][w] += sqlite3_column_int64(st, 1);
+                out[q][w] += sqlq_int(st, 1);
         }
-        sqlite3_finalize(st);
-        if (rc != SQLITE_DONE)
+        sqlq_finalize(st);
+        if (rc != SQLDB_DONE)
             return OERR_DB;
     }
     return OERR_OK;
@@ -2447,19 +2445,19 @@ oerr_t store_months(struct store *s, int year, const char *county, struct month_
         " AND (?2 IS NULL OR county = ?2) GROUP BY month",
     };
     for (int q = 0; q < 2; q++) {
-        sqlite3_stmt *st = NULL;
-        if (sqlite3_prepare_v2(s->db, sql[q], -1, &st, NULL) != SQLITE_OK)
+        struct sqlq *st = NULL;
+        if (!(st = sqldb_prepare(s->db, sql[q], false)))
             return OERR_DB;
-        sqlite3_bind_int(st, 1, year);
+        sqlq_bind_int(st, 1, year);
         bind_text(st, 2, county);
         int rc;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            int m = sqlite3_column_int(st, 0);
+        while ((rc = sqlq_step(st)) == SQLDB_ROW) {
+            int m = (int)sqlq_int(st, 0);
             if (m < 1 || m > 12)
                 continue;
             struct month_figures *f = &out[m - 1];
             if (q == 1) {
-                f->staff = sqlite3_column_int64(st, 1);
+                f->staff = sqlq_int(st, 1);
                 continue;
             }
             long long *v[] = {
@@ -2474,10 +2472,10 @@ oerr_t store_months(struct store *s, int year, const char *county, struct month_
                 &f->talks,             &f->education,
             };
             for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
-                *v[i] = sqlite3_column_int64(st, (int)i + 1);
+                *v[i] = sqlq_int(st, (int)i + 1);
         }
-        sqlite3_finalize(st);
-        if (rc != SQLITE_DONE)
+        sqlq_finalize(st);
+        if (rc != SQLDB_DONE)
             return OERR_DB;
     }
     return OERR_OK;
@@ -2486,20 +2484,19 @@ oerr_t store_months(struct store *s, int year, const char *county, struct month_
 oerr_t store_month_counties_each(struct store *s, int year,
                                  int (*fn)(void *, const char *, const char *), void *ctx)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, "SELECT t.county, MIN(t.county_name) FROM trips t"
+    struct sqlq *st = NULL;
+    if (!(st = sqldb_prepare(s->db, "SELECT t.county, MIN(t.county_name) FROM trips t"
                                   " WHERE t.trip_id IN (SELECT trip_id FROM month_totals"
-                                  " WHERE year = ?1) GROUP BY t.county ORDER BY t.county",
-                           -1, &st, NULL) != SQLITE_OK)
+                                  " WHERE year = ?1) GROUP BY t.county ORDER BY t.county", false)))
         return OERR_DB;
-    sqlite3_bind_int(st, 1, year);
+    sqlq_bind_int(st, 1, year);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        if (fn(ctx, (const char *)sqlite3_column_text(st, 0),
-               (const char *)sqlite3_column_text(st, 1)))
+    while ((rc = sqlq_step(st)) == SQLDB_ROW)
+        if (fn(ctx, sqlq_text(st, 0),
+               sqlq_text(st, 1)))
             break;
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? OERR_OK : OERR_DB;
+    sqlq_finalize(st);
+    return rc == SQLDB_ROW || rc == SQLDB_DONE ? OERR_OK : OERR_DB;
 }
 
 oerr_t store_month_offset(struct store *s, int offset_min)
@@ -2511,19 +2508,18 @@ oerr_t store_month_offset(struct store *s, int offset_min)
              a % 60);
     if (exec(s, "BEGIN IMMEDIATE"))
         return OERR_DB;
-    sqlite3_stmt *st = NULL;
+    struct sqlq *st = NULL;
     oerr_t rc = OERR_DB;
     bool moved = false;
-    if (sqlite3_prepare_v2(s->db, "UPDATE meta SET value = CASE key WHEN 'month_offset' THEN ?1"
+    if ((st = sqldb_prepare(s->db, "UPDATE meta SET value = CASE key WHEN 'month_offset' THEN ?1"
                                   " ELSE ?2 END WHERE (key = 'month_offset' AND value <> ?1)"
-                                  " OR (key = 'month_suffix' AND value <> ?2)", -1, &st,
-                           NULL) == SQLITE_OK) {
+                                  " OR (key = 'month_suffix' AND value <> ?2)", false))) {
         bind_text(st, 1, want);
         bind_text(st, 2, suffix);
         rc = run(st);
-        moved = rc == OERR_OK && sqlite3_changes(s->db) > 0;
+        moved = rc == OERR_OK && sqldb_changes(s->db) > 0;
     }
-    sqlite3_finalize(st);
+    sqlq_finalize(st);
     s->month_mod[0] = '\0'; /* read again at the next report */
     s->month_next.msg_id[0] = '\0';
     if (moved) {
@@ -2537,32 +2533,31 @@ oerr_t store_month_offset(struct store *s, int offset_min)
 oerr_t store_counties_each(struct store *s, int year,
                            int (*fn)(void *, const char *, const char *), void *ctx)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, "SELECT county, MAX(county_name) FROM trips WHERE year = ?1"
-                                  " GROUP BY county ORDER BY county", -1, &st, NULL) != SQLITE_OK)
+    struct sqlq *st = NULL;
+    if (!(st = sqldb_prepare(s->db, "SELECT county, MAX(county_name) FROM trips WHERE year = ?1"
+                                  " GROUP BY county ORDER BY county", false)))
         return OERR_DB;
-    sqlite3_bind_int(st, 1, year);
+    sqlq_bind_int(st, 1, year);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        if (fn(ctx, (const char *)sqlite3_column_text(st, 0),
-               (const char *)sqlite3_column_text(st, 1)))
+    while ((rc = sqlq_step(st)) == SQLDB_ROW)
+        if (fn(ctx, sqlq_text(st, 0),
+               sqlq_text(st, 1)))
             break;
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? OERR_OK : OERR_DB;
+    sqlq_finalize(st);
+    return rc == SQLDB_ROW || rc == SQLDB_DONE ? OERR_OK : OERR_DB;
 }
 
 oerr_t store_years_each(struct store *s, int (*fn)(void *, int), void *ctx)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, "SELECT DISTINCT year FROM trips ORDER BY year", -1, &st,
-                           NULL) != SQLITE_OK)
+    struct sqlq *st = NULL;
+    if (!(st = sqldb_prepare(s->db, "SELECT DISTINCT year FROM trips ORDER BY year", false)))
         return OERR_DB;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        if (fn(ctx, sqlite3_column_int(st, 0)))
+    while ((rc = sqlq_step(st)) == SQLDB_ROW)
+        if (fn(ctx, (int)sqlq_int(st, 0)))
             break;
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? OERR_OK : OERR_DB;
+    sqlq_finalize(st);
+    return rc == SQLDB_ROW || rc == SQLDB_DONE ? OERR_OK : OERR_DB;
 }
 
 /* ---- the CSV export: streamed, in constant memory ------------------------- */
@@ -2651,25 +2646,19 @@ static void csv_text(struct csv_out *o, const char *t, size_t len)
     free(v);
 }
 
-static void csv_cell(struct csv_out *o, sqlite3_stmt *st, int col)
+/* An integer column of the export: NULL is an empty cell. */
+static void csv_int_cell(struct csv_out *o, struct sqlq *st, int col)
 {
-    switch (sqlite3_column_type(st, col)) {
-    case SQLITE_NULL: return;
-    case SQLITE_INTEGER: csv_int(o, sqlite3_column_int64(st, col)); return;
-    default: {
-        const char *t = (const char *)sqlite3_column_text(st, col);
-        csv_text(o, t ? t : "", (size_t)sqlite3_column_bytes(st, col));
-    }
-    }
+    if (!sqlq_is_null(st, col))
+        csv_int(o, sqlq_int(st, col));
 }
 
-/* A text column of the export: NULL is an empty cell (one call fewer per
- * cell than csv_cell, which asks the type first). */
-static void csv_text_cell(struct csv_out *o, sqlite3_stmt *st, int col)
+/* A text column of the export: NULL is an empty cell. */
+static void csv_text_cell(struct csv_out *o, struct sqlq *st, int col)
 {
-    const char *t = (const char *)sqlite3_column_text(st, col);
+    const char *t = sqlq_text(st, col);
     if (t)
-        csv_text(o, t, (size_t)sqlite3_column_bytes(st, col));
+        csv_text(o, t, (size_t)sqlq_bytes(st, col));
 }
 
 /* The trips' columns of the CSV, formatted once per trip: a report's row
@@ -2698,21 +2687,21 @@ static oerr_t csv_trips_load(struct store *s, struct csv_trip **out, size_t *cou
 {
     *out = NULL;
     *count = 0;
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, "SELECT trip_id, date, year, county, county_name FROM trips"
-                                  " ORDER BY trip_id", -1, &st, NULL) != SQLITE_OK)
+    struct sqlq *st = NULL;
+    if (!(st = sqldb_prepare(s->db, "SELECT trip_id, date, year, county, county_name FROM trips"
+                                  " ORDER BY trip_id", false)))
         return OERR_DB;
     struct csv_trip *v = NULL;
     size_t n = 0, cap = 0;
     oerr_t e = OERR_OK;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = sqlq_step(st)) == SQLDB_ROW) {
         if (ARR_RESERVE(v, cap, n + 1)) {
             e = OERR_NOMEM;
             break;
         }
         struct csv_out *o = malloc(sizeof *o);
-        v[n].id = strdup((const char *)sqlite3_column_text(st, 0));
+        v[n].id = strdup(sqlq_text(st, 0));
         if (!o || !v[n].id) {
             free(o);
             free(v[n].id);
@@ -2722,9 +2711,12 @@ static oerr_t csv_trips_load(struct store *s, struct csv_trip **out, size_t *cou
         o->f = NULL; /* a trip's cells never reach a flush */
         o->n = 0;
         o->failed = false;
-        for (int col = 1; col <= 4; col++) {
+        for (int col = 1; col <= 4; col++) { /* date, year, county, county_name */
             csv_char(o, ',');
-            csv_cell(o, st, col);
+            if (col == 2)
+                csv_int_cell(o, st, col);
+            else
+                csv_text_cell(o, st, col);
         }
         v[n].len = o->n;
         v[n].cells = malloc(o->n ? o->n : 1);
@@ -2738,8 +2730,8 @@ static oerr_t csv_trips_load(struct store *s, struct csv_trip **out, size_t *cou
         }
         n++;
     }
-    sqlite3_finalize(st);
-    if (!e && rc != SQLITE_DONE)
+    sqlq_finalize(st);
+    if (!e && rc != SQLDB_DONE)
         e = OERR_DB;
     if (e) {
         csv_trips_free(v, n);
@@ -2755,7 +2747,7 @@ static oerr_t csv_trips_load(struct store *s, struct csv_trip **out, size_t *cou
  * trip's condition is on +trip_id, which keeps SQLite from an index: the
  * rows stay in the table's order, one pass, no sort. */
 static int export_prepare(struct store *s, const char *sql, const struct export_filter *f,
-                          sqlite3_stmt **st)
+                          struct sqlq **st)
 {
     char buf[1024];
     bool trips = f && (f->year || f->county), dates = f && (f->from || f->to);
@@ -2767,7 +2759,7 @@ static int export_prepare(struct store *s, const char *sql, const struct export_
                      dates ? " AND (?4 IS NULL OR date(recorded_at, ?3) >= ?4)" : "",
                      dates ? " AND (?5 IS NULL OR date(recorded_at, ?3) <= ?5)" : "");
     if (n < 0 || (size_t)n >= sizeof buf ||
-        sqlite3_prepare_v2(s->db, buf, -1, st, NULL) != SQLITE_OK)
+        !(*st = sqldb_prepare(s->db, buf, false)))
         return -1;
     if (trips) {
         bind_opt_int(*st, 1, f->year, f->year != 0);
@@ -2808,7 +2800,7 @@ oerr_t store_export_csv(struct store *s, const struct export_filter *f, void *fi
                                          0, 1, 1, 1, 1, 0, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1};
     /* The trips and the reports from one snapshot: a trip and its reports
      * committed between two reads would otherwise be missing from the first. */
-    bool own_tx = sqlite3_get_autocommit(s->db);
+    bool own_tx = !sqldb_in_tx(s->db);
     if (own_tx && exec(s, "BEGIN"))
         return OERR_DB;
     struct csv_trip *trips = NULL;
@@ -2819,7 +2811,7 @@ oerr_t store_export_csv(struct store *s, const struct export_filter *f, void *fi
             exec(s, "ROLLBACK");
         return e;
     }
-    sqlite3_stmt *st = NULL;
+    struct sqlq *st = NULL;
     struct csv_out *o = malloc(sizeof *o);
     if (!o || export_prepare(s, sql, f, &st)) {
         free(o);
@@ -2832,17 +2824,17 @@ oerr_t store_export_csv(struct store *s, const struct export_filter *f, void *fi
     o->n = 0;
     o->failed = false;
     csv_put(o, header, sizeof header - 1);
-    int n = sqlite3_column_count(st), rc;
+    int n = sqlq_columns(st), rc;
     bool missing = false;
     if (n > NCOLS)
         n = NCOLS;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW && !o->failed) {
-        struct csv_trip key = {.id = (char *)sqlite3_column_text(st, TRIP_COL)};
+    while ((rc = sqlq_step(st)) == SQLDB_ROW && !o->failed) {
+        struct csv_trip key = {.id = (char *)sqlq_text(st, TRIP_COL)};
         const struct csv_trip *t =
             key.id ? bsearch(&key, trips, ntrips, sizeof *trips, csv_trip_cmp) : NULL;
         if (!t) { /* a report's trip exists in the same snapshot (foreign key) */
             olog(OLOG_ERROR, "export: report %.64s names trip %.64s, which the store lacks",
-                 (const char *)sqlite3_column_text(st, 0), key.id ? key.id : "(none)");
+                 sqlq_text(st, 0), key.id ? key.id : "(none)");
             missing = true;
             break;
         }
@@ -2852,7 +2844,7 @@ oerr_t store_export_csv(struct store *s, const struct export_filter *f, void *fi
             if (text_col[i])
                 csv_text_cell(o, st, i);
             else
-                csv_cell(o, st, i);
+                csv_int_cell(o, st, i);
             if (i == TRIP_COL)
                 csv_put(o, t->cells, t->len);
         }
@@ -2861,34 +2853,34 @@ oerr_t store_export_csv(struct store *s, const struct export_filter *f, void *fi
     csv_flush(o);
     bool failed = o->failed;
     free(o);
-    sqlite3_finalize(st);
+    sqlq_finalize(st);
     csv_trips_free(trips, ntrips);
     if (own_tx)
         exec(s, "COMMIT");
     if (failed)
         return OERR_IO;
-    return rc == SQLITE_DONE && !missing ? OERR_OK : OERR_DB;
+    return rc == SQLDB_DONE && !missing ? OERR_OK : OERR_DB;
 }
 
 /* ---- agents -------------------------------------------------------------- */
 
 static oerr_t seq_counts(struct store *s, const char *agent_id, int ranges, int untracked)
 {
-    sqlite3_stmt *st = stmt(s, Q_AGENT_COUNTS);
+    struct sqlq *st = stmt(s, Q_AGENT_COUNTS);
     bind_text(st, 1, agent_id);
-    sqlite3_bind_int(st, 2, ranges);
-    sqlite3_bind_int(st, 3, untracked);
+    sqlq_bind_int(st, 2, ranges);
+    sqlq_bind_int(st, 3, untracked);
     return run(st);
 }
 
 static oerr_t seq_move(struct store *s, int which, const char *agent_id, long long lo,
                        long long v)
 {
-    sqlite3_stmt *st = stmt(s, which);
+    struct sqlq *st = stmt(s, which);
     bind_text(st, 1, agent_id);
-    sqlite3_bind_int64(st, 2, lo);
+    sqlq_bind_int(st, 2, lo);
     if (which != Q_SEQ_DELETE)
-        sqlite3_bind_int64(st, 3, v);
+        sqlq_bind_int(st, 3, v);
     return run(st);
 }
 
@@ -2897,20 +2889,20 @@ static oerr_t seq_move(struct store *s, int which, const char *agent_id, long lo
 static oerr_t seq_new_range(struct store *s, const char *agent_id, long long lo, long long hi,
                             const char *now, bool *full)
 {
-    sqlite3_stmt *st = stmt(s, Q_AGENT_RANGES);
+    struct sqlq *st = stmt(s, Q_AGENT_RANGES);
     bind_text(st, 1, agent_id);
-    int rc = sqlite3_step(st);
-    long long ranges = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW)
+    int rc = sqlq_step(st);
+    long long ranges = rc == SQLDB_ROW ? sqlq_int(st, 0) : 0;
+    sqlq_reset(st);
+    if (rc != SQLDB_ROW)
         return OERR_DB;
     *full = ranges >= STORE_SEQ_RANGES_MAX;
     if (*full)
         return OERR_OK;
     st = stmt(s, Q_SEQ_INSERT);
     bind_text(st, 1, agent_id);
-    sqlite3_bind_int64(st, 2, lo);
-    sqlite3_bind_int64(st, 3, hi);
+    sqlq_bind_int(st, 2, lo);
+    sqlq_bind_int(st, 3, hi);
     bind_text(st, 4, now);
     if (run(st))
         return OERR_DB;
@@ -2920,26 +2912,26 @@ static oerr_t seq_new_range(struct store *s, const char *agent_id, long long lo,
 /* Adds seq to the agent's ranges: a few indexed look-ups, whatever the seq. */
 static oerr_t seq_add(struct store *s, const char *agent_id, long long seq, const char *now)
 {
-    sqlite3_stmt *st = stmt(s, Q_SEQ_BELOW);
+    struct sqlq *st = stmt(s, Q_SEQ_BELOW);
     bind_text(st, 1, agent_id);
-    sqlite3_bind_int64(st, 2, seq);
-    int rc = sqlite3_step(st);
-    bool below = rc == SQLITE_ROW;
-    long long blo = below ? sqlite3_column_int64(st, 0) : 0;
-    long long bhi = below ? sqlite3_column_int64(st, 1) : 0;
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    sqlq_bind_int(st, 2, seq);
+    int rc = sqlq_step(st);
+    bool below = rc == SQLDB_ROW;
+    long long blo = below ? sqlq_int(st, 0) : 0;
+    long long bhi = below ? sqlq_int(st, 1) : 0;
+    sqlq_reset(st);
+    if (rc != SQLDB_ROW && rc != SQLDB_DONE)
         return OERR_DB;
     if (below && bhi >= seq)
         return OERR_OK; /* seen before: a resend */
     st = stmt(s, Q_SEQ_AT);
     bind_text(st, 1, agent_id);
-    sqlite3_bind_int64(st, 2, seq + 1);
-    rc = sqlite3_step(st);
-    bool next = rc == SQLITE_ROW;
-    long long nhi = next ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    sqlq_bind_int(st, 2, seq + 1);
+    rc = sqlq_step(st);
+    bool next = rc == SQLDB_ROW;
+    long long nhi = next ? sqlq_int(st, 0) : 0;
+    sqlq_reset(st);
+    if (rc != SQLDB_ROW && rc != SQLDB_DONE)
         return OERR_DB;
 
     bool joins_below = below && bhi == seq - 1;
@@ -2966,15 +2958,15 @@ static oerr_t seq_add(struct store *s, const char *agent_id, long long seq, cons
 static oerr_t seq_add_run(struct store *s, const char *agent_id, long long lo, long long hi,
                           const char *now)
 {
-    sqlite3_stmt *st = stmt(s, Q_SEQ_BELOW);
+    struct sqlq *st = stmt(s, Q_SEQ_BELOW);
     bind_text(st, 1, agent_id);
-    sqlite3_bind_int64(st, 2, hi + 1);
-    int rc = sqlite3_step(st);
-    bool top = rc == SQLITE_ROW; /* the range starting highest at or below hi + 1 */
-    long long tlo = top ? sqlite3_column_int64(st, 0) : 0;
-    long long thi = top ? sqlite3_column_int64(st, 1) : 0;
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    sqlq_bind_int(st, 2, hi + 1);
+    int rc = sqlq_step(st);
+    bool top = rc == SQLDB_ROW; /* the range starting highest at or below hi + 1 */
+    long long tlo = top ? sqlq_int(st, 0) : 0;
+    long long thi = top ? sqlq_int(st, 1) : 0;
+    sqlq_reset(st);
+    if (rc != SQLDB_ROW && rc != SQLDB_DONE)
         return OERR_DB;
     if (top && tlo <= lo) { /* no range starts within lo + 1 .. hi + 1 */
         if (thi >= hi)
@@ -3002,10 +2994,10 @@ oerr_t store_agent_seen_seqs(struct store *s, const char *agent_id, const long l
     for (size_t i = 0; i < n; i++)
         if (seqs[i] > 0 && seqs[i] <= SEQ_MAX && seqs[i] > top)
             top = seqs[i];
-    sqlite3_stmt *st = stmt(s, Q_AGENT_SEEN);
+    struct sqlq *st = stmt(s, Q_AGENT_SEEN);
     bind_text(st, 1, agent_id);
     bind_text(st, 2, now);
-    sqlite3_bind_int64(st, 3, top);
+    sqlq_bind_int(st, 3, top);
     if (run(st))
         return OERR_DB;
     /* Runs of consecutive seqs (repeats skipped), each added at once. */
@@ -3040,18 +3032,18 @@ oerr_t store_agent_status(struct store *s, const struct agent_status *a, bool li
     char old_since[TU_TS_MAX] = "", old_trip[ID_MAX + 1] = "";
     long long old_pending = -1, old_last = -1;
     int old_online = -1;
-    sqlite3_stmt *st = stmt(s, Q_STATUS_GET);
+    struct sqlq *st = stmt(s, Q_STATUS_GET);
     bind_text(st, 1, a->agent_id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        old_online = sqlite3_column_int(st, 0) ? 1 : 0;
+    int rc = sqlq_step(st);
+    if (rc == SQLDB_ROW) {
+        old_online = (int)sqlq_int(st, 0) ? 1 : 0;
         column_copy(st, 1, old_since, sizeof old_since);
         old_pending = column_opt_int(st, 2);
         old_last = column_opt_int(st, 3);
         column_copy(st, 4, old_trip, sizeof old_trip);
     }
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    sqlq_reset(st);
+    if (rc != SQLDB_ROW && rc != SQLDB_DONE)
         return OERR_DB;
 
     const char *since = a->since, *trip = a->trip_id;
@@ -3073,7 +3065,7 @@ oerr_t store_agent_status(struct store *s, const struct agent_status *a, bool li
     st = stmt(s, Q_STATUS_PUT);
     bind_text(st, 1, a->agent_id);
     bind_text(st, 2, live && a->online ? now : NULL);
-    sqlite3_bind_int(st, 3, a->online ? 1 : 0);
+    sqlq_bind_int(st, 3, a->online ? 1 : 0);
     bind_text(st, 4, since);
     bind_opt_int(st, 5, pending, pending >= 0);
     bind_opt_int(st, 6, last, last >= 0);
@@ -3082,15 +3074,15 @@ oerr_t store_agent_status(struct store *s, const struct agent_status *a, bool li
     return run(st);
 }
 
-static void agent_row_read(sqlite3_stmt *st, struct agent_row *a)
+static void agent_row_read(struct sqlq *st, struct agent_row *a)
 {
     column_copy(st, 0, a->agent_id, sizeof a->agent_id);
-    a->online = sqlite3_column_type(st, 1) == SQLITE_NULL ? -1
-                : sqlite3_column_int(st, 1)               ? 1
+    a->online = sqlq_is_null(st, 1) ? -1
+                : (int)sqlq_int(st, 1)               ? 1
                                                           : 0;
     column_copy(st, 2, a->last_seen, sizeof a->last_seen);
-    a->last_seq = sqlite3_column_int64(st, 3);
-    a->seqs_untracked = sqlite3_column_int64(st, 4);
+    a->last_seq = sqlq_int(st, 3);
+    a->seqs_untracked = sqlq_int(st, 4);
     a->pending = column_opt_int(st, 5);
     a->reported_last_seq = column_opt_int(st, 6);
     column_copy(st, 7, a->since, sizeof a->since);
@@ -3101,29 +3093,29 @@ static void agent_row_read(sqlite3_stmt *st, struct agent_row *a)
 oerr_t store_agents_each(struct store *s, int (*fn)(void *, const struct agent_row *),
                          void *ctx)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, AGENT_COLS " ORDER BY agent_id", -1, &st, NULL) != SQLITE_OK)
+    struct sqlq *st = NULL;
+    if (!(st = sqldb_prepare(s->db, AGENT_COLS " ORDER BY agent_id", false)))
         return OERR_DB;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = sqlq_step(st)) == SQLDB_ROW) {
         struct agent_row a;
         agent_row_read(st, &a);
         if (fn(ctx, &a))
             break;
     }
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? OERR_OK : OERR_DB;
+    sqlq_finalize(st);
+    return rc == SQLDB_ROW || rc == SQLDB_DONE ? OERR_OK : OERR_DB;
 }
 
 oerr_t store_agent_get(struct store *s, const char *agent_id, struct agent_row *out)
 {
-    sqlite3_stmt *st = stmt(s, Q_AGENT_GET);
+    struct sqlq *st = stmt(s, Q_AGENT_GET);
     bind_text(st, 1, agent_id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
+    int rc = sqlq_step(st);
+    if (rc == SQLDB_ROW)
         agent_row_read(st, out);
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW ? OERR_OK : rc == SQLITE_DONE ? OERR_NOTFOUND : OERR_DB;
+    sqlq_reset(st);
+    return rc == SQLDB_ROW ? OERR_OK : rc == SQLDB_DONE ? OERR_NOTFOUND : OERR_DB;
 }
 
 /* Adds the gap lo..hi to out; only the first STORE_MISSING_RANGES are written. */
@@ -3146,22 +3138,22 @@ oerr_t store_agent_missing(struct store *s, const char *agent_id, long long last
                            struct seq_gaps *out)
 {
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, "SELECT lo, hi FROM agent_seqs WHERE agent_id = ?1"
-                                  " ORDER BY lo", -1, &st, NULL) != SQLITE_OK)
+    struct sqlq *st = NULL;
+    if (!(st = sqldb_prepare(s->db, "SELECT lo, hi FROM agent_seqs WHERE agent_id = ?1"
+                                  " ORDER BY lo", false)))
         return OERR_DB;
     bind_text(st, 1, agent_id);
     long long next = 1; /* the first number not known to be seen */
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        long long lo = sqlite3_column_int64(st, 0), hi = sqlite3_column_int64(st, 1);
+    while ((rc = sqlq_step(st)) == SQLDB_ROW) {
+        long long lo = sqlq_int(st, 0), hi = sqlq_int(st, 1);
         if (lo > next)
             gap_add(out, next, lo - 1);
         if (hi >= next)
             next = hi + 1;
     }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
+    sqlq_finalize(st);
+    if (rc != SQLDB_DONE)
         return OERR_DB;
     /* last_seq was seen; it lies past the ranges when it was not recorded. */
     if (last_seq > next)

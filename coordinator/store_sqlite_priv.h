@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include <sqlite3.h>
+#include "sqldb.h"
 
 #include "store.h"
 
@@ -26,14 +26,14 @@ enum {
 };
 
 struct store {
-    sqlite3 *db;
-    sqlite3_stmt *q[Q_COUNT];
+    struct sqldb *db;
+    struct sqlq *q[Q_COUNT];
     long long max_final; /* final_rejects kept, the oldest dropped first */
     /* Request replies: the latest reply_keep of each requester, none older
      * than reply_days; every requester's are aged out once per day. */
     long long reply_keep, reply_days;
     char replies_swept[11];  /* the day (YYYY-MM-DD of 'now') of the last sweep */
-    sqlite3_stmt *reply_q[3]; /* see reply_sql */
+    struct sqlq *reply_q[3]; /* see reply_sql */
     struct trip_cache *trips; /* store_trip_get's, within transactions (store_sqlite.c) */
     int lock_fd; /* store_open's -lock file, its descriptor + 1; 0: none (lock_take) */
     char damage[128]; /* what SQLite said when it found the store damaged; "" not yet */
@@ -52,10 +52,10 @@ struct store {
 
 /* Prepares sql and binds the n texts that follow (NULL binds NULL); NULL
  * when it cannot be prepared (logged). For statements run once. */
-sqlite3_stmt *sql_prep(struct store *s, const char *sql, int n, ...);
+struct sqlq *sql_prep(struct store *s, const char *sql, int n, ...);
 /* Runs a statement that returns no rows (NULL: it could not be prepared)
  * and finalizes it. */
-oerr_t sql_run_once(sqlite3_stmt *st);
+oerr_t sql_run_once(struct sqlq *st);
 
 /* store_sqlite_ckpt.c: stops the checkpoint thread, if any (store_close). */
 void store_checkpoint_stop(struct store *s);
@@ -73,57 +73,46 @@ extern const char store_sqlite_reach_schema[];
 
 static inline oerr_t exec(struct store *s, const char *sql)
 {
-    char *msg = NULL;
-    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        sqlite3_free(msg);
-        return OERR_DB;
-    }
-    return OERR_OK;
+    return sqldb_exec(s->db, sql) ? OERR_DB : OERR_OK;
 }
 
 /* A prepared statement of the hot path, reset and unbound. */
-static inline sqlite3_stmt *stmt(struct store *s, int which)
+static inline struct sqlq *stmt(struct store *s, int which)
 {
-    sqlite3_stmt *st = s->q[which];
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    struct sqlq *st = s->q[which];
+    sqlq_reset(st);
+    sqlq_clear_bindings(st);
     return st;
 }
 
 /* Binds text, or NULL when v is NULL. */
-static inline void bind_text(sqlite3_stmt *st, int i, const char *v)
-{
-    if (v)
-        sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(st, i);
-}
+static inline void bind_text(struct sqlq *st, int i, const char *v) { sqlq_bind_text(st, i, v); }
 
-static inline void bind_opt_int(sqlite3_stmt *st, int i, long long v, bool present)
+static inline void bind_opt_int(struct sqlq *st, int i, long long v, bool present)
 {
     if (present)
-        sqlite3_bind_int64(st, i, v);
+        sqlq_bind_int(st, i, v);
     else
-        sqlite3_bind_null(st, i);
+        sqlq_bind_null(st, i);
 }
 
 /* Steps a statement that returns no rows. */
-static inline oerr_t run(sqlite3_stmt *st)
+static inline oerr_t run(struct sqlq *st)
 {
-    return sqlite3_step(st) == SQLITE_DONE ? OERR_OK : OERR_DB;
+    return sqlq_step(st) == SQLDB_DONE ? OERR_OK : OERR_DB;
 }
 
 /* Copies a text column into buf[n]: "" when NULL. */
-static inline void column_copy(sqlite3_stmt *st, int col, char *buf, size_t n)
+static inline void column_copy(struct sqlq *st, int col, char *buf, size_t n)
 {
-    const unsigned char *v = sqlite3_column_text(st, col);
-    snprintf(buf, n, "%s", v ? (const char *)v : "");
+    const char *v = sqlq_text(st, col);
+    snprintf(buf, n, "%s", v ? v : "");
 }
 
 /* An integer column, or -1 when NULL. */
-static inline long long column_opt_int(sqlite3_stmt *st, int col)
+static inline long long column_opt_int(struct sqlq *st, int col)
 {
-    return sqlite3_column_type(st, col) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, col);
+    return sqlq_is_null(st, col) ? -1 : sqlq_int(st, col);
 }
 
 #endif

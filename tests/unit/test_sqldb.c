@@ -80,8 +80,10 @@ static void test_rows(void **state)
     const char *names[] = {"内科", NULL, "it's ?1 -- not a parameter"};
     for (int i = 0; i < 3; i++) {
         sqlq_reset(ins);
+        sqlq_clear_bindings(ins);
         sqlq_bind_int(ins, 1, i + 1);
-        sqlq_bind_text(ins, 2, names[i]);
+        if (names[i]) /* the NULL: left unbound */
+            sqlq_bind_text(ins, 2, names[i]);
         sqlq_bind_int(ins, 3, big + i);
         assert_int_equal(sqlq_step(ins), SQLDB_ROW);
         assert_true(sqlq_int(ins, 0) == big + i);
