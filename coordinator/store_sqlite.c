@@ -19,6 +19,7 @@
 #include "fileperm.h"
 #include "jsonget.h"
 #include "olog.h"
+#include "store_pg.h"
 #include "store_sqlite_priv.h"
 #include "timeutil.h"
 
@@ -885,6 +886,8 @@ static oerr_t shm_unused(const char *path, char err[256])
 
 oerr_t store_held(const char *path, char err[256])
 {
+    if (sqldb_is_pg_uri(path)) /* store_hold_alone asks the server */
+        return OERR_OK;
     char lp[4096];
     if (!lock_path(path, lp, err))
         return OERR_DB;
@@ -904,6 +907,8 @@ oerr_t store_held(const char *path, char err[256])
 
 oerr_t store_hold_alone(struct store *s, char err[256])
 {
+    if (!sqldb_sqlite(s->db))
+        return store_pg_hold_alone(s, err);
     if (!s->lock_fd) {
         snprintf(err, 256, "the store was not opened for writing");
         return OERR_INVAL;
@@ -1182,7 +1187,7 @@ static char *layout_id(char buf[24])
     return buf;
 }
 
-static oerr_t prepare_all(struct store *s, char err[256])
+oerr_t store_prepare_statements(struct store *s, char err[256])
 {
     for (int i = 0; i < Q_COUNT; i++) {
         if (!(s->q[i] = sqldb_prepare(s->db, sql_text[i], true))) {
@@ -1197,6 +1202,8 @@ static oerr_t prepare_all(struct store *s, char err[256])
 
 oerr_t store_open(const char *path, struct store **out, char err[256])
 {
+    if (sqldb_is_pg_uri(path))
+        return store_pg_open(path, false, out, err);
     *out = NULL;
     struct store *s = calloc(1, sizeof *s);
     if (!s) {
@@ -1254,7 +1261,7 @@ oerr_t store_open(const char *path, struct store **out, char err[256])
                  sqldb_errmsg(s->db));
         goto fail;
     }
-    if (prepare_all(s, err))
+    if (store_prepare_statements(s, err))
         goto fail;
     char layout[24];
     struct sqlq *st = NULL;
@@ -1309,6 +1316,8 @@ static oerr_t read_refused(char err[256], const char *path, const char *what)
 
 oerr_t store_open_read(const char *path, struct store **out, char err[256])
 {
+    if (sqldb_is_pg_uri(path))
+        return store_pg_open(path, true, out, err);
     *out = NULL;
     char perr[FPERM_ERR_MAX];
     int missing = fperm_private_db(path, false, perr);
@@ -1341,7 +1350,7 @@ oerr_t store_open_read(const char *path, struct store **out, char err[256])
         snprintf(what, sizeof what, "has figures that are not up to date (%.80s)", why);
     if (!rc && !current)
         rc = read_refused(err, path, what);
-    if (!rc && (rc = prepare_all(s, err)) == OERR_OK) {
+    if (!rc && (rc = store_prepare_statements(s, err)) == OERR_OK) {
         *out = s;
         return OERR_OK;
     }
@@ -1352,6 +1361,11 @@ oerr_t store_open_read(const char *path, struct store **out, char err[256])
 oerr_t store_check(const char *path, bool quick, int (*fn)(void *, const char *), void *ctx,
                    char err[256])
 {
+    if (sqldb_is_pg_uri(path)) {
+        snprintf(err, 256, "check reads a SQLite store's file; PostgreSQL checks its own pages "
+                 "(data checksums, pg_amcheck)");
+        return OERR_INVAL;
+    }
     struct store s = {0};
     oerr_t rc = OERR_NOTFOUND;
     char perr[FPERM_ERR_MAX];
@@ -1443,6 +1457,8 @@ static void trip_cache_free(struct store *s)
  * look-up goes to the table, as before. */
 static void trip_cache_check(struct store *s)
 {
+    if (!sqldb_sqlite(s->db)) /* no data_version: other coordinators write too */
+        return;
     if (!s->trips) {
         s->trips = calloc(1, sizeof *s->trips);
         if (!s->trips)

@@ -57,6 +57,9 @@ struct sqlq *sql_prep(struct store *s, const char *sql, int n, ...);
  * and finalizes it. */
 oerr_t sql_run_once(struct sqlq *st);
 
+/* Prepares the hot path's statements (Q_*), at the end of an open. */
+oerr_t store_prepare_statements(struct store *s, char err[256]);
+
 /* store_sqlite_ckpt.c: stops the checkpoint thread, if any (store_close). */
 void store_checkpoint_stop(struct store *s);
 
