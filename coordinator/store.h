@@ -148,6 +148,7 @@ long long store_rejects_dropped(struct store *s);
 /* Trips. status is "planned", "completed" or "cancelled". */
 struct trip_row {
     char trip_id[65], status[12], date[11], county[65], county_name[200];
+    char last_day[11]; /* its end_date, or date for a one-day trip */
     int year;
 };
 /* Creates or updates a trip. OERR_REJECTED with why when it may not change
