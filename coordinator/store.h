@@ -227,13 +227,15 @@ oerr_t store_weekly(struct store *s, int year, long long consultations[STORE_WEE
                     long long staff[STORE_WEEKS]);
 
 /* ---- months (issue 13): the year month by month ----
- * A report's month is its recorded_at at the store's month offset (see
- * store_month_offset; the coordinator's tz_offset_min, +08:00 by default):
- * 23:30 on 31 January +08:00 is January, 16:00Z on 31 January is February.
- * The year is that local date's year, not the trip's. Kept incrementally by
- * store_report_count (a void takes a report out of its month, a trip moved
- * to another county moves its months' county figures), rebuilt with the
- * other figures. */
+ * A report's month is the local date of its recorded_at at the store's month
+ * offset (see store_month_offset; the coordinator's tz_offset_min, +08:00 by
+ * default) clamped to its trip's days [date, end_date]: made during the trip
+ * it counts on its day (23:30 on 31 January +08:00 is 31 January), typed in
+ * after on the trip's last day, before on its first. The year is that day's.
+ * Kept incrementally by store_report_count (a void takes a report out of its
+ * month) and by store_trip_upsert (a trip moved to other days or another
+ * county takes its months along), rebuilt with the other figures
+ * (store_sqlite_months.c). */
 #define STORE_DEPARTMENTS 9 /* department_names, in order */
 #define STORE_URGENCIES 3   /* urgency_names, in order */
 struct month_figures {
