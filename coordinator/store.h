@@ -116,7 +116,7 @@ oerr_t store_totals_rebuild(struct store *s);
  * (rows of trip_staff, year_staff and county_staff). */
 struct figures_count {
     long long trips, reports, trip_staff, year_staff, county_staff, trip_people;
-    long long month_rows, month_staff; /* rows of month_totals and month_staff */
+    long long month_rows, month_staff; /* rows of month_days and month_staff */
 };
 oerr_t store_figures_count(struct store *s, struct figures_count *out);
 
