@@ -1000,7 +1000,8 @@ static char *layout_id(char buf[24])
     unsigned long long h = 14695981039346656037ull; /* FNV-1a */
     const char *parts[] = {schema_sql, store_sqlite_reg_schema, store_sqlite_reach_schema,
                            totals_rebuild_sql, staff_rebuild_sql, people_rebuild_sql,
-                           store_sqlite_alerts_schema, store_sqlite_months_schema, store_sqlite_months_rebuild};
+                           store_sqlite_alerts_schema, store_sqlite_months_schema,
+                           store_sqlite_months_rebuild};
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
         for (const char *p = parts[i]; *p; p++)
             h = (h ^ (unsigned char)*p) * 1099511628211ull;

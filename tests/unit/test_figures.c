@@ -857,7 +857,9 @@ static void test_figures_month_edges(void **state)
 #define E1_LEFT                                                                       \
     "c 5 dep 0 5 0 0 0 0 0 0 0 f 0 o 0 p 0 staff 1 v 0 d 0 r 0 dest 0 0 0 urg 0 0 0"   \
     " edu 0 0 0 0"
-#define ZERO "c 0 dep 0 0 0 0 0 0 0 0 0 f 0 o 0 p 0 staff 0 v 0 d 0 r 0 dest 0 0 0 urg 0 0 0 edu 0 0 0 0"
+#define ZERO                                                                          \
+    "c 0 dep 0 0 0 0 0 0 0 0 0 f 0 o 0 p 0 staff 0 v 0 d 0 r 0 dest 0 0 0 urg 0 0 0"   \
+    " edu 0 0 0 0"
     M(2026, NULL, 1);
     assert_string_equal(t, "c 18 dep 10 5 3 0 0 0 0 0 0 f 4 o 3 p 2 staff 2 v 0 d 0 r 0 dest 0 0"
                            " 0 urg 0 0 0 edu 0 0 0 0");
