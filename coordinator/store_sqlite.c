@@ -68,6 +68,8 @@
 #define AGENT_COLS                                                                          \
     "SELECT agent_id, online, last_seen, last_seq, seqs_untracked, pending,"               \
     " reported_last_seq, since, trip_id, status_at FROM agents"
+/* ---- months (issue 13) ------------------------------------------------------
+ * store_sqlite_months.c: the tables, statements and code of the months. */
 
 static const char *const sql_text[Q_COUNT] = {
     /* The report kept under a msg_id and its final refusal, in one look-up. */
