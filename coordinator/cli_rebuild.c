@@ -75,7 +75,7 @@ int cli_rebuild(int argc, char **argv, void *ctx)
     }
     printf("rebuilt the figures of %s from its reports in %.1f s: running totals of %lld "
            "trip%s (%lld counted report%s), staff: %lld per trip, %lld per year, %lld per "
-           "year and county, attendance: %lld per trip, months: %lld per trip and month, "
+           "year and county, attendance: %lld per trip, months: %lld per trip and day, "
            "%lld staff per month and county\n", o.db,
            (tu_mono_ms() - t0) / 1000.0, n.trips, n.trips == 1 ? "" : "s", n.reports,
            n.reports == 1 ? "" : "s", n.trip_staff, n.year_staff, n.county_staff,

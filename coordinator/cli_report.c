@@ -37,9 +37,10 @@ static const char usage_report[] =
     "                   counties, months, departments, referrals, trips)\n"
     "  --config FILE    the targets (target_staff, target_consultations) and\n"
     "                   tz_offset_min\n"
-    "Months go by the time a report was recorded (tz_offset_min, UTC+08:00 by\n"
-    "default), the year's figures by the trips' dates: a trip of 31 December\n"
-    "reported on 1 January counts in its year and in the next year's January.\n"
+    "Months go by the day a report was recorded (tz_offset_min, UTC+08:00 by\n"
+    "default) within its trip's days (typed in after the trip: its last day;\n"
+    "before: its first), the year's figures by the trips' dates: only a trip\n"
+    "of 31 December to 1 January counts in its year and in the next's January.\n"
     "Set OUTREACH_TODAY=YYYY-MM-DD to compute 'expected' for another day.\n";
 
 enum fmt { F_XLSX, F_CSV, F_HTML };

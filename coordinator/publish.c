@@ -182,9 +182,9 @@ static int publish_county(void *ctx, const char *county, const char *county_name
 }
 
 /* months (issue 13): progress/{year}/months and each county's, for the
- * years a report of a trip of `year` may fall in (its recorded_at, not its
- * trip's date, places it: around New Year, the year before or after) that
- * have month figures; counties as their trips are now. */
+ * years a report of a trip of `year` may fall in (its day clamped to the
+ * trip's days: `year`, and the next for a trip past New Year) that have
+ * month figures; counties as their trips are now. */
 static int publish_county_months(void *ctx, const char *county, const char *county_name)
 {
     struct pub_ctx *c = ctx;
@@ -207,7 +207,7 @@ static int count_one(void *ctx, const char *county, const char *county_name)
 static void publish_months(struct pub_ctx *c, int year)
 {
     int save = c->year;
-    for (c->year = year - 1; c->year <= year + 1; c->year++) {
+    for (c->year = year; c->year <= year + 1; c->year++) {
         int any = 0;
         char topic[TOPIC_MAX];
         if (store_month_counties_each(c->p->store, c->year, count_one, &any) || !any)
@@ -316,14 +316,22 @@ void publish_progress(struct publisher *p, bool everything)
     for (int i = 0; i < p->ndirty_counties; i++) {
         c.year = p->dirty_counties[i].year;
         publish_county(&c, p->dirty_counties[i].county, p->dirty_counties[i].county_name);
-        /* months: the county that lost a trip, in the years around it that
-         * have month figures */
-        for (c.year = p->dirty_counties[i].year - 1; c.year <= p->dirty_counties[i].year + 1;
-             c.year++) {
+        /* months: the county that lost a trip, in its year (and the year's
+         * months all zero when it has no month figures left: publish_year
+         * skipped it) and in the next when that has month figures */
+        int y = p->dirty_counties[i].year;
+        for (c.year = y; c.year <= y + 1; c.year++) {
             int any = 0;
-            if (store_month_counties_each(p->store, c.year, count_one, &any) == OERR_OK && any)
-                publish_county_months(&c, p->dirty_counties[i].county,
-                                      p->dirty_counties[i].county_name);
+            if (store_month_counties_each(p->store, c.year, count_one, &any) != OERR_OK ||
+                (!any && c.year > y))
+                continue;
+            char topic[TOPIC_MAX];
+            if (!any && topic_fmt(topic, sizeof topic, cfg->topic_root, "progress/%d/months",
+                                  c.year) == 0)
+                publish_json(p, topic, progress_months_json(p->store, c.year, NULL, NULL,
+                                                            as_of));
+            publish_county_months(&c, p->dirty_counties[i].county,
+                                  p->dirty_counties[i].county_name);
         }
     }
     publish_devices(&c, everything || p->all_dirty);

@@ -255,7 +255,8 @@ static oerr_t build_counties(struct store *s, const struct book_opts *o, struct 
                              char title[128])
 {
     table_init(t, RS_COUNTIES, title,
-               o->month ? "所选月份（按上报时间）The month chosen (by the time recorded)"
+               o->month ? "所选月份（按上报日期，限于出诊日期之内）The month chosen (by the day "
+                          "recorded, within the trip's days)"
                         : "本年累计（按出诊日期）The year to date (by the trips' dates); county "
                           "targets are empty while a county has none");
     col(t, "县代码 County");
@@ -321,8 +322,8 @@ static int build_months(const struct book_opts *o, const struct month_figures *m
                         struct rtable *t)
 {
     table_init(t, RS_MONTHS, "按月 By month",
-               "按上报时间所在月份（UTC+08:00）By the month each report was recorded in "
-               "(the coordinator's time zone)");
+               "按上报日期所在月份（UTC+08:00，限于出诊日期之内）By the month of the day each "
+               "report was recorded (the coordinator's time zone), within its trip's days");
     col(t, "月份 Month");
     cols(t, figure_cols, FIGURE_COLS);
     col(t, "健康教育上报 Education reports");
@@ -352,7 +353,8 @@ static int build_departments(const struct book_opts *o, const struct month_figur
                              struct rtable *t)
 {
     table_init(t, RS_DEPARTMENTS, "按科室 By department",
-               "诊疗人次，按上报时间所在月份 Consultations, by the month recorded");
+               "诊疗人次，按上报日期所在月份（限于出诊日期之内）Consultations, by the month of "
+               "the day recorded (within the trip's days)");
     col(t, "月份 Month");
     cols(t, dept_labels, STORE_DEPARTMENTS);
     col(t, "合计 Total");
@@ -363,8 +365,8 @@ static int build_referrals(const struct book_opts *o, const struct month_figures
                            struct rtable *t)
 {
     table_init(t, RS_REFERRALS, "转诊 Referrals",
-               "按去向与紧急程度，按上报时间所在月份 By destination and urgency, by the month "
-               "recorded");
+               "按去向与紧急程度，按上报日期所在月份（限于出诊日期之内）By destination and "
+               "urgency, by the month of the day recorded (within the trip's days)");
     col(t, "月份 Month");
     col(t, "转诊 Referrals");
     cols(t, dest_labels, DEST_COUNT);

@@ -116,7 +116,7 @@ oerr_t store_totals_rebuild(struct store *s);
  * (rows of trip_staff, year_staff and county_staff). */
 struct figures_count {
     long long trips, reports, trip_staff, year_staff, county_staff, trip_people;
-    long long month_rows, month_staff; /* rows of month_totals and month_staff */
+    long long month_rows, month_staff; /* rows of month_days and month_staff */
 };
 oerr_t store_figures_count(struct store *s, struct figures_count *out);
 
@@ -148,6 +148,7 @@ long long store_rejects_dropped(struct store *s);
 /* Trips. status is "planned", "completed" or "cancelled". */
 struct trip_row {
     char trip_id[65], status[12], date[11], county[65], county_name[200];
+    char last_day[11]; /* its end_date, or date for a one-day trip */
     int year;
 };
 /* Creates or updates a trip. OERR_REJECTED with why when it may not change
@@ -226,13 +227,15 @@ oerr_t store_weekly(struct store *s, int year, long long consultations[STORE_WEE
                     long long staff[STORE_WEEKS]);
 
 /* ---- months (issue 13): the year month by month ----
- * A report's month is its recorded_at at the store's month offset (see
- * store_month_offset; the coordinator's tz_offset_min, +08:00 by default):
- * 23:30 on 31 January +08:00 is January, 16:00Z on 31 January is February.
- * The year is that local date's year, not the trip's. Kept incrementally by
- * store_report_count (a void takes a report out of its month, a trip moved
- * to another county moves its months' county figures), rebuilt with the
- * other figures. */
+ * A report's month is the local date of its recorded_at at the store's month
+ * offset (see store_month_offset; the coordinator's tz_offset_min, +08:00 by
+ * default) clamped to its trip's days [date, end_date]: made during the trip
+ * it counts on its day (23:30 on 31 January +08:00 is 31 January), typed in
+ * after on the trip's last day, before on its first. The year is that day's.
+ * Kept incrementally by store_report_count (a void takes a report out of its
+ * month) and by store_trip_upsert (a trip moved to other days or another
+ * county takes its months along), rebuilt with the other figures
+ * (store_sqlite_months.c). */
 #define STORE_DEPARTMENTS 9 /* department_names, in order */
 #define STORE_URGENCIES 3   /* urgency_names, in order */
 struct month_figures {

@@ -114,13 +114,14 @@ oerr_t store_pg_open(const char *uri, bool read_only, struct store **out, char e
     oerr_t rc = OERR_OK;
     if (read_only) {
         int v = pg_version(s);
-        if (v != pg_latest) {
-            snprintf(err, 256, v < 0 ? "cannot read the schema's version: %.200s"
-                               : "the database's schema is not this program's (version %d, "
-                                 "this one's %d): start the coordinator, which brings it up to "
-                                 "date, or use the matching version",
-                     v < 0 ? sqldb_errmsg(s->db) : "", v, pg_latest);
-            rc = v < 0 ? OERR_DB : OERR_REJECTED;
+        if (v < 0) {
+            snprintf(err, 256, "cannot read the schema's version: %.200s", sqldb_errmsg(s->db));
+            rc = OERR_DB;
+        } else if (v != pg_latest) {
+            snprintf(err, 256, "the database's schema is at version %d, this program's at %d: "
+                     "start the coordinator of this version, which brings it up to date", v,
+                     pg_latest);
+            rc = OERR_REJECTED;
         }
     } else if ((rc = pg_migrate(s, err)) == OERR_OK &&
                sqldb_exec(s->db, "SELECT pg_advisory_lock_shared(" STORE_KEY ")")) {

@@ -25,32 +25,7 @@
 
 #define SCHEMA_VERSION 1
 
-/* Running totals: trip_totals holds, per trip, the sums over its counted
- * reports (accepted, not voided). Each expression below is what one report
- * adds; the same text serves the incremental update and the rebuild, so the
- * two cannot disagree. The column order is that of struct totals. */
-#define TOTALS_COLS                                                                   \
-    "consultations, headcounts, female, over_60, poor_households, value_fen,"         \
-    " dispenses, referrals, dest_township, dest_county, dest_city, brochures,"        \
-    " attendees, talks, education_reports, checkins"
-#define TOTALS_EXPRS(L, R)                                                            \
-    L "CASE WHEN kind = 'headcount' THEN consultations ELSE 0 END" R ","             \
-    L "kind = 'headcount'" R ","                                                     \
-    L "CASE WHEN kind = 'headcount' THEN COALESCE(female, 0) ELSE 0 END" R ","       \
-    L "CASE WHEN kind = 'headcount' THEN COALESCE(over_60, 0) ELSE 0 END" R ","      \
-    L "CASE WHEN kind = 'headcount' THEN COALESCE(poor_households, 0) ELSE 0 END" R "," \
-    L "CASE WHEN kind = 'dispense' THEN value_fen ELSE 0 END" R ","                  \
-    L "kind = 'dispense'" R ","                                                      \
-    L "kind = 'referral'" R ","                                                      \
-    L "kind = 'referral' AND destination = 'township_health_center'" R ","           \
-    L "kind = 'referral' AND destination = 'county_hospital'" R ","                  \
-    L "kind = 'referral' AND destination = 'city_hospital'" R ","                    \
-    L "CASE WHEN kind = 'education' THEN brochures ELSE 0 END" R ","                 \
-    L "CASE WHEN kind = 'education' THEN attendees ELSE 0 END" R ","                 \
-    L "CASE WHEN kind = 'education' THEN talks ELSE 0 END" R ","                     \
-    L "kind = 'education'" R ","                                                     \
-    L "kind = 'checkin'" R
-#define TOTALS_NCOLS 16
+/* Running totals: TOTALS_COLS, TOTALS_EXPRS (store_sqlite_priv.h). */
 
 /* The selected trips, as a sub-query bound by ?1 year, ?2 county, ?3 trip. */
 #define TRIPS_SEL                                                               \
@@ -97,103 +72,7 @@
     "SELECT agent_id, online, last_seen, last_seq, seqs_untracked, pending,"               \
     " reported_last_seq, since, trip_id, status_at FROM agents"
 /* ---- months (issue 13) ------------------------------------------------------
- * The year month by month: month_totals holds, per (year, month, trip), the
- * sums of the counted reports recorded in that month; month_staff, per
- * (year, month, staff_id, county), how many counted check-ins of a non-support
- * person there are (n > 0; a row whose n falls to 0 is deleted). A report's
- * month is its recorded_at moved by meta's month_offset (e.g. '+480 minutes',
- * store_month_offset), its year that local date's year. An offset beyond
- * +-14:00 (valid in our timestamps, not in SQLite's) is read as written: its
- * local date-time without the offset. month_totals is keyed by trip, so a
- * trip moved to another county takes its months along with no work (a
- * county's months are read through its trips); month_staff is keyed by county
- * and moved by store_trip_upsert. MONTH_EXPRS is what one report adds, the
- * same text for the incremental update and the rebuild. */
-#define MONTH_MOD "(SELECT value FROM meta WHERE key = 'month_offset')"
-#define MONTH_SUF "(SELECT value FROM meta WHERE key = 'month_suffix')"
-/* A report written at the store's own offset (SUF, e.g. '+08:00': nearly
- * all of them) has its local month as written, read without strftime (a
- * third of a rebuild's time otherwise). F: strftime's, P: substr's. */
-#define MONTH_OF_AT(F, P, MOD, SUF)                                                   \
-    "CAST(CASE WHEN substr(recorded_at, -6) = " SUF " THEN substr(recorded_at, " P ")" \
-    " ELSE COALESCE(strftime('" F "', recorded_at, " MOD "),"                         \
-    " strftime('" F "', substr(recorded_at, 1, 19))) END AS INTEGER)"
-#define MONTH_YEAR MONTH_OF_AT("%Y", "1, 4", MONTH_MOD, MONTH_SUF)
-#define MONTH_MONTH MONTH_OF_AT("%m", "6, 2", MONTH_MOD, MONTH_SUF)
-#define MONTH_EXTRA_COLS                                                              \
-    "dep_internal, dep_surgery, dep_obgyn, dep_pediatrics, dep_ophthalmology,"        \
-    " dep_tcm, dep_dental, dep_general, dep_other, urg_routine, urg_urgent,"          \
-    " urg_emergency"
-#define MONTH_COLS TOTALS_COLS ", " MONTH_EXTRA_COLS
-#define MONTH_NCOLS (TOTALS_NCOLS + 12)
-#define MONTH_DEP(L, R, D)                                                            \
-    L "CASE WHEN kind = 'headcount' AND department = '" D "' THEN consultations"     \
-    " ELSE 0 END" R
-#define MONTH_URG(L, R, U) L "kind = 'referral' AND urgency = '" U "'" R
-#define MONTH_EXPRS(L, R)                                                             \
-    TOTALS_EXPRS(L, R) "," MONTH_DEP(L, R, "internal") "," MONTH_DEP(L, R, "surgery") \
-    "," MONTH_DEP(L, R, "obgyn") "," MONTH_DEP(L, R, "pediatrics") ","                \
-    MONTH_DEP(L, R, "ophthalmology") "," MONTH_DEP(L, R, "tcm") ","                   \
-    MONTH_DEP(L, R, "dental") "," MONTH_DEP(L, R, "general") ","                      \
-    MONTH_DEP(L, R, "other") "," MONTH_URG(L, R, "routine") ","                       \
-    MONTH_URG(L, R, "urgent") "," MONTH_URG(L, R, "emergency")
-#define MONTH_PLUS(C) " " C " = " C " + excluded." C
-#define MONTH_SET                                                                      \
-    MONTH_PLUS("consultations") "," MONTH_PLUS("headcounts") "," MONTH_PLUS("female")   \
-    "," MONTH_PLUS("over_60") "," MONTH_PLUS("poor_households") ","                     \
-    MONTH_PLUS("value_fen") "," MONTH_PLUS("dispenses") "," MONTH_PLUS("referrals")     \
-    "," MONTH_PLUS("dest_township") "," MONTH_PLUS("dest_county") ","                   \
-    MONTH_PLUS("dest_city") "," MONTH_PLUS("brochures") "," MONTH_PLUS("attendees")     \
-    "," MONTH_PLUS("talks") "," MONTH_PLUS("education_reports") ","                     \
-    MONTH_PLUS("checkins") "," MONTH_PLUS("dep_internal") "," MONTH_PLUS("dep_surgery") \
-    "," MONTH_PLUS("dep_obgyn") "," MONTH_PLUS("dep_pediatrics") ","                    \
-    MONTH_PLUS("dep_ophthalmology") "," MONTH_PLUS("dep_tcm") ","                       \
-    MONTH_PLUS("dep_dental") "," MONTH_PLUS("dep_general") "," MONTH_PLUS("dep_other")  \
-    "," MONTH_PLUS("urg_routine") "," MONTH_PLUS("urg_urgent") ","                      \
-    MONTH_PLUS("urg_emergency")
-/* month_staff's rows of the check-ins selected by W (with r the report and t
- * its trip), each counted N times, in county C. */
-#define MONTH_STAFF_SELECT(C, N, W)                                                   \
-    "INSERT INTO month_staff (year, month, staff_id, county, n)"                      \
-    " SELECT " MONTH_YEAR ", " MONTH_MONTH ", r.staff_id, " C ", " N            \
-    " FROM reports r JOIN trips t ON t.trip_id = r.trip_id WHERE " W                  \
-    " AND r.kind = 'checkin' AND r.role <> 'support' AND r.staff_id IS NOT NULL"
-
-static const char months_schema_sql[] =
-    "CREATE TABLE IF NOT EXISTS month_totals ("
-    " year INTEGER NOT NULL, month INTEGER NOT NULL, trip_id TEXT NOT NULL,"
-    " consultations INTEGER NOT NULL DEFAULT 0, headcounts INTEGER NOT NULL DEFAULT 0,"
-    " female INTEGER NOT NULL DEFAULT 0, over_60 INTEGER NOT NULL DEFAULT 0,"
-    " poor_households INTEGER NOT NULL DEFAULT 0, value_fen INTEGER NOT NULL DEFAULT 0,"
-    " dispenses INTEGER NOT NULL DEFAULT 0, referrals INTEGER NOT NULL DEFAULT 0,"
-    " dest_township INTEGER NOT NULL DEFAULT 0, dest_county INTEGER NOT NULL DEFAULT 0,"
-    " dest_city INTEGER NOT NULL DEFAULT 0, brochures INTEGER NOT NULL DEFAULT 0,"
-    " attendees INTEGER NOT NULL DEFAULT 0, talks INTEGER NOT NULL DEFAULT 0,"
-    " education_reports INTEGER NOT NULL DEFAULT 0, checkins INTEGER NOT NULL DEFAULT 0,"
-    " dep_internal INTEGER NOT NULL DEFAULT 0, dep_surgery INTEGER NOT NULL DEFAULT 0,"
-    " dep_obgyn INTEGER NOT NULL DEFAULT 0, dep_pediatrics INTEGER NOT NULL DEFAULT 0,"
-    " dep_ophthalmology INTEGER NOT NULL DEFAULT 0, dep_tcm INTEGER NOT NULL DEFAULT 0,"
-    " dep_dental INTEGER NOT NULL DEFAULT 0, dep_general INTEGER NOT NULL DEFAULT 0,"
-    " dep_other INTEGER NOT NULL DEFAULT 0, urg_routine INTEGER NOT NULL DEFAULT 0,"
-    " urg_urgent INTEGER NOT NULL DEFAULT 0, urg_emergency INTEGER NOT NULL DEFAULT 0,"
-    " PRIMARY KEY (year, month, trip_id)) WITHOUT ROWID;"
-    "CREATE TABLE IF NOT EXISTS month_staff ("
-    " year INTEGER NOT NULL, month INTEGER NOT NULL, staff_id TEXT NOT NULL,"
-    " county TEXT NOT NULL, n INTEGER NOT NULL,"
-    " PRIMARY KEY (year, month, staff_id, county)) WITHOUT ROWID;"
-    "INSERT OR IGNORE INTO meta (key, value) VALUES ('month_offset', '+480 minutes');"
-    "INSERT OR IGNORE INTO meta (key, value) VALUES ('month_suffix', '+08:00');";
-
-/* The month figures computed again from the reports, and marked as present. */
-static const char months_rebuild_sql[] =
-    "DELETE FROM month_totals;"
-    "INSERT INTO month_totals (year, month, trip_id, " MONTH_COLS ")"
-    " SELECT " MONTH_YEAR ", " MONTH_MONTH ", trip_id, " MONTH_EXPRS("SUM(", ")")
-    " FROM reports WHERE voided_by IS NULL AND kind <> 'void' GROUP BY 1, 2, 3;"
-    "DELETE FROM month_staff;"
-    MONTH_STAFF_SELECT("t.county", "COUNT(*)", "r.voided_by IS NULL") " GROUP BY 1, 2, 3, 4;"
-    "INSERT OR REPLACE INTO meta (key, value) VALUES ('month_figures', '1');";
-/* ---- end of months ---- */
+ * store_sqlite_months.c: the tables, statements and code of the months. */
 
 static const char *const sql_text[Q_COUNT] = {
     /* The report kept under a msg_id and its final refusal, in one look-up. */
@@ -212,7 +91,8 @@ static const char *const sql_text[Q_COUNT] = {
         " ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32,"
         " ?33)",
     [Q_REPORT_VOID] = "UPDATE reports SET voided_by = ?2 WHERE msg_id = ?1",
-    [Q_TRIP_GET] = "SELECT trip_id, status, date, county, year, county_name FROM trips"
+    [Q_TRIP_GET] = "SELECT trip_id, status, date, county, year, county_name,"
+                   " COALESCE(NULLIF(end_date, ''), date) FROM trips"
                    " WHERE trip_id = ?1",
     [Q_REJECT_INSERT] =
         "INSERT INTO rejects (received_at, topic, agent_id, msg_id, code, reason, payload)"
@@ -350,29 +230,6 @@ static const char *const sql_text[Q_COUNT] = {
                                                 STAFF_REFRESHED),
     /* devices/: one agent's row, for each agent a batch saw. */
     [Q_AGENT_GET] = AGENT_COLS " WHERE agent_id = ?1",
-    /* months (issue 13): the month and figures of report ?1, read, then
-     * added by VALUES (one row needs no statement journal); the figures are
-     * MONTH_EXPRS, as in the rebuild */
-    [Q_MONTH_OF] = "SELECT " MONTH_OF_AT("%Y", "1, 4", "?2", "?3") ", "
-                   MONTH_OF_AT("%m", "6, 2", "?2", "?3") ", trip_id, "
-                   MONTH_EXPRS("(", ")") " FROM reports WHERE msg_id = ?1 AND kind <> 'void'",
-    [Q_MONTH_ADD] = "INSERT INTO month_totals (year, month, trip_id, " MONTH_COLS ")"
-                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31)"
-                    " ON CONFLICT (year, month, trip_id) DO UPDATE SET" MONTH_SET,
-    /* a counted check-in of person ?3 on a trip of county ?4 in or out (?5 =
-     * 1 or -1) of month ?1-?2 */
-    [Q_MONTH_STAFF_ADD] = "INSERT INTO month_staff (year, month, staff_id, county, n)"
-                          " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (year, month, staff_id, county)"
-                          " DO UPDATE SET n = n + excluded.n RETURNING n",
-    [Q_MONTH_STAFF_TRIM] = "DELETE FROM month_staff WHERE year = ?1 AND month = ?2"
-                           " AND staff_id = ?3 AND n <= 0",
-    /* the counted check-ins of trip ?1 in or out (?2) of county ?3 (through
-     * the partial index reports_staff) */
-    [Q_MONTH_STAFF_TRIP] = MONTH_STAFF_SELECT("?3", "?2 * COUNT(*)", "r.trip_id = ?1"
-                                              " AND r.voided_by IS NULL")
-                           " GROUP BY 1, 2, 3 ON CONFLICT (year, month, staff_id, county)"
-                           " DO UPDATE SET n = n + excluded.n",
-    [Q_MONTH_STAFF_SWEEP] = "DELETE FROM month_staff WHERE county = ?1 AND n <= 0",
 };
 
 /* The reports, in the order they arrived (a rowid table: each new row goes
@@ -573,7 +430,7 @@ static void damage_note(struct store *s);
 
 /* Ends the transaction begun for a rebuild: committed when rc is OERR_OK.
  * What made it fail is kept for store_errmsg (the ROLLBACK clears it). */
-static oerr_t figures_end(struct store *s, oerr_t rc)
+oerr_t figures_end(struct store *s, oerr_t rc)
 {
     if (rc == OERR_OK && exec(s, "COMMIT") == OERR_OK)
         return OERR_OK;
@@ -587,7 +444,7 @@ static oerr_t figures_end(struct store *s, oerr_t rc)
 oerr_t store_totals_rebuild(struct store *s)
 {
     const char *const sql[] = {totals_rebuild_sql, staff_rebuild_sql, people_rebuild_sql,
-                               months_rebuild_sql};
+                               store_sqlite_months_rebuild};
     if (exec(s, "BEGIN IMMEDIATE"))
         return OERR_DB;
     return figures_end(s, figures_run(s, sql, 4));
@@ -604,7 +461,7 @@ oerr_t store_figures_count(struct store *s, struct figures_count *out)
                                   " (SELECT COUNT(*) FROM year_staff),"
                                   " (SELECT COUNT(*) FROM county_staff),"
                                   " (SELECT COUNT(*) FROM trip_people),"
-                                  " (SELECT COUNT(*) FROM month_totals),"
+                                  " (SELECT COUNT(*) FROM month_days),"
                                   " (SELECT COUNT(*) FROM month_staff)", false)))
         return OERR_DB;
     int rc = sqlq_step(st);
@@ -672,30 +529,12 @@ static long long figures_stale(struct store *s)
     return n;
 }
 
-/* months (issue 13): whether the month figures count other reports than the
- * running totals (an older coordinator added or voided reports without
- * them): 1 yes, 0 no, -1 the store failed. A read of a row per trip and
- * month. */
-static int months_stale(struct store *s)
-{
-#define MONTHS_REPORTS "COALESCE(SUM(headcounts + dispenses + referrals + education_reports" \
-                       " + checkins), 0)"
-    struct sqlq *st = NULL;
-    if (!(st = sqldb_prepare(s->db, "SELECT (SELECT " MONTHS_REPORTS " FROM trip_totals) <>"
-                                  " (SELECT " MONTHS_REPORTS " FROM month_totals)", false)))
-        return -1;
-#undef MONTHS_REPORTS
-    int v = sqlq_step(st) == SQLDB_ROW ? (int)sqlq_int(st, 0) : -1;
-    sqlq_finalize(st);
-    return v;
-}
-
 /* Whether the figures are all there and kept by this code: 1 yes, 0 no (why
  * says what is wrong), -1 the store failed. */
 static int figures_current(struct store *s, const char **why)
 {
     int totals = meta_has(s, "trip_totals"), staff = meta_has(s, "staff_figures");
-    int people = meta_has(s, "trip_people"), months = meta_has(s, "month_figures");
+    int people = meta_has(s, "trip_people"), months = meta_has(s, STORE_MONTHS_FLAG);
     *why = !totals ? "no running totals" : !staff ? "no staff figures"
          : !people ? "no attendance figures" : !months ? "no month figures" : NULL;
     if (totals < 0 || staff < 0 || people < 0 || months < 0)
@@ -703,7 +542,7 @@ static int figures_current(struct store *s, const char **why)
     if (*why)
         return 0;
     long long stale = figures_stale(s);
-    int mstale = months_stale(s);
+    int mstale = store_months_stale(s);
     if (stale < 0 || mstale < 0)
         return -1;
     *why = stale ? "an older coordinator added or voided check-ins"
@@ -728,9 +567,9 @@ static oerr_t totals_ensure(struct store *s, const char *path)
         column_ensure(s, "trip_totals", "people", PEOPLE_DECL, NULL))
         return figures_end(s, OERR_DB);
     int totals = meta_has(s, "trip_totals"), staff = meta_has(s, "staff_figures");
-    int people = meta_has(s, "trip_people"), months = meta_has(s, "month_figures");
+    int people = meta_has(s, "trip_people"), months = meta_has(s, STORE_MONTHS_FLAG);
     long long stale = totals > 0 && staff > 0 ? figures_stale(s) : 0;
-    int mstale = totals > 0 && months > 0 ? months_stale(s) : 0;
+    int mstale = totals > 0 && months > 0 ? store_months_stale(s) : 0;
     if (totals < 0 || staff < 0 || people < 0 || months < 0 || stale < 0 || mstale < 0)
         return figures_end(s, OERR_DB);
     const char *sql[4];
@@ -746,7 +585,7 @@ static oerr_t totals_ensure(struct store *s, const char *path)
     /* months (issue 13): an older coordinator kept none; one that wrote the
      * store since (stale) left them out too */
     if (!months || stale || mstale)
-        sql[n++] = months_rebuild_sql;
+        sql[n++] = store_sqlite_months_rebuild;
     if (mstale && !stale)
         olog(OLOG_WARN, "store %s: reports changed without their month figures (an older "
              "coordinator wrote the store); rebuilding the month figures", path);
@@ -1179,7 +1018,8 @@ static char *layout_id(char buf[24])
     unsigned long long h = 14695981039346656037ull; /* FNV-1a */
     const char *parts[] = {schema_sql, store_sqlite_reg_schema, store_sqlite_reach_schema,
                            totals_rebuild_sql, staff_rebuild_sql, people_rebuild_sql,
-                           store_sqlite_alerts_schema, months_schema_sql, months_rebuild_sql};
+                           store_sqlite_alerts_schema, store_sqlite_months_schema,
+                           store_sqlite_months_rebuild};
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
         for (const char *p = parts[i]; *p; p++)
             h = (h ^ (unsigned char)*p) * 1099511628211ull;
@@ -1190,7 +1030,8 @@ static char *layout_id(char buf[24])
 oerr_t store_prepare_statements(struct store *s, char err[256])
 {
     for (int i = 0; i < Q_COUNT; i++) {
-        if (!(s->q[i] = sqldb_prepare(s->db, sql_text[i], true))) {
+        const char *sql = sql_text[i] ? sql_text[i] : store_sqlite_month_text(i);
+        if (!sql || !(s->q[i] = sqldb_prepare(s->db, sql, true))) {
             snprintf(err, 256, "cannot prepare statement: %.200s", sqldb_errmsg(s->db));
             return OERR_DB;
         }
@@ -1228,7 +1069,7 @@ oerr_t store_open(const char *path, struct store **out, char err[256])
     if (exec(s, "PRAGMA journal_mode = WAL") || exec(s, "PRAGMA synchronous = FULL") ||
         exec(s, "PRAGMA foreign_keys = ON") || exec(s, schema_sql) ||
         exec(s, store_sqlite_reg_schema) || exec(s, store_sqlite_reach_schema) ||
-        exec(s, months_schema_sql)) {
+        exec(s, store_sqlite_months_schema)) {
         snprintf(err, 256, "cannot prepare store %.120s: %.100s", path, sqldb_errmsg(s->db));
         goto fail;
     }
@@ -1550,6 +1391,7 @@ static oerr_t trip_read(struct store *s, const char *trip_id, struct trip_row *o
     snprintf(out->county, sizeof out->county, "%s", sqlq_text(st, 3));
     out->year = (int)sqlq_int(st, 4);
     snprintf(out->county_name, sizeof out->county_name, "%s", sqlq_text(st, 5));
+    snprintf(out->last_day, sizeof out->last_day, "%s", sqlq_text(st, 6));
     sqlq_reset(st);
     return OERR_OK;
 }
@@ -1596,8 +1438,6 @@ oerr_t store_msg_find(struct store *s, const char *msg_id, struct msg_record *ou
     sqlq_reset(st);
     return OERR_OK;
 }
-
-static void month_stash(struct store *s, const struct report *r, const char *voided_by);
 
 oerr_t store_report_insert(struct store *s, const struct report *r, const char *received_at,
                            const char *voided_by)
@@ -1654,7 +1494,7 @@ oerr_t store_report_insert(struct store *s, const struct report *r, const char *
     bind_text(st, 33, voided_by && voided_by[0] ? voided_by : NULL);
     oerr_t rc = run(st);
     if (rc == OERR_OK)
-        month_stash(s, r, voided_by); /* months (issue 13) */
+        store_month_stash(s, r, voided_by); /* months (issue 13) */
     return rc;
 }
 
@@ -1701,19 +1541,13 @@ static oerr_t staff_refresh(struct store *s, const char *trip_id, const char *st
 static oerr_t person_step(struct store *s, int q_add, int q_forget, const char *trip,
                           const char *staff, int sign, int *moved)
 {
-    long long left = 0;
     *moved = 0;
     struct sqlq *st = stmt(s, q_add);
     bind_text(st, 1, trip);
     bind_text(st, 2, staff);
     sqlq_bind_int(st, 3, sign);
-    int rc = sqlq_step(st);
-    if (rc == SQLDB_ROW) {
-        left = sqlq_int(st, 0);
-        rc = sqlq_step(st);
-    }
-    sqlq_reset(st);
-    if (rc != SQLDB_DONE)
+    long long left = 0;
+    if (run_returning(st, &left))
         return OERR_DB;
     *moved = sign > 0 && left == 1 ? 1 : 0;
     if (left > 0)
@@ -1772,171 +1606,6 @@ static oerr_t staff_count(struct store *s, const char *trip, const char *staff, 
     return staff_refresh(s, NULL, staff, t.year, t.year);
 }
 
-/* months (issue 13): where report msg_id is counted, read by month_count. */
-struct month_key {
-    int year, month; /* 0: not a counted report (a void) */
-};
-
-/* months (issue 13): meta's month_offset into s->month_mod (the modifier
- * Q_MONTH_OF binds, read once: store_month_offset changes both). */
-static oerr_t month_mod_read(struct store *s)
-{
-    struct sqlq *st = NULL;
-    if (!(st = sqldb_prepare(s->db, "SELECT " MONTH_MOD ", " MONTH_SUF, false)))
-        return OERR_DB;
-    int rc = sqlq_step(st);
-    if (rc == SQLDB_ROW) {
-        column_copy(st, 0, s->month_mod, sizeof s->month_mod);
-        column_copy(st, 1, s->month_suf, sizeof s->month_suf);
-    }
-    sqlq_finalize(st);
-    s->month_off = atoi(s->month_mod);
-    return rc == SQLDB_ROW ? OERR_OK : OERR_DB;
-}
-
-/* months (issue 13): the month of timestamp ts (valid: tu_valid_timestamp)
- * at offset_min, as MONTH_OF computes it: an offset beyond 14 hours (which
- * SQLite does not read) leaves the time as written. */
-static void month_of_ts(const char *ts, int offset_min, int *year, int *month)
-{
-    struct odate d = {.year = atoi(ts), .month = atoi(ts + 5), .day = atoi(ts + 8)};
-    int hh = atoi(ts + 11), mm = atoi(ts + 14), off = 0;
-    const char *z = ts + 19;
-    while (*z && *z != 'Z' && *z != '+' && *z != '-')
-        z++;
-    if (*z == '+' || *z == '-') {
-        int oh = atoi(z + 1), om = atoi(z + 4);
-        if (oh > 14) {
-            *year = d.year;
-            *month = d.month;
-            return;
-        }
-        off = (*z == '-' ? -1 : 1) * (oh * 60 + om);
-    }
-    long long minutes = (long long)tu_days_from_civil(d) * 1440 + hh * 60 + mm - off;
-    struct odate l = tu_date_at((time_t)(minutes * 60), offset_min);
-    *year = l.year;
-    *month = l.month;
-}
-
-/* months (issue 13): what report r, just stored, adds to its month when it is
- * counted (kept for month_count, so that counting it does not read it back):
- * MONTH_EXPRS in C, in MONTH_COLS order. */
-static void month_stash(struct store *s, const struct report *r, const char *voided_by)
-{
-    struct month_next *m = &s->month_next;
-    m->msg_id[0] = '\0';
-    if (r->kind == RK_VOID || (voided_by && voided_by[0]) ||
-        (!s->month_mod[0] && month_mod_read(s)))
-        return;
-    _Static_assert(sizeof m->v / sizeof m->v[0] == MONTH_NCOLS, "MONTH_COLS");
-    memset(m->v, 0, sizeof m->v);
-    switch (r->kind) {
-    case RK_HEADCOUNT:
-        m->v[0] = r->consultations;
-        m->v[1] = 1;
-        m->v[2] = r->female > 0 ? r->female : 0;
-        m->v[3] = r->over_60 > 0 ? r->over_60 : 0;
-        m->v[4] = r->poor_households > 0 ? r->poor_households : 0;
-        m->v[TOTALS_NCOLS + r->department] = r->consultations;
-        break;
-    case RK_DISPENSE:
-        m->v[5] = r->value_fen;
-        m->v[6] = 1;
-        break;
-    case RK_REFERRAL:
-        m->v[7] = 1;
-        m->v[8 + r->destination] = 1;
-        m->v[TOTALS_NCOLS + STORE_DEPARTMENTS + r->urgency] = 1;
-        break;
-    case RK_EDUCATION:
-        m->v[11] = r->brochures;
-        m->v[12] = r->attendees;
-        m->v[13] = r->talks;
-        m->v[14] = 1;
-        break;
-    default: /* RK_CHECKIN */
-        m->v[15] = 1;
-        break;
-    }
-    month_of_ts(r->recorded_at, s->month_off, &m->year, &m->month);
-    snprintf(m->trip, sizeof m->trip, "%s", r->trip_id);
-    snprintf(m->msg_id, sizeof m->msg_id, "%s", r->msg_id);
-}
-
-/* months (issue 13): report msg_id's figures added to its month (sign 1) or
- * taken out (-1); *k says which month. */
-static oerr_t month_count(struct store *s, const char *msg_id, int sign, struct month_key *k)
-{
-    k->year = k->month = 0;
-    struct month_next *m = &s->month_next;
-    if (sign > 0 && m->msg_id[0] && strcmp(m->msg_id, msg_id) == 0) {
-        m->msg_id[0] = '\0';
-        struct sqlq *add = stmt(s, Q_MONTH_ADD);
-        k->year = m->year;
-        k->month = m->month;
-        sqlq_bind_int(add, 1, m->year);
-        sqlq_bind_int(add, 2, m->month);
-        sqlq_bind_text(add, 3, m->trip);
-        for (int i = 0; i < MONTH_NCOLS; i++)
-            sqlq_bind_int(add, 4 + i, m->v[i]);
-        return run(add);
-    }
-    if (!s->month_mod[0] && month_mod_read(s))
-        return OERR_DB;
-    struct sqlq *of = stmt(s, Q_MONTH_OF);
-    bind_text(of, 1, msg_id);
-    sqlq_bind_text(of, 2, s->month_mod);
-    sqlq_bind_text(of, 3, s->month_suf);
-    int rc = sqlq_step(of);
-    if (rc != SQLDB_ROW) {
-        sqlq_reset(of);
-        return rc == SQLDB_DONE ? OERR_OK : OERR_DB;
-    }
-    struct sqlq *add = stmt(s, Q_MONTH_ADD);
-    k->year = (int)sqlq_int(of, 0);
-    k->month = (int)sqlq_int(of, 1);
-    sqlq_bind_int(add, 1, k->year);
-    sqlq_bind_int(add, 2, k->month);
-    bind_text(add, 3, sqlq_text(of, 2));
-    for (int i = 0; i < MONTH_NCOLS; i++)
-        sqlq_bind_int(add, 4 + i, sign * sqlq_int(of, 3 + i));
-    sqlq_reset(of);
-    return run(add);
-}
-
-/* months (issue 13): the month's staff of a counted check-in of person staff
- * on trip, in (sign 1) or out (-1); a row whose count falls to 0 goes. */
-static oerr_t month_staff_count(struct store *s, const struct month_key *k, const char *trip,
-                                const char *staff, int sign)
-{
-    struct trip_row t;
-    if (!k->year || store_trip_get(s, trip, &t))
-        return k->year ? OERR_DB : OERR_OK;
-    struct sqlq *st = stmt(s, Q_MONTH_STAFF_ADD);
-    sqlq_bind_int(st, 1, k->year);
-    sqlq_bind_int(st, 2, k->month);
-    bind_text(st, 3, staff);
-    bind_text(st, 4, t.county);
-    sqlq_bind_int(st, 5, sign);
-    long long n = 1;
-    int rc = sqlq_step(st);
-    if (rc == SQLDB_ROW) {
-        n = sqlq_int(st, 0);
-        rc = sqlq_step(st);
-    }
-    sqlq_reset(st);
-    if (rc != SQLDB_DONE)
-        return OERR_DB;
-    if (n > 0)
-        return OERR_OK;
-    st = stmt(s, Q_MONTH_STAFF_TRIM);
-    sqlq_bind_int(st, 1, k->year);
-    sqlq_bind_int(st, 2, k->month);
-    bind_text(st, 3, staff);
-    return run(st);
-}
-
 /* The figures kept per person of check-in msg_id (nothing for another
  * report): attendance always, staff when the role counts. */
 static oerr_t person_count(struct store *s, const char *msg_id, int sign,
@@ -1957,7 +1626,7 @@ static oerr_t person_count(struct store *s, const char *msg_id, int sign,
         return rc == SQLDB_DONE ? OERR_OK : OERR_DB; /* DONE: not a check-in */
     if (people_count(s, trip, staff, sign))
         return OERR_DB;
-    if (counted && month_staff_count(s, mk, trip, staff, sign))
+    if (counted && store_month_staff_count(s, mk, trip, staff, sign))
         return OERR_DB;
     return counted ? staff_count(s, trip, staff, sign) : OERR_OK;
 }
@@ -1966,7 +1635,7 @@ oerr_t store_report_count(struct store *s, const char *msg_id, int sign)
 {
     sign = sign < 0 ? -1 : 1;
     struct month_key mk;
-    if (count_step(s, Q_TOTALS_ADD, msg_id, sign) || month_count(s, msg_id, sign, &mk))
+    if (count_step(s, Q_TOTALS_ADD, msg_id, sign) || store_month_count(s, msg_id, sign, &mk))
         return OERR_DB;
     return person_count(s, msg_id, sign, &mk);
 }
@@ -2087,26 +1756,6 @@ static char *names_json(unsigned set, const char *const *names)
     return json_print_free(json_names_array(set, names));
 }
 
-/* months (issue 13): the month staff of trip_id's counted check-ins moved
- * from county from to county to (month_totals is keyed by trip: nothing to
- * move there). */
-static oerr_t month_staff_move(struct store *s, const char *trip_id, const char *from,
-                               const char *to)
-{
-    const char *county[2] = {from, to};
-    for (int i = 0; i < 2; i++) {
-        struct sqlq *st = stmt(s, Q_MONTH_STAFF_TRIP);
-        bind_text(st, 1, trip_id);
-        sqlq_bind_int(st, 2, i == 0 ? -1 : 1);
-        bind_text(st, 3, county[i]);
-        if (run(st))
-            return OERR_DB;
-    }
-    struct sqlq *st = stmt(s, Q_MONTH_STAFF_SWEEP);
-    bind_text(st, 1, from);
-    return run(st);
-}
-
 oerr_t store_trip_upsert(struct store *s, const struct trip_def *t, const char *now,
                          char why[JERR_MAX])
 {
@@ -2135,6 +1784,15 @@ oerr_t store_trip_upsert(struct store *s, const struct trip_def *t, const char *
         rc = OERR_NOMEM;
         goto done;
     }
+    /* months (issue 13): its check-ins' month staff follows its days and
+     * county: taken out as the trip was, put back as it is (month_days,
+     * clamped when read, need nothing) */
+    const char *last = t->end_date && t->end_date[0] ? t->end_date : t->date;
+    bool moved = e == OERR_OK && (strcmp(old.date, t->date) != 0 ||
+                                  strcmp(old.last_day, last) != 0 ||
+                                  strcmp(old.county, t->county) != 0);
+    if (moved && store_month_trip_out(s, t->trip_id, old.county))
+        goto done;
     if (!(st = sqldb_prepare(s->db, "INSERT INTO trips (trip_id, title, date, end_date, year, site_code, site_name,"
             " county, county_name, township, poor_village, mode, activities, departments,"
             " capacity, created_at, updated_at)"
@@ -2166,8 +1824,8 @@ oerr_t store_trip_upsert(struct store *s, const struct trip_def *t, const char *
     if (rc == OERR_OK && e == OERR_OK &&
         (strcmp(old.date, t->date) != 0 || strcmp(old.county, t->county) != 0))
         rc = staff_refresh(s, t->trip_id, NULL, old.year, d.year);
-    if (rc == OERR_OK && e == OERR_OK && strcmp(old.county, t->county) != 0)
-        rc = month_staff_move(s, t->trip_id, old.county, t->county);
+    if (rc == OERR_OK && moved)
+        rc = store_month_trip_in(s, t->trip_id, t->county, old.county);
 done:
     sqlq_finalize(st);
     cJSON_free(cap_s);
@@ -2441,109 +2099,6 @@ oerr_t store_weekly(struct store *s, int year, long long consultations[STORE_WEE
             return OERR_DB;
     }
     return OERR_OK;
-}
-
-/* months (issue 13) */
-oerr_t store_months(struct store *s, int year, const char *county, struct month_figures out[12])
-{
-    memset(out, 0, 12 * sizeof out[0]);
-    /* a row per trip and month, a row per person, county and month */
-    static const char *const sql[2] = {
-        "SELECT month, SUM(consultations), SUM(dep_internal), SUM(dep_surgery),"
-        " SUM(dep_obgyn), SUM(dep_pediatrics), SUM(dep_ophthalmology), SUM(dep_tcm),"
-        " SUM(dep_dental), SUM(dep_general), SUM(dep_other), SUM(female), SUM(over_60),"
-        " SUM(poor_households), SUM(value_fen), SUM(dispenses), SUM(referrals),"
-        " SUM(dest_township), SUM(dest_county), SUM(dest_city), SUM(urg_routine),"
-        " SUM(urg_urgent), SUM(urg_emergency), SUM(brochures), SUM(attendees), SUM(talks),"
-        " SUM(education_reports) FROM month_totals WHERE year = ?1 AND (?2 IS NULL OR"
-        " trip_id IN (SELECT trip_id FROM trips WHERE county = ?2)) GROUP BY month",
-        "SELECT month, COUNT(DISTINCT staff_id) FROM month_staff WHERE year = ?1"
-        " AND (?2 IS NULL OR county = ?2) GROUP BY month",
-    };
-    for (int q = 0; q < 2; q++) {
-        struct sqlq *st = NULL;
-        if (!(st = sqldb_prepare(s->db, sql[q], false)))
-            return OERR_DB;
-        sqlq_bind_int(st, 1, year);
-        bind_text(st, 2, county);
-        int rc;
-        while ((rc = sqlq_step(st)) == SQLDB_ROW) {
-            int m = (int)sqlq_int(st, 0);
-            if (m < 1 || m > 12)
-                continue;
-            struct month_figures *f = &out[m - 1];
-            if (q == 1) {
-                f->staff = sqlq_int(st, 1);
-                continue;
-            }
-            long long *v[] = {
-                &f->consultations,     &f->by_department[0], &f->by_department[1],
-                &f->by_department[2],  &f->by_department[3], &f->by_department[4],
-                &f->by_department[5],  &f->by_department[6], &f->by_department[7],
-                &f->by_department[8],  &f->female,           &f->over_60,
-                &f->poor_households,   &f->value_fen,        &f->dispenses,
-                &f->referrals,         &f->by_destination[0], &f->by_destination[1],
-                &f->by_destination[2], &f->by_urgency[0],    &f->by_urgency[1],
-                &f->by_urgency[2],     &f->brochures,        &f->attendees,
-                &f->talks,             &f->education,
-            };
-            for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
-                *v[i] = sqlq_int(st, (int)i + 1);
-        }
-        sqlq_finalize(st);
-        if (rc != SQLDB_DONE)
-            return OERR_DB;
-    }
-    return OERR_OK;
-}
-
-oerr_t store_month_counties_each(struct store *s, int year,
-                                 int (*fn)(void *, const char *, const char *), void *ctx)
-{
-    struct sqlq *st = NULL;
-    if (!(st = sqldb_prepare(s->db, "SELECT t.county, MIN(t.county_name) FROM trips t"
-                                  " WHERE t.trip_id IN (SELECT trip_id FROM month_totals"
-                                  " WHERE year = ?1) GROUP BY t.county ORDER BY t.county", false)))
-        return OERR_DB;
-    sqlq_bind_int(st, 1, year);
-    int rc;
-    while ((rc = sqlq_step(st)) == SQLDB_ROW)
-        if (fn(ctx, sqlq_text(st, 0),
-               sqlq_text(st, 1)))
-            break;
-    sqlq_finalize(st);
-    return rc == SQLDB_ROW || rc == SQLDB_DONE ? OERR_OK : OERR_DB;
-}
-
-oerr_t store_month_offset(struct store *s, int offset_min)
-{
-    char want[32], suffix[16];
-    snprintf(want, sizeof want, "%+d minutes", offset_min);
-    int a = offset_min < 0 ? -offset_min : offset_min;
-    snprintf(suffix, sizeof suffix, "%c%02d:%02d", offset_min < 0 ? '-' : '+', a / 60 % 100,
-             a % 60);
-    if (exec(s, "BEGIN IMMEDIATE"))
-        return OERR_DB;
-    struct sqlq *st = NULL;
-    oerr_t rc = OERR_DB;
-    bool moved = false;
-    if ((st = sqldb_prepare(s->db, "UPDATE meta SET value = CASE key WHEN 'month_offset' THEN ?1"
-                                  " ELSE ?2 END WHERE (key = 'month_offset' AND value <> ?1)"
-                                  " OR (key = 'month_suffix' AND value <> ?2)", false))) {
-        bind_text(st, 1, want);
-        bind_text(st, 2, suffix);
-        rc = run(st);
-        moved = rc == OERR_OK && sqldb_changes(s->db) > 0;
-    }
-    sqlq_finalize(st);
-    s->month_mod[0] = '\0'; /* read again at the next report */
-    s->month_next.msg_id[0] = '\0';
-    if (moved) {
-        olog(OLOG_INFO, "store: reports now go in months at tz_offset_min %d: computing the "
-             "month figures again", offset_min);
-        rc = figures_run(s, (const char *const[]){months_rebuild_sql}, 1);
-    }
-    return figures_end(s, rc);
 }
 
 oerr_t store_counties_each(struct store *s, int year,

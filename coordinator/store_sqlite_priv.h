@@ -11,6 +11,33 @@
 
 #include "store.h"
 
+/* Running totals: trip_totals holds, per trip, the sums over its counted
+ * reports (accepted, not voided). Each expression below is what one report
+ * adds; the same text serves the incremental update and the rebuild, so the
+ * two cannot disagree. The column order is that of struct totals. */
+#define TOTALS_COLS                                                                   \
+    "consultations, headcounts, female, over_60, poor_households, value_fen,"         \
+    " dispenses, referrals, dest_township, dest_county, dest_city, brochures,"        \
+    " attendees, talks, education_reports, checkins"
+#define TOTALS_EXPRS(L, R)                                                            \
+    L "CASE WHEN kind = 'headcount' THEN consultations ELSE 0 END" R ","             \
+    L "kind = 'headcount'" R ","                                                     \
+    L "CASE WHEN kind = 'headcount' THEN COALESCE(female, 0) ELSE 0 END" R ","       \
+    L "CASE WHEN kind = 'headcount' THEN COALESCE(over_60, 0) ELSE 0 END" R ","      \
+    L "CASE WHEN kind = 'headcount' THEN COALESCE(poor_households, 0) ELSE 0 END" R "," \
+    L "CASE WHEN kind = 'dispense' THEN value_fen ELSE 0 END" R ","                  \
+    L "kind = 'dispense'" R ","                                                      \
+    L "kind = 'referral'" R ","                                                      \
+    L "kind = 'referral' AND destination = 'township_health_center'" R ","           \
+    L "kind = 'referral' AND destination = 'county_hospital'" R ","                  \
+    L "kind = 'referral' AND destination = 'city_hospital'" R ","                    \
+    L "CASE WHEN kind = 'education' THEN brochures ELSE 0 END" R ","                 \
+    L "CASE WHEN kind = 'education' THEN attendees ELSE 0 END" R ","                 \
+    L "CASE WHEN kind = 'education' THEN talks ELSE 0 END" R ","                     \
+    L "kind = 'education'" R ","                                                     \
+    L "kind = 'checkin'" R
+#define TOTALS_NCOLS 16
+
 /* The statements used on the hot path, prepared once. */
 enum {
     Q_MSG_FIND, Q_REPORT_INSERT, Q_REPORT_VOID, Q_TRIP_GET, Q_REJECT_INSERT,
@@ -24,6 +51,9 @@ enum {
     Q_MONTH_ADD, Q_MONTH_STAFF_ADD, Q_MONTH_STAFF_TRIM, Q_MONTH_STAFF_TRIP, Q_MONTH_STAFF_SWEEP, Q_MONTH_OF,
     Q_COUNT
 };
+
+/* months (issue 13): a local day 'YYYY-MM-DD', with room for snprintf. */
+#define MONTH_DAY_MAX 16
 
 struct store {
     struct sqldb *db;
@@ -40,12 +70,13 @@ struct store {
     char failed[128]; /* what made the last rebuild fail (figures_end); "" none */
     struct checkpointer *ckpt; /* store_checkpoint_behind's thread; NULL: none */
     /* months (issue 13): meta's month_offset ("" not read yet) and in
-     * minutes; the month and figures of the report just stored (month_stash) */
+     * minutes; the local day and figures of the report just stored
+     * (store_month_stash) */
     char month_mod[32], month_suf[16];
     int month_off;
     struct month_next {
         char msg_id[ID_MAX + 1], trip[ID_MAX + 1];
-        int year, month;
+        char day[MONTH_DAY_MAX];
         long long v[28]; /* MONTH_NCOLS */
     } month_next;
 };
@@ -67,6 +98,43 @@ void store_checkpoint_stop(struct store *s);
  * for them to a store made before (agent_seqs.opened_at, set to now). */
 extern const char store_sqlite_alerts_schema[];
 oerr_t store_alerts_ensure(struct store *s, const char *now);
+
+/* Ends the transaction begun for a rebuild: committed when rc is OERR_OK
+ * (store_sqlite.c). */
+oerr_t figures_end(struct store *s, oerr_t rc);
+
+/* months (issue 13), store_sqlite_months.c: the tables, the rebuild (which
+ * sets meta's STORE_MONTHS_FLAG) and the text of the Q_MONTH_* statements
+ * (NULL for another). */
+#define STORE_MONTHS_FLAG "month_days"
+extern const char store_sqlite_months_schema[];
+extern const char store_sqlite_months_rebuild[];
+const char *store_sqlite_month_text(int which);
+/* Where a counted report lies: its local day ("": not counted, a void). */
+struct month_key {
+    char day[MONTH_DAY_MAX];
+};
+/* What report r, just stored, adds to its day when it is counted (kept for
+ * store_month_count, so that counting it does not read it back). */
+void store_month_stash(struct store *s, const struct report *r, const char *voided_by);
+/* Report msg_id's figures added to its trip's day (sign 1) or taken out
+ * (-1); *k says which day. */
+oerr_t store_month_count(struct store *s, const char *msg_id, int sign, struct month_key *k);
+/* The month staff of a counted check-in of person staff on trip, in (sign
+ * 1) or out (-1), at k's day clamped to the trip's days; a row whose count
+ * falls to 0 goes. */
+oerr_t store_month_staff_count(struct store *s, const struct month_key *k, const char *trip,
+                               const char *staff, int sign);
+/* A trip's counted check-ins taken out of county's month staff before its
+ * days or county change (_out), and put back in county after (_in, with the
+ * rows of county was left at 0 removed). */
+oerr_t store_month_trip_out(struct store *s, const char *trip_id, const char *county);
+oerr_t store_month_trip_in(struct store *s, const char *trip_id, const char *county,
+                           const char *was);
+/* Whether the month figures count other reports than the running totals (an
+ * older coordinator added or voided reports without them): 1 yes, 0 no, -1
+ * the store failed. */
+int store_months_stale(struct store *s);
 
 /* The tables of volunteers and registrations (store_sqlite_reg.c), created
  * by store_open after those of trips. */
@@ -103,6 +171,19 @@ static inline void bind_opt_int(struct sqlq *st, int i, long long v, bool presen
 static inline oerr_t run(struct sqlq *st)
 {
     return sqlq_step(st) == SQLDB_DONE ? OERR_OK : OERR_DB;
+}
+
+/* Steps an upsert ... RETURNING a count and resets it: *n is the count
+ * (left as it was when it returned no row). */
+static inline oerr_t run_returning(struct sqlq *st, long long *n)
+{
+    int rc = sqlq_step(st);
+    if (rc == SQLDB_ROW) {
+        *n = sqlq_int(st, 0);
+        rc = sqlq_step(st);
+    }
+    sqlq_reset(st);
+    return rc == SQLDB_DONE ? OERR_OK : OERR_DB;
 }
 
 /* Copies a text column into buf[n]: "" when NULL. */

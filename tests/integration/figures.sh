@@ -88,7 +88,7 @@ sqlite3 "$DB" "UPDATE trip_totals SET consultations = consultations + 100;
 assert_eq "[219,0] 2" "$(figures)" "figures broken by hand"
 rebuild_says 0
 sed -E 's/ in [0-9]+\.[0-9] s:/ in T s:/' "$WORK/rebuild.out" >"$WORK/rebuild.said"
-assert_eq "rebuilt the figures of $DB from its reports in T s: running totals of 2 trips (7 counted reports), staff: 4 per trip, 3 per year, 4 per year and county, attendance: 5 per trip, months: 2 per trip and month, 4 staff per month and county" \
+assert_eq "rebuilt the figures of $DB from its reports in T s: running totals of 2 trips (7 counted reports), staff: 4 per trip, 3 per year, 4 per year and county, attendance: 5 per trip, months: 2 per trip and day, 4 staff per month and county" \
   "$(cat "$WORK/rebuild.said")" "what rebuild says"
 assert_eq "[19,3] 1,3" "$(figures)" "figures after rebuild"
 cmp -s "$WORK/progress.json" "$WORK/progress.right" ||

@@ -1,20 +1,39 @@
 #!/usr/bin/env bash
 # months.sh -- the retained months (issue 13) against a real Mosquitto:
 # progress/{year}/months and progress/{year}/counties/{county}/months with
-# exact values. A report's month is its recorded_at at the coordinator's
-# offset (+08:00: 23:30 on 31 January +08:00 is January, 16:00Z on 31 January
-# is February; a report recorded in -05:00 too), its year that local date's
-# (a report of a trip dated 2025 recorded in 2026 counts in 2026's months); a
-# void takes a report out of its month; a trip moved to another county takes
-# its months along; a restart at another tz_offset_min places every report
-# again. Each message is checked against schemas/progress-months.schema.json.
+# exact values. A report's month is its recorded_at's local day at the
+# coordinator's offset (+08:00: 23:30 on 31 January +08:00 is 31 January,
+# 16:00Z on 31 January is 1 February; a report recorded in -05:00 too)
+# clamped to its trip's days: a report made during a trip counts on its day,
+# one typed in after the trip (even more than a year later) on the trip's
+# last day, one typed in before on its first; the year is that day's (a
+# trip past New Year has reports in both years). A void takes a report out
+# of its month; a trip moved to another county takes its months along, one
+# moved to other days (another year too) its reports' months, and the year
+# it left is published again; a restart at another tz_offset_min places
+# every report again. Each message is checked against
+# schemas/progress-months.schema.json.
 set -euo pipefail
 source "$(dirname "$0")/../lib/stack.sh"
 
 T1=2026-mo-001 T2=2026-mo-002 T0=2025-mo-003
-stack_up --agents "team-01" \
-  --trip "$T1 2026-01-31 xiuwu 修武县" --trip "$T2 2026-02-01 wuzhi 武陟县" \
-  --trip "$T0 2025-12-31 xiuwu 修武县"
+stack_up --agents "team-01"
+# trip_days ID DATE END_DATE COUNTY COUNTY_NAME [REQUEST_ID]: a trip of the
+# days DATE..END_DATE (trip.upsert's request_id is per request: a second
+# one with the same id would get the first's reply).
+trip_days() {
+  local reply
+  reply=$(admin_request "$(jq -cn --arg id "$1" --arg date "$2" --arg last "$3" --arg county "$4" \
+    --arg cname "$5" --arg rid "${6:-up-$1}" '{request_id: $rid, op: "trip.upsert",
+      trip_id: $id, title: "义诊", date: $date, end_date: $last,
+      site: {code: ("site-" + $county), name: "村卫生室", county: $county, county_name: $cname},
+      mode: "upper_help", activities: ["clinic"], departments: ["internal"],
+      capacity: {doctor: 4}}')")
+  assert_eq true "$(jq -r .ok <<<"$reply")" "trip.upsert $1 $2..$3 $4: $reply"
+}
+trip_days $T1 2026-01-31 2026-02-01 xiuwu 修武县
+trip_days $T2 2026-02-01 2026-03-01 wuzhi 武陟县
+trip_days $T0 2025-12-31 2026-01-01 xiuwu 修武县
 A=$ROOT/agents/team-01
 N=0
 
@@ -68,7 +87,7 @@ for t in progress/2026/months progress/2025/months progress/2026/counties/xiuwu/
   /usr/bin/python3 "$SRC_DIR/schemas/check.py" --schema progress-months "$WORK/msg.json" \
     >"$WORK/check.out" 2>&1 || fail "$t against progress-months: $(cat "$WORK/check.out")"
 done
-pass "months by recorded_at at +08:00 (23:30 on 31 January is January, 16:00Z is February), per county, schema-valid"
+pass "months by recorded_at at +08:00 within the trips' days (23:30 on 31 January is January, 16:00Z is February), per county, schema-valid"
 
 # A void takes January's headcount out of its month.
 send void $T1 2026-02-02T10:00:00+08:00 \
@@ -82,11 +101,7 @@ pass "a void takes its report out of its month"
 
 # T1 moves to wuzhi: its January check-in and February headcount go along.
 # (trip_upsert's request_id is per trip: a second one would get the first's reply)
-reply=$(admin_request "$(jq -cn --arg id $T1 '{request_id: "move-1", op: "trip.upsert",
-  trip_id: $id, title: "义诊", date: "2026-01-31",
-  site: {code: "site-wuzhi", name: "村卫生室", county: "wuzhi", county_name: "武陟县"},
-  mode: "upper_help", activities: ["clinic"], departments: ["internal"], capacity: {doctor: 4}}')")
-assert_eq true "$(jq -r .ok <<<"$reply")" "the move of $T1: $reply"
+trip_days $T1 2026-01-31 2026-02-01 wuzhi 武陟县 move-1
 expect_months "$ROOT/progress/2026/counties/xiuwu/months" \
   "[[0,0,0,0,0,0,0,0,1234,1,0,0,0,0,0,0,0],$Z,$Z,$Z]"
 expect_months "$ROOT/progress/2026/counties/wuzhi/months" \
@@ -106,4 +121,40 @@ grep -q "reports now go in months at tz_offset_min 0" "$WORK/coordinator.log" ||
   fail "the start at another offset did not say it placed the reports again"
 coordinator_stop
 pass "a start at another tz_offset_min places every report again"
+
+# Back at +08:00. Reports typed in outside their trip's days: before T1
+# (20 January: T1's first day, January), after T0 (9 January 2026: its last
+# day, 1 January), and after T2 by more than a year (June 2027: 1 March
+# 2026). No 2027 months come of it.
+coordinator_start
+send headcount $T1 2026-01-20T10:00:00+08:00 '{"department":"surgery","consultations":3}'
+send headcount $T0 2026-01-09T10:00:00+08:00 '{"department":"obgyn","consultations":2}'
+send dispense $T2 2027-06-01T10:00:00+08:00 '{"medicine":"m","quantity":1,"unit":"box","value_fen":100}'
+assert_eq "accepted accepted accepted" "$(acks_collect team-01 3 | jq -r .status | tr '\n' ' ' | sed 's/ $//')" \
+  "acks of the reports typed in outside their trips' days"
+JAN2='[5,0,3,2,0,0,0,1,1234,1,0,0,0,0,0,0,0]'
+MAR2='[0,0,0,0,0,0,0,0,100,1,1,1,1,0,0,0,0]'
+expect_months "$ROOT/progress/2026/months" "[$JAN2,$FEB,$MAR2,$Z]"
+[ -z "$(retained "$ROOT/progress/2027/months")" ] || fail "a report of a 2026 trip made 2027 months"
+pass "a report typed in before its trip counts on its first day, after it on its last, a year later too"
+
+# T2 moved to 10 April 2026 (one day): every report of it goes to April, in
+# the same transaction as the move; then to 2027: 2026 loses it, 2027 gets
+# it, in both the year's and the county's months.
+trip_days $T2 2026-04-10 2026-04-10 wuzhi 武陟县 move-2
+APR='[0,0,0,0,0,0,0,1,100,1,1,1,1,50,30,1,1]'
+months4() { retained "$1" | jq -c "[.months[0, 1, 2, 3] | $M]" 2>/dev/null; }
+expect_output 20 "2026 months with $T2 in April" "[$JAN2,[5,0,5,0,0,0,0,0,0,0,0,0,0,0,0,0,0],$Z,$APR]" \
+  months4 "$ROOT/progress/2026/months"
+expect_output 20 "wuzhi's 2026 months with $T2 in April" "[[3,0,3,0,0,0,0,1,0,0,0,0,0,0,0,0,0],[5,0,5,0,0,0,0,0,0,0,0,0,0,0,0,0,0],$Z,$APR]" \
+  months4 "$ROOT/progress/2026/counties/wuzhi/months"
+trip_days $T2 2027-01-15 2027-01-15 wuzhi 武陟县 move-3
+expect_output 20 "2026 months without $T2" "[$JAN2,[5,0,5,0,0,0,0,0,0,0,0,0,0,0,0,0,0],$Z,$Z]" \
+  months4 "$ROOT/progress/2026/months"
+expect_output 20 "2027 months with $T2 in January" "[$APR,$Z,$Z,$Z]" \
+  months4 "$ROOT/progress/2027/months"
+expect_output 20 "wuzhi's 2027 months" "[$APR,$Z,$Z,$Z]" \
+  months4 "$ROOT/progress/2027/counties/wuzhi/months"
+coordinator_stop
+pass "a trip moved to other days, and to another year, takes its reports' months along"
 echo "all $PASSED passed"

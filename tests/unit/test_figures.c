@@ -484,13 +484,17 @@ static void test_figures_void_person(void **state)
 
 /* ---- months (issue 13) ---------------------------------------------------- */
 
-/* The month figures of year (county NULL: all) straight from the reports,
- * the month placed by SQLite's own conversion to the offset mod (e.g.
- * '+480 minutes'): out[0..11]. */
+/* The month figures of year (county NULL: all) straight from the reports:
+ * the day by SQLite's own conversion to the offset mod (e.g. '+480
+ * minutes'; as written when SQLite cannot read the offset), clamped to the
+ * report's trip's days [date, end_date]: out[0..11]. */
 static void direct_months(sqlite3 *db, int year, const char *county, const char *mod,
                           struct month_figures out[12])
 {
-#define DM_LOCAL(F) "CAST(strftime('" F "', r.recorded_at, ?3) AS INTEGER)"
+#define DM_DAY                                                                        \
+    "MAX(t.date, MIN(COALESCE(NULLIF(t.end_date, ''), t.date),"                      \
+    " COALESCE(date(r.recorded_at, ?3), substr(r.recorded_at, 1, 10))))"
+#define DM_LOCAL(F) "CAST(strftime('" F "', " DM_DAY ") AS INTEGER)"
 #define DM_DEP(D) "SUM(CASE WHEN kind = 'headcount' AND department = '" D "' THEN consultations ELSE 0 END)"
     static const char *const sql[2] = {
         "SELECT " DM_LOCAL("%m") ","
@@ -517,6 +521,7 @@ static void direct_months(sqlite3 *db, int year, const char *county, const char 
         " AND (?2 IS NULL OR t.county = ?2) GROUP BY 1",
     };
 #undef DM_LOCAL
+#undef DM_DAY
 #undef DM_DEP
     memset(out, 0, 12 * sizeof out[0]);
     for (int q = 0; q < 2; q++) {
@@ -610,6 +615,21 @@ static char *month_staff_rows(sqlite3 *db)
     return text;
 }
 
+/* The store closed, sql run on its file, the store opened again: the month
+ * figures equal the direct SQL and month_staff's rows are staff. */
+static void reopen_after(struct filestore *f, sqlite3 *db, const char *sql, const char *staff,
+                         const char *when)
+{
+    store_close(f->s);
+    f->s = NULL;
+    exec_ok(db, sql);
+    filestore_reopen(f);
+    expect_months(f->s, db, "+480 minutes", when);
+    char *rows = month_staff_rows(db);
+    assert_string_equal(staff, rows);
+    free(rows);
+}
+
 /* Times at the edges of months and years in +08:00, and in other offsets. */
 static const char *const month_times[] = {
     "2026-01-31T23:30:00+08:00", /* January */
@@ -639,13 +659,15 @@ static void test_figures_months_random(void **state)
     struct filestore *f = *state;
     unsigned seed = 20261301u;
     for (int i = 0; i < NTRIPS; i++)
-        add_trip(f->s, trip_ids[i], dates[i % NDATES], counties[i % NCOUNTIES]);
+        add_trip_days(f->s, trip_ids[i], dates[i % NDATES], dates[(i * 3) % NDATES],
+                      counties[i % NCOUNTIES]);
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
     static bool counted[NREPORTS + 1];
     memset(counted, 0, sizeof counted);
     static const char *const roles[] = {"doctor", "nurse", "support"};
     int voids = 0, moves = 0, prevoided = 0;
+    unsigned years_seen = 0;
     char when[64];
     for (int n = 1; n <= NREPORTS; n++) {
         const char *trip = trip_ids[rand_r(&seed) % NTRIPS];
@@ -662,8 +684,9 @@ static void test_figures_months_random(void **state)
         }
         if (pick >= 15 && pick < 20) {
             int t = (int)(rand_r(&seed) % NTRIPS);
-            add_trip(f->s, trip_ids[t], dates[rand_r(&seed) % NDATES],
-                     counties[rand_r(&seed) % NCOUNTIES]);
+            unsigned d = rand_r(&seed) % NDATES;
+            add_trip_days(f->s, trip_ids[t], dates[d], dates[rand_r(&seed) % NDATES],
+                          counties[rand_r(&seed) % NCOUNTIES]);
             moves++;
         }
         bool voided = pick >= 20 && pick < 25;
@@ -704,16 +727,21 @@ static void test_figures_months_random(void **state)
         if (n % 100 == 0) {
             snprintf(when, sizeof when, "after %d reports", n);
             expect_months(f->s, db, "+480 minutes", when);
+            for (int y = YEAR_FIRST; y <= YEAR_LAST; y++) {
+                struct month_figures m[12];
+                assert_int_equal(store_months(f->s, y, NULL, m), OERR_OK);
+                for (int i = 0; i < 12; i++)
+                    if (m[i].consultations + m[i].dispenses + m[i].education + m[i].staff)
+                        years_seen |= 1u << (y - YEAR_FIRST);
+            }
         }
     }
     assert_true(voids > 100 && moves > 20 && prevoided > 20);
     assert_int_equal(direct_one(db, "SELECT COUNT(*) FROM month_staff WHERE n <= 0", 0, NULL,
                                 NULL),
                      0);
-    /* every year of the test has figures */
-    for (int y = YEAR_FIRST; y <= YEAR_LAST; y++)
-        assert_true(direct_one(db, "SELECT COUNT(*) FROM month_totals WHERE year = ?1", y, NULL,
-                               NULL) > 0);
+    /* every year of the test had figures at some point */
+    assert_int_equal(years_seen, (1u << (YEAR_LAST - YEAR_FIRST + 1)) - 1);
 
     char *before = month_staff_rows(db);
     assert_true(strlen(before) > 0);
@@ -724,15 +752,20 @@ static void test_figures_months_random(void **state)
     free(after);
 
     /* a store without the month figures gets them on open */
-    store_close(f->s);
-    f->s = NULL;
-    exec_ok(db, "DROP TABLE month_totals; DROP TABLE month_staff;"
-                " DELETE FROM meta WHERE key = 'month_figures'");
-    filestore_reopen(f);
-    expect_months(f->s, db, "+480 minutes", "after reopening without the month figures");
-    after = month_staff_rows(db);
-    assert_string_equal(before, after);
-    free(after);
+    reopen_after(f, db, "DROP TABLE month_days; DROP TABLE month_staff;"
+                        " DELETE FROM meta WHERE key = 'month_days'",
+                 before, "after reopening without the month figures");
+    /* a store of the first layout (month_totals, by the unclamped month):
+     * the table goes, the figures are made again */
+    reopen_after(f, db, "CREATE TABLE month_totals (year INTEGER, month INTEGER, trip_id TEXT);"
+                        "DELETE FROM month_days; UPDATE month_staff SET n = n + 1;"
+                        "DELETE FROM meta WHERE key = 'month_days';"
+                        "INSERT INTO meta (key, value) VALUES ('month_figures', '1')",
+                 before, "after reopening a store of the first layout");
+    assert_int_equal(direct_one(db, "SELECT COUNT(*) FROM sqlite_master WHERE name ="
+                                    " 'month_totals'", 0, NULL, NULL), 0);
+    assert_int_equal(direct_one(db, "SELECT COUNT(*) FROM meta WHERE key = 'month_figures'", 0,
+                                NULL, NULL), 0);
 
     /* a headcount an older coordinator stored (reports and trip_totals, not
      * the months): found and rebuilt on open */
@@ -761,102 +794,144 @@ static void test_figures_months_random(void **state)
     sqlite3_close(db);
 }
 
-/* The month edges with exact figures: 23:30 on 31 January +08:00 is January,
- * 16:00Z on 31 January is February; a report's year is its local date's, not
- * its trip's; a void takes a report out of its month, a trip moved to another
- * county takes its months (and their staff) along. */
+/* The month of a report is its local day (+08:00) clamped to its trip's
+ * days, with exact figures: 23:30 on 31 January +08:00 is January for a
+ * trip that day, and so is 00:00 on 1 February (typed in after the trip);
+ * a report typed in before its trip counts on the first day, one typed in
+ * a year later on the last; a trip past New Year splits its reports by
+ * their days; a void takes a report out of its month; a trip whose days or
+ * county change takes its months (and their staff) along. After each step
+ * the direct SQL agrees, and the rebuild keeps month_staff as it was. */
 static void test_figures_month_edges(void **state)
 {
     struct filestore *f = *state;
-    add_trip(f->s, "e1", "2025-12-31", "cili");
-    add_trip(f->s, "e2", "2026-01-31", "sangzhi");
+    add_trip_days(f->s, "e1", "2026-01-31", NULL, "cili");
+    add_trip_days(f->s, "e2", "2026-11-28", "2026-11-30", "sangzhi");
+    add_trip_days(f->s, "e3", "2025-12-31", "2026-01-01", "yongding");
     keep_at(f->s, 1, "e1", "2026-01-31T23:30:00+08:00", "headcount",
             "\"department\":\"internal\",\"consultations\":10,\"female\":4,\"over_60\":3,"
             "\"poor_households\":2", NULL);
-    keep_at(f->s, 2, "e1", "2026-01-31T16:00:00Z", "headcount",
+    keep_at(f->s, 2, "e1", "2026-01-31T16:00:00Z", "headcount", /* 1 February +08:00 */
             "\"department\":\"surgery\",\"consultations\":5", NULL);
     keep_at(f->s, 3, "e1", "2026-01-31T15:59:59Z", "checkin",
             "\"staff_id\":\"dr-wang\",\"role\":\"doctor\"", NULL);
-    keep_at(f->s, 4, "e1", "2026-02-01T00:00:00+08:00", "checkin",
+    keep_at(f->s, 4, "e2", "2026-12-01T09:00:00+08:00", "headcount", /* typed in after */
+            "\"department\":\"tcm\",\"consultations\":7", NULL);
+    keep_at(f->s, 5, "e2", "2026-11-20T09:00:00+08:00", "checkin", /* before */
             "\"staff_id\":\"dr-wang\",\"role\":\"doctor\"", NULL);
-    keep_at(f->s, 5, "e2", "2026-02-01T08:00:00+08:00", "checkin",
-            "\"staff_id\":\"dr-wang\",\"role\":\"doctor\"", NULL);
-    keep_at(f->s, 6, "e2", "2026-02-01T08:00:00+08:00", "checkin",
-            "\"staff_id\":\"driver\",\"role\":\"support\"", NULL);
-    keep_at(f->s, 7, "e1", "2026-02-28T20:00:00-05:00", "referral",
+    keep_at(f->s, 6, "e2", "2028-01-05T10:00:00+08:00", "dispense", /* over a year after */
+            "\"medicine\":\"m\",\"quantity\":2,\"unit\":\"box\",\"value_fen\":1234", NULL);
+    keep_at(f->s, 7, "e2", "2026-11-29T23:30:00-05:00", "referral", /* 30 November */
             "\"destination\":\"county_hospital\",\"condition\":\"c\",\"urgency\":\"urgent\","
             "\"patient_ref\":\"p-1\"", NULL);
-    keep_at(f->s, 8, "e1", "2025-12-31T16:00:00Z", "dispense",
-            "\"medicine\":\"m\",\"quantity\":2,\"unit\":\"box\",\"value_fen\":1234", NULL);
-    keep_at(f->s, 9, "e1", "2026-12-31T16:30:00Z", "education",
-            "\"brochures\":50,\"attendees\":30,\"talks\":1,\"topic\":\"t\"", NULL);
     /* an offset beyond 14 hours (valid here, unread by SQLite): as written */
-    keep_at(f->s, 12, "e2", "2026-05-31T23:30:00+15:00", "headcount",
-            "\"department\":\"tcm\",\"consultations\":2", NULL);
+    keep_at(f->s, 8, "e2", "2026-05-31T23:30:00+15:00", "headcount",
+            "\"department\":\"pediatrics\",\"consultations\":2", NULL);
+    keep_at(f->s, 9, "e3", "2025-12-31T20:00:00+08:00", "education",
+            "\"brochures\":50,\"attendees\":30,\"talks\":1,\"topic\":\"t\"", NULL);
+    keep_at(f->s, 10, "e3", "2026-01-01T10:00:00+08:00", "headcount",
+            "\"department\":\"obgyn\",\"consultations\":3", NULL);
+    keep_at(f->s, 11, "e3", "2026-01-05T10:00:00+08:00", "checkin", /* 1 January */
+            "\"staff_id\":\"nurse-li\",\"role\":\"nurse\"", NULL);
+    keep_at(f->s, 12, "e3", "2025-12-31T10:00:00+08:00", "checkin",
+            "\"staff_id\":\"driver\",\"role\":\"support\"", NULL);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    expect_months(f->s, db, "+480 minutes", "edges");
 
-    struct month_figures m[12];
-    assert_int_equal(store_months(f->s, 2026, NULL, m), OERR_OK);
-    assert_int_equal(m[0].consultations, 10);
-    assert_int_equal(m[0].by_department[0], 10);
-    assert_int_equal(m[0].female, 4);
-    assert_int_equal(m[0].over_60, 3);
-    assert_int_equal(m[0].poor_households, 2);
-    assert_int_equal(m[0].staff, 1);
-    assert_int_equal(m[0].value_fen, 1234); /* trip e1 is of 2025; the dispense of 2026 */
-    assert_int_equal(m[0].dispenses, 1);
-    assert_int_equal(m[1].consultations, 5);
-    assert_int_equal(m[1].by_department[1], 5);
-    assert_int_equal(m[1].staff, 1); /* dr-wang on two trips, support not counted */
-    assert_int_equal(m[2].referrals, 1);
-    assert_int_equal(m[2].by_destination[DEST_COUNTY], 1);
-    assert_int_equal(m[2].by_urgency[1], 1);
-    assert_int_equal(m[11].education, 0);
-    assert_int_equal(m[4].consultations, 2);
-    assert_int_equal(m[4].by_department[5], 2);
-    struct month_figures y27[12];
-    assert_int_equal(store_months(f->s, 2027, NULL, y27), OERR_OK);
-    assert_int_equal(y27[0].education, 1);
-    assert_int_equal(y27[0].brochures, 50);
-    assert_int_equal(y27[0].attendees, 30);
-    assert_int_equal(y27[0].talks, 1);
-    struct month_figures y25[12];
-    assert_int_equal(store_months(f->s, 2025, NULL, y25), OERR_OK);
-    for (int i = 0; i < 12; i++)
-        assert_int_equal(y25[i].value_fen + y25[i].consultations + y25[i].staff, 0);
+    /* m(Y, C, M): month M of year Y in county C (NULL: all) as text */
+    char t[512];
+#define M(Y, C, MO)                                                                   \
+    do {                                                                              \
+        struct month_figures m_[12];                                                  \
+        assert_int_equal(store_months(f->s, Y, C, m_), OERR_OK);                      \
+        month_text(&m_[(MO) - 1], t, sizeof t);                                       \
+    } while (0)
+/* all of e2's reports; e3's of 2026; e1's left after the void */
+#define E2_ALL                                                                        \
+    "c 9 dep 0 0 0 2 0 7 0 0 0 f 0 o 0 p 0 staff 1 v 1234 d 1 r 1 dest 0 1 0 urg 0 1 0" \
+    " edu 0 0 0 0"
+#define E3_2026                                                                       \
+    "c 3 dep 0 0 3 0 0 0 0 0 0 f 0 o 0 p 0 staff 1 v 0 d 0 r 0 dest 0 0 0 urg 0 0 0"   \
+    " edu 0 0 0 0"
+#define E1_LEFT                                                                       \
+    "c 5 dep 0 5 0 0 0 0 0 0 0 f 0 o 0 p 0 staff 1 v 0 d 0 r 0 dest 0 0 0 urg 0 0 0"   \
+    " edu 0 0 0 0"
+#define ZERO                                                                          \
+    "c 0 dep 0 0 0 0 0 0 0 0 0 f 0 o 0 p 0 staff 0 v 0 d 0 r 0 dest 0 0 0 urg 0 0 0"   \
+    " edu 0 0 0 0"
+    M(2026, NULL, 1);
+    assert_string_equal(t, "c 18 dep 10 5 3 0 0 0 0 0 0 f 4 o 3 p 2 staff 2 v 0 d 0 r 0 dest 0 0"
+                           " 0 urg 0 0 0 edu 0 0 0 0");
+    M(2026, NULL, 2);
+    assert_string_equal(t, ZERO);
+    M(2026, NULL, 11);
+    assert_string_equal(t, E2_ALL);
+    M(2026, NULL, 12);
+    assert_string_equal(t, ZERO);
+    M(2025, NULL, 12);
+    assert_string_equal(t, "c 0 dep 0 0 0 0 0 0 0 0 0 f 0 o 0 p 0 staff 0 v 0 d 0 r 0 dest 0 0 0"
+                           " urg 0 0 0 edu 50 30 1 1");
+    M(2026, "yongding", 1);
+    assert_string_equal(t, E3_2026);
+    for (int y = 2027; y <= 2028; y++)
+        for (int mo = 1; mo <= 12; mo++) {
+            M(y, NULL, mo);
+            assert_string_equal(t, ZERO);
+        }
 
-    struct month_figures c[12], z[12];
-    assert_int_equal(store_months(f->s, 2026, "cili", c), OERR_OK);
-    assert_int_equal(store_months(f->s, 2026, "sangzhi", z), OERR_OK);
-    assert_int_equal(c[1].staff, 1);
-    assert_int_equal(z[1].staff, 1);
-    assert_int_equal(z[1].consultations, 0);
+    void_report(f->s, 13, "e1", 1); /* January's first headcount */
+    M(2026, "cili", 1);
+    assert_string_equal(t, E1_LEFT);
 
-    void_report(f->s, 10, "e1", 1); /* January's headcount */
-    void_report(f->s, 11, "e1", 3); /* dr-wang's check-in of January */
-    assert_int_equal(store_months(f->s, 2026, NULL, m), OERR_OK);
-    assert_int_equal(m[0].consultations + m[0].female + m[0].by_department[0], 0);
-    assert_int_equal(m[0].staff, 0);
-    assert_int_equal(m[0].value_fen, 1234);
-    assert_int_equal(m[1].staff, 1);
+    /* e2 moved to 2-3 December: every report of it goes to December */
+    add_trip_days(f->s, "e2", "2026-12-02", "2026-12-03", "sangzhi");
+    expect_months(f->s, db, "+480 minutes", "e2 in December");
+    M(2026, NULL, 11);
+    assert_string_equal(t, ZERO);
+    M(2026, "sangzhi", 12);
+    assert_string_equal(t, E2_ALL);
 
-    add_trip(f->s, "e1", "2025-12-31", "yongding"); /* e1 moves */
-    assert_int_equal(store_months(f->s, 2026, "cili", c), OERR_OK);
-    for (int i = 0; i < 12; i++) {
-        char t[512];
-        month_text(&c[i], t, sizeof t);
-        assert_string_equal(t, "c 0 dep 0 0 0 0 0 0 0 0 0 f 0 o 0 p 0 staff 0 v 0 d 0 r 0 dest 0"
-                               " 0 0 urg 0 0 0 edu 0 0 0 0");
-    }
-    struct month_figures yd[12];
-    assert_int_equal(store_months(f->s, 2026, "yongding", yd), OERR_OK);
-    assert_int_equal(yd[0].value_fen, 1234);
-    assert_int_equal(yd[1].consultations, 5);
-    assert_int_equal(yd[1].staff, 1);
-    assert_int_equal(yd[2].referrals, 1);
-    assert_int_equal(store_months(f->s, 2026, "sangzhi", z), OERR_OK);
-    assert_int_equal(z[1].staff, 1);
-    assert_int_equal(store_months(f->s, 2026, NULL, m), OERR_OK);
-    assert_int_equal(m[1].staff, 1); /* the same person in two counties: once */
+    /* e1 moved to 1 February and to yongding: its reports go to February */
+    add_trip_days(f->s, "e1", "2026-02-01", NULL, "yongding");
+    expect_months(f->s, db, "+480 minutes", "e1 in February, yongding");
+    M(2026, "cili", 1);
+    assert_string_equal(t, ZERO);
+    M(2026, NULL, 1);
+    assert_string_equal(t, E3_2026);
+    M(2026, "yongding", 2);
+    assert_string_equal(t, E1_LEFT);
+
+    /* e2 moved to another year, e3 made one day longer (past New Year, its
+     * reports of 2026 in January still) */
+    add_trip_days(f->s, "e2", "2027-01-10", NULL, "sangzhi");
+    add_trip_days(f->s, "e3", "2025-12-30", "2026-01-02", "yongding");
+    expect_months(f->s, db, "+480 minutes", "e2 in 2027");
+    M(2026, NULL, 12);
+    assert_string_equal(t, ZERO);
+    M(2027, NULL, 1);
+    assert_string_equal(t, E2_ALL);
+    M(2026, "yongding", 1); /* nurse-li's check-in of 5 January: now 2 January */
+    assert_string_equal(t, E3_2026);
+#undef M
+#undef ZERO
+#undef E2_ALL
+#undef E3_2026
+#undef E1_LEFT
+    assert_int_equal(direct_one(db, "SELECT COUNT(*) FROM month_staff WHERE n <= 0", 0, NULL,
+                                NULL),
+                     0);
+    char *before = month_staff_rows(db);
+    assert_string_equal(before, "2026-1 nurse-li yongding 1\n"
+                                "2026-2 dr-wang yongding 1\n"
+                                "2027-1 dr-wang sangzhi 1\n");
+    assert_int_equal(store_totals_rebuild(f->s), OERR_OK);
+    char *after = month_staff_rows(db);
+    assert_string_equal(before, after);
+    free(after);
+    free(before);
+    expect_months(f->s, db, "+480 minutes", "after the rebuild");
+    sqlite3_close(db);
 }
 
 int main(void)

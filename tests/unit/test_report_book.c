@@ -28,13 +28,14 @@ static void keep(struct store *s, int n, const char *trip, const char *at, const
     report_free(&r);
 }
 
-/* Two counties; xiuwu's reports on both sides of the month's edge. */
+/* Two counties; xiuwu's reports on both sides of the month's edge, within
+ * its trip's two days (a report's month is its day clamped to them). */
 static int setup(void **state)
 {
     if (memstore_setup(state))
         return -1;
     struct store *s = *state;
-    add_trip(s, "2026-xw-001", "2026-01-31", "xiuwu");
+    add_trip_days(s, "2026-xw-001", "2026-01-31", "2026-02-01", "xiuwu");
     add_trip(s, "2026-wz-001", "2026-02-10", "wuzhi");
     keep(s, 1, "2026-xw-001", "2026-01-31T23:30:00+08:00", "headcount",
          "\"department\":\"internal\",\"consultations\":12,\"female\":7,\"over_60\":3,"

@@ -107,18 +107,21 @@ static inline char *log_capture_end(struct log_capture *c)
     return c->text;
 }
 
-/* A planned trip on date in county (county_name "<county> county"). */
-static inline void add_trip(struct store *s, const char *trip_id, const char *date,
-                            const char *county)
+/* A planned trip of the days date..end (end NULL or not after date: one
+ * day) in county (county_name "<county> county"). */
+static inline void add_trip_days(struct store *s, const char *trip_id, const char *date,
+                                 const char *end, const char *county)
 {
-    char buf[1024];
+    char buf[1024], end_field[40] = "";
+    if (end && strcmp(end, date) > 0)
+        snprintf(end_field, sizeof end_field, "\"end_date\":\"%s\",", end);
     snprintf(buf, sizeof buf,
              "{\"request_id\":\"r\",\"op\":\"trip.upsert\",\"trip_id\":\"%s\",\"title\":\"Trip %s\","
-             "\"date\":\"%s\",\"site\":{\"code\":\"s-1\",\"name\":\"Site\",\"county\":\"%s\","
+             "\"date\":\"%s\",%s\"site\":{\"code\":\"s-1\",\"name\":\"Site\",\"county\":\"%s\","
              "\"county_name\":\"%s county\",\"poor_village\":true},\"mode\":\"upper_help\","
              "\"activities\":[\"clinic\"],\"departments\":[\"internal\"],"
              "\"capacity\":{\"doctor\":2,\"nurse\":1}}",
-             trip_id, trip_id, date, county, county);
+             trip_id, trip_id, date, end_field, county, county);
     struct request rq;
     struct jerr err = {{0}};
     const char *code = request_decode(REQ_ADMIN, buf, strlen(buf), &rq, &err);
@@ -135,6 +138,13 @@ static inline void add_trip(struct store *s, const char *trip_id, const char *da
         fail_msg("store_trip_upsert %s: %s (%s)", trip_id, oerr_str(e), why);
     }
     assert_int_equal(store_commit(s), OERR_OK);
+}
+
+/* A planned trip on date in county. */
+static inline void add_trip(struct store *s, const char *trip_id, const char *date,
+                            const char *county)
+{
+    add_trip_days(s, trip_id, date, NULL, county);
 }
 
 /* Sets a trip's status; a refusal names the trip. */

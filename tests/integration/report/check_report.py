@@ -44,11 +44,13 @@ def rows(ws):
 
 
 def months_from_sql(db, year, county):
-    """Per month 1..12: the figures of the counted reports recorded then."""
+    """Per month 1..12: the figures of the counted reports of that month: the
+    local day of recorded_at clamped to the report's trip's days."""
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     q = ("SELECT r.kind, r.recorded_at, r.department, r.consultations, r.female, r.over_60,"
          " r.poor_households, r.value_fen, r.destination, r.urgency, r.brochures, r.attendees,"
-         " r.talks, r.staff_id, r.role FROM reports r JOIN trips t USING (trip_id)"
+         " r.talks, r.staff_id, r.role, t.date, COALESCE(NULLIF(t.end_date, ''), t.date)"
+         " FROM reports r JOIN trips t USING (trip_id)"
          " WHERE r.voided_by IS NULL AND r.kind <> 'void'")
     args = ()
     if county:
@@ -59,11 +61,12 @@ def months_from_sql(db, year, county):
                  staff=set(), dept={d: 0 for d in DEPTS}, dest={d: 0 for d in DESTS},
                  urg={u: 0 for u in URGS}) for i in range(1, 13)}
     for (kind, rec, dept, cons, fem, o60, poor, val, dest, urg, bro, att, talks, staff,
-         role) in con.execute(q, args):
-        local = datetime.datetime.fromisoformat(rec).astimezone(TZ)
-        if local.year != year:
+         role, first, last) in con.execute(q, args):
+        day = datetime.datetime.fromisoformat(rec).astimezone(TZ).date().isoformat()
+        day = max(first, min(last, day))
+        if int(day[:4]) != year:
             continue
-        f = m[local.month]
+        f = m[int(day[5:7])]
         if kind == "headcount":
             f["consultations"] += cons
             f["female"] += fem
