@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "coverage.h"
 #include "jsonget.h"
 #include "olog.h"
 
@@ -19,25 +20,91 @@ static char *reply_ok(const char *request_id, const char *trip_id, const char *s
     return json_print_free(o);
 }
 
-/* ---- reach: targets.set and villages.put ---- */
+/* ---- reach: targets.set, targets.unset and villages.put ---- */
+
+/* "xiuwu" or "xiuwu / 示例甲镇" */
+static const char *place(const struct target_def *d, char buf[200])
+{
+    snprintf(buf, 200, "%.64s%s%.120s", d->county, d->township ? " / " : "",
+             d->township ? d->township : "");
+    return buf;
+}
+
+/* targets.set of a county (or township) in no trip and not in the villages
+ * register is refused: a typo would make a county that is always behind. A
+ * refusal reply, NULL when known (or *db_failed). */
+static char *unknown_place(struct store *s, const struct request *rq, int *db_failed)
+{
+    const struct target_def *d = &rq->target;
+    bool known;
+    if (store_place_known(s, d->county, NULL, &known) ||
+        (known && d->township && store_place_known(s, d->county, d->township, &known))) {
+        *db_failed = 1;
+        return NULL;
+    }
+    if (known)
+        return NULL;
+    char msg[JERR_MAX], at[200];
+    snprintf(msg, sizeof msg, "%s '%.100s' is in no trip and not in the villages register: "
+             "check the spelling, or import the register (villages import FILE.csv) or "
+             "create a trip there first", d->township ? "township" : "county", place(d, at));
+    return reply_error(rq->request_id, "unknown_place", msg);
+}
+
+/* The county's name as its progress shows it (store_counties_each), kept
+ * in t->county_name before its targets go. */
+static int county_name_of(void *ctx, const char *county, const char *name)
+{
+    struct trip_row *t = ctx;
+    if (strcmp(county, t->county) == 0)
+        snprintf(t->county_name, sizeof t->county_name, "%s", name);
+    return 0;
+}
 
 static char *do_targets(struct store *s, const struct request *rq, const char *now,
                         struct changes *ch, int *db_failed)
 {
     const struct target_def *d = &rq->target;
-    struct target_row t = {.year = d->year, .consultations = d->consultations,
-                           .staff = d->staff};
-    snprintf(t.county, sizeof t.county, "%s", d->county);
-    snprintf(t.township, sizeof t.township, "%s", d->township ? d->township : "");
-    if (store_target_put(s, &t, false, now)) {
-        *db_failed = 1;
-        return NULL;
+    char at[200], source[8] = "";
+    if (rq->op == OP_TARGETS_SET) {
+        char *refused = unknown_place(s, rq, db_failed);
+        if (refused || *db_failed)
+            return refused;
+        struct target_row t = {.year = d->year, .consultations = d->consultations,
+                               .staff = d->staff};
+        snprintf(t.county, sizeof t.county, "%s", d->county);
+        snprintf(t.township, sizeof t.township, "%s", d->township ? d->township : "");
+        if (store_target_put(s, &t, false, now)) {
+            *db_failed = 1;
+            return NULL;
+        }
+        olog(OLOG_INFO, "admin request %s: targets of %d %s: %lld consultations, %lld staff",
+             rq->request_id, d->year, place(d, at), d->consultations, d->staff);
+    } else {
+        ch->old.year = d->year;
+        snprintf(ch->old.county, sizeof ch->old.county, "%s", d->county);
+        snprintf(ch->old.county_name, sizeof ch->old.county_name, "%s", d->county);
+        oerr_t e = store_counties_each(s, d->year, county_name_of, &ch->old);
+        if (!e)
+            e = store_target_delete(s, d->year, d->county, d->township ? d->township : "",
+                                    source);
+        if (e == OERR_NOTFOUND) {
+            char msg[JERR_MAX];
+            snprintf(msg, sizeof msg, "%d %s has no targets to unset (see outreach-coordinator "
+                     "targets list --year %d)", d->year, place(d, at), d->year);
+            return reply_error(rq->request_id, "unknown_target", msg);
+        }
+        if (e) {
+            *db_failed = 1;
+            return NULL;
+        }
+        /* ch->old: a county left with neither trips nor targets is no longer
+         * listed; its progress is republished once more, without county_targets. */
+        olog(OLOG_INFO, "admin request %s: targets of %d %s unset (they were from %s)",
+             rq->request_id, d->year, place(d, at), source);
     }
     ch->year = d->year;
     snprintf(ch->county, sizeof ch->county, "%s", d->county);
-    olog(OLOG_INFO, "admin request %s: targets of %d %s%s%s: %lld consultations, %lld staff",
-         rq->request_id, d->year, d->county, d->township ? " / " : "",
-         d->township ? d->township : "", d->consultations, d->staff);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "request_id", rq->request_id);
     cJSON_AddBoolToObject(o, "ok", 1);
@@ -45,6 +112,8 @@ static char *do_targets(struct store *s, const struct request *rq, const char *n
     cJSON_AddStringToObject(o, "county", d->county);
     if (d->township)
         cJSON_AddStringToObject(o, "township", d->township);
+    if (source[0]) /* unset: "config" rows come back from targets_file at the next start */
+        cJSON_AddStringToObject(o, "source", source);
     return json_print_free(o);
 }
 
@@ -94,9 +163,9 @@ char *admin_handle(struct store *s, const char *payload, size_t len, const char 
     if (reply)
         goto done; /* the same request again: same answer, no second effect */
 
-    if (rq.op == OP_TARGETS_SET || rq.op == OP_VILLAGES_PUT) {
-        reply = rq.op == OP_TARGETS_SET ? do_targets(s, &rq, now, ch, db_failed)
-                                        : do_villages(s, &rq, now, ch, db_failed);
+    if (rq.op == OP_TARGETS_SET || rq.op == OP_TARGETS_UNSET || rq.op == OP_VILLAGES_PUT) {
+        reply = rq.op == OP_VILLAGES_PUT ? do_villages(s, &rq, now, ch, db_failed)
+                                         : do_targets(s, &rq, now, ch, db_failed);
         goto keep;
     }
     char why[JERR_MAX] = "";
@@ -114,6 +183,17 @@ char *admin_handle(struct store *s, const char *payload, size_t len, const char 
     if (e) {
         *db_failed = 1;
         goto done;
+    }
+    if (rq.op == OP_TRIP_UPSERT && rq.trip.village) {
+        char msg[JERR_MAX];
+        if (coverage_site_mismatch(&village, &rq.trip, msg)) {
+            reply = reply_error(rq.request_id, "village_mismatch", msg);
+            goto keep;
+        }
+        /* The register says whether it is poor, and its township when the site does not. */
+        rq.trip.poor_village = village.poor;
+        if (!rq.trip.township)
+            rq.trip.township = village.township;
     }
     if (rq.op == OP_TRIP_UPSERT) {
         if (store_trip_get(s, rq.trip_id, &trip) == OERR_OK)
