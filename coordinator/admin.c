@@ -117,17 +117,43 @@ static char *do_targets(struct store *s, const struct request *rq, const char *n
     return json_print_free(o);
 }
 
+/* The register's village d as a row. */
+static void village_of(const struct village_def *d, struct village_row *v)
+{
+    *v = (struct village_row){.poor = d->poor};
+    snprintf(v->code, sizeof v->code, "%s", d->code);
+    snprintf(v->name, sizeof v->name, "%s", d->name);
+    snprintf(v->township, sizeof v->township, "%s", d->township);
+    snprintf(v->county, sizeof v->county, "%s", d->county);
+    snprintf(v->county_name, sizeof v->county_name, "%s", d->county_name);
+}
+
 static char *do_villages(struct store *s, const struct request *rq, const char *now,
                          struct changes *ch, int *db_failed)
 {
+    struct village_row v;
+    /* A trip's site and its village agree (coverage_site_mismatch): a
+     * register that moves a village away from a trip at it is refused,
+     * before anything of the request is stored. */
     for (int i = 0; i < rq->nvillages; i++) {
-        const struct village_def *d = &rq->villages[i];
-        struct village_row v = {.poor = d->poor};
-        snprintf(v.code, sizeof v.code, "%s", d->code);
-        snprintf(v.name, sizeof v.name, "%s", d->name);
-        snprintf(v.township, sizeof v.township, "%s", d->township);
-        snprintf(v.county, sizeof v.county, "%s", d->county);
-        snprintf(v.county_name, sizeof v.county_name, "%s", d->county_name);
+        village_of(&rq->villages[i], &v);
+        struct trip_detail t;
+        if (store_village_trip_elsewhere(s, &v, &t)) {
+            *db_failed = 1;
+            return NULL;
+        }
+        if (!t.trip_id[0])
+            continue;
+        char msg[1024], reason[JERR_MAX];
+        snprintf(msg, sizeof msg, "villages[%d]: village '%s' is at the site of trip %s "
+                 "(county %s%s%s), not in county %s, township %s: correct the trip first "
+                 "(trip create with its new county and township), or the register", i, v.code,
+                 t.trip_id, t.county, t.township[0] ? ", township " : "", t.township, v.county,
+                 v.township);
+        return reply_error(rq->request_id, "village_mismatch", coverage_msg(reason, msg));
+    }
+    for (int i = 0; i < rq->nvillages; i++) {
+        village_of(&rq->villages[i], &v);
         if (store_village_put(s, &v, now)) {
             *db_failed = 1;
             return NULL;

@@ -14,8 +14,7 @@ bool coverage_trip_reaches(const char *status, const char *date, struct odate to
            strcmp(date, day) <= 0 && consultations > 0;
 }
 
-/* Copies text into msg[JERR_MAX], cut at a character boundary. */
-static const char *set_msg(char msg[JERR_MAX], const char *text)
+const char *coverage_msg(char msg[JERR_MAX], const char *text)
 {
     size_t n = strlen(text);
     if (n >= JERR_MAX) {
@@ -38,14 +37,14 @@ const char *coverage_site_mismatch(const struct village_row *v, const struct tri
                  "register; the site says county %s%s%s: correct the site's county or "
                  "township, or name the right village", v->code, v->county, v->township,
                  t->county, t->township ? ", township " : "", t->township ? t->township : "");
-        return set_msg(msg, text);
+        return coverage_msg(msg, text);
     }
     if (t->poor_village_given && t->poor_village != v->poor) {
         snprintf(text, sizeof text, "site: poor_village is %s but village '%s' is %s in the "
                  "register: leave poor_village out (with a village it follows the register), "
                  "or correct the register (villages import)",
                  t->poor_village ? "true" : "false", v->code, v->poor ? "poor" : "not poor");
-        return set_msg(msg, text);
+        return coverage_msg(msg, text);
     }
     return NULL;
 }

@@ -25,6 +25,10 @@ bool coverage_trip_reaches(const char *status, const char *date, struct odate to
 const char *coverage_site_mismatch(const struct village_row *v, const struct trip_def *t,
                                    char msg[JERR_MAX]);
 
+/* Copies text into msg, cut at a character boundary when it is longer;
+ * returns msg. */
+const char *coverage_msg(char msg[JERR_MAX], const char *text);
+
 /* The year's coverage as the contract's JSON ({"year","as_of",
  * "poor_villages","reached","by_county":[…],"not_reached":[…]}); NULL when
  * the store failed. The caller deletes it. */

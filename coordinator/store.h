@@ -558,8 +558,14 @@ struct village_row {
     char county[ID_MAX + 1], county_name[JTEXT_MAX_BYTES + 1];
     bool poor;
 };
-/* Creates or replaces the village of code v->code. */
+/* Creates or replaces the village of code v->code; the trips at it take its
+ * poor (their poor_village follows the register). */
 oerr_t store_village_put(struct store *s, const struct village_row *v, const char *now);
+/* A trip at village v->code whose site is in another county than v's, or
+ * names another township: its id, county and township in *t (trip_id ""
+ * when there is none). */
+oerr_t store_village_trip_elsewhere(struct store *s, const struct village_row *v,
+                                    struct trip_detail *t);
 /* OERR_NOTFOUND when the register has no such code. */
 oerr_t store_village_get(struct store *s, const char *code, struct village_row *out);
 /* How many villages the register holds (poor: the poor ones only); -1 on failure. */

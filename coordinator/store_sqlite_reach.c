@@ -140,7 +140,36 @@ oerr_t store_village_put(struct store *s, const struct village_row *v, const cha
     if (!st)
         return OERR_DB;
     sqlite3_bind_int(st, 7, v->poor);
+    if (sql_run_once(st))
+        return OERR_DB;
+    st = sql_prep(s, "UPDATE trips SET poor_village = ?2 WHERE poor_village <> ?2 AND trip_id IN"
+                     " (SELECT trip_id FROM trip_villages WHERE village = ?1)", 1, v->code);
+    if (!st)
+        return OERR_DB;
+    sqlite3_bind_int(st, 2, v->poor);
     return sql_run_once(st);
+}
+
+oerr_t store_village_trip_elsewhere(struct store *s, const struct village_row *v,
+                                    struct trip_detail *t)
+{
+    memset(t, 0, sizeof *t);
+    sqlite3_stmt *st = sql_prep(
+        s, "SELECT t.trip_id, t.county, COALESCE(t.township, '') FROM trip_villages tv"
+           " JOIN trips t ON t.trip_id = tv.trip_id WHERE tv.village = ?1"
+           " AND (t.county <> ?2 OR COALESCE(t.township, '') NOT IN ('', ?3))"
+           " ORDER BY t.trip_id LIMIT 1",
+        3, v->code, v->county, v->township);
+    if (!st)
+        return OERR_DB;
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW) {
+        column_copy(st, 0, t->trip_id, sizeof t->trip_id);
+        column_copy(st, 1, t->county, sizeof t->county);
+        column_copy(st, 2, t->township, sizeof t->township);
+    }
+    sqlite3_finalize(st);
+    return r == SQLITE_ROW || r == SQLITE_DONE ? OERR_OK : OERR_DB;
 }
 
 /* The village columns (code .. poor) from column first on. */

@@ -97,6 +97,22 @@ expect_exit 0 tc --county xiuwu --county-name 修武县 --village demo-xw-003
 assert_eq "trip $T9: planned" "$(out)" "trip create --village"
 expect_retained "$ROOT/trips/$T9" '[.site.village, .site.township, .site.poor_village]' '["demo-xw-003","示例甲镇",false]'
 pass "trip create --village: county and township checked, poor_village from the register"
+
+# The register changes: a trip's poor_village follows it; moving a village away
+# from a trip at it is refused, and nothing of that file is stored.
+sed 's/^demo-xw-003,示例南村,示例甲镇,xiuwu,修武县,0$/demo-xw-003,示例南村,示例甲镇,xiuwu,修武县,1/' \
+  "$SRC_DIR/deploy/villages-sample.csv" >"$WORK/poor.csv"
+expect_exit 0 admin villages import "$WORK/poor.csv"
+expect_retained "$ROOT/trips/$T9" '.site.poor_village' 'true'
+sed 's/^demo-xw-001,示例东村,示例甲镇,/demo-xw-001,示例东村,示例乙乡,/' \
+  "$SRC_DIR/deploy/villages-sample.csv" >"$WORK/moved.csv"
+expect_exit 3 admin villages import "$WORK/moved.csv"
+assert_eq "refused (village_mismatch): villages[0]: village 'demo-xw-001' is at the site of trip $T1 (county xiuwu, township 示例甲镇), not in county xiuwu, township 示例乙乡: correct the trip first (trip create with its new county and township), or the register" \
+  "$(head -1 "$WORK/err")" "a register moving a village away from its trip"
+expect_retained "$ROOT/trips/$T9" '.site.poor_village' 'true' # the refused file stored nothing
+expect_exit 0 admin villages import "$SRC_DIR/deploy/villages-sample.csv"
+expect_retained "$ROOT/trips/$T9" '.site.poor_village' 'false'
+pass "a new register: poor_village follows it, a village is not moved away from its trip"
 SUMMARY='[.poor_villages, .reached, [.by_county[] | [.county, .poor_villages, .reached, [.townships[] | [.township, .reached]]]], [.not_reached[].code]]'
 expect_retained "$COV" "$SUMMARY" \
   '[6,0,[["wuzhi",3,0,[["样例丁乡",0],["样例丙镇",0]]],["xiuwu",3,0,[["示例乙乡",0],["示例甲镇",0]]]],["demo-wz-004","demo-wz-001","demo-wz-002","demo-xw-004","demo-xw-001","demo-xw-002"]]'

@@ -358,6 +358,24 @@ static void test_village_site(void **state)
     char v[ID_MAX + 1];
     assert_int_equal(store_trip_village(s, "t-v", v), OERR_OK);
     assert_string_equal(v, "v2");
+
+    /* The register changes: the trips at a village take its poor... */
+    expect(s, "{\"request_id\":\"v2\",\"op\":\"villages.put\",\"villages\":["
+              V("v2", "TA", "boai", "true") "]}", NULL);
+    assert_int_equal(store_trip_detail(s, "t-v", &d), OERR_OK);
+    assert_true(d.poor_village);
+    /* ...but may not move it away from a trip at it: nothing of the request is stored. */
+    expect_refused(s, "{\"request_id\":\"v3\",\"op\":\"villages.put\",\"villages\":["
+                      V("v1", "TA", "boai", "false") "," V("v2", "TB", "boai", "true") "]}",
+                   "village_mismatch",
+                   "villages[1]: village 'v2' is at the site of trip t-v (county boai, township "
+                   "TA), not in county boai, township TB: correct the trip first (trip create "
+                   "with its new county and township), or the register");
+    struct village_row row;
+    assert_int_equal(store_village_get(s, "v1", &row), OERR_OK);
+    assert_true(row.poor);
+    assert_int_equal(store_village_get(s, "v2", &row), OERR_OK);
+    assert_string_equal(row.township, "TA");
 }
 
 /* ---- villages and coverage ----------------------------------------------- */
