@@ -503,6 +503,22 @@ oerr_t sql_run_once(sqlite3_stmt *st)
     return e;
 }
 
+int sql_row_texts(sqlite3_stmt *st, int n, ...)
+{
+    if (!st)
+        return SQLITE_ERROR;
+    int r = sqlite3_step(st);
+    va_list ap;
+    va_start(ap, n);
+    for (int i = 0; r == SQLITE_ROW && i < n; i++) {
+        char *buf = va_arg(ap, char *);
+        column_copy(st, i, buf, va_arg(ap, size_t));
+    }
+    va_end(ap);
+    sqlite3_finalize(st);
+    return r;
+}
+
 const char *store_errmsg(const struct store *s)
 {
     if (!s || !s->db)

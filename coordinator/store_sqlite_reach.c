@@ -160,15 +160,8 @@ oerr_t store_village_trip_elsewhere(struct store *s, const struct village_row *v
            " AND (t.county <> ?2 OR COALESCE(t.township, '') NOT IN ('', ?3))"
            " ORDER BY t.trip_id LIMIT 1",
         3, v->code, v->county, v->township);
-    if (!st)
-        return OERR_DB;
-    int r = sqlite3_step(st);
-    if (r == SQLITE_ROW) {
-        column_copy(st, 0, t->trip_id, sizeof t->trip_id);
-        column_copy(st, 1, t->county, sizeof t->county);
-        column_copy(st, 2, t->township, sizeof t->township);
-    }
-    sqlite3_finalize(st);
+    int r = sql_row_texts(st, 3, t->trip_id, sizeof t->trip_id, t->county, sizeof t->county,
+                          t->township, sizeof t->township);
     return r == SQLITE_ROW || r == SQLITE_DONE ? OERR_OK : OERR_DB;
 }
 
