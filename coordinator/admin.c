@@ -22,10 +22,11 @@ static char *reply_ok(const char *request_id, const char *trip_id, const char *s
 
 /* ---- reach: targets.set, targets.unset and villages.put ---- */
 
-/* "xiuwu" or "xiuwu / 示例甲镇" */
-static const char *place(const struct target_def *d, char buf[200])
+/* "xiuwu" or "xiuwu / 示例甲镇" (a county code and 64 characters at most) */
+#define PLACE_MAX (ID_MAX + 3 + 4 * 64 + 1)
+static const char *place(const struct target_def *d, char buf[PLACE_MAX])
 {
-    snprintf(buf, 200, "%.64s%s%.120s", d->county, d->township ? " / " : "",
+    snprintf(buf, PLACE_MAX, "%s%s%s", d->county, d->township ? " / " : "",
              d->township ? d->township : "");
     return buf;
 }
@@ -44,11 +45,11 @@ static char *unknown_place(struct store *s, const struct request *rq, int *db_fa
     }
     if (known)
         return NULL;
-    char msg[JERR_MAX], at[200];
-    snprintf(msg, sizeof msg, "%s '%.100s' is in no trip and not in the villages register: "
+    char text[1024], msg[JERR_MAX], at[PLACE_MAX];
+    snprintf(text, sizeof text, "%s '%s' is in no trip and not in the villages register: "
              "check the spelling, or import the register (villages import FILE.csv) or "
              "create a trip there first", d->township ? "township" : "county", place(d, at));
-    return reply_error(rq->request_id, "unknown_place", msg);
+    return reply_error(rq->request_id, "unknown_place", coverage_msg(msg, text));
 }
 
 /* The county's name as its progress shows it (store_counties_each), kept
@@ -65,7 +66,7 @@ static char *do_targets(struct store *s, const struct request *rq, const char *n
                         struct changes *ch, int *db_failed)
 {
     const struct target_def *d = &rq->target;
-    char at[200], source[8] = "";
+    char at[PLACE_MAX], source[8] = "";
     if (rq->op == OP_TARGETS_SET) {
         char *refused = unknown_place(s, rq, db_failed);
         if (refused || *db_failed)
@@ -89,10 +90,11 @@ static char *do_targets(struct store *s, const struct request *rq, const char *n
             e = store_target_delete(s, d->year, d->county, d->township ? d->township : "",
                                     source);
         if (e == OERR_NOTFOUND) {
-            char msg[JERR_MAX];
-            snprintf(msg, sizeof msg, "%d %s has no targets to unset (see outreach-coordinator "
-                     "targets list --year %d)", d->year, place(d, at), d->year);
-            return reply_error(rq->request_id, "unknown_target", msg);
+            char text[1024], msg[JERR_MAX];
+            snprintf(text, sizeof text, "%d %s has no targets to unset (see "
+                     "outreach-coordinator targets list --year %d)", d->year, place(d, at),
+                     d->year);
+            return reply_error(rq->request_id, "unknown_target", coverage_msg(msg, text));
         }
         if (e) {
             *db_failed = 1;
