@@ -345,6 +345,8 @@ static void handle_admin(struct svc *s, struct item *it, const char *const *lv,
             publish_mark_county(s->pub, &ch.old);
     } else if (ch.year) {
         publish_mark_year(s->pub, ch.year); /* targets.set: its counties' county_targets */
+        if (ch.old.year) /* targets.unset: the county may be listed no more */
+            publish_mark_county(s->pub, &ch.old);
         alerter_mark(s->alerts);
     }
     if (ch.villages)

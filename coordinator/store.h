@@ -260,10 +260,12 @@ oerr_t store_month_offset(struct store *s, int offset_min);
 oerr_t store_month_counties_each(struct store *s, int year,
                                  int (*fn)(void *, const char *, const char *), void *ctx);
 
-/* Counties with trips in a year: fn(ctx, county, county_name). */
+/* Counties with trips in a year or targets for it, by code: fn(ctx, county,
+ * county_name); the name is the year's trips', else any trip's, else the
+ * villages register's, else the code. */
 oerr_t store_counties_each(struct store *s, int year,
                            int (*fn)(void *, const char *, const char *), void *ctx);
-/* Years that have trips: fn(ctx, year). */
+/* Years that have trips or county targets: fn(ctx, year). */
 oerr_t store_years_each(struct store *s, int (*fn)(void *, int), void *ctx);
 
 /* Which reports store_export_csv writes: every one when all are unset. */
@@ -542,6 +544,14 @@ oerr_t store_target_put(struct store *s, const struct target_row *t, bool from_c
  * townships' rows; OERR_NOTFOUND when it has neither. */
 oerr_t store_county_target(struct store *s, int year, const char *county,
                            long long *consultations, long long *staff);
+/* Removes the target row of year, county and township ("" for the county's
+ * own): OERR_NOTFOUND when there is none; source gets where it came from
+ * ("admin" or "config": a config row comes back at the next start). */
+oerr_t store_target_delete(struct store *s, int year, const char *county, const char *township,
+                           char source[8]);
+/* *known: the county (and, township not NULL, that township of it) is in the
+ * villages register or at the site of some trip, of any year. */
+oerr_t store_place_known(struct store *s, const char *county, const char *township, bool *known);
 /* Every target row of a year (0: every year), by year, county, township. */
 oerr_t store_targets_each(struct store *s, int year,
                           int (*fn)(void *, const struct target_row *), void *ctx);
@@ -551,8 +561,14 @@ struct village_row {
     char county[ID_MAX + 1], county_name[JTEXT_MAX_BYTES + 1];
     bool poor;
 };
-/* Creates or replaces the village of code v->code. */
+/* Creates or replaces the village of code v->code; the trips at it take its
+ * poor (their poor_village follows the register). */
 oerr_t store_village_put(struct store *s, const struct village_row *v, const char *now);
+/* A trip at village v->code whose site is in another county than v's, or
+ * names another township: its id, county and township in *t (trip_id ""
+ * when there is none). */
+oerr_t store_village_trip_elsewhere(struct store *s, const struct village_row *v,
+                                    struct trip_detail *t);
 /* OERR_NOTFOUND when the register has no such code. */
 oerr_t store_village_get(struct store *s, const char *code, struct village_row *out);
 /* How many villages the register holds (poor: the poor ones only); -1 on failure. */

@@ -360,6 +360,22 @@ oerr_t sql_run_once(sqlite3_stmt *st)
     return e;
 }
 
+int sql_row_texts(sqlite3_stmt *st, int n, ...)
+{
+    if (!st)
+        return SQLITE_ERROR;
+    int r = sqlite3_step(st);
+    va_list ap;
+    va_start(ap, n);
+    for (int i = 0; r == SQLITE_ROW && i < n; i++) {
+        char *buf = va_arg(ap, char *);
+        column_copy(st, i, buf, va_arg(ap, size_t));
+    }
+    va_end(ap);
+    sqlite3_finalize(st);
+    return r;
+}
+
 const char *store_errmsg(const struct store *s)
 {
     if (!s || !s->db)
@@ -2090,8 +2106,16 @@ oerr_t store_counties_each(struct store *s, int year,
                            int (*fn)(void *, const char *, const char *), void *ctx)
 {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, "SELECT county, MAX(county_name) FROM trips WHERE year = ?1"
-                                  " GROUP BY county ORDER BY county", -1, &st, NULL) != SQLITE_OK)
+    /* reach: a county with targets and no trip yet is listed too (its
+     * progress: zeros and county_targets) */
+    if (sqlite3_prepare_v2(
+            s->db, "SELECT c.county, COALESCE((SELECT MAX(county_name) FROM trips t"
+                   "  WHERE t.year = ?1 AND t.county = c.county),"
+                   " (SELECT MAX(county_name) FROM trips t WHERE t.county = c.county),"
+                   " (SELECT MAX(county_name) FROM villages v WHERE v.county = c.county),"
+                   " c.county) FROM (SELECT county FROM trips WHERE year = ?1"
+                   " UNION SELECT county FROM county_targets WHERE year = ?1) c"
+                   " ORDER BY c.county", -1, &st, NULL) != SQLITE_OK)
         return OERR_DB;
     sqlite3_bind_int(st, 1, year);
     int rc;
@@ -2106,7 +2130,8 @@ oerr_t store_counties_each(struct store *s, int year,
 oerr_t store_years_each(struct store *s, int (*fn)(void *, int), void *ctx)
 {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, "SELECT DISTINCT year FROM trips ORDER BY year", -1, &st,
+    if (sqlite3_prepare_v2(s->db, "SELECT year FROM trips UNION"
+                                  " SELECT year FROM county_targets ORDER BY 1", -1, &st,
                            NULL) != SQLITE_OK)
         return OERR_DB;
     int rc;

@@ -88,6 +88,12 @@ sqlite3_stmt *sql_prep(struct store *s, const char *sql, int n, ...);
  * and finalizes it. */
 oerr_t sql_run_once(sqlite3_stmt *st);
 
+/* Steps st (NULL: it could not be prepared) once, copies the text columns
+ * 0..n-1 of its row into the n (char *buf, size_t size) pairs that follow,
+ * and finalizes it: SQLITE_ROW, SQLITE_DONE (no row, buffers untouched), or
+ * another code on failure. */
+int sql_row_texts(sqlite3_stmt *st, int n, ...);
+
 /* store_sqlite_ckpt.c: stops the checkpoint thread, if any (store_close). */
 void store_checkpoint_stop(struct store *s);
 
