@@ -98,10 +98,11 @@ static int export_dhis2(struct coord_cli *c, const struct coord_db_opts *o)
 /* A date of --from or --to: NULL (not given) or a real YYYY-MM-DD. */
 static int check_date(const char *opt, const char *v, struct odate *d)
 {
-    if (!v || tu_parse_date(v, d) == 0)
+    char why[TU_WHY_MAX];
+    if (!v || (!tu_date_why(v, why) && tu_parse_date(v, d) == 0))
         return 0;
-    return cli_usage_error(usage_export, "%s must be a date YYYY-MM-DD, like 2026-03-01, not '%s'",
-                           opt, v);
+    return cli_usage_error(usage_export, "%s must be a date YYYY-MM-DD, not '%s': %s", opt, v,
+                           why);
 }
 
 int cli_export(int argc, char **argv, void *ctx)

@@ -233,7 +233,7 @@ static int villages_import(int argc, char **argv)
         case O_DRY_RUN: dry = true; break;
         case 'h':
         case O_HELP: fputs(usage_villages, stdout); return 0;
-        default: fputs(usage_villages, stderr); return EXIT_USAGE;
+        default: return cli_usage_try(usage_villages);
         }
     }
     if (optind >= argc)
@@ -346,8 +346,7 @@ static int targets_set(int argc, char **argv)
             cJSON_Delete(req);
             return 0;
         }
-        fputs(usage_targets, stderr);
-        rc = EXIT_USAGE;
+        rc = cli_usage_try(usage_targets);
     }
     if (!rc && optind < argc)
         rc = cli_usage_error(usage_targets, "unexpected argument '%s'", argv[optind]);

@@ -121,7 +121,7 @@ int coord_cli_db_opts(int argc, char **argv, const char *usage, unsigned takes,
                                        optarg);
             break;
         case 'h': fputs(usage, stdout); return 1;
-        default: fputs(usage, stderr); return EXIT_USAGE;
+        default: return cli_usage_try(usage);
         }
     }
     if (!(takes & DBO_ARG) && optind < argc)

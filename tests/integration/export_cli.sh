@@ -104,8 +104,10 @@ refused() { # WANT-MESSAGE ARGS...
   [ ! -s "$WORK/out" ] || fail "export $*: wrote $(wc -c <"$WORK/out") bytes"
   pass "export $* refused: $msg"
 }
-refused "--from must be a date YYYY-MM-DD, like 2026-03-01, not '2026-02-30'" --from 2026-02-30
-refused "--to must be a date YYYY-MM-DD, like 2026-03-01, not '26-3-1'" --to 26-3-1
+refused "--from must be a date YYYY-MM-DD, not '2026-02-30': February 2026 has 28 days: 2026-02-30 is not a day of it" --from 2026-02-30
+refused "--to must be a date YYYY-MM-DD, not '2026-11-31': November 2026 has 30 days: 2026-11-31 is not a day of it" --to 2026-11-31
+refused "--from must be a date YYYY-MM-DD, not '2026-13-01': 13 is not a month (01 to 12)" --from 2026-13-01
+refused "--to must be a date YYYY-MM-DD, not '26-3-1': not a date YYYY-MM-DD (like 2026-03-01)" --to 26-3-1
 refused "--from 2026-05-02 is after --to 2026-05-01: no day is in between; swap them" \
   --from 2026-05-02 --to 2026-05-01
 refused "--county must be a county code like xiuwu" --county 'gen/c1'
