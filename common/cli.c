@@ -74,6 +74,11 @@ int cli_usage_error(const char *usage, const char *fmt, ...)
     return cli_usage_try(usage);
 }
 
+const char *cli_plural(long long n, const char *one, const char *many)
+{
+    return n == 1 ? one : many;
+}
+
 void cli_oom(void)
 {
     fprintf(stderr, "%s: out of memory\n", progname);

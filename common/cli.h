@@ -106,6 +106,10 @@ int cli_usage_try(const char *usage);
 int cli_usage_error(const char *usage, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* The word for n things: one when n is 1, else many ("1 village",
+ * "2 villages", "0 villages"). */
+const char *cli_plural(long long n, const char *one, const char *many);
+
 /* "NAME: out of memory" and exit(1). For command-line tools only: a
  * library returns its error instead. */
 __attribute__((noreturn)) void cli_oom(void);

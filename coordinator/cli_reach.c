@@ -250,8 +250,9 @@ static int villages_import(int argc, char **argv)
     fclose(f);
     int sent = 0;
     if (!rc && dry) {
-        printf("%s: %ld villages (%ld poor), would be sent in %d request%s\n", im.path,
-               im.villages, im.poor, im.nreq, im.nreq == 1 ? "" : "s");
+        printf("%s: %ld %s (%ld poor), would be sent in %d %s\n", im.path, im.villages,
+               cli_plural(im.villages, "village", "villages"), im.poor, im.nreq,
+               cli_plural(im.nreq, "request", "requests"));
     } else if (!rc) {
         for (; sent < im.nreq && !rc; sent++) {
             cJSON *reply = NULL;
@@ -259,11 +260,12 @@ static int villages_import(int argc, char **argv)
             cJSON_Delete(reply);
         }
         if (rc)
-            fprintf(stderr, "%d of %d requests were stored before this one; sending the file "
-                    "again is safe (a village is replaced by its code)\n", sent - 1, im.nreq);
+            fprintf(stderr, "%d of %d %s stored before this one; sending the file "
+                    "again is safe (a village is replaced by its code)\n", sent - 1, im.nreq,
+                    cli_plural(im.nreq, "request was", "requests were"));
         else
-            printf("villages: %ld stored (%ld poor) in %d request%s\n", im.villages, im.poor,
-                   im.nreq, im.nreq == 1 ? "" : "s");
+            printf("villages: %ld stored (%ld poor) in %d %s\n", im.villages, im.poor,
+                   im.nreq, cli_plural(im.nreq, "request", "requests"));
     }
     for (int i = 0; i < im.nreq; i++)
         cJSON_Delete(im.req[i]);

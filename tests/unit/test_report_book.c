@@ -84,7 +84,7 @@ static void test_dhis2_exact(void **state)
     struct dhis2_map *m = dhis2_map_load(path, err);
     unlink(path);
     assert_non_null(m);
-    cJSON *set = dhis2_build(s, m, 2026, NULL, err);
+    cJSON *set = dhis2_build(s, m, 2026, 0, NULL, err);
     assert_non_null(set);
     char *got = cJSON_PrintUnformatted(set);
     /* wuzhi: February only; xiuwu: January (23:30 +08:00) and February
@@ -101,14 +101,26 @@ static void test_dhis2_exact(void **state)
     free(got);
     cJSON_Delete(set);
     /* one county */
-    set = dhis2_build(s, m, 2026, "wuzhi", err);
+    set = dhis2_build(s, m, 2026, 0, "wuzhi", err);
     assert_non_null(set);
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(set, "dataValues")), 4);
     cJSON_Delete(set);
-    assert_null(dhis2_build(s, m, 2026, "nowhere", err));
+    /* one month: January has xiuwu's values only; March has none */
+    set = dhis2_build(s, m, 2026, 1, NULL, err);
+    got = cJSON_PrintUnformatted(set);
+    assert_string_equal(got, "{\"dataValues\":["
+        DV("DE_C", "202601", "OU_XW", "default", "12") "," DV("DE_D", "202601", "OU_XW", "TCM", "0") ","
+        DV("DE_R", "202601", "OU_XW", "URG", "0") "," DV("DE_V", "202601", "OU_XW", "default", "0.00")
+        "]}");
+    free(got);
+    cJSON_Delete(set);
+    set = dhis2_build(s, m, 2026, 3, NULL, err);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(set, "dataValues")), 0);
+    cJSON_Delete(set);
+    assert_null(dhis2_build(s, m, 2026, 0, "nowhere", err));
     assert_string_equal(err, "--county nowhere has no month figures in 2026");
     /* another year: none */
-    set = dhis2_build(s, m, 2025, NULL, err);
+    set = dhis2_build(s, m, 2025, 0, NULL, err);
     got = cJSON_PrintUnformatted(set);
     assert_string_equal(got, "{\"dataValues\":[]}");
     free(got);
@@ -162,7 +174,7 @@ static void test_dhis2_refusals(void **state)
     struct dhis2_map *m = dhis2_map_load(path, err);
     unlink(path);
     assert_non_null(m);
-    assert_null(dhis2_build(s, m, 2026, NULL, err));
+    assert_null(dhis2_build(s, m, 2026, 0, NULL, err));
     assert_string_equal(err, "county wuzhi (wuzhi county) has figures in 2026 but no orgUnit in "
                              "the mapping: add {\"county\": \"wuzhi\", \"orgUnit\": "
                              "\"ITS_DHIS2_CODE\"} to \"orgUnits\"");
