@@ -17,8 +17,9 @@ static const char usage_report[] =
     "\n"
     "Writes the year's figures as one file a health commission can file and send on:\n"
     "summary (targets, expected to date, projection and pace), by county, by month,\n"
-    "by department, referrals (by destination and urgency), and trips with their\n"
-    "attendance. Reads the store only; the daemon may be running.\n"
+    "by department, referrals (by destination and urgency), trips with their village\n"
+    "and attendance, poor-village coverage by county and township, and the poor\n"
+    "villages not reached. Reads the store only; the daemon may be running.\n"
     "\n"
     "  --db FILE        the coordinator's store\n"
     "  --year Y         the year (default: this year at the sites)\n"
@@ -35,7 +36,8 @@ static const char usage_report[] =
     "                   standard output without it); then one line on standard\n"
     "                   output says what was written there\n"
     "  --section S      csv only: that section alone, header and rows (summary,\n"
-    "                   counties, months, departments, referrals, trips)\n"
+    "                   counties, months, departments, referrals, trips, coverage,\n"
+    "                   not_reached)\n"
     "  --config FILE    the targets (target_staff, target_consultations) and\n"
     "                   tz_offset_min\n"
     "Months go by the time a report was recorded (tz_offset_min, UTC+08:00 by\n"
@@ -82,7 +84,8 @@ int cli_report(int argc, char **argv, void *ctx)
         if (section == RS_COUNT)
             return cli_usage_error(usage_report,
                                    "--section must be summary, counties, months, departments, "
-                                   "referrals or trips, not '%s'", o.section);
+                                   "referrals, trips, coverage or not_reached, not '%s'",
+                                   o.section);
     }
     struct store *s = coord_cli_store(cc, o.db);
     if (!s)
