@@ -150,8 +150,9 @@ static int read_villages(struct import *im, FILE *f, const char *request_id)
     size_t bytes = 0;
     while ((k = csv_next(&r, err)) == 1) {
         if (r.n != 6) {
-            cli_fail("%s, line %ld: %d fields, expected 6 "
-                     "(code,name,township,county,county_name,poor)", im->path, r.line, r.n);
+            cli_fail("%s, line %ld: %d %s, expected 6 "
+                     "(code,name,township,county,county_name,poor)", im->path, r.line, r.n,
+                     cli_plural(r.n, "field", "fields"));
             return EXIT_USAGE;
         }
         int poor = poor_value(r.field[5]);

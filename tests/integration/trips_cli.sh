@@ -96,7 +96,7 @@ Roster
     no registrations
   nurse: 0 of 2 places confirmed
     no registrations
-  pharmacist: 0 of 1 places confirmed
+  pharmacist: 0 of 1 place confirmed
     no registrations
 
 Came without registering: none
