@@ -15,8 +15,9 @@ const char *const book_section_names[RS_COUNT] = {
     "not_reached",
 };
 
-/* The labels: Chinese first (the commission's), English after, from the one
- * table of words (common/names.c), made once. */
+/* The labels: Chinese first (the commission's), English after, as the site
+ * app shows them: destinations and urgencies from common/names.c (the site
+ * app's /api/forms lists), departments as its buttons (below); made once. */
 #define LABEL_MAX 96
 static char dept_labels_buf[STORE_DEPARTMENTS][LABEL_MAX], dest_labels_buf[DEST_COUNT][LABEL_MAX],
     urg_labels_buf[STORE_URGENCIES][LABEL_MAX];
@@ -32,9 +33,24 @@ static void labels_of(const struct names_table *t, int n, char (*buf)[LABEL_MAX]
     }
 }
 
+/* The departments as the site app's buttons word them (field-agent/site/
+ * describe.js, DEPTS; the Chinese as common/names.c): a site's staff and an
+ * official read the same words. tests/unit/test_names_words.c compares them. */
+const char *const book_department_words[STORE_DEPARTMENTS][3] = {
+    {"internal", "内科", "Internal"},       {"surgery", "外科", "Surgery"},
+    {"obgyn", "妇产科", "Ob/Gyn"},          {"pediatrics", "儿科", "Pediatrics"},
+    {"ophthalmology", "眼科", "Eyes"},      {"tcm", "中医", "TCM"},
+    {"dental", "口腔", "Dental"},           {"general", "全科", "General"},
+    {"other", "其他", "Other"},
+};
+
 static void labels_init(void)
 {
-    labels_of(&names_department, STORE_DEPARTMENTS, dept_labels_buf, dept_labels);
+    for (int i = 0; i < STORE_DEPARTMENTS; i++) {
+        snprintf(dept_labels_buf[i], LABEL_MAX, "%s %s", book_department_words[i][1],
+                 book_department_words[i][2]);
+        dept_labels[i] = dept_labels_buf[i];
+    }
     labels_of(&names_destination, DEST_COUNT, dest_labels_buf, dest_labels);
     labels_of(&names_urgency, STORE_URGENCIES, urg_labels_buf, urg_labels);
 }

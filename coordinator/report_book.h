@@ -64,11 +64,15 @@ struct report_book {
 /* Builds every section from the store into r (which book_free frees, also
  * after a failure). OERR_NOTFOUND when --county names no county with trips in
  * the year; OERR_DB when the store failed. Codes are written in words, zh-CN
- * then English: departments, destinations and urgencies as common/names.c
- * says (the field agent's and the site app's words), pace and a trip's status
- * by book_pace_words and book_status_words. */
+ * then English, as the site app shows them: departments as
+ * book_department_words, destinations and urgencies as common/names.c, pace
+ * and a trip's status by book_pace_words and book_status_words. */
 oerr_t book_build(struct store *s, const struct book_opts *o, struct report_book *r);
 void book_free(struct report_book *r);
+
+/* {code, zh-CN, English} of each department (department_names' order): the
+ * site app's words (field-agent/site/describe.js), which the report uses. */
+extern const char *const book_department_words[STORE_DEPARTMENTS][3];
 
 /* "超前 Ahead", "符合进度 On pace", "落后 Behind" (the dashboard's words);
  * the code itself when unknown. */

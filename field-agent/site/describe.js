@@ -10,13 +10,12 @@
 'use strict';
 
 const SiteWords = (() => {
-  // The same words as common/names.c (the report's and the agent's command
-  // line's); tests/unit/test_names_words.c compares the two.
+  // The coordinator's report words the departments exactly so
+  // (coordinator/report_book.c); tests/unit/test_names_words.c compares the two.
   const DEPTS = {
-    internal: ['内科', 'Internal medicine'], surgery: ['外科', 'Surgery'],
-    obgyn: ['妇产科', 'Obstetrics & gynaecology'], pediatrics: ['儿科', 'Paediatrics'],
-    ophthalmology: ['眼科', 'Ophthalmology'], tcm: ['中医', 'Traditional Chinese medicine'],
-    dental: ['口腔', 'Dental'], general: ['全科', 'General practice'], other: ['其他', 'Other'],
+    internal: ['内科', 'Internal'], surgery: ['外科', 'Surgery'], obgyn: ['妇产科', 'Ob/Gyn'],
+    pediatrics: ['儿科', 'Pediatrics'], ophthalmology: ['眼科', 'Eyes'], tcm: ['中医', 'TCM'],
+    dental: ['口腔', 'Dental'], general: ['全科', 'General'], other: ['其他', 'Other'],
   };
   const W = {
     zh: {

@@ -1,8 +1,8 @@
-/* test_names_words.c -- one table of words: the site app's department names
- * (field-agent/site/describe.js, the buttons a site's staff tap) are exactly
- * those of common/names.c (the agent's command line, its /api/forms lists and
- * the coordinator's report), and the report's column labels are names.c's
- * "zh-CN English" of each department, destination and urgency. */
+/* test_names_words.c -- the report words codes as the site app does: its
+ * department words (book_department_words, report_book.c) are exactly the
+ * site app's buttons (field-agent/site/describe.js, DEPTS), in Chinese also
+ * those of common/names.c; destinations and urgencies come from names.c, the
+ * site app's /api/forms lists, for both. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +14,7 @@
 
 #include "names.h"
 #include "report.h"
+#include "report_book.h"
 
 static char *slurp(const char *path)
 {
@@ -28,9 +29,10 @@ static char *slurp(const char *path)
     return buf;
 }
 
-/* describe.js holds DEPTS = { code: ['zh', 'en'], ... }: each of names.c's
- * departments appears there with its two words, and no other code does. */
-static void site_departments_are_names_c(void **state)
+/* describe.js holds DEPTS = { code: ['zh', 'en'], ... }: each of the
+ * report's departments appears there with its two words, and no other entry;
+ * the Chinese is names.c's too. */
+static void site_departments_are_the_reports(void **state)
 {
     (void)state;
     char *js = slurp(SOURCE_DIR "/field-agent/site/describe.js");
@@ -42,19 +44,21 @@ static void site_departments_are_names_c(void **state)
     int entries = 0;
     for (const char *p = start; (p = strstr(p, "['")) && p < end; p++)
         entries++;
-    int n = 0;
-    for (const struct name_entry *e = names_department.entries; e->code; e++, n++) {
-        char want[256];
-        snprintf(want, sizeof want, "%s: ['%s', '%s']", e->code, e->zh, e->en);
-        const char *at = strstr(start, want);
-        if (!at || (size_t)(at - start) > len)
-            fail_msg("describe.js: no \"%s\" in DEPTS (common/names.c's words)", want);
-    }
     int codes = 0;
     while (department_names[codes])
         codes++;
-    assert_int_equal(entries, n);
-    assert_int_equal(n, codes);
+    assert_int_equal(codes, STORE_DEPARTMENTS);
+    for (int i = 0; i < STORE_DEPARTMENTS; i++) {
+        const char *const *w = book_department_words[i];
+        assert_string_equal(w[0], department_names[i]);
+        assert_string_equal(w[1], names_zh(&names_department, w[0]));
+        char want[256];
+        snprintf(want, sizeof want, "%s: ['%s', '%s']", w[0], w[1], w[2]);
+        const char *at = strstr(start, want);
+        if (!at || (size_t)(at - start) > len)
+            fail_msg("describe.js: no \"%s\" in DEPTS (the report's words)", want);
+    }
+    assert_int_equal(entries, STORE_DEPARTMENTS);
     free(js);
 }
 
@@ -79,7 +83,7 @@ static void every_code_has_words(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(site_departments_are_names_c),
+        cmocka_unit_test(site_departments_are_the_reports),
         cmocka_unit_test(every_code_has_words),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
