@@ -162,8 +162,8 @@ static char *do_villages(struct store *s, const struct request *rq, const char *
         }
     }
     ch->villages = true;
-    olog(OLOG_INFO, "admin request %s: %d villages of the register stored", rq->request_id,
-         rq->nvillages);
+    olog(OLOG_INFO, "admin request %s: %d village%s of the register stored", rq->request_id,
+         rq->nvillages, rq->nvillages == 1 ? "" : "s");
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "request_id", rq->request_id);
     cJSON_AddBoolToObject(o, "ok", 1);

@@ -80,7 +80,7 @@ int cli_alerts(int argc, char **argv, void *ctx)
         case 'a': all = true; break;
         case 'j': json = true; break;
         case 'h': fputs(usage_alerts, stdout); return 0;
-        default: fputs(usage_alerts, stderr); return EXIT_USAGE;
+        default: return cli_usage_try(usage_alerts);
         }
     }
     if (optind < argc)

@@ -150,8 +150,9 @@ static int read_villages(struct import *im, FILE *f, const char *request_id)
     size_t bytes = 0;
     while ((k = csv_next(&r, err)) == 1) {
         if (r.n != 6) {
-            cli_fail("%s, line %ld: %d fields, expected 6 "
-                     "(code,name,township,county,county_name,poor)", im->path, r.line, r.n);
+            cli_fail("%s, line %ld: %d %s, expected 6 "
+                     "(code,name,township,county,county_name,poor)", im->path, r.line, r.n,
+                     cli_plural(r.n, "field", "fields"));
             return EXIT_USAGE;
         }
         int poor = poor_value(r.field[5]);
@@ -233,7 +234,7 @@ static int villages_import(int argc, char **argv)
         case O_DRY_RUN: dry = true; break;
         case 'h':
         case O_HELP: fputs(usage_villages, stdout); return 0;
-        default: fputs(usage_villages, stderr); return EXIT_USAGE;
+        default: return cli_usage_try(usage_villages);
         }
     }
     if (optind >= argc)
@@ -250,8 +251,9 @@ static int villages_import(int argc, char **argv)
     fclose(f);
     int sent = 0;
     if (!rc && dry) {
-        printf("%s: %ld villages (%ld poor), would be sent in %d request%s\n", im.path,
-               im.villages, im.poor, im.nreq, im.nreq == 1 ? "" : "s");
+        printf("%s: %ld %s (%ld poor), would be sent in %d %s\n", im.path, im.villages,
+               cli_plural(im.villages, "village", "villages"), im.poor, im.nreq,
+               cli_plural(im.nreq, "request", "requests"));
     } else if (!rc) {
         for (; sent < im.nreq && !rc; sent++) {
             cJSON *reply = NULL;
@@ -259,11 +261,12 @@ static int villages_import(int argc, char **argv)
             cJSON_Delete(reply);
         }
         if (rc)
-            fprintf(stderr, "%d of %d requests were stored before this one; sending the file "
-                    "again is safe (a village is replaced by its code)\n", sent - 1, im.nreq);
+            fprintf(stderr, "%d of %d %s stored before this one; sending the file "
+                    "again is safe (a village is replaced by its code)\n", sent - 1, im.nreq,
+                    cli_plural(im.nreq, "request was", "requests were"));
         else
-            printf("villages: %ld stored (%ld poor) in %d request%s\n", im.villages, im.poor,
-                   im.nreq, im.nreq == 1 ? "" : "s");
+            printf("villages: %ld stored (%ld poor) in %d %s\n", im.villages, im.poor,
+                   im.nreq, cli_plural(im.nreq, "request", "requests"));
     }
     for (int i = 0; i < im.nreq; i++)
         cJSON_Delete(im.req[i]);
@@ -371,8 +374,7 @@ static int targets_send(int argc, char **argv, bool unset)
             cJSON_Delete(req);
             return 0;
         }
-        fputs(usage_targets, stderr);
-        rc = EXIT_USAGE;
+        rc = cli_usage_try(usage_targets);
     }
     if (!rc && optind < argc)
         rc = cli_usage_error(usage_targets, "unexpected argument '%s'", argv[optind]);

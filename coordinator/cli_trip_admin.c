@@ -251,7 +251,7 @@ static int trip_status(int argc, char **argv, bool cancel)
         case O_REASON: reason = optarg; break;
         case 'h':
         case O_HELP: fputs(usage, stdout); return 0;
-        default: fputs(usage, stderr); return EXIT_USAGE;
+        default: return cli_usage_try(usage);
         }
     }
     if (optind >= argc)
@@ -486,8 +486,7 @@ int cli_trip_create(int argc, char **argv, void *ctx)
                 FLAG(c) = optarg;
                 break;
             }
-            fputs(usage_create, stderr);
-            return EXIT_USAGE;
+            return cli_usage_try(usage_create);
         }
     }
     if (optind < argc)
