@@ -345,6 +345,9 @@ struct alert_row {
     char since[TU_TS_MAX], cleared_at[TU_TS_MAX]; /* cleared_at "" while open */
     char subject[STORE_ALERT_JSON_MAX], detail[STORE_ALERT_JSON_MAX]; /* JSON objects */
     char updated_at[TU_TS_MAX];
+    /* When the retained message of a cleared alert was removed
+     * (alert_keep_cleared_h after its clearing); "" while it is retained. */
+    char unretained_at[TU_TS_MAX];
 };
 /* Opens alert a (kind, level, since, subject, detail), as new or again after
  * it was cleared, and notes it in the history. */
@@ -353,6 +356,15 @@ oerr_t store_alert_raise(struct store *s, const struct alert_row *a);
  * it is not open. */
 oerr_t store_alert_relevel(struct store *s, const char *alert_id, const char *level,
                            const char *detail, const char *now);
+/* An open alert's figures moved: its new detail, nothing else changes (no
+ * history row: the history keeps raises, changes of level and clearings);
+ * OERR_NOTFOUND when it is not open. */
+oerr_t store_alert_update(struct store *s, const char *alert_id, const char *detail,
+                          const char *now);
+/* The retained message of cleared alert_id was removed at now (the row and
+ * its history stay); OERR_NOTFOUND when it is not cleared. Raising it again
+ * makes it retained again. */
+oerr_t store_alert_unretained(struct store *s, const char *alert_id, const char *now);
 /* Clears an open alert at now; OERR_NOTFOUND when it is not open. */
 oerr_t store_alert_clear(struct store *s, const char *alert_id, const char *now);
 /* OERR_NOTFOUND for an unknown alert. */
