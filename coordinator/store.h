@@ -293,6 +293,10 @@ oerr_t store_agent_seen(struct store *s, const char *agent_id, long long seq, co
  * the seqs run on from what the agent sent before. */
 oerr_t store_agent_seen_seqs(struct store *s, const char *agent_id, const long long *seqs,
                              size_t n, const char *now);
+/* The trip of the latest report of agent_id (by seq): trip_seq's report is
+ * about trip_id. Kept when trip_seq is below the seq of the one noted. */
+oerr_t store_agent_report_trip(struct store *s, const char *agent_id, const char *trip_id,
+                               long long trip_seq);
 
 /* Stores a status message of its agent, received at now. A birth replaces
  * what the last status said; a will sets offline and keeps the fields it does
@@ -312,6 +316,8 @@ struct agent_row {
     /* From its last status message, received at status_at. */
     long long pending, reported_last_seq;
     char since[TU_TS_MAX], trip_id[ID_MAX + 1], status_at[TU_TS_MAX];
+    /* The trip of its latest report by seq ("" none: store_agent_report_trip). */
+    char report_trip[ID_MAX + 1];
 };
 /* Calls fn for every agent, ordered by agent_id, stopping when it returns
  * non-zero. */

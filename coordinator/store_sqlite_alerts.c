@@ -28,7 +28,8 @@ const char store_sqlite_alerts_schema[] =
      * opened; the seq_gap alert's age. alerts.unretained_at (the same, for
      * stores made before it): when the retained message of a cleared alert
      * was removed (alert_keep_cleared_h); NULL while it is retained. */
-    "-- agent_seqs.opened_at TEXT, alerts.unretained_at TEXT\n";
+    "-- agent_seqs.opened_at TEXT, alerts.unretained_at TEXT,"
+    " agents.report_trip TEXT, agents.report_trip_seq INTEGER\n";
 
 /* 1 when table has column col, 0 when not, -1 when the store failed. */
 static int has_column(struct store *s, const char *table, const char *col)
@@ -49,9 +50,10 @@ oerr_t store_alerts_ensure(struct store *s, const char *now)
         return OERR_DB;
     int gaps = has_column(s, "agent_seqs", "opened_at");
     int unretained = has_column(s, "alerts", "unretained_at");
-    if (gaps < 0 || unretained < 0)
+    int trip = has_column(s, "agents", "report_trip");
+    if (gaps < 0 || unretained < 0 || trip < 0)
         return OERR_DB;
-    if (gaps && unretained)
+    if (gaps && unretained && trip)
         return OERR_OK;
     /* A store made before: its gaps count as opened now, when this version
      * first saw them; its cleared alerts are still retained. */
@@ -69,6 +71,12 @@ oerr_t store_alerts_ensure(struct store *s, const char *now)
     }
     if (!e && !unretained)
         e = exec(s, "ALTER TABLE alerts ADD COLUMN unretained_at TEXT");
+    /* New stores too (the agents table is store_sqlite.c's): the trip of
+     * the agent's latest report by seq, its devices/ trip_id when no status
+     * names one. Older reports are not read back: it fills from the next. */
+    if (!e && !trip)
+        e = exec(s, "ALTER TABLE agents ADD COLUMN report_trip TEXT;"
+                    "ALTER TABLE agents ADD COLUMN report_trip_seq INTEGER");
     if (e || exec(s, "COMMIT")) {
         exec(s, "ROLLBACK");
         return OERR_DB;
