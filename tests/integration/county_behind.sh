@@ -14,6 +14,7 @@
 #   (270 of 326, 17 % behind) clear it, retained as cleared with the last
 #   figures it was open with, history "raised cleared";
 # - `alerts` and `alerts --all` in words, `alerts --json`, the schema;
+# - a CLI login the broker refuses (no password file, a wrong one) says so;
 # - the dashboard account reads the retained alerts/# and devices/# the
 #   coordinator made, and may not publish there.
 set -euo pipefail
@@ -51,6 +52,20 @@ expect_alert "$WZ" "$FIELDS" \
 # ---- xiuwu: figures first, then its target ----------------------------------
 agent_accepted team-01 report headcount --department internal --consultations 200
 expect_retained "$CT" '[.consultations.count, .county_targets]' '[200,null]'
+# A login the broker refuses says why and what to do: no password file, then
+# the wrong one.
+expect_exit 1 coord targets set --year 2026 --county xiuwu --consultations 365 --staff 0 \
+  --broker "$BROKER_URI"
+assert_eq "outreach-coordinator: cannot connect to the broker at $BROKER_URI as admin: connect: the broker refused user 'admin' without a password: Not authorized (MQTT reason code 135)
+(no password was given: add --password-file FILE, a file holding the MQTT password of admin, or --username with the account whose password you have)" \
+  "$(err)" "targets set without --password-file"
+echo not-the-password >"$WORK/wrong-password"
+expect_exit 1 coord targets set --year 2026 --county xiuwu --consultations 365 --staff 0 \
+  --broker "$BROKER_URI" --password-file "$WORK/wrong-password"
+assert_eq "outreach-coordinator: cannot connect to the broker at $BROKER_URI as admin: connect: the broker refused user 'admin' with the password given: Not authorized (MQTT reason code 135)
+(check that $WORK/wrong-password holds the MQTT password of admin, and that --username names the account it belongs to)" \
+  "$(err)" "targets set with a wrong password"
+pass "a refused login says whether a password was given and which option to fix"
 expect_exit 0 admin targets set --year 2026 --county xiuwu --consultations 365 --staff 0
 assert_eq "targets of 2026 xiuwu set" "$(out)" "targets set"
 expect_retained "$CT" '.county_targets.consultations | [.count, .target, .expected_to_date, .pace]' \
