@@ -15,6 +15,8 @@
 #   figures it was open with, history "raised cleared";
 # - `alerts` and `alerts --all` in words, `alerts --json`, the schema;
 # - a CLI login the broker refuses (no password file, a wrong one) says so;
+# - with alert_keep_cleared_h 0, the cleared alert's retained message goes at
+#   the next start's first evaluation, kept in the store, not back at a restart;
 # - the dashboard account reads the retained alerts/# and devices/# the
 #   coordinator made, and may not publish there.
 set -euo pipefail
@@ -158,6 +160,33 @@ assert_eq '"open"' "$(alert_field "$WZ" .state)" "the dashboard's publish left t
 assert_eq '"team-01"' "$(retained "$ROOT/devices/team-01" | jq -c .agent_id)" \
   "the dashboard's publish left the retained device as it was"
 pass "the dashboard may not publish on alerts/ or devices/"
+
+# ---- a cleared alert's retained message goes after alert_keep_cleared_h ------
+# (0 here: at the first evaluation); the store keeps it, and a restart does
+# not bring it back.
+coordinator_stop
+printf 'alert_keep_cleared_h = 0\n' >>"$WORK/coordinator.conf"
+coordinator_start --config "$WORK/coordinator.conf"
+expect_alert "$XW" .state ''
+assert_eq '"open"' "$(alert_field "$WZ" .state)" "wuzhi, open, still retained"
+assert_eq 1 "$(grep -c "alert $XW: cleared 0 h ago, its retained message removed" "$WORK/coordinator.log")" \
+  "xiuwu's removal logged once"
+assert_eq "raised cleared" \
+  "$(sqlite3 -readonly "$COORD_DB" "SELECT group_concat(event, ' ') FROM (SELECT event FROM alert_history WHERE alert_id = '$XW' ORDER BY id)")" \
+  "xiuwu's history kept"
+expect_exit 0 coord alerts --db "$COORD_DB" --all --json
+assert_eq "[[\"$WZ\",\"open\"],[\"$XW\",\"cleared\"]]" "$(out | jq -c '[.[] | [.alert_id, .state]]')" \
+  "alerts --all still lists xiuwu's"
+coordinator_stop
+coordinator_start --config "$WORK/coordinator.conf"
+# A report after the restart: once its figures are out, so is what the
+# coordinator published at its start (one connection, in order).
+agent_accepted team-01 report headcount --department surgery --consultations 1
+expect_retained "$CT" '.consultations.count' 271
+assert_eq "" "$(alert_field "$XW" .state)" "xiuwu's alert not retained again after a restart"
+assert_eq 1 "$(grep -c "alert $XW: cleared 0 h ago, its retained message removed" "$WORK/coordinator.log")" \
+  "xiuwu's removal not repeated"
+pass "a cleared alert leaves the broker after alert_keep_cleared_h, kept in the store"
 
 coordinator_stop
 pass "coordinator stopped cleanly"
