@@ -73,10 +73,14 @@ oerr_t store_alerts_ensure(struct store *s, const char *now)
         e = exec(s, "ALTER TABLE alerts ADD COLUMN unretained_at TEXT");
     /* New stores too (the agents table is store_sqlite.c's): the trip of
      * the agent's latest report by seq, its devices/ trip_id when no status
-     * names one. Older reports are not read back: it fills from the next. */
+     * names one; a store made before fills it from its reports, in one pass
+     * (the trip of the row with the highest seq, SQLite's bare column of MAX). */
     if (!e && !trip)
         e = exec(s, "ALTER TABLE agents ADD COLUMN report_trip TEXT;"
-                    "ALTER TABLE agents ADD COLUMN report_trip_seq INTEGER");
+                    "ALTER TABLE agents ADD COLUMN report_trip_seq INTEGER;"
+                    "UPDATE agents SET report_trip = m.trip_id, report_trip_seq = m.seq"
+                    " FROM (SELECT agent_id, trip_id, MAX(seq) AS seq FROM reports"
+                    " GROUP BY agent_id) AS m WHERE m.agent_id = agents.agent_id");
     if (e || exec(s, "COMMIT")) {
         exec(s, "ROLLBACK");
         return OERR_DB;

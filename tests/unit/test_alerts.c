@@ -596,9 +596,10 @@ static void alerter_raises_a_seq_gap_from_the_store(void **state)
     store_close(s);
 }
 
-/* A store made before agent_seqs.opened_at and alerts.unretained_at: its
- * open gaps count as opened when this version first opens it; its cleared
- * alerts are still retained. */
+/* A store made before agent_seqs.opened_at, alerts.unretained_at and
+ * agents.report_trip: its open gaps count as opened when this version first
+ * opens it; its cleared alerts are still retained; its agents get the trip of
+ * their latest report. */
 static void an_older_store_gets_when_its_gaps_opened(void **state)
 {
     (void)state;
@@ -619,8 +620,15 @@ static void an_older_store_gets_when_its_gaps_opened(void **state)
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db, "ALTER TABLE agent_seqs DROP COLUMN opened_at;"
-                                      "ALTER TABLE alerts DROP COLUMN unretained_at", NULL, NULL,
-                                  NULL), SQLITE_OK);
+                                      "ALTER TABLE alerts DROP COLUMN unretained_at;"
+                                      "ALTER TABLE agents DROP COLUMN report_trip;"
+                                      "ALTER TABLE agents DROP COLUMN report_trip_seq;"
+                                      /* a2's reports, as an older version stored them */
+                                      "INSERT INTO reports (msg_id, agent_id, seq, kind, trip_id,"
+                                      " recorded_at, received_at) VALUES"
+                                      " ('m4', 'a2', 4, 'headcount', 'T-new', 'x', 'x'),"
+                                      " ('m1', 'a2', 1, 'headcount', 'T-old', 'x', 'x')",
+                                  NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
     time_t before = time(NULL);
     s = open_store(path);
@@ -629,6 +637,10 @@ static void an_older_store_gets_when_its_gaps_opened(void **state)
     time_t t;
     assert_int_equal(alerts_parse_ts(since, &t), 0);
     assert_true(t >= before && t <= time(NULL));
+    /* Its agent's trip comes from its latest report. */
+    struct agent_row ag;
+    assert_int_equal(store_agent_get(s, "a2", &ag), OERR_OK);
+    assert_string_equal(ag.report_trip, "T-new");
     /* Its cleared alert is still retained, and can be marked removed. */
     assert_int_equal(store_alert_get(s, "seq_gap.a2", &a), OERR_OK);
     assert_string_equal(a.unretained_at, "");
