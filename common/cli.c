@@ -284,9 +284,16 @@ int cli_connect(struct cli_client *c, const char *reply_topic)
     }
     if (rc) {
         cli_fail("cannot connect to the broker at %s as %s: %s", c->broker, c->username, err);
-        if (strstr(err, "CONNACK")) /* the login was refused */
-            fprintf(stderr, "(the broker refused the login: check %s and --password-file)\n",
-                    c->user_flag ? c->user_flag : "--username");
+        const char *flag = c->user_flag ? c->user_flag : "--username";
+        if (!strstr(err, "refused user") && !strstr(err, "CONNACK"))
+            ; /* not the login */
+        else if (!c->password_file)
+            fprintf(stderr, "(no password was given: add --password-file FILE, a file holding "
+                    "the MQTT password of %s, or %s with the account whose password you have)\n",
+                    c->username, flag);
+        else
+            fprintf(stderr, "(check that %s holds the MQTT password of %s, and that %s names "
+                    "the account it belongs to)\n", c->password_file, c->username, flag);
         return 1;
     }
     return 0;

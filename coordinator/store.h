@@ -298,6 +298,10 @@ oerr_t store_agent_seen(struct store *s, const char *agent_id, long long seq, co
  * the seqs run on from what the agent sent before. */
 oerr_t store_agent_seen_seqs(struct store *s, const char *agent_id, const long long *seqs,
                              size_t n, const char *now);
+/* The trip of the latest report of agent_id (by seq): trip_seq's report is
+ * about trip_id. Kept when trip_seq is below the seq of the one noted. */
+oerr_t store_agent_report_trip(struct store *s, const char *agent_id, const char *trip_id,
+                               long long trip_seq);
 
 /* Stores a status message of its agent, received at now. A birth replaces
  * what the last status said; a will sets offline and keeps the fields it does
@@ -317,6 +321,8 @@ struct agent_row {
     /* From its last status message, received at status_at. */
     long long pending, reported_last_seq;
     char since[TU_TS_MAX], trip_id[ID_MAX + 1], status_at[TU_TS_MAX];
+    /* The trip of its latest report by seq ("" none: store_agent_report_trip). */
+    char report_trip[ID_MAX + 1];
 };
 /* Calls fn for every agent, ordered by agent_id, stopping when it returns
  * non-zero. */
@@ -350,6 +356,9 @@ struct alert_row {
     char since[TU_TS_MAX], cleared_at[TU_TS_MAX]; /* cleared_at "" while open */
     char subject[STORE_ALERT_JSON_MAX], detail[STORE_ALERT_JSON_MAX]; /* JSON objects */
     char updated_at[TU_TS_MAX];
+    /* When the retained message of a cleared alert was removed
+     * (alert_keep_cleared_h after its clearing); "" while it is retained. */
+    char unretained_at[TU_TS_MAX];
 };
 /* Opens alert a (kind, level, since, subject, detail), as new or again after
  * it was cleared, and notes it in the history. */
@@ -358,6 +367,15 @@ oerr_t store_alert_raise(struct store *s, const struct alert_row *a);
  * it is not open. */
 oerr_t store_alert_relevel(struct store *s, const char *alert_id, const char *level,
                            const char *detail, const char *now);
+/* An open alert's figures moved: its new detail, nothing else changes (no
+ * history row: the history keeps raises, changes of level and clearings);
+ * OERR_NOTFOUND when it is not open. */
+oerr_t store_alert_update(struct store *s, const char *alert_id, const char *detail,
+                          const char *now);
+/* The retained message of cleared alert_id was removed at now (the row and
+ * its history stay); OERR_NOTFOUND when it is not cleared. Raising it again
+ * makes it retained again. */
+oerr_t store_alert_unretained(struct store *s, const char *alert_id, const char *now);
 /* Clears an open alert at now; OERR_NOTFOUND when it is not open. */
 oerr_t store_alert_clear(struct store *s, const char *alert_id, const char *now);
 /* OERR_NOTFOUND for an unknown alert. */
