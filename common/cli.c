@@ -31,15 +31,52 @@ void cli_fail(const char *fmt, ...)
     va_end(ap);
 }
 
+size_t cli_usage_command(const char *usage, char *buf, size_t size)
+{
+    const char *p = usage && strncmp(usage, "usage: ", 7) == 0 ? usage + 7 : "";
+    size_t n = 0;
+    while (*p) {
+        size_t w = strcspn(p, " \n");
+        bool word = w > 0 && p[0] >= 'a' && p[0] <= 'z' && strspn(p, "abcdefghijklmnopqrstuvwxyz-") >= w;
+        if (!word || n + (n ? 1 : 0) + w >= size)
+            break;
+        if (n)
+            buf[n++] = ' ';
+        memcpy(buf + n, p, w);
+        n += w;
+        p += w;
+        if (*p != ' ')
+            break;
+        p++;
+    }
+    if (size)
+        buf[n] = '\0';
+    return n;
+}
+
+int cli_usage_try(const char *usage)
+{
+    char cmd[128];
+    if (cli_usage_command(usage, cmd, sizeof cmd) == 0)
+        snprintf(cmd, sizeof cmd, "%s", progname);
+    fprintf(stderr, "try '%s --help'\n", cmd);
+    return EXIT_USAGE;
+}
+
 int cli_usage_error(const char *usage, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     fprintf(stderr, "%s: ", progname);
     vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\n%s", usage);
     va_end(ap);
-    return EXIT_USAGE;
+    fputc('\n', stderr);
+    return cli_usage_try(usage);
+}
+
+const char *cli_plural(long long n, const char *one, const char *many)
+{
+    return n == 1 ? one : many;
 }
 
 void cli_oom(void)
@@ -247,9 +284,16 @@ int cli_connect(struct cli_client *c, const char *reply_topic)
     }
     if (rc) {
         cli_fail("cannot connect to the broker at %s as %s: %s", c->broker, c->username, err);
-        if (strstr(err, "CONNACK")) /* the login was refused */
-            fprintf(stderr, "(the broker refused the login: check %s and --password-file)\n",
-                    c->user_flag ? c->user_flag : "--username");
+        const char *flag = c->user_flag ? c->user_flag : "--username";
+        if (!strstr(err, "refused user") && !strstr(err, "CONNACK"))
+            ; /* not the login */
+        else if (!c->password_file)
+            fprintf(stderr, "(no password was given: add --password-file FILE, a file holding "
+                    "the MQTT password of %s, or %s with the account whose password you have)\n",
+                    c->username, flag);
+        else
+            fprintf(stderr, "(check that %s holds the MQTT password of %s, and that %s names "
+                    "the account it belongs to)\n", c->password_file, c->username, flag);
         return 1;
     }
     return 0;

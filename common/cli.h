@@ -91,9 +91,24 @@ const char *cli_progname(void);
 /* "NAME: message\n" on stderr. */
 void cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* "NAME: message\n" then usage on stderr; returns EXIT_USAGE. */
+/* The command a usage text is about: the lower-case words after "usage: "
+ * up to the first option or argument ("usage: prog trip show ID ..." ->
+ * "prog trip show") into buf; its length, 0 when usage has none. */
+size_t cli_usage_command(const char *usage, char *buf, size_t size);
+
+/* "try 'COMMAND --help'" on stderr (after getopt's own message); returns
+ * EXIT_USAGE. */
+int cli_usage_try(const char *usage);
+
+/* "NAME: message\n" then "try 'COMMAND --help'" (COMMAND from usage's first
+ * line, cli_usage_command; the program name when it has none) on stderr, not
+ * the whole usage; returns EXIT_USAGE. */
 int cli_usage_error(const char *usage, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* The word for n things: one when n is 1, else many ("1 village",
+ * "2 villages", "0 villages"). */
+const char *cli_plural(long long n, const char *one, const char *many);
 
 /* "NAME: out of memory" and exit(1). For command-line tools only: a
  * library returns its error instead. */

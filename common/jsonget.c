@@ -188,9 +188,9 @@ int jget_date(const cJSON *obj, const char *name, bool optional, const char **ou
     int rc = get_string(obj, name, optional, &it, err);
     if (rc != JGET_OK)
         return rc;
-    struct odate d;
-    if (tu_parse_date(it->valuestring, &d)) {
-        jerr_set(err, "field '%s' must be a date YYYY-MM-DD", name);
+    char why[TU_WHY_MAX];
+    if (tu_date_why(it->valuestring, why)) {
+        jerr_set(err, "field '%s' must be a date YYYY-MM-DD: %s", name, why);
         return JGET_BAD;
     }
     *out = it->valuestring;

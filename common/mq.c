@@ -87,7 +87,13 @@ static void on_failure(void *ctx, MQTTAsync_failureData5 *d)
     const char *msg = d && d->message ? d->message
                       : d && d->reasonCode ? MQTTReasonCode_toString(d->reasonCode)
                       : d ? MQTTAsync_strerror(d->code) : "failed";
-    finish(w, false, d ? (int)d->reasonCode : -1, msg, false);
+    /* A refused CONNACK: Paho (1.3.12) puts its reason code in code, and
+     * says only "CONNACK return code". */
+    int reason = !d ? -1
+                 : d->reasonCode ? (int)d->reasonCode
+                 : d->message && strncmp(d->message, "CONNACK", 7) == 0 ? d->code
+                                                                        : 0;
+    finish(w, false, reason, msg, false);
 }
 
 /* Waits for the callback; returns 0 on success. Keeps the caller's ref. */
@@ -291,7 +297,19 @@ int mq_connect(MQTTAsync c, const struct mq_conn_opts *o, int timeout_ms,
         waiter_release(w);
         return -1;
     }
-    rc = await(w, timeout_ms + 1000, session_present, err, "connect");
+    rc = await_keep(w, timeout_ms + 1000, session_present, err, "connect");
+    pthread_mutex_lock(&w->m);
+    int reason = w->done ? w->reason : 0;
+    pthread_mutex_unlock(&w->m);
+    waiter_release(w);
+    /* A refused login: Paho's words ("CONNACK return code") do not say
+     * why; the reason code does, and whether a password was given. */
+    if (rc && (reason == MQTTREASONCODE_BAD_USER_NAME_OR_PASSWORD ||
+               reason == MQTTREASONCODE_NOT_AUTHORIZED))
+        snprintf(err, MQ_ERR_MAX, "connect: the broker refused user '%.64s' %s: %s "
+                 "(MQTT reason code %d)", o->username ? o->username : "(none)",
+                 o->password ? "with the password given" : "without a password",
+                 MQTTReasonCode_toString((enum MQTTReasonCodes)reason), reason);
     if (rc && tls && o->uri)
         explain_tls(o, timeout_ms, err);
     return rc;

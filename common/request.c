@@ -12,7 +12,8 @@ const char *const mode_names[] = {"upper_help", "lower_invite", "red_cross", NUL
 const char *const activity_names[] = {"clinic", "health", "tech", "mentor", NULL};
 
 static const char *const admin_ops[] = {"trip.upsert", "trip.cancel", "trip.complete",
-                                        "targets.set", "villages.put", NULL};
+                                        "targets.set", "villages.put", "targets.unset",
+                                        NULL};
 static const char *const volunteer_ops[] = {"profile.set", "trip.register", "trip.cancel",
                                             "registrations.list", NULL};
 
@@ -73,11 +74,16 @@ static int decode_site(const cJSON *o, struct trip_def *t, struct jerr *err)
         jget_id(site, "county", false, JID_CODE, &t->county, &e2) ||
         jget_text(site, "county_name", false, 1, 64, &t->county_name, &e2) ||
         jget_text(site, "township", true, 1, 64, &t->township, &e2) == JGET_BAD ||
-        jget_id(site, "village", true, JID_CODE, &t->village, &e2) == JGET_BAD ||
-        jget_bool(site, "poor_village", true, &t->poor_village, &e2) == JGET_BAD) {
+        jget_id(site, "village", true, JID_CODE, &t->village, &e2) == JGET_BAD) {
         jerr_set(err, "site: %s", e2.msg);
         return -1;
     }
+    int pv = jget_bool(site, "poor_village", true, &t->poor_village, &e2);
+    if (pv == JGET_BAD) {
+        jerr_set(err, "site: %s", e2.msg);
+        return -1;
+    }
+    t->poor_village_given = pv == JGET_OK;
     return 0;
 }
 
@@ -132,14 +138,14 @@ static int decode_trip(const cJSON *o, struct trip_def *t, struct jerr *err)
 
 /* ---- reach: targets.set and villages.put ---- */
 
-static int decode_targets(const cJSON *o, struct target_def *t, struct jerr *err)
+static int decode_targets(const cJSON *o, bool unset, struct target_def *t, struct jerr *err)
 {
     long long year;
     if (jget_int(o, "year", false, 2000, 2100, &year, err) ||
         jget_id(o, "county", false, JID_CODE, &t->county, err) ||
         jget_text(o, "township", true, 1, 64, &t->township, err) == JGET_BAD ||
-        jget_int(o, "consultations", false, 0, 1000000000, &t->consultations, err) ||
-        jget_int(o, "staff", false, 0, 1000000000, &t->staff, err))
+        (!unset && (jget_int(o, "consultations", false, 0, 1000000000, &t->consultations, err) ||
+                    jget_int(o, "staff", false, 0, 1000000000, &t->staff, err))))
         return -1;
     t->year = (int)year;
     return 0;
@@ -224,11 +230,14 @@ const char *request_decode(enum req_scope scope, const char *payload, size_t len
     const cJSON *o = r->root;
     int bad = 0;
     if (scope == REQ_ADMIN) {
-        r->op = op == 3 ? OP_TARGETS_SET : op == 4 ? OP_VILLAGES_PUT : (enum req_op)op;
+        static const enum req_op admin_op[] = {OP_TRIP_UPSERT, OP_TRIP_CANCEL, OP_TRIP_COMPLETE,
+                                               OP_TARGETS_SET, OP_VILLAGES_PUT,
+                                               OP_TARGETS_UNSET};
+        r->op = admin_op[op];
         if (r->op == OP_TRIP_UPSERT)
             bad = decode_trip(o, &r->trip, err);
-        else if (r->op == OP_TARGETS_SET)
-            bad = decode_targets(o, &r->target, err);
+        else if (r->op == OP_TARGETS_SET || r->op == OP_TARGETS_UNSET)
+            bad = decode_targets(o, r->op == OP_TARGETS_UNSET, &r->target, err);
         else if (r->op == OP_VILLAGES_PUT)
             bad = decode_villages(o, r, err);
         else

@@ -19,7 +19,7 @@ enum req_scope { REQ_ADMIN, REQ_VOLUNTEER };
 enum req_op {
     OP_TRIP_UPSERT, OP_TRIP_CANCEL, OP_TRIP_COMPLETE,          /* admin */
     OP_PROFILE_SET, OP_TRIP_REGISTER, OP_REG_CANCEL, OP_REG_LIST, /* volunteer */
-    OP_TARGETS_SET, OP_VILLAGES_PUT /* admin (reach) */
+    OP_TARGETS_SET, OP_VILLAGES_PUT, OP_TARGETS_UNSET /* admin (reach) */
 };
 
 extern const char *const mode_names[];
@@ -31,13 +31,15 @@ struct trip_def {
     const char *site_code, *site_name, *county, *county_name, *township;
     const char *village; /* a code of the villages register, or NULL */
     bool poor_village;
+    bool poor_village_given; /* the request said poor_village (true or false) */
     int mode;
     unsigned activities;  /* bit i: activity_names[i] */
     unsigned departments; /* bit i: department_names[i] */
     int capacity[ROLE_COUNT]; /* 0 when not given */
 };
 
-/* targets.set: a county's (township NULL) or a township's targets for a year. */
+/* targets.set: a county's (township NULL) or a township's targets for a year;
+ * targets.unset: the same without the figures. */
 struct target_def {
     int year;
     const char *county, *township;

@@ -93,6 +93,26 @@ static int parse_date_prefix(const char *s, struct odate *out)
     return 0;
 }
 
+const char *tu_date_why(const char *s, char buf[TU_WHY_MAX])
+{
+    static const char *const months[12] = {"January", "February", "March", "April", "May",
+                                           "June", "July", "August", "September", "October",
+                                           "November", "December"};
+    struct odate d;
+    if (s && strlen(s) == 10 && parse_date_prefix(s, &d) == 0)
+        return NULL;
+    int y, m, day;
+    if (!s || strlen(s) != 10 || digits(s, 4, &y) || s[4] != '-' || digits(s + 5, 2, &m) ||
+        s[7] != '-' || digits(s + 8, 2, &day) || y < 1)
+        snprintf(buf, TU_WHY_MAX, "not a date YYYY-MM-DD (like 2026-03-01)");
+    else if (m < 1 || m > 12)
+        snprintf(buf, TU_WHY_MAX, "%02d is not a month (01 to 12)", m);
+    else
+        snprintf(buf, TU_WHY_MAX, "%s %04d has %d days: %s is not a day of it", months[m - 1],
+                 y, tu_days_in_month(y, m), s);
+    return buf;
+}
+
 int tu_parse_date(const char *s, struct odate *out)
 {
     if (!s || strlen(s) != 10)

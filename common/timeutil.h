@@ -26,6 +26,11 @@ int tu_date_cmp(struct odate a, struct odate b);
 
 /* Parses a strict YYYY-MM-DD that names a real calendar day. Returns 0 or -1. */
 int tu_parse_date(const char *s, struct odate *out);
+/* Why s is not a date tu_parse_date takes, in words for a message ("November
+ * 2026 has 30 days: 2026-11-31 is not a day of it"), in buf; NULL when it is
+ * one. */
+#define TU_WHY_MAX 96
+const char *tu_date_why(const char *s, char buf[TU_WHY_MAX]);
 /* Writes YYYY-MM-DD into buf[11]. */
 void tu_format_date(struct odate d, char buf[11]);
 /* True for RFC 3339 date-time with a real date, time and offset, upper-case T and Z

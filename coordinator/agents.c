@@ -14,6 +14,11 @@ long long agents_report_seq(const struct report *r, const char *topic_agent)
     return r->seq > 0 && r->seq <= SEQ_MAX ? r->seq : 0;
 }
 
+const char *agents_trip(const struct agent_row *a)
+{
+    return a->trip_id[0] ? a->trip_id : a->report_trip;
+}
+
 /* ---- the list ------------------------------------------------------------- */
 
 struct collect {
@@ -74,7 +79,7 @@ static int collect_agent(void *ctx, const struct agent_row *a)
     add_int(o, "seqs_untracked", a->seqs_untracked);
     add_opt_int(o, "pending", a->pending);
     add_opt_int(o, "reported_last_seq", a->reported_last_seq);
-    add_text(o, "trip_id", a->trip_id);
+    add_text(o, "trip_id", agents_trip(a));
     add_text(o, "since", a->since);
     add_text(o, "status_at", a->status_at);
     cJSON_AddItemToArray(c->agents, o);
@@ -106,7 +111,7 @@ cJSON *agents_device_json(struct store *s, const struct agent_row *a, const char
     cJSON_AddStringToObject(o, "agent_id", a->agent_id);
     add_online(o, a->online);
     add_text(o, "last_heard", a->last_seen);
-    add_text(o, "trip_id", a->trip_id);
+    add_text(o, "trip_id", agents_trip(a));
     add_opt_int(o, "pending", a->pending);
     add_int(o, "last_seq", a->last_seq);
     long long shown = g.ranges < STORE_MISSING_RANGES ? g.ranges : STORE_MISSING_RANGES;

@@ -29,6 +29,10 @@ cJSON *agents_json(struct store *s);
 struct agent_row;
 cJSON *agents_device_json(struct store *s, const struct agent_row *a, const char *as_of);
 
+/* The trip of agent a: what its last status named, else that of its latest
+ * report (an agent that only uses report/sync); "" when neither. */
+const char *agents_trip(const struct agent_row *a);
+
 /* The list of agents_json as a table for a person. */
 void agents_print_table(const cJSON *list, FILE *f);
 

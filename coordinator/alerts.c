@@ -161,43 +161,75 @@ static int site_rule(const struct alert_rules *r, const struct alert_snapshot *s
     return 0;
 }
 
+/* Two decimals: 0.25 for a quarter behind. */
+static double share_2dp(double share)
+{
+    return (double)(long long)(share * 100.0) / 100.0;
+}
+
+static cJSON *figure_json(const struct alert_county *c, double share)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "figure", c->figure);
+    cJSON_AddNumberToObject(o, "count", (double)c->count);
+    cJSON_AddNumberToObject(o, "expected", (double)c->expected);
+    cJSON_AddNumberToObject(o, "share_behind", share_2dp(share));
+    return o;
+}
+
+static double behind_share(const struct alert_county *c)
+{
+    if (c->expected <= 0 || c->count >= c->expected)
+        return 0.0;
+    return (double)(c->expected - c->count) / (double)c->expected;
+}
+
+/* county_behind's detail: the figure furthest behind (first of the snapshot
+ * on a tie), then every figure of the county below its expected-to-date. */
+static void county_detail(const struct alert_snapshot *snap, const struct alert_county *top,
+                          char *buf, size_t size)
+{
+    cJSON *det = figure_json(top, behind_share(top));
+    cJSON *list = cJSON_AddArrayToObject(det, "shortfalls");
+    for (size_t i = 0; i < snap->ncounties; i++) {
+        const struct alert_county *c = &snap->counties[i];
+        if (c->year == top->year && strcmp(c->county, top->county) == 0 && behind_share(c) > 0)
+            cJSON_AddItemToArray(list, figure_json(c, behind_share(c)));
+    }
+    json_into(det, buf, size);
+}
+
 static int county_rule(const struct alert_rules *r, const struct alert_snapshot *snap,
                        struct holding *h)
 {
     for (size_t i = 0; i < snap->ncounties; i++) {
         const struct alert_county *c = &snap->counties[i];
-        if (c->expected <= 0 || c->count >= c->expected)
-            continue;
-        double share = (double)(c->expected - c->count) / (double)c->expected;
+        double share = behind_share(c);
         if (share * 100.0 <= (double)r->behind_pct)
             continue;
         char id[ALERT_ID_MAX];
         snprintf(id, sizeof id, "county_behind.%d.%s", c->year, c->county);
-        struct alert *a = hold_find(h, id);
-        if (a) { /* another figure of the county: the one furthest behind shows */
-            cJSON *d = cJSON_Parse(a->detail);
-            double was = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(d,
-                                                                               "share_behind"));
-            cJSON_Delete(d);
-            if (!(share > was))
-                continue;
-        } else if (!(a = hold_add(h))) {
-            return -1;
+        if (hold_find(h, id))
+            continue; /* the county's alert is made from all its figures at once */
+        const struct alert_county *top = c;
+        for (size_t j = i + 1; j < snap->ncounties; j++) {
+            const struct alert_county *o = &snap->counties[j];
+            if (o->year == c->year && strcmp(o->county, c->county) == 0 &&
+                behind_share(o) > behind_share(top))
+                top = o;
         }
+        struct alert *a = hold_add(h);
+        if (!a)
+            return -1;
+        double most = behind_share(top);
         snprintf(a->alert_id, sizeof a->alert_id, "%s", id);
         a->kind = ALERT_COUNTY_BEHIND;
-        a->level = share * 100.0 > 2.0 * (double)r->behind_pct ? "critical" : "warning";
+        a->level = most * 100.0 > 2.0 * (double)r->behind_pct ? "critical" : "warning";
         cJSON *sub = cJSON_CreateObject();
         cJSON_AddStringToObject(sub, "county", c->county);
         cJSON_AddNumberToObject(sub, "year", c->year);
         json_into(sub, a->subject, sizeof a->subject);
-        cJSON *det = cJSON_CreateObject();
-        cJSON_AddStringToObject(det, "figure", c->figure);
-        cJSON_AddNumberToObject(det, "count", (double)c->count);
-        cJSON_AddNumberToObject(det, "expected", (double)c->expected);
-        /* Two decimals: 0.25 for a quarter behind. */
-        cJSON_AddNumberToObject(det, "share_behind", (double)(long long)(share * 100.0) / 100.0);
-        json_into(det, a->detail, sizeof a->detail);
+        county_detail(snap, top, a->detail, sizeof a->detail);
     }
     return 0;
 }
@@ -252,9 +284,10 @@ int alerts_evaluate(const struct alert_rules *r, const struct alert_snapshot *sn
     size_t k = 0;
     for (size_t i = 0; i < h.n; i++) {
         const struct alert_open *o = open_find(snap, h.v[i].alert_id);
-        if (o && o->level && strcmp(o->level, h.v[i].level) == 0)
+        bool same_level = o && o->level && strcmp(o->level, h.v[i].level) == 0;
+        if (same_level && (!o->detail || strcmp(o->detail, h.v[i].detail) == 0))
             continue; /* open as it is */
-        ch[k].action = o ? ALERT_RELEVEL : ALERT_RAISE;
+        ch[k].action = !o ? ALERT_RAISE : same_level ? ALERT_UPDATE : ALERT_RELEVEL;
         ch[k].a = h.v[i];
         ch[k].a.since = o ? o->since : now;
         k++;
@@ -291,6 +324,20 @@ static long long num_of(const cJSON *o, const char *name)
     return cJSON_IsNumber(v) ? (long long)v->valuedouble : 0;
 }
 
+/* " consultations 0 of 327 expected to date (100% behind)" of figure f, the
+ * k-th of the alert (", staff ..." after the first); the length written,
+ * 0 when there is no room. */
+static int shortfall_words(const cJSON *f, int k, char *buf, size_t size)
+{
+    if (size < 2)
+        return 0;
+    const cJSON *sh = cJSON_GetObjectItemCaseSensitive(f, "share_behind");
+    int n = snprintf(buf, size, "%s %s %lld of %lld expected to date (%.0f%% behind)",
+                     k ? "," : "", str_of(f, "figure"), num_of(f, "count"), num_of(f, "expected"),
+                     cJSON_IsNumber(sh) ? sh->valuedouble * 100.0 : 0.0);
+    return n < 0 ? 0 : (size_t)n < size ? n : (int)size - 1;
+}
+
 void alerts_words(const char *kind, const char *subject, const char *detail, char *buf,
                   size_t size)
 {
@@ -304,11 +351,19 @@ void alerts_words(const char *kind, const char *subject, const char *detail, cha
                  num_of(d, "minutes_silent"));
         break;
     case ALERT_COUNTY_BEHIND: {
-        const cJSON *sh = cJSON_GetObjectItemCaseSensitive(d, "share_behind");
-        snprintf(buf, size, "county %s behind pace in %lld: %s %lld of %lld expected to date "
-                 "(%.0f%% behind)", str_of(s, "county"), num_of(s, "year"),
-                 str_of(d, "figure"), num_of(d, "count"), num_of(d, "expected"),
-                 cJSON_IsNumber(sh) ? sh->valuedouble * 100.0 : 0.0);
+        /* Every shortfall (a detail from before they were listed: its one
+         * figure). */
+        const cJSON *list = cJSON_GetObjectItemCaseSensitive(d, "shortfalls");
+        int used = snprintf(buf, size, "county %s behind pace in %lld:", str_of(s, "county"),
+                            num_of(s, "year"));
+        if (used < 0 || (size_t)used >= size)
+            used = size ? (int)size - 1 : 0;
+        const cJSON *f, *each = cJSON_IsArray(list) ? list : NULL;
+        int k = 0;
+        cJSON_ArrayForEach(f, each)
+            used += shortfall_words(f, k++, buf + used, size - (size_t)used);
+        if (k == 0)
+            shortfall_words(d, 0, buf + used, size - (size_t)used);
         break;
     }
     case ALERT_SEQ_GAP:

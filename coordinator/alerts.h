@@ -51,10 +51,13 @@ struct alert_gaps {
     long long missing;  /* numbers missing in all */
     time_t oldest;      /* when the oldest gap still open opened; -1 unknown */
 };
-/* An alert open in the store. */
+/* An alert open in the store. detail: its stored detail (JSON text); NULL
+ * when the caller does not know it, then it is not compared (no
+ * ALERT_UPDATE). */
 struct alert_open {
     const char *alert_id, *level;
     time_t since;
+    const char *detail;
 };
 struct alert_snapshot {
     const struct alert_site *sites;
@@ -85,6 +88,7 @@ enum alert_action {
     ALERT_RAISE,   /* not open: open it, since = now */
     ALERT_RELEVEL, /* open, its level changed: level and detail change, since stays */
     ALERT_CLEAR,   /* open, its cause is gone (only alert_id is set) */
+    ALERT_UPDATE,  /* open, same level, its figures moved: detail changes, since stays */
 };
 struct alert_change {
     enum alert_action action;
@@ -93,7 +97,9 @@ struct alert_change {
 
 /* What to raise, relevel and clear at now, given the snapshot: an array the
  * caller frees in *out, its length in *n (0: nothing to do). An open alert
- * never raised again: it keeps its since. Returns 0, or -1 out of memory.
+ * never raised again: it keeps its since; when its figures move (the detail
+ * differs from the open one's) it is an ALERT_UPDATE with the new detail.
+ * Returns 0, or -1 out of memory.
  *
  * - site_silent.{trip_id}.{agent_id}: on the trip's days (today at
  *   tz_offset_min between date and end_date), the agent has been offline for
@@ -105,7 +111,9 @@ struct alert_change {
  *   days are over.
  * - county_behind.{year}.{county}: a figure of the county is more than
  *   behind_pct percent below its expected-to-date (critical past twice that);
- *   the figure furthest behind is in the detail.
+ *   the figure furthest behind is in the detail's figure, count, expected
+ *   and share_behind, and every figure of the county below its
+ *   expected-to-date (consultations, staff) in its shortfalls array.
  * - seq_gap.{agent_id}: the agent's oldest open seq gap opened gap_min
  *   minutes ago or more (warning).
  * An open alert whose cause is not in the snapshot any more is cleared. */

@@ -236,7 +236,8 @@ static int snap_read(struct snap *sn)
     }
     for (size_t i = 0; i < sn->nopen; i++)
         sn->open[i] = (struct alert_open){sn->open_rows[i].alert_id, sn->open_rows[i].level,
-                                          ts_or_unknown(sn->open_rows[i].since)};
+                                          ts_or_unknown(sn->open_rows[i].since),
+                                          sn->open_rows[i].detail};
     sn->s = (struct alert_snapshot){sn->sites, sn->nsites, sn->counties, sn->ncounties,
                                     sn->gaps, sn->ngaps, sn->open, sn->nopen, NULL};
     if (getenv("OUTREACH_TODAY")) {
@@ -323,7 +324,8 @@ struct pub_all {
 static int publish_each(void *ctx, const struct alert_row *r)
 {
     struct pub_all *p = ctx;
-    publish_row(p->a, r, p->as_of);
+    if (!r->unretained_at[0]) /* removed from the broker (alert_keep_cleared_h): stays so */
+        publish_row(p->a, r, p->as_of);
     return 0;
 }
 
@@ -342,6 +344,8 @@ static oerr_t apply(struct alerter *a, const struct alert_change *c, const char 
         return store_alert_clear(a->store, c->a.alert_id, now);
     if (c->action == ALERT_RELEVEL)
         return store_alert_relevel(a->store, c->a.alert_id, c->a.level, c->a.detail, now);
+    if (c->action == ALERT_UPDATE)
+        return store_alert_update(a->store, c->a.alert_id, c->a.detail, now);
     struct alert_row r = {0};
     snprintf(r.alert_id, sizeof r.alert_id, "%s", c->a.alert_id);
     snprintf(r.kind, sizeof r.kind, "%s", alert_kind_names[c->a.kind]);
@@ -350,6 +354,61 @@ static oerr_t apply(struct alerter *a, const struct alert_change *c, const char 
     snprintf(r.subject, sizeof r.subject, "%s", c->a.subject);
     snprintf(r.detail, sizeof r.detail, "%s", c->a.detail);
     return store_alert_raise(a->store, &r);
+}
+
+/* The cleared alerts whose retained message is to go (cleared keep_s ago or
+ * more, still retained). */
+struct expired {
+    char (*ids)[STORE_ALERT_ID_MAX];
+    size_t n, cap;
+    time_t now;
+    long long keep_s;
+    bool failed;
+};
+
+static int expired_add(void *ctx, const struct alert_row *r)
+{
+    struct expired *x = ctx;
+    time_t cleared;
+    if (strcmp(r->state, "cleared") != 0 || r->unretained_at[0] ||
+        alerts_parse_ts(r->cleared_at, &cleared) || (long long)(x->now - cleared) < x->keep_s)
+        return 0;
+    void *v = grow(x->ids, &x->cap, x->n, sizeof *x->ids);
+    if (!v)
+        return x->failed = true;
+    x->ids = v;
+    snprintf(x->ids[x->n++], sizeof *x->ids, "%s", r->alert_id);
+    return 0;
+}
+
+/* Removes the retained message of each alert cleared alert_keep_cleared_h
+ * ago (an empty retained payload) and notes it in the store, so that a
+ * restart does not publish it again. The number removed, -1 when the store
+ * failed (tried again at the next evaluation). */
+static int expire_cleared(struct alerter *a, time_t now, const char *as_of)
+{
+    struct expired x = {.now = now, .keep_s = a->cfg->alert_keep_cleared_h * 3600LL};
+    if (store_alerts_each(a->store, true, expired_add, &x) || x.failed) {
+        free(x.ids);
+        return -1;
+    }
+    int done = 0;
+    for (size_t i = 0; i < x.n; i++) {
+        char topic[TOPIC_MAX];
+        if (topic_fmt(topic, sizeof topic, a->cfg->topic_root, "alerts/%s", x.ids[i]))
+            continue;
+        /* Published first: a crash in between publishes the removal again. */
+        a->out.publish(a->out.ctx, topic, "", true, NULL, 0);
+        if (store_alert_unretained(a->store, x.ids[i], as_of) == OERR_DB) {
+            free(x.ids);
+            return -1;
+        }
+        olog(OLOG_INFO, "alert %s: cleared %lld h ago, its retained message removed (kept in "
+             "the history)", x.ids[i], a->cfg->alert_keep_cleared_h);
+        done++;
+    }
+    free(x.ids);
+    return done;
 }
 
 int alerter_tick(struct alerter *a, time_t now)
@@ -367,11 +426,16 @@ int alerter_tick(struct alerter *a, time_t now)
     size_t n = 0;
     int rc = snap_read(&sn) ? -1 : alerts_evaluate(&a->rules, &sn.s, now, &ch, &n);
     snap_free(&sn);
+    int removed = rc ? 0 : expire_cleared(a, now, as_of);
+    if (removed < 0) {
+        olog(OLOG_WARN, "cleared alerts not removed: %s", store_errmsg(a->store));
+        removed = 0;
+    }
     if (rc || n == 0) {
         if (rc)
             olog(OLOG_WARN, "alerts not evaluated: %s", store_errmsg(a->store));
         free(ch);
-        return rc;
+        return rc ? rc : removed;
     }
     bool failed = store_begin(a->store) != OERR_OK;
     for (size_t i = 0; i < n && !failed; i++) {
@@ -389,14 +453,16 @@ int alerter_tick(struct alerter *a, time_t now)
     for (size_t i = 0; i < n; i++) {
         struct alert_row r;
         if (store_alert_get(a->store, ch[i].a.alert_id, &r) == OERR_OK) {
-            olog(OLOG_INFO, "alert %s %s (%s)", r.alert_id,
-                 ch[i].action == ALERT_CLEAR     ? "cleared"
-                 : ch[i].action == ALERT_RELEVEL ? "changed level"
-                                                 : "raised",
-                 r.level);
+            /* Its figures moving is not news for the log: once a minute. */
+            if (ch[i].action != ALERT_UPDATE)
+                olog(OLOG_INFO, "alert %s %s (%s)", r.alert_id,
+                     ch[i].action == ALERT_CLEAR     ? "cleared"
+                     : ch[i].action == ALERT_RELEVEL ? "changed level"
+                                                     : "raised",
+                     r.level);
             publish_row(a, &r, as_of);
         }
     }
     free(ch);
-    return (int)n;
+    return (int)n + removed;
 }

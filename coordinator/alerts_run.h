@@ -31,11 +31,14 @@ void alerter_mark(struct alerter *a);
 /* Evaluates at now (the coordinator's clock, time(NULL), or a test's) when
  * marked (at most once a second) or when a minute has passed since the last
  * evaluation, stores what
- * changed and publishes it. Returns the number of changes, or -1 when the
+ * changed and publishes it (an open alert whose figures moved too: its new
+ * detail, since kept). A cleared alert's retained message is removed
+ * alert_keep_cleared_h after its clearing (the store keeps it and its
+ * history). Returns the number of changes and removals, or -1 when the
  * store failed (nothing published; tried again next time). */
 int alerter_tick(struct alerter *a, time_t now);
-/* Publishes every alert kept (open and cleared), retained: at start and after
- * a reconnect. */
+/* Publishes every alert kept (open, and cleared but not yet removed),
+ * retained: at start and after a reconnect. */
 void alerter_publish_all(struct alerter *a);
 
 /* The contract's message of an alert row, as_of now; the caller frees it.

@@ -22,10 +22,13 @@ static const char usage_alerts[] =
     "counties behind their expected-to-date, agents whose missing seqs stay\n"
     "missing. Each line: level, since when, the alert in words, its id. The\n"
     "running coordinator decides them about once a minute (the alert_* options,\n"
-    "docs/coordinator.md) and publishes them on alerts/{alert_id}.\n"
+    "docs/coordinator.md) and publishes them on alerts/{alert_id}, again when\n"
+    "their figures move; a cleared one stays retained alert_keep_cleared_h hours\n"
+    "(24), then only the store keeps it.\n"
     "\n"
     "  --db FILE        the coordinator's store (read only)\n"
-    "  --all            cleared alerts too, with when they were cleared\n"
+    "  --all            cleared alerts too (also those no longer retained), with\n"
+    "                   when they were cleared\n"
     "  --json           the alerts as the messages of alerts/{alert_id}, in an array\n";
 
 struct list {
@@ -80,7 +83,7 @@ int cli_alerts(int argc, char **argv, void *ctx)
         case 'a': all = true; break;
         case 'j': json = true; break;
         case 'h': fputs(usage_alerts, stdout); return 0;
-        default: fputs(usage_alerts, stderr); return EXIT_USAGE;
+        default: return cli_usage_try(usage_alerts);
         }
     }
     if (optind < argc)

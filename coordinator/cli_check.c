@@ -60,7 +60,7 @@ int cli_check(int argc, char **argv, void *ctx)
         case 'd': db = optarg; break;
         case 'q': quick = true; break;
         case 'h': fputs(usage_check, stdout); return 0;
-        default: fputs(usage_check, stderr); return EXIT_USAGE;
+        default: return cli_usage_try(usage_check);
         }
     }
     if (optind < argc)

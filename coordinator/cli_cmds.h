@@ -30,6 +30,11 @@ struct store *coord_cli_store(struct coord_cli *c, const char *db);
  * to run `check`. */
 void coord_cli_read_failed(struct store *s, const char *db);
 
+/* --county C of report and export: 0 when some trip (of year, or of any year
+ * when year is 0) is in county C; else says so and how to list the counties
+ * and returns EXIT_USAGE (1 when the store failed, said too). */
+int coord_cli_county_check(struct store *s, const char *db, int year, const char *county);
+
 /* The options of the commands that read the store: --db FILE, --help, and
  * those of takes (enum coord_db_opt). */
 enum coord_db_opt {

@@ -20,19 +20,21 @@ static const char usage_export[] =
     "  --db FILE        the coordinator's store\n"
     "  --csv            CSV, one row per accepted report, voided ones marked\n"
     "  --year Y         only the reports of trips dated in year Y\n"
-    "  --county C       only the reports of trips in county C (its code, e.g. xiuwu)\n"
+    "  --county C       only the reports of trips in county C (its code, e.g. xiuwu;\n"
+    "                   a county no trip is in is refused)\n"
     "  --from DATE      only reports recorded on DATE or later, and\n"
     "  --to DATE        on DATE or earlier: the day of recorded_at in the\n"
     "                   coordinator's time zone (tz_offset_min, UTC+08:00 unless\n"
     "                   --config says otherwise); either may be left out\n"
     "  --bom            begin with a UTF-8 byte-order mark, so that Excel (e.g. in\n"
     "                   Chinese) reads the file as UTF-8\n"
-    "  --output FILE    write there instead of standard output\n"
+    "  --output FILE    write there instead of standard output, then say so in\n"
+    "                   one line on standard output\n"
     "  --config FILE    read tz_offset_min from it\n"
     "Filters combine: every one given must hold.\n"
     "\n"
     "usage: outreach-coordinator export --db FILE --format dhis2 --mapping FILE --year Y\n"
-    "           [--county C] [--csv] [--output FILE]\n"
+    "           [--month M] [--county C] [--csv] [--output FILE]\n"
     "\n"
     "  --format dhis2   the year's month figures as a DHIS2 data value set, for\n"
     "                   POST /api/dataValueSets?idScheme=code: one value per\n"
@@ -43,7 +45,8 @@ static const char usage_export[] =
     "                   categoryOptionCombo, which county to which orgUnit (JSON;\n"
     "                   docs/dhis2-mapping.example.json is an annotated example)\n"
     "  --year Y         the year (required)\n"
-    "  --county C       that county's values only\n"
+    "  --month M        that month's values only (1 to 12; period YYYYMM)\n"
+    "  --county C       that county's values only (a county with trips in year Y)\n"
     "  --csv            DHIS2's CSV form instead of JSON (Content-Type\n"
     "                   application/csv)\n";
 
@@ -58,9 +61,9 @@ static int export_dhis2(struct coord_cli *c, const struct coord_db_opts *o)
                                "(docs/dhis2-mapping.example.json shows one)");
     if (!o->year)
         return cli_usage_error(usage_export, "%s", "--format dhis2 needs --year Y");
-    if (o->from || o->to || o->bom || o->month || o->section)
-        return cli_usage_error(usage_export, "%s", "--format dhis2 takes --year and --county; "
-                               "--from, --to, --bom, --month and --section are not for it");
+    if (o->from || o->to || o->bom || o->section)
+        return cli_usage_error(usage_export, "%s", "--format dhis2 takes --year, --month and "
+                               "--county; --from, --to, --bom and --section are not for it");
     char err[DHIS2_ERR_MAX];
     struct dhis2_map *m = dhis2_map_load(o->mapping, err);
     if (!m) {
@@ -68,15 +71,15 @@ static int export_dhis2(struct coord_cli *c, const struct coord_db_opts *o)
         return EXIT_USAGE;
     }
     struct store *s = coord_cli_store(c, o->db);
-    cJSON *set = s ? dhis2_build(s, m, o->year, o->county, err) : NULL;
+    int rc = !s ? 1 : o->county ? coord_cli_county_check(s, o->db, o->year, o->county) : 0;
+    cJSON *set = rc ? NULL : dhis2_build(s, m, o->year, o->month, o->county, err);
     dhis2_map_free(m);
     if (!set) {
-        if (s)
+        if (!rc)
             cli_fail("%s", err);
-        return 1;
+        return rc ? rc : 1;
     }
     FILE *f = o->output ? fperm_fopen_private(o->output) : stdout;
-    int rc = 0;
     if (!f) {
         cli_fail("cannot write %s", o->output);
         rc = 1;
@@ -92,6 +95,12 @@ static int export_dhis2(struct coord_cli *c, const struct coord_db_opts *o)
             rc = 1;
         }
     }
+    if (!rc && o->output) {
+        int n = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(set, "dataValues"));
+        printf("wrote %s: %d DHIS2 data %s of %d%s (%s)\n", o->output, n,
+               cli_plural(n, "value", "values"), o->year, o->county ? " in one county" : "",
+               o->csv ? "CSV" : "JSON");
+    }
     cJSON_Delete(set);
     return rc;
 }
@@ -99,10 +108,11 @@ static int export_dhis2(struct coord_cli *c, const struct coord_db_opts *o)
 /* A date of --from or --to: NULL (not given) or a real YYYY-MM-DD. */
 static int check_date(const char *opt, const char *v, struct odate *d)
 {
-    if (!v || tu_parse_date(v, d) == 0)
+    char why[TU_WHY_MAX];
+    if (!v || (!tu_date_why(v, why) && tu_parse_date(v, d) == 0))
         return 0;
-    return cli_usage_error(usage_export, "%s must be a date YYYY-MM-DD, like 2026-03-01, not '%s'",
-                           opt, v);
+    return cli_usage_error(usage_export, "%s must be a date YYYY-MM-DD, not '%s': %s", opt, v,
+                           why);
 }
 
 int cli_export(int argc, char **argv, void *ctx)
@@ -136,6 +146,8 @@ int cli_export(int argc, char **argv, void *ctx)
     struct store *s = coord_cli_store(ctx, o.db);
     if (!s)
         return 1;
+    if (o.county && (rc = coord_cli_county_check(s, o.db, o.year, o.county)))
+        return rc;
     FILE *f = o.output ? fperm_fopen_private(o.output) : stdout; /* patients' references */
     if (!f) {
         cli_fail("cannot write %s", o.output);
@@ -152,5 +164,8 @@ int cli_export(int argc, char **argv, void *ctx)
         coord_cli_read_failed(s, o.db);
     else if (e)
         cli_fail("export failed: %s", oerr_str(e));
+    else if (o.output)
+        printf("wrote %s: the accepted reports as CSV%s\n", o.output,
+               o.bom ? " with a byte-order mark" : "");
     return e ? 1 : 0;
 }

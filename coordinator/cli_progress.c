@@ -23,6 +23,9 @@ static const char usage_progress[] =
     "  --year Y         year to show (default: this year at the sites)\n"
     "  --json           the same figures as JSON\n"
     "  --config FILE    read the targets (target_staff, target_consultations) from it\n"
+    "A county with targets of its own (targets set, targets_file) gets them under the\n"
+    "county table, and in --json as its county_targets (its consultations and staff\n"
+    "then carry counts only: the year's targets are not a county's).\n"
     "Set OUTREACH_TODAY=YYYY-MM-DD to compute 'expected' for another day.\n";
 
 static const char *cny(long long fen, char buf[40])
@@ -111,6 +114,24 @@ static void print_table(const cJSON *y, const cJSON *counties, struct odate toda
                trips, cny(jint(o, "medicine", "value_fen"), m), jint(o, "referrals", "count"),
                shown ? shown : "?");
         free(shown);
+    }
+    /* The counties' own targets (county_targets), when set: the same columns as the year's. */
+    bool head = false;
+    cJSON_ArrayForEach(o, counties) {
+        const cJSON *ct = cJSON_GetObjectItemCaseSensitive(o, "county_targets");
+        if (!cJSON_IsObject(ct))
+            continue;
+        if (!head)
+            printf("\n  %-14s %10s %10s %8s %10s  %-8s %10s\n", "County targets", "count",
+                   "target", "percent", "expected", "pace", "projected");
+        head = true;
+        char *shown = olog_escape_dup(
+            cJSON_GetObjectItemCaseSensitive(o, "county_name")->valuestring);
+        printf("  %s (%s)\n", cJSON_GetObjectItemCaseSensitive(o, "county")->valuestring,
+               shown ? shown : "?");
+        free(shown);
+        print_target_row("Consultations", cJSON_GetObjectItemCaseSensitive(ct, "consultations"));
+        print_target_row("Staff", cJSON_GetObjectItemCaseSensitive(ct, "staff"));
     }
 }
 

@@ -1,6 +1,6 @@
 /* cli_reach.c -- `outreach-coordinator villages import FILE.csv`,
- * `targets set ...` (admin requests to the running coordinator, as `trip
- * create` sends them) and `coverage` (poor-village coverage read from the
+ * `targets set|unset ...` (admin requests to the running coordinator, as `trip
+ * create` sends them), `targets list` and `coverage` (read from the
  * store). */
 #include <errno.h>
 #include <getopt.h>
@@ -150,8 +150,9 @@ static int read_villages(struct import *im, FILE *f, const char *request_id)
     size_t bytes = 0;
     while ((k = csv_next(&r, err)) == 1) {
         if (r.n != 6) {
-            cli_fail("%s, line %ld: %d fields, expected 6 "
-                     "(code,name,township,county,county_name,poor)", im->path, r.line, r.n);
+            cli_fail("%s, line %ld: %d %s, expected 6 "
+                     "(code,name,township,county,county_name,poor)", im->path, r.line, r.n,
+                     cli_plural(r.n, "field", "fields"));
             return EXIT_USAGE;
         }
         int poor = poor_value(r.field[5]);
@@ -233,7 +234,7 @@ static int villages_import(int argc, char **argv)
         case O_DRY_RUN: dry = true; break;
         case 'h':
         case O_HELP: fputs(usage_villages, stdout); return 0;
-        default: fputs(usage_villages, stderr); return EXIT_USAGE;
+        default: return cli_usage_try(usage_villages);
         }
     }
     if (optind >= argc)
@@ -250,8 +251,9 @@ static int villages_import(int argc, char **argv)
     fclose(f);
     int sent = 0;
     if (!rc && dry) {
-        printf("%s: %ld villages (%ld poor), would be sent in %d request%s\n", im.path,
-               im.villages, im.poor, im.nreq, im.nreq == 1 ? "" : "s");
+        printf("%s: %ld %s (%ld poor), would be sent in %d %s\n", im.path, im.villages,
+               cli_plural(im.villages, "village", "villages"), im.poor, im.nreq,
+               cli_plural(im.nreq, "request", "requests"));
     } else if (!rc) {
         for (; sent < im.nreq && !rc; sent++) {
             cJSON *reply = NULL;
@@ -259,11 +261,12 @@ static int villages_import(int argc, char **argv)
             cJSON_Delete(reply);
         }
         if (rc)
-            fprintf(stderr, "%d of %d requests were stored before this one; sending the file "
-                    "again is safe (a village is replaced by its code)\n", sent - 1, im.nreq);
+            fprintf(stderr, "%d of %d %s stored before this one; sending the file "
+                    "again is safe (a village is replaced by its code)\n", sent - 1, im.nreq,
+                    cli_plural(im.nreq, "request was", "requests were"));
         else
-            printf("villages: %ld stored (%ld poor) in %d request%s\n", im.villages, im.poor,
-                   im.nreq, im.nreq == 1 ? "" : "s");
+            printf("villages: %ld stored (%ld poor) in %d %s\n", im.villages, im.poor,
+                   im.nreq, cli_plural(im.nreq, "request", "requests"));
     }
     for (int i = 0; i < im.nreq; i++)
         cJSON_Delete(im.req[i]);
@@ -285,26 +288,48 @@ int cli_villages(int argc, char **argv, void *ctx)
     return villages_import(argc - 1, argv + 1);
 }
 
-/* ---- targets set ------------------------------------------------------- */
+static long long jn(const cJSON *o, const char *name)
+{
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, name);
+    return cJSON_IsNumber(x) ? (long long)x->valuedouble : 0;
+}
+
+/* ---- targets set, unset, list -------------------------------------------- */
 
 static const char usage_targets[] =
     "usage: outreach-coordinator targets set --year Y --county C [--township T]\n"
     "            --consultations N --staff N [MQTT options]\n"
+    "       outreach-coordinator targets unset --year Y --county C [--township T]\n"
+    "            [MQTT options]\n"
+    "       outreach-coordinator targets list --db FILE [--year Y] [--json]\n"
     "\n"
-    "Sets a county's targets for a year (or a township's, with --township), through\n"
-    "the running coordinator (a targets.set request). The county's progress then\n"
-    "shows them (county_targets: expected to date, projection, pace). A county\n"
+    "set: sets a county's targets for a year (or a township's, with --township),\n"
+    "through the running coordinator (a targets.set request). The county's progress\n"
+    "then shows them (county_targets: expected to date, projection, pace). A county\n"
     "without a target of its own takes the sum of its townships'. A target set\n"
-    "here wins over the config's targets_file.\n"
+    "here wins over the config's targets_file. The county (and township) must be in\n"
+    "the villages register or at the site of some trip: a misspelt one is refused.\n"
     "\n"
-    "  --year Y             2000 to 2100\n"
+    "unset: removes that row (a targets.unset request); the county's progress then\n"
+    "goes without it (its townships' sum, or no county_targets at all). A row read\n"
+    "from the config's targets_file comes back at the next start: remove it from\n"
+    "the file too.\n"
+    "\n"
+    "list: the target rows in the store (read only; safe while the coordinator\n"
+    "runs), by year, county and township, with where each came from (admin:\n"
+    "targets set; config: targets_file).\n"
+    "\n"
+    "  --year Y             2000 to 2100 (list: default every year)\n"
     "  --county C           the county's code, e.g. xiuwu\n"
     "  --township T         a township of it (1 to 64 characters)\n"
     "  --consultations N    consultations target for the year\n"
     "  --staff N            staff target for the year (distinct people)\n"
+    "  --db FILE            list: the coordinator's store\n"
+    "  --json               list: the rows as JSON\n"
     "\n" MQTT_OPTIONS_HELP;
 
-static int targets_set(int argc, char **argv)
+/* targets set (unset false) and targets unset: one admin request. */
+static int targets_send(int argc, char **argv, bool unset)
 {
     static const struct option opts[] = {
         MQTT_LONG_OPTIONS, {"year", required_argument, NULL, O_YEAR},
@@ -314,7 +339,7 @@ static int targets_set(int argc, char **argv)
         {"staff", required_argument, NULL, O_STAFF}, {NULL, 0, NULL, 0}};
     struct mqtt_args m;
     mqtt_args_defaults(&m);
-    cJSON *req = cli_request_new(NULL, "targets.set"); /* request_id set below */
+    cJSON *req = cli_request_new(NULL, unset ? "targets.unset" : "targets.set");
     if (!req)
         cli_oom();
     int c, rc = 0;
@@ -332,7 +357,10 @@ static int targets_set(int argc, char **argv)
             char *end;
             long long v = strtoll(optarg, &end, 10);
             cJSON_DeleteItemFromObject(req, name);
-            if (c == O_COUNTY2 || c == O_TOWNSHIP2)
+            if (unset && (c == O_CONSULTATIONS || c == O_STAFF))
+                rc = cli_usage_error(usage_targets, "targets unset takes no --%s (it removes "
+                                     "the whole row)", name);
+            else if (c == O_COUNTY2 || c == O_TOWNSHIP2)
                 cJSON_AddStringToObject(req, name, optarg);
             else if (!*optarg || *end)
                 rc = cli_usage_error(usage_targets, "--%s must be a whole number, not '%s'",
@@ -346,8 +374,7 @@ static int targets_set(int argc, char **argv)
             cJSON_Delete(req);
             return 0;
         }
-        fputs(usage_targets, stderr);
-        rc = EXIT_USAGE;
+        rc = cli_usage_try(usage_targets);
     }
     if (!rc && optind < argc)
         rc = cli_usage_error(usage_targets, "unexpected argument '%s'", argv[optind]);
@@ -369,25 +396,103 @@ static int targets_set(int argc, char **argv)
     cJSON *reply = NULL;
     if (!rc)
         rc = cli_admin_exchange(&m, req, &reply);
-    if (reply)
-        printf("targets of %d %s%s%s set\n", (int)cJSON_GetObjectItem(reply, "year")->valuedouble,
-               cli_jstr(reply, "county"), cli_jstr(reply, "township") ? " / " : "",
-               cli_jstr(reply, "township") ? cli_jstr(reply, "township") : "");
+    if (reply) {
+        const char *tw = cli_jstr(reply, "township"), *source = cli_jstr(reply, "source");
+        printf("targets of %d %s%s%s %s\n", (int)cJSON_GetObjectItem(reply, "year")->valuedouble,
+               cli_jstr(reply, "county"), tw ? " / " : "", tw ? tw : "", unset ? "unset" : "set");
+        if (source && strcmp(source, "config") == 0)
+            printf("note: they came from the config's targets_file, which sets them again at "
+                   "the next start: remove that line from the file too\n");
+    }
     cJSON_Delete(reply);
     cJSON_Delete(req);
     return rc;
 }
 
+static int list_row(void *ctx, const struct target_row *t)
+{
+    cJSON *rows = ctx;
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        cli_oom();
+    cJSON_AddNumberToObject(o, "year", t->year);
+    cJSON_AddStringToObject(o, "county", t->county);
+    if (t->township[0])
+        cJSON_AddStringToObject(o, "township", t->township);
+    else
+        cJSON_AddNullToObject(o, "township");
+    cJSON_AddNumberToObject(o, "consultations", (double)t->consultations);
+    cJSON_AddNumberToObject(o, "staff", (double)t->staff);
+    cJSON_AddStringToObject(o, "source", t->source);
+    cJSON_AddStringToObject(o, "updated_at", t->updated_at);
+    cJSON_AddItemToArray(rows, o);
+    return 0;
+}
+
+static int targets_list(int argc, char **argv, struct coord_cli *cc)
+{
+    struct coord_db_opts o = {0};
+    int rc = coord_cli_db_opts(argc, argv, usage_targets, DBO_JSON | DBO_YEAR, &o);
+    if (rc)
+        return rc == 1 ? 0 : rc;
+    if (!o.db)
+        return cli_usage_error(usage_targets, "%s", "targets list needs --db FILE (the "
+                               "coordinator's store)");
+    struct store *s = coord_cli_store(cc, o.db);
+    if (!s)
+        return 1;
+    cJSON *rows = cJSON_CreateArray();
+    if (!rows)
+        cli_oom();
+    if (store_targets_each(s, o.year, list_row, rows)) {
+        cJSON_Delete(rows);
+        coord_cli_read_failed(s, o.db);
+        return 1;
+    }
+    if (o.json) {
+        char *p = cJSON_PrintUnformatted(rows);
+        if (!p)
+            cli_oom();
+        puts(p);
+        free(p);
+    } else if (cJSON_GetArraySize(rows) == 0) {
+        if (o.year)
+            printf("no targets for %d (set them with: outreach-coordinator targets set)\n", o.year);
+        else
+            printf("no targets (set them with: outreach-coordinator targets set)\n");
+    } else {
+        cJSON *t = cJSON_CreateArray();
+        text_table_row(t, 7, "year", "county", "township", "consultations", "staff", "source",
+                       "updated");
+        const cJSON *r;
+        cJSON_ArrayForEach(r, rows) {
+            char y[12], c[24], st[24];
+            snprintf(y, sizeof y, "%lld", jn(r, "year"));
+            snprintf(c, sizeof c, "%lld", jn(r, "consultations"));
+            snprintf(st, sizeof st, "%lld", jn(r, "staff"));
+            const char *tw = cli_jstr(r, "township");
+            text_table_row(t, 7, y, cli_jstr(r, "county"), tw ? tw : "(county)", c, st,
+                           cli_jstr(r, "source"), cli_jstr(r, "updated_at"));
+        }
+        text_table_print(t, "", stdout);
+        cJSON_Delete(t);
+    }
+    cJSON_Delete(rows);
+    return 0;
+}
+
 int cli_targets(int argc, char **argv, void *ctx)
 {
-    (void)ctx;
     if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         fputs(usage_targets, stdout);
         return 0;
     }
-    if (argc < 2 || strcmp(argv[1], "set") != 0)
-        return cli_usage_error(usage_targets, "%s", "the subcommand is 'set'");
-    return targets_set(argc - 1, argv + 1);
+    const char *sub = argc >= 2 ? argv[1] : "";
+    if (strcmp(sub, "set") == 0 || strcmp(sub, "unset") == 0)
+        return targets_send(argc - 1, argv + 1, sub[0] == 'u');
+    if (strcmp(sub, "list") == 0)
+        return targets_list(argc - 1, argv + 1, ctx);
+    return cli_usage_error(usage_targets, "%s", "the subcommand is 'set', 'unset' or 'list'");
 }
 
 /* ---- coverage ---------------------------------------------------------- */
@@ -405,12 +510,6 @@ static const char usage_coverage[] =
     "  --json           the same as JSON (as on the topic)\n"
     "  --config FILE    read db and tz_offset_min from it\n"
     "Set OUTREACH_TODAY=YYYY-MM-DD to count for another day.\n";
-
-static long long jn(const cJSON *o, const char *name)
-{
-    const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, name);
-    return cJSON_IsNumber(x) ? (long long)x->valuedouble : 0;
-}
 
 static void print_coverage(const cJSON *o)
 {

@@ -17,8 +17,9 @@ static const char usage_report[] =
     "\n"
     "Writes the year's figures as one file a health commission can file and send on:\n"
     "summary (targets, expected to date, projection and pace), by county, by month,\n"
-    "by department, referrals (by destination and urgency), and trips with their\n"
-    "attendance. Reads the store only; the daemon may be running.\n"
+    "by department, referrals (by destination and urgency), trips with their village\n"
+    "and attendance, poor-village coverage by county and township, and the poor\n"
+    "villages not reached. Reads the store only; the daemon may be running.\n"
     "\n"
     "  --db FILE        the coordinator's store\n"
     "  --year Y         the year (default: this year at the sites)\n"
@@ -32,9 +33,11 @@ static const char usage_report[] =
     "                   title line, header and rows, a blank line between;\n"
     "                   html: a page to print (A4, a table per page) or save as PDF\n"
     "  --output FILE    where to write (required for xlsx; csv and html go to\n"
-    "                   standard output without it)\n"
+    "                   standard output without it); then one line on standard\n"
+    "                   output says what was written there\n"
     "  --section S      csv only: that section alone, header and rows (summary,\n"
-    "                   counties, months, departments, referrals, trips)\n"
+    "                   counties, months, departments, referrals, trips, coverage,\n"
+    "                   not_reached)\n"
     "  --config FILE    the targets (target_staff, target_consultations) and\n"
     "                   tz_offset_min\n"
     "Months go by the day a report was recorded (tz_offset_min, UTC+08:00 by\n"
@@ -82,7 +85,8 @@ int cli_report(int argc, char **argv, void *ctx)
         if (section == RS_COUNT)
             return cli_usage_error(usage_report,
                                    "--section must be summary, counties, months, departments, "
-                                   "referrals or trips, not '%s'", o.section);
+                                   "referrals, trips, coverage or not_reached, not '%s'",
+                                   o.section);
     }
     struct store *s = coord_cli_store(cc, o.db);
     if (!s)
@@ -97,14 +101,10 @@ int cli_report(int argc, char **argv, void *ctx)
     char as_of[TU_TS_MAX];
     tu_format_ts(time(NULL), (int)cfg->tz_offset_min, as_of);
     ro.as_of = as_of;
+    if (o.county && (rc = coord_cli_county_check(s, o.db, ro.year, o.county)))
+        return rc;
     struct report_book r;
     oerr_t e = book_build(s, &ro, &r);
-    if (e == OERR_NOTFOUND) {
-        cli_fail("--county %s: no trip of %d is in that county; 'outreach-coordinator progress "
-                 "--db %s --year %d' lists the counties", o.county, ro.year, o.db, ro.year);
-        book_free(&r);
-        return EXIT_USAGE;
-    }
     if (e) {
         if (e == OERR_DB)
             coord_cli_read_failed(s, o.db);
@@ -134,6 +134,12 @@ int cli_report(int argc, char **argv, void *ctx)
             cli_fail("cannot write %s", o.output ? o.output : "standard output");
             rc = 1;
         }
+    }
+    if (!rc && o.output) { /* what went where, on stdout (the file took the report) */
+        int n = section == RS_COUNT ? RS_COUNT : 1;
+        printf("wrote %s: %s, %d %s (%s), %d %s\n", o.output, r.heading, n,
+               cli_plural(n, "section", "sections"), o.format, r.t[RS_TRIPS].nrows,
+               cli_plural(r.t[RS_TRIPS].nrows, "trip", "trips"));
     }
     book_free(&r);
     return rc;

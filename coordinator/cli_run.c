@@ -75,8 +75,7 @@ static int parse(int argc, char **argv, struct coord_config *cfg, const struct c
         default:
             if ((name = mqtls_flag_key(c, optarg, &value)))
                 break;
-            fputs(usage_run, stderr);
-            return EXIT_USAGE;
+            return cli_usage_try(usage_run);
         }
         if (name && conf_set(table, name, value, err))
             return cli_usage_error(usage_run, "%s", err);
@@ -95,8 +94,7 @@ static int parse(int argc, char **argv, struct coord_config *cfg, const struct c
     if (cfg->password_file && !cfg->username)
         return cli_usage_error(usage_run, "%s", "--password-file needs --username");
     if (cli_check_tls_usage(cfg->broker, &cfg->tls)) {
-        fputs(usage_run, stderr);
-        return EXIT_USAGE;
+        return cli_usage_try(usage_run);
     }
     return 0;
 }

@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli_cmds.h"
 #include "ids.h"
@@ -43,6 +44,48 @@ void coord_cli_read_failed(struct store *s, const char *db)
                  "--db %s' to see where and what to do", store_errmsg(s), db, db);
     else
         cli_fail("cannot read the store: %s", store_errmsg(s));
+}
+
+struct county_find {
+    struct store *s;
+    const char *county;
+    bool found;
+    oerr_t err;
+};
+
+static int county_is(void *arg, const char *county, const char *name)
+{
+    (void)name;
+    struct county_find *k = arg;
+    k->found = strcmp(county, k->county) == 0;
+    return k->found;
+}
+
+static int county_in_year(void *arg, int year)
+{
+    struct county_find *k = arg;
+    k->err = store_counties_each(k->s, year, county_is, k);
+    return k->err != OERR_OK || k->found;
+}
+
+int coord_cli_county_check(struct store *s, const char *db, int year, const char *county)
+{
+    struct county_find k = {s, county, false, OERR_OK};
+    oerr_t e = year ? store_counties_each(s, year, county_is, &k)
+                    : store_years_each(s, county_in_year, &k);
+    if (e || k.err) {
+        coord_cli_read_failed(s, db);
+        return 1;
+    }
+    if (k.found)
+        return 0;
+    if (year)
+        cli_fail("--county %s: no trip of %d is in that county; 'outreach-coordinator progress "
+                 "--db %s --year %d' lists the counties", county, year, db, year);
+    else
+        cli_fail("--county %s: no trip of any year is in that county; 'outreach-coordinator "
+                 "progress --db %s --year Y' lists a year's counties", county, db);
+    return EXIT_USAGE;
 }
 
 static int parse_year(const char *arg, int *year)
@@ -121,7 +164,7 @@ int coord_cli_db_opts(int argc, char **argv, const char *usage, unsigned takes,
                                        optarg);
             break;
         case 'h': fputs(usage, stdout); return 1;
-        default: fputs(usage, stderr); return EXIT_USAGE;
+        default: return cli_usage_try(usage);
         }
     }
     if (!(takes & DBO_ARG) && optind < argc)

@@ -25,7 +25,7 @@ static const char usage_create[] =
     "usage: outreach-coordinator trip create --json FILE [MQTT options]\n"
     "       outreach-coordinator trip create --id ID --title T --date YYYY-MM-DD\n"
     "            [--end-date YYYY-MM-DD] --site-code C --site-name N --county C\n"
-    "            --county-name N [--township T] [--poor-village]\n"
+    "            --county-name N [--township T] [--village CODE] [--poor-village]\n"
     "            --mode upper_help|lower_invite|red_cross --activities A,B\n"
     "            [--departments D,E] --capacity ROLE=N,... [MQTT options]\n"
     "\n"
@@ -44,7 +44,12 @@ static const char usage_create[] =
     "  --county C           the county's code, e.g. xiuwu\n"
     "  --county-name N      the county's name, e.g. 修武县\n"
     "  --township T         the township\n"
-    "  --poor-village       the site is a poor village\n"
+    "  --village CODE       the site is this village of the register (villages\n"
+    "                       import): its county and township must be the site's\n"
+    "                       (a trip without --township takes the register's), and\n"
+    "                       whether it is poor follows the register\n"
+    "  --poor-village       the site is a poor village (with --village: refused\n"
+    "                       unless the register says so too)\n"
     "  --mode M             upper_help, lower_invite or red_cross\n"
     "  --activities LIST    comma-separated: clinic, health, tech, mentor\n"
     "  --departments LIST   comma-separated: internal, surgery, obgyn, pediatrics,\n"
@@ -136,7 +141,7 @@ static const char *flag_of(const char *msg)
     static const char *const site[][2] = {
         {"code", "--site-code"}, {"name", "--site-name"}, {"county", "--county"},
         {"county_name", "--county-name"}, {"township", "--township"},
-        {"poor_village", "--poor-village"}, {NULL, NULL}};
+        {"poor_village", "--poor-village"}, {"village", "--village"}, {NULL, NULL}};
     if (strncmp(msg, "capacity: ", 10) == 0)
         return "--capacity";
     bool in_site = strncmp(msg, "site: ", 6) == 0;
@@ -246,7 +251,7 @@ static int trip_status(int argc, char **argv, bool cancel)
         case O_REASON: reason = optarg; break;
         case 'h':
         case O_HELP: fputs(usage, stdout); return 0;
-        default: fputs(usage, stderr); return EXIT_USAGE;
+        default: return cli_usage_try(usage);
         }
     }
     if (optind >= argc)
@@ -405,11 +410,14 @@ static cJSON *body_from_flags(const char *const *text, bool poor)
         cli_oom();
     static const struct { int opt; const char *field; } sf[] = {
         {O_SITE_CODE, "code"}, {O_SITE_NAME, "name"}, {O_COUNTY, "county"},
-        {O_COUNTY_NAME, "county_name"}, {O_TOWNSHIP, "township"}};
+        {O_COUNTY_NAME, "county_name"}, {O_TOWNSHIP, "township"}, {O_VILLAGE, "village"}};
     for (size_t i = 0; i < sizeof sf / sizeof sf[0]; i++)
         if (FLAG(sf[i].opt) && !cJSON_AddStringToObject(site, sf[i].field, FLAG(sf[i].opt)))
             cli_oom();
-    if (!cJSON_AddBoolToObject(site, "poor_village", poor))
+    /* With a village the register says whether it is poor: poor_village is
+     * sent only when --poor-village says so (the coordinator refuses it if
+     * the register disagrees). */
+    if ((!FLAG(O_VILLAGE) || poor) && !cJSON_AddBoolToObject(site, "poor_village", poor))
         cli_oom();
     if (FLAG(O_MODE) && !cJSON_AddStringToObject(body, "mode", FLAG(O_MODE)))
         cli_oom();
@@ -448,11 +456,12 @@ int cli_trip_create(int argc, char **argv, void *ctx)
         {"activities", required_argument, NULL, O_ACTIVITIES},
         {"departments", required_argument, NULL, O_DEPARTMENTS},
         {"capacity", required_argument, NULL, O_CAPACITY},
+        {"village", required_argument, NULL, O_VILLAGE},
         {NULL, 0, NULL, 0}};
     struct mqtt_args m;
     mqtt_args_defaults(&m);
     const char *json_file = NULL;
-    const char *text[O_CAPACITY - O_ID + 1] = {0}; /* the trip flags' values */
+    const char *text[O_VILLAGE - O_ID + 1] = {0}; /* the trip flags' values */
     const char *first_flag = NULL;
     bool poor = false;
     int c;
@@ -462,7 +471,7 @@ int cli_trip_create(int argc, char **argv, void *ctx)
             return EXIT_USAGE;
         if (k)
             continue;
-        if (c >= O_ID && c <= O_CAPACITY && !first_flag) {
+        if (c >= O_ID && c <= O_VILLAGE && !first_flag) {
             for (const struct option *o = opts; o->name; o++)
                 if (o->val == c)
                     first_flag = o->name;
@@ -473,12 +482,11 @@ int cli_trip_create(int argc, char **argv, void *ctx)
         case 'h':
         case O_HELP: fputs(usage_create, stdout); return 0;
         default:
-            if (c >= O_ID && c <= O_CAPACITY) {
+            if (c >= O_ID && c <= O_VILLAGE) {
                 FLAG(c) = optarg;
                 break;
             }
-            fputs(usage_create, stderr);
-            return EXIT_USAGE;
+            return cli_usage_try(usage_create);
         }
     }
     if (optind < argc)

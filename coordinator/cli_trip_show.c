@@ -199,7 +199,8 @@ static void print_roster(const struct role_places p[ROLE_COUNT], const struct ro
         const cJSON *conf = cJSON_GetObjectItemCaseSensitive(role, "confirmed");
         const cJSON *wait = cJSON_GetObjectItemCaseSensitive(role, "waitlisted");
         const cJSON *canc = cJSON_GetObjectItemCaseSensitive(role, "cancelled");
-        printf("  %s: %d of %d places confirmed", role->string, rp->confirmed, rp->capacity);
+        printf("  %s: %d of %d %s confirmed", role->string, rp->confirmed, rp->capacity,
+               cli_plural(rp->capacity, "place", "places"));
         if (rp->waitlisted)
             printf(", %d wait-listed", rp->waitlisted);
         fputc('\n', stdout);

@@ -35,6 +35,7 @@ void coord_config_defaults(struct coord_config *c)
     c->alert_work_hours = strdup("08:00-18:00");
     c->alert_behind_pct = 10;
     c->alert_gap_min = 120;
+    c->alert_keep_cleared_h = 24;
 }
 
 const struct conf_opt *coord_config_table(struct coord_config *c)
@@ -89,6 +90,9 @@ const struct conf_opt *coord_config_table(struct coord_config *c)
          "county behind: a county this many percent below its expected-to-date"},
         {"alert_gap_min", CONF_INT, &c->alert_gap_min, 1, 525600,
          "seq gap: an agent's missing seqs open this many minutes"},
+        {"alert_keep_cleared_h", CONF_INT, &c->alert_keep_cleared_h, 0, 8760,
+         "hours a cleared alert stays retained on the broker (then removed; the store keeps "
+         "its history)"},
         {NULL, CONF_STR, NULL, 0, 0, NULL},
     };
     _Static_assert(sizeof rows <= sizeof t, "coord_config_table: make t larger");

@@ -21,6 +21,7 @@ struct coord_config {
     bool init; /* create the store when db names no file (else refuse to start) */
     /* Alerts (alerts.h): minutes, working hours "HH:MM-HH:MM", percent. */
     long long alert_offline_min, alert_quiet_min, alert_behind_pct, alert_gap_min;
+    long long alert_keep_cleared_h;
     char *alert_work_hours;
 };
 

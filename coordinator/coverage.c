@@ -2,6 +2,7 @@
  * year's trips (coverage.h). */
 #include "coverage.h"
 
+#include <stdio.h>
 #include <string.h>
 
 bool coverage_trip_reaches(const char *status, const char *date, struct odate today,
@@ -11,6 +12,41 @@ bool coverage_trip_reaches(const char *status, const char *date, struct odate to
     tu_format_date(today, day);
     return status[0] && strcmp(status, "cancelled") != 0 && date[0] &&
            strcmp(date, day) <= 0 && consultations > 0;
+}
+
+const char *coverage_msg(char msg[JERR_MAX], const char *text)
+{
+    size_t n = strlen(text);
+    if (n >= JERR_MAX) {
+        n = JERR_MAX - 1;
+        while (n && ((unsigned char)text[n] & 0xC0) == 0x80)
+            n--; /* text[n] would continue a character: cut before it */
+    }
+    memcpy(msg, text, n);
+    msg[n] = '\0';
+    return msg;
+}
+
+const char *coverage_site_mismatch(const struct village_row *v, const struct trip_def *t,
+                                   char msg[JERR_MAX])
+{
+    char text[1024];
+    if (strcmp(v->county, t->county) != 0 ||
+        (t->township && strcmp(v->township, t->township) != 0)) {
+        snprintf(text, sizeof text, "site: village '%s' is in county %s, township %s in the "
+                 "register; the site says county %s%s%s: correct the site's county or "
+                 "township, or name the right village", v->code, v->county, v->township,
+                 t->county, t->township ? ", township " : "", t->township ? t->township : "");
+        return coverage_msg(msg, text);
+    }
+    if (t->poor_village_given && t->poor_village != v->poor) {
+        snprintf(text, sizeof text, "site: poor_village is %s but village '%s' is %s in the "
+                 "register: leave poor_village out (with a village it follows the register), "
+                 "or correct the register (villages import)",
+                 t->poor_village ? "true" : "false", v->code, v->poor ? "poor" : "not poor");
+        return coverage_msg(msg, text);
+    }
+    return NULL;
 }
 
 /* Rows come ordered by county, township, code: one village's rows together. */

@@ -7,6 +7,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "request.h"
 #include "store.h"
 #include "timeutil.h"
 
@@ -15,6 +16,18 @@
  * counted consultations. */
 bool coverage_trip_reaches(const char *status, const char *date, struct odate today,
                            long long consultations);
+
+/* A trip's site at village v of the register (trip.upsert with
+ * site.village): NULL when they agree, else why not, in msg (the village,
+ * where the register has it, what the site says, what to do). They agree
+ * when the county is the same, the site's township (when given) is the
+ * same, and poor_village (when given) is what the register says. */
+const char *coverage_site_mismatch(const struct village_row *v, const struct trip_def *t,
+                                   char msg[JERR_MAX]);
+
+/* Copies text into msg, cut at a character boundary when it is longer;
+ * returns msg. */
+const char *coverage_msg(char msg[JERR_MAX], const char *text);
 
 /* The year's coverage as the contract's JSON ({"year","as_of",
  * "poor_villages","reached","by_county":[…],"not_reached":[…]}); NULL when

@@ -254,7 +254,7 @@ static bool month_empty(const struct month_figures *mf)
 struct build_ctx {
     struct store *s;
     const struct dhis2_map *m;
-    int year;
+    int year, month; /* month 0: all twelve */
     const char *county;
     cJSON *values;
     char *err;
@@ -285,7 +285,7 @@ static int add_county(void *arg, const char *county, const char *name)
         return 1;
     }
     for (int mo = 0; mo < 12; mo++) {
-        if (month_empty(&mf[mo]))
+        if ((k->month && mo + 1 != k->month) || month_empty(&mf[mo]))
             continue;
         char period[8];
         snprintf(period, sizeof period, "%04d%02d", k->year, mo + 1);
@@ -315,8 +315,8 @@ static int add_county(void *arg, const char *county, const char *name)
     return 0;
 }
 
-cJSON *dhis2_build(struct store *s, const struct dhis2_map *m, int year, const char *county,
-                   char err[DHIS2_ERR_MAX])
+cJSON *dhis2_build(struct store *s, const struct dhis2_map *m, int year, int month,
+                   const char *county, char err[DHIS2_ERR_MAX])
 {
     cJSON *set = cJSON_CreateObject();
     cJSON *values = set ? cJSON_AddArrayToObject(set, "dataValues") : NULL;
@@ -325,7 +325,7 @@ cJSON *dhis2_build(struct store *s, const struct dhis2_map *m, int year, const c
         snprintf(err, DHIS2_ERR_MAX, "out of memory");
         return NULL;
     }
-    struct build_ctx k = {s, m, year, county, values, err, false, OERR_OK};
+    struct build_ctx k = {s, m, year, month, county, values, err, false, OERR_OK};
     oerr_t e = store_month_counties_each(s, year, add_county, &k);
     if (k.e || e) {
         if (!k.e)

@@ -22,12 +22,13 @@ struct dhis2_map *dhis2_map_load(const char *path, char err[DHIS2_ERR_MAX]);
 void dhis2_map_free(struct dhis2_map *m);
 
 /* The data values of year (one county's, or every county's when county is
- * NULL): for each county and month (period YYYYMM, the month a report was
- * recorded in at the store's month offset) that has any figure, one value
- * per mapped figure, zeros included. {"dataValues":[...]} for the caller to
- * cJSON_Delete; NULL with err (a county the mapping lacks, the store). */
-cJSON *dhis2_build(struct store *s, const struct dhis2_map *m, int year, const char *county,
-                   char err[DHIS2_ERR_MAX]);
+ * NULL; month 1..12 that month only, 0 all twelve): for each county and month
+ * (period YYYYMM, the store's month of a report) that has any figure, one
+ * value per mapped figure, zeros included. {"dataValues":[...]} for the
+ * caller to cJSON_Delete; NULL with err (a county the mapping lacks, the
+ * store). */
+cJSON *dhis2_build(struct store *s, const struct dhis2_map *m, int year, int month,
+                   const char *county, char err[DHIS2_ERR_MAX]);
 
 /* Writes set as DHIS2's CSV data value format (a header row, then
  * dataelement,period,orgunit,catoptcombo,attroptcombo,value,storedby,

@@ -200,6 +200,7 @@ struct seen_one {
     char agent_id[ID_MAX + 1];
     long long seq;
     size_t order; /* arrival, so that equal keys keep it */
+    char trip_id[ID_MAX + 1]; /* of its report when counted (intake_seen_trip); "" none */
 };
 
 int intake_seen_add(struct intake_seen *b, const char *agent_id, long long seq)
@@ -218,7 +219,17 @@ int intake_seen_add(struct intake_seen *b, const char *agent_id, long long seq)
     snprintf(o->agent_id, sizeof o->agent_id, "%s", agent_id);
     o->seq = seq;
     o->order = b->n++;
+    o->trip_id[0] = '\0';
     return 0;
+}
+
+void intake_seen_trip(struct intake_seen *b, const char *agent_id, long long seq,
+                      const char *trip_id)
+{
+    struct seen_one *o = b->n ? &b->v[b->n - 1] : NULL;
+    if (o && seq > 0 && trip_id && strlen(trip_id) <= ID_MAX && o->seq == seq &&
+        strcmp(o->agent_id, agent_id) == 0)
+        snprintf(o->trip_id, sizeof o->trip_id, "%s", trip_id);
 }
 
 /* By agent, then by seq. */
@@ -244,11 +255,16 @@ oerr_t intake_seen_flush(struct intake_seen *b, struct store *s, const char *now
         /* One agent's seqs, sorted, at most 256 at a time. */
         size_t k = 0;
         const char *agent = b->v[i].agent_id;
-        do
+        const struct seen_one *trip = NULL; /* of the highest seq with one */
+        do {
+            if (b->v[i].trip_id[0])
+                trip = &b->v[i];
             seqs[k++] = b->v[i++].seq;
-        while (i < b->n && k < sizeof seqs / sizeof seqs[0] &&
-               strcmp(b->v[i].agent_id, agent) == 0);
+        } while (i < b->n && k < sizeof seqs / sizeof seqs[0] &&
+                 strcmp(b->v[i].agent_id, agent) == 0);
         e = store_agent_seen_seqs(s, agent, seqs, k, now);
+        if (!e && trip)
+            e = store_agent_report_trip(s, agent, trip->trip_id, trip->seq);
     }
     b->n = 0;
     return e;

@@ -76,6 +76,11 @@ struct intake_seen {
 /* Notes that agent_id was seen, with seq (0: none). Returns 0, or -1 when out
  * of memory: then call store_agent_seen for this one yourself. */
 int intake_seen_add(struct intake_seen *b, const char *agent_id, long long seq);
+/* The report of the seen just added (agent_id, seq > 0) was counted, about
+ * trip_id: the agent's latest trip is written with it (store_agent_report_trip).
+ * Nothing when it is not the last one added. */
+void intake_seen_trip(struct intake_seen *b, const char *agent_id, long long seq,
+                      const char *trip_id);
 /* Writes what b noted, at now, and empties b (also when the store failed). */
 oerr_t intake_seen_flush(struct intake_seen *b, struct store *s, const char *now);
 /* Forgets what b noted (a batch rolled back). */

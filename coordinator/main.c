@@ -118,8 +118,8 @@ static const struct cli_cmd cmds[] = {
      "import the register of villages (villages import FILE.csv)\n"
      "through the running coordinator"},
     {"targets", NULL, cli_targets, 0,
-     "set a county's or township's targets for a year (targets set)\n"
-     "through the running coordinator"},
+     "set or unset a county's or township's targets for a year through\n"
+     "the running coordinator (targets set|unset), or list them"},
     {"coverage", NULL, cli_coverage, CLI_NEED_CONFIG | CLI_NEED_STORE,
      "poor villages reached this year, per county and township, and\n"
      "those not reached yet"},

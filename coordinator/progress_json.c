@@ -67,9 +67,15 @@ cJSON *progress_year_json(struct store *s, int year, const char *county,
         cJSON_AddStringToObject(o, "county", county);
         cJSON_AddStringToObject(o, "county_name", county_name ? county_name : county);
     }
-    add_target(o, "consultations", t.consultations, tg->consultations, year, today);
+    if (county) { /* the year's targets are not the county's: counts only */
+        cJSON_AddNumberToObject(cJSON_AddObjectToObject(o, "consultations"), "count",
+                                (double)t.consultations);
+        cJSON_AddNumberToObject(cJSON_AddObjectToObject(o, "staff"), "count", (double)t.staff);
+    } else {
+        add_target(o, "consultations", t.consultations, tg->consultations, year, today);
+        add_target(o, "staff", t.staff, tg->staff, year, today);
+    }
     add_breakdown(cJSON_GetObjectItemCaseSensitive(o, "consultations"), &t);
-    add_target(o, "staff", t.staff, tg->staff, year, today);
     add_common(o, &t);
     long long tc, ts; /* the county's own targets, when it has some */
     if (county && store_county_target(s, year, county, &tc, &ts) == OERR_OK) {

@@ -12,9 +12,11 @@ struct targets {
 };
 
 /* Progress of a year (county NULL) or of one county of it, as a cJSON object
- * the caller deletes; NULL when the store failed. A county with targets of
- * its own (store_county_target) also gets "county_targets", computed as the
- * year's. */
+ * the caller deletes; NULL when the store failed. The year's consultations
+ * and staff carry the year's targets (tg: target, expected_to_date,
+ * projected_year_end, pace); a county's carry their counts only, and a county
+ * with targets of its own (store_county_target) gets "county_targets",
+ * computed as the year's. */
 cJSON *progress_year_json(struct store *s, int year, const char *county,
                           const char *county_name, const struct targets *tg,
                           struct odate today, const char *as_of);

@@ -7,22 +7,76 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "coverage.h"
+#include "names.h"
+
 const char *const book_section_names[RS_COUNT] = {
-    "summary", "counties", "months", "departments", "referrals", "trips",
+    "summary", "counties", "months", "departments", "referrals", "trips", "coverage",
+    "not_reached",
 };
 
-/* The labels: Chinese first (the commission's), English after. */
-static const char *const dept_labels[STORE_DEPARTMENTS] = {
-    "内科 Internal", "外科 Surgery", "妇产科 Ob/Gyn", "儿科 Pediatrics", "眼科 Ophthalmology",
-    "中医科 TCM", "口腔科 Dental", "全科 General", "其他 Other",
+/* The labels: Chinese first (the commission's), English after, as the site
+ * app shows them: destinations and urgencies from common/names.c (the site
+ * app's /api/forms lists), departments as its buttons (below); made once. */
+#define LABEL_MAX 96
+static char dept_labels_buf[STORE_DEPARTMENTS][LABEL_MAX], dest_labels_buf[DEST_COUNT][LABEL_MAX],
+    urg_labels_buf[STORE_URGENCIES][LABEL_MAX];
+static const char *dept_labels[STORE_DEPARTMENTS], *dest_labels[DEST_COUNT],
+    *urg_labels[STORE_URGENCIES];
+
+static void labels_of(const struct names_table *t, int n, char (*buf)[LABEL_MAX],
+                      const char **out)
+{
+    for (int i = 0; i < n; i++) {
+        snprintf(buf[i], LABEL_MAX, "%s %s", names_zh(t, t->codes[i]), names_en(t, t->codes[i]));
+        out[i] = buf[i];
+    }
+}
+
+/* The departments as the site app's buttons word them (field-agent/site/
+ * describe.js, DEPTS; the Chinese as common/names.c): a site's staff and an
+ * official read the same words. tests/unit/test_names_words.c compares them. */
+const char *const book_department_words[STORE_DEPARTMENTS][3] = {
+    {"internal", "内科", "Internal"},       {"surgery", "外科", "Surgery"},
+    {"obgyn", "妇产科", "Ob/Gyn"},          {"pediatrics", "儿科", "Pediatrics"},
+    {"ophthalmology", "眼科", "Eyes"},      {"tcm", "中医", "TCM"},
+    {"dental", "口腔", "Dental"},           {"general", "全科", "General"},
+    {"other", "其他", "Other"},
 };
-static const char *const dest_labels[DEST_COUNT] = {
-    "转乡镇卫生院 To township health centre", "转县医院 To county hospital",
-    "转市级医院 To city hospital",
-};
-static const char *const urg_labels[STORE_URGENCIES] = {
-    "常规 Routine", "紧急 Urgent", "危急 Emergency",
-};
+
+static void labels_init(void)
+{
+    for (int i = 0; i < STORE_DEPARTMENTS; i++) {
+        snprintf(dept_labels_buf[i], LABEL_MAX, "%s %s", book_department_words[i][1],
+                 book_department_words[i][2]);
+        dept_labels[i] = dept_labels_buf[i];
+    }
+    labels_of(&names_destination, DEST_COUNT, dest_labels_buf, dest_labels);
+    labels_of(&names_urgency, STORE_URGENCIES, urg_labels_buf, urg_labels);
+}
+
+static const char *words_of(const char *const (*w)[2], size_t n, const char *code)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(w[i][0], code) == 0)
+            return w[i][1];
+    return code;
+}
+
+const char *book_pace_words(const char *pace)
+{
+    static const char *const w[][2] = {
+        {"ahead", "超前 Ahead"}, {"on_pace", "符合进度 On pace"}, {"behind", "落后 Behind"}};
+    return words_of(w, sizeof w / sizeof w[0], pace);
+}
+
+const char *book_status_words(const char *status)
+{
+    static const char *const w[][2] = {{"planned", "计划中 Planned"},
+                                       {"completed", "已完成 Completed"},
+                                       {"cancelled", "已取消 Cancelled"}};
+    return words_of(w, sizeof w / sizeof w[0], status);
+}
 
 /* ---- tables ---------------------------------------------------------------- */
 
@@ -74,6 +128,16 @@ static void set_int(struct rcell *c, long long n)
     c->n = n;
 }
 
+/* A day YYYY-MM-DD; "" (none) leaves the cell empty. */
+static int set_date(struct rcell *c, const char *day)
+{
+    if (!day || !day[0])
+        return 0;
+    int rc = set_text(c, day);
+    c->kind = RC_DATE;
+    return rc;
+}
+
 static void set_money(struct rcell *c, long long fen)
 {
     c->kind = RC_MONEY;
@@ -104,7 +168,7 @@ static int target_cells(struct rcell *c, const cJSON *t)
     set_int(&c[1], jnum(t, "expected_to_date", NULL));
     set_int(&c[2], jnum(t, "projected_year_end", NULL));
     const cJSON *pace = jget(t, "pace", NULL);
-    return set_text(&c[3], cJSON_IsString(pace) ? pace->valuestring : "");
+    return set_text(&c[3], cJSON_IsString(pace) ? book_pace_words(pace->valuestring) : "");
 }
 
 static int summary_row(struct rtable *t, const char *label, long long n, bool money,
@@ -240,7 +304,7 @@ static int county_row(void *arg, const char *county, const char *name)
         set_int(&c[16], jnum(tc, "target", NULL));
         set_int(&c[17], jnum(tc, "expected_to_date", NULL));
         const cJSON *pace = jget(tc, "pace", NULL);
-        if (set_text(&c[18], cJSON_IsString(pace) ? pace->valuestring : "")) {
+        if (set_text(&c[18], cJSON_IsString(pace) ? book_pace_words(pace->valuestring) : "")) {
             cJSON_Delete(y);
             k->err = OERR_NOMEM;
             return 1;
@@ -376,6 +440,8 @@ static int build_referrals(const struct book_opts *o, const struct month_figures
 
 /* ---- trips -------------------------------------------------------------------- */
 
+#define TRIP_TEXT_COLS 11 /* trip ... status, then the counts */
+
 struct trip_ctx {
     struct store *s;
     const struct book_opts *o;
@@ -410,21 +476,30 @@ static int trip_row_add(void *arg, const struct trip_row *tr)
     long long confirmed = 0;
     for (int i = 0; i < ROLE_COUNT; i++)
         confirmed += pl[i].confirmed;
+    char vcode[ID_MAX + 1] = "";
+    struct village_row v = {0};
+    if ((k->err = store_trip_village(k->s, tr->trip_id, vcode)) ||
+        (vcode[0] && (k->err = store_village_get(k->s, vcode, &v)) && k->err != OERR_NOTFOUND)) {
+        free(d);
+        return 1;
+    }
+    k->err = OERR_OK;
     struct rcell *c = row(k->t);
-    const char *txt[] = {d->trip_id, d->date, d->end_date, d->title, d->county, d->county_name,
-                         d->township, d->site_name, d->status};
-    int bad = !c;
-    for (int i = 0; !bad && i < 9; i++)
-        bad = set_text(&c[i], txt[i]);
+    const char *txt[] = {d->trip_id, NULL, NULL, d->title, d->county, d->county_name,
+                         d->township, d->site_name, vcode, v.name,
+                         book_status_words(d->status)};
+    int bad = !c || set_date(&c[1], d->date) || set_date(&c[2], d->end_date);
+    for (int i = 0; !bad && i < TRIP_TEXT_COLS; i++)
+        bad = txt[i] && set_text(&c[i], txt[i]);
     free(d);
     if (bad) {
         k->err = OERR_NOMEM;
         return 1;
     }
-    long long v[] = {tot.consultations, tot.female, tot.over_60, tot.poor_households, tot.staff,
+    long long n[] = {tot.consultations, tot.female, tot.over_60, tot.poor_households, tot.staff,
                      confirmed, at.came, at.absent, at.unregistered};
     for (int i = 0; i < 9; i++)
-        set_int(&c[9 + i], v[i]);
+        set_int(&c[TRIP_TEXT_COLS + i], n[i]);
     return 0;
 }
 
@@ -434,7 +509,8 @@ static oerr_t build_trips(struct store *s, const struct book_opts *o, struct rta
                "按出诊日期 By the trips' dates; attendance counts people, never names");
     static const char *const labels[] = {"出诊编号 Trip", "日期 Date", "结束日期 End date", "名称 Title",
                           "县代码 County", "县 County name", "乡镇 Township", "地点 Site",
-                          "状态 Status", "诊疗人次 Consultations", "女性 Female",
+                          "村代码 Village code", "村 Village", "状态 Status",
+                          "诊疗人次 Consultations", "女性 Female",
                           "60岁以上 Over 60", "贫困户 Poor households", "医务人员 Staff",
                           "报名 Registered", "报名且到岗 Registered, came",
                           "报名未到 Registered, absent", "未报名到岗 Came unregistered"};
@@ -444,22 +520,94 @@ static oerr_t build_trips(struct store *s, const struct book_opts *o, struct rta
     return k.err ? k.err : e;
 }
 
+/* ---- poor-village coverage ------------------------------------------------------ */
+
+/* The share reached in whole percent, rounded down ("" when no poor village). */
+static int share_cell(struct rcell *c, long long reached, long long all)
+{
+    if (all <= 0)
+        return 0;
+    char b[16];
+    snprintf(b, sizeof b, "%lld%%", reached * 100 / all);
+    return set_text(c, b);
+}
+
+static int coverage_row(struct rtable *t, const char *county, const char *name,
+                        const char *township, const cJSON *o)
+{
+    struct rcell *c = row(t);
+    long long all = jnum(o, "poor_villages", NULL), reached = jnum(o, "reached", NULL);
+    if (!c || set_text(&c[0], county) || set_text(&c[1], name) || set_text(&c[2], township))
+        return -1;
+    set_int(&c[3], all);
+    set_int(&c[4], reached);
+    set_int(&c[5], all - reached);
+    return share_cell(&c[6], reached, all);
+}
+
+static const char *jstr(const cJSON *o, const char *name)
+{
+    const cJSON *x = jget(o, name, NULL);
+    return cJSON_IsString(x) ? x->valuestring : "";
+}
+
+/* Coverage (county rows, each followed by its townships', then the whole)
+ * and the poor villages not reached, from coverage_json: the year to date
+ * whatever --month says. */
+static oerr_t build_coverage(struct store *s, const struct book_opts *o, struct rtable *cov,
+                             struct rtable *nr)
+{
+    table_init(cov, RS_COVERAGE, "贫困村覆盖 Poor-village coverage",
+               "本年至今：至少一次已开展（已完成或进行中、未取消）且有诊疗人次的出诊 The year to "
+               "date: a poor village is reached by a trip there that has begun, is not "
+               "cancelled and has consultations");
+    static const char *const cl[] = {"县代码 County", "县 County name", "乡镇 Township",
+                                     "贫困村 Poor villages", "已覆盖 Reached",
+                                     "未覆盖 Not reached", "覆盖率 Share reached"};
+    cols(cov, cl, (int)(sizeof cl / sizeof cl[0]));
+    table_init(nr, RS_NOT_REACHED, "未覆盖贫困村 Poor villages not reached",
+               "本年尚无出诊覆盖的贫困村 The poor villages no trip has reached this year");
+    static const char *const nl[] = {"县代码 County", "乡镇 Township", "村代码 Village code",
+                                     "村 Village"};
+    cols(nr, nl, (int)(sizeof nl / sizeof nl[0]));
+    cJSON *j = coverage_json(s, o->year, o->today, o->as_of);
+    if (!j)
+        return OERR_DB;
+    oerr_t e = OERR_NOMEM;
+    const cJSON *c, *w, *v;
+    cJSON_ArrayForEach(c, jget(j, "by_county", NULL)) {
+        const char *county = jstr(c, "county");
+        if (o->county && strcmp(o->county, county) != 0)
+            continue;
+        if (coverage_row(cov, county, jstr(c, "county_name"), "", c))
+            goto out;
+        cJSON_ArrayForEach(w, jget(c, "townships", NULL))
+            if (coverage_row(cov, county, jstr(c, "county_name"), jstr(w, "township"), w))
+                goto out;
+    }
+    if (!o->county && coverage_row(cov, "合计 Total", "", "", j))
+        goto out;
+    cJSON_ArrayForEach(v, jget(j, "not_reached", NULL)) {
+        if (o->county && strcmp(o->county, jstr(v, "county")) != 0)
+            continue;
+        struct rcell *r = row(nr);
+        if (!r || set_text(&r[0], jstr(v, "county")) || set_text(&r[1], jstr(v, "township")) ||
+            set_text(&r[2], jstr(v, "code")) || set_text(&r[3], jstr(v, "name")))
+            goto out;
+    }
+    e = OERR_OK;
+out:
+    cJSON_Delete(j);
+    return e;
+}
+
 /* ---- the whole report ----------------------------------------------------------- */
 
 oerr_t book_build(struct store *s, const struct book_opts *o, struct report_book *r)
 {
     memset(r, 0, sizeof *r);
     r->o = *o;
-    char scope[160] = "";
-    if (o->county)
-        snprintf(scope, sizeof scope, " · %s", o->county);
-    if (o->month)
-        snprintf(r->heading, sizeof r->heading, "巡回医疗报告 Outreach report %04d-%02d%s (as of %s)",
-                 o->year, o->month, scope, o->as_of);
-    else
-        snprintf(r->heading, sizeof r->heading, "巡回医疗报告 Outreach report %04d%s (as of %s)",
-                 o->year, scope, o->as_of);
-    cJSON *y = NULL;
+    labels_init();
     const char *cname = NULL;
     char title[128];
     snprintf(title, sizeof title, "%s", o->month ? "按县（当月）By county, the month"
@@ -469,7 +617,18 @@ oerr_t book_build(struct store *s, const struct book_opts *o, struct report_book
         return e;
     if (o->county && r->t[RS_COUNTIES].nrows > 0)
         cname = r->t[RS_COUNTIES].cells[1].text;
-    y = progress_year_json(s, o->year, o->county, cname, &o->tg, o->today, o->as_of);
+    /* the county by its name, its code after: "· 修武县 (xiuwu)" */
+    char scope[160] = "";
+    if (o->county)
+        snprintf(scope, sizeof scope, " · %s (%s)", cname && cname[0] ? cname : o->county,
+                 o->county);
+    if (o->month)
+        snprintf(r->heading, sizeof r->heading, "巡回医疗报告 Outreach report %04d-%02d%s (as of %s)",
+                 o->year, o->month, scope, o->as_of);
+    else
+        snprintf(r->heading, sizeof r->heading, "巡回医疗报告 Outreach report %04d%s (as of %s)",
+                 o->year, scope, o->as_of);
+    cJSON *y = progress_year_json(s, o->year, o->county, cname, &o->tg, o->today, o->as_of);
     if (!y)
         return OERR_DB;
     int bad = build_summary(&r->t[RS_SUMMARY], y, o);
@@ -482,7 +641,9 @@ oerr_t book_build(struct store *s, const struct book_opts *o, struct report_book
     if (build_months(o, m, &r->t[RS_MONTHS]) || build_departments(o, m, &r->t[RS_DEPARTMENTS]) ||
         build_referrals(o, m, &r->t[RS_REFERRALS]))
         return OERR_NOMEM;
-    return build_trips(s, o, &r->t[RS_TRIPS]);
+    if ((e = build_trips(s, o, &r->t[RS_TRIPS])))
+        return e;
+    return build_coverage(s, o, &r->t[RS_COVERAGE], &r->t[RS_NOT_REACHED]);
 }
 
 void book_free(struct report_book *r)

@@ -19,6 +19,7 @@ enum rcell_kind {
     RC_TEXT,  /* text, owned by the cell (UTF-8 from the store or our labels) */
     RC_INT,   /* a count */
     RC_MONEY, /* fen, shown as yuan with two decimals */
+    RC_DATE,  /* a day, text YYYY-MM-DD: a date cell in xlsx, the text elsewhere */
 };
 struct rcell {
     enum rcell_kind kind;
@@ -40,7 +41,8 @@ struct rtable {
 };
 
 enum report_section {
-    RS_SUMMARY, RS_COUNTIES, RS_MONTHS, RS_DEPARTMENTS, RS_REFERRALS, RS_TRIPS, RS_COUNT
+    RS_SUMMARY, RS_COUNTIES, RS_MONTHS, RS_DEPARTMENTS, RS_REFERRALS, RS_TRIPS, RS_COVERAGE,
+    RS_NOT_REACHED, RS_COUNT
 };
 extern const char *const book_section_names[RS_COUNT];
 
@@ -61,9 +63,22 @@ struct report_book {
 
 /* Builds every section from the store into r (which book_free frees, also
  * after a failure). OERR_NOTFOUND when --county names no county with trips in
- * the year; OERR_DB when the store failed. */
+ * the year; OERR_DB when the store failed. Codes are written in words, zh-CN
+ * then English, as the site app shows them: departments as
+ * book_department_words, destinations and urgencies as common/names.c, pace
+ * and a trip's status by book_pace_words and book_status_words. */
 oerr_t book_build(struct store *s, const struct book_opts *o, struct report_book *r);
 void book_free(struct report_book *r);
+
+/* {code, zh-CN, English} of each department (department_names' order): the
+ * site app's words (field-agent/site/describe.js), which the report uses. */
+extern const char *const book_department_words[STORE_DEPARTMENTS][3];
+
+/* "超前 Ahead", "符合进度 On pace", "落后 Behind" (the dashboard's words);
+ * the code itself when unknown. */
+const char *book_pace_words(const char *pace);
+/* "计划中 Planned", "已完成 Completed", "已取消 Cancelled"; else the code. */
+const char *book_status_words(const char *status);
 
 /* 1234567 -> "1,234,567" in buf, returned (report_write.c; also progress's table). */
 const char *book_thousands(long long v, char buf[32]);

@@ -40,6 +40,7 @@ static int csv_cell(FILE *f, const struct rcell *c)
 {
     switch (c->kind) {
     case RC_TEXT:
+    case RC_DATE:
         return csv_text(f, c->text);
     case RC_INT:
         return fprintf(f, "%lld", c->n) < 0 ? -1 : 0;
@@ -149,6 +150,7 @@ static int html_cell(FILE *f, const struct rcell *c)
     char b[32];
     switch (c->kind) {
     case RC_TEXT:
+    case RC_DATE:
         return fputs("<td>", f) == EOF || html_text(f, c->text) || fputs("</td>", f) == EOF
                    ? -1 : 0;
     case RC_INT:
@@ -208,8 +210,24 @@ int book_write_html(const struct report_book *r, FILE *f)
  * header, 4 on the rows (what tests/integration/report.sh reads back). */
 #define XLSX_HEADER_ROW 3
 
+struct xlsx_formats {
+    lxw_format *bold, *head, *money, *date;
+};
+
+/* A day YYYY-MM-DD as a date cell (a number with a date format: Excel sorts
+ * and filters it as a date). */
+static lxw_error xlsx_date(lxw_worksheet *ws, lxw_row_t row, lxw_col_t col, const char *day,
+                           lxw_format *fmt)
+{
+    struct odate d;
+    if (tu_parse_date(day, &d))
+        return worksheet_write_string(ws, row, col, day, NULL);
+    lxw_datetime dt = {.year = d.year, .month = d.month, .day = d.day};
+    return worksheet_write_datetime(ws, row, col, &dt, fmt);
+}
+
 static int xlsx_table(lxw_workbook *wb, const struct report_book *r, const struct rtable *t,
-                      lxw_format *bold, lxw_format *head, lxw_format *money, char err[256])
+                      const struct xlsx_formats *fm, char err[256])
 {
     lxw_worksheet *ws = workbook_add_worksheet(wb, t->name);
     if (!ws) {
@@ -218,11 +236,11 @@ static int xlsx_table(lxw_workbook *wb, const struct report_book *r, const struc
     }
     lxw_error e = worksheet_write_string(ws, 0, 0, r->heading, NULL);
     if (!e)
-        e = worksheet_write_string(ws, 1, 0, t->title, bold);
+        e = worksheet_write_string(ws, 1, 0, t->title, fm->bold);
     if (!e && t->note)
         e = worksheet_write_string(ws, 2, 0, t->note, NULL);
     for (int i = 0; !e && i < t->ncols; i++) {
-        e = worksheet_write_string(ws, XLSX_HEADER_ROW, (lxw_col_t)i, t->cols[i], head);
+        e = worksheet_write_string(ws, XLSX_HEADER_ROW, (lxw_col_t)i, t->cols[i], fm->head);
         if (!e)
             e = worksheet_set_column(ws, (lxw_col_t)i, (lxw_col_t)i, i == 0 ? 22 : 14, NULL);
     }
@@ -235,7 +253,10 @@ static int xlsx_table(lxw_workbook *wb, const struct report_book *r, const struc
             else if (c->kind == RC_INT)
                 e = worksheet_write_number(ws, row, (lxw_col_t)i, (double)c->n, NULL);
             else if (c->kind == RC_MONEY)
-                e = worksheet_write_number(ws, row, (lxw_col_t)i, (double)c->n / 100.0, money);
+                e = worksheet_write_number(ws, row, (lxw_col_t)i, (double)c->n / 100.0,
+                                           fm->money);
+            else if (c->kind == RC_DATE)
+                e = xlsx_date(ws, row, (lxw_col_t)i, c->text, fm->date);
         }
     }
     if (!e)
@@ -261,18 +282,18 @@ int book_write_xlsx(const struct report_book *r, const char *path, char err[256]
         snprintf(err, 256, "cannot create %s", path);
         return -1;
     }
-    lxw_format *bold = workbook_add_format(wb);
-    format_set_bold(bold);
-    lxw_format *head = workbook_add_format(wb);
-    format_set_bold(head);
-    format_set_text_wrap(head);
-    format_set_bg_color(head, 0xEEEEEE);
-    format_set_border(head, LXW_BORDER_THIN);
-    lxw_format *money = workbook_add_format(wb);
-    format_set_num_format(money, "#,##0.00");
+    struct xlsx_formats fm = {workbook_add_format(wb), workbook_add_format(wb),
+                              workbook_add_format(wb), workbook_add_format(wb)};
+    format_set_bold(fm.bold);
+    format_set_bold(fm.head);
+    format_set_text_wrap(fm.head);
+    format_set_bg_color(fm.head, 0xEEEEEE);
+    format_set_border(fm.head, LXW_BORDER_THIN);
+    format_set_num_format(fm.money, "#,##0.00");
+    format_set_num_format(fm.date, "yyyy-mm-dd");
     int rc = 0;
     for (int i = 0; rc == 0 && i < RS_COUNT; i++)
-        rc = xlsx_table(wb, r, &r->t[i], bold, head, money, err);
+        rc = xlsx_table(wb, r, &r->t[i], &fm, err);
     lxw_error e = workbook_close(wb); /* writes the file, frees wb in any case */
     if (!rc && e) {
         snprintf(err, 256, "cannot write %s: %s", path, lxw_strerror(e));

@@ -195,6 +195,8 @@ static void handle_report(struct svc *s, struct item *it, const char *agent,
         intake_refuse(&oc, code, "%s", err.msg);
     }
     const char *msg_id = r.msg_id;
+    if (oc.status == ACK_ACCEPTED || oc.status == ACK_DUPLICATE)
+        intake_seen_trip(&s->seen, agent, seq, r.trip_id); /* devices/: its trip */
     if (oc.status == ACK_ACCEPTED) {
         s->b_accepted++;
         mark_trip(s, r.trip_id, oc.year);
@@ -345,6 +347,8 @@ static void handle_admin(struct svc *s, struct item *it, const char *const *lv,
             publish_mark_county(s->pub, &ch.old);
     } else if (ch.year) {
         publish_mark_year(s->pub, ch.year); /* targets.set: its counties' county_targets */
+        if (ch.old.year) /* targets.unset: the county may be listed no more */
+            publish_mark_county(s->pub, &ch.old);
         alerter_mark(s->alerts);
     }
     if (ch.villages)

@@ -260,10 +260,12 @@ oerr_t store_month_offset(struct store *s, int offset_min);
 oerr_t store_month_counties_each(struct store *s, int year,
                                  int (*fn)(void *, const char *, const char *), void *ctx);
 
-/* Counties with trips in a year: fn(ctx, county, county_name). */
+/* Counties with trips in a year or targets for it, by code: fn(ctx, county,
+ * county_name); the name is the year's trips', else any trip's, else the
+ * villages register's, else the code. */
 oerr_t store_counties_each(struct store *s, int year,
                            int (*fn)(void *, const char *, const char *), void *ctx);
-/* Years that have trips: fn(ctx, year). */
+/* Years that have trips or county targets: fn(ctx, year). */
 oerr_t store_years_each(struct store *s, int (*fn)(void *, int), void *ctx);
 
 /* Which reports store_export_csv writes: every one when all are unset. */
@@ -296,6 +298,10 @@ oerr_t store_agent_seen(struct store *s, const char *agent_id, long long seq, co
  * the seqs run on from what the agent sent before. */
 oerr_t store_agent_seen_seqs(struct store *s, const char *agent_id, const long long *seqs,
                              size_t n, const char *now);
+/* The trip of the latest report of agent_id (by seq): trip_seq's report is
+ * about trip_id. Kept when trip_seq is below the seq of the one noted. */
+oerr_t store_agent_report_trip(struct store *s, const char *agent_id, const char *trip_id,
+                               long long trip_seq);
 
 /* Stores a status message of its agent, received at now. A birth replaces
  * what the last status said; a will sets offline and keeps the fields it does
@@ -315,6 +321,8 @@ struct agent_row {
     /* From its last status message, received at status_at. */
     long long pending, reported_last_seq;
     char since[TU_TS_MAX], trip_id[ID_MAX + 1], status_at[TU_TS_MAX];
+    /* The trip of its latest report by seq ("" none: store_agent_report_trip). */
+    char report_trip[ID_MAX + 1];
 };
 /* Calls fn for every agent, ordered by agent_id, stopping when it returns
  * non-zero. */
@@ -348,6 +356,9 @@ struct alert_row {
     char since[TU_TS_MAX], cleared_at[TU_TS_MAX]; /* cleared_at "" while open */
     char subject[STORE_ALERT_JSON_MAX], detail[STORE_ALERT_JSON_MAX]; /* JSON objects */
     char updated_at[TU_TS_MAX];
+    /* When the retained message of a cleared alert was removed
+     * (alert_keep_cleared_h after its clearing); "" while it is retained. */
+    char unretained_at[TU_TS_MAX];
 };
 /* Opens alert a (kind, level, since, subject, detail), as new or again after
  * it was cleared, and notes it in the history. */
@@ -356,6 +367,15 @@ oerr_t store_alert_raise(struct store *s, const struct alert_row *a);
  * it is not open. */
 oerr_t store_alert_relevel(struct store *s, const char *alert_id, const char *level,
                            const char *detail, const char *now);
+/* An open alert's figures moved: its new detail, nothing else changes (no
+ * history row: the history keeps raises, changes of level and clearings);
+ * OERR_NOTFOUND when it is not open. */
+oerr_t store_alert_update(struct store *s, const char *alert_id, const char *detail,
+                          const char *now);
+/* The retained message of cleared alert_id was removed at now (the row and
+ * its history stay); OERR_NOTFOUND when it is not cleared. Raising it again
+ * makes it retained again. */
+oerr_t store_alert_unretained(struct store *s, const char *alert_id, const char *now);
 /* Clears an open alert at now; OERR_NOTFOUND when it is not open. */
 oerr_t store_alert_clear(struct store *s, const char *alert_id, const char *now);
 /* OERR_NOTFOUND for an unknown alert. */
@@ -542,6 +562,14 @@ oerr_t store_target_put(struct store *s, const struct target_row *t, bool from_c
  * townships' rows; OERR_NOTFOUND when it has neither. */
 oerr_t store_county_target(struct store *s, int year, const char *county,
                            long long *consultations, long long *staff);
+/* Removes the target row of year, county and township ("" for the county's
+ * own): OERR_NOTFOUND when there is none; source gets where it came from
+ * ("admin" or "config": a config row comes back at the next start). */
+oerr_t store_target_delete(struct store *s, int year, const char *county, const char *township,
+                           char source[8]);
+/* *known: the county (and, township not NULL, that township of it) is in the
+ * villages register or at the site of some trip, of any year. */
+oerr_t store_place_known(struct store *s, const char *county, const char *township, bool *known);
 /* Every target row of a year (0: every year), by year, county, township. */
 oerr_t store_targets_each(struct store *s, int year,
                           int (*fn)(void *, const struct target_row *), void *ctx);
@@ -551,8 +579,14 @@ struct village_row {
     char county[ID_MAX + 1], county_name[JTEXT_MAX_BYTES + 1];
     bool poor;
 };
-/* Creates or replaces the village of code v->code. */
+/* Creates or replaces the village of code v->code; the trips at it take its
+ * poor (their poor_village follows the register). */
 oerr_t store_village_put(struct store *s, const struct village_row *v, const char *now);
+/* A trip at village v->code whose site is in another county than v's, or
+ * names another township: its id, county and township in *t (trip_id ""
+ * when there is none). */
+oerr_t store_village_trip_elsewhere(struct store *s, const struct village_row *v,
+                                    struct trip_detail *t);
 /* OERR_NOTFOUND when the register has no such code. */
 oerr_t store_village_get(struct store *s, const char *code, struct village_row *out);
 /* How many villages the register holds (poor: the poor ones only); -1 on failure. */

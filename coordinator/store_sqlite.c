@@ -70,7 +70,7 @@
 /* An agent's row, as store_agents_each and store_agent_get read it. */
 #define AGENT_COLS                                                                          \
     "SELECT agent_id, online, last_seen, last_seq, seqs_untracked, pending,"               \
-    " reported_last_seq, since, trip_id, status_at FROM agents"
+    " reported_last_seq, since, trip_id, status_at, report_trip FROM agents"
 /* ---- months (issue 13) ------------------------------------------------------
  * store_sqlite_months.c: the tables, statements and code of the months. */
 
@@ -111,6 +111,11 @@ static const char *const sql_text[Q_COUNT] = {
     [Q_AGENT_SEEN] = "INSERT INTO agents (agent_id, last_seen, last_seq) VALUES (?1, ?2, ?3)"
                      " ON CONFLICT (agent_id) DO UPDATE SET last_seen = ?2,"
                      " last_seq = MAX(last_seq, ?3)",
+    /* agents.report_trip and report_trip_seq: store_alerts_ensure adds them. */
+    [Q_AGENT_REPORT_TRIP] =
+        "INSERT INTO agents (agent_id, report_trip, report_trip_seq) VALUES (?1, ?2, ?3)"
+        " ON CONFLICT (agent_id) DO UPDATE SET report_trip = ?2, report_trip_seq = ?3"
+        " WHERE report_trip_seq IS NULL OR report_trip_seq <= ?3",
     [Q_AGENT_RANGES] = "SELECT seq_ranges FROM agents WHERE agent_id = ?1",
     [Q_AGENT_COUNTS] = "UPDATE agents SET seq_ranges = seq_ranges + ?2,"
                        " seqs_untracked = seqs_untracked + ?3 WHERE agent_id = ?1",
@@ -361,6 +366,22 @@ oerr_t sql_run_once(struct sqlq *st)
     oerr_t e = run(st);
     sqlq_finalize(st);
     return e;
+}
+
+int sql_row_texts(struct sqlq *st, int n, ...)
+{
+    if (!st)
+        return SQLITE_ERROR;
+    int r = sqlq_step(st);
+    va_list ap;
+    va_start(ap, n);
+    for (int i = 0; r == SQLDB_ROW && i < n; i++) {
+        char *buf = va_arg(ap, char *);
+        column_copy(st, i, buf, va_arg(ap, size_t));
+    }
+    va_end(ap);
+    sqlq_finalize(st);
+    return r;
 }
 
 const char *store_errmsg(const struct store *s)
@@ -2105,8 +2126,15 @@ oerr_t store_counties_each(struct store *s, int year,
                            int (*fn)(void *, const char *, const char *), void *ctx)
 {
     struct sqlq *st = NULL;
-    if (!(st = sqldb_prepare(s->db, "SELECT county, MAX(county_name) FROM trips WHERE year = ?1"
-                                  " GROUP BY county ORDER BY county", false)))
+    /* reach: a county with targets and no trip yet is listed too (its
+     * progress: zeros and county_targets) */
+    if (!(st = sqldb_prepare(s->db, "SELECT c.county, COALESCE((SELECT MAX(county_name) FROM trips t"
+                   "  WHERE t.year = ?1 AND t.county = c.county),"
+                   " (SELECT MAX(county_name) FROM trips t WHERE t.county = c.county),"
+                   " (SELECT MAX(county_name) FROM villages v WHERE v.county = c.county),"
+                   " c.county) FROM (SELECT county FROM trips WHERE year = ?1"
+                   " UNION SELECT county FROM county_targets WHERE year = ?1) c"
+                   " ORDER BY c.county", false)))
         return OERR_DB;
     sqlq_bind_int(st, 1, year);
     int rc;
@@ -2121,7 +2149,8 @@ oerr_t store_counties_each(struct store *s, int year,
 oerr_t store_years_each(struct store *s, int (*fn)(void *, int), void *ctx)
 {
     struct sqlq *st = NULL;
-    if (!(st = sqldb_prepare(s->db, "SELECT DISTINCT year FROM trips ORDER BY year", false)))
+    if (!(st = sqldb_prepare(s->db, "SELECT year FROM trips UNION"
+                                  " SELECT year FROM county_targets ORDER BY 1", false)))
         return OERR_DB;
     int rc;
     while ((rc = sqlq_step(st)) == SQLDB_ROW)
@@ -2592,6 +2621,16 @@ oerr_t store_agent_seen(struct store *s, const char *agent_id, long long seq, co
     return store_agent_seen_seqs(s, agent_id, &seq, 1, now);
 }
 
+oerr_t store_agent_report_trip(struct store *s, const char *agent_id, const char *trip_id,
+                               long long trip_seq)
+{
+    struct sqlq *st = stmt(s, Q_AGENT_REPORT_TRIP);
+    bind_text(st, 1, agent_id);
+    bind_text(st, 2, trip_id);
+    sqlq_bind_int(st, 3, trip_seq);
+    return run(st);
+}
+
 static bool same_text(const char *a, const char *b)
 {
     return strcmp(a ? a : "", b ? b : "") == 0;
@@ -2619,10 +2658,12 @@ oerr_t store_agent_status(struct store *s, const struct agent_status *a, bool li
 
     const char *since = a->since, *trip = a->trip_id;
     long long pending = a->pending, last = a->last_seq;
+    /* A will has no time of its own: offline since we got it (its replay,
+     * offline already, keeps that). */
+    if (!a->online && !since)
+        since = old_online == 0 && old_since[0] ? old_since : now;
     if (!a->online && old_online >= 0) {
         /* A will says only "offline": what the birth said still holds. */
-        if (!since && old_since[0])
-            since = old_since;
         if (!trip && old_trip[0])
             trip = old_trip;
         if (pending < 0)
@@ -2659,6 +2700,7 @@ static void agent_row_read(struct sqlq *st, struct agent_row *a)
     column_copy(st, 7, a->since, sizeof a->since);
     column_copy(st, 8, a->trip_id, sizeof a->trip_id);
     column_copy(st, 9, a->status_at, sizeof a->status_at);
+    column_copy(st, 10, a->report_trip, sizeof a->report_trip);
 }
 
 oerr_t store_agents_each(struct store *s, int (*fn)(void *, const struct agent_row *),

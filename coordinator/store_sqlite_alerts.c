@@ -16,7 +16,7 @@ const char store_sqlite_alerts_schema[] =
     " alert_id TEXT PRIMARY KEY, kind TEXT NOT NULL, level TEXT NOT NULL,"
     " state TEXT NOT NULL CHECK (state IN ('open', 'cleared')),"
     " since TEXT NOT NULL, cleared_at TEXT, subject TEXT NOT NULL, detail TEXT NOT NULL,"
-    " updated_at TEXT NOT NULL) WITHOUT ROWID;"
+    " updated_at TEXT NOT NULL, unretained_at TEXT) WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS alerts_state ON alerts (state, alert_id);"
     /* Every raise, change of level and clearing, in order. */
     "CREATE TABLE IF NOT EXISTS alert_history ("
@@ -25,34 +25,62 @@ const char store_sqlite_alerts_schema[] =
     " at TEXT NOT NULL, level TEXT NOT NULL, detail TEXT NOT NULL);"
     "CREATE INDEX IF NOT EXISTS alert_history_alert ON alert_history (alert_id, id);"
     /* agent_seqs.opened_at (store_alerts_ensure): when the gap below a range
-     * opened; the seq_gap alert's age. */
-    "-- agent_seqs.opened_at TEXT\n";
+     * opened; the seq_gap alert's age. alerts.unretained_at (the same, for
+     * stores made before it): when the retained message of a cleared alert
+     * was removed (alert_keep_cleared_h); NULL while it is retained. */
+    "-- agent_seqs.opened_at TEXT, alerts.unretained_at TEXT,"
+    " agents.report_trip TEXT, agents.report_trip_seq INTEGER\n";
+
+/* 1 when table has column col, 0 when not, -1 when the store failed. */
+static int has_column(struct store *s, const char *table, const char *col)
+{
+    struct sqlq *st = sql_prep(s, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", 0);
+    if (!st)
+        return -1;
+    bind_text(st, 1, table);
+    bind_text(st, 2, col);
+    int rc = sqlq_step(st);
+    sqlq_finalize(st);
+    return rc == SQLDB_ROW ? 1 : rc == SQLDB_DONE ? 0 : -1;
+}
 
 oerr_t store_alerts_ensure(struct store *s, const char *now)
 {
     if (exec(s, store_sqlite_alerts_schema))
         return OERR_DB;
-    struct sqlq *st = sql_prep(s, "SELECT 1 FROM pragma_table_info('agent_seqs')"
-                               " WHERE name = 'opened_at'", 0);
-    if (!st)
+    int gaps = has_column(s, "agent_seqs", "opened_at");
+    int unretained = has_column(s, "alerts", "unretained_at");
+    int trip = has_column(s, "agents", "report_trip");
+    if (gaps < 0 || unretained < 0 || trip < 0)
         return OERR_DB;
-    int rc = sqlq_step(st);
-    sqlq_finalize(st);
-    if (rc == SQLDB_ROW)
+    if (gaps && unretained && trip)
         return OERR_OK;
-    if (rc != SQLDB_DONE)
-        return OERR_DB;
     /* A store made before: its gaps count as opened now, when this version
-     * first saw them. */
+     * first saw them; its cleared alerts are still retained. */
     if (exec(s, "BEGIN IMMEDIATE"))
         return OERR_DB;
-    oerr_t e = exec(s, "ALTER TABLE agent_seqs ADD COLUMN opened_at TEXT");
-    if (!e) {
-        st = sql_prep(s, "UPDATE agent_seqs SET opened_at = ?1", 0);
-        if (st)
-            bind_text(st, 1, now);
-        e = sql_run_once(st);
+    oerr_t e = OERR_OK;
+    if (!gaps) {
+        e = exec(s, "ALTER TABLE agent_seqs ADD COLUMN opened_at TEXT");
+        if (!e) {
+            struct sqlq *st = sql_prep(s, "UPDATE agent_seqs SET opened_at = ?1", 0);
+            if (st)
+                bind_text(st, 1, now);
+            e = sql_run_once(st);
+        }
     }
+    if (!e && !unretained)
+        e = exec(s, "ALTER TABLE alerts ADD COLUMN unretained_at TEXT");
+    /* New stores too (the agents table is store_sqlite.c's): the trip of
+     * the agent's latest report by seq, its devices/ trip_id when no status
+     * names one; a store made before fills it from its reports, in one pass
+     * (the trip of the row with the highest seq, SQLite's bare column of MAX). */
+    if (!e && !trip)
+        e = exec(s, "ALTER TABLE agents ADD COLUMN report_trip TEXT;"
+                    "ALTER TABLE agents ADD COLUMN report_trip_seq INTEGER;"
+                    "UPDATE agents SET report_trip = m.trip_id, report_trip_seq = m.seq"
+                    " FROM (SELECT agent_id, trip_id, MAX(seq) AS seq FROM reports"
+                    " GROUP BY agent_id) AS m WHERE m.agent_id = agents.agent_id");
     if (e || exec(s, "COMMIT")) {
         exec(s, "ROLLBACK");
         return OERR_DB;
@@ -81,7 +109,8 @@ oerr_t store_alert_raise(struct store *s, const struct alert_row *a)
         "INSERT INTO alerts (alert_id, kind, level, state, since, cleared_at, subject, detail,"
         " updated_at) VALUES (?1, ?2, ?3, 'open', ?4, NULL, ?5, ?6, ?4)"
         " ON CONFLICT (alert_id) DO UPDATE SET kind = ?2, level = ?3, state = 'open',"
-        " since = ?4, cleared_at = NULL, subject = ?5, detail = ?6, updated_at = ?4", 0);
+        " since = ?4, cleared_at = NULL, subject = ?5, detail = ?6, updated_at = ?4,"
+        " unretained_at = NULL", 0);
     if (st) {
         bind_text(st, 1, a->alert_id);
         bind_text(st, 2, a->kind);
@@ -113,6 +142,35 @@ oerr_t store_alert_relevel(struct store *s, const char *alert_id, const char *le
     return history(s, alert_id, "relevelled", now, level, detail);
 }
 
+/* Runs sql, an UPDATE of one alert (?1 its id) with the texts ?2 and ?3;
+ * OERR_NOTFOUND when it changed no row. */
+static oerr_t update_one(struct store *s, const char *sql, const char *alert_id, const char *v2,
+                         const char *v3)
+{
+    struct sqlq *st = sql_prep(s, sql, 0);
+    if (st) {
+        bind_text(st, 1, alert_id);
+        bind_text(st, 2, v2);
+        bind_text(st, 3, v3);
+    }
+    if (sql_run_once(st))
+        return OERR_DB;
+    return sqldb_changes(s->db) ? OERR_OK : OERR_NOTFOUND;
+}
+
+oerr_t store_alert_update(struct store *s, const char *alert_id, const char *detail,
+                          const char *now)
+{
+    return update_one(s, "UPDATE alerts SET detail = ?2, updated_at = ?3"
+                         " WHERE alert_id = ?1 AND state = 'open'", alert_id, detail, now);
+}
+
+oerr_t store_alert_unretained(struct store *s, const char *alert_id, const char *now)
+{
+    return update_one(s, "UPDATE alerts SET unretained_at = ?3 WHERE alert_id = ?1"
+                         " AND state = ?2", alert_id, "cleared", now);
+}
+
 oerr_t store_alert_clear(struct store *s, const char *alert_id, const char *now)
 {
     struct sqlq *st = sql_prep(s, "UPDATE alerts SET state = 'cleared', cleared_at = ?2,"
@@ -137,7 +195,9 @@ oerr_t store_alert_clear(struct store *s, const char *alert_id, const char *now)
     return history(s, alert_id, "cleared", now, level, detail);
 }
 
-#define ALERT_COLS "alert_id, kind, level, state, since, cleared_at, subject, detail, updated_at"
+#define ALERT_COLS                                                                        \
+    "alert_id, kind, level, state, since, cleared_at, subject, detail, updated_at,"       \
+    " unretained_at"
 
 static void alert_read(struct sqlq *st, struct alert_row *a)
 {
@@ -150,6 +210,7 @@ static void alert_read(struct sqlq *st, struct alert_row *a)
     column_copy(st, 6, a->subject, sizeof a->subject);
     column_copy(st, 7, a->detail, sizeof a->detail);
     column_copy(st, 8, a->updated_at, sizeof a->updated_at);
+    column_copy(st, 9, a->unretained_at, sizeof a->unretained_at);
 }
 
 oerr_t store_alert_get(struct store *s, const char *alert_id, struct alert_row *out)

@@ -49,6 +49,7 @@ enum {
     Q_YEAR_STAFF_CLEAR, Q_YEAR_STAFF_FILL, Q_COUNTY_STAFF_CLEAR, Q_COUNTY_STAFF_FILL,
     Q_AGENT_GET,
     Q_MONTH_ADD, Q_MONTH_STAFF_ADD, Q_MONTH_STAFF_TRIM, Q_MONTH_STAFF_TRIP, Q_MONTH_STAFF_SWEEP, Q_MONTH_OF,
+    Q_AGENT_REPORT_TRIP,
     Q_COUNT
 };
 
@@ -87,6 +88,12 @@ struct sqlq *sql_prep(struct store *s, const char *sql, int n, ...);
 /* Runs a statement that returns no rows (NULL: it could not be prepared)
  * and finalizes it. */
 oerr_t sql_run_once(struct sqlq *st);
+
+/* Steps st (NULL: it could not be prepared) once, copies the text columns
+ * 0..n-1 of its row into the n (char *buf, size_t size) pairs that follow,
+ * and finalizes it: SQLDB_ROW, SQLDB_DONE (no row, buffers untouched), or
+ * another code on failure. */
+int sql_row_texts(struct sqlq *st, int n, ...);
 
 /* Prepares the hot path's statements (Q_*), at the end of an open. */
 oerr_t store_prepare_statements(struct store *s, char err[256]);

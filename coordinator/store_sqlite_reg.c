@@ -249,15 +249,8 @@ oerr_t store_reg_clash(struct store *s, const char *volunteer_id, const char *tr
         " WHERE r.volunteer_id = ?1 AND r.state = 'confirmed' AND r.trip_id <> ?2"
         " AND t.status <> 'cancelled' AND t.date <= ?4 AND COALESCE(t.end_date, t.date) >= ?3"
         " ORDER BY t.date, r.trip_id LIMIT 1", 4, volunteer_id, trip_id, start, end);
-    if (!st)
-        return OERR_DB;
-    int rc = sqlq_step(st);
-    if (rc == SQLDB_ROW) {
-        column_copy(st, 0, out->trip_id, sizeof out->trip_id);
-        column_copy(st, 1, out->start, sizeof out->start);
-        column_copy(st, 2, out->end, sizeof out->end);
-    }
-    sqlq_finalize(st);
+    int rc = sql_row_texts(st, 3, out->trip_id, sizeof out->trip_id, out->start,
+                           sizeof out->start, out->end, sizeof out->end);
     return rc == SQLDB_ROW ? OERR_OK : rc == SQLDB_DONE ? OERR_NOTFOUND : OERR_DB;
 }
 

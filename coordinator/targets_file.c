@@ -8,6 +8,7 @@
 
 #include "csvline.h"
 #include "ids.h"
+#include "olog.h"
 
 static const char *const header[] = {"year", "county", "township", "consultations", "staff"};
 
@@ -63,6 +64,14 @@ static int load_rows(struct store *s, struct csv_reader *r, const char *path, co
                      r->line, store_errmsg(s));
             return -1;
         }
+        bool known = true; /* a typo makes a county always behind: say so (kept: the
+                            * register may come after the file) */
+        if (store_place_known(s, t.county, t.township[0] ? t.township : NULL, &known) == OERR_OK
+            && !known)
+            olog(OLOG_WARN, "targets_file %.100s, line %ld: %s '%s%s%s' is in no trip and not "
+                 "in the villages register (yet): check the spelling (the row is kept)", path,
+                 r->line, t.township[0] ? "township" : "county", t.county,
+                 t.township[0] ? " / " : "", t.township);
         ++*rows;
     }
     if (k < 0) {

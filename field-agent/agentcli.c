@@ -172,8 +172,7 @@ int agent_parse_cmd(struct agent_config *c, int argc, char **argv, const char *u
         else if (code == O_REASON)
             f->reason = optarg;
         else {
-            fputs(usage, stderr);
-            return EXIT_USAGE;
+            return cli_usage_try(usage);
         }
     }
     if ((takes & TAKES_ARG) && optind < argc)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "jsonget.h"
 #include "names.h"
 #include "report.h"
@@ -349,7 +350,8 @@ const char *compose_describe(const char *kind, const char *payload, long long vo
     }
     if (strcmp(kind, "headcount") == 0) {
         add_code(buf, n, &used, &names_department, str(o, "department"));
-        add(buf, n, &used, " %lld consultations", num(o, "consultations", 0));
+        long long c = num(o, "consultations", 0);
+        add(buf, n, &used, " %lld %s", c, cli_plural(c, "consultation", "consultations"));
         static const char *const parts[][2] = {{"female", "female"}, {"over_60", "over 60"},
                                                {"poor_households", "poor households"}};
         int shown = 0;
@@ -376,9 +378,11 @@ const char *compose_describe(const char *kind, const char *payload, long long vo
         if (str(o, "sex"))
             add(buf, n, &used, ", %s", str(o, "sex"));
     } else if (strcmp(kind, "education") == 0) {
-        long long talks = num(o, "talks", 0);
-        add(buf, n, &used, " %lld brochures, %lld talk%s, %lld attendees",
-            num(o, "brochures", 0), talks, talks == 1 ? "" : "s", num(o, "attendees", 0));
+        long long talks = num(o, "talks", 0), bro = num(o, "brochures", 0),
+                  att = num(o, "attendees", 0);
+        add(buf, n, &used, " %lld %s, %lld %s, %lld %s", bro,
+            cli_plural(bro, "brochure", "brochures"), talks, cli_plural(talks, "talk", "talks"),
+            att, cli_plural(att, "attendee", "attendees"));
         if (str(o, "topic"))
             add(buf, n, &used, ", topic %s", str(o, "topic"));
     } else if (strcmp(kind, "checkin") == 0) {

@@ -10,6 +10,8 @@
 'use strict';
 
 const SiteWords = (() => {
+  // The coordinator's report words the departments exactly so
+  // (coordinator/report_book.c); tests/unit/test_names_words.c compares the two.
   const DEPTS = {
     internal: ['内科', 'Internal'], surgery: ['外科', 'Surgery'], obgyn: ['妇产科', 'Ob/Gyn'],
     pediatrics: ['儿科', 'Pediatrics'], ophthalmology: ['眼科', 'Eyes'], tcm: ['中医', 'TCM'],

@@ -106,7 +106,8 @@ noack=$(mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -V mqttv5 -q 1 -c -x 600 -i
 assert_eq "" "$noack" "no ack in answer to a status"
 pass "invalid statuses are ignored"
 
-# The will (as the broker would publish it): offline, the birth's figures kept.
+# The will (as the broker would publish it): offline, the birth's figures kept,
+# its since when it arrived.
 publish_retained team-01 "$A/team-01/status" "$will1"
 expect_agent team-01 '[.online, .pending, .reported_last_seq, .last_seq, .missing]' '[false,2,5,5,"3-4"]'
 # An agent known only from its status.
@@ -118,10 +119,15 @@ expect_agent team-05 '[.online, .pending, .reported_last_seq, .last_seq, .missin
 # ---- the whole list, exactly --------------------------------------------------
 assert_eq '["team-01","team-02","team-03","team-04","team-05"]' \
   "$(agents_list | jq -c '[.agents[].agent_id]')" "agents sorted by id"
-assert_eq '[false,5,"3-4",2,0,2,5,"2026-xw-001","2026-11-22T09:00:00+08:00"]' \
-  "$(agent_field team-01 '[.online, .last_seq, .missing, .missing_count, .seqs_untracked, .pending, .reported_last_seq, .trip_id, .since]')" \
+assert_eq '[false,5,"3-4",2,0,2,5,"2026-xw-001"]' \
+  "$(agent_field team-01 '[.online, .last_seq, .missing, .missing_count, .seqs_untracked, .pending, .reported_last_seq, .trip_id]')" \
   "team-01 in agents --json"
-assert_eq '[null,null,null,null,null]' \
+# The will has no time of its own: offline since the coordinator got it (not
+# since the birth's 09:00).
+assert_eq true "$(agent_field team-01 '.since == .status_at and (.since | test("^20[0-9-]{8}T[0-9:]{8}[+]08:00$")) and .since != "2026-11-22T09:00:00+08:00"')" \
+  "team-01 offline since its will arrived: $(agent_field team-01 '[.since, .status_at]')"
+# No status: its trip is that of its latest counted report.
+assert_eq '[null,null,null,"2026-xw-001",null]' \
   "$(agent_field team-04 '[.online, .pending, .reported_last_seq, .trip_id, .since]')" \
   "an agent with no status"
 

@@ -9,9 +9,14 @@
 # - xiuwu has a trip and 200 consultations, then `targets set` 365: expected
 #   326, the alert's detail the same figures as county_targets in the county's
 #   progress, 38 % behind: warning; a restart neither raises it again nor
-#   changes its since; 70 more consultations (270 of 326, 17 % behind) clear it,
-#   retained as cleared, history "raised cleared";
+#   changes its since; 30 more (230 of 326, 29 % behind) move its figures:
+#   republished with them, since and level kept, no new "raised"; 40 more
+#   (270 of 326, 17 % behind) clear it, retained as cleared with the last
+#   figures it was open with, history "raised cleared";
 # - `alerts` and `alerts --all` in words, `alerts --json`, the schema;
+# - a CLI login the broker refuses (no password file, a wrong one) says so;
+# - with alert_keep_cleared_h 0, the cleared alert's retained message goes at
+#   the next start's first evaluation, kept in the store, not back at a restart;
 # - the dashboard account reads the retained alerts/# and devices/# the
 #   coordinator made, and may not publish there.
 set -euo pipefail
@@ -44,18 +49,32 @@ CT="$ROOT/progress/2026/counties/xiuwu"
 
 # ---- a county with targets and no trip yet: as behind as can be --------------
 expect_alert "$WZ" "$FIELDS" \
-  '["county_behind","critical","open",null,{"county":"wuzhi","year":2026},{"figure":"consultations","count":0,"expected":652,"share_behind":1}]'
+  '["county_behind","critical","open",null,{"county":"wuzhi","year":2026},{"figure":"consultations","count":0,"expected":652,"share_behind":1,"shortfalls":[{"figure":"consultations","count":0,"expected":652,"share_behind":1}]}]'
 
 # ---- xiuwu: figures first, then its target ----------------------------------
 agent_accepted team-01 report headcount --department internal --consultations 200
 expect_retained "$CT" '[.consultations.count, .county_targets]' '[200,null]'
+# A login the broker refuses says why and what to do: no password file, then
+# the wrong one.
+expect_exit 1 coord targets set --year 2026 --county xiuwu --consultations 365 --staff 0 \
+  --broker "$BROKER_URI"
+assert_eq "outreach-coordinator: cannot connect to the broker at $BROKER_URI as admin: connect: the broker refused user 'admin' without a password: Not authorized (MQTT reason code 135)
+(no password was given: add --password-file FILE, a file holding the MQTT password of admin, or --username with the account whose password you have)" \
+  "$(err)" "targets set without --password-file"
+echo not-the-password >"$WORK/wrong-password"
+expect_exit 1 coord targets set --year 2026 --county xiuwu --consultations 365 --staff 0 \
+  --broker "$BROKER_URI" --password-file "$WORK/wrong-password"
+assert_eq "outreach-coordinator: cannot connect to the broker at $BROKER_URI as admin: connect: the broker refused user 'admin' with the password given: Not authorized (MQTT reason code 135)
+(check that $WORK/wrong-password holds the MQTT password of admin, and that --username names the account it belongs to)" \
+  "$(err)" "targets set with a wrong password"
+pass "a refused login says whether a password was given and which option to fix"
 expect_exit 0 admin targets set --year 2026 --county xiuwu --consultations 365 --staff 0
 assert_eq "targets of 2026 xiuwu set" "$(out)" "targets set"
 expect_retained "$CT" '.county_targets.consultations | [.count, .target, .expected_to_date, .pace]' \
   '[200,365,326,"behind"]'
 # (326 - 200) / 326 = 0.3865: more than 20 %, not more than 40 %.
 expect_alert "$XW" "$FIELDS" \
-  '["county_behind","warning","open",null,{"county":"xiuwu","year":2026},{"figure":"consultations","count":200,"expected":326,"share_behind":0.38}]'
+  '["county_behind","warning","open",null,{"county":"xiuwu","year":2026},{"figure":"consultations","count":200,"expected":326,"share_behind":0.38,"shortfalls":[{"figure":"consultations","count":200,"expected":326,"share_behind":0.38}]}]'
 # What the alert read is what the county's progress says.
 assert_eq "$(progress_field "$CT" '.county_targets.consultations | [.count, .expected_to_date]')" \
   "$(alert_field "$XW" '[.detail.count, .detail.expected]')" "the alert's figures are county_targets'"
@@ -77,8 +96,17 @@ pass "alerts lists both in words, the critical first"
 # ---- a restart: nothing raised again, nothing lost --------------------------
 coordinator_stop
 coordinator_start --config "$WORK/coordinator.conf"
+# ---- still behind, less: 230 of 326, (326 - 230) / 326 = 0.294 ---------------
+agent_accepted team-01 report headcount --department surgery --consultations 30
+expect_alert "$XW" '[.state, .since, .level, .detail]' \
+  "[\"open\",$xw_since,\"warning\",{\"figure\":\"consultations\",\"count\":230,\"expected\":326,\"share_behind\":0.29,\"shortfalls\":[{\"figure\":\"consultations\",\"count\":230,\"expected\":326,\"share_behind\":0.29}]}]"
+retained "$ROOT/alerts/$XW" >>"$WORK/alerts.jsonl"
+assert_eq "raised" \
+  "$(sqlite3 -readonly "$COORD_DB" "SELECT group_concat(event, ' ') FROM (SELECT event FROM alert_history WHERE alert_id = '$XW' ORDER BY id)")" \
+  "xiuwu's figures moved: no new event in its history"
+pass "xiuwu's open alert follows its figures (230 of 326), since kept"
 # ---- back on pace: 270 of 326, (326 - 270) / 326 = 0.17 ----------------------
-agent_accepted team-01 report headcount --department surgery --consultations 70
+agent_accepted team-01 report headcount --department surgery --consultations 40
 expect_retained "$CT" '.county_targets.consultations | [.count, .expected_to_date, .pace]' '[270,326,"behind"]'
 expect_alert "$XW" '[.state, (.cleared_at | type), .since, .level]' "[\"cleared\",\"string\",$xw_since,\"warning\"]"
 retained "$ROOT/alerts/$XW" >>"$WORK/alerts.jsonl"
@@ -99,7 +127,7 @@ expect_exit 0 coord alerts --db "$COORD_DB" --all
 assert_eq 2 "$(out | wc -l)" "alerts --all: two lines"
 grep -Eq "^critical since $TS  county wuzhi behind pace in 2026: consultations 0 of 652 expected to date \(100% behind\)  \[$WZ\]$" <<<"$(line 1)" \
   || fail "alerts --all, line 1: $(line 1)"
-grep -Eq "^warning  since $TS  county xiuwu behind pace in 2026: consultations 200 of 326 expected to date \(38% behind\)  \[$XW\]  cleared $TS$" <<<"$(line 2)" \
+grep -Eq "^warning  since $TS  county xiuwu behind pace in 2026: consultations 230 of 326 expected to date \(29% behind\)  \[$XW\]  cleared $TS$" <<<"$(line 2)" \
   || fail "alerts --all, line 2: $(line 2)"
 pass "alerts --all: the open one and the cleared one in words"
 expect_exit 0 coord alerts --db "$COORD_DB" --all --json
@@ -132,6 +160,33 @@ assert_eq '"open"' "$(alert_field "$WZ" .state)" "the dashboard's publish left t
 assert_eq '"team-01"' "$(retained "$ROOT/devices/team-01" | jq -c .agent_id)" \
   "the dashboard's publish left the retained device as it was"
 pass "the dashboard may not publish on alerts/ or devices/"
+
+# ---- a cleared alert's retained message goes after alert_keep_cleared_h ------
+# (0 here: at the first evaluation); the store keeps it, and a restart does
+# not bring it back.
+coordinator_stop
+printf 'alert_keep_cleared_h = 0\n' >>"$WORK/coordinator.conf"
+coordinator_start --config "$WORK/coordinator.conf"
+expect_alert "$XW" .state ''
+assert_eq '"open"' "$(alert_field "$WZ" .state)" "wuzhi, open, still retained"
+assert_eq 1 "$(grep -c "alert $XW: cleared 0 h ago, its retained message removed" "$WORK/coordinator.log")" \
+  "xiuwu's removal logged once"
+assert_eq "raised cleared" \
+  "$(sqlite3 -readonly "$COORD_DB" "SELECT group_concat(event, ' ') FROM (SELECT event FROM alert_history WHERE alert_id = '$XW' ORDER BY id)")" \
+  "xiuwu's history kept"
+expect_exit 0 coord alerts --db "$COORD_DB" --all --json
+assert_eq "[[\"$WZ\",\"open\"],[\"$XW\",\"cleared\"]]" "$(out | jq -c '[.[] | [.alert_id, .state]]')" \
+  "alerts --all still lists xiuwu's"
+coordinator_stop
+coordinator_start --config "$WORK/coordinator.conf"
+# A report after the restart: once its figures are out, so is what the
+# coordinator published at its start (one connection, in order).
+agent_accepted team-01 report headcount --department surgery --consultations 1
+expect_retained "$CT" '.consultations.count' 271
+assert_eq "" "$(alert_field "$XW" .state)" "xiuwu's alert not retained again after a restart"
+assert_eq 1 "$(grep -c "alert $XW: cleared 0 h ago, its retained message removed" "$WORK/coordinator.log")" \
+  "xiuwu's removal not repeated"
+pass "a cleared alert leaves the broker after alert_keep_cleared_h, kept in the store"
 
 coordinator_stop
 pass "coordinator stopped cleanly"

@@ -3,7 +3,9 @@
 # Mosquitto and coordinator (OUTREACH_TODAY 2026-11-22): the config's
 # targets_file read at start, `targets set` winning over it (also after a
 # restart), county_targets in the county's retained progress with exact
-# figures; `villages import` of the made-up sample register, trips at its
+# figures (also of a county with targets and no trip); targets of a county
+# nothing knows refused, `targets list`, `targets unset`, `progress` showing
+# the counties' targets; `trip create --village` checked against the register; `villages import` of the made-up sample register, trips at its
 # villages, the retained progress/2026/coverage as reports come and a trip is
 # cancelled, `coverage --json` agreeing with the topic, and the messages
 # against schemas/coverage and schemas/progress.
@@ -21,6 +23,20 @@ grep -q "targets_file $WORK/targets.csv: 3 targets read" "$WORK/coordinator.log"
 coord() { "$COORD_BIN" "$@"; }
 admin() { coord "$@" --broker "$BROKER_URI" --password-file "$(secret admin)"; }
 COV=$ROOT/progress/2026/coverage
+
+# Nothing knows these counties yet (no trip, no register): the file's rows are
+# kept, and the log says so, line by line.
+grep -q "targets_file $WORK/targets.csv, line 2: county 'xiuwu' is in no trip and not in the villages register (yet): check the spelling (the row is kept)" "$WORK/coordinator.log" \
+  || fail "no warning for the unknown county of line 2: $(cat "$WORK/coordinator.log")"
+grep -q "targets_file $WORK/targets.csv, line 3: township 'wuzhi / 样例丙镇' is in no trip" "$WORK/coordinator.log" \
+  || fail "no warning for the unknown township of line 3"
+# A county with targets and no trip yet has its progress (zeros and
+# county_targets), as the behind-pace alert sees it; a county's consultations
+# and staff carry counts only (the year's targets are not the county's).
+expect_retained "$ROOT/progress/2026/counties/wuzhi" \
+  '[.county, .county_name, .consultations, .staff, .trips, (.county_targets.consultations | [.count, .target, .expected_to_date])]' \
+  '["wuzhi","wuzhi",{"count":0,"female":0,"over_60":0,"poor_households":0},{"count":0},{"planned":0,"completed":0,"cancelled":0},[0,800,715]]'
+pass "a county with targets and no trip is published"
 
 # trip_at ID DATE COUNTY COUNTY_NAME VILLAGE: a trip at a village of the register.
 trip_at() {
@@ -60,7 +76,43 @@ T1=2026-xw-201 T2=2026-wz-201 T3=2026-xw-202
 trip_at "$T1" 2026-11-20 xiuwu 修武县 demo-xw-001
 trip_at "$T2" 2026-11-22 wuzhi 武陟县 demo-wz-001
 trip_at "$T3" 2026-12-10 xiuwu 修武县 demo-xw-002 # planned, in the future
-expect_retained "$ROOT/trips/$T1" .site.village '"demo-xw-001"'
+# The register gives the site its township (none given) and says it is poor.
+expect_retained "$ROOT/trips/$T1" '[.site.village, .site.township, .site.poor_village]' '["demo-xw-001","示例甲镇",true]'
+
+# trip create --village: the site must be where the register has the village.
+T9=2026-xw-909
+tc() {
+  admin trip create --id "$T9" --title "义诊" --date 2026-12-20 --site-code s9 --site-name 村卫生室 \
+    --mode upper_help --activities clinic --capacity doctor=1 "$@"
+}
+expect_exit 3 tc --county wuzhi --county-name 武陟县 --village demo-xw-003
+assert_eq "refused (village_mismatch): site: village 'demo-xw-003' is in county xiuwu, township 示例甲镇 in the register; the site says county wuzhi: correct the site's county or township, or name the right village" \
+  "$(err)" "a village of another county"
+expect_exit 3 tc --county xiuwu --county-name 修武县 --township 示例乙乡 --village demo-xw-003
+grep -q "the site says county xiuwu, township 示例乙乡:" "$WORK/err" || fail "a village of another township: $(err)"
+expect_exit 3 tc --county xiuwu --county-name 修武县 --village demo-xw-003 --poor-village
+assert_eq "refused (village_mismatch): site: poor_village is true but village 'demo-xw-003' is not poor in the register: leave poor_village out (with a village it follows the register), or correct the register (villages import)" \
+  "$(err)" "--poor-village for a village the register says is not poor"
+expect_exit 0 tc --county xiuwu --county-name 修武县 --village demo-xw-003
+assert_eq "trip $T9: planned" "$(out)" "trip create --village"
+expect_retained "$ROOT/trips/$T9" '[.site.village, .site.township, .site.poor_village]' '["demo-xw-003","示例甲镇",false]'
+pass "trip create --village: county and township checked, poor_village from the register"
+
+# The register changes: a trip's poor_village follows it; moving a village away
+# from a trip at it is refused, and nothing of that file is stored.
+sed 's/^demo-xw-003,示例南村,示例甲镇,xiuwu,修武县,0$/demo-xw-003,示例南村,示例甲镇,xiuwu,修武县,1/' \
+  "$SRC_DIR/deploy/villages-sample.csv" >"$WORK/poor.csv"
+expect_exit 0 admin villages import "$WORK/poor.csv"
+expect_retained "$ROOT/trips/$T9" '.site.poor_village' 'true'
+sed 's/^demo-xw-001,示例东村,示例甲镇,/demo-xw-001,示例东村,示例乙乡,/' \
+  "$SRC_DIR/deploy/villages-sample.csv" >"$WORK/moved.csv"
+expect_exit 3 admin villages import "$WORK/moved.csv"
+assert_eq "refused (village_mismatch): villages[0]: village 'demo-xw-001' is at the site of trip $T1 (county xiuwu, township 示例甲镇), not in county xiuwu, township 示例乙乡: correct the trip first (trip create with its new county and township), or the register" \
+  "$(head -1 "$WORK/err")" "a register moving a village away from its trip"
+expect_retained "$ROOT/trips/$T9" '.site.poor_village' 'true' # the refused file stored nothing
+expect_exit 0 admin villages import "$SRC_DIR/deploy/villages-sample.csv"
+expect_retained "$ROOT/trips/$T9" '.site.poor_village' 'false'
+pass "a new register: poor_village follows it, a village is not moved away from its trip"
 SUMMARY='[.poor_villages, .reached, [.by_county[] | [.county, .poor_villages, .reached, [.townships[] | [.township, .reached]]]], [.not_reached[].code]]'
 expect_retained "$COV" "$SUMMARY" \
   '[6,0,[["wuzhi",3,0,[["样例丁乡",0],["样例丙镇",0]]],["xiuwu",3,0,[["示例乙乡",0],["示例甲镇",0]]]],["demo-wz-004","demo-wz-001","demo-wz-002","demo-xw-004","demo-xw-001","demo-xw-002"]]'
@@ -103,11 +155,59 @@ expect_retained "$ROOT/progress/2026/counties/xiuwu" "$CT" '[5,7300,6520,5,"behi
 # The year's own targets stay the config's.
 expect_retained "$ROOT/progress/2026" '[.consultations.target, .county_targets]' '[50000,null]'
 
+# A county nothing knows (a typo) is refused, and stored nowhere.
+expect_exit 3 admin targets set --year 2026 --county xiuwuu --consultations 100 --staff 1
+assert_eq "refused (unknown_place): county 'xiuwuu' is in no trip and not in the villages register: check the spelling, or import the register (villages import FILE.csv) or create a trip there first" \
+  "$(err)" "targets set of an unknown county"
+expect_exit 3 admin targets set --year 2026 --county wuzhi --township 样例戊镇 --consultations 100 --staff 1
+grep -q "refused (unknown_place): township 'wuzhi / 样例戊镇' is in no trip" "$WORK/err" || fail "an unknown township: $(err)"
+
+# targets list: every row, where it came from.
+expect_exit 0 coord targets list --db "$COORD_DB" --json
+assert_eq '[[2026,"wuzhi","样例丁乡",300,6,"config"],[2026,"wuzhi","样例丙镇",500,4,"config"],[2026,"xiuwu",null,7300,50,"admin"]]' \
+  "$(out | jq -c 'map([.year, .county, .township, .consultations, .staff, .source])')" "targets list --json"
+expect_exit 0 coord targets list --db "$COORD_DB" --year 2026
+assert_eq "year  county  township  consultations  staff  source  updated" "$(out | head -1)" "targets list: header"
+grep -Eq "^2026  xiuwu   \\(county\\)  7300           50     admin   2026-[0-9-]+T[0-9:]+\\+08:00$" "$WORK/out" || fail "targets list: $(out)"
+expect_exit 0 coord targets list --db "$COORD_DB" --year 2027
+assert_eq "no targets for 2027 (set them with: outreach-coordinator targets set)" "$(out)" "targets list of a year without"
+
+# progress shows each county's own targets under the county table; its JSON
+# carries no year target beside a county's county_targets.
+expect_exit 0 coord progress --db "$COORD_DB" --year 2026
+sed -n '/County targets/,$p' "$WORK/out" >"$WORK/ct.txt"
+assert_eq "  County targets      count     target  percent   expected  pace      projected
+  wuzhi (武陟县)
+  Consultations           3        800     0.4%        715  behind            3
+  Staff                   0         10     0.0%          9  behind            0
+  xiuwu (修武县)
+  Consultations           5      7,300     0.1%      6,520  behind            5
+  Staff                   0         50     0.0%         45  behind            0" "$(cat "$WORK/ct.txt")" "progress: county targets"
+expect_exit 0 coord progress --db "$COORD_DB" --year 2026 --json
+assert_eq '[["wuzhi",3,null,800],["xiuwu",5,null,7300]]' \
+  "$(out | jq -c '[.counties[] | [.county, .consultations.count, .consultations.target, .county_targets.consultations.target]]')" \
+  "progress --json: counties"
+
+# targets unset: the row goes; a row of the file says it comes back at the next start.
+expect_exit 0 admin targets unset --year 2026 --county wuzhi --township 样例丁乡
+assert_eq "targets of 2026 wuzhi / 样例丁乡 unset
+note: they came from the config's targets_file, which sets them again at the next start: remove that line from the file too" \
+  "$(out)" "targets unset of a file's row"
+expect_retained "$ROOT/progress/2026/counties/wuzhi" '.county_targets.consultations | [.target, .expected_to_date]' '[500,447]'
+expect_exit 3 admin targets unset --year 2026 --county wuzhi --township 样例丁乡
+assert_eq "refused (unknown_target): 2026 wuzhi / 样例丁乡 has no targets to unset (see outreach-coordinator targets list --year 2026)" \
+  "$(err)" "unset twice"
+expect_exit 2 admin targets unset --year 2026 --county wuzhi --staff 3
+grep -q "targets unset takes no --staff" "$WORK/err" || fail "unset with a figure: $(err)"
+pass "targets: unknown places refused, list, unset"
+
 # A restart reads the file again: the admin's target still wins.
 coordinator_stop
 coordinator_start --config "$WORK/coordinator.conf"
 expect_retained "$ROOT/progress/2026/counties/xiuwu" "$CT" '[5,7300,6520,5,"behind",50,45]'
 expect_retained "$COV" '.reached' '1'
+# The file's row unset above is back (as targets unset said).
+expect_retained "$ROOT/progress/2026/counties/wuzhi" '.county_targets.consultations.target' '800'
 
 # ---- the messages follow the schemas ------------------------------------------
 retained "$COV" >"$WORK/coverage.jsonl"

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # devices.sh -- the coordinator's retained devices/{agent_id}, against a real
 # Mosquitto, read as the dashboard account: an agent that only ever used
-# `report` (no daemon, so no status topic) appears with its last seq; one
+# `report` (no daemon, so no status topic) appears with its last seq and the
+# trip of its latest report; one
 # whose reports came with gaps shows exactly the missing ranges; a daemon's
 # birth makes it online with its trip and pending count, and the broker's
-# will (the daemon killed) makes it offline with the rest kept; a coordinator
+# will (the daemon killed) makes it offline with the rest kept, offline since
+# the coordinator got the will (not since the daemon started); a coordinator
 # restart republishes the same; every message follows schemas/device.
 set -euo pipefail
 source "$(dirname "$0")/../lib/stack.sh"
@@ -34,7 +36,7 @@ agent_setup team-02 "$TRIP"
 agent_accepted team-02 report headcount --department surgery --consultations 4
 agent_accepted team-02 report headcount --department internal --consultations 6
 agent team-02 sync >/dev/null || fail "agent team-02 sync failed"
-expect_device team-02 "$FIELDS" '[null,null,null,2,[],0,0,null]'
+expect_device team-02 "$FIELDS" "[null,\"$TRIP\",null,2,[],0,0,null]"
 [[ $(device team-02 .last_heard) =~ $TS_RE ]] || fail "devices/team-02 last_heard: $(device team-02 .last_heard)"
 [[ $(device team-02 .as_of) =~ $TS_RE ]] || fail "devices/team-02 as_of: $(device team-02 .as_of)"
 pass "an agent that only used report/sync has a device, heard at $(device team-02 .last_heard)"
@@ -46,7 +48,7 @@ for s in 1 2 5 9 2; do
 done
 acks=$(acks_collect team-01 5 | jq -r .status | sort | tr '\n' ' ')
 assert_eq "accepted accepted accepted accepted duplicate " "$acks" "team-01 acks"
-expect_device team-01 "$FIELDS" '[null,null,null,9,[[3,4],[6,8]],5,2,null]'
+expect_device team-01 "$FIELDS" "[null,\"$TRIP\",null,9,[[3,4],[6,8]],5,2,null]"
 # Seq 4 arrives late: the gap 3-4 becomes 3.
 publish_as team-01 "$A/team-01/reports/headcount" "$(headcount team-01 4 4)"
 expect_device team-01 '[.last_seq, .missing, .missing_count, .missing_ranges]' '[9,[[3,3],[6,8]],4,2]'
@@ -63,10 +65,15 @@ wait_until 20 "team-03's outbox sent" outbox_drained team-03
 expect_device team-03 '[.online, .trip_id, .last_seq, .missing]' "[true,\"$TRIP\",1,[]]"
 since=$(device team-03 .status_since)
 [[ $since =~ $TS_RE ]] || fail "devices/team-03 status_since: $since"
+# A second past its start, so that the will's time differs from it.
+second_past() { [[ "\"$(date -u -d "+8 hours" +%Y-%m-%dT%H:%M:%S)+08:00\"" > "$since" ]]; }
+wait_until 5 "a second past team-03's start" second_past
 daemon_kill # no clean stop: the broker publishes its will
-expect_device team-03 '[.online, .trip_id, .last_seq, .missing, .status_since]' \
-  "[false,\"$TRIP\",1,[],$since]"
-pass "the broker's will made team-03 offline, its trip and since kept"
+expect_device team-03 '[.online, .trip_id, .last_seq, .missing]' "[false,\"$TRIP\",1,[]]"
+offline_since=$(device team-03 .status_since)
+[[ $offline_since =~ $TS_RE && $offline_since > $since ]] \
+  || fail "devices/team-03 status_since after its will: $offline_since, not after its start $since"
+pass "the broker's will made team-03 offline since $offline_since (started $since), its trip kept"
 
 # ---- every device message follows the schema, and a restart keeps them ------
 all_devices() {

@@ -40,7 +40,10 @@ json.dump({"comment": ex["comment"], "figures": figs,
 PY
 
 "$COORD_BIN" export --db "$DB" --format dhis2 --mapping "$WORK/map.json" --year 2026 \
-  --output "$WORK/set.json" || fail "export --format dhis2 failed"
+  --output "$WORK/set.json" >"$WORK/out" || fail "export --format dhis2 failed"
+n=$(jq '.dataValues | length' "$WORK/set.json")
+assert_eq "wrote $WORK/set.json: $n DHIS2 data values of 2026 (JSON)" "$(cat "$WORK/out")" \
+  "--output: one line says what was written"
 "$PY" "$SRC_DIR/schemas/check.py" --schema dhis2-datavalueset "$WORK/set.json" >"$WORK/schema.txt" \
   || fail "the data value set does not pass its schema: $(cat "$WORK/schema.txt")"
 pass "the data value set passes schemas/dhis2-datavalueset.schema.json"
@@ -55,6 +58,27 @@ pass "2026: $(cat "$WORK/check.txt")"
   || fail "the data values of gen-c3 in 2025 differ (above)"
 grep -q ', 1 org units' "$WORK/check.txt" || fail "--county gen-c3: $(cat "$WORK/check.txt")"
 pass "2025, --county gen-c3: $(cat "$WORK/check.txt")"
+
+# --month: that month's values only, exactly those of the whole year's set.
+month=$(jq -r '[.dataValues[].period] | sort | .[0][4:6]' "$WORK/set.json")
+"$COORD_BIN" export --db "$DB" --format dhis2 --mapping "$WORK/map.json" --year 2026 \
+  --month "$((10#$month))" >"$WORK/month.json" || fail "export --format dhis2 --month failed"
+jq -S --arg p "2026$month" '[.dataValues[] | select(.period == $p)]' "$WORK/set.json" >"$WORK/want.json"
+jq -S '.dataValues' "$WORK/month.json" >"$WORK/got.json"
+[ "$(jq length "$WORK/got.json")" -gt 0 ] || fail "--month $month: no values (the case tests nothing)"
+cmp -s "$WORK/want.json" "$WORK/got.json" || fail "--month $month: not the year's values of 2026$month"
+[ "$(jq length "$WORK/got.json")" -lt "$n" ] || fail "--month $month: as many values as the year"
+pass "--month $((10#$month)): exactly the $(jq length "$WORK/got.json") values of period 2026$month"
+set +e
+"$COORD_BIN" export --db "$DB" --format dhis2 --mapping "$WORK/map.json" --year 2026 \
+  --county gen-c99 >"$WORK/out" 2>"$WORK/err"
+rc=$?
+set -e
+assert_eq 2 "$rc" "an unknown county: exit status"
+assert_eq "outreach-coordinator: --county gen-c99: no trip of 2026 is in that county; 'outreach-coordinator progress --db $DB --year 2026' lists the counties" \
+  "$(cat "$WORK/err")" "an unknown county: refused as report refuses it"
+[ ! -s "$WORK/out" ] || fail "an unknown county: wrote $(wc -c <"$WORK/out") bytes"
+pass "--county gen-c99: refused, nothing written"
 
 "$COORD_BIN" export --db "$DB" --format dhis2 --mapping "$WORK/map.json" --year 2026 --csv \
   --output "$WORK/set.csv" || fail "export --format dhis2 --csv failed"

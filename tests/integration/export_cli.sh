@@ -87,8 +87,12 @@ check "--from/--to $mid_day at UTC-05:00 (--config)" "" "" "$mid_day" "$mid_day"
   || fail "the offset makes no difference to this store's days: the case tests nothing"
 
 # --bom: EF BB BF, then the same bytes.
-"$COORD_BIN" export --db "$DB" --csv --year 2025 --output "$WORK/plain.csv"
-"$COORD_BIN" export --db "$DB" --csv --year 2025 --bom --output "$WORK/bom.csv"
+"$COORD_BIN" export --db "$DB" --csv --year 2025 --output "$WORK/plain.csv" >"$WORK/out"
+assert_eq "wrote $WORK/plain.csv: the accepted reports as CSV" "$(cat "$WORK/out")" \
+  "--output: one line says what was written"
+"$COORD_BIN" export --db "$DB" --csv --year 2025 --bom --output "$WORK/bom.csv" >"$WORK/out"
+assert_eq "wrote $WORK/bom.csv: the accepted reports as CSV with a byte-order mark" \
+  "$(cat "$WORK/out")" "--output --bom: the line says so"
 assert_eq "efbbbf6d73" "$(head -c 5 "$WORK/bom.csv" | od -An -tx1 | tr -d ' \n')" "--bom: the first bytes"
 assert_eq "6d73675f69" "$(head -c 5 "$WORK/plain.csv" | od -An -tx1 | tr -d ' \n')" "no --bom: no mark"
 cmp -s <(tail -c +4 "$WORK/bom.csv") "$WORK/plain.csv" || fail "--bom changed more than the first 3 bytes"
@@ -104,12 +108,34 @@ refused() { # WANT-MESSAGE ARGS...
   [ ! -s "$WORK/out" ] || fail "export $*: wrote $(wc -c <"$WORK/out") bytes"
   pass "export $* refused: $msg"
 }
-refused "--from must be a date YYYY-MM-DD, like 2026-03-01, not '2026-02-30'" --from 2026-02-30
-refused "--to must be a date YYYY-MM-DD, like 2026-03-01, not '26-3-1'" --to 26-3-1
+refused "--from must be a date YYYY-MM-DD, not '2026-02-30': February 2026 has 28 days: 2026-02-30 is not a day of it" --from 2026-02-30
+refused "--to must be a date YYYY-MM-DD, not '2026-11-31': November 2026 has 30 days: 2026-11-31 is not a day of it" --to 2026-11-31
+refused "--from must be a date YYYY-MM-DD, not '2026-13-01': 13 is not a month (01 to 12)" --from 2026-13-01
+refused "--to must be a date YYYY-MM-DD, not '26-3-1': not a date YYYY-MM-DD (like 2026-03-01)" --to 26-3-1
 refused "--from 2026-05-02 is after --to 2026-05-01: no day is in between; swap them" \
   --from 2026-05-02 --to 2026-05-01
 refused "--county must be a county code like xiuwu" --county 'gen/c1'
 refused "--year must be a year like 2026, not 'last'" --year last
+# A county no trip is in: refused like report's, not a header and exit 0.
+refused "--county gen-c99: no trip of any year is in that county; 'outreach-coordinator progress --db $DB --year Y' lists a year's counties" \
+  --county gen-c99
+refused "--county gen-c1: no trip of 2030 is in that county" --year 2030 --county gen-c1
+refused "--county gen-c99: no trip of 2025 is in that county" --year 2025 --county gen-c99 \
+  --output "$WORK/none.csv"
+[ ! -e "$WORK/none.csv" ] || fail "a refused county created its --output file"
+# A usage error: the message, then where to read more, not the whole usage.
+rc=0
+"$COORD_BIN" export --db "$DB" --csv --to 2026-11-31 >/dev/null 2>"$WORK/err" || rc=$?
+assert_eq 2 "$rc" "--to 2026-11-31: exit status"
+assert_eq "outreach-coordinator: --to must be a date YYYY-MM-DD, not '2026-11-31': November 2026 has 30 days: 2026-11-31 is not a day of it
+try 'outreach-coordinator export --help'" "$(cat "$WORK/err")" "a usage error is two lines"
+rc=0
+"$COORD_BIN" export --db "$DB" --csv --no-such-option >/dev/null 2>"$WORK/err" || rc=$?
+assert_eq 2 "$rc" "an unknown option: exit status"
+assert_eq "try 'outreach-coordinator export --help'" "$(tail -1 "$WORK/err")" \
+  "an unknown option: getopt's message, then where to look"
+assert_eq 2 "$(wc -l <"$WORK/err")" "an unknown option: two lines, not the usage"
+pass "usage errors are the message and one line \"try ... --help\""
 "$COORD_BIN" export --help | grep -q -- '--from DATE' || fail "export --help names --from"
 pass "export --help"
 

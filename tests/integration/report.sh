@@ -24,15 +24,38 @@ first=$(sqlite3 "$DB" "SELECT trip_id FROM trips WHERE year = 2026 ORDER BY date
 second=$(sqlite3 "$DB" "SELECT trip_id FROM trips WHERE year = 2026 ORDER BY date LIMIT 1 OFFSET 1")
 sqlite3 "$DB" "UPDATE trips SET title = '<script>alert(\"x\")</script> & 义诊''s' WHERE trip_id = '$first';
   UPDATE trips SET title = '=1+2' WHERE trip_id = '$second'"
+# A village register (made up): a poor village at each of the first three
+# trips of 2026 and at its last, two poor ones no trip goes to (one in another
+# township), one not poor. The second trip is then cancelled (its village is
+# not reached); the last is dated after OUTREACH_TODAY (not begun: not
+# reached).
+visited="trip_id IN (SELECT trip_id FROM trips WHERE year = 2026 ORDER BY date LIMIT 3)
+  OR trip_id = (SELECT trip_id FROM trips WHERE year = 2026 ORDER BY date DESC LIMIT 1)"
+sqlite3 "$DB" "INSERT INTO villages (code, name, township, county, county_name, poor, updated_at)
+  SELECT 'v-' || trip_id, '村' || substr(trip_id, -2), township, county, county_name, 1,
+    '2026-01-01T00:00:00+08:00' FROM trips WHERE $visited;
+  INSERT INTO trip_villages (trip_id, village) SELECT trip_id, 'v-' || trip_id FROM trips
+  WHERE $visited;
+  INSERT INTO villages VALUES ('v-none-1', '未到村', '镇', 'gen-c2', '武陵源区', 1,
+    '2026-01-01T00:00:00+08:00'), ('v-none-2', '北村', '北乡', 'gen-c2', '武陵源区', 1,
+    '2026-01-01T00:00:00+08:00'), ('v-rich', '富村', '镇', 'gen-c2', '武陵源区', 0,
+    '2026-01-01T00:00:00+08:00');
+  UPDATE trips SET status = 'cancelled' WHERE trip_id = '$second'"
 before=$(sha256sum "$DB" | cut -d' ' -f1)
 
 "$COORD_BIN" progress --db "$DB" --year 2026 --json >"$WORK/progress.json"
 
 # The whole year.
 "$COORD_BIN" report --db "$DB" --year 2026 --format xlsx --output "$WORK/r.xlsx" \
-  || fail "report --format xlsx failed"
+  >"$WORK/out" || fail "report --format xlsx failed"
+assert_eq "wrote $WORK/r.xlsx: 巡回医疗报告 Outreach report 2026 (as of X), 8 sections (xlsx), $(sqlite3 "$DB" "SELECT COUNT(*) FROM trips WHERE year = 2026") trips" \
+  "$(sed 's/(as of [^)]*)/(as of X)/' "$WORK/out")" "report --output says what it wrote"
 "$PY" "$CHECK" xlsx "$DB" "$WORK/r.xlsx" "$WORK/progress.json" 2026 >"$WORK/check.txt" \
   || fail "the xlsx differs (above)"
+grep -q ', 2 of 6 poor villages reached)' "$WORK/check.txt" \
+  || fail "coverage: want the first and third trips' villages reached: $(cat "$WORK/check.txt")"
+[ "$(sqlite3 "$DB" "SELECT MAX(date) FROM trips WHERE year = 2026")" \> "$OUTREACH_TODAY" ] \
+  || fail "the last trip of 2026 is not after OUTREACH_TODAY"
 pass "xlsx of 2026 read back: $(cat "$WORK/check.txt")"
 
 # A month of one county: the month and county of the 2026 trip with the most
@@ -66,11 +89,11 @@ pass "CSV --section months: the BOM, the header and 12 months"
 if grep -qi '<script' "$WORK/r.html"; then fail "the HTML holds a <script> element"; fi
 grep -qF '&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; 义诊&#39;s' "$WORK/r.html" \
   || fail "the trip title is not in the HTML, escaped"
-assert_eq 6 "$(grep -c '<table>' "$WORK/r.html")" "HTML tables"
+assert_eq 8 "$(grep -c '<table>' "$WORK/r.html")" "HTML tables"
 grep -q '@page { size: A4 portrait' "$WORK/r.html" || fail "no A4 page in the print stylesheet"
 grep -q 'break-after: page' "$WORK/r.html" || fail "no page break between the tables"
 grep -q 'Noto Sans CJK SC' "$WORK/r.html" || fail "no Chinese font stack"
-pass "HTML: 6 tables, A4 with a page each, the <script> title escaped"
+pass "HTML: 8 tables, A4 with a page each, the <script> title escaped"
 
 for f in r.xlsx r.csv r.html; do
   assert_eq 600 "$(stat -c %a "$WORK/$f")" "the mode of $f (as export --csv's)"
@@ -98,4 +121,9 @@ refused "--section with html" "--section is for --format csv" --format html --se
 refused "--section nope" "--section must be summary" --format csv --section nope
 refused "an unknown county" "--county gen-c99: no trip of 2026" --year 2026 --county gen-c99 \
   --format csv
+set +e
+"$COORD_BIN" report --db "$DB" --year 2026 --format pdf >/dev/null 2>"$WORK/err"
+set -e
+assert_eq "outreach-coordinator: --format must be xlsx, csv or html, not 'pdf'
+try 'outreach-coordinator report --help'" "$(cat "$WORK/err")" "a usage error: the message and where to look, not the usage"
 echo "report: $PASSED checks passed"

@@ -32,7 +32,7 @@ create_flags=(--id "$TRIP" --title "义诊 修武县" --date 2026-12-01 --end-da
   --township 郇封镇 --poor-village --mode upper_help --activities "clinic,health"
   --departments "internal,surgery" --capacity "doctor=4,nurse=2")
 expect_exit 2 admin create "${create_flags[@]}" --date 2026-02-30
-assert_eq "outreach-coordinator: invalid request (schema): field 'date' must be a date YYYY-MM-DD (--date)" \
+assert_eq "outreach-coordinator: invalid request (schema): field 'date' must be a date YYYY-MM-DD: February 2026 has 28 days: 2026-02-30 is not a day of it (--date)" \
   "$(err)" "a bad date is refused locally, naming the flag"
 expect_exit 2 admin create "${create_flags[@]}" --end-date 2026-11-30
 grep -q "end_date.*(--end-date)" "$WORK/err" || fail "end before start: $(err)"
@@ -96,7 +96,7 @@ Roster
     no registrations
   nurse: 0 of 2 places confirmed
     no registrations
-  pharmacist: 0 of 1 places confirmed
+  pharmacist: 0 of 1 place confirmed
     no registrations
 
 Came without registering: none

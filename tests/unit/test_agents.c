@@ -403,6 +403,80 @@ static void test_agent_known_only_from_status(void **state)
     MISSING(s, "team-07", 2, "1", 1);
 }
 
+/* Since when an agent's status holds: a birth's since; a clean stop's own
+ * since; the broker's will has none, so the time it reached us (its replay
+ * at a resubscription keeps it). devices/ says the same as status_since. */
+static void test_will_since(void **state)
+{
+    struct store *s = *state;
+    status_at(s, "team-01", BIRTH_01, true, NOW);
+    assert_string_equal(row_of(s, "team-01").since, SINCE);
+    status_at(s, "team-01", WILL_01, true, LATER);
+    struct agent_row a = row_of(s, "team-01");
+    assert_string_equal(a.since, LATER);
+    assert_string_equal(a.trip_id, "2026-xw-001"); /* what the birth said holds */
+    status_at(s, "team-01", WILL_01, false, "2026-11-22T12:00:00+08:00");
+    a = row_of(s, "team-01");
+    assert_string_equal(a.since, LATER);
+    assert_string_equal(a.status_at, LATER);
+    cJSON *d = agents_device_json(s, &a, NOW);
+    assert_non_null(d);
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(d, "status_since")), LATER);
+    cJSON_Delete(d);
+    /* A clean stop says when. */
+    status_at(s, "team-02", "{\"online\":false,\"agent_id\":\"team-02\","
+                            "\"since\":\"2026-11-22T09:00:00+08:00\"}", true, LATER);
+    assert_string_equal(row_of(s, "team-02").since, "2026-11-22T09:00:00+08:00");
+    /* A will of an agent never seen before: since we got it. */
+    status_at(s, "team-03", "{\"online\":false,\"agent_id\":\"team-03\"}", false, LATER);
+    assert_string_equal(row_of(s, "team-03").since, LATER);
+}
+
+static void report_trip(struct store *s, const char *agent, const char *trip, long long seq)
+{
+    assert_int_equal(store_begin(s), OERR_OK);
+    assert_int_equal(store_agent_report_trip(s, agent, trip, seq), OERR_OK);
+    assert_int_equal(store_commit(s), OERR_OK);
+}
+
+static const char *device_trip(struct store *s, const char *agent, char out[64])
+{
+    struct agent_row a = row_of(s, agent);
+    cJSON *d = agents_device_json(s, &a, NOW);
+    assert_non_null(d);
+    const char *t = cJSON_GetStringValue(cJSON_GetObjectItem(d, "trip_id"));
+    snprintf(out, 64, "%s", t ? t : "(null)");
+    cJSON_Delete(d);
+    return out;
+}
+
+/* An agent that only uses report/sync: its trip is that of its latest report
+ * by seq (an older one resent later does not move it); a status naming a
+ * trip wins. */
+static void test_trip_of_latest_report(void **state)
+{
+    struct store *s = *state;
+    char t[64];
+    SEEN(s, "team-05", 3);
+    assert_string_equal(device_trip(s, "team-05", t), "(null)");
+    report_trip(s, "team-05", "2026-xw-001", 3);
+    assert_string_equal(device_trip(s, "team-05", t), "2026-xw-001");
+    report_trip(s, "team-05", "2026-xw-000", 2);
+    assert_string_equal(device_trip(s, "team-05", t), "2026-xw-001");
+    report_trip(s, "team-05", "2026-xw-002", 4);
+    assert_string_equal(device_trip(s, "team-05", t), "2026-xw-002");
+    assert_int_equal(row_of(s, "team-05").last_seq, 3); /* seqs are store_agent_seen's */
+    cJSON *list = agents_json(s);
+    char *p = cJSON_PrintUnformatted(list);
+    assert_non_null(strstr(p, "\"trip_id\":\"2026-xw-002\""));
+    free(p);
+    cJSON_Delete(list);
+    status_at(s, "team-05", "{\"online\":true,\"agent_id\":\"team-05\",\"trip_id\":"
+                            "\"2026-xw-009\",\"pending\":0,\"last_seq\":4,"
+                            "\"since\":\"" SINCE "\"}", true, NOW);
+    assert_string_equal(device_trip(s, "team-05", t), "2026-xw-009");
+}
+
 /* ---- which seq a report tells -------------------------------------------------- */
 
 static long long seq_of(const char *topic_agent, const char *kind, const char *json)
@@ -471,7 +545,7 @@ static void test_agents_json_and_table(void **state)
         "{\"agents\":["
         "{\"agent_id\":\"team-01\",\"online\":false,\"last_seen\":null,\"last_seq\":0,"
         "\"missing\":\"\",\"missing_count\":0,\"seqs_untracked\":0,\"pending\":null,"
-        "\"reported_last_seq\":null,\"trip_id\":null,\"since\":null,\"status_at\":\"" NOW "\"},"
+        "\"reported_last_seq\":null,\"trip_id\":null,\"since\":\"" NOW "\",\"status_at\":\"" NOW "\"},"
         "{\"agent_id\":\"team-02\",\"online\":true,\"last_seen\":\"" NOW "\",\"last_seq\":5,"
         "\"missing\":\"3-4\",\"missing_count\":2,\"seqs_untracked\":0,\"pending\":2,"
         "\"reported_last_seq\":5,\"trip_id\":null,\"since\":\"" SINCE "\",\"status_at\":\"" NOW "\"},"
@@ -521,6 +595,8 @@ int main(void)
         T(test_status_birth_and_will),
         T(test_status_retained_replay),
         T(test_agent_known_only_from_status),
+        T(test_will_since),
+        T(test_trip_of_latest_report),
         T(test_report_seq),
         T(test_agents_json_and_table),
     };

@@ -157,7 +157,7 @@ static void not_on_other_days_nor_for_a_trip_over(void **state)
     assert_int_equal(n, 1);
     free(ch);
     /* Open, on the day after the trip: cleared. */
-    struct alert_open o = {"site_silent.T1.a1", "critical", at("09:00")};
+    struct alert_open o = {"site_silent.T1.a1", "critical", at("09:00"), NULL};
     s.end_date = "2026-11-22";
     snap.open = &o;
     snap.nopen = 1;
@@ -172,7 +172,7 @@ static void open_alert_stays_until_heard_and_keeps_its_since(void **state)
 {
     (void)state;
     struct alert_site s = site(0, at("09:00"), at("09:10"));
-    struct alert_open o = {"site_silent.T1.a1", "critical", at("09:40")};
+    struct alert_open o = {"site_silent.T1.a1", "critical", at("09:40"), NULL};
     struct alert_snapshot snap = {.sites = &s, .nsites = 1, .open = &o, .nopen = 1};
     size_t n;
     /* Open already (a restart): nothing to do, even after hours. */
@@ -238,10 +238,21 @@ static void county_behind_past_its_share(void **state)
     snap.ncounties = 2; /* the figure furthest behind shows: staff */
     ch = eval(&snap, at("12:00"), &n);
     assert_int_equal(n, 1);
+    /* Both shortfalls listed, consultations within its share too. */
     assert_string_equal(ch[0].a.detail, "{\"figure\":\"staff\",\"count\":80,\"expected\":100,"
-                                        "\"share_behind\":0.2}");
+                                        "\"share_behind\":0.2,\"shortfalls\":["
+                                        "{\"figure\":\"consultations\",\"count\":899,"
+                                        "\"expected\":1000,\"share_behind\":0.1},"
+                                        "{\"figure\":\"staff\",\"count\":80,\"expected\":100,"
+                                        "\"share_behind\":0.2}]}");
     char words[256];
     alerts_words("county_behind", ch[0].a.subject, ch[0].a.detail, words, sizeof words);
+    assert_string_equal(words, "county c1 behind pace in 2026: consultations 899 of 1000 "
+                               "expected to date (10% behind), staff 80 of 100 expected to "
+                               "date (20% behind)");
+    /* A detail stored before shortfalls were listed: its one figure. */
+    alerts_words("county_behind", ch[0].a.subject, "{\"figure\":\"staff\",\"count\":80,"
+                 "\"expected\":100,\"share_behind\":0.2}", words, sizeof words);
     assert_string_equal(words, "county c1 behind pace in 2026: staff 80 of 100 expected to "
                                "date (20% behind)");
     free(ch);
@@ -250,7 +261,7 @@ static void county_behind_past_its_share(void **state)
     assert_string_equal(ch[0].a.level, "critical");
     free(ch);
     /* Caught up: the open alert is cleared. */
-    struct alert_open o = {"county_behind.2026.c1", "warning", at("09:00")};
+    struct alert_open o = {"county_behind.2026.c1", "warning", at("09:00"), NULL};
     c[0].count = 1000;
     c[1].count = 100;
     snap.open = &o;
@@ -258,6 +269,53 @@ static void county_behind_past_its_share(void **state)
     ch = eval(&snap, at("12:00"), &n);
     assert_int_equal(n, 1);
     assert_int_equal(ch[0].action, ALERT_CLEAR);
+    free(ch);
+}
+
+/* An open alert whose figures moved: its detail is updated, its since and
+ * level kept; the same figures: nothing to do. */
+static void moved_figures_update_the_open_alert(void **state)
+{
+    (void)state;
+    struct alert_county c[2] = {
+        {2026, "c1", "consultations", 700, 1000},
+        {2026, "c1", "staff", 100, 100},
+    };
+    const char *was = "{\"figure\":\"consultations\",\"count\":700,\"expected\":1000,"
+                      "\"share_behind\":0.3,\"shortfalls\":[{\"figure\":\"consultations\","
+                      "\"count\":700,\"expected\":1000,\"share_behind\":0.3}]}";
+    struct alert_open o = {"county_behind.2026.c1", "critical", at("09:00"), was};
+    struct alert_snapshot snap = {.counties = c, .ncounties = 2, .open = &o, .nopen = 1};
+    size_t n;
+    struct alert_change *ch = eval(&snap, at("12:00"), &n);
+    assert_int_equal(n, 0); /* as stored */
+    c[0].count = 750; /* 25%: still critical, the figures moved */
+    c[1].count = 95;  /* staff falls behind too, within its share */
+    ch = eval(&snap, at("12:00"), &n);
+    assert_int_equal(n, 1);
+    assert_int_equal(ch[0].action, ALERT_UPDATE);
+    assert_string_equal(ch[0].a.level, "critical");
+    assert_int_equal((long long)ch[0].a.since, (long long)at("09:00"));
+    assert_string_equal(ch[0].a.detail, "{\"figure\":\"consultations\",\"count\":750,"
+                                        "\"expected\":1000,\"share_behind\":0.25,"
+                                        "\"shortfalls\":[{\"figure\":\"consultations\","
+                                        "\"count\":750,\"expected\":1000,"
+                                        "\"share_behind\":0.25},{\"figure\":\"staff\","
+                                        "\"count\":95,\"expected\":100,"
+                                        "\"share_behind\":0.05}]}");
+    free(ch);
+    /* A site silent for longer: minutes_silent moves, since stays. */
+    struct alert_site st = site(0, at("09:00"), at("09:10"));
+    struct alert_open so = {"site_silent.T1.a1", "critical", at("09:40"),
+                            "{\"offline\":true,\"minutes_silent\":30}"};
+    struct alert_snapshot ss = {.sites = &st, .nsites = 1, .open = &so, .nopen = 1};
+    ch = eval(&ss, at("09:40"), &n);
+    assert_int_equal(n, 0);
+    ch = eval(&ss, at("10:10"), &n);
+    assert_int_equal(n, 1);
+    assert_int_equal(ch[0].action, ALERT_UPDATE);
+    assert_int_equal((long long)ch[0].a.since, (long long)at("09:40"));
+    assert_string_equal(ch[0].a.detail, "{\"offline\":true,\"minutes_silent\":60}");
     free(ch);
 }
 
@@ -278,7 +336,7 @@ static void seq_gap_after_its_minutes(void **state)
     assert_string_equal(words, "reports stuck on agent a2: 3 seqs missing, the oldest gap "
                                "open for 120 min");
     free(ch);
-    struct alert_open o = {"seq_gap.a2", "warning", at("11:00")};
+    struct alert_open o = {"seq_gap.a2", "warning", at("11:00"), NULL};
     snap.open = &o;
     snap.nopen = 1;
     ch = eval(&snap, at("11:30"), &n); /* open as it is */
@@ -410,15 +468,27 @@ static void alerter_raises_keeps_over_a_restart_and_clears(void **state)
     s = open_store(path);
     r.n = 0;
     a = alerter_new(&cfg, s, (struct outlet){record, &r});
-    assert_int_equal(alerter_tick(a, at("10:00")), 0);
-    assert_int_equal(r.n, 0);
     alerter_publish_all(a); /* what the daemon does at start */
     assert_int_equal(r.n, 1);
     assert_non_null(strstr(r.payload, "\"since\":\"2026-11-23T09:30:00+08:00\""));
+    /* Half an hour on, still offline: the same alert with its figures of
+     * now, retained, since kept; the history has no new raise. */
+    r.n = 0;
+    assert_int_equal(alerter_tick(a, at("10:00")), 1);
+    assert_int_equal(r.n, 1);
+    assert_true(r.retained);
+    assert_string_equal(r.payload,
+        "{\"alert_id\":\"site_silent.T1.a1\",\"kind\":\"site_silent\",\"level\":\"critical\","
+        "\"state\":\"open\",\"since\":\"2026-11-23T09:30:00+08:00\",\"cleared_at\":null,"
+        "\"subject\":{\"trip_id\":\"T1\",\"agent_id\":\"a1\"},"
+        "\"detail\":{\"offline\":true,\"minutes_silent\":60},"
+        "\"as_of\":\"2026-11-23T10:00:00+08:00\"}");
     struct alert_row row;
     assert_int_equal(store_alert_get(s, "site_silent.T1.a1", &row), OERR_OK);
     assert_string_equal(row.state, "open");
+    assert_string_equal(row.detail, "{\"offline\":true,\"minutes_silent\":60}");
     assert_int_equal(store_alert_history_count(s, "site_silent.T1.a1", "raised"), 1);
+    assert_int_equal(store_alert_history_count(s, "site_silent.T1.a1", NULL), 1);
 
     /* The agent is back (a live birth): cleared at the next evaluation. */
     status(s, "{\"online\":true,\"agent_id\":\"a1\",\"trip_id\":\"T1\",\"pending\":0,"
@@ -433,6 +503,34 @@ static void alerter_raises_keeps_over_a_restart_and_clears(void **state)
     assert_string_equal(row.state, "cleared");
     assert_string_equal(row.since, "2026-11-23T09:30:00+08:00");
     assert_int_equal(store_alert_history_count(s, "site_silent.T1.a1", NULL), 2);
+
+    /* alert_keep_cleared_h (24) after its clearing, its retained message goes
+     * (an empty retained payload); not a minute before. */
+    time_t cleared = at("10:05");
+    r.n = 0;
+    assert_int_equal(alerter_tick(a, cleared + 24 * 3600 - 60), 0);
+    assert_int_equal(r.n, 0);
+    assert_int_equal(alerter_tick(a, cleared + 24 * 3600), 1);
+    assert_int_equal(r.n, 1);
+    assert_string_equal(r.topic, "outreach/v1/alerts/site_silent.T1.a1");
+    assert_string_equal(r.payload, "");
+    assert_true(r.retained);
+    assert_int_equal(alerter_tick(a, cleared + 25 * 3600), 0); /* once */
+    assert_int_equal(r.n, 1);
+    assert_int_equal(store_alert_get(s, "site_silent.T1.a1", &row), OERR_OK);
+    assert_string_equal(row.state, "cleared");
+    assert_string_equal(row.unretained_at, "2026-11-24T10:05:00+08:00");
+    assert_int_equal(store_alert_history_count(s, "site_silent.T1.a1", NULL), 2);
+    alerter_free(a);
+    store_close(s);
+
+    /* A restart: the removed alert is not published again. */
+    s = open_store(path);
+    r.n = 0;
+    a = alerter_new(&cfg, s, (struct outlet){record, &r});
+    alerter_publish_all(a);
+    assert_int_equal(alerter_tick(a, cleared + 26 * 3600), 0);
+    assert_int_equal(r.n, 0);
     alerter_free(a);
     store_close(s);
     conf_free_strings(coord_config_table(&cfg));
@@ -485,7 +583,10 @@ static void alerter_raises_a_seq_gap_from_the_store(void **state)
     assert_non_null(strstr(r.payload, "\"level\":\"warning\",\"state\":\"open\""));
     seen(s, 2, at("11:20"));
     alerter_mark(a);
-    assert_int_equal(alerter_tick(a, at("11:20")), 0); /* one gap left, as old */
+    assert_int_equal(alerter_tick(a, at("11:20")), 1); /* one gap left, as old: figures moved */
+    assert_non_null(strstr(r.payload, "\"detail\":{\"missing\":1,\"oldest_gap_minutes\":130}"));
+    assert_non_null(strstr(r.payload, "\"since\":\"2026-11-23T11:10:00+08:00\""));
+    assert_int_equal(store_alert_history_count(s, "seq_gap.a2", "raised"), 1);
     seen(s, 3, at("11:21"));
     alerter_mark(a);
     assert_int_equal(alerter_tick(a, at("11:21")), 1);
@@ -495,8 +596,10 @@ static void alerter_raises_a_seq_gap_from_the_store(void **state)
     store_close(s);
 }
 
-/* A store made before agent_seqs.opened_at: its open gaps count as opened
- * when this version first opens it. */
+/* A store made before agent_seqs.opened_at, alerts.unretained_at and
+ * agents.report_trip: its open gaps count as opened when this version first
+ * opens it; its cleared alerts are still retained; its agents get the trip of
+ * their latest report. */
 static void an_older_store_gets_when_its_gaps_opened(void **state)
 {
     (void)state;
@@ -506,11 +609,26 @@ static void an_older_store_gets_when_its_gaps_opened(void **state)
     struct store *s = open_store(path);
     seen(s, 1, at("09:00"));
     seen(s, 4, at("09:10"));
+    struct alert_row a = {.alert_id = "seq_gap.a2", .kind = "seq_gap", .level = "warning",
+                          .since = "2026-11-23T11:10:00+08:00", .subject = "{}",
+                          .detail = "{}"};
+    assert_int_equal(store_begin(s), OERR_OK);
+    assert_int_equal(store_alert_raise(s, &a), OERR_OK);
+    assert_int_equal(store_alert_clear(s, "seq_gap.a2", "2026-11-23T11:20:00+08:00"), OERR_OK);
+    assert_int_equal(store_commit(s), OERR_OK);
     store_close(s);
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "ALTER TABLE agent_seqs DROP COLUMN opened_at", NULL, NULL,
-                                  NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "ALTER TABLE agent_seqs DROP COLUMN opened_at;"
+                                      "ALTER TABLE alerts DROP COLUMN unretained_at;"
+                                      "ALTER TABLE agents DROP COLUMN report_trip;"
+                                      "ALTER TABLE agents DROP COLUMN report_trip_seq;"
+                                      /* a2's reports, as an older version stored them */
+                                      "INSERT INTO reports (msg_id, agent_id, seq, kind, trip_id,"
+                                      " recorded_at, received_at) VALUES"
+                                      " ('m4', 'a2', 4, 'headcount', 'T-new', 'x', 'x'),"
+                                      " ('m1', 'a2', 1, 'headcount', 'T-old', 'x', 'x')",
+                                  NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
     time_t before = time(NULL);
     s = open_store(path);
@@ -519,6 +637,19 @@ static void an_older_store_gets_when_its_gaps_opened(void **state)
     time_t t;
     assert_int_equal(alerts_parse_ts(since, &t), 0);
     assert_true(t >= before && t <= time(NULL));
+    /* Its agent's trip comes from its latest report. */
+    struct agent_row ag;
+    assert_int_equal(store_agent_get(s, "a2", &ag), OERR_OK);
+    assert_string_equal(ag.report_trip, "T-new");
+    /* Its cleared alert is still retained, and can be marked removed. */
+    assert_int_equal(store_alert_get(s, "seq_gap.a2", &a), OERR_OK);
+    assert_string_equal(a.unretained_at, "");
+    assert_int_equal(store_begin(s), OERR_OK);
+    assert_int_equal(store_alert_unretained(s, "seq_gap.a2", "2026-11-24T11:20:00+08:00"),
+                     OERR_OK);
+    assert_int_equal(store_commit(s), OERR_OK);
+    assert_int_equal(store_alert_get(s, "seq_gap.a2", &a), OERR_OK);
+    assert_string_equal(a.unretained_at, "2026-11-24T11:20:00+08:00");
     store_close(s);
     rm_tree(dir);
 }
@@ -567,12 +698,19 @@ static void alerter_reads_county_targets(void **state)
     assert_int_equal(store_alert_get(s, "county_behind.2026.c1", &row), OERR_OK);
     assert_string_equal(row.level, "critical");
     assert_string_equal(row.subject, "{\"county\":\"c1\",\"year\":2026}");
-    /* Both figures a whole share behind: the first, consultations, shows. */
+    /* Both figures a whole share behind: the first, consultations, shows;
+     * both are named. */
     assert_string_equal(row.detail, "{\"figure\":\"consultations\",\"count\":0,"
-                                    "\"expected\":327,\"share_behind\":1}");
+                                    "\"expected\":327,\"share_behind\":1,\"shortfalls\":["
+                                    "{\"figure\":\"consultations\",\"count\":0,"
+                                    "\"expected\":327,\"share_behind\":1},"
+                                    "{\"figure\":\"staff\",\"count\":0,\"expected\":9,"
+                                    "\"share_behind\":1}]}");
     assert_int_equal(store_alert_get(s, "county_behind.2026.c2", &row), OERR_OK);
     assert_string_equal(row.detail, "{\"figure\":\"consultations\",\"count\":0,"
-                                    "\"expected\":327,\"share_behind\":1}");
+                                    "\"expected\":327,\"share_behind\":1,\"shortfalls\":["
+                                    "{\"figure\":\"consultations\",\"count\":0,"
+                                    "\"expected\":327,\"share_behind\":1}]}");
     assert_int_equal(store_alert_history_count(s, "county_behind.2026.c2", "raised"), 1);
     assert_int_equal(store_alert_get(s, "county_behind.2026.c3", &row), OERR_NOTFOUND);
     assert_int_equal(store_alert_get(s, "county_behind.2025.c3", &row), OERR_NOTFOUND);
@@ -604,6 +742,7 @@ int main(void)
         cmocka_unit_test(not_on_other_days_nor_for_a_trip_over),
         cmocka_unit_test(open_alert_stays_until_heard_and_keeps_its_since),
         cmocka_unit_test(county_behind_past_its_share),
+        cmocka_unit_test(moved_figures_update_the_open_alert),
         cmocka_unit_test(seq_gap_after_its_minutes),
         cmocka_unit_test(alerter_raises_keeps_over_a_restart_and_clears),
         cmocka_unit_test(a_gap_is_as_old_as_the_seq_that_opened_it),

@@ -194,6 +194,27 @@ static void request_and_scrub(void **state)
     cJSON_Delete(j);
 }
 
+/* A usage error names the command to ask for help, not the whole usage. */
+static void usage_error_points_to_help(void **state)
+{
+    (void)state;
+    char b[64];
+    assert_int_equal(cli_usage_command("usage: outreach-coordinator trip show ID [--db FILE]\n",
+                                       b, sizeof b), strlen("outreach-coordinator trip show"));
+    assert_string_equal(b, "outreach-coordinator trip show");
+    cli_usage_command("usage: outreach-coordinator report --db FILE\nmore\n", b, sizeof b);
+    assert_string_equal(b, "outreach-coordinator report");
+    cli_usage_command("usage: outreach-coordinator villages import FILE.csv\n", b, sizeof b);
+    assert_string_equal(b, "outreach-coordinator villages import");
+    cli_usage_command("usage: prog\n", b, sizeof b);
+    assert_string_equal(b, "prog");
+    assert_int_equal(cli_usage_command("no usage here", b, sizeof b), 0);
+    assert_string_equal(b, "");
+    char small[8];
+    cli_usage_command("usage: outreach-coordinator report\n", small, sizeof small);
+    assert_string_equal(small, ""); /* a word that does not fit is left out */
+}
+
 static void exit_statuses_keep_their_values(void **state)
 {
     (void)state;
@@ -211,6 +232,7 @@ int main(void)
         cmocka_unit_test(command_word_moves_first),
         cmocka_unit_test(client_ids_and_topics),
         cmocka_unit_test(request_and_scrub),
+        cmocka_unit_test(usage_error_points_to_help),
         cmocka_unit_test(exit_statuses_keep_their_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -341,6 +341,12 @@ static void test_describe(void **state)
     assert_string_equal(compose_describe("education", "{\"brochures\":100,\"talks\":1,"
                                          "\"attendees\":60}", 0, buf, sizeof buf),
                         "education 100 brochures, 1 talk, 60 attendees");
+    assert_string_equal(compose_describe("education", "{\"brochures\":1,\"talks\":0,"
+                                         "\"attendees\":1}", 0, buf, sizeof buf),
+                        "education 1 brochure, 0 talks, 1 attendee");
+    assert_string_equal(compose_describe("headcount", "{\"department\":\"internal\","
+                                         "\"consultations\":1}", 0, buf, sizeof buf),
+                        "headcount 内科 internal 1 consultation");
     assert_string_equal(compose_describe("checkin", "{\"staff_id\":\"dr-1\",\"role\":"
                                          "\"doctor\"}", 0, buf, sizeof buf),
                         "checkin dr-1 医生 doctor");

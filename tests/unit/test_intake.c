@@ -502,8 +502,12 @@ static void test_seen_in_a_batch(void **state)
     for (long long q = 600; q >= 1; q--) { /* 600: more than one write's worth */
         if (q != 300)
             assert_int_equal(intake_seen_add(&b, "team-08", q), 0);
+        if (q == 10 || q == 5) /* counted reports: the higher seq's trip is the agent's */
+            intake_seen_trip(&b, "team-08", q, q == 10 ? "2026-xw-010" : "2026-xw-005");
         if (q % 2)
             assert_int_equal(intake_seen_add(&b, "team-09", q), 0);
+        if (q == 7) /* not the seen just added (team-09's 7): nothing */
+            intake_seen_trip(&b, "team-08", 7, "2026-xw-007");
     }
     assert_int_equal(intake_seen_add(&b, "team-09", 0), 0); /* no seq: a sign of life */
     assert_int_equal(intake_seen_flush(&b, f->s, NOW), OERR_OK);
@@ -517,6 +521,11 @@ static void test_seen_in_a_batch(void **state)
     assert_int_equal(store_agents_each(f->s, last_seq_of, last), OERR_OK);
     assert_int_equal(last[0], 600);
     assert_int_equal(last[1], 599);
+    struct agent_row a;
+    assert_int_equal(store_agent_get(f->s, "team-08", &a), OERR_OK);
+    assert_string_equal(a.report_trip, "2026-xw-010");
+    assert_int_equal(store_agent_get(f->s, "team-09", &a), OERR_OK);
+    assert_string_equal(a.report_trip, "");
     /* Noted, then the batch rolled back: nothing of it is written later. */
     assert_int_equal(intake_seen_add(&b, "team-08", 900), 0);
     intake_seen_clear(&b);

@@ -26,10 +26,11 @@
 #define NOW UNIT_STORE_NOW
 static const struct odate TODAY = {2026, 11, 22}; /* day 326 of 365 */
 
+static struct changes ch; /* the last admin request's */
+
 /* Runs one admin request in a transaction; returns the reply, parsed. */
 static cJSON *admin(struct store *s, const char *payload)
 {
-    struct changes ch;
     int db_failed = -1;
     assert_int_equal(store_begin(s), OERR_OK);
     char *reply = admin_handle(s, payload, strlen(payload), NOW, &ch, &db_failed);
@@ -101,6 +102,10 @@ static void trip_at(struct store *s, const char *trip_id, const char *date, cons
     expect(s, buf, NULL);
 }
 
+#define V(code, tw, county, poor)                                                       \
+    "{\"code\":\"" code "\",\"name\":\"Village " code "\",\"township\":\"" tw "\","      \
+    "\"county\":\"" county "\",\"county_name\":\"" county " county\",\"poor\":" poor "}"
+
 /* ---- targets ------------------------------------------------------------- */
 
 static void test_targets_request_errors(void **state)
@@ -144,11 +149,27 @@ static void test_county_targets(void **state)
     struct target_figures f;
     progress_figures(40, 3650, 2026, TODAY, &f);
     assert_int_equal(f.expected_to_date, 3260);
+    /* The county's consultations and staff carry its counts, not the year's
+     * targets beside its own. */
+    assert_int_equal((long long)num(o, "consultations.count"), 40);
+    assert_int_equal((long long)num(o, "staff.count"), 0);
+    static const char *const year_only[] = {"target", "expected_to_date",
+                                            "projected_year_end", "pace"};
+    for (int i = 0; i < 4; i++) {
+        assert_null(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "consultations"), year_only[i]));
+        assert_null(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "staff"), year_only[i]));
+    }
+    cJSON_Delete(o);
     /* The year's own targets are untouched. */
+    o = progress_year_json(s, 2026, NULL, NULL, &year_tg, TODAY, NOW);
     assert_int_equal((long long)num(o, "consultations.target"), 50000);
+    assert_int_equal((long long)num(o, "staff.target"), 500);
+    assert_null(cJSON_GetObjectItem(o, "county_targets"));
     cJSON_Delete(o);
 
-    /* A county with township targets only: their sum. */
+    /* A county with township targets only: their sum (townships the register knows). */
+    expect(s, "{\"request_id\":\"v\",\"op\":\"villages.put\",\"villages\":["
+              V("wa", "A", "wuzhi", "true") "," V("wb", "B", "wuzhi", "false") "]}", NULL);
     expect(s, "{\"request_id\":\"t2\",\"op\":\"targets.set\",\"year\":2026,"
               "\"county\":\"wuzhi\",\"township\":\"A\",\"consultations\":700,\"staff\":3}", NULL);
     expect(s, "{\"request_id\":\"t3\",\"op\":\"targets.set\",\"year\":2026,"
@@ -164,6 +185,7 @@ static void test_county_targets(void **state)
 static void test_targets_file(void **state)
 {
     struct store *s = *state;
+    trip_at(s, "t-xw", "2026-03-01", "xiuwu", NULL);
     expect(s, "{\"request_id\":\"t1\",\"op\":\"targets.set\",\"year\":2026,"
               "\"county\":\"xiuwu\",\"consultations\":3650,\"staff\":100}", NULL);
     char path[] = "/tmp/outreach-targets-XXXXXX";
@@ -191,6 +213,169 @@ static void test_targets_file(void **state)
     assert_non_null(strstr(err, "line 3: field consultations"));
     assert_int_equal(store_county_target(s, 2026, "boai", &c, &st), OERR_NOTFOUND);
     unlink(path);
+}
+
+/* The reply's code and reason, exact. */
+static void expect_refused(struct store *s, const char *payload, const char *code,
+                           const char *reason)
+{
+    cJSON *o = admin(s, payload);
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItem(o, "ok")));
+    assert_string_equal(cJSON_GetObjectItem(o, "code")->valuestring, code);
+    assert_string_equal(cJSON_GetObjectItem(o, "reason")->valuestring, reason);
+    cJSON_Delete(o);
+}
+
+static int list_county(void *ctx, const char *county, const char *name)
+{
+    char *out = ctx;
+    snprintf(out + strlen(out), 256 - strlen(out), "%s=%s;", county, name);
+    return 0;
+}
+
+static const char *counties_of(struct store *s, int year, char out[256])
+{
+    out[0] = '\0';
+    assert_int_equal(store_counties_each(s, year, list_county, out), OERR_OK);
+    return out;
+}
+
+#define TARGETS(rid, op, county, tw)                                                    \
+    "{\"request_id\":\"" rid "\",\"op\":\"targets." op "\",\"year\":2026,"               \
+    "\"county\":\"" county "\"" tw ",\"consultations\":100,\"staff\":5}"
+
+/* targets.set refuses a county (or township) that nothing knows: a typo
+ * would make a county always behind; targets.unset removes a row; a county
+ * with targets and no trip is listed (its progress is published). */
+static void test_targets_places(void **state)
+{
+    struct store *s = *state;
+    char list[256];
+    expect_refused(s, TARGETS("a", "set", "xiuwuu", ""), "unknown_place",
+                   "county 'xiuwuu' is in no trip and not in the villages register: check the "
+                   "spelling, or import the register (villages import FILE.csv) or create a "
+                   "trip there first");
+    trip_at(s, "t-xw", "2025-03-01", "xiuwu", NULL); /* a trip of any year makes it known */
+    expect(s, TARGETS("b", "set", "xiuwu", ""), NULL);
+    expect(s, "{\"request_id\":\"v\",\"op\":\"villages.put\",\"villages\":["
+              V("v1", "TA", "boai", "true") "]}", NULL);
+    expect(s, TARGETS("c", "set", "boai", ",\"township\":\"TA\""), NULL);
+    expect_refused(s, TARGETS("d", "set", "boai", ",\"township\":\"TX\""), "unknown_place",
+                   "township 'boai / TX' is in no trip and not in the villages register: check "
+                   "the spelling, or import the register (villages import FILE.csv) or create "
+                   "a trip there first");
+    long long c = 0, st = 0;
+    assert_int_equal(store_county_target(s, 2026, "xiuwuu", &c, &st), OERR_NOTFOUND);
+    /* No trip of 2026 yet: both listed, by their targets, with a name (the
+     * trips', else the register's). */
+    assert_string_equal(counties_of(s, 2026, list), "boai=boai county;xiuwu=C;");
+    assert_string_equal(counties_of(s, 2025, list), "xiuwu=C;");
+
+    /* unset: the row goes; the reply says where it came from. */
+    cJSON *o = admin(s, "{\"request_id\":\"u1\",\"op\":\"targets.unset\",\"year\":2026,"
+                        "\"county\":\"boai\",\"township\":\"TA\"}");
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(o, "ok")));
+    assert_string_equal(cJSON_GetObjectItem(o, "source")->valuestring, "admin");
+    assert_string_equal(cJSON_GetObjectItem(o, "township")->valuestring, "TA");
+    cJSON_Delete(o);
+    /* boai is republished once more (without county_targets), then no more listed */
+    assert_int_equal(ch.year, 2026);
+    assert_int_equal(ch.old.year, 2026);
+    assert_string_equal(ch.old.county, "boai");
+    assert_string_equal(ch.old.county_name, "boai county");
+    assert_int_equal(store_county_target(s, 2026, "boai", &c, &st), OERR_NOTFOUND);
+    assert_string_equal(counties_of(s, 2026, list), "xiuwu=C;");
+    expect_refused(s, "{\"request_id\":\"u2\",\"op\":\"targets.unset\",\"year\":2026,"
+                      "\"county\":\"boai\",\"township\":\"TA\"}", "unknown_target",
+                   "2026 boai / TA has no targets to unset (see outreach-coordinator targets "
+                   "list --year 2026)");
+    /* The same request again: the same reply, no second effect. */
+    o = admin(s, "{\"request_id\":\"u1\",\"op\":\"targets.unset\",\"year\":2026,"
+                 "\"county\":\"boai\",\"township\":\"TA\"}");
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(o, "ok")));
+    cJSON_Delete(o);
+    /* A row of the targets file: unset says so. */
+    struct target_row t = {.year = 2026, .county = "xiuwu", .township = "",
+                           .consultations = 1, .staff = 1};
+    expect(s, "{\"request_id\":\"u3\",\"op\":\"targets.unset\",\"year\":2026,"
+              "\"county\":\"xiuwu\"}", NULL);
+    assert_int_equal(store_target_put(s, &t, true, NOW), OERR_OK);
+    o = admin(s, "{\"request_id\":\"u4\",\"op\":\"targets.unset\",\"year\":2026,"
+                 "\"county\":\"xiuwu\"}");
+    assert_string_equal(cJSON_GetObjectItem(o, "source")->valuestring, "config");
+    cJSON_Delete(o);
+    assert_string_equal(counties_of(s, 2026, list), "");
+}
+
+/* A trip at village v: site and register must agree; poor_village and an
+ * absent township follow the register. */
+static void upsert_at(struct store *s, const char *rid, const char *village, const char *county,
+                      const char *extra, const char *code, const char *reason)
+{
+    char buf[1024];
+    snprintf(buf, sizeof buf,
+             "{\"request_id\":\"%s\",\"op\":\"trip.upsert\",\"trip_id\":\"t-v\",\"title\":\"T\","
+             "\"date\":\"2026-03-01\",\"site\":{\"code\":\"s\",\"name\":\"S\",\"county\":\"%s\","
+             "\"county_name\":\"C\",\"village\":\"%s\"%s},\"mode\":\"upper_help\","
+             "\"activities\":[\"clinic\"],\"departments\":[],\"capacity\":{\"doctor\":2}}",
+             rid, county, village, extra);
+    if (code)
+        expect_refused(s, buf, code, reason);
+    else
+        expect(s, buf, NULL);
+}
+
+static void test_village_site(void **state)
+{
+    struct store *s = *state;
+    expect(s, "{\"request_id\":\"v\",\"op\":\"villages.put\",\"villages\":["
+              V("v1", "TA", "boai", "true") "," V("v2", "TA", "boai", "false") "]}", NULL);
+    upsert_at(s, "a", "v1", "xiuwu", "", "village_mismatch",
+              "site: village 'v1' is in county boai, township TA in the register; the site "
+              "says county xiuwu: correct the site's county or township, or name the right "
+              "village");
+    upsert_at(s, "b", "v1", "boai", ",\"township\":\"TB\"", "village_mismatch",
+              "site: village 'v1' is in county boai, township TA in the register; the site "
+              "says county boai, township TB: correct the site's county or township, or name "
+              "the right village");
+    upsert_at(s, "c", "v2", "boai", ",\"poor_village\":true", "village_mismatch",
+              "site: poor_village is true but village 'v2' is not poor in the register: leave "
+              "poor_village out (with a village it follows the register), or correct the "
+              "register (villages import)");
+    upsert_at(s, "d", "v1", "boai", ",\"poor_village\":false", "village_mismatch",
+              "site: poor_village is false but village 'v1' is poor in the register: leave "
+              "poor_village out (with a village it follows the register), or correct the "
+              "register (villages import)");
+    struct trip_detail d;
+    assert_int_equal(store_trip_detail(s, "t-v", &d), OERR_NOTFOUND); /* nothing stored */
+    upsert_at(s, "e", "v1", "boai", "", NULL, NULL);
+    assert_int_equal(store_trip_detail(s, "t-v", &d), OERR_OK);
+    assert_true(d.poor_village);              /* the register's */
+    assert_string_equal(d.township, "TA");    /* the register's */
+    upsert_at(s, "f", "v2", "boai", ",\"township\":\"TA\",\"poor_village\":false", NULL, NULL);
+    assert_int_equal(store_trip_detail(s, "t-v", &d), OERR_OK);
+    assert_false(d.poor_village);
+    char v[ID_MAX + 1];
+    assert_int_equal(store_trip_village(s, "t-v", v), OERR_OK);
+    assert_string_equal(v, "v2");
+
+    /* The register changes: the trips at a village take its poor... */
+    expect(s, "{\"request_id\":\"v2\",\"op\":\"villages.put\",\"villages\":["
+              V("v2", "TA", "boai", "true") "]}", NULL);
+    assert_int_equal(store_trip_detail(s, "t-v", &d), OERR_OK);
+    assert_true(d.poor_village);
+    /* ...but may not move it away from a trip at it: nothing of the request is stored. */
+    expect_refused(s, "{\"request_id\":\"v3\",\"op\":\"villages.put\",\"villages\":["
+                      V("v1", "TA", "boai", "false") "," V("v2", "TB", "boai", "true") "]}",
+                   "village_mismatch",
+                   "villages[1]: village 'v2' is at the site of trip t-v (county boai, township "
+                   "TA), not in county boai, township TB: correct the trip first (trip create "
+                   "with its new county and township), or the register");
+    struct village_row row;
+    assert_int_equal(store_village_get(s, "v1", &row), OERR_OK);
+    assert_true(row.poor);
+    assert_int_equal(store_village_get(s, "v2", &row), OERR_OK);
+    assert_string_equal(row.township, "TA");
 }
 
 /* ---- villages and coverage ----------------------------------------------- */
@@ -230,10 +415,6 @@ static void test_rule(void **state)
     assert_false(coverage_trip_reaches("completed", "2026-03-01", TODAY, 0));
     assert_false(coverage_trip_reaches("", "", TODAY, 0)); /* no trip */
 }
-
-#define V(code, tw, county, poor)                                                       \
-    "{\"code\":\"" code "\",\"name\":\"Village " code "\",\"township\":\"" tw "\","      \
-    "\"county\":\"" county "\",\"county_name\":\"" county " county\",\"poor\":" poor "}"
 
 /* Reached, not reached, a cancelled trip, a planned trip in the future, a
  * trip without consultations, a trip of another year, a village not poor. */
@@ -331,6 +512,7 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, memstore_setup, memstore_teardown)
     const struct CMUnitTest tests[] = {
         T(test_targets_request_errors), T(test_county_targets), T(test_targets_file),
+        T(test_targets_places), T(test_village_site),
         T(test_villages_request_errors), T(test_rule), T(test_coverage), T(test_csv),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

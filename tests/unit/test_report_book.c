@@ -85,7 +85,7 @@ static void test_dhis2_exact(void **state)
     struct dhis2_map *m = dhis2_map_load(path, err);
     unlink(path);
     assert_non_null(m);
-    cJSON *set = dhis2_build(s, m, 2026, NULL, err);
+    cJSON *set = dhis2_build(s, m, 2026, 0, NULL, err);
     assert_non_null(set);
     char *got = cJSON_PrintUnformatted(set);
     /* wuzhi: February only; xiuwu: January (23:30 +08:00) and February
@@ -102,14 +102,26 @@ static void test_dhis2_exact(void **state)
     free(got);
     cJSON_Delete(set);
     /* one county */
-    set = dhis2_build(s, m, 2026, "wuzhi", err);
+    set = dhis2_build(s, m, 2026, 0, "wuzhi", err);
     assert_non_null(set);
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(set, "dataValues")), 4);
     cJSON_Delete(set);
-    assert_null(dhis2_build(s, m, 2026, "nowhere", err));
+    /* one month: January has xiuwu's values only; March has none */
+    set = dhis2_build(s, m, 2026, 1, NULL, err);
+    got = cJSON_PrintUnformatted(set);
+    assert_string_equal(got, "{\"dataValues\":["
+        DV("DE_C", "202601", "OU_XW", "default", "12") "," DV("DE_D", "202601", "OU_XW", "TCM", "0") ","
+        DV("DE_R", "202601", "OU_XW", "URG", "0") "," DV("DE_V", "202601", "OU_XW", "default", "0.00")
+        "]}");
+    free(got);
+    cJSON_Delete(set);
+    set = dhis2_build(s, m, 2026, 3, NULL, err);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(set, "dataValues")), 0);
+    cJSON_Delete(set);
+    assert_null(dhis2_build(s, m, 2026, 0, "nowhere", err));
     assert_string_equal(err, "--county nowhere has no month figures in 2026");
     /* another year: none */
-    set = dhis2_build(s, m, 2025, NULL, err);
+    set = dhis2_build(s, m, 2025, 0, NULL, err);
     got = cJSON_PrintUnformatted(set);
     assert_string_equal(got, "{\"dataValues\":[]}");
     free(got);
@@ -163,7 +175,7 @@ static void test_dhis2_refusals(void **state)
     struct dhis2_map *m = dhis2_map_load(path, err);
     unlink(path);
     assert_non_null(m);
-    assert_null(dhis2_build(s, m, 2026, NULL, err));
+    assert_null(dhis2_build(s, m, 2026, 0, NULL, err));
     assert_string_equal(err, "county wuzhi (wuzhi county) has figures in 2026 but no orgUnit in "
                              "the mapping: add {\"county\": \"wuzhi\", \"orgUnit\": "
                              "\"ITS_DHIS2_CODE\"} to \"orgUnits\"");
@@ -206,10 +218,35 @@ static void test_book_tables(void **state)
     csv = csv_of(&b, RS_REFERRALS);
     assert_non_null(strstr(csv, "\r\n2026-02,1,0,1,0,0,1,0\r\n"));
     free(csv);
-    /* the summary by the trips' dates, with the year's targets */
+    /* the summary by the trips' dates, with the year's targets, pace in words */
     csv = csv_of(&b, RS_SUMMARY);
     assert_non_null(strstr(csv, "\r\n诊疗人次 Consultations,17,100,"));
+    assert_non_null(strstr(csv, "\r\n乡镇卫生院 Township health centre,0,,,,\r\n"));
     free(csv);
+    /* the site app's words (its buttons; common/names.c): 加急 is urgent */
+    assert_string_equal(b.t[RS_DEPARTMENTS].cols[1], "内科 Internal");
+    assert_string_equal(b.t[RS_DEPARTMENTS].cols[6], "中医 TCM");
+    assert_string_equal(b.t[RS_REFERRALS].cols[3], "县医院 County hospital");
+    assert_string_equal(b.t[RS_REFERRALS].cols[5], "常规 Routine");
+    assert_string_equal(b.t[RS_REFERRALS].cols[6], "加急 Urgent");
+    assert_string_equal(b.t[RS_REFERRALS].cols[7], "紧急 Emergency");
+    assert_string_equal(book_pace_words("on_pace"), "符合进度 On pace");
+    assert_string_equal(book_pace_words("behind"), "落后 Behind");
+    assert_string_equal(book_status_words("cancelled"), "已取消 Cancelled");
+    assert_string_equal(book_status_words("odd"), "odd");
+    /* trips: dates (date cells in xlsx), no village, the status in words */
+    csv = csv_of(&b, RS_TRIPS);
+    assert_non_null(strstr(csv, "\r\n2026-xw-001,2026-01-31,,"));
+    assert_non_null(strstr(csv, ",xiuwu,xiuwu county,"));
+    assert_int_equal(b.t[RS_TRIPS].cells[1].kind, RC_DATE);
+    assert_int_equal(b.t[RS_TRIPS].cells[2].kind, RC_EMPTY);
+    free(csv);
+    /* no register: the coverage's total only, nothing not reached */
+    csv = csv_of(&b, RS_COVERAGE);
+    assert_non_null(strstr(csv, "\r\n合计 Total,,,0,0,0,\r\n"));
+    free(csv);
+    assert_int_equal(b.t[RS_NOT_REACHED].nrows, 0);
+    assert_non_null(strstr(b.heading, "Outreach report 2026 (as of"));
     /* the counties in code order, no county target: those cells empty */
     csv = csv_of(&b, RS_COUNTIES);
     assert_non_null(strstr(csv, "\r\nwuzhi,wuzhi county,0,0,0,0,0,123.45,1,1,0,0,0,1,0,0,,,\r\n"
@@ -227,6 +264,8 @@ static void test_book_tables(void **state)
     free(csv);
     assert_int_equal(b.t[RS_TRIPS].nrows, 0);
     assert_int_equal(b.t[RS_MONTHS].nrows, 1);
+    /* the county by its name, its code after */
+    assert_non_null(strstr(b.heading, "Outreach report 2026-02 · xiuwu county (xiuwu) (as of"));
     book_free(&b);
     o.county = "nowhere";
     assert_int_equal(book_build(s, &o, &b), OERR_NOTFOUND);

@@ -55,6 +55,18 @@ static void test_parse_date(void **state)
         if (tu_parse_date(bad[i], &d) == 0)
             fail_msg("tu_parse_date accepted '%s'", bad[i]);
     assert_int_equal(tu_parse_date(NULL, &d), -1);
+    char why[TU_WHY_MAX];
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (!tu_date_why(bad[i], why))
+            fail_msg("tu_date_why found nothing wrong with '%s'", bad[i]);
+    assert_null(tu_date_why("2024-02-29", why));
+    assert_string_equal(tu_date_why("2026-11-31", why),
+                        "November 2026 has 30 days: 2026-11-31 is not a day of it");
+    assert_string_equal(tu_date_why("2026-02-29", why),
+                        "February 2026 has 28 days: 2026-02-29 is not a day of it");
+    assert_string_equal(tu_date_why("2026-13-01", why), "13 is not a month (01 to 12)");
+    assert_string_equal(tu_date_why("2026/01/01", why), "not a date YYYY-MM-DD (like 2026-03-01)");
+    assert_string_equal(tu_date_why(NULL, why), "not a date YYYY-MM-DD (like 2026-03-01)");
 
     char buf[11];
     tu_format_date(D(2026, 3, 7), buf);

@@ -105,13 +105,20 @@ const ALERTS = [
   alert(`county_behind.${Y}.wuzhi`, 'county_behind', 'warning', '2026-11-20T18:00:00+08:00',
     { county: 'wuzhi', year: Y }, { figure: 'consultations', count: 300, expected: 400, share_behind: 0.25 }),
   alert('seq_gap.xss-test', 'seq_gap', 'warning', '2026-11-22T08:30:00+08:00', { agent_id: XSS }, { missing: 1, oldest_gap_minutes: 61 }),
+  // Both figures behind: both named, as the coordinator lists them in shortfalls.
+  alert(`county_behind.${Y}.cili`, 'county_behind', 'critical', '2026-11-21T18:00:00+08:00',
+    { county: 'cili', year: Y }, {
+      figure: 'staff', count: 4, expected: 9, share_behind: 0.55,
+      shortfalls: [{ figure: 'consultations', count: 700, expected: 800, share_behind: 0.12 },
+        { figure: 'staff', count: 4, expected: 9, share_behind: 0.55 }],
+    }),
   alert('site_silent.2026-xw-102.team-08', 'site_silent', 'warning', '2026-11-21T09:00:00+08:00',
     { trip_id: '2026-xw-102', agent_id: 'team-08' }, { offline: false, minutes_silent: 30 }, 'cleared'),
 ];
 // Ids of agents, trips and a county the stack does not have, so that the
 // coordinator's own alerts never share a topic with these.
 // The order on the page: critical first, then the oldest first.
-const ALERT_ORDER = ['site_silent.2026-xw-101.team-07', `county_behind.${Y}.wuzhi`, 'seq_gap.team-09', 'seq_gap.xss-test'];
+const ALERT_ORDER = [`county_behind.${Y}.cili`, 'site_silent.2026-xw-101.team-07', `county_behind.${Y}.wuzhi`, 'seq_gap.team-09', 'seq_gap.xss-test'];
 
 const DEVICE_09 = {
   agent_id: 'team-09', online: null, last_heard: '2026-11-22T09:15:00+08:00', trip_id: null, pending: null,
@@ -166,6 +173,8 @@ async function main() {
     const alertText = (id) => page.$eval(`${tid(`alert-${id}`)} [data-field="text"]`, (e) => e.textContent);
     assertEq('设备 team-07（活动 2026-xw-101）已离线 45 分钟', await alertText('site_silent.2026-xw-101.team-07'), 'site silent in Chinese');
     assertEq('武陟县 2025 年义诊人次落后进度 25%：已达 300，应达 400', await alertText(`county_behind.${Y}.wuzhi`), 'county behind in Chinese');
+    assertEq('慈利县 2025 年落后进度：义诊人次落后 12%（已达 700，应达 800）；医务人员落后 55%（已达 4，应达 9）',
+      await alertText(`county_behind.${Y}.cili`), 'county behind on both figures in Chinese');
     assertEq('设备 team-09 有 3 条报告尚未送达，最早的缺口已 125 分钟', await alertText('seq_gap.team-09'), 'seq gap in Chinese');
     assertEq(`设备 ${XSS} 有 1 条报告尚未送达，最早的缺口已 61 分钟`, await alertText('seq_gap.xss-test'), 'an <img> in an alert shown as text');
     await expectAttr(page, tid('alert-site_silent.2026-xw-101.team-07'), 'data-level', 'critical', 'site silent level');
@@ -177,9 +186,19 @@ async function main() {
     assertEq('open', real.state, `${realId} open`);
     await expectAttr(page, tid(`alert-${realId}`), 'data-level', real.level, `${realId} level as retained`);
     await expectValue(page, `${tid(`alert-${realId}`)} [data-field="since"]`, real.since, `${realId} since as retained`);
-    const share = await page.evaluate((x) => new Intl.NumberFormat('zh-CN', { style: 'percent', maximumFractionDigits: 1 }).format(x), real.detail.share_behind);
-    assertEq(`慈利县 2026 年${real.detail.figure === 'staff' ? '医务人员' : '义诊人次'}落后进度 ${share}：已达 ${real.detail.count}，应达 ${real.detail.expected}`,
-      await alertText(realId), `${realId} in words`);
+    const pct = (x) => page.evaluate((v) => new Intl.NumberFormat('zh-CN', { style: 'percent', maximumFractionDigits: 1 }).format(v), x);
+    const figureZh = (f) => (f.figure === 'staff' ? '医务人员' : '义诊人次');
+    const shortfalls = real.detail.shortfalls ?? [];
+    let realWords;
+    if (shortfalls.length < 2) {
+      realWords = `慈利县 2026 年${figureZh(real.detail)}落后进度 ${await pct(real.detail.share_behind)}：已达 ${real.detail.count}，应达 ${real.detail.expected}`;
+    } else {
+      const each = [];
+      for (const f of shortfalls)
+        each.push(`${figureZh(f)}落后 ${await pct(f.share_behind)}（已达 ${f.count}，应达 ${f.expected}）`);
+      realWords = `慈利县 2026 年落后进度：${each.join('；')}`;
+    }
+    assertEq(realWords, await alertText(realId), `${realId} in words (${shortfalls.length} shortfalls)`);
     assertEq('严重', await page.$eval(`${tid('alert-site_silent.2026-xw-101.team-07')} [data-field="level"]`, (e) => e.textContent), 'level in Chinese');
 
     // ---- devices from devices/+: the coordinator's own, and one without status ----
@@ -312,6 +331,8 @@ async function main() {
     await expectText(page, tid('title'), 'Outreach progress dashboard', 'English after the switch');
     assertEq('Agent team-07 (trip 2026-xw-101) offline for 45 min', await alertText('site_silent.2026-xw-101.team-07'), 'site silent in English');
     assertEq('武陟县 is 25% behind pace on consultations in 2025: 300, expected 400', await alertText(`county_behind.${Y}.wuzhi`), 'county behind in English');
+    assertEq('慈利县 is behind pace in 2025: consultations 12% behind (700, expected 800); medical staff 55% behind (4, expected 9)',
+      await alertText(`county_behind.${Y}.cili`), 'county behind on both figures in English');
     assertEq('Agent team-09: 3 reports not received yet, the oldest gap open for 125 min', await alertText('seq_gap.team-09'), 'seq gap in English');
     assertEq('No status yet', await page.$eval(`${tid('agent-team-09')} [data-field="state"]`, (e) => e.textContent), 'no status in English');
     assertEq('Behind', (await page.$eval(row('wuzhi', 'consultations_pace'), (e) => e.textContent)).trim(), 'county pace in English');

@@ -639,13 +639,22 @@
       case 'site_silent':
         return t(d.offline ? 'alert.site_silent.offline' : 'alert.site_silent.quiet',
           { agent: s.agent_id ?? '?', trip: s.trip_id ?? '?', minutes: num(d.minutes_silent) });
-      case 'county_behind':
-        return t('alert.county_behind', {
-          county: countyName(s.year, s.county ?? '?'), year: String(s.year ?? '?'),
-          figure: t(`alert.figure.${d.figure === 'staff' ? 'staff' : 'consultations'}`),
-          share: isNum(d.share_behind) ? formatter('pct').format(d.share_behind) : '–',
-          count: num(d.count), expected: num(d.expected),
+      case 'county_behind': {
+        // One figure behind (or a detail from before shortfalls): that one;
+        // both: each named, as the coordinator lists them.
+        const figureWords = (f) => ({
+          figure: t(`alert.figure.${f.figure === 'staff' ? 'staff' : 'consultations'}`),
+          share: isNum(f.share_behind) ? formatter('pct').format(f.share_behind) : '–',
+          count: num(f.count), expected: num(f.expected),
         });
+        const where = { county: countyName(s.year, s.county ?? '?'), year: String(s.year ?? '?') };
+        const all = Array.isArray(d.shortfalls) ? d.shortfalls.filter((f) => f && typeof f === 'object') : [];
+        if (all.length < 2)
+          return t('alert.county_behind', { ...where, ...figureWords(d) });
+        return t('alert.county_behind.all', {
+          ...where, shortfalls: all.map((f) => t('alert.shortfall', figureWords(f))).join(t('alert.shortfall.sep')),
+        });
+      }
       case 'seq_gap':
         return t('alert.seq_gap', { agent: s.agent_id ?? '?', missing: num(d.missing), minutes: num(d.oldest_gap_minutes) });
       default:

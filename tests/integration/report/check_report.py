@@ -23,6 +23,13 @@ DEPTS = ["internal", "surgery", "obgyn", "pediatrics", "ophthalmology", "tcm", "
 DESTS = ["township_health_center", "county_hospital", "city_hospital"]
 URGS = ["routine", "urgent", "emergency"]
 HEADER_ROW = 4  # 1-based: heading, title, note, header
+TODAY = "2026-06-30"  # OUTREACH_TODAY of report.sh
+# The words of codes (the report writes words, zh-CN then English).
+PACE = {"ahead": "超前 Ahead", "on_pace": "符合进度 On pace", "behind": "落后 Behind"}
+STATUS = {"planned": "计划中 Planned", "completed": "已完成 Completed",
+          "cancelled": "已取消 Cancelled"}
+SHEETS = ["summary", "counties", "months", "departments", "referrals", "trips", "coverage",
+          "not_reached"]
 
 
 def die(msg):
@@ -106,8 +113,7 @@ def progress_figures(p):
 
 def check_xlsx(db, path, progress_path, year, month, county):
     wb = openpyxl.load_workbook(path)
-    want_sheets = ["summary", "counties", "months", "departments", "referrals", "trips"]
-    same(want_sheets, wb.sheetnames, "worksheets")
+    same(SHEETS, wb.sheetnames, "worksheets")
     p = json.load(open(progress_path))
     cells = 0
 
@@ -123,7 +129,7 @@ def check_xlsx(db, path, progress_path, year, month, county):
             same([None] * 4, r[2:6], f"summary {label} target cells of a county")
         else:
             same([want["target"], want["expected_to_date"], want["projected_year_end"],
-                  want["pace"]], r[2:6], f"summary {label} targets")
+                  PACE[want["pace"]]], r[2:6], f"summary {label} targets")
         cells += 5
     bd = scope["referrals"]["by_destination"]
     flat = [("Female", scope["consultations"]["female"]),
@@ -132,9 +138,9 @@ def check_xlsx(db, path, progress_path, year, month, county):
             ("Medicine value (CNY)", scope["medicine"]["value_fen"] / 100),
             ("Dispenses", scope["medicine"]["dispenses"]),
             ("Referrals", scope["referrals"]["count"]),
-            ("To township health centre", bd["township_health_center"]),
-            ("To county hospital", bd["county_hospital"]),
-            ("To city hospital", bd["city_hospital"]),
+            ("Township health centre", bd["township_health_center"]),
+            ("County hospital", bd["county_hospital"]),
+            ("City hospital", bd["city_hospital"]),
             ("Brochures", scope["education"]["brochures"]),
             ("Attendees", scope["education"]["attendees"]),
             ("Talks", scope["education"]["talks"]),
@@ -191,20 +197,26 @@ def check_xlsx(db, path, progress_path, year, month, county):
 
     # trips: every trip of the year (county, month) with its figures by SQL
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    q = "SELECT trip_id, date, title, county, status FROM trips WHERE year = ?"
+    q = ("SELECT t.trip_id, t.date, t.end_date, t.title, t.county, t.status, v.code, v.name"
+         " FROM trips t LEFT JOIN trip_villages tv USING (trip_id)"
+         " LEFT JOIN villages v ON v.code = tv.village WHERE t.year = ?")
     args = [year]
     if county:
-        q += " AND county = ?"
+        q += " AND t.county = ?"
         args.append(county)
-    trips = [t for t in con.execute(q + " ORDER BY date, trip_id", args)
+    trips = [t for t in con.execute(q + " ORDER BY t.date, t.trip_id", args)
              if not month or int(t[1][5:7]) == month]
     tr = rows(wb["trips"])
     same([t[0] for t in trips], [r[0] for r in tr], "trips, in order")
     for t, r in zip(trips, tr):
-        same(t[1], r[1], f"trip {t[0]} date")
-        same(t[2], r[3], f"trip {t[0]} title")
-        same(t[3], r[4], f"trip {t[0]} county")
-        same(t[4], r[8], f"trip {t[0]} status")
+        # dates are date cells (a datetime at midnight), not text
+        same(datetime.datetime.fromisoformat(t[1]), r[1], f"trip {t[0]} date")
+        same(datetime.datetime.fromisoformat(t[2]) if t[2] else None, r[2],
+             f"trip {t[0]} end date")
+        same(t[3], r[3], f"trip {t[0]} title")
+        same(t[4], r[4], f"trip {t[0]} county")
+        same([t[6], t[7]], r[8:10], f"trip {t[0]} village code and name")
+        same(STATUS[t[5]], r[10], f"trip {t[0]} status")
         cons, fem, o60, poor = con.execute(
             "SELECT COALESCE(SUM(consultations), 0), COALESCE(SUM(female), 0),"
             " COALESCE(SUM(over_60), 0), COALESCE(SUM(poor_households), 0) FROM reports"
@@ -216,9 +228,40 @@ def check_xlsx(db, path, progress_path, year, month, county):
             "SELECT COUNT(DISTINCT staff_id) FROM reports WHERE trip_id = ? AND kind = 'checkin'"
             " AND voided_by IS NULL", (t[0],)).fetchone()[0]
         # no registrations in a generated store: everyone who came is unregistered
-        same([cons, fem, o60, poor, staff, 0, 0, 0, came], r[9:18], f"trip {t[0]} figures")
-        cells += 13
-    print(f"xlsx: {cells} cells agree ({len(tr)} trips, {len(c)} counties)")
+        same([cons, fem, o60, poor, staff, 0, 0, 0, came], r[11:20], f"trip {t[0]} figures")
+        cells += 16
+
+    # coverage: the register's poor villages, reached by a trip of the year
+    # that is not cancelled, has begun by TODAY and has consultations
+    vs = con.execute(
+        "SELECT v.code, v.name, v.township, v.county, v.county_name, EXISTS (SELECT 1 FROM"
+        " trip_villages tv JOIN trips t USING (trip_id) WHERE tv.village = v.code"
+        " AND t.year = ? AND t.status <> 'cancelled' AND t.date <= ? AND (SELECT"
+        " COALESCE(SUM(consultations), 0) FROM reports r WHERE r.trip_id = t.trip_id"
+        " AND r.kind = 'headcount' AND r.voided_by IS NULL) > 0) FROM villages v"
+        " WHERE v.poor = 1 AND (? IS NULL OR v.county = ?) ORDER BY v.county, v.township,"
+        " v.code", (year, TODAY, county, county)).fetchall()
+    want = []
+
+    def cov(cty, name, tw, rows):
+        n, k = len(rows), sum(x[5] for x in rows)
+        return [cty, name, tw, n, k, n - k, f"{k * 100 // n}%" if n else None]
+    for cty in sorted({x[3] for x in vs}):
+        of = [x for x in vs if x[3] == cty]
+        want.append(cov(cty, of[0][4], None, of))
+        for tw in sorted({x[2] for x in of}):
+            want.append(cov(cty, of[0][4], tw, [x for x in of if x[2] == tw]))
+    if not county:
+        want.append(cov("合计 Total", None, None, vs))
+    got = rows(wb["coverage"])
+    same(want, got, "coverage rows")
+    cells += sum(len(w) for w in want)
+    nr = [[x[3], x[2], x[0], x[1]] for x in vs if not x[5]]
+    same(nr, rows(wb["not_reached"]), "poor villages not reached")
+    cells += sum(len(w) for w in nr)
+    reached = sum(x[5] for x in vs)
+    print(f"xlsx: {cells} cells agree ({len(tr)} trips, {len(c)} counties, "
+          f"{reached} of {len(vs)} poor villages reached)")
 
 
 def check_csv(path, xlsx):
@@ -248,6 +291,8 @@ def check_csv(path, xlsx):
             for v in r:
                 if v is None:
                     want.append("")
+                elif isinstance(v, datetime.datetime):
+                    want.append(v.strftime("%Y-%m-%d"))  # a date cell: the day as text
                 elif isinstance(v, float):
                     want.append(f"{v:.2f}")
                 elif isinstance(v, int):

@@ -1,7 +1,11 @@
 /* names.h -- the one table of the wire codes a person picks (department,
  * destination, urgency, role, sex) with their zh-CN and English labels and
- * the words accepted for them. Owned by the field agent's command line
- * (compose.c); the site app reads the same rows for its buttons and labels.
+ * the words accepted for them. The field agent's command line (compose.c)
+ * reads words with it; the site app lists the same rows (/api/forms) and
+ * shows their Chinese for departments (its short English button words are in
+ * field-agent/site/describe.js); the coordinator's report (report_book.c)
+ * labels destinations and urgencies with it and departments as the site app
+ * (tests/unit/test_names_words.c).
  * Everything here is static: nothing to free. */
 #ifndef OUTREACH_NAMES_H
 #define OUTREACH_NAMES_H
