@@ -234,12 +234,13 @@ static void test_book_tables(void **state)
     assert_string_equal(book_pace_words("behind"), "落后 Behind");
     assert_string_equal(book_status_words("cancelled"), "已取消 Cancelled");
     assert_string_equal(book_status_words("odd"), "odd");
-    /* trips: dates (date cells in xlsx), no village, the status in words */
+    /* trips: dates (date cells in xlsx; xiuwu's two days), no village, the
+     * status in words */
     csv = csv_of(&b, RS_TRIPS);
-    assert_non_null(strstr(csv, "\r\n2026-xw-001,2026-01-31,,"));
+    assert_non_null(strstr(csv, "\r\n2026-xw-001,2026-01-31,2026-02-01,"));
     assert_non_null(strstr(csv, ",xiuwu,xiuwu county,"));
     assert_int_equal(b.t[RS_TRIPS].cells[1].kind, RC_DATE);
-    assert_int_equal(b.t[RS_TRIPS].cells[2].kind, RC_EMPTY);
+    assert_int_equal(b.t[RS_TRIPS].cells[2].kind, RC_DATE);
     free(csv);
     /* no register: the coverage's total only, nothing not reached */
     csv = csv_of(&b, RS_COVERAGE);
