@@ -41,6 +41,9 @@ struct pgq {
     char **values;
     int *lengths, *formats;
     char (*ints)[24]; /* each integer parameter's text */
+    unsigned char *unused; /* parameters the SQL does not name (typed text) */
+    Oid *types;       /* each parameter's type: int8 when bound an integer, text when
+                       * bound a text, else 0 (the server infers it from its use) */
     PGresult *res;
     int row, nrows;
     bool ran, streaming, stream_open;
@@ -155,7 +158,7 @@ static const char *pg_errcode(struct sqldb *db) { return P(db)->state; }
 
 /* sql with ?N (and a bare ?, the next number) as $N, outside quotes and
  * comments; *nparams the highest N. */
-static char *dollar_params(const char *sql, int *nparams)
+static char *dollar_params(const char *sql, int *nparams, unsigned char used[1001])
 {
     size_t len = strlen(sql);
     char *out = malloc(len * 2 + 1); /* "?" becomes at most "$NN" */
@@ -178,7 +181,7 @@ static char *dollar_params(const char *sql, int *nparams)
             c++;
             int n = 0;
             if (isdigit((unsigned char)*c)) {
-                while (isdigit((unsigned char)*c) && n < 1000)
+                while (isdigit((unsigned char)*c) && n < 100)
                     n = n * 10 + (*c++ - '0');
             } else {
                 n = next;
@@ -186,6 +189,7 @@ static char *dollar_params(const char *sql, int *nparams)
             next = n + 1;
             if (n > max)
                 max = n;
+            used[n] = 1;
             o += sprintf(o, "$%d", n);
         } else {
             *o++ = *c++;
@@ -194,6 +198,16 @@ static char *dollar_params(const char *sql, int *nparams)
     *o = '\0';
     *nparams = max;
     return out;
+}
+
+/* A statement's failure: what the server said, and the statement's first
+ * words (never its parameters), so that a log says which. */
+static void fail_note_q(struct pgq *q, const PGresult *res)
+{
+    struct pg *p = P(q->base.db);
+    fail_note(p, res);
+    size_t n = strlen(p->msg);
+    snprintf(p->msg + n, sizeof p->msg - n, " (in: %.60s)", q->sql);
 }
 
 static void pgq_clear_result(struct pgq *q)
@@ -217,10 +231,10 @@ static int pgq_prepare_server(struct pgq *q)
     struct pg *p = P(q->base.db);
     if (q->prepared_in == p->generation + 1)
         return 0;
-    PGresult *res = PQprepare(p->conn, q->name, q->sql, 0, NULL);
+    PGresult *res = PQprepare(p->conn, q->name, q->sql, q->nparams, q->types);
     int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : -1;
     if (rc)
-        fail_note(p, res);
+        fail_note_q(q, res);
     else
         q->prepared_in = p->generation + 1;
     PQclear(res);
@@ -235,23 +249,30 @@ static struct sqlq *pg_prepare(struct sqldb *db, const char *sql, bool persisten
         return NULL;
     q->base.db = db;
     q->persistent = persistent;
-    q->sql = dollar_params(sql, &q->nparams);
+    unsigned char used[1001] = {0};
+    q->sql = dollar_params(sql, &q->nparams, used);
     int n = q->nparams > 0 ? q->nparams : 1;
     q->values = calloc((size_t)n, sizeof *q->values);
     q->lengths = calloc((size_t)n, sizeof *q->lengths);
     q->formats = calloc((size_t)n, sizeof *q->formats);
     q->ints = calloc((size_t)n, sizeof *q->ints);
-    if (!q->sql || !q->values || !q->lengths || !q->formats || !q->ints) {
+    q->types = calloc((size_t)n, sizeof *q->types);
+    if (!q->sql || !q->values || !q->lengths || !q->formats || !q->ints || !q->types) {
         sqlq_finalize(&q->base);
         return NULL;
     }
-    if (persistent) {
-        snprintf(q->name, sizeof q->name, "q%u", ++p->next_name);
-        if (pg_alive(p) || pgq_prepare_server(q)) {
-            sqlq_finalize(&q->base);
-            return NULL;
-        }
+    q->unused = calloc((size_t)n, 1);
+    if (!q->unused) {
+        sqlq_finalize(&q->base);
+        return NULL;
     }
+    for (int i = 0; i < q->nparams; i++) /* bound by the caller, not in this SQL */
+        if (!used[i + 1])
+            q->unused[i] = 1, q->types[i] = 25;
+    /* A persistent statement is prepared on the server when it first runs,
+     * with the types of its first parameters. */
+    if (persistent)
+        snprintf(q->name, sizeof q->name, "q%u", ++p->next_name);
     return &q->base;
 }
 
@@ -262,6 +283,8 @@ static void param_free(struct pgq *q, int i)
     q->values[i] = NULL;
     q->lengths[i] = 0;
     q->formats[i] = 0;
+    if (!q->prepared_in && !q->unused[i])
+        q->types[i] = 0;
 }
 
 static void pg_reset(struct sqlq *sq) { pgq_clear_result(Q(sq)); }
@@ -283,6 +306,8 @@ static void pg_bind_int(struct sqlq *sq, int i, long long v)
     param_free(q, i - 1);
     snprintf(q->ints[i - 1], sizeof q->ints[i - 1], "%lld", v);
     q->values[i - 1] = q->ints[i - 1];
+    if (!q->prepared_in && !q->unused[i - 1])
+        q->types[i - 1] = 20; /* INT8OID */
 }
 
 static void pg_bind_text(struct sqlq *sq, int i, const char *v)
@@ -293,6 +318,8 @@ static void pg_bind_text(struct sqlq *sq, int i, const char *v)
     param_free(q, i - 1);
     if (v)
         q->values[i - 1] = strdup(v); /* NULL when out of memory: binds NULL */
+    if (v && !q->prepared_in)
+        q->types[i - 1] = 25; /* TEXTOID */
 }
 
 static void pg_bind_blob(struct sqlq *sq, int i, const void *v, size_t len)
@@ -330,10 +357,10 @@ static int pgq_send(struct pgq *q)
     if (q->streaming) {
         int sent = q->persistent ? PQsendQueryPrepared(p->conn, q->name, q->nparams, vals,
                                                        q->lengths, q->formats, 0)
-                                 : PQsendQueryParams(p->conn, q->sql, q->nparams, NULL, vals,
+                                 : PQsendQueryParams(p->conn, q->sql, q->nparams, q->types, vals,
                                                      q->lengths, q->formats, 0);
         if (!sent || !PQsetSingleRowMode(p->conn)) {
-            fail_note(p, NULL);
+            fail_note_q(q, NULL);
             return -1;
         }
         q->stream_open = true;
@@ -341,11 +368,11 @@ static int pgq_send(struct pgq *q)
     }
     q->res = q->persistent ? PQexecPrepared(p->conn, q->name, q->nparams, vals, q->lengths,
                                             q->formats, 0)
-                           : PQexecParams(p->conn, q->sql, q->nparams, NULL, vals, q->lengths,
+                           : PQexecParams(p->conn, q->sql, q->nparams, q->types, vals, q->lengths,
                                           q->formats, 0);
     ExecStatusType st = PQresultStatus(q->res);
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-        fail_note(p, q->res);
+        fail_note_q(q, q->res);
         PQclear(q->res);
         q->res = NULL;
         return -1;
@@ -465,6 +492,8 @@ static void pg_finalize(struct sqlq *sq)
     free(q->lengths);
     free(q->formats);
     free(q->ints);
+    free(q->types);
+    free(q->unused);
     free(q->sql);
     free(q);
 }

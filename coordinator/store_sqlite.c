@@ -29,8 +29,8 @@
 
 /* The selected trips, as a sub-query bound by ?1 year, ?2 county, ?3 trip. */
 #define TRIPS_SEL                                                               \
-    "SELECT trip_id FROM trips WHERE (?3 IS NOT NULL AND trip_id = ?3) OR"      \
-    " (?3 IS NULL AND year = ?1 AND (?2 IS NULL OR county = ?2))"
+    "SELECT trip_id FROM trips WHERE (CAST(?3 AS TEXT) IS NOT NULL AND trip_id = ?3) OR"      \
+    " (CAST(?3 AS TEXT) IS NULL AND year = ?1 AND (CAST(?2 AS TEXT) IS NULL OR county = ?2))"
 
 /* The staff figure counts people, which cannot be summed per trip. Three
  * tables keep it, in the transaction of the report that changes it:
@@ -53,7 +53,10 @@
  * has for the trip, so that a trip's attendance reads its registrations and
  * one row, whatever the number of reports. */
 #define PEOPLE_COUNTED "kind = 'checkin' AND staff_id IS NOT NULL"
-#define WEEK_OF(DATE, YEAR) "CAST((julianday(" DATE ") - julianday(printf('%04d-01-01', " YEAR "))) / 7 AS INTEGER)"
+/* Whole weeks from 1 January of YEAR to DATE (the days are whole: an integer
+ * division, the same on both engines). */
+#define WEEK_OF(DATE, YEAR)                                                           \
+    "(CAST(julianday(" DATE ") - julianday(" YEAR " || '-01-01') AS INTEGER) / 7)"
 #define WEEK_OF_TRIP WEEK_OF("t.date", "t.year")
 #define YEAR_STAFF_SELECT(W)                                                          \
     "INSERT INTO year_staff (year, staff_id, trips, week)"                            \
@@ -65,7 +68,8 @@
     " JOIN trips t ON t.trip_id = ts.trip_id" W " GROUP BY t.year, t.county, ts.staff_id"
 /* The people and years a refresh recomputes: those of trip ?1's rows and
  * staff_id ?4, in the years ?2 and ?3. */
-#define STAFF_REFRESHED "(SELECT staff_id FROM trip_staff WHERE trip_id = ?1 UNION ALL SELECT ?4)"
+#define STAFF_REFRESHED                                                               \
+    "(SELECT staff_id FROM trip_staff WHERE trip_id = ?1 UNION ALL SELECT CAST(?4 AS TEXT))"
 
 /* An agent's row, as store_agents_each and store_agent_get read it. */
 #define AGENT_COLS                                                                          \
@@ -77,7 +81,7 @@
 static const char *const sql_text[Q_COUNT] = {
     /* The report kept under a msg_id and its final refusal, in one look-up. */
     [Q_MSG_FIND] = "SELECT r.agent_id, r.kind, r.trip_id, r.voided_by, f.agent_id, f.code,"
-                   " f.reason FROM (SELECT ?1 AS msg_id) AS k"
+                   " f.reason FROM (SELECT CAST(?1 AS TEXT) AS msg_id) AS k"
                    " LEFT JOIN reports AS r ON r.msg_id = k.msg_id"
                    " LEFT JOIN final_rejects AS f ON f.msg_id = k.msg_id",
     [Q_REPORT_INSERT] =
@@ -101,21 +105,23 @@ static const char *const sql_text[Q_COUNT] = {
     [Q_REPLY_GET] = "SELECT reply FROM replies WHERE scope = ?1 AND requester = ?2"
                     " AND request_id = ?3",
     /* n numbers one requester's replies 1, 2, 3...: the latest are kept. */
-    [Q_REPLY_PUT] = "INSERT OR REPLACE INTO replies (scope, requester, request_id, reply,"
-                    " created_at, n) VALUES (?1, ?2, ?3, ?4, ?5, (SELECT COALESCE(MAX(n), 0) + 1"
-                    " FROM replies WHERE scope = ?1 AND requester = ?2))",
-    [Q_FINAL_PUT] = "INSERT OR IGNORE INTO final_rejects (msg_id, agent_id, code, reason)"
-                    " VALUES (?1, ?2, ?3, ?4)",
+    [Q_REPLY_PUT] = "INSERT INTO replies (scope, requester, request_id, reply, created_at, n)"
+                    " VALUES (?1, ?2, ?3, ?4, ?5, (SELECT COALESCE(MAX(n), 0) + 1"
+                    " FROM replies WHERE scope = ?1 AND requester = ?2))"
+                    " ON CONFLICT (scope, requester, request_id) DO UPDATE SET"
+                    " reply = excluded.reply, created_at = excluded.created_at, n = excluded.n",
+    [Q_FINAL_PUT] = "INSERT INTO final_rejects (msg_id, agent_id, code, reason)"
+                    " VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
     [Q_FINAL_TRIM] = "DELETE FROM final_rejects WHERE id <= (SELECT MAX(id) FROM final_rejects)"
                      " - ?1",
     [Q_AGENT_SEEN] = "INSERT INTO agents (agent_id, last_seen, last_seq) VALUES (?1, ?2, ?3)"
-                     " ON CONFLICT (agent_id) DO UPDATE SET last_seen = ?2,"
-                     " last_seq = MAX(last_seq, ?3)",
+                     " ON CONFLICT (agent_id) DO UPDATE SET last_seen = ?2, last_seq ="
+                     " CASE WHEN agents.last_seq > ?3 THEN agents.last_seq ELSE ?3 END",
     /* agents.report_trip and report_trip_seq: store_alerts_ensure adds them. */
     [Q_AGENT_REPORT_TRIP] =
         "INSERT INTO agents (agent_id, report_trip, report_trip_seq) VALUES (?1, ?2, ?3)"
         " ON CONFLICT (agent_id) DO UPDATE SET report_trip = ?2, report_trip_seq = ?3"
-        " WHERE report_trip_seq IS NULL OR report_trip_seq <= ?3",
+        " WHERE agents.report_trip_seq IS NULL OR agents.report_trip_seq <= ?3",
     [Q_AGENT_RANGES] = "SELECT seq_ranges FROM agents WHERE agent_id = ?1",
     [Q_AGENT_COUNTS] = "UPDATE agents SET seq_ranges = seq_ranges + ?2,"
                        " seqs_untracked = seqs_untracked + ?3 WHERE agent_id = ?1",
@@ -135,31 +141,34 @@ static const char *const sql_text[Q_COUNT] = {
     [Q_STATUS_PUT] =
         "INSERT INTO agents (agent_id, last_seen, online, since, pending, reported_last_seq,"
         " trip_id, status_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
-        " ON CONFLICT (agent_id) DO UPDATE SET last_seen = COALESCE(?2, last_seen),"
+        " ON CONFLICT (agent_id) DO UPDATE SET last_seen = COALESCE(?2, agents.last_seen),"
         " online = ?3, since = ?4, pending = ?5, reported_last_seq = ?6, trip_id = ?7,"
         " status_at = ?8",
     /* Adds (?2 = 1) or takes out (?2 = -1) the figures of report ?1, and
      * counts a check-in in staff_checkins too (see STAFF_CHECKINS_DECL). */
     [Q_TOTALS_ADD] =
         "INSERT INTO trip_totals (trip_id, " TOTALS_COLS ", staff_checkins)"
-        " SELECT trip_id, " TOTALS_EXPRS("?2 * (", ")") ", ?2 * (kind = 'checkin') FROM reports"
+        " SELECT trip_id, " TOTALS_EXPRS("?2 * (", ")") ", ?2 * (" FLAG("kind = 'checkin'") ")"
+        " FROM reports"
         " WHERE msg_id = ?1 AND kind <> 'void'"
         " ON CONFLICT (trip_id) DO UPDATE SET"
-        " consultations = consultations + excluded.consultations,"
-        " headcounts = headcounts + excluded.headcounts,"
-        " female = female + excluded.female, over_60 = over_60 + excluded.over_60,"
-        " poor_households = poor_households + excluded.poor_households,"
-        " value_fen = value_fen + excluded.value_fen,"
-        " dispenses = dispenses + excluded.dispenses,"
-        " referrals = referrals + excluded.referrals,"
-        " dest_township = dest_township + excluded.dest_township,"
-        " dest_county = dest_county + excluded.dest_county,"
-        " dest_city = dest_city + excluded.dest_city,"
-        " brochures = brochures + excluded.brochures,"
-        " attendees = attendees + excluded.attendees, talks = talks + excluded.talks,"
-        " education_reports = education_reports + excluded.education_reports,"
-        " checkins = checkins + excluded.checkins,"
-        " staff_checkins = staff_checkins + excluded.staff_checkins",
+        " consultations = trip_totals.consultations + excluded.consultations,"
+        " headcounts = trip_totals.headcounts + excluded.headcounts,"
+        " female = trip_totals.female + excluded.female,"
+        " over_60 = trip_totals.over_60 + excluded.over_60,"
+        " poor_households = trip_totals.poor_households + excluded.poor_households,"
+        " value_fen = trip_totals.value_fen + excluded.value_fen,"
+        " dispenses = trip_totals.dispenses + excluded.dispenses,"
+        " referrals = trip_totals.referrals + excluded.referrals,"
+        " dest_township = trip_totals.dest_township + excluded.dest_township,"
+        " dest_county = trip_totals.dest_county + excluded.dest_county,"
+        " dest_city = trip_totals.dest_city + excluded.dest_city,"
+        " brochures = trip_totals.brochures + excluded.brochures,"
+        " attendees = trip_totals.attendees + excluded.attendees,"
+        " talks = trip_totals.talks + excluded.talks,"
+        " education_reports = trip_totals.education_reports + excluded.education_reports,"
+        " checkins = trip_totals.checkins + excluded.checkins,"
+        " staff_checkins = trip_totals.staff_checkins + excluded.staff_checkins",
     [Q_TOTALS_SUM] =
         "SELECT"
         " COALESCE(SUM(consultations), 0),"
@@ -182,9 +191,9 @@ static const char *const sql_text[Q_COUNT] = {
     /* Distinct people: a row each in trip_staff, county_staff or year_staff
      * (CASE runs only the sub-query of its branch). */
     [Q_TOTALS_STAFF] =
-        "SELECT CASE WHEN ?3 IS NOT NULL THEN"
+        "SELECT CASE WHEN CAST(?3 AS TEXT) IS NOT NULL THEN"
         " (SELECT COUNT(*) FROM trip_staff WHERE trip_id = ?3)"
-        " WHEN ?2 IS NOT NULL THEN"
+        " WHEN CAST(?2 AS TEXT) IS NOT NULL THEN"
         " (SELECT COUNT(*) FROM county_staff WHERE year = ?1 AND county = ?2)"
         " ELSE (SELECT COUNT(*) FROM year_staff WHERE year = ?1) END",
     [Q_TOTALS_TRIPS] =
@@ -204,14 +213,14 @@ static const char *const sql_text[Q_COUNT] = {
     /* Adds (?3 = 1) or takes out (?3 = -1) a check-in of person ?2 on trip
      * ?1 for the attendance, and says how many remain. */
     [Q_PEOPLE_ADD] = "INSERT INTO trip_people (trip_id, staff_id, n) VALUES (?1, ?2, ?3)"
-                     " ON CONFLICT (trip_id, staff_id) DO UPDATE SET n = n + excluded.n"
+                     " ON CONFLICT (trip_id, staff_id) DO UPDATE SET n = trip_people.n + excluded.n"
                      " RETURNING n",
     [Q_PEOPLE_FORGET] = "DELETE FROM trip_people WHERE trip_id = ?1 AND staff_id = ?2",
     [Q_PEOPLE_N] = "UPDATE trip_totals SET people = people + ?2 WHERE trip_id = ?1",
     /* Adds (?3 = 1) or takes out (?3 = -1) a check-in of person ?2 on trip
      * ?1, and says how many remain. */
     [Q_STAFF_ADD] = "INSERT INTO trip_staff (trip_id, staff_id, n) VALUES (?1, ?2, ?3)"
-                    " ON CONFLICT (trip_id, staff_id) DO UPDATE SET n = n + excluded.n"
+                    " ON CONFLICT (trip_id, staff_id) DO UPDATE SET n = trip_staff.n + excluded.n"
                     " RETURNING n",
     [Q_STAFF_FORGET] = "DELETE FROM trip_staff WHERE trip_id = ?1 AND staff_id = ?2",
     /* Person ?2 has a first counted check-in on a trip of year ?1, date ?3,
@@ -220,10 +229,12 @@ static const char *const sql_text[Q_COUNT] = {
     [Q_YEAR_STAFF_JOIN] = "INSERT INTO year_staff (year, staff_id, trips, week)"
                           " VALUES (?1, ?2, 1, " WEEK_OF("?3", "?1") ")"
                           " ON CONFLICT (year, staff_id) DO UPDATE"
-                          " SET trips = trips + 1, week = MIN(week, excluded.week)",
+                          " SET trips = year_staff.trips + 1, week = CASE"
+                          " WHEN year_staff.week < excluded.week THEN year_staff.week"
+                          " ELSE excluded.week END",
     [Q_COUNTY_STAFF_JOIN] = "INSERT INTO county_staff (year, county, staff_id, trips)"
                             " VALUES (?1, ?4, ?2, 1) ON CONFLICT (year, staff_id, county)"
-                            " DO UPDATE SET trips = trips + 1",
+                            " DO UPDATE SET trips = county_staff.trips + 1",
     /* The refresh: the rows of STAFF_REFRESHED computed again. */
     [Q_YEAR_STAFF_CLEAR] = "DELETE FROM year_staff WHERE year IN (?2, ?3)"
                            " AND staff_id IN " STAFF_REFRESHED,
@@ -338,8 +349,8 @@ static const char schema_sql[] =
     " scope TEXT NOT NULL, requester TEXT NOT NULL, request_id TEXT NOT NULL,"
     " reply TEXT NOT NULL, created_at TEXT NOT NULL,"
     " PRIMARY KEY (scope, requester, request_id)) WITHOUT ROWID;"
-    "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1');"
-    "INSERT OR IGNORE INTO meta (key, value) VALUES ('rejects_dropped', '0');";
+    "INSERT INTO meta (key, value) VALUES ('schema_version', '1') ON CONFLICT DO NOTHING;"
+    "INSERT INTO meta (key, value) VALUES ('rejects_dropped', '0') ON CONFLICT DO NOTHING;";
 
 /* Prepares sql and binds the texts that follow (NULL binds NULL), up to n. */
 struct sqlq *sql_prep(struct store *s, const char *sql, int n, ...)
@@ -399,7 +410,7 @@ static const char totals_rebuild_sql[] =
     "INSERT INTO trip_totals (trip_id, " TOTALS_COLS ")"
     " SELECT trip_id, " TOTALS_EXPRS("SUM(", ")") " FROM reports"
     " WHERE voided_by IS NULL AND kind <> 'void' GROUP BY trip_id;"
-    "INSERT OR REPLACE INTO meta (key, value) VALUES ('trip_totals', '1');";
+    "INSERT INTO meta (key, value) VALUES ('trip_totals', '1') ON CONFLICT (key) DO UPDATE SET value = excluded.value;";
 
 /* trip_totals.staff_checkins: the check-ins of the trip as counted by a
  * coordinator that keeps the staff figures (trip_staff...) with them, in the
@@ -424,7 +435,7 @@ static const char staff_rebuild_sql[] =
     "DELETE FROM year_staff;" YEAR_STAFF_SELECT("") ";"
     "DELETE FROM county_staff;" COUNTY_STAFF_SELECT("") ";"
     "UPDATE trip_totals SET staff_checkins = checkins WHERE staff_checkins <> checkins;"
-    "INSERT OR REPLACE INTO meta (key, value) VALUES ('staff_figures', '1');";
+    "INSERT INTO meta (key, value) VALUES ('staff_figures', '1') ON CONFLICT (key) DO UPDATE SET value = excluded.value;";
 
 /* The people checked in on each trip counted again (through reports_staff,
  * which covers it), then how many each trip has; after the totals, whose
@@ -436,7 +447,7 @@ static const char people_rebuild_sql[] =
     " WHERE voided_by IS NULL AND " PEOPLE_COUNTED " GROUP BY trip_id, staff_id;"
     "UPDATE trip_totals SET people ="
     " (SELECT COUNT(*) FROM trip_people p WHERE p.trip_id = trip_totals.trip_id);"
-    "INSERT OR REPLACE INTO meta (key, value) VALUES ('trip_people', '1');";
+    "INSERT INTO meta (key, value) VALUES ('trip_people', '1') ON CONFLICT (key) DO UPDATE SET value = excluded.value;";
 
 /* Runs the rebuilds in sql[] (n of them) inside the caller's transaction. */
 static oerr_t figures_run(struct store *s, const char *const *sql, int n)
@@ -466,7 +477,7 @@ oerr_t store_totals_rebuild(struct store *s)
 {
     const char *const sql[] = {totals_rebuild_sql, staff_rebuild_sql, people_rebuild_sql,
                                store_sqlite_months_rebuild};
-    if (exec(s, "BEGIN IMMEDIATE"))
+    if (begin_write(s))
         return OERR_DB;
     return figures_end(s, figures_run(s, sql, 4));
 }
@@ -581,7 +592,7 @@ static int figures_current(struct store *s, const char **why)
  * transaction: two opens at once rebuild once. */
 static oerr_t totals_ensure(struct store *s, const char *path)
 {
-    if (exec(s, "BEGIN IMMEDIATE"))
+    if (begin_write(s))
         return OERR_DB;
     bool new_column = false;
     if (column_ensure(s, "trip_totals", "staff_checkins", STAFF_CHECKINS_DECL, &new_column) ||
@@ -829,7 +840,7 @@ static oerr_t reports_ensure(struct store *s, const char *path)
         rollback = strcmp(sqlq_text(st, 0), "delete") == 0;
     sqlq_finalize(st);
     oerr_t rc2 = OERR_DB;
-    if (exec(s, "BEGIN IMMEDIATE"))
+    if (begin_write(s))
         goto out;
     if (exec(s, copy))
         goto out;
@@ -1053,7 +1064,7 @@ oerr_t store_prepare_statements(struct store *s, char err[256])
     for (int i = 0; i < Q_COUNT; i++) {
         const char *sql = sql_text[i] ? sql_text[i] : store_sqlite_month_text(i);
         if (!sql || !(s->q[i] = sqldb_prepare(s->db, sql, true))) {
-            snprintf(err, 256, "cannot prepare statement: %.200s", sqldb_errmsg(s->db));
+            snprintf(err, 256, "cannot prepare statement %d: %.200s", i, sqldb_errmsg(s->db));
             return OERR_DB;
         }
     }
@@ -1383,7 +1394,7 @@ void store_close(struct store *s)
 
 oerr_t store_begin(struct store *s)
 {
-    if (exec(s, "BEGIN IMMEDIATE"))
+    if (begin_write(s))
         return OERR_DB;
     trip_cache_check(s);
     return OERR_OK;
@@ -2039,7 +2050,7 @@ long long store_replies_count(struct store *s, const char *scope, const char *re
     struct sqlq *st = NULL;
     long long n = -1;
     if ((st = sqldb_prepare(s->db, "SELECT COUNT(*) FROM replies WHERE scope = ?1"
-                                  " AND (?2 IS NULL OR requester = ?2)", false))) {
+                                  " AND (CAST(?2 AS TEXT) IS NULL OR requester = ?2)", false))) {
         bind_text(st, 1, scope);
         bind_text(st, 2, requester);
         if (sqlq_step(st) == SQLDB_ROW)
@@ -2351,16 +2362,23 @@ static int export_prepare(struct store *s, const char *sql, const struct export_
 {
     char buf[1024];
     bool trips = f && (f->year || f->county), dates = f && (f->from || f->to);
-    int n = snprintf(buf, sizeof buf, "%s%s%s%s%s", sql,
-                     trips || dates ? " WHERE 1" : "",
-                     trips ? " AND +trip_id IN (SELECT trip_id FROM trips"
-                             " WHERE (?1 IS NULL OR year = ?1) AND (?2 IS NULL OR county = ?2))"
+    int n = snprintf(buf, sizeof buf, "%s%s%s%s%s%s%s", sql,
+                     trips || dates ? " WHERE 1 = 1" : "",
+                     !trips ? ""
+                     /* SQLite: +trip_id, so that the table is read in its order, not
+                      * through an index of trip_id */
+                     : sqldb_sqlite(s->db) ? " AND +trip_id IN (SELECT trip_id FROM trips"
+                                           : " AND trip_id IN (SELECT trip_id FROM trips",
+                     trips ? ""
+                             " WHERE (CAST(?1 AS BIGINT) IS NULL OR year = ?1) AND (CAST(?2 AS TEXT) IS NULL OR county = ?2))"
                            : "",
-                     dates ? " AND (?4 IS NULL OR date(recorded_at, ?3) >= ?4)" : "",
-                     dates ? " AND (?5 IS NULL OR date(recorded_at, ?3) <= ?5)" : "");
+                     dates ? " AND (CAST(?4 AS TEXT) IS NULL OR date(recorded_at, ?3) >= ?4)" : "",
+                     dates ? " AND (CAST(?5 AS TEXT) IS NULL OR date(recorded_at, ?3) <= ?5)" : "",
+                     " ORDER BY rowid");
     if (n < 0 || (size_t)n >= sizeof buf ||
         !(*st = sqldb_prepare(s->db, buf, false)))
         return -1;
+    sqlq_stream(*st); /* PostgreSQL: a row at a time, not the whole table at once */
     if (trips) {
         bind_opt_int(*st, 1, f->year, f->year != 0);
         bind_text(*st, 2, f->county);
@@ -2401,7 +2419,7 @@ oerr_t store_export_csv(struct store *s, const struct export_filter *f, void *fi
     /* The trips and the reports from one snapshot: a trip and its reports
      * committed between two reads would otherwise be missing from the first. */
     bool own_tx = !sqldb_in_tx(s->db);
-    if (own_tx && exec(s, "BEGIN"))
+    if (own_tx && begin_snapshot(s))
         return OERR_DB;
     struct csv_trip *trips = NULL;
     size_t ntrips = 0;
@@ -2424,7 +2442,7 @@ oerr_t store_export_csv(struct store *s, const struct export_filter *f, void *fi
     o->n = 0;
     o->failed = false;
     csv_put(o, header, sizeof header - 1);
-    int n = sqlq_columns(st), rc;
+    int n = NCOLS, rc;
     bool missing = false;
     if (n > NCOLS)
         n = NCOLS;

@@ -57,7 +57,7 @@ oerr_t store_alerts_ensure(struct store *s, const char *now)
         return OERR_OK;
     /* A store made before: its gaps count as opened now, when this version
      * first saw them; its cleared alerts are still retained. */
-    if (exec(s, "BEGIN IMMEDIATE"))
+    if (begin_write(s))
         return OERR_DB;
     oerr_t e = OERR_OK;
     if (!gaps) {
@@ -248,7 +248,7 @@ oerr_t store_alerts_each(struct store *s, bool all, int (*fn)(void *, const stru
 long long store_alert_history_count(struct store *s, const char *alert_id, const char *event)
 {
     struct sqlq *st = sql_prep(s, "SELECT COUNT(*) FROM alert_history"
-                               " WHERE alert_id = ?1 AND (?2 IS NULL OR event = ?2)", 0);
+                               " WHERE alert_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR event = ?2)", 0);
     if (!st)
         return -1;
     bind_text(st, 1, alert_id);

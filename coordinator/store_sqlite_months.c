@@ -37,16 +37,19 @@
  * has it as written, read without date() (a third of a rebuild's time
  * otherwise). */
 #define LOCAL_DAY_AT(MOD, SUF)                                                          \
-    "(CASE WHEN substr(recorded_at, -6) = " SUF " THEN substr(recorded_at, 1, 10)"       \
+    "(CASE WHEN substr(recorded_at, length(recorded_at) - 5) = " SUF                     \
+    " THEN substr(recorded_at, 1, 10)"                                                  \
     " ELSE COALESCE(date(recorded_at, " MOD "), substr(recorded_at, 1, 10)) END)"
 #define LOCAL_DAY LOCAL_DAY_AT(MONTH_MOD, MONTH_SUF)
 /* Trip t's last day, and day D clamped to t's days. */
 #define TRIP_LAST "COALESCE(NULLIF(t.end_date, ''), t.date)"
-#define CLAMPED(D) "MAX(t.date, MIN(" TRIP_LAST ", " D "))"
+#define CLAMPED(D)                                                                    \
+    "(CASE WHEN " D " < t.date THEN t.date WHEN " D " > " TRIP_LAST " THEN " TRIP_LAST \
+    " ELSE " D " END)"
 #define YEAR_OF(D) "CAST(substr(" D ", 1, 4) AS INTEGER)"
 #define MONTH_OF(D) "CAST(substr(" D ", 6, 2) AS INTEGER)"
 /* Trip t has days in year ?1 (a trip may last past New Year). */
-#define TRIP_IN_YEAR "t.year <= ?1 AND " TRIP_LAST " >= printf('%04d-01-01', ?1)"
+#define TRIP_IN_YEAR "t.year <= ?1 AND " TRIP_LAST " >= (?1 || '-01-01')"
 
 #define MONTH_EXTRA_COLS                                                              \
     "dep_internal, dep_surgery, dep_obgyn, dep_pediatrics, dep_ophthalmology,"        \
@@ -57,7 +60,7 @@
 #define MONTH_DEP(L, R, D)                                                            \
     L "CASE WHEN kind = 'headcount' AND department = '" D "' THEN consultations"     \
     " ELSE 0 END" R
-#define MONTH_URG(L, R, U) L "kind = 'referral' AND urgency = '" U "'" R
+#define MONTH_URG(L, R, U) L FLAG("kind = 'referral' AND urgency = '" U "'") R
 #define MONTH_EXPRS(L, R)                                                             \
     TOTALS_EXPRS(L, R) "," MONTH_DEP(L, R, "internal") "," MONTH_DEP(L, R, "surgery") \
     "," MONTH_DEP(L, R, "obgyn") "," MONTH_DEP(L, R, "pediatrics") ","                \
@@ -65,7 +68,7 @@
     MONTH_DEP(L, R, "dental") "," MONTH_DEP(L, R, "general") ","                      \
     MONTH_DEP(L, R, "other") "," MONTH_URG(L, R, "routine") ","                       \
     MONTH_URG(L, R, "urgent") "," MONTH_URG(L, R, "emergency")
-#define MONTH_PLUS(C) " " C " = " C " + excluded." C
+#define MONTH_PLUS(C) " " C " = month_days." C " + excluded." C
 #define MONTH_SET                                                                      \
     MONTH_PLUS("consultations") "," MONTH_PLUS("headcounts") "," MONTH_PLUS("female")   \
     "," MONTH_PLUS("over_60") "," MONTH_PLUS("poor_households") ","                     \
@@ -113,8 +116,8 @@ const char store_sqlite_months_schema[] =
     " year INTEGER NOT NULL, month INTEGER NOT NULL, staff_id TEXT NOT NULL,"
     " county TEXT NOT NULL, n INTEGER NOT NULL,"
     " PRIMARY KEY (year, month, staff_id, county)) WITHOUT ROWID;"
-    "INSERT OR IGNORE INTO meta (key, value) VALUES ('month_offset', '+480 minutes');"
-    "INSERT OR IGNORE INTO meta (key, value) VALUES ('month_suffix', '+08:00');";
+    "INSERT INTO meta (key, value) VALUES ('month_offset', '+480 minutes') ON CONFLICT DO NOTHING;"
+    "INSERT INTO meta (key, value) VALUES ('month_suffix', '+08:00') ON CONFLICT DO NOTHING;";
 
 /* The month figures computed again from the reports, and marked as present
  * (STORE_MONTHS_FLAG; month_figures was the first layout's). */
@@ -126,7 +129,7 @@ const char store_sqlite_months_rebuild[] =
     "DELETE FROM month_staff;"
     MONTH_STAFF_SELECT("t.county", "COUNT(*)", "r.voided_by IS NULL") " GROUP BY 1, 2, 3, 4;"
     "DELETE FROM meta WHERE key = 'month_figures';"
-    "INSERT OR REPLACE INTO meta (key, value) VALUES ('" STORE_MONTHS_FLAG "', '1');";
+    "INSERT INTO meta (key, value) VALUES ('" STORE_MONTHS_FLAG "', '1') ON CONFLICT (key) DO UPDATE SET value = excluded.value;";
 
 const char *store_sqlite_month_text(int which)
 {
@@ -135,7 +138,7 @@ const char *store_sqlite_month_text(int which)
      * (one row needs no statement journal); the figures are MONTH_EXPRS, as
      * in the rebuild */
     case Q_MONTH_OF:
-        return "SELECT " LOCAL_DAY_AT("?2", "?3") ", trip_id, " MONTH_EXPRS("(", ")")
+        return "SELECT " LOCAL_DAY_AT("CAST(?2 AS TEXT)", "CAST(?3 AS TEXT)") ", trip_id, " MONTH_EXPRS("(", ")")
                " FROM reports WHERE msg_id = ?1 AND kind <> 'void'";
     case Q_MONTH_ADD:
         return "INSERT INTO month_days (trip_id, day, " MONTH_COLS ")"
@@ -147,16 +150,16 @@ const char *store_sqlite_month_text(int which)
     case Q_MONTH_STAFF_ADD:
         return "INSERT INTO month_staff (year, month, staff_id, county, n)"
                " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (year, month, staff_id, county)"
-               " DO UPDATE SET n = n + excluded.n RETURNING n";
+               " DO UPDATE SET n = month_staff.n + excluded.n RETURNING n";
     case Q_MONTH_STAFF_TRIM:
         return "DELETE FROM month_staff WHERE year = ?1 AND month = ?2"
                " AND staff_id = ?3 AND n <= 0";
     /* the counted check-ins of trip ?1 in or out (?2) of county ?3, at the
      * trip's dates as they are (through the partial index reports_staff) */
     case Q_MONTH_STAFF_TRIP:
-        return MONTH_STAFF_SELECT("?3", "?2 * COUNT(*)", "r.trip_id = ?1 AND r.voided_by IS NULL")
+        return MONTH_STAFF_SELECT("CAST(?3 AS TEXT)", "?2 * COUNT(*)", "r.trip_id = ?1 AND r.voided_by IS NULL")
                " GROUP BY 1, 2, 3 ON CONFLICT (year, month, staff_id, county)"
-               " DO UPDATE SET n = n + excluded.n";
+               " DO UPDATE SET n = month_staff.n + excluded.n";
     case Q_MONTH_STAFF_SWEEP:
         return "DELETE FROM month_staff WHERE county = ?1 AND n <= 0";
     default:
@@ -365,9 +368,9 @@ oerr_t store_months(struct store *s, int year, const char *county, struct month_
         " SUM(urg_urgent), SUM(urg_emergency), SUM(brochures), SUM(attendees), SUM(talks),"
         " SUM(education_reports) FROM (SELECT " CLAMPED("m.day") " AS d, m.*"
         " FROM trips t JOIN month_days m ON m.trip_id = t.trip_id WHERE " TRIP_IN_YEAR
-        " AND (?2 IS NULL OR t.county = ?2)) WHERE " YEAR_OF("d") " = ?1 GROUP BY 1",
+        " AND (CAST(?2 AS TEXT) IS NULL OR t.county = ?2)) WHERE " YEAR_OF("d") " = ?1 GROUP BY 1",
         "SELECT month, COUNT(DISTINCT staff_id) FROM month_staff WHERE year = ?1"
-        " AND (?2 IS NULL OR county = ?2) GROUP BY month",
+        " AND (CAST(?2 AS TEXT) IS NULL OR county = ?2) GROUP BY month",
     };
     for (int q = 0; q < 2; q++) {
         struct sqlq *st = sql_prep(s, sql[q], 0);
@@ -432,7 +435,7 @@ oerr_t store_month_offset(struct store *s, int offset_min)
     int a = offset_min < 0 ? -offset_min : offset_min;
     snprintf(suffix, sizeof suffix, "%c%02d:%02d", offset_min < 0 ? '-' : '+', a / 60 % 100,
              a % 60);
-    if (exec(s, "BEGIN IMMEDIATE"))
+    if (begin_write(s))
         return OERR_DB;
     struct sqlq *st = sql_prep(s, "UPDATE meta SET value = CASE key WHEN 'month_offset' THEN ?1"
                                    " ELSE ?2 END WHERE (key = 'month_offset' AND value <> ?1)"

@@ -19,23 +19,25 @@
     "consultations, headcounts, female, over_60, poor_households, value_fen,"         \
     " dispenses, referrals, dest_township, dest_county, dest_city, brochures,"        \
     " attendees, talks, education_reports, checkins"
+/* A condition as 0 or 1 (PostgreSQL does no arithmetic on booleans). */
+#define FLAG(C) "CASE WHEN " C " THEN 1 ELSE 0 END"
 #define TOTALS_EXPRS(L, R)                                                            \
     L "CASE WHEN kind = 'headcount' THEN consultations ELSE 0 END" R ","             \
-    L "kind = 'headcount'" R ","                                                     \
+    L FLAG("kind = 'headcount'") R ","                                                     \
     L "CASE WHEN kind = 'headcount' THEN COALESCE(female, 0) ELSE 0 END" R ","       \
     L "CASE WHEN kind = 'headcount' THEN COALESCE(over_60, 0) ELSE 0 END" R ","      \
     L "CASE WHEN kind = 'headcount' THEN COALESCE(poor_households, 0) ELSE 0 END" R "," \
     L "CASE WHEN kind = 'dispense' THEN value_fen ELSE 0 END" R ","                  \
-    L "kind = 'dispense'" R ","                                                      \
-    L "kind = 'referral'" R ","                                                      \
-    L "kind = 'referral' AND destination = 'township_health_center'" R ","           \
-    L "kind = 'referral' AND destination = 'county_hospital'" R ","                  \
-    L "kind = 'referral' AND destination = 'city_hospital'" R ","                    \
+    L FLAG("kind = 'dispense'") R ","                                                      \
+    L FLAG("kind = 'referral'") R ","                                                      \
+    L FLAG("kind = 'referral' AND destination = 'township_health_center'") R ","           \
+    L FLAG("kind = 'referral' AND destination = 'county_hospital'") R ","                  \
+    L FLAG("kind = 'referral' AND destination = 'city_hospital'") R ","                    \
     L "CASE WHEN kind = 'education' THEN brochures ELSE 0 END" R ","                 \
     L "CASE WHEN kind = 'education' THEN attendees ELSE 0 END" R ","                 \
     L "CASE WHEN kind = 'education' THEN talks ELSE 0 END" R ","                     \
-    L "kind = 'education'" R ","                                                     \
-    L "kind = 'checkin'" R
+    L FLAG("kind = 'education'") R ","                                                     \
+    L FLAG("kind = 'checkin'") R
 #define TOTALS_NCOLS 16
 
 /* The statements used on the hot path, prepared once. */
@@ -152,6 +154,21 @@ extern const char store_sqlite_reach_schema[];
 static inline oerr_t exec(struct store *s, const char *sql)
 {
     return sqldb_exec(s->db, sql) ? OERR_DB : OERR_OK;
+}
+
+/* A transaction that writes: SQLite takes its write lock at once (no
+ * deadlock between two writers that first read); PostgreSQL locks rows as
+ * they are written. */
+static inline oerr_t begin_write(struct store *s)
+{
+    return exec(s, sqldb_sqlite(s->db) ? "BEGIN IMMEDIATE" : "BEGIN");
+}
+
+/* A transaction that reads one snapshot throughout (an export's trips and
+ * reports): SQLite's always is; PostgreSQL's must be asked for. */
+static inline oerr_t begin_snapshot(struct store *s)
+{
+    return exec(s, sqldb_sqlite(s->db) ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ");
 }
 
 /* A prepared statement of the hot path, reset and unbound. */

@@ -66,8 +66,8 @@ oerr_t store_place_known(struct store *s, const char *county, const char *townsh
     *known = false;
     struct sqlq *st = sql_prep(
         s, "SELECT EXISTS (SELECT 1 FROM villages WHERE county = ?1"
-           "  AND (?2 IS NULL OR township = ?2))"
-           " OR EXISTS (SELECT 1 FROM trips WHERE county = ?1 AND (?2 IS NULL OR township = ?2))",
+           "  AND (CAST(?2 AS TEXT) IS NULL OR township = ?2))"
+           " OR EXISTS (SELECT 1 FROM trips WHERE county = ?1 AND (CAST(?2 AS TEXT) IS NULL OR township = ?2))",
         2, county, township);
     if (!st)
         return OERR_DB;
@@ -202,8 +202,9 @@ long long store_villages_count(struct store *s, bool poor_only)
 
 oerr_t store_trip_village_set(struct store *s, const char *trip_id, const char *village)
 {
-    return sql_run_once(village ? sql_prep(s, "INSERT OR REPLACE INTO trip_villages"
-                                              " (trip_id, village) VALUES (?1, ?2)",
+    return sql_run_once(village ? sql_prep(s, "INSERT INTO trip_villages (trip_id, village)"
+                                              " VALUES (?1, ?2) ON CONFLICT (trip_id)"
+                                              " DO UPDATE SET village = excluded.village",
                                            2, trip_id, village)
                                 : sql_prep(s, "DELETE FROM trip_villages WHERE trip_id = ?1",
                                            1, trip_id));

@@ -66,7 +66,7 @@ static inline int memstore_teardown(void **state)
 /* A store in the file path, inside the scratch directory dir. */
 struct filestore {
     char dir[64];
-    char path[256];
+    char path[128];
     struct store *s;
 };
 
