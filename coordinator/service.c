@@ -38,6 +38,7 @@ struct svc {
     const struct coord_config *cfg;
     volatile sig_atomic_t *stop;
     bool damaged; /* the store is damaged: stop, storing nothing more */
+    bool leading; /* this coordinator publishes the retained topics (store_leader) */
     struct store *store;
     MQTTAsync mq;
     int initial_done;
@@ -679,19 +680,44 @@ static void renew_client_if_stuck(struct svc *s)
 
 /* ---- main loop --------------------------------------------------------- */
 
+/* Whether this coordinator publishes the retained topics: the one of the
+ * coordinators sharing the store that holds its leadership (store_leader;
+ * with SQLite, always). A follower stores, acks and answers like the leader
+ * but publishes nothing retained and evaluates no alerts; the coordinator
+ * that becomes the leader publishes everything from the store, so that no
+ * figure on a retained topic is older than the store's. */
+static bool lead(struct svc *s, bool *became)
+{
+    bool changed = false;
+    bool now = store_leader(s->store, &changed);
+    *became = changed && now;
+    if (changed)
+        olog(OLOG_INFO, now ? "this coordinator publishes the retained topics (the leader)"
+                            : "another coordinator publishes the retained topics");
+    s->leading = now;
+    return now;
+}
+
 /* Until *stop: stores what arrives in batches, republishes progress when
- * due, and everything after a reconnect. */
+ * due, and everything after a reconnect or on becoming the leader. */
 static void serve(struct svc *s)
 {
     while (!*s->stop && !s->damaged) {
-        struct item *batch = inbox_take(s->inbox, publish_wait_ms(s->pub));
+        /* a follower looks at the leadership at least every half second */
+        long wait = publish_wait_ms(s->pub);
+        struct item *batch = inbox_take(s->inbox, s->leading || wait < 500 ? wait : 500);
         if (batch) {
             store_batch(s, batch, true);
             inbox_items_free(batch);
         }
         log_tick(s);
         renew_client_if_stuck(s);
-        if (__atomic_exchange_n(&s->republish, 0, __ATOMIC_ACQ_REL)) {
+        bool became, again = __atomic_exchange_n(&s->republish, 0, __ATOMIC_ACQ_REL);
+        if (!lead(s, &became)) {
+            publish_forget(s->pub);
+            continue;
+        }
+        if (became || again) {
             publish_progress(s->pub, true);
             alerter_publish_all(s->alerts);
         } else {
@@ -713,7 +739,7 @@ static void shut_down(struct svc *s)
         store_batch(s, batch, true);
         inbox_items_free(batch);
     }
-    if (publish_pending(s->pub))
+    if (s->leading && publish_pending(s->pub))
         publish_progress(s->pub, false);
     publish_status(s, false);
     mq_close(&s->mq, 1000);
@@ -776,8 +802,11 @@ int service_run(const struct coord_config *cfg, volatile sig_atomic_t *stop)
         goto done;
     __atomic_store_n(&s.initial_done, 1, __ATOMIC_RELEASE);
     publish_status(&s, true);
-    publish_progress(s.pub, true); /* retained state matches the store from the start */
-    alerter_publish_all(s.alerts);
+    bool became;
+    if (lead(&s, &became)) {
+        publish_progress(s.pub, true); /* retained state matches the store from the start */
+        alerter_publish_all(s.alerts);
+    }
     olog(OLOG_INFO, "coordinator ready: store %s, targets %lld staff / %lld consultations",
          cfg->db, cfg->target_staff, cfg->target_consultations);
     serve(&s);

@@ -1073,6 +1073,8 @@ oerr_t store_prepare_statements(struct store *s, char err[256])
     return OERR_OK;
 }
 
+bool store_is_server(const char *path) { return sqldb_is_pg_uri(path); }
+
 oerr_t store_open(const char *path, struct store **out, char err[256])
 {
     if (sqldb_is_pg_uri(path))

@@ -72,6 +72,10 @@ struct store {
     char damage[128]; /* what SQLite said when it found the store damaged; "" not yet */
     char failed[128]; /* what made the last rebuild fail (figures_end); "" none */
     struct checkpointer *ckpt; /* store_checkpoint_behind's thread; NULL: none */
+    /* store_leader (PostgreSQL): held, in which connection, when last asked */
+    bool leader;
+    unsigned leader_gen;
+    double leader_asked_ms;
     /* months (issue 13): meta's month_offset ("" not read yet) and in
      * minutes; the local day and figures of the report just stored
      * (store_month_stash) */
@@ -96,6 +100,14 @@ oerr_t sql_run_once(struct sqlq *st);
  * and finalizes it: SQLDB_ROW, SQLDB_DONE (no row, buffers untouched), or
  * another code on failure. */
 int sql_row_texts(struct sqlq *st, int n, ...);
+
+/* PostgreSQL's advisory lock keys (64-bit, this program's own: "outreach",
+ * "outreacm", "outreacw", "outreacl" in ASCII): a daemon's shared hold of the
+ * store, its migrations, the one writer, the one leader (store_pg.c). */
+#define STORE_KEY "8031453545161122664"       /* 0x6f75747265616368 */
+#define STORE_MIGRATE_KEY "8031453545161122669" /* 0x6f7574726561636d */
+#define STORE_WRITE_KEY "8031453545161122679"   /* 0x6f75747265616377 */
+#define STORE_LEADER_KEY "8031453545161122668"  /* 0x6f7574726561636c */
 
 /* Prepares the hot path's statements (Q_*), at the end of an open. */
 oerr_t store_prepare_statements(struct store *s, char err[256]);
@@ -156,12 +168,30 @@ static inline oerr_t exec(struct store *s, const char *sql)
     return sqldb_exec(s->db, sql) ? OERR_DB : OERR_OK;
 }
 
-/* A transaction that writes: SQLite takes its write lock at once (no
- * deadlock between two writers that first read); PostgreSQL locks rows as
- * they are written. */
+/* A transaction that writes, one at a time whatever the number of
+ * coordinators sharing the store. SQLite: BEGIN IMMEDIATE takes the file's
+ * write lock at once. PostgreSQL: every writing transaction first takes the
+ * transaction advisory lock STORE_WRITE_KEY (store_pg.c), released by its
+ * COMMIT or ROLLBACK, so that the store's rules, written as reads followed by
+ * writes (is this msg_id stored? is the void's target? is there a place
+ * left?), see everything committed before them, as on SQLite: a resend
+ * handled by two coordinators at once is counted once (the second finds the
+ * first's row), a void and its target, a pending void, the last place of a
+ * trip and a request_id answered once all hold across instances, and two
+ * batches never wait for each other's row locks in opposite orders
+ * (no deadlock). The coordinators share the rest of the work (decoding,
+ * checks, acks, MQTT); a batch's database work is one group commit. */
 static inline oerr_t begin_write(struct store *s)
 {
-    return exec(s, sqldb_sqlite(s->db) ? "BEGIN IMMEDIATE" : "BEGIN");
+    if (sqldb_sqlite(s->db))
+        return exec(s, "BEGIN IMMEDIATE");
+    if (exec(s, "BEGIN"))
+        return OERR_DB;
+    if (exec(s, "SELECT pg_advisory_xact_lock(" STORE_WRITE_KEY ")")) {
+        exec(s, "ROLLBACK");
+        return OERR_DB;
+    }
+    return OERR_OK;
 }
 
 /* A transaction that reads one snapshot throughout (an export's trips and
