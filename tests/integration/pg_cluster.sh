@@ -10,6 +10,7 @@
 set -euo pipefail
 source "$(dirname "$0")/../lib/stack.sh"
 source "$(dirname "$0")/../lib/pg.sh"
+source "$(dirname "$0")/../lib/pgcluster.sh"
 
 AGENTS=20
 PER_AGENT=1000
@@ -19,35 +20,8 @@ pg_start
 broker_provision --agents "$(lg_agents $AGENTS)" --volunteers vol-01
 broker_start
 
-# start_coord NAME: coordinator NAME (a, b) on the PostgreSQL store, client id
-# coordinator.NAME, the shared group of the others; waits until it is ready.
-start_coord() {
-  local n=$1 before
-  printf 'client_id = coordinator.%s\n' "$n" >"$WORK/coord-$n.conf"
-  before=$(grep -c 'coordinator ready' "$WORK/coord-$n.log" 2>/dev/null || true)
-  "$COORD_BIN" run --broker "$BROKER_URI" --db "$PG_URI" --username coordinator \
-    --password-file "$(secret coordinator)" --share-group-file "$ACCOUNTS/secrets/share-group" \
-    --config "$WORK/coord-$n.conf" >>"$WORK/coord-$n.log" 2>&1 &
-  printf '%s\n' "$!" >"$WORK/coord-$n.pid"
-  track_pid "$!"
-  wait_until 30 "coordinator $n ready" \
-    bash -c "[ \$(grep -c 'coordinator ready' '$WORK/coord-$n.log') -gt ${before:-0} ]"
-}
-coord_pid() { cat "$WORK/coord-$1.pid"; }
-stop_coords() {
-  local n
-  for n in a b; do
-    [ -f "$WORK/coord-$n.pid" ] && kill -TERM "$(coord_pid $n)" 2>/dev/null || true
-  done
-}
-on_exit stop_coords
-
-stored() { pg_sql "SELECT COUNT(*) FROM reports"; }
-stored_over() { [ "$(stored)" -ge "$1" ]; }
-
-start_coord a
-start_coord b
-COORD_PID=$(coord_pid a) # admin_request waits for an answer from either
+coord_start a
+coord_start b
 trip_upsert "$TRIP" 2026-11-20 xiuwu 修武县
 pass "two coordinators on one PostgreSQL store"
 
@@ -61,12 +35,11 @@ track_pid "$LG"
 total=$((AGENTS * PER_AGENT))
 for k in 1 2 3; do
   wait_until 120 "$((k * 4000)) reports stored" stored_over $((k * 4000))
-  kill -KILL "$(coord_pid b)"
-  wait "$(coord_pid b)" 2>/dev/null || true
+  coord_kill b
   at=$(stored)
   # a alone carries the load: 1,000 more stored while b is down
   wait_until 60 "a storing alone (from $at)" stored_over $((at + 1000 < total ? at + 1000 : total))
-  start_coord b
+  coord_start b
 done
 rc=0
 wait "$LG" || rc=$?
@@ -138,9 +111,5 @@ progress_is() { [ "$(retained "$ROOT/trips/$TRIP/progress" | jq .consultations.c
 wait_until 20 "the retained trip progress at $got" progress_is
 pass "one leader published; the retained figure ends at the store's"
 
-stop_coords
-for n in a b; do
-  wait "$(coord_pid $n)" 2>/dev/null || true
-done
-! grep -E 'ERROR|error:|AddressSanitizer|runtime error' "$WORK/coord-a.log" "$WORK/coord-b.log" ||
-  fail "errors in the coordinators' logs"
+coords_stop
+coord_logs_clean
