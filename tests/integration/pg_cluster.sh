@@ -25,6 +25,12 @@ coord_start b
 trip_upsert "$TRIP" 2026-11-20 xiuwu 修武县
 pass "two coordinators on one PostgreSQL store"
 
+# every message on coordinator/status (each coordinator's birth and will)
+mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -V mqttv5 -u dashboard -i "dashboard.test-status" \
+  -P "$(cat "$(secret dashboard)")" -t "$ROOT/coordinator/status" -F '%p' >"$WORK/status.txt" 2>&1 &
+track_pid "$!"
+wait_until 10 "the status subscriber" grep -q online "$WORK/status.txt"
+
 # ---- 20,000 reports; b killed three times mid-stream ------------------------
 OUTREACH_LOADGEN_TRACE=$WORK/trace.txt "$LOADGEN_BIN" run --broker "$BROKER_URI" \
   --secrets "$ACCOUNTS/secrets" --agents $AGENTS --reports-per-agent $PER_AGENT \
@@ -110,6 +116,29 @@ assert_eq "1 0" "$leaders_a $leaders_b" "leader: a from its start, b never while
 progress_is() { [ "$(retained "$ROOT/trips/$TRIP/progress" | jq .consultations.count)" = "$got" ]; }
 wait_until 20 "the retained trip progress at $got" progress_is
 pass "one leader published; the retained figure ends at the store's"
+
+# ---- coordinator/status: b dies for good; its will says offline, and a, the
+# leader, says online again
+n0=$(wc -l <"$WORK/status.txt")
+coord_kill b
+will_seen() { tail -n +$((n0 + 1)) "$WORK/status.txt" | jq -e 'select(.online == false)' >/dev/null; }
+wait_until 10 "b's will on coordinator/status" will_seen
+status_online() { [ "$(tail -1 "$WORK/status.txt" | jq .online)" = true ]; }
+wait_until 10 "a saying online again" status_online
+pass "coordinator/status: a follower's will is followed by the leader's online"
+
+# ---- the commands read the PostgreSQL store as they read a SQLite one -----------
+assert_eq "$AGENTS" "$("$COORD_BIN" agents --db "$PG_URI" --json | jq '.agents | length')" "agents listed"
+"$COORD_BIN" trips --db "$PG_URI" | grep -q "^$TRIP " || fail "trips does not list $TRIP"
+assert_eq "$(stored)" "$("$COORD_BIN" export --db "$PG_URI" --csv | tail -n +2 | wc -l)" "export --csv rows"
+"$COORD_BIN" report --db "$PG_URI" --year 2026 --format xlsx --output "$WORK/report.xlsx" >/dev/null
+cells=$(/usr/bin/python3 -c '
+import sys, openpyxl
+wb = openpyxl.load_workbook(sys.argv[1])
+rows = [r for r in wb["summary"].iter_rows(values_only=True) if r and r[0] and "Consultations" in str(r[0])]
+print(len(wb.sheetnames), rows[0][1])' "$WORK/report.xlsx")
+assert_eq "8 $got" "$cells" "the xlsx report: sheets, consultations"
+pass "agents, trips, export and report read the PostgreSQL store"
 
 coords_stop
 coord_logs_clean
