@@ -18,8 +18,6 @@
  * lock STORE_KEY for as long as its connection lives (several coordinators
  * share one database: that is the point); a rebuild (store_hold_alone)
  * needs it alone and is refused while any other holds it. */
-#include "store_pg.h"
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -19,7 +19,6 @@
 #include "fileperm.h"
 #include "jsonget.h"
 #include "olog.h"
-#include "store_pg.h"
 #include "store_sqlite_priv.h"
 #include "timeutil.h"
 

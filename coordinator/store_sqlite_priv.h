@@ -1,6 +1,10 @@
-/* store_sqlite_priv.h -- what the files of the SQLite backend of store.h
- * (store_sqlite.c, store_sqlite_reg.c) share: the store itself and the small
- * helpers every statement uses. Included by nothing else. */
+/* store_sqlite_priv.h -- what the files of the store's backend share: the
+ * store itself and the small helpers every statement uses. The backend's
+ * SQL runs through sqldb.h on SQLite or PostgreSQL alike (store_sqlite*.c,
+ * named for the engine they began on); what only one engine has is in
+ * store_sqlite.c (the file: its checks, locks, layouts), store_sqlite_ckpt.c
+ * and store_pg*.c (the server: migrations, locks, the leader). Included by
+ * nothing else. */
 #ifndef OUTREACH_STORE_SQLITE_PRIV_H
 #define OUTREACH_STORE_SQLITE_PRIV_H
 
@@ -108,6 +112,19 @@ int sql_row_texts(struct sqlq *st, int n, ...);
 #define STORE_MIGRATE_KEY "8031453545161122669" /* 0x6f7574726561636d */
 #define STORE_WRITE_KEY "8031453545161122679"   /* 0x6f75747265616377 */
 #define STORE_LEADER_KEY "8031453545161122668"  /* 0x6f7574726561636c */
+
+/* store_pg.c: the PostgreSQL side (store_open and store_open_read pass a
+ * postgresql:// URI there). */
+/* Connects to uri; the daemon's open (read_only false) runs the schema's
+ * migrations and takes the store's shared lock; a read-only open refuses a
+ * schema that is not this program's version. */
+oerr_t store_pg_open(const char *uri, bool read_only, struct store **out, char err[256]);
+/* store_hold_alone on PostgreSQL: refused while another program has it open. */
+oerr_t store_pg_hold_alone(struct store *s, char err[256]);
+
+/* The schema, one entry a version (store_pg_schema.c). */
+extern const char *const store_pg_migrations[];
+extern const int store_pg_migrations_count;
 
 /* Prepares the hot path's statements (Q_*), at the end of an open. */
 oerr_t store_prepare_statements(struct store *s, char err[256]);
