@@ -67,8 +67,9 @@ for try in 1 2 3 4 5; do
 done
 reg_running || fail "regional broker could not bind a port in 5 tries"
 pass "regional broker on port $REG_PORT, bridged: the coordinator's status reached it"
-grep -q "New bridge connected from 127.0.0.1:[0-9]* as bridge-north " "$WORK/mosquitto.log" \
-  || fail "the coordinators' broker logged no bridge connection as bridge-north"
+# bridge_connections: how many times the coordinators' broker took the bridge.
+bridge_connections() { grep -c "New bridge connected from 127.0.0.1:[0-9]* as bridge-north " "$WORK/mosquitto.log" || true; }
+assert_eq 1 "$(bridge_connections)" "bridge connections logged by the coordinators' broker"
 pass "the coordinators' broker took the bridge as client id bridge-north"
 
 # ---- agents on the regional broker -------------------------------------------
@@ -95,6 +96,7 @@ pass "team-01 on the regional broker: accepted by the coordinator through the br
 agent_accepted team-02 report headcount --department surgery --consultations 5
 pass "team-02: accepted"
 assert_eq 1 "$(stored_msg "$first")" "team-01's report stored once"
+pass "team-01's report stored once"
 
 # A resend of the first report (the device never saw the ack), straight onto
 # the regional broker: answered "duplicate" through the bridge, counted once.
@@ -114,6 +116,7 @@ ack=$(reg_ack team-01 -C 1 -W 15) || fail "no ack for the resend within 15 s"
 assert_eq "[\"$first\",\"duplicate\"]" "$(jq -c '[.acks[0].msg_id, .acks[0].status]' <<<"$ack")" \
   "the resend's ack, through the bridge"
 assert_eq 1 "$(stored_msg "$first")" "team-01's report still stored once"
+pass "a resend through the regional broker: answered duplicate, still stored once"
 
 expect_retained "$ROOT/trips/$TRIP/progress" .consultations.count 17
 reg_consultations() { reg_retained team-02 "$ROOT/trips/$TRIP/progress" | jq -c .consultations.count 2>/dev/null; }
@@ -133,7 +136,9 @@ grep -q '^queued' "$WORK/last.out" || fail "report while the coordinators' broke
 pass "report while the coordinators' broker is down: queued on the device"
 broker_restart
 wait_until 30 "the coordinator back online" coordinator_is_online
-wait_until 30 "the bridge reconnected" reg_bridged
+bridge_back() { [ "$(bridge_connections)" -ge 2 ]; }
+wait_until 30 "the bridge reconnected" bridge_back
+pass "the bridge reconnected to the restarted coordinators' broker"
 reg_agent_setup team-01
 team01_drained() { agent team-01 sync >/dev/null 2>&1 || true; outbox_drained team-01; }
 wait_until 40 "team-01's outbox answered" team01_drained
@@ -142,6 +147,7 @@ assert_eq 3 "$(sqlite3 "$COORD_DB" "SELECT COUNT(*) FROM reports WHERE trip_id =
   "reports stored for the trip (one row per msg_id)"
 assert_eq 20 "$(sqlite3 "$COORD_DB" "SELECT SUM(consultations) FROM reports WHERE trip_id = '$TRIP'")" \
   "consultations stored"
+pass "the report of the outage stored once; 3 reports, 20 consultations stored"
 expect_retained "$ROOT/trips/$TRIP/progress" .consultations.count 20
 expect_output 20 "regional broker: trip progress consultations after the outage" 20 reg_consultations
 
