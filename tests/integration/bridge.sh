@@ -8,14 +8,17 @@
 # them through the bridge: each report counted exactly once (a resend is
 # answered "duplicate"), the trip's figures reach the regional broker, and a
 # report entered while the coordinators' broker is down is counted once after
-# it comes back. The bridge account keeps to its rights there (client id,
-# admin requests, the coordinator's $share subscription).
+# it comes back. The bridge connects over TLS (the coordinators' broker's TLS
+# listener, its CA given with --cafile, the host name checked). The bridge
+# account keeps to its rights there (client id, admin requests, the
+# coordinator's $share subscription); render-bridge.sh names what is wrong.
 set -euo pipefail
 source "$(dirname "$0")/../lib/stack.sh"
 
 TRIP=2026-xw-001
 tmpdir_setup
 broker_provision --agents team-09 --bridges bridge-north
+export BROKER_TLS=1 # the TLS listener the bridge connects to (kept by broker_restart)
 broker_start
 on_exit coordinator_stop
 coordinator_start
@@ -35,9 +38,9 @@ reg_render() {
     --dynsec-file "$REG/accounts/dynsec/dynsec.json" --policy-plugin "$(_broker_policy_plugin)" \
     --log-file "$REG/mosquitto.log" --user "$(id -un)" --out "$REG/site.conf" \
     || fail "render-config.sh for the regional broker failed"
-  "$REPO_ROOT/deploy/bridge/render-bridge.sh" --name north --address "127.0.0.1:$BROKER_PORT" \
-    --username bridge-north --password-file "$(secret bridge-north)" --restart-timeout 1 \
-    --out "$REG/bridge.conf" || fail "render-bridge.sh failed"
+  "$REPO_ROOT/deploy/bridge/render-bridge.sh" --name north --address "localhost:$BROKER_TLS_PORT" \
+    --cafile "$BROKER_TLS_CA" --username bridge-north --password-file "$(secret bridge-north)" \
+    --restart-timeout 1 --out "$REG/bridge.conf" || fail "render-bridge.sh failed"
   cat "$REG/site.conf" "$REG/bridge.conf" >"$REG/mosquitto.conf"
 }
 reg_running() { [ -n "${REG_PID:-}" ] && kill -0 "$REG_PID" 2>/dev/null; }
@@ -169,6 +172,20 @@ timeout 10 mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -V mqttv5 -q 1 -u bridge
 grep -qi 'denied\|not authori' "$WORK/last.out" || fail "bridge account on \$share: $(cat "$WORK/last.out")"
 pass "the bridge account may not join the coordinator's \$share group"
 expect_retained "$ROOT/trips/$TRIP" .status '"planned"'
+
+# ---- render-bridge.sh: what is wrong, named -----------------------------------
+RB=$REPO_ROOT/deploy/bridge/render-bridge.sh
+expect_exit 2 "$RB" --name north --address "localhost:$BROKER_TLS_PORT" --password-file "$(secret bridge-north)"
+grep -q -- '--username is required' "$WORK/err" || fail "no --username: $(err)"
+expect_exit 2 "$RB" --name north --address localhost --username bridge-north --password-file "$(secret bridge-north)"
+grep -q -- "--address 'localhost' must be HOST:PORT" "$WORK/err" || fail "address without a port: $(err)"
+expect_exit 2 "$RB" --name north --address "localhost:$BROKER_TLS_PORT" --username bridge-north \
+  --password-file "$WORK/no-such.pw"
+grep -q -- "--password-file '$WORK/no-such.pw' is not a readable file" "$WORK/err" || fail "missing secret: $(err)"
+expect_exit 0 "$RB" --help
+grep -q -- '--cafile CA.crt' "$WORK/out" || fail "--help: $(out)"
+assert_eq 600 "$(stat -c %a "$REG/bridge.conf")" "mode of the rendered bridge section (it holds the password)"
+pass "the rendered bridge section is 0600"
 
 coordinator_stop
 kill -TERM "$REG_PID" 2>/dev/null || true
