@@ -154,6 +154,15 @@ pass "the report of the outage stored once; 3 reports, 20 consultations stored"
 expect_retained "$ROOT/trips/$TRIP/progress" .consultations.count 20
 expect_output 20 "regional broker: trip progress consultations after the outage" 20 reg_consultations
 
+# ---- a device's status through the bridge -------------------------------------
+# team-02's daemon on the regional broker: its retained birth, and its offline
+# status when it stops, reach the coordinator through the bridge.
+agent_online() { "$COORD_BIN" agents --db "$COORD_DB" --json | jq -c '.agents[] | select(.agent_id == "team-02") | .online'; }
+daemon_start team-02
+expect_output 20 "the coordinator sees team-02 (regional) online" true agent_online
+daemon_stop
+expect_output 20 "the coordinator sees team-02 (regional) offline" false agent_online
+
 # ---- the bridge account's rights on the coordinators' broker ----------------
 bpw=$(password bridge-north)
 if timeout 10 mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -V mqttv5 -q 1 -u bridge-north -i north \
@@ -167,11 +176,20 @@ timeout 10 mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -V mqttv5 -q 1 -u bridge
   >"$WORK/last.out" 2>&1 || true
 grep -qi 'not authori' "$WORK/last.out" || fail "bridge account on admin/requests: $(cat "$WORK/last.out")"
 pass "the bridge account may not send admin requests"
+timeout 10 mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -V mqttv5 -q 1 -r -u bridge-north -i bridge-north.test-prog \
+  -P "$bpw" -t "$ROOT/trips/$TRIP/progress" -m '{}' >"$WORK/last.out" 2>&1 || true
+grep -qi 'not authori' "$WORK/last.out" || fail "bridge account on trips/+/progress: $(cat "$WORK/last.out")"
+pass "the bridge account may not publish the coordinator's figures"
+timeout 10 mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -V mqttv5 -q 1 -u bridge-north -i bridge-north.test-dev \
+  -P "$bpw" -t "$ROOT/devices/#" -C 1 -W 3 >"$WORK/last.out" 2>&1 || true
+grep -qi 'denied\|not authori' "$WORK/last.out" || fail "bridge account on devices/#: $(cat "$WORK/last.out")"
+pass "the bridge account may not read devices/#"
 timeout 10 mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -V mqttv5 -q 1 -u bridge-north -i bridge-north.test-share \
   -P "$bpw" -t "\$share/g/$ROOT/agents/+/reports/+" -C 1 -W 3 >"$WORK/last.out" 2>&1 || true
 grep -qi 'denied\|not authori' "$WORK/last.out" || fail "bridge account on \$share: $(cat "$WORK/last.out")"
 pass "the bridge account may not join the coordinator's \$share group"
 expect_retained "$ROOT/trips/$TRIP" .status '"planned"'
+expect_retained "$ROOT/trips/$TRIP/progress" .consultations.count 20
 
 # ---- render-bridge.sh: what is wrong, named -----------------------------------
 RB=$REPO_ROOT/deploy/bridge/render-bridge.sh
