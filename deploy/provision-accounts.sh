@@ -78,9 +78,9 @@ anything else is refused (SUBACK "not authorised"), a PUBLISH elsewhere too
                (the only account that may read reports and requests)
   bridge B     a regional Mosquitto broker's bridge (deploy/bridge/): write
                ROOT/agents/+/reports/+, ROOT/agents/+/status and
-               ROOT/volunteers/+/requests for the devices of its region (the
-               regional broker checks each device's own rights), read
-               ROOT/agents/+/acks and ROOT/volunteers/+/replies, and what
+               ROOT/volunteers/+/requests of any device (the regional broker
+               checks each device's own rights: docs/deployment-regions.md),
+               read ROOT/agents/+/acks and ROOT/volunteers/+/replies, and what
                everyone reads; no $share, no admin topics
 Nobody may subscribe to # or $SYS/#, or use $CONTROL (mosquitto_ctrl).
 EOF
