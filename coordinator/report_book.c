@@ -321,8 +321,8 @@ static oerr_t build_counties(struct store *s, const struct book_opts *o, struct 
     table_init(t, RS_COUNTIES, title,
                o->month ? "所选月份（按上报日期，限于出诊日期之内）The month chosen (by the day "
                           "recorded, within the trip's days)"
-                        : "本年累计（按出诊日期）The year to date (by the trips' dates); county "
-                          "targets are empty while a county has none");
+                        : "本年累计（按出诊日期）；县级指标未设置时为空 The year to date (by "
+                          "the trips' dates); county targets are empty while a county has none");
     col(t, "县代码 County");
     col(t, "县 County name");
     cols(t, figure_cols, FIGURE_COLS);
@@ -506,7 +506,8 @@ static int trip_row_add(void *arg, const struct trip_row *tr)
 static oerr_t build_trips(struct store *s, const struct book_opts *o, struct rtable *t)
 {
     table_init(t, RS_TRIPS, "出诊与到岗 Trips with attendance",
-               "按出诊日期 By the trips' dates; attendance counts people, never names");
+               "按出诊日期；到岗只计人数，不记姓名 By the trips' dates; attendance counts "
+               "people, never names");
     static const char *const labels[] = {"出诊编号 Trip", "日期 Date", "结束日期 End date", "名称 Title",
                           "县代码 County", "县 County name", "乡镇 Township", "地点 Site",
                           "村代码 Village code", "村 Village", "状态 Status",

@@ -248,6 +248,12 @@ static void test_book_tables(void **state)
     free(csv);
     assert_int_equal(b.t[RS_NOT_REACHED].nrows, 0);
     assert_non_null(strstr(b.heading, "Outreach report 2026 (as of"));
+    /* every note Chinese first, then English */
+    assert_string_equal(b.t[RS_COUNTIES].note,
+                        "本年累计（按出诊日期）；县级指标未设置时为空 The year to date (by the "
+                        "trips' dates); county targets are empty while a county has none");
+    assert_string_equal(b.t[RS_TRIPS].note, "按出诊日期；到岗只计人数，不记姓名 By the trips' "
+                                            "dates; attendance counts people, never names");
     /* the counties in code order, no county target: those cells empty */
     csv = csv_of(&b, RS_COUNTIES);
     assert_non_null(strstr(csv, "\r\nwuzhi,wuzhi county,0,0,0,0,0,123.45,1,1,0,0,0,1,0,0,,,\r\n"
