@@ -353,11 +353,12 @@ static int month_label(struct rcell *c, int year, int month)
 }
 
 /* One row per month (the one of --month), columns from get (the one at
- * money in fen, -1 none), and a total row when total (not where a column
- * counts distinct people). */
+ * money in fen, -1 none), then a total row; its cell of the column at
+ * distinct (-1 none) is left empty: that column counts distinct people in
+ * each month, and a person in two months is one person in the year. */
 static int month_grid(const struct book_opts *o, const struct month_figures *m,
                       struct rtable *t, int n, long long (*get)(const struct month_figures *, int),
-                      int money, bool total)
+                      int money, int distinct)
 {
     long long sum[REPORT_MAX_COLS] = {0};
     for (int mo = 1; mo <= 12; mo++) {
@@ -372,13 +373,12 @@ static int month_grid(const struct book_opts *o, const struct month_figures *m,
             sum[i] += v;
         }
     }
-    if (!total)
-        return 0;
     struct rcell *c = row(t);
     if (!c || set_text(&c[0], "合计 Total"))
         return -1;
     for (int i = 0; i < n; i++)
-        set_int(&c[1 + i], sum[i]);
+        if (i != distinct)
+            (i == money ? set_money : set_int)(&c[1 + i], sum[i]);
     return 0;
 }
 
@@ -391,7 +391,7 @@ static int build_months(const struct book_opts *o, const struct month_figures *m
     col(t, "月份 Month");
     cols(t, figure_cols, FIGURE_COLS);
     col(t, "健康教育上报 Education reports");
-    return month_grid(o, m, t, FIGURE_COLS + 1, figure_of, 5, false);
+    return month_grid(o, m, t, FIGURE_COLS + 1, figure_of, 5, 4); /* 4: staff */
 }
 
 static long long dept_of(const struct month_figures *f, int i)
@@ -422,7 +422,7 @@ static int build_departments(const struct book_opts *o, const struct month_figur
     col(t, "月份 Month");
     cols(t, dept_labels, STORE_DEPARTMENTS);
     col(t, "合计 Total");
-    return month_grid(o, m, t, STORE_DEPARTMENTS + 1, dept_of, -1, true);
+    return month_grid(o, m, t, STORE_DEPARTMENTS + 1, dept_of, -1, -1);
 }
 
 static int build_referrals(const struct book_opts *o, const struct month_figures *m,
@@ -435,7 +435,7 @@ static int build_referrals(const struct book_opts *o, const struct month_figures
     col(t, "转诊 Referrals");
     cols(t, dest_labels, DEST_COUNT);
     cols(t, urg_labels, STORE_URGENCIES);
-    return month_grid(o, m, t, 1 + DEST_COUNT + STORE_URGENCIES, referral_of, -1, true);
+    return month_grid(o, m, t, 1 + DEST_COUNT + STORE_URGENCIES, referral_of, -1, -1);
 }
 
 /* ---- trips -------------------------------------------------------------------- */

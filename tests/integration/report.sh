@@ -79,9 +79,11 @@ pass "CSV: $(cat "$WORK/check.txt")"
 grep -qF "\"'=1+2\"" "$WORK/r.csv" || fail "the title =1+2 is not defused in the CSV"
 "$COORD_BIN" report --db "$DB" --year 2026 --format csv --section months >"$WORK/months.csv"
 assert_eq "efbbbf" "$(head -c 3 "$WORK/months.csv" | od -An -tx1 | tr -d ' \n')" "--section months: BOM"
-assert_eq 13 "$(wc -l <"$WORK/months.csv")" "--section months: header and 12 months"
-assert_eq "2026-12" "$(tail -1 "$WORK/months.csv" | cut -d, -f1)" "--section months: last row"
-pass "CSV --section months: the BOM, the header and 12 months"
+assert_eq 14 "$(wc -l <"$WORK/months.csv")" "--section months: header, 12 months, the total"
+assert_eq "2026-12" "$(tail -2 "$WORK/months.csv" | head -1 | cut -d, -f1)" \
+  "--section months: the last month"
+assert_eq "合计 Total" "$(tail -1 "$WORK/months.csv" | cut -d, -f1)" "--section months: last row"
+pass "CSV --section months: the BOM, the header, 12 months and the total"
 
 # HTML: escaped, printable.
 "$COORD_BIN" report --db "$DB" --year 2026 --format html --output "$WORK/r.html" \

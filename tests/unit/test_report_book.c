@@ -209,6 +209,10 @@ static void test_book_tables(void **state)
     assert_memory_equal(csv, "\xEF\xBB\xBF\xE6\x9C\x88", 6);
     assert_non_null(strstr(csv, "\r\n2026-01,12,7,3,2,0,0.00,0,0,0,0,0,0\r\n"
                                 "2026-02,5,1,0,0,0,123.45,1,1,0,0,0,0\r\n2026-03,0,"));
+    /* the year's total, its staff empty (distinct people each month) */
+    assert_non_null(strstr(csv, "\r\n2026-12,0,0,0,0,0,0.00,0,0,0,0,0,0\r\n"
+                                "合计 Total,17,8,3,2,,123.45,1,1,0,0,0,0\r\n"));
+    assert_int_equal(b.t[RS_MONTHS].nrows, 13);
     free(csv);
     csv = csv_of(&b, RS_DEPARTMENTS);
     assert_non_null(strstr(csv, "\r\n2026-01,12,0,0,0,0,0,0,0,0,12\r\n"
@@ -270,7 +274,7 @@ static void test_book_tables(void **state)
     assert_non_null(strstr(csv, "\r\nxiuwu,xiuwu county,5,1,0,0,0,0.00,0,0,0,0,0\r\n"));
     free(csv);
     assert_int_equal(b.t[RS_TRIPS].nrows, 0);
-    assert_int_equal(b.t[RS_MONTHS].nrows, 1);
+    assert_int_equal(b.t[RS_MONTHS].nrows, 2); /* February and the total */
     /* the county by its name, its code after */
     assert_non_null(strstr(b.heading, "Outreach report 2026-02 · xiuwu county (xiuwu) (as of"));
     book_free(&b);

@@ -174,11 +174,19 @@ def check_xlsx(db, path, progress_path, year, month, county):
     m = months_from_sql(db, year, county)
     shown = [month] if month else list(range(1, 13))
     mr = rows(wb["months"])
-    same([f"{year}-{i:02d}" for i in shown], [r[0] for r in mr], "months shown")
+    same([f"{year}-{i:02d}" for i in shown] + ["合计 Total"], [r[0] for r in mr],
+         "months shown, then the total")
     for i, r in zip(shown, mr):
         for k, w in enumerate(month_figures(m[i]) + [m[i]["education"]]):
             same(w, r[1 + k], f"months {year}-{i:02d} column {k + 2}")
             cells += 1
+    # the total: each column's sum, staff (distinct people in each month) empty
+    tot = [sum(x) for x in zip(*[month_figures(m[i]) + [m[i]["education"]] for i in shown])]
+    tot = [round(v, 2) if isinstance(v, float) else v for v in tot]
+    tot[4] = None
+    same(["合计 Total"] + tot, [round(v, 2) if isinstance(v, float) else v for v in mr[-1]],
+         "months total")
+    cells += len(tot)
     dr = rows(wb["departments"])
     same(len(shown) + 1, len(dr), "department rows (months and the total)")
     for i, r in zip(shown, dr):
