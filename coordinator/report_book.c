@@ -298,13 +298,18 @@ static int county_row(void *arg, const char *county, const char *name)
                      jnum(y, "trips", "cancelled")};
     for (int i = 0; i < 14; i++)
         (i == 5 ? set_money : set_int)(&c[2 + i], v[i]);
-    /* county targets: empty until the county has them (reach) */
-    const cJSON *tc = county_targets(y, "consultations");
-    if (cJSON_IsObject(tc)) {
-        set_int(&c[16], jnum(tc, "target", NULL));
-        set_int(&c[17], jnum(tc, "expected_to_date", NULL));
+    /* county targets (consultations, then staff): empty until the county
+     * has them (reach) */
+    static const char *const figs[] = {"consultations", "staff"};
+    for (int f = 0; f < 2; f++) {
+        const cJSON *tc = county_targets(y, figs[f]);
+        if (!cJSON_IsObject(tc))
+            continue;
+        struct rcell *tcell = &c[16 + 3 * f];
+        set_int(&tcell[0], jnum(tc, "target", NULL));
+        set_int(&tcell[1], jnum(tc, "expected_to_date", NULL));
         const cJSON *pace = jget(tc, "pace", NULL);
-        if (set_text(&c[18], cJSON_IsString(pace) ? book_pace_words(pace->valuestring) : "")) {
+        if (set_text(&tcell[2], cJSON_IsString(pace) ? book_pace_words(pace->valuestring) : "")) {
             cJSON_Delete(y);
             k->err = OERR_NOMEM;
             return 1;
@@ -330,9 +335,12 @@ static oerr_t build_counties(struct store *s, const struct book_opts *o, struct 
         col(t, "计划中出诊 Trips planned");
         col(t, "已完成出诊 Trips completed");
         col(t, "已取消出诊 Trips cancelled");
-        col(t, "县目标 County target (consultations)");
-        col(t, "应达进度 Expected to date");
-        col(t, "进度 Pace");
+        col(t, "县目标（诊疗人次）County target (consultations)");
+        col(t, "应达进度（诊疗人次）Expected to date (consultations)");
+        col(t, "进度（诊疗人次）Pace (consultations)");
+        col(t, "县目标（医务人员）County target (staff)");
+        col(t, "应达进度（医务人员）Expected to date (staff)");
+        col(t, "进度（医务人员）Pace (staff)");
     }
     struct county_ctx k = {s, o, t, false, OERR_OK};
     oerr_t e = store_counties_each(s, o->year, county_row, &k);

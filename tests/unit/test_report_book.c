@@ -201,6 +201,9 @@ static void test_book_tables(void **state)
     struct book_opts o = {.year = 2026, .tg = {10, 100}, .today = {2026, 2, 20},
                           .as_of = NOW};
     struct report_book b;
+    /* xiuwu's own targets; wuzhi has none */
+    struct target_row tr = {.year = 2026, .county = "xiuwu", .consultations = 100, .staff = 20};
+    assert_int_equal(store_target_put(s, &tr, false, NOW), OERR_OK);
     assert_int_equal(book_build(s, &o, &b), OERR_OK);
     char *csv = csv_of(&b, RS_MONTHS);
     /* the BOM once, the header, January's and February's figures by the time
@@ -258,10 +261,15 @@ static void test_book_tables(void **state)
                         "trips' dates); county targets are empty while a county has none");
     assert_string_equal(b.t[RS_TRIPS].note, "按出诊日期；到岗只计人数，不记姓名 By the trips' "
                                             "dates; attendance counts people, never names");
-    /* the counties in code order, no county target: those cells empty */
+    /* the counties in code order; wuzhi has no county target: those cells
+     * empty; xiuwu's on 20 February (day 51 of 365): consultations 17 of
+     * 14 expected (ahead), staff 0 of 3 expected (behind) */
     csv = csv_of(&b, RS_COUNTIES);
-    assert_non_null(strstr(csv, "\r\nwuzhi,wuzhi county,0,0,0,0,0,123.45,1,1,0,0,0,1,0,0,,,\r\n"
-                                "xiuwu,xiuwu county,17,8,3,2,0,0.00,0,0,0,0,0,1,0,0,,,\r\n"));
+    assert_non_null(strstr(csv, "\r\nwuzhi,wuzhi county,0,0,0,0,0,123.45,1,1,0,0,0,1,0,0,,,,,,\r\n"
+                                "xiuwu,xiuwu county,17,8,3,2,0,0.00,0,0,0,0,0,1,0,0,"
+                                "100,14,超前 Ahead,20,3,落后 Behind\r\n"));
+    assert_string_equal(b.t[RS_COUNTIES].cols[19], "县目标（医务人员）County target (staff)");
+    assert_string_equal(b.t[RS_COUNTIES].cols[21], "进度（医务人员）Pace (staff)");
     free(csv);
     book_free(&b);
 

@@ -168,7 +168,7 @@ def check_xlsx(db, path, progress_path, year, month, county):
             same(w, r[2 + i], f"county {x['county']} column {i + 3}")
             cells += 1
         if not month:
-            same([None, None, None], r[2 + len(want):], f"county {x['county']} target cells")
+            same([None] * 6, r[2 + len(want):], f"county {x['county']} target cells")
 
     # months, departments, referrals: SQL over the reports
     m = months_from_sql(db, year, county)
