@@ -179,6 +179,15 @@ static void test_dhis2_refusals(void **state)
     assert_string_equal(err, "county wuzhi (wuzhi county) has figures in 2026 but no orgUnit in "
                              "the mapping: add {\"county\": \"wuzhi\", \"orgUnit\": "
                              "\"ITS_DHIS2_CODE\"} to \"orgUnits\"");
+    assert_null(dhis2_build(s, m, 2026, 2, NULL, err));
+    assert_non_null(strstr(err, "county wuzhi (wuzhi county) has figures in 2026-02 but no "));
+    /* January: wuzhi has no figures then, so needs no orgUnit: xiuwu's value */
+    cJSON *set = dhis2_build(s, m, 2026, 1, NULL, err);
+    assert_non_null(set);
+    char *got = cJSON_PrintUnformatted(set);
+    assert_string_equal(got, "{\"dataValues\":[" DV("A", "202601", "X", "B", "7") "]}");
+    free(got);
+    cJSON_Delete(set);
     dhis2_map_free(m);
     assert_null(dhis2_map_load("/nonexistent/map.json", err));
     assert_string_equal(err, "cannot read the mapping /nonexistent/map.json");
