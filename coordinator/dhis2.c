@@ -258,7 +258,6 @@ struct build_ctx {
     const char *county;
     cJSON *values;
     char *err;
-    bool found;
     oerr_t e;
 };
 
@@ -267,7 +266,6 @@ static int add_county(void *arg, const char *county, const char *name)
     struct build_ctx *k = arg;
     if (k->county && strcmp(k->county, county) != 0)
         return 0;
-    k->found = true;
     struct month_figures mf[12];
     if ((k->e = store_months(k->s, k->year, county, mf)) != OERR_OK) {
         snprintf(k->err, DHIS2_ERR_MAX, "reading the months of %s failed", county);
@@ -336,7 +334,7 @@ cJSON *dhis2_build(struct store *s, const struct dhis2_map *m, int year, int mon
         snprintf(err, DHIS2_ERR_MAX, "out of memory");
         return NULL;
     }
-    struct build_ctx k = {s, m, year, month, county, values, err, false, OERR_OK};
+    struct build_ctx k = {s, m, year, month, county, values, err, OERR_OK};
     oerr_t e = store_month_counties_each(s, year, add_county, &k);
     if (k.e || e) {
         if (!k.e)
@@ -344,12 +342,7 @@ cJSON *dhis2_build(struct store *s, const struct dhis2_map *m, int year, int mon
         cJSON_Delete(set);
         return NULL;
     }
-    if (county && !k.found) {
-        snprintf(err, DHIS2_ERR_MAX, "--county %s has no month figures in %d", county, year);
-        cJSON_Delete(set);
-        return NULL;
-    }
-    return set;
+    return set; /* a county with no month figures (the caller knows it): no value */
 }
 
 int dhis2_write_csv(const cJSON *set, FILE *f)

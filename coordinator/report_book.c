@@ -346,9 +346,15 @@ static oerr_t build_counties(struct store *s, const struct book_opts *o, struct 
     oerr_t e = store_counties_each(s, o->year, county_row, &k);
     if (k.err)
         return k.err;
-    if (e)
+    if (e || !o->county || k.found)
         return e;
-    return o->county && !k.found ? OERR_NOTFOUND : OERR_OK;
+    /* a county of the villages register with no trip or target this year:
+     * its row of zeros, by the register's name */
+    struct village_row v;
+    if ((e = store_county_village(s, o->county, NULL, &v)))
+        return e;
+    county_row(&k, o->county, v.county_name);
+    return k.err;
 }
 
 /* ---- months, departments, referrals -------------------------------------- */

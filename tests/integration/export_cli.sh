@@ -117,10 +117,10 @@ refused "--from 2026-05-02 is after --to 2026-05-01: no day is in between; swap 
 refused "--county must be a county code like xiuwu" --county 'gen/c1'
 refused "--year must be a year like 2026, not 'last'" --year last
 # A county no trip is in: refused like report's, not a header and exit 0.
-refused "--county gen-c99: no trip of any year is in that county; 'outreach-coordinator progress --db $DB --year Y' lists a year's counties" \
+refused "--county gen-c99: no trip or target of any year is in that county and the villages register has none of that code; 'outreach-coordinator progress --db $DB --year Y' lists a year's counties" \
   --county gen-c99
-refused "--county gen-c1: no trip of 2030 is in that county" --year 2030 --county gen-c1
-refused "--county gen-c99: no trip of 2025 is in that county" --year 2025 --county gen-c99 \
+refused "--county gen-c1: no trip or target of 2030 is in that county" --year 2030 --county gen-c1
+refused "--county gen-c99: no trip or target of 2025 is in that county" --year 2025 --county gen-c99 \
   --output "$WORK/none.csv"
 [ ! -e "$WORK/none.csv" ] || fail "a refused county created its --output file"
 # A usage error: the message, then where to read more, not the whole usage.
