@@ -542,9 +542,12 @@ static int share_cell(struct rcell *c, long long reached, long long all)
 {
     if (all <= 0)
         return 0;
-    char b[16];
+    char b[24];
     snprintf(b, sizeof b, "%lld%%", reached * 100 / all);
-    return set_text(c, b);
+    int rc = set_text(c, b);
+    c->kind = RC_PERCENT;
+    c->n = reached * 100 / all;
+    return rc;
 }
 
 static int coverage_row(struct rtable *t, const char *county, const char *name,

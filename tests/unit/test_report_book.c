@@ -324,6 +324,9 @@ static void test_book_tables(void **state)
     assert_int_equal(b.t[RS_TRIPS].nrows, 0);
     csv_has(&b, RS_COVERAGE, "\r\nwuling,武陵县,,1,0,1,0%\r\nwuling,武陵县,五里源乡,1,0,1,0%\r\n");
     csv_has(&b, RS_NOT_REACHED, "\r\nwuling,五里源乡,v-wl-1,五里源村\r\n");
+    /* the share: a number (a percent cell in xlsx), its text elsewhere */
+    assert_int_equal(b.t[RS_COVERAGE].cells[6].kind, RC_PERCENT);
+    assert_int_equal(b.t[RS_COVERAGE].cells[6].n, 0);
     assert_non_null(strstr(b.heading, "Outreach report 2026 · 武陵县 (wuling) (as of"));
     book_free(&b);
 }

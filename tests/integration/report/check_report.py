@@ -253,7 +253,8 @@ def check_xlsx(db, path, progress_path, year, month, county):
 
     def cov(cty, name, tw, rows):
         n, k = len(rows), sum(x[5] for x in rows)
-        return [cty, name, tw, n, k, n - k, f"{k * 100 // n}%" if n else None]
+        # the share: a number (whole percent, rounded down) shown as a percent
+        return [cty, name, tw, n, k, n - k, k * 100 // n / 100 if n else None]
     for cty in sorted({x[3] for x in vs}):
         of = [x for x in vs if x[3] == cty]
         want.append(cov(cty, of[0][4], None, of))
@@ -263,6 +264,10 @@ def check_xlsx(db, path, progress_path, year, month, county):
         want.append(cov("合计 Total", None, None, vs))
     got = rows(wb["coverage"])
     same(want, got, "coverage rows")
+    for r in wb["coverage"].iter_rows(min_row=HEADER_ROW + 1, min_col=7, max_col=7):
+        if r[0].value is not None:
+            same(("n", "0%"), (r[0].data_type, r[0].number_format),
+                 f"coverage share {r[0].coordinate}: a number shown as a percent")
     cells += sum(len(w) for w in want)
     nr = [[x[3], x[2], x[0], x[1]] for x in vs if not x[5]]
     same(nr, rows(wb["not_reached"]), "poor villages not reached")
@@ -296,9 +301,11 @@ def check_csv(path, xlsx):
         for k, r in enumerate(body):
             got = lines[at + 3 + k]
             want = []
-            for v in r:
+            for i, v in enumerate(r):
                 if v is None:
                     want.append("")
+                elif name == "coverage" and i == 6:
+                    want.append(f"{round(v * 100)}%")  # the share: its text in the CSV
                 elif isinstance(v, datetime.datetime):
                     want.append(v.strftime("%Y-%m-%d"))  # a date cell: the day as text
                 elif isinstance(v, float):
