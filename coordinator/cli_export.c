@@ -131,11 +131,16 @@ int cli_export(int argc, char **argv, void *ctx)
         return cli_usage_error(usage_export, "%s", "--db FILE is required");
     if (o.format)
         return export_dhis2(c, &o);
+    /* only what was given and is not for --csv */
     if (o.mapping || o.month || o.section)
-        return cli_usage_error(usage_export, "%s", "--mapping is for --format dhis2; --month "
-                               "and --section are the report command's");
+        return cli_usage_error(usage_export, "%s%s%s%s%s", o.mapping ? "--mapping is for "
+                               "--format dhis2" : "", o.mapping && o.month ? "; " : "",
+                               o.month ? "--month is for --format dhis2 (and the report "
+                               "command)" : "", (o.mapping || o.month) && o.section ? "; " : "",
+                               o.section ? "--section is the report command's" : "");
     if (!o.csv)
-        return cli_usage_error(usage_export, "%s", "choose a format: --csv");
+        return cli_usage_error(usage_export, "%s", "choose a format: --csv (the accepted "
+                               "reports) or --format dhis2 (the month figures for DHIS2)");
     struct odate from, to;
     if ((rc = check_date("--from", o.from, &from)) || (rc = check_date("--to", o.to, &to)))
         return rc;

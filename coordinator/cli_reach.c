@@ -157,7 +157,7 @@ static int read_villages(struct import *im, FILE *f, const char *request_id)
         }
         int poor = poor_value(r.field[5]);
         if (poor < 0) {
-            cli_fail("%s, line %ld: field 'poor' must be 1 or 0 (yes/no, true/false), "
+            cli_fail("%s, line %ld: field 'poor' must be 1 or 0 (yes/no, true/false, 是/否), "
                      "not '%.40s'", im->path, r.line, r.field[5]);
             return EXIT_USAGE;
         }
@@ -285,6 +285,7 @@ int cli_villages(int argc, char **argv, void *ctx)
     }
     if (argc < 2 || strcmp(argv[1], "import") != 0)
         return cli_usage_error(usage_villages, "%s", "the subcommand is 'import'");
+    argv[1] = (char *)cli_progname(); /* getopt's messages name it, as main.c's setup */
     return villages_import(argc - 1, argv + 1);
 }
 
@@ -488,6 +489,8 @@ int cli_targets(int argc, char **argv, void *ctx)
         return 0;
     }
     const char *sub = argc >= 2 ? argv[1] : "";
+    if (argc >= 2)
+        argv[1] = (char *)cli_progname(); /* getopt's messages name it, as main.c's setup */
     if (strcmp(sub, "set") == 0 || strcmp(sub, "unset") == 0)
         return targets_send(argc - 1, argv + 1, sub[0] == 'u');
     if (strcmp(sub, "list") == 0)

@@ -56,7 +56,7 @@ expect_exit 0 coord villages --help
 grep -q '^usage: outreach-coordinator villages import FILE.csv' "$WORK/out" || fail "villages --help: $(out)"
 printf 'code,name,township,county,county_name,poor\nv1,甲村,镇,xiuwu,修武县,1\nv2,乙村,镇,xiuwu,修武县,perhaps\n' >"$WORK/bad.csv"
 expect_exit 2 admin villages import "$WORK/bad.csv"
-assert_eq "outreach-coordinator: $WORK/bad.csv, line 3: field 'poor' must be 1 or 0 (yes/no, true/false), not 'perhaps'" \
+assert_eq "outreach-coordinator: $WORK/bad.csv, line 3: field 'poor' must be 1 or 0 (yes/no, true/false, 是/否), not 'perhaps'" \
   "$(err)" "a bad line is named, nothing sent"
 printf 'code,name,township,county,county_name\n' >"$WORK/bad.csv"
 expect_exit 2 admin villages import "$WORK/bad.csv"
