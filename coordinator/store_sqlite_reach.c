@@ -176,10 +176,9 @@ static void village_read(sqlite3_stmt *st, int first, struct village_row *v)
     v->poor = sqlite3_column_int(st, first + 5) != 0;
 }
 
-oerr_t store_village_get(struct store *s, const char *code, struct village_row *out)
+/* The first row of st (a village from column 0) in out; finalizes st. */
+static oerr_t village_one(sqlite3_stmt *st, struct village_row *out)
 {
-    sqlite3_stmt *st = sql_prep(s, "SELECT code, name, township, county, county_name, poor"
-                                   " FROM villages WHERE code = ?1", 1, code);
     if (!st)
         return OERR_DB;
     int r = sqlite3_step(st);
@@ -187,6 +186,21 @@ oerr_t store_village_get(struct store *s, const char *code, struct village_row *
         village_read(st, 0, out);
     sqlite3_finalize(st);
     return r == SQLITE_ROW ? OERR_OK : r == SQLITE_DONE ? OERR_NOTFOUND : OERR_DB;
+}
+
+oerr_t store_village_get(struct store *s, const char *code, struct village_row *out)
+{
+    return village_one(sql_prep(s, "SELECT code, name, township, county, county_name, poor"
+                                   " FROM villages WHERE code = ?1", 1, code), out);
+}
+
+oerr_t store_county_village(struct store *s, const char *county, const char *not_code,
+                            struct village_row *out)
+{
+    return village_one(sql_prep(s, "SELECT code, name, township, county, county_name, poor"
+                                   " FROM villages WHERE county = ?1 AND (?2 IS NULL OR"
+                                   " code <> ?2) ORDER BY code LIMIT 1", 2, county, not_code),
+                       out);
 }
 
 long long store_villages_count(struct store *s, bool poor_only)
