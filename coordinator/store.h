@@ -607,6 +607,11 @@ oerr_t store_village_trip_elsewhere(struct store *s, const struct village_row *v
                                     struct trip_detail *t);
 /* OERR_NOTFOUND when the register has no such code. */
 oerr_t store_village_get(struct store *s, const char *code, struct village_row *out);
+/* The first village (by code) of the register in county, other than
+ * not_code (NULL: any): its county_name is the county's name in the
+ * register. OERR_NOTFOUND when there is none. */
+oerr_t store_county_village(struct store *s, const char *county, const char *not_code,
+                            struct village_row *out);
 /* How many villages the register holds (poor: the poor ones only); -1 on failure. */
 long long store_villages_count(struct store *s, bool poor_only);
 /* The village a trip is at (village NULL: none). */
