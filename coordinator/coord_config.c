@@ -45,7 +45,7 @@ const struct conf_opt *coord_config_table(struct coord_config *c)
     const struct conf_opt rows[] = {
         {"broker", CONF_STR, &c->broker, 0, 0, "broker URI, tcp://host:port or ssl://host:8883"},
         MQTLS_CONF_ROWS(&c->tls),
-        {"db", CONF_STR, &c->db, 0, 0, "SQLite store file"},
+        {"db", CONF_STR, &c->db, 0, 0, "SQLite store file, or a PostgreSQL database (postgresql://USER@HOST:PORT/DB)"},
         {"init", CONF_BOOL, &c->init, 0, 0, "create the store if db names no file"},
         {"username", CONF_STR, &c->username, 0, 0, "MQTT username (none: anonymous)"},
         {"password_file", CONF_STR, &c->password_file, 0, 0, "file holding the MQTT password"},
