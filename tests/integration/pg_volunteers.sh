@@ -6,7 +6,7 @@
 # by the database: registrations are written one at a time (the store's
 # write lock), each with the next id, and the places and the wait-list follow
 # the ids: the 10 lowest ids are confirmed, the others wait in id order, and
-# every volunteer's reply says the state and position the store holds.
+
 set -euo pipefail
 source "$(dirname "$0")/../lib/stack.sh"
 source "$(dirname "$0")/../lib/pg.sh"
@@ -18,8 +18,17 @@ tmpdir_setup
 pg_start
 broker_provision --agents team-01 --volunteers "$VOLS"
 broker_start
-coord_start a
-coord_start b
+# both started at once on the empty database: one runs the migrations, the
+# other waits for their lock, then finds nothing to do
+coord_launch a
+coord_launch b
+coord_wait a
+coord_wait b
+assert_eq "1" "$(pg_sql "SELECT string_agg(CAST(version AS TEXT), ',') FROM schema_migrations")" \
+  "schema_migrations after two coordinators started at once"
+applied=$(cat "$WORK/coord-a.log" "$WORK/coord-b.log" | grep -c 'schema migration 1 of 1 applied' || true)
+assert_eq 1 "$applied" "the migration applied once"
+pass "two coordinators started at once on an empty database: the migration ran once"
 reply=$(admin_request "$(jq -cn --arg id "$TRIP" '{request_id: "up-race", op: "trip.upsert",
   trip_id: $id, title: "义诊", date: "2026-12-05",
   site: {code: "site-1", name: "村卫生室", county: "cili", county_name: "慈利县", poor_village: true},

@@ -6,16 +6,25 @@
 
 # coord_start NAME: starts coordinator NAME and waits until it is ready.
 coord_start() {
-  local n=$1 before
+  coord_launch "$1"
+  coord_wait "$1"
+}
+# coord_launch NAME: starts coordinator NAME; coord_wait NAME: until it is ready.
+coord_launch() {
+  local n=$1
   printf 'client_id = coordinator.%s\n' "$n" >"$WORK/coord-$n.conf"
-  before=$(grep -c 'coordinator ready' "$WORK/coord-$n.log" 2>/dev/null || true)
+  grep -c 'coordinator ready' "$WORK/coord-$n.log" >"$WORK/coord-$n.readies" 2>/dev/null || true
   "$COORD_BIN" run --broker "$BROKER_URI" --db "$PG_URI" --username coordinator \
     --password-file "$(secret coordinator)" --share-group-file "$ACCOUNTS/secrets/share-group" \
     --config "$WORK/coord-$n.conf" >>"$WORK/coord-$n.log" 2>&1 &
   printf '%s\n' "$!" >"$WORK/coord-$n.pid"
   track_pid "$!"
   on_exit coords_stop
-  wait_until 30 "coordinator $n ready" _coord_ready "$n" "${before:-0}"
+}
+coord_wait() {
+  local before
+  before=$(cat "$WORK/coord-$1.readies" 2>/dev/null || true)
+  wait_until 30 "coordinator $1 ready" _coord_ready "$1" "${before:-0}"
 }
 _coord_ready() {
   kill -0 "$(coord_pid "$1")" 2>/dev/null || { tail -5 "$WORK/coord-$1.log" >&2; fail "coordinator $1 exited"; }
