@@ -6,7 +6,9 @@
 # by the database: registrations are written one at a time (the store's
 # write lock), each with the next id, and the places and the wait-list follow
 # the ids: the 10 lowest ids are confirmed, the others wait in id order, and
-
+# every volunteer's reply says the state and position the store holds. The two
+# coordinators start at once on the empty database: the schema's migration
+# runs once (its advisory lock).
 set -euo pipefail
 source "$(dirname "$0")/../lib/stack.sh"
 source "$(dirname "$0")/../lib/pg.sh"
