@@ -36,11 +36,7 @@ for v in ROUNDS PER_AGENT PACED_N; do
 done
 [ "$ROUNDS" -le 20 ] || { echo "bench: at most 20 rounds" >&2; exit 2; }
 
-bash scripts/deps.sh
-echo "== building (Release) in build-bench"
-cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DOUTREACH_TESTS=OFF >/dev/null
-cmake --build build-bench -j "$(nproc)" >/dev/null
-export OUTREACH_BUILD_DIR=$PWD/build-bench
+unset OUTREACH_BUILD_DIR # bench/lib.sh: a Release build of its own
 source bench/lib.sh
 source tests/lib/pg.sh
 source tests/lib/pgcluster.sh

@@ -15,10 +15,7 @@ source "$(dirname "$0")/../lib/pgcluster.sh"
 AGENTS=20
 PER_AGENT=1000
 TRIP=2026-pg-001
-tmpdir_setup
-pg_start
-broker_provision --agents "$(lg_agents $AGENTS)" --volunteers vol-01
-broker_start
+pgcluster_up $AGENTS
 
 coord_start a
 coord_start b

@@ -14,10 +14,7 @@ source "$(dirname "$0")/../lib/pg.sh"
 source "$(dirname "$0")/../lib/pgcluster.sh"
 
 AGENTS=10 PER_AGENT=600 TRIP=2026-pg-002 TAKEOVER_S=5
-tmpdir_setup
-pg_start
-broker_provision --agents "$(lg_agents $AGENTS)" --volunteers vol-01
-broker_start
+pgcluster_up $AGENTS
 coord_start a
 coord_start b
 trip_upsert "$TRIP" 2026-11-20 xiuwu 修武县

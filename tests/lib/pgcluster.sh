@@ -4,6 +4,15 @@
 # the shared group of the others, its log $WORK/coord-NAME.log and its pid
 # in $WORK/coord-NAME.pid; all are stopped when the test exits.
 
+# pgcluster_up N: a test's work directory, PostgreSQL, N load-generator agent
+# accounts (lg-001...) and a volunteer's, the broker.
+pgcluster_up() {
+  tmpdir_setup
+  pg_start
+  broker_provision --agents "$(lg_agents "$1")" --volunteers vol-01
+  broker_start
+}
+
 # coord_start NAME: starts coordinator NAME and waits until it is ready.
 coord_start() {
   coord_launch "$1"
