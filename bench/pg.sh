@@ -92,13 +92,14 @@ setup() {
       # no session kept: stopped, it must not keep a share of the group's messages
       printf 'client_id = coordinator.s\nsession_expiry_s = 0\n' >"$WORK/coord-s.conf"
       [ -f "$WORK/bench.db" ] || INIT=--init
+      grep -c 'coordinator ready' "$WORK/coord-s.log" >"$WORK/coord-s.readies" 2>/dev/null || true
       "$COORD_BIN" run ${INIT:-} --broker "$BROKER_URI" --db "$WORK/bench.db" --username coordinator \
         --password-file "$(secret coordinator)" --share-group-file "$ACCOUNTS/secrets/share-group" \
         --config "$WORK/coord-s.conf" >>"$WORK/coord-s.log" 2>&1 &
       printf '%s\n' "$!" >"$WORK/coord-s.pid"
       track_pid "$!"
       on_exit coords_stop
-      wait_until 30 "the SQLite coordinator ready" grep -q 'coordinator ready' "$WORK/coord-s.log"
+      coord_wait s # (its log grows round after round)
       CPIDS=$(coord_pid s) ;;
     pg1) coord_start a; CPIDS=$(coord_pid a) ;;
     pg2) coord_start a; coord_start b; CPIDS="$(coord_pid a) $(coord_pid b)" ;;

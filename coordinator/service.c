@@ -480,6 +480,21 @@ static void handle_item(struct svc *s, struct item *it, const char *now, bool *d
     olog(OLOG_DEBUG, "ignored a message on an unexpected topic");
 }
 
+/* A follower's marks go to the leader with the batch's commit
+ * (store_announce), so that the retained figures follow every coordinator's
+ * reports within the progress interval; the leader applies them (serve). */
+static int announce_one(void *ctx, const char *what)
+{
+    return store_announce(ctx, what) != OERR_OK;
+}
+
+static void apply_one(void *ctx, const char *what)
+{
+    struct svc *s = ctx;
+    publish_apply(s->pub, what);
+    alerter_mark(s->alerts);
+}
+
 /* Stores a batch and, once it is committed, sends its acks and replies
  * (unless send is false: disconnected). Returns 0, or -1 when the store
  * failed: nothing was promised then, and the caller may try again. */
@@ -493,6 +508,10 @@ static int process_batch(struct svc *s, struct item *items, bool send)
         handle_item(s, it, now, &failed);
     if (!failed && intake_seen_flush(&s->seen, s->store, now) != OERR_OK) {
         olog(OLOG_ERROR, "store failed on the agents seen: %s", store_errmsg(s->store));
+        failed = true;
+    }
+    if (!failed && !s->leading && publish_announce(s->pub, announce_one, s->store)) {
+        olog(OLOG_ERROR, "store failed on the batch's announcements: %s", store_errmsg(s->store));
         failed = true;
     }
     if (!failed && store_commit(s->store) != OERR_OK)
@@ -749,6 +768,11 @@ static void serve(struct svc *s)
             publish_forget(s->pub);
             continue;
         }
+        /* what the followers committed (before a full publication: nothing
+         * committed after it is missed) */
+        if (store_announced(s->store, apply_one, s))
+            olog(OLOG_WARN, "cannot read the other coordinators' announcements: %s",
+                 store_errmsg(s->store));
         if (became || again) {
             publish_progress(s->pub, true);
             alerter_publish_all(s->alerts);
@@ -836,6 +860,8 @@ int service_run(const struct coord_config *cfg, volatile sig_atomic_t *stop)
     publish_status(&s, true);
     bool became;
     if (lead(&s, &became)) {
+        if (store_announced(s.store, apply_one, &s)) /* from now on: the followers' */
+            olog(OLOG_WARN, "cannot listen to the other coordinators: %s", store_errmsg(s.store));
         publish_progress(s.pub, true); /* retained state matches the store from the start */
         alerter_publish_all(s.alerts);
     }

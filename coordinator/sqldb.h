@@ -64,6 +64,10 @@ struct sqlq *sqldb_prepare(struct sqldb *db, const char *sql, bool persistent);
  * or the network dropped it; SQLite: always 0): what a session's locks
  * depended on is gone when it changed. */
 unsigned sqldb_generation(struct sqldb *db);
+/* Notifications received (PostgreSQL's LISTEN/NOTIFY; SQLite has none):
+ * reads what the server sent, without waiting, and calls fn(ctx, payload)
+ * for each. 0, or -1 when the connection failed (sqldb_errmsg). */
+int sqldb_notifications(struct sqldb *db, void (*fn)(void *ctx, const char *payload), void *ctx);
 /* Rows changed by the last INSERT, UPDATE or DELETE. */
 long long sqldb_changes(struct sqldb *db);
 /* Whether a transaction is open. */
@@ -105,6 +109,7 @@ struct sqldb_ops {
     struct sqlq *(*prepare)(struct sqldb *db, const char *sql, bool persistent);
     long long (*changes)(struct sqldb *db);
     unsigned (*generation)(struct sqldb *db);
+    int (*notifications)(struct sqldb *db, void (*fn)(void *, const char *), void *ctx);
     bool (*in_tx)(struct sqldb *db);
     const char *(*errmsg)(struct sqldb *db);
     enum sqldb_fail (*fail)(struct sqldb *db);

@@ -54,6 +54,13 @@ static unsigned lite_generation(struct sqldb *db)
     (void)db;
     return 0;
 }
+static int lite_notifications(struct sqldb *db, void (*fn)(void *, const char *), void *ctx)
+{
+    (void)db;
+    (void)fn;
+    (void)ctx;
+    return 0;
+}
 static bool lite_in_tx(struct sqldb *db) { return !sqlite3_get_autocommit(L(db)); }
 static const char *lite_errmsg(struct sqldb *db) { return sqlite3_errmsg(L(db)); }
 
@@ -140,7 +147,8 @@ static void lite_stream(struct sqlq *q) { (void)q; }
 static const struct sqldb_ops lite_ops = {
     .close = lite_close,       .exec = lite_exec,         .prepare = lite_prepare,
     .changes = lite_changes,
-    .generation = lite_generation,   .in_tx = lite_in_tx,       .errmsg = lite_errmsg,
+    .generation = lite_generation,
+    .notifications = lite_notifications,   .in_tx = lite_in_tx,       .errmsg = lite_errmsg,
     .fail = lite_fail,         .errcode = lite_errcode,   .reset = lite_reset,
     .clear_bindings = lite_clear_bindings,
     .bind_int = lite_bind_int, .bind_text = lite_bind_text, .bind_blob = lite_bind_blob,

@@ -84,6 +84,15 @@ oerr_t store_checkpoint_behind(struct store *s);
  * transaction. */
 bool store_leader(struct store *s, bool *changed);
 
+/* What the transaction in progress changed, for the leader (a follower's
+ * publish_announce): delivered to the other coordinators when it commits,
+ * not at all when it rolls back (PostgreSQL NOTIFY; SQLite, one
+ * coordinator: nothing). store_announced calls fn(ctx, what) for each that
+ * others committed since the last call (with the daemon's store; "all" when
+ * some may have been missed: a reconnection). */
+oerr_t store_announce(struct store *s, const char *what);
+oerr_t store_announced(struct store *s, void (*fn)(void *, const char *), void *ctx);
+
 /* Transactions: every write below runs inside one. */
 oerr_t store_begin(struct store *s);
 oerr_t store_commit(struct store *s);

@@ -157,6 +157,34 @@ bool store_leader(struct store *s, bool *changed)
     return s->leader;
 }
 
+/* The channel of the coordinators' announcements (store_announce). */
+#define ANNOUNCE_CHANNEL "outreach_changes"
+
+oerr_t store_announce(struct store *s, const char *what)
+{
+    if (sqldb_sqlite(s->db))
+        return OERR_OK;
+    struct sqlq *q = sql_prep(s, "SELECT pg_notify('" ANNOUNCE_CHANNEL "', ?1)", 1, what);
+    int rc = q ? sqlq_step(q) : SQLDB_ERROR;
+    sqlq_finalize(q);
+    return rc == SQLDB_ROW ? OERR_OK : OERR_DB;
+}
+
+oerr_t store_announced(struct store *s, void (*fn)(void *, const char *), void *ctx)
+{
+    if (sqldb_sqlite(s->db))
+        return OERR_OK;
+    unsigned gen = sqldb_generation(s->db) + 1;
+    if (s->listen_gen != gen) { /* first, or a new connection: what came meanwhile is lost */
+        if (sqldb_exec(s->db, "LISTEN " ANNOUNCE_CHANNEL))
+            return OERR_DB;
+        if (s->listen_gen)
+            fn(ctx, "all");
+        s->listen_gen = sqldb_generation(s->db) + 1;
+    }
+    return sqldb_notifications(s->db, fn, ctx) ? OERR_DB : OERR_OK;
+}
+
 oerr_t store_pg_hold_alone(struct store *s, char err[256])
 {
     sqldb_exec(s->db, "SELECT pg_advisory_unlock_shared(" STORE_KEY ")");

@@ -80,6 +80,8 @@ struct store {
     bool leader;
     unsigned leader_gen;
     double leader_asked_ms;
+    /* store_announced (PostgreSQL): LISTEN made in this connection (+1; 0 none) */
+    unsigned listen_gen;
     /* months (issue 13): meta's month_offset ("" not read yet) and in
      * minutes; the local day and figures of the report just stored
      * (store_month_stash) */

@@ -89,6 +89,43 @@ rb=$(grep -c "trip $TRIP: vol-[0-9]* registered as doctor" "$WORK/coord-b.log" |
 assert_eq "$N" $((ra + rb)) "registrations handled by a and b"
 [ "$ra" -gt 0 ] && [ "$rb" -gt 0 ] || fail "the requests were not spread: a $ra, b $rb"
 pass "the requests were spread over both coordinators: a $ra, b $rb"
+# ---- one request_id, sent twice at once: answered once, whichever coordinator -
+TRIP2=2026-pg-again
+reply=$(admin_request "$(jq -cn --arg id "$TRIP2" '{request_id: "up-again", op: "trip.upsert",
+  trip_id: $id, title: "义诊", date: "2026-12-12",
+  site: {code: "site-2", name: "村卫生室", county: "cili", county_name: "慈利县", poor_village: true},
+  mode: "red_cross", activities: ["clinic"], departments: ["internal"], capacity: {doctor: 1}}')")
+[ "$(jq -r .ok <<<"$reply")" = true ] || fail "trip.upsert refused: $reply"
+for id in vol-001 vol-002 vol-003; do # their replies, both of each
+  # -d: its SUBACK says it is subscribed (stdbuf: each line at once)
+  stdbuf -oL mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -V mqttv5 -q 1 -u "$id" -d \
+    -i "$id.test-replies" -P "$(cat "$(secret "$id")")" -t "$ROOT/volunteers/$id/replies" \
+    -C 2 -W 60 -F '%p' >"$WORK/again-$id.log" 2>&1 &
+  track_pid "$!"
+  printf '%s\n' "$!" >"$WORK/again-$id.pid"
+done
+subs_up() { [ "$(cat "$WORK"/again-vol-00[123].log | grep -c SUBACK)" = 3 ]; }
+wait_until 10 "the reply subscribers" subs_up
+pids=()
+for i in $(seq 1 20); do
+  id=$(printf 'vol-%03d' "$i")
+  body=$(jq -cn --arg t "$TRIP2" --arg r "again-$id" '{request_id: $r, op: "trip.register", trip_id: $t, role: "doctor"}')
+  publish_as "$id" "$ROOT/volunteers/$id/requests" "$body" & pids+=($!)
+  publish_as "$id" "$ROOT/volunteers/$id/requests" "$body" & pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p" || fail "a request not published"; done
+for id in vol-001 vol-002 vol-003; do
+  wait "$(cat "$WORK/again-$id.pid")" 2>/dev/null || true
+  grep '^{' "$WORK/again-$id.log" >"$WORK/again-$id.txt" || true
+  assert_eq 2 "$(wc -l <"$WORK/again-$id.txt")" "replies to $id's request sent twice"
+  assert_eq 1 "$(sort -u "$WORK/again-$id.txt" | wc -l)" "the two replies to $id are one reply"
+done
+assert_eq 20 "$(pg_sql "SELECT COUNT(*) FROM registrations WHERE trip_id = '$TRIP2'")" \
+  "registrations on $TRIP2 (20 volunteers, each request sent twice)"
+assert_eq 1 "$(pg_sql "SELECT COUNT(*) FROM registrations WHERE trip_id = '$TRIP2' AND state = 'confirmed'")" \
+  "confirmed on $TRIP2 (one place)"
+pass "a request_id sent twice at once is answered once, with one reply, whichever coordinator"
+
 expect_retained "$ROOT/trips/$TRIP" ".roles.doctor" "{\"capacity\":$PLACES,\"confirmed\":$PLACES,\"waitlisted\":$((N - PLACES)),\"open\":0}"
 pass "the retained card (the leader's) matches"
 coords_stop
