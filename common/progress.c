@@ -21,7 +21,12 @@ void progress_figures(long long count, long long target, int year, struct odate 
     f->days_in_year = diy;
     f->expected_to_date = (target * el * 2 + diy) / (2LL * diy);
     f->projected_year_end = el > 0 ? count * diy / el : count;
+    f->pace = progress_pace(count, f->expected_to_date, target);
+}
+
+const char *progress_pace(long long count, long long expected, long long target)
+{
     long long tol = target / 100 > 0 ? target / 100 : 1;
-    long long diff = count - f->expected_to_date;
-    f->pace = diff > tol ? "ahead" : diff < -tol ? "behind" : "on_pace";
+    long long diff = count - expected;
+    return diff > tol ? "ahead" : diff < -tol ? "behind" : "on_pace";
 }

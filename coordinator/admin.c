@@ -130,10 +130,46 @@ static void village_of(const struct village_def *d, struct village_row *v)
     snprintf(v->county_name, sizeof v->county_name, "%s", d->county_name);
 }
 
+/* A county has one name in the register: villages[i] naming its county
+ * otherwise than an earlier village of the request or a stored one (not
+ * the one it replaces) is refused; NULL when none does. */
+static char *county_name_clash(struct store *s, const struct request *rq, int *db_failed)
+{
+    char msg[1024], reason[JERR_MAX];
+    for (int i = 0; i < rq->nvillages; i++) {
+        const struct village_def *d = &rq->villages[i];
+        for (int j = 0; j < i; j++) {
+            const struct village_def *e = &rq->villages[j];
+            if (strcmp(e->county, d->county) != 0 || strcmp(e->county_name, d->county_name) == 0)
+                continue;
+            snprintf(msg, sizeof msg, "villages[%d]: county %s is named '%s' there but '%s' in "
+                     "villages[%d]: a county has one name; give every village of it the same",
+                     i, d->county, d->county_name, e->county_name, j);
+            return reply_error(rq->request_id, "county_name_mismatch", coverage_msg(reason, msg));
+        }
+        struct village_row o;
+        oerr_t e = store_county_village(s, d->county, d->code, &o);
+        if (e == OERR_NOTFOUND || (!e && strcmp(o.county_name, d->county_name) == 0))
+            continue;
+        if (e) {
+            *db_failed = 1;
+            return NULL;
+        }
+        snprintf(msg, sizeof msg, "villages[%d]: county %s is named '%s' there but '%s' in the "
+                 "register (village %s): a county has one name; use '%s', or check the county "
+                 "code", i, d->county, d->county_name, o.county_name, o.code, o.county_name);
+        return reply_error(rq->request_id, "county_name_mismatch", coverage_msg(reason, msg));
+    }
+    return NULL;
+}
+
 static char *do_villages(struct store *s, const struct request *rq, const char *now,
                          struct changes *ch, int *db_failed)
 {
     struct village_row v;
+    char *clash = county_name_clash(s, rq, db_failed);
+    if (clash || *db_failed)
+        return clash;
     /* A trip's site and its village agree (coverage_site_mismatch): a
      * register that moves a village away from a trip at it is refused,
      * before anything of the request is stored. */

@@ -8,6 +8,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "progress.h"
 #include "timeutil.h"
 
 const char *const alert_kind_names[ALERT_KIND_COUNT] = {"site_silent", "county_behind",
@@ -177,9 +178,11 @@ static cJSON *figure_json(const struct alert_county *c, double share)
     return o;
 }
 
+/* How far behind its expected-to-date a figure is, 0 when progress calls
+ * it on pace or ahead (the same rule: progress_pace). */
 static double behind_share(const struct alert_county *c)
 {
-    if (c->expected <= 0 || c->count >= c->expected)
+    if (c->expected <= 0 || strcmp(progress_pace(c->count, c->expected, c->target), "behind"))
         return 0.0;
     return (double)(c->expected - c->count) / (double)c->expected;
 }

@@ -44,6 +44,7 @@ struct alert_county {
     const char *county;
     const char *figure; /* "consultations" or "staff" */
     long long count, expected; /* expected: expected-to-date */
+    long long target;          /* the year's target (its 1% is on pace: progress_pace) */
 };
 /* An agent's seqs never seen. */
 struct alert_gaps {

@@ -121,7 +121,8 @@ static void county_add(struct snap *sn, const char *county, int year, const cJSO
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(targets, figure);
     const cJSON *e = cJSON_GetObjectItemCaseSensitive(t, "expected_to_date");
     const cJSON *c = cJSON_GetObjectItemCaseSensitive(t, "count");
-    if (!cJSON_IsNumber(e) || !cJSON_IsNumber(c))
+    const cJSON *tg = cJSON_GetObjectItemCaseSensitive(t, "target");
+    if (!cJSON_IsNumber(e) || !cJSON_IsNumber(c) || !cJSON_IsNumber(tg))
         return;
     void *v = grow(sn->county_items, &sn->counties_cap, sn->ncounties, sizeof *sn->county_items);
     if (!v) {
@@ -133,7 +134,8 @@ static void county_add(struct snap *sn, const char *county, int year, const cJSO
     snprintf(it->county, sizeof it->county, "%s", county);
     it->c = (struct alert_county){.year = year, .figure = figure,
                                   .count = (long long)c->valuedouble,
-                                  .expected = (long long)e->valuedouble};
+                                  .expected = (long long)e->valuedouble,
+                                  .target = (long long)tg->valuedouble};
 }
 
 /* A county's figures against its own targets: county_targets of its progress

@@ -21,7 +21,8 @@ static const char usage_export[] =
     "  --csv            CSV, one row per accepted report, voided ones marked\n"
     "  --year Y         only the reports of trips dated in year Y\n"
     "  --county C       only the reports of trips in county C (its code, e.g. xiuwu;\n"
-    "                   a county no trip is in is refused)\n"
+    "                   a county that no trip or target is in and the villages\n"
+    "                   register does not hold is refused)\n"
     "  --from DATE      only reports recorded on DATE or later, and\n"
     "  --to DATE        on DATE or earlier: the day of recorded_at in the\n"
     "                   coordinator's time zone (tz_offset_min, UTC+08:00 unless\n"
@@ -46,7 +47,8 @@ static const char usage_export[] =
     "                   docs/dhis2-mapping.example.json is an annotated example)\n"
     "  --year Y         the year (required)\n"
     "  --month M        that month's values only (1 to 12; period YYYYMM)\n"
-    "  --county C       that county's values only (a county with trips in year Y)\n"
+    "  --county C       that county's values only (a county with trips or targets\n"
+    "                   in year Y, or one of the villages register)\n"
     "  --csv            DHIS2's CSV form instead of JSON (Content-Type\n"
     "                   application/csv)\n";
 
@@ -129,11 +131,16 @@ int cli_export(int argc, char **argv, void *ctx)
         return cli_usage_error(usage_export, "%s", "--db FILE is required");
     if (o.format)
         return export_dhis2(c, &o);
+    /* only what was given and is not for --csv */
     if (o.mapping || o.month || o.section)
-        return cli_usage_error(usage_export, "%s", "--mapping is for --format dhis2; --month "
-                               "and --section are the report command's");
+        return cli_usage_error(usage_export, "%s%s%s%s%s", o.mapping ? "--mapping is for "
+                               "--format dhis2" : "", o.mapping && o.month ? "; " : "",
+                               o.month ? "--month is for --format dhis2 (and the report "
+                               "command)" : "", (o.mapping || o.month) && o.section ? "; " : "",
+                               o.section ? "--section is the report command's" : "");
     if (!o.csv)
-        return cli_usage_error(usage_export, "%s", "choose a format: --csv");
+        return cli_usage_error(usage_export, "%s", "choose a format: --csv (the accepted "
+                               "reports) or --format dhis2 (the month figures for DHIS2)");
     struct odate from, to;
     if ((rc = check_date("--from", o.from, &from)) || (rc = check_date("--to", o.to, &to)))
         return rc;

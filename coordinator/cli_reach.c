@@ -74,7 +74,42 @@ struct import {
     long villages, poor;
     char (*codes)[ID_MAX + 1 + 12]; /* "code\0line" for the duplicate check */
     size_t ncodes, capcodes;
+    struct county_seen { /* each county's name where first given: one name a county */
+        char *county, *name;
+        long line;
+    } *counties;
+    size_t ncounties, capcounties;
 };
+
+/* arr (n items of size, room for *cap) with room for one more: grown,
+ * doubled from first, when full; out of memory ends the command. */
+static void *room_for_one(void *arr, size_t *cap, size_t n, size_t size, size_t first)
+{
+    if (n < *cap)
+        return arr;
+    size_t c = *cap ? *cap * 2 : first;
+    void *grown = realloc(arr, c * size);
+    if (!grown)
+        cli_oom();
+    *cap = c;
+    return grown;
+}
+
+/* The county's name as first given (NULL the first time, then remembered). */
+static const struct county_seen *county_name_first(struct import *im, const char *county,
+                                                   const char *name, long line)
+{
+    for (size_t i = 0; i < im->ncounties; i++)
+        if (strcmp(im->counties[i].county, county) == 0)
+            return &im->counties[i];
+    im->counties = room_for_one(im->counties, &im->capcounties, im->ncounties,
+                                sizeof *im->counties, 16);
+    struct county_seen *c = &im->counties[im->ncounties++];
+    *c = (struct county_seen){strdup(county), strdup(name), line};
+    if (!c->county || !c->name)
+        cli_oom();
+    return NULL;
+}
 
 /* Checks one request with the coordinator's own decoder; a message names
  * the file line of the village it is about. */
@@ -157,8 +192,15 @@ static int read_villages(struct import *im, FILE *f, const char *request_id)
         }
         int poor = poor_value(r.field[5]);
         if (poor < 0) {
-            cli_fail("%s, line %ld: field 'poor' must be 1 or 0 (yes/no, true/false), "
+            cli_fail("%s, line %ld: field 'poor' must be 1 or 0 (yes/no, true/false, 是/否), "
                      "not '%.40s'", im->path, r.line, r.field[5]);
+            return EXIT_USAGE;
+        }
+        const struct county_seen *first = county_name_first(im, r.field[3], r.field[4], r.line);
+        if (first && strcmp(first->name, r.field[4]) != 0) {
+            cli_fail("%s, line %ld: field 'county_name': county %s is '%s' there but '%s' "
+                     "on line %ld: a county has one name; give every village of it the same",
+                     im->path, r.line, r.field[3], r.field[4], first->name, first->line);
             return EXIT_USAGE;
         }
         cJSON *v = cJSON_CreateObject();
@@ -182,14 +224,7 @@ static int read_villages(struct import *im, FILE *f, const char *request_id)
         bytes += len;
         im->villages++;
         im->poor += poor;
-        if (im->ncodes == im->capcodes) {
-            size_t cap = im->capcodes ? im->capcodes * 2 : 256;
-            void *c = realloc(im->codes, cap * sizeof *im->codes);
-            if (!c)
-                cli_oom();
-            im->codes = c;
-            im->capcodes = cap;
-        }
+        im->codes = room_for_one(im->codes, &im->capcodes, im->ncodes, sizeof *im->codes, 256);
         char *slot = im->codes[im->ncodes++];
         snprintf(slot, ID_MAX + 1, "%s", r.field[0]);
         snprintf(slot + strlen(slot) + 1, 12, "%ld", r.line);
@@ -273,6 +308,11 @@ static int villages_import(int argc, char **argv)
     free(im.req);
     free(im.lines);
     free(im.codes);
+    for (size_t i = 0; i < im.ncounties; i++) {
+        free(im.counties[i].county);
+        free(im.counties[i].name);
+    }
+    free(im.counties);
     return rc;
 }
 
@@ -285,6 +325,7 @@ int cli_villages(int argc, char **argv, void *ctx)
     }
     if (argc < 2 || strcmp(argv[1], "import") != 0)
         return cli_usage_error(usage_villages, "%s", "the subcommand is 'import'");
+    argv[1] = (char *)cli_progname(); /* getopt's messages name it, as main.c's setup */
     return villages_import(argc - 1, argv + 1);
 }
 
@@ -488,6 +529,8 @@ int cli_targets(int argc, char **argv, void *ctx)
         return 0;
     }
     const char *sub = argc >= 2 ? argv[1] : "";
+    if (argc >= 2)
+        argv[1] = (char *)cli_progname(); /* getopt's messages name it, as main.c's setup */
     if (strcmp(sub, "set") == 0 || strcmp(sub, "unset") == 0)
         return targets_send(argc - 1, argv + 1, sub[0] == 'u');
     if (strcmp(sub, "list") == 0)

@@ -11,12 +11,14 @@
 
 struct store *coord_cli_store(struct coord_cli *c, const char *db)
 {
-    FILE *probe = *db ? fopen(db, "r") : NULL;
-    if (!probe) {
-        cli_fail("no store at %s", db);
-        return NULL;
+    if (!store_is_server(db)) { /* a file: there, and readable */
+        FILE *probe = *db ? fopen(db, "r") : NULL;
+        if (!probe) {
+            cli_fail("no store at %s", db);
+            return NULL;
+        }
+        fclose(probe);
     }
-    fclose(probe);
     char err[256];
     store_close(c->store);
     c->store = NULL;
@@ -79,12 +81,23 @@ int coord_cli_county_check(struct store *s, const char *db, int year, const char
     }
     if (k.found)
         return 0;
+    /* a county of the villages register: known, even with no trip or target */
+    struct village_row v;
+    e = store_county_village(s, county, NULL, &v);
+    if (e == OERR_OK)
+        return 0;
+    if (e != OERR_NOTFOUND) {
+        coord_cli_read_failed(s, db);
+        return 1;
+    }
     if (year)
-        cli_fail("--county %s: no trip of %d is in that county; 'outreach-coordinator progress "
-                 "--db %s --year %d' lists the counties", county, year, db, year);
+        cli_fail("--county %s: no trip or target of %d is in that county and the villages "
+                 "register has none of that code; 'outreach-coordinator progress --db %s "
+                 "--year %d' lists the counties", county, year, db, year);
     else
-        cli_fail("--county %s: no trip of any year is in that county; 'outreach-coordinator "
-                 "progress --db %s --year Y' lists a year's counties", county, db);
+        cli_fail("--county %s: no trip or target of any year is in that county and the "
+                 "villages register has none of that code; 'outreach-coordinator progress "
+                 "--db %s --year Y' lists a year's counties", county, db);
     return EXIT_USAGE;
 }
 

@@ -258,7 +258,6 @@ struct build_ctx {
     const char *county;
     cJSON *values;
     char *err;
-    bool found;
     oerr_t e;
 };
 
@@ -267,21 +266,31 @@ static int add_county(void *arg, const char *county, const char *name)
     struct build_ctx *k = arg;
     if (k->county && strcmp(k->county, county) != 0)
         return 0;
-    k->found = true;
+    struct month_figures mf[12];
+    if ((k->e = store_months(k->s, k->year, county, mf)) != OERR_OK) {
+        snprintf(k->err, DHIS2_ERR_MAX, "reading the months of %s failed", county);
+        return 1;
+    }
+    /* only a county with figures in the period(s) exported needs an orgUnit */
+    bool any = false;
+    for (int mo = 0; mo < 12 && !any; mo++)
+        any = (!k->month || mo + 1 == k->month) && !month_empty(&mf[mo]);
+    if (!any)
+        return 0;
     const struct map_ou *ou = NULL;
     for (int i = 0; i < k->m->nou && !ou; i++)
         if (strcmp(k->m->ou[i].county, county) == 0)
             ou = &k->m->ou[i];
     if (!ou) {
-        snprintf(k->err, DHIS2_ERR_MAX, "county %s (%s) has figures in %d but no orgUnit in the "
+        char when[16];
+        if (k->month)
+            snprintf(when, sizeof when, "%04d-%02d", k->year, k->month);
+        else
+            snprintf(when, sizeof when, "%d", k->year);
+        snprintf(k->err, DHIS2_ERR_MAX, "county %s (%s) has figures in %s but no orgUnit in the "
                  "mapping: add {\"county\": \"%s\", \"orgUnit\": \"ITS_DHIS2_CODE\"} to "
-                 "\"orgUnits\"", county, name, k->year, county);
+                 "\"orgUnits\"", county, name, when, county);
         k->e = OERR_NOTFOUND;
-        return 1;
-    }
-    struct month_figures mf[12];
-    if ((k->e = store_months(k->s, k->year, county, mf)) != OERR_OK) {
-        snprintf(k->err, DHIS2_ERR_MAX, "reading the months of %s failed", county);
         return 1;
     }
     for (int mo = 0; mo < 12; mo++) {
@@ -325,7 +334,7 @@ cJSON *dhis2_build(struct store *s, const struct dhis2_map *m, int year, int mon
         snprintf(err, DHIS2_ERR_MAX, "out of memory");
         return NULL;
     }
-    struct build_ctx k = {s, m, year, month, county, values, err, false, OERR_OK};
+    struct build_ctx k = {s, m, year, month, county, values, err, OERR_OK};
     oerr_t e = store_month_counties_each(s, year, add_county, &k);
     if (k.e || e) {
         if (!k.e)
@@ -333,12 +342,7 @@ cJSON *dhis2_build(struct store *s, const struct dhis2_map *m, int year, int mon
         cJSON_Delete(set);
         return NULL;
     }
-    if (county && !k.found) {
-        snprintf(err, DHIS2_ERR_MAX, "--county %s has no month figures in %d", county, year);
-        cJSON_Delete(set);
-        return NULL;
-    }
-    return set;
+    return set; /* a county with no month figures (the caller knows it): no value */
 }
 
 int dhis2_write_csv(const cJSON *set, FILE *f)

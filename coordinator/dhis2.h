@@ -24,7 +24,8 @@ void dhis2_map_free(struct dhis2_map *m);
 /* The data values of year (one county's, or every county's when county is
  * NULL; month 1..12 that month only, 0 all twelve): for each county and month
  * (period YYYYMM, the store's month of a report) that has any figure, one
- * value per mapped figure, zeros included. {"dataValues":[...]} for the
+ * value per mapped figure, zeros included (none for a county with no
+ * figures: the caller has checked that it knows the county). {"dataValues":[...]} for the
  * caller to cJSON_Delete; NULL with err (a county the mapping lacks, the
  * store). */
 cJSON *dhis2_build(struct store *s, const struct dhis2_map *m, int year, int month,

@@ -30,6 +30,9 @@ static int load_config(int argc, char **argv, const struct conf_opt *table)
 static int setup(const struct cli_cmd *cmd, int argc, char **argv, void *ctx)
 {
     struct coord_cli *c = ctx;
+    /* getopt names argv[0] in its messages ("unrecognized option"): the
+     * program, as every other message of ours does, not the command word */
+    argv[0] = (char *)PROG;
     if (cmd->needs & CLI_NEED_CONFIG) {
         coord_config_defaults(&c->cfg);
         c->table = coord_config_table(&c->cfg);

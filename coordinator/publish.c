@@ -296,6 +296,14 @@ static void publish_devices(struct pub_ctx *c, bool everything)
     p->agents_all_dirty = false;
 }
 
+void publish_forget(struct publisher *p)
+{
+    p->ndirty_years = p->ndirty_trips = p->ndirty_counties = 0;
+    p->all_dirty = false;
+    p->ndirty_agents = 0;
+    p->agents_all_dirty = false;
+}
+
 void publish_progress(struct publisher *p, bool everything)
 {
     const struct coord_config *cfg = p->cfg;

@@ -38,6 +38,9 @@ void publish_mark_agent(struct publisher *p, const char *agent_id);
 void publish_mark_all(struct publisher *p);
 /* Whether anything is marked and not published yet. */
 bool publish_pending(const struct publisher *p);
+/* Forgets what changed, unpublished: another coordinator publishes (it is
+ * the leader, store_leader), and publishes everything when it becomes one. */
+void publish_forget(struct publisher *p);
 
 /* How long the daemon may wait for messages before progress is due: 200 ms
  * when nothing is marked. */

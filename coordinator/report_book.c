@@ -298,13 +298,18 @@ static int county_row(void *arg, const char *county, const char *name)
                      jnum(y, "trips", "cancelled")};
     for (int i = 0; i < 14; i++)
         (i == 5 ? set_money : set_int)(&c[2 + i], v[i]);
-    /* county targets: empty until the county has them (reach) */
-    const cJSON *tc = county_targets(y, "consultations");
-    if (cJSON_IsObject(tc)) {
-        set_int(&c[16], jnum(tc, "target", NULL));
-        set_int(&c[17], jnum(tc, "expected_to_date", NULL));
+    /* county targets (consultations, then staff): empty until the county
+     * has them (reach) */
+    static const char *const figs[] = {"consultations", "staff"};
+    for (int f = 0; f < 2; f++) {
+        const cJSON *tc = county_targets(y, figs[f]);
+        if (!cJSON_IsObject(tc))
+            continue;
+        struct rcell *tcell = &c[16 + 3 * f];
+        set_int(&tcell[0], jnum(tc, "target", NULL));
+        set_int(&tcell[1], jnum(tc, "expected_to_date", NULL));
         const cJSON *pace = jget(tc, "pace", NULL);
-        if (set_text(&c[18], cJSON_IsString(pace) ? book_pace_words(pace->valuestring) : "")) {
+        if (set_text(&tcell[2], cJSON_IsString(pace) ? book_pace_words(pace->valuestring) : "")) {
             cJSON_Delete(y);
             k->err = OERR_NOMEM;
             return 1;
@@ -321,8 +326,8 @@ static oerr_t build_counties(struct store *s, const struct book_opts *o, struct 
     table_init(t, RS_COUNTIES, title,
                o->month ? "所选月份（按上报日期，限于出诊日期之内）The month chosen (by the day "
                           "recorded, within the trip's days)"
-                        : "本年累计（按出诊日期）The year to date (by the trips' dates); county "
-                          "targets are empty while a county has none");
+                        : "本年累计（按出诊日期）；县级指标未设置时为空 The year to date (by "
+                          "the trips' dates); county targets are empty while a county has none");
     col(t, "县代码 County");
     col(t, "县 County name");
     cols(t, figure_cols, FIGURE_COLS);
@@ -330,17 +335,26 @@ static oerr_t build_counties(struct store *s, const struct book_opts *o, struct 
         col(t, "计划中出诊 Trips planned");
         col(t, "已完成出诊 Trips completed");
         col(t, "已取消出诊 Trips cancelled");
-        col(t, "县目标 County target (consultations)");
-        col(t, "应达进度 Expected to date");
-        col(t, "进度 Pace");
+        col(t, "县目标（诊疗人次）County target (consultations)");
+        col(t, "应达进度（诊疗人次）Expected to date (consultations)");
+        col(t, "进度（诊疗人次）Pace (consultations)");
+        col(t, "县目标（医务人员）County target (staff)");
+        col(t, "应达进度（医务人员）Expected to date (staff)");
+        col(t, "进度（医务人员）Pace (staff)");
     }
     struct county_ctx k = {s, o, t, false, OERR_OK};
     oerr_t e = store_counties_each(s, o->year, county_row, &k);
     if (k.err)
         return k.err;
-    if (e)
+    if (e || !o->county || k.found)
         return e;
-    return o->county && !k.found ? OERR_NOTFOUND : OERR_OK;
+    /* a county of the villages register with no trip or target this year:
+     * its row of zeros, by the register's name */
+    struct village_row v;
+    if ((e = store_county_village(s, o->county, NULL, &v)))
+        return e;
+    county_row(&k, o->county, v.county_name);
+    return k.err;
 }
 
 /* ---- months, departments, referrals -------------------------------------- */
@@ -353,11 +367,12 @@ static int month_label(struct rcell *c, int year, int month)
 }
 
 /* One row per month (the one of --month), columns from get (the one at
- * money in fen, -1 none), and a total row when total (not where a column
- * counts distinct people). */
+ * money in fen, -1 none), then a total row; its cell of the column at
+ * distinct (-1 none) is left empty: that column counts distinct people in
+ * each month, and a person in two months is one person in the year. */
 static int month_grid(const struct book_opts *o, const struct month_figures *m,
                       struct rtable *t, int n, long long (*get)(const struct month_figures *, int),
-                      int money, bool total)
+                      int money, int distinct)
 {
     long long sum[REPORT_MAX_COLS] = {0};
     for (int mo = 1; mo <= 12; mo++) {
@@ -372,13 +387,12 @@ static int month_grid(const struct book_opts *o, const struct month_figures *m,
             sum[i] += v;
         }
     }
-    if (!total)
-        return 0;
     struct rcell *c = row(t);
     if (!c || set_text(&c[0], "合计 Total"))
         return -1;
     for (int i = 0; i < n; i++)
-        set_int(&c[1 + i], sum[i]);
+        if (i != distinct)
+            (i == money ? set_money : set_int)(&c[1 + i], sum[i]);
     return 0;
 }
 
@@ -391,7 +405,7 @@ static int build_months(const struct book_opts *o, const struct month_figures *m
     col(t, "月份 Month");
     cols(t, figure_cols, FIGURE_COLS);
     col(t, "健康教育上报 Education reports");
-    return month_grid(o, m, t, FIGURE_COLS + 1, figure_of, 5, false);
+    return month_grid(o, m, t, FIGURE_COLS + 1, figure_of, 5, 4); /* 4: staff */
 }
 
 static long long dept_of(const struct month_figures *f, int i)
@@ -422,7 +436,7 @@ static int build_departments(const struct book_opts *o, const struct month_figur
     col(t, "月份 Month");
     cols(t, dept_labels, STORE_DEPARTMENTS);
     col(t, "合计 Total");
-    return month_grid(o, m, t, STORE_DEPARTMENTS + 1, dept_of, -1, true);
+    return month_grid(o, m, t, STORE_DEPARTMENTS + 1, dept_of, -1, -1);
 }
 
 static int build_referrals(const struct book_opts *o, const struct month_figures *m,
@@ -435,7 +449,7 @@ static int build_referrals(const struct book_opts *o, const struct month_figures
     col(t, "转诊 Referrals");
     cols(t, dest_labels, DEST_COUNT);
     cols(t, urg_labels, STORE_URGENCIES);
-    return month_grid(o, m, t, 1 + DEST_COUNT + STORE_URGENCIES, referral_of, -1, true);
+    return month_grid(o, m, t, 1 + DEST_COUNT + STORE_URGENCIES, referral_of, -1, -1);
 }
 
 /* ---- trips -------------------------------------------------------------------- */
@@ -506,7 +520,8 @@ static int trip_row_add(void *arg, const struct trip_row *tr)
 static oerr_t build_trips(struct store *s, const struct book_opts *o, struct rtable *t)
 {
     table_init(t, RS_TRIPS, "出诊与到岗 Trips with attendance",
-               "按出诊日期 By the trips' dates; attendance counts people, never names");
+               "按出诊日期；到岗只计人数，不记姓名 By the trips' dates; attendance counts "
+               "people, never names");
     static const char *const labels[] = {"出诊编号 Trip", "日期 Date", "结束日期 End date", "名称 Title",
                           "县代码 County", "县 County name", "乡镇 Township", "地点 Site",
                           "村代码 Village code", "村 Village", "状态 Status",
@@ -527,9 +542,12 @@ static int share_cell(struct rcell *c, long long reached, long long all)
 {
     if (all <= 0)
         return 0;
-    char b[16];
+    char b[24];
     snprintf(b, sizeof b, "%lld%%", reached * 100 / all);
-    return set_text(c, b);
+    int rc = set_text(c, b);
+    c->kind = RC_PERCENT;
+    c->n = reached * 100 / all;
+    return rc;
 }
 
 static int coverage_row(struct rtable *t, const char *county, const char *name,

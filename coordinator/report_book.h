@@ -20,6 +20,8 @@ enum rcell_kind {
     RC_INT,   /* a count */
     RC_MONEY, /* fen, shown as yuan with two decimals */
     RC_DATE,  /* a day, text YYYY-MM-DD: a date cell in xlsx, the text elsewhere */
+    RC_PERCENT, /* n whole percent, text "25%": a number with a percent format in
+                 * xlsx, the text elsewhere */
 };
 struct rcell {
     enum rcell_kind kind;

@@ -41,6 +41,7 @@ static int csv_cell(FILE *f, const struct rcell *c)
     switch (c->kind) {
     case RC_TEXT:
     case RC_DATE:
+    case RC_PERCENT:
         return csv_text(f, c->text);
     case RC_INT:
         return fprintf(f, "%lld", c->n) < 0 ? -1 : 0;
@@ -153,6 +154,8 @@ static int html_cell(FILE *f, const struct rcell *c)
     case RC_DATE:
         return fputs("<td>", f) == EOF || html_text(f, c->text) || fputs("</td>", f) == EOF
                    ? -1 : 0;
+    case RC_PERCENT:
+        return fprintf(f, "<td class=\"n\">%lld%%</td>", c->n) < 0 ? -1 : 0;
     case RC_INT:
         book_thousands(c->n, b);
         return fprintf(f, "<td class=\"n\">%s</td>", b) < 0 ? -1 : 0;
@@ -211,7 +214,7 @@ int book_write_html(const struct report_book *r, FILE *f)
 #define XLSX_HEADER_ROW 3
 
 struct xlsx_formats {
-    lxw_format *bold, *head, *money, *date;
+    lxw_format *bold, *head, *money, *date, *percent;
 };
 
 /* A day YYYY-MM-DD as a date cell (a number with a date format: Excel sorts
@@ -257,6 +260,9 @@ static int xlsx_table(lxw_workbook *wb, const struct report_book *r, const struc
                                            fm->money);
             else if (c->kind == RC_DATE)
                 e = xlsx_date(ws, row, (lxw_col_t)i, c->text, fm->date);
+            else if (c->kind == RC_PERCENT) /* 25 -> 0.25 shown 25%: the text's figure */
+                e = worksheet_write_number(ws, row, (lxw_col_t)i, (double)c->n / 100.0,
+                                           fm->percent);
         }
     }
     if (!e)
@@ -283,7 +289,8 @@ int book_write_xlsx(const struct report_book *r, const char *path, char err[256]
         return -1;
     }
     struct xlsx_formats fm = {workbook_add_format(wb), workbook_add_format(wb),
-                              workbook_add_format(wb), workbook_add_format(wb)};
+                              workbook_add_format(wb), workbook_add_format(wb),
+                              workbook_add_format(wb)};
     format_set_bold(fm.bold);
     format_set_bold(fm.head);
     format_set_text_wrap(fm.head);
@@ -291,6 +298,7 @@ int book_write_xlsx(const struct report_book *r, const char *path, char err[256]
     format_set_border(fm.head, LXW_BORDER_THIN);
     format_set_num_format(fm.money, "#,##0.00");
     format_set_num_format(fm.date, "yyyy-mm-dd");
+    format_set_num_format(fm.percent, "0%");
     int rc = 0;
     for (int i = 0; rc == 0 && i < RS_COUNT; i++)
         rc = xlsx_table(wb, r, &r->t[i], &fm, err);

@@ -22,6 +22,7 @@ struct sqlq *sqldb_prepare(struct sqldb *db, const char *sql, bool persistent)
     return db->ops->prepare(db, sql, persistent);
 }
 long long sqldb_changes(struct sqldb *db) { return db->ops->changes(db); }
+unsigned sqldb_generation(struct sqldb *db) { return db->ops->generation(db); }
 bool sqldb_in_tx(struct sqldb *db) { return db->ops->in_tx(db); }
 const char *sqldb_errmsg(struct sqldb *db) { return db ? db->ops->errmsg(db) : "no database"; }
 enum sqldb_fail sqldb_fail(struct sqldb *db) { return db->ops->fail(db); }

@@ -60,6 +60,10 @@ int sqldb_exec(struct sqldb *db, const char *sql);
 /* A statement; persistent when it is kept for the connection's life (the
  * hot path's). NULL when it cannot be prepared (sqldb_errmsg). */
 struct sqlq *sqldb_prepare(struct sqldb *db, const char *sql, bool persistent);
+/* How many times the connection was made again (PostgreSQL: after the server
+ * or the network dropped it; SQLite: always 0): what a session's locks
+ * depended on is gone when it changed. */
+unsigned sqldb_generation(struct sqldb *db);
 /* Rows changed by the last INSERT, UPDATE or DELETE. */
 long long sqldb_changes(struct sqldb *db);
 /* Whether a transaction is open. */
@@ -100,6 +104,7 @@ struct sqldb_ops {
     int (*exec)(struct sqldb *db, const char *sql);
     struct sqlq *(*prepare)(struct sqldb *db, const char *sql, bool persistent);
     long long (*changes)(struct sqldb *db);
+    unsigned (*generation)(struct sqldb *db);
     bool (*in_tx)(struct sqldb *db);
     const char *(*errmsg)(struct sqldb *db);
     enum sqldb_fail (*fail)(struct sqldb *db);

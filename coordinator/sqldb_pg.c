@@ -139,6 +139,7 @@ static int pg_exec(struct sqldb *db, const char *sql)
 }
 
 static long long pg_changes(struct sqldb *db) { return P(db)->changes; }
+static unsigned pg_generation(struct sqldb *db) { return P(db)->generation; }
 
 static bool pg_in_tx(struct sqldb *db)
 {
@@ -502,7 +503,8 @@ static void pg_stream(struct sqlq *sq) { Q(sq)->streaming = true; }
 
 static const struct sqldb_ops pg_ops = {
     .close = pg_close,       .exec = pg_exec,           .prepare = pg_prepare,
-    .changes = pg_changes,   .in_tx = pg_in_tx,         .errmsg = pg_errmsg,
+    .changes = pg_changes,
+    .generation = pg_generation,   .in_tx = pg_in_tx,         .errmsg = pg_errmsg,
     .fail = pg_fail,         .errcode = pg_errcode,     .reset = pg_reset,
     .clear_bindings = pg_clear_bindings,
     .bind_int = pg_bind_int, .bind_text = pg_bind_text, .bind_blob = pg_bind_blob,

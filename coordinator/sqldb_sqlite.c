@@ -49,6 +49,11 @@ static struct sqlq *lite_prepare(struct sqldb *db, const char *sql, bool persist
 }
 
 static long long lite_changes(struct sqldb *db) { return sqlite3_changes64(L(db)); }
+static unsigned lite_generation(struct sqldb *db)
+{
+    (void)db;
+    return 0;
+}
 static bool lite_in_tx(struct sqldb *db) { return !sqlite3_get_autocommit(L(db)); }
 static const char *lite_errmsg(struct sqldb *db) { return sqlite3_errmsg(L(db)); }
 
@@ -134,7 +139,8 @@ static void lite_stream(struct sqlq *q) { (void)q; }
 
 static const struct sqldb_ops lite_ops = {
     .close = lite_close,       .exec = lite_exec,         .prepare = lite_prepare,
-    .changes = lite_changes,   .in_tx = lite_in_tx,       .errmsg = lite_errmsg,
+    .changes = lite_changes,
+    .generation = lite_generation,   .in_tx = lite_in_tx,       .errmsg = lite_errmsg,
     .fail = lite_fail,         .errcode = lite_errcode,   .reset = lite_reset,
     .clear_bindings = lite_clear_bindings,
     .bind_int = lite_bind_int, .bind_text = lite_bind_text, .bind_blob = lite_bind_blob,

@@ -24,6 +24,12 @@ struct store;
  * settings) with PRAGMA quick_check(TABLE); store_check checks the rest.
  * OERR_CORRUPT when that finds damage; err says more. */
 oerr_t store_open(const char *path, struct store **out, char err[256]);
+/* Whether path names a PostgreSQL database (postgresql://USER@HOST:PORT/DB,
+ * or postgres://...) rather than a SQLite file. store_open and
+ * store_open_read take either: on PostgreSQL the open brings the schema up
+ * to date by its versioned migrations (store_pg.c), and several coordinators
+ * may share the database. */
+bool store_is_server(const char *path);
 /* store_open also holds the file path + "-lock" (shared) while the store is
  * open, and fails with OERR_REJECTED while a rebuild holds it alone. */
 /* Opens the existing store at path for reading only (the CLI's reads), with
@@ -65,6 +71,18 @@ oerr_t store_check(const char *path, bool quick, int (*fn)(void *, const char *)
  * a commit never waits for a checkpoint (store_sqlite_ckpt.c says why). For
  * the daemon. */
 oerr_t store_checkpoint_behind(struct store *s);
+
+/* Whether this program is the coordinator that publishes the retained
+ * topics (progress, trip cards, devices, alerts) among those sharing the
+ * store: on SQLite always (one coordinator has the file); on PostgreSQL the
+ * holder of a session advisory lock, which the others try to take at each
+ * call (at most every half second) and which goes with its holder's
+ * connection: a leader that dies, or loses the database, is replaced at the
+ * next call of another, within about a second. Before saying yes to a
+ * leader, a call checks that its connection (and so its lock) still lives.
+ * *changed tells that the answer differs from the last call's. Outside a
+ * transaction. */
+bool store_leader(struct store *s, bool *changed);
 
 /* Transactions: every write below runs inside one. */
 oerr_t store_begin(struct store *s);
@@ -589,6 +607,11 @@ oerr_t store_village_trip_elsewhere(struct store *s, const struct village_row *v
                                     struct trip_detail *t);
 /* OERR_NOTFOUND when the register has no such code. */
 oerr_t store_village_get(struct store *s, const char *code, struct village_row *out);
+/* The first village (by code) of the register in county, other than
+ * not_code (NULL: any): its county_name is the county's name in the
+ * register. OERR_NOTFOUND when there is none. */
+oerr_t store_county_village(struct store *s, const char *county, const char *not_code,
+                            struct village_row *out);
 /* How many villages the register holds (poor: the poor ones only); -1 on failure. */
 long long store_villages_count(struct store *s, bool poor_only);
 /* The village a trip is at (village NULL: none). */

@@ -7,7 +7,7 @@
  * Migrations: the schema is the list below, each entry one version, never
  * changed once released (a later change is a new entry). store_pg_open runs
  * those the database lacks, each in its own transaction with its row in
- * schema_migrations, under a session advisory lock (MIGRATE_KEY), so that
+ * schema_migrations, under a session advisory lock (STORE_MIGRATE_KEY), so that
  * two coordinators starting at once do not both create a table: the second
  * waits for the first and then finds nothing to do. A database at a version
  * newer than this program's is refused (an older coordinator must not write
@@ -18,19 +18,14 @@
  * lock STORE_KEY for as long as its connection lives (several coordinators
  * share one database: that is the point); a rebuild (store_hold_alone)
  * needs it alone and is refused while any other holds it. */
-#include "store_pg.h"
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "olog.h"
+#include "timeutil.h"
 #include "store_sqlite_priv.h"
 
-/* Advisory lock keys (64-bit, this program's own: "outreach" and
- * "outreacm" in ASCII). */
-#define STORE_KEY "8031166603262469992"   /* 0x6f75747265616368 */
-#define MIGRATE_KEY "8031166603262469997" /* 0x6f7574726561636d */
 
 #define pg_latest store_pg_migrations_count
 
@@ -59,7 +54,7 @@ static int pg_version(struct store *s)
 
 static oerr_t pg_migrate(struct store *s, char err[256])
 {
-    if (sqldb_exec(s->db, "SELECT pg_advisory_lock(" MIGRATE_KEY ")")) {
+    if (sqldb_exec(s->db, "SELECT pg_advisory_lock(" STORE_MIGRATE_KEY ")")) {
         snprintf(err, 256, "cannot lock the schema for its migrations: %.180s",
                  sqldb_errmsg(s->db));
         return OERR_DB;
@@ -94,7 +89,7 @@ static oerr_t pg_migrate(struct store *s, char err[256])
             olog(OLOG_INFO, "store: schema migration %d of %d applied", i + 1, pg_latest);
         }
     }
-    sqldb_exec(s->db, "SELECT pg_advisory_unlock(" MIGRATE_KEY ")");
+    sqldb_exec(s->db, "SELECT pg_advisory_unlock(" STORE_MIGRATE_KEY ")");
     return rc;
 }
 
@@ -136,6 +131,30 @@ oerr_t store_pg_open(const char *uri, bool read_only, struct store **out, char e
     }
     *out = s;
     return OERR_OK;
+}
+
+bool store_leader(struct store *s, bool *changed)
+{
+    bool was = s->leader;
+    *changed = false;
+    if (sqldb_sqlite(s->db)) /* the one coordinator that has the file */
+        return true;
+    double now = tu_mono_ms();
+    if (now - s->leader_asked_ms < 500 && s->leader_asked_ms > 0)
+        return was;
+    s->leader_asked_ms = now;
+    if (was) { /* still connected, in the connection that took it? */
+        bool alive = pg_scalar(s, "SELECT 1") == 1 && sqldb_generation(s->db) == s->leader_gen;
+        if (!alive)
+            s->leader = false;
+    }
+    if (!s->leader && pg_scalar(s, "SELECT CAST(pg_try_advisory_lock(" STORE_LEADER_KEY
+                                   ") AS INTEGER)") == 1) {
+        s->leader = true;
+        s->leader_gen = sqldb_generation(s->db);
+    }
+    *changed = s->leader != was;
+    return s->leader;
 }
 
 oerr_t store_pg_hold_alone(struct store *s, char err[256])

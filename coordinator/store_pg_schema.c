@@ -10,7 +10,7 @@
  * store shares with SQLite the date arithmetic SQLite has built in:
  * julianday(text) and date(text, modifier), for the modifiers the store
  * uses ('+480 minutes'); the session's time zone is UTC (sqldb_pg.c). */
-#include "store_pg.h"
+#include "store_sqlite_priv.h"
 
 #define BIG "BIGINT NOT NULL DEFAULT 0"
 

@@ -19,7 +19,6 @@
 #include "fileperm.h"
 #include "jsonget.h"
 #include "olog.h"
-#include "store_pg.h"
 #include "store_sqlite_priv.h"
 #include "timeutil.h"
 
@@ -1072,6 +1071,8 @@ oerr_t store_prepare_statements(struct store *s, char err[256])
     store_set_reply_limits(s, STORE_REPLY_KEEP, STORE_REPLY_DAYS);
     return OERR_OK;
 }
+
+bool store_is_server(const char *path) { return sqldb_is_pg_uri(path); }
 
 oerr_t store_open(const char *path, struct store **out, char err[256])
 {

@@ -368,7 +368,7 @@ oerr_t store_months(struct store *s, int year, const char *county, struct month_
         " SUM(urg_urgent), SUM(urg_emergency), SUM(brochures), SUM(attendees), SUM(talks),"
         " SUM(education_reports) FROM (SELECT " CLAMPED("m.day") " AS d, m.*"
         " FROM trips t JOIN month_days m ON m.trip_id = t.trip_id WHERE " TRIP_IN_YEAR
-        " AND (CAST(?2 AS TEXT) IS NULL OR t.county = ?2)) AS md WHERE " YEAR_OF("d") " = ?1"
+        " AND (CAST(?2 AS TEXT) IS NULL OR t.county = ?2)) AS days WHERE " YEAR_OF("d") " = ?1"
         " GROUP BY 1",
         "SELECT month, COUNT(DISTINCT staff_id) FROM month_staff WHERE year = ?1"
         " AND (CAST(?2 AS TEXT) IS NULL OR county = ?2) GROUP BY month",

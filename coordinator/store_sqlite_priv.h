@@ -1,6 +1,10 @@
-/* store_sqlite_priv.h -- what the files of the SQLite backend of store.h
- * (store_sqlite.c, store_sqlite_reg.c) share: the store itself and the small
- * helpers every statement uses. Included by nothing else. */
+/* store_sqlite_priv.h -- what the files of the store's backend share: the
+ * store itself and the small helpers every statement uses. The backend's
+ * SQL runs through sqldb.h on SQLite or PostgreSQL alike (store_sqlite*.c,
+ * named for the engine they began on); what only one engine has is in
+ * store_sqlite.c (the file: its checks, locks, layouts), store_sqlite_ckpt.c
+ * and store_pg*.c (the server: migrations, locks, the leader). Included by
+ * nothing else. */
 #ifndef OUTREACH_STORE_SQLITE_PRIV_H
 #define OUTREACH_STORE_SQLITE_PRIV_H
 
@@ -72,6 +76,10 @@ struct store {
     char damage[128]; /* what SQLite said when it found the store damaged; "" not yet */
     char failed[128]; /* what made the last rebuild fail (figures_end); "" none */
     struct checkpointer *ckpt; /* store_checkpoint_behind's thread; NULL: none */
+    /* store_leader (PostgreSQL): held, in which connection, when last asked */
+    bool leader;
+    unsigned leader_gen;
+    double leader_asked_ms;
     /* months (issue 13): meta's month_offset ("" not read yet) and in
      * minutes; the local day and figures of the report just stored
      * (store_month_stash) */
@@ -96,6 +104,27 @@ oerr_t sql_run_once(struct sqlq *st);
  * and finalizes it: SQLDB_ROW, SQLDB_DONE (no row, buffers untouched), or
  * another code on failure. */
 int sql_row_texts(struct sqlq *st, int n, ...);
+
+/* PostgreSQL's advisory lock keys (64-bit, this program's own: "outreach",
+ * "outreacm", "outreacw", "outreacl" in ASCII): a daemon's shared hold of the
+ * store, its migrations, the one writer, the one leader (store_pg.c). */
+#define STORE_KEY "8031453545161122664"       /* 0x6f75747265616368 */
+#define STORE_MIGRATE_KEY "8031453545161122669" /* 0x6f7574726561636d */
+#define STORE_WRITE_KEY "8031453545161122679"   /* 0x6f75747265616377 */
+#define STORE_LEADER_KEY "8031453545161122668"  /* 0x6f7574726561636c */
+
+/* store_pg.c: the PostgreSQL side (store_open and store_open_read pass a
+ * postgresql:// URI there). */
+/* Connects to uri; the daemon's open (read_only false) runs the schema's
+ * migrations and takes the store's shared lock; a read-only open refuses a
+ * schema that is not this program's version. */
+oerr_t store_pg_open(const char *uri, bool read_only, struct store **out, char err[256]);
+/* store_hold_alone on PostgreSQL: refused while another program has it open. */
+oerr_t store_pg_hold_alone(struct store *s, char err[256]);
+
+/* The schema, one entry a version (store_pg_schema.c). */
+extern const char *const store_pg_migrations[];
+extern const int store_pg_migrations_count;
 
 /* Prepares the hot path's statements (Q_*), at the end of an open. */
 oerr_t store_prepare_statements(struct store *s, char err[256]);
@@ -156,12 +185,30 @@ static inline oerr_t exec(struct store *s, const char *sql)
     return sqldb_exec(s->db, sql) ? OERR_DB : OERR_OK;
 }
 
-/* A transaction that writes: SQLite takes its write lock at once (no
- * deadlock between two writers that first read); PostgreSQL locks rows as
- * they are written. */
+/* A transaction that writes, one at a time whatever the number of
+ * coordinators sharing the store. SQLite: BEGIN IMMEDIATE takes the file's
+ * write lock at once. PostgreSQL: every writing transaction first takes the
+ * transaction advisory lock STORE_WRITE_KEY (store_pg.c), released by its
+ * COMMIT or ROLLBACK, so that the store's rules, written as reads followed by
+ * writes (is this msg_id stored? is the void's target? is there a place
+ * left?), see everything committed before them, as on SQLite: a resend
+ * handled by two coordinators at once is counted once (the second finds the
+ * first's row), a void and its target, a pending void, the last place of a
+ * trip and a request_id answered once all hold across instances, and two
+ * batches never wait for each other's row locks in opposite orders
+ * (no deadlock). The coordinators share the rest of the work (decoding,
+ * checks, acks, MQTT); a batch's database work is one group commit. */
 static inline oerr_t begin_write(struct store *s)
 {
-    return exec(s, sqldb_sqlite(s->db) ? "BEGIN IMMEDIATE" : "BEGIN");
+    if (sqldb_sqlite(s->db))
+        return exec(s, "BEGIN IMMEDIATE");
+    if (exec(s, "BEGIN"))
+        return OERR_DB;
+    if (exec(s, "SELECT pg_advisory_xact_lock(" STORE_WRITE_KEY ")")) {
+        exec(s, "ROLLBACK");
+        return OERR_DB;
+    }
+    return OERR_OK;
 }
 
 /* A transaction that reads one snapshot throughout (an export's trips and

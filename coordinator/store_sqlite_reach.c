@@ -176,10 +176,9 @@ static void village_read(struct sqlq *st, int first, struct village_row *v)
     v->poor = (int)sqlq_int(st, first + 5) != 0;
 }
 
-oerr_t store_village_get(struct store *s, const char *code, struct village_row *out)
+/* The first row of st (a village from column 0) in out; finalizes st. */
+static oerr_t village_one(struct sqlq *st, struct village_row *out)
 {
-    struct sqlq *st = sql_prep(s, "SELECT code, name, township, county, county_name, poor"
-                                   " FROM villages WHERE code = ?1", 1, code);
     if (!st)
         return OERR_DB;
     int r = sqlq_step(st);
@@ -187,6 +186,21 @@ oerr_t store_village_get(struct store *s, const char *code, struct village_row *
         village_read(st, 0, out);
     sqlq_finalize(st);
     return r == SQLDB_ROW ? OERR_OK : r == SQLDB_DONE ? OERR_NOTFOUND : OERR_DB;
+}
+
+oerr_t store_village_get(struct store *s, const char *code, struct village_row *out)
+{
+    return village_one(sql_prep(s, "SELECT code, name, township, county, county_name, poor"
+                                   " FROM villages WHERE code = ?1", 1, code), out);
+}
+
+oerr_t store_county_village(struct store *s, const char *county, const char *not_code,
+                            struct village_row *out)
+{
+    return village_one(sql_prep(s, "SELECT code, name, township, county, county_name, poor"
+                                   " FROM villages WHERE county = ?1 AND (CAST(?2 AS TEXT) IS NULL OR"
+                                   " code <> ?2) ORDER BY code LIMIT 1", 2, county, not_code),
+                       out);
 }
 
 long long store_villages_count(struct store *s, bool poor_only)

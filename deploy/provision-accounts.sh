@@ -40,6 +40,8 @@ Options (lists are space- or comma-separated):
   --admins "A B ..."     coordinator staff accounts     (default: admin)
   --agents "A B ..."     field agent accounts, e.g. "team-01 team-02"
   --volunteers "V ..."   volunteer accounts, e.g. "vol-01 vol-02"
+  --bridges "B ..."      bridge accounts of regional brokers, e.g. "bridge-north"
+                         (deploy/bridge/README.md)
   --topic-root ROOT      topic root                     (default: outreach/v1)
   -h, --help             this text
 
@@ -74,6 +76,12 @@ anything else is refused (SUBACK "not authorised"), a PUBLISH elsewhere too
                for agents or volunteers)
   coordinator  read+write ROOT/#, and subscribe $share/GROUP/ROOT/...
                (the only account that may read reports and requests)
+  bridge B     a regional Mosquitto broker's bridge (deploy/bridge/): write
+               ROOT/agents/+/reports/+, ROOT/agents/+/status and
+               ROOT/volunteers/+/requests of any device (the regional broker
+               checks each device's own rights: docs/deployment-regions.md),
+               read ROOT/agents/+/acks and ROOT/volunteers/+/replies, and what
+               everyone reads; no $share, no admin topics
 Nobody may subscribe to # or $SYS/#, or use $CONTROL (mosquitto_ctrl).
 EOF
 }
@@ -87,7 +95,7 @@ done
 
 outdir=$1; shift
 [[ $outdir != -* ]] || die "OUTDIR must come first (see --help)"
-coordinator=coordinator dashboard=dashboard admins=admin agents='' volunteers=''
+coordinator=coordinator dashboard=dashboard admins=admin agents='' volunteers='' bridges=''
 root=outreach/v1
 
 need_arg() { [[ $# -ge 2 ]] || die "option $1 needs a value"; }
@@ -98,6 +106,7 @@ while [[ $# -gt 0 ]]; do
         --admins) need_arg "$@"; admins=$2; shift 2 ;;
         --agents) need_arg "$@"; agents=$2; shift 2 ;;
         --volunteers) need_arg "$@"; volunteers=$2; shift 2 ;;
+        --bridges) need_arg "$@"; bridges=$2; shift 2 ;;
         --topic-root) need_arg "$@"; root=$2; shift 2 ;;
         --*=*) opt=${1%%=*}; val=${1#*=}; shift; set -- "$opt" "$val" "$@" ;;
         *) die "unknown argument '$1' (see --help)" ;;
@@ -141,7 +150,7 @@ if [[ -f $manifest ]]; then
         read -r r u extra <<<"$line" || true
         [[ -z ${extra:-} ]] || die "$manifest:$lineno: expected 'ROLE USER', got '$line'"
         case "$r" in
-            coordinator|dashboard|admin|agent|volunteer) ;;
+            coordinator|dashboard|admin|agent|volunteer|bridge) ;;
             *) die "$manifest:$lineno: unknown role '$r'" ;;
         esac
         add_account "$r" "${u:-}" "$manifest:$lineno"
@@ -152,6 +161,7 @@ add_list dashboard "$dashboard" --dashboard
 add_list admin "$admins" --admins
 add_list agent "$agents" --agents
 add_list volunteer "$volunteers" --volunteers
+add_list bridge "$bridges" --bridges
 [[ ${#order[@]} -gt 0 ]] || die "no accounts to provision"
 
 # ---- secrets -----------------------------------------------------------------
@@ -248,6 +258,11 @@ roles = {
     "dashboard": everyone + staff,
     "agent": everyone,
     "volunteer": everyone,
+    # The bridge of a regional broker speaks for every device of its region: the
+    # regional broker has checked the rights of each device already.
+    "bridge": everyone + write(R + "agents/+/reports/+") + write(R + "agents/+/status")
+              + write(R + "volunteers/+/requests")
+              + read(R + "agents/+/acks") + read(R + "volunteers/+/replies"),
 }
 clients = []
 for line in sys.stdin:
@@ -285,7 +300,7 @@ dyndir=$outdir/dynsec
 chmod 0700 "$dyndir"
 tmp_dynsec=$(mktemp "$dyndir/.dynsec.json.XXXXXX")
 tmp_manifest=$(mktemp "$outdir/.accounts.XXXXXX")
-for role in coordinator admin dashboard agent volunteer; do
+for role in coordinator admin dashboard agent volunteer bridge; do
     for u in "${order[@]}"; do
         if [[ ${role_of[$u]} == "$role" ]]; then printf '%s %s %s\n' "$role" "$u" "${pw_of[$u]}"; fi
     done
@@ -293,7 +308,7 @@ done | gen_dynsec "$root" "$PW_ITERATIONS" >"$tmp_dynsec" \
     || die "could not write the dynamic-security configuration (python3 failed)"
 {
     printf '# ROLE USER, one account a line; read back by provision-accounts.sh.\n'
-    for role in coordinator admin dashboard agent volunteer; do
+    for role in coordinator admin dashboard agent volunteer bridge; do
         for u in "${order[@]}"; do
             if [[ ${role_of[$u]} == "$role" ]]; then printf '%s %s\n' "$role" "$u"; fi
         done

@@ -56,8 +56,13 @@ expect_exit 0 coord villages --help
 grep -q '^usage: outreach-coordinator villages import FILE.csv' "$WORK/out" || fail "villages --help: $(out)"
 printf 'code,name,township,county,county_name,poor\nv1,甲村,镇,xiuwu,修武县,1\nv2,乙村,镇,xiuwu,修武县,perhaps\n' >"$WORK/bad.csv"
 expect_exit 2 admin villages import "$WORK/bad.csv"
-assert_eq "outreach-coordinator: $WORK/bad.csv, line 3: field 'poor' must be 1 or 0 (yes/no, true/false), not 'perhaps'" \
+assert_eq "outreach-coordinator: $WORK/bad.csv, line 3: field 'poor' must be 1 or 0 (yes/no, true/false, 是/否), not 'perhaps'" \
   "$(err)" "a bad line is named, nothing sent"
+# A county has one name: two for one code are refused, naming both lines.
+printf 'code,name,township,county,county_name,poor\nv1,甲村,镇,xiuwu,修武县,1\nv2,乙村,镇,wuzhi,武陟县,1\nv3,丙村,镇,xiuwu,武陟县,是\n' >"$WORK/bad.csv"
+expect_exit 2 admin villages import "$WORK/bad.csv"
+assert_eq "outreach-coordinator: $WORK/bad.csv, line 4: field 'county_name': county xiuwu is '武陟县' there but '修武县' on line 2: a county has one name; give every village of it the same" \
+  "$(err)" "two names of one county in a file"
 printf 'code,name,township,county,county_name\n' >"$WORK/bad.csv"
 expect_exit 2 admin villages import "$WORK/bad.csv"
 assert_eq "outreach-coordinator: $WORK/bad.csv, line 1: the header must be code,name,township,county,county_name,poor" \
@@ -70,6 +75,12 @@ assert_eq '[false,"unknown_village"]' "$(jq -c '[.ok, .code]' <<<"$reply")" "a t
 
 expect_exit 0 admin villages import "$SRC_DIR/deploy/villages-sample.csv" --request-id import-1
 assert_eq "villages: 10 stored (6 poor) in 1 request" "$(out)" "import of the sample register"
+# Against the stored register: xiuwu is 修武县 there.
+printf 'code,name,township,county,county_name,poor\nv-new,新村,示例甲镇,xiuwu,武陟县,1\n' >"$WORK/other.csv"
+expect_exit 3 admin villages import "$WORK/other.csv"
+assert_eq "refused (county_name_mismatch): villages[0]: county xiuwu is named '武陟县' there but '修武县' in the register (village demo-xw-001): a county has one name; use '修武县', or check the county code" \
+  "$(head -1 "$WORK/err")" "another name of a stored county"
+pass "a county has one name: in a file, and against the stored register"
 
 # ---- trips at villages; coverage as figures come ------------------------------
 T1=2026-xw-201 T2=2026-wz-201 T3=2026-xw-202

@@ -75,7 +75,7 @@ set +e
 rc=$?
 set -e
 assert_eq 2 "$rc" "an unknown county: exit status"
-assert_eq "outreach-coordinator: --county gen-c99: no trip of 2026 is in that county; 'outreach-coordinator progress --db $DB --year 2026' lists the counties" \
+assert_eq "outreach-coordinator: --county gen-c99: no trip or target of 2026 is in that county and the villages register has none of that code; 'outreach-coordinator progress --db $DB --year 2026' lists the counties" \
   "$(cat "$WORK/err")" "an unknown county: refused as report refuses it"
 [ ! -s "$WORK/out" ] || fail "an unknown county: wrote $(wc -c <"$WORK/out") bytes"
 pass "--county gen-c99: refused, nothing written"
@@ -124,6 +124,21 @@ assert_eq 2 "$?" "no --mapping: exit status"
 set -e
 grep -qF -- '--format dhis2 needs --mapping FILE' "$WORK/err" || fail "no --mapping: $(cat "$WORK/err")"
 pass "no --mapping: refused"
+
+# A county of the villages register only (no trip, no target): no value to
+# send, not a refusal; its reports' CSV is the header alone.
+sqlite3 "$DB" "INSERT INTO villages VALUES ('v-reg-1', '登记村', '登记乡', 'gen-reg', '登记县', 1,
+  '2026-01-01T00:00:00+08:00')"
+"$COORD_BIN" export --db "$DB" --format dhis2 --mapping "$WORK/map.json" --year 2026 \
+  --county gen-reg --output "$WORK/reg.json" >"$WORK/out" \
+  || fail "export --format dhis2 --county gen-reg (in the register only) failed"
+assert_eq "wrote $WORK/reg.json: 0 DHIS2 data values of 2026 in one county (JSON)" \
+  "$(cat "$WORK/out")" "--county gen-reg: what was written"
+assert_eq '{"dataValues":[]}' "$(jq -c . "$WORK/reg.json")" "--county gen-reg: no value"
+"$COORD_BIN" export --db "$DB" --csv --county gen-reg >"$WORK/reg.csv" \
+  || fail "export --csv --county gen-reg failed"
+assert_eq 1 "$(wc -l <"$WORK/reg.csv")" "export --csv --county gen-reg: the header alone"
+pass "--county gen-reg (register only): an empty data value set, the CSV's header alone"
 
 # The reports' CSV is as it was.
 "$COORD_BIN" export --db "$DB" --csv --year 2026 >"$WORK/reports.csv"

@@ -117,10 +117,10 @@ refused "--from 2026-05-02 is after --to 2026-05-01: no day is in between; swap 
 refused "--county must be a county code like xiuwu" --county 'gen/c1'
 refused "--year must be a year like 2026, not 'last'" --year last
 # A county no trip is in: refused like report's, not a header and exit 0.
-refused "--county gen-c99: no trip of any year is in that county; 'outreach-coordinator progress --db $DB --year Y' lists a year's counties" \
+refused "--county gen-c99: no trip or target of any year is in that county and the villages register has none of that code; 'outreach-coordinator progress --db $DB --year Y' lists a year's counties" \
   --county gen-c99
-refused "--county gen-c1: no trip of 2030 is in that county" --year 2030 --county gen-c1
-refused "--county gen-c99: no trip of 2025 is in that county" --year 2025 --county gen-c99 \
+refused "--county gen-c1: no trip or target of 2030 is in that county" --year 2030 --county gen-c1
+refused "--county gen-c99: no trip or target of 2025 is in that county" --year 2025 --county gen-c99 \
   --output "$WORK/none.csv"
 [ ! -e "$WORK/none.csv" ] || fail "a refused county created its --output file"
 # A usage error: the message, then where to read more, not the whole usage.
@@ -132,10 +132,38 @@ try 'outreach-coordinator export --help'" "$(cat "$WORK/err")" "a usage error is
 rc=0
 "$COORD_BIN" export --db "$DB" --csv --no-such-option >/dev/null 2>"$WORK/err" || rc=$?
 assert_eq 2 "$rc" "an unknown option: exit status"
-assert_eq "try 'outreach-coordinator export --help'" "$(tail -1 "$WORK/err")" \
-  "an unknown option: getopt's message, then where to look"
-assert_eq 2 "$(wc -l <"$WORK/err")" "an unknown option: two lines, not the usage"
+assert_eq "outreach-coordinator: unrecognized option '--no-such-option'
+try 'outreach-coordinator export --help'" "$(cat "$WORK/err")" \
+  "an unknown option: getopt's message by the program's name, then where to look"
 pass "usage errors are the message and one line \"try ... --help\""
+# Every command's unknown option: named by the program, as every other
+# message (not "alerts: unrecognized option").
+for cmd in alerts agents coverage progress report trips check rebuild "trip show" \
+  "villages import" "targets set" "targets list"; do
+  rc=0
+  # shellcheck disable=SC2086 # the command and its subcommand, two words
+  "$COORD_BIN" $cmd --bogus >/dev/null 2>"$WORK/err" || rc=$?
+  assert_eq 2 "$rc" "$cmd --bogus: exit status"
+  assert_eq "outreach-coordinator: unrecognized option '--bogus'" "$(head -1 "$WORK/err")" \
+    "$cmd --bogus: the first line"
+done
+pass "an unknown option of every command is named by outreach-coordinator"
+# What is wrong, and only that.
+export_says() { # WANT-MESSAGE ARGS...
+  local want=$1 rc=0
+  shift
+  "$COORD_BIN" export --db "$DB" "$@" >/dev/null 2>"$WORK/err" || rc=$?
+  assert_eq 2 "$rc" "export $*: exit status"
+  assert_eq "outreach-coordinator: $want" "$(head -1 "$WORK/err")" "export $*"
+}
+export_says "choose a format: --csv (the accepted reports) or --format dhis2 (the month figures for DHIS2)"
+export_says "--month is for --format dhis2 (and the report command)" --csv --month 12
+export_says "--mapping is for --format dhis2" --csv --mapping "$WORK/m.json"
+export_says "--mapping is for --format dhis2; --section is the report command's" \
+  --csv --mapping "$WORK/m.json" --section months
+export_says "--month is for --format dhis2 (and the report command); --section is the report command's" \
+  --csv --month 1 --section months
+pass "export: no format, and options not for --csv, say what was wrong"
 "$COORD_BIN" export --help | grep -q -- '--from DATE' || fail "export --help names --from"
 pass "export --help"
 

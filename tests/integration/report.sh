@@ -79,9 +79,11 @@ pass "CSV: $(cat "$WORK/check.txt")"
 grep -qF "\"'=1+2\"" "$WORK/r.csv" || fail "the title =1+2 is not defused in the CSV"
 "$COORD_BIN" report --db "$DB" --year 2026 --format csv --section months >"$WORK/months.csv"
 assert_eq "efbbbf" "$(head -c 3 "$WORK/months.csv" | od -An -tx1 | tr -d ' \n')" "--section months: BOM"
-assert_eq 13 "$(wc -l <"$WORK/months.csv")" "--section months: header and 12 months"
-assert_eq "2026-12" "$(tail -1 "$WORK/months.csv" | cut -d, -f1)" "--section months: last row"
-pass "CSV --section months: the BOM, the header and 12 months"
+assert_eq 14 "$(wc -l <"$WORK/months.csv")" "--section months: header, 12 months, the total"
+assert_eq "2026-12" "$(tail -2 "$WORK/months.csv" | head -1 | cut -d, -f1)" \
+  "--section months: the last month"
+assert_eq "合计 Total" "$(tail -1 "$WORK/months.csv" | cut -d, -f1)" "--section months: last row"
+pass "CSV --section months: the BOM, the header, 12 months and the total"
 
 # HTML: escaped, printable.
 "$COORD_BIN" report --db "$DB" --year 2026 --format html --output "$WORK/r.html" \
@@ -119,8 +121,23 @@ refused "xlsx to stdout" "--format xlsx needs --output FILE" --year 2026 --forma
 refused "--month 13" "--month must be a month 1 to 12" --year 2026 --month 13 --format csv
 refused "--section with html" "--section is for --format csv" --format html --section months
 refused "--section nope" "--section must be summary" --format csv --section nope
-refused "an unknown county" "--county gen-c99: no trip of 2026" --year 2026 --county gen-c99 \
-  --format csv
+refused "an unknown county" "--county gen-c99: no trip or target of 2026 is in that county and the villages register has none of that code" \
+  --year 2026 --county gen-c99 --format csv
+# A county of the villages register only (no trip, no target): its report,
+# zeros and its coverage, not a refusal.
+sqlite3 "$DB" "INSERT INTO villages VALUES ('v-reg-1', '登记村', '登记乡', 'gen-reg', '登记县', 1,
+  '2026-01-01T00:00:00+08:00')"
+"$COORD_BIN" report --db "$DB" --year 2026 --county gen-reg --format csv --output "$WORK/reg.csv" \
+  >"$WORK/out" || fail "report --county gen-reg (in the register only) failed"
+grep -q '^wrote .*· 登记县 (gen-reg) (as of [^)]*), 8 sections (csv), 0 trips$' "$WORK/out" \
+  || fail "report --county gen-reg said: $(cat "$WORK/out")"
+grep -qF $'gen-reg,登记县,0,0,0,0,0,0.00,0,0,0,0,0,0,0,0,,,,,,\r' "$WORK/reg.csv" \
+  || fail "report --county gen-reg: no county row of zeros"
+grep -qF $'gen-reg,登记县,登记乡,1,0,1,0%\r' "$WORK/reg.csv" \
+  || fail "report --county gen-reg: no coverage row of its township"
+grep -qF $'gen-reg,登记乡,v-reg-1,登记村\r' "$WORK/reg.csv" \
+  || fail "report --county gen-reg: its village is not among those not reached"
+pass "report --county gen-reg (register only): 0 trips, zeros, 0 of 1 poor village reached"
 set +e
 "$COORD_BIN" report --db "$DB" --year 2026 --format pdf >/dev/null 2>"$WORK/err"
 set -e

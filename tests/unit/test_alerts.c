@@ -221,8 +221,8 @@ static void county_behind_past_its_share(void **state)
 {
     (void)state;
     struct alert_county c[2] = {
-        {2026, "c1", "consultations", 900, 1000}, /* 10% behind: not more than 10 */
-        {2026, "c1", "staff", 80, 100},           /* 20% */
+        {2026, "c1", "consultations", 900, 1000, 2000}, /* 10% behind: not more than 10 */
+        {2026, "c1", "staff", 80, 100, 200},            /* 20% */
     };
     struct alert_snapshot snap = {.counties = c, .ncounties = 1};
     size_t n;
@@ -272,14 +272,51 @@ static void county_behind_past_its_share(void **state)
     free(ch);
 }
 
+/* One rule with progress: a figure progress calls on_pace (within 1% of its
+ * target, at least 1: progress_pace) raises no alert and is no shortfall,
+ * however large its share. test_timeutil_progress's test_pace_one_rule
+ * has the same figures: staff 1 of 2 expected (target 4), on pace. */
+static void county_behind_only_when_progress_says_behind(void **state)
+{
+    (void)state;
+    struct alert_county c[2] = {
+        {2026, "c1", "staff", 1, 2, 4},                   /* 50% short, yet on pace */
+        {2026, "c1", "consultations", 700, 1000, 2000},  /* 30% behind */
+    };
+    struct alert_snapshot snap = {.counties = c, .ncounties = 1};
+    size_t n;
+    struct alert_change *ch = eval(&snap, at("12:00"), &n);
+    assert_int_equal(n, 0);
+    free(ch);
+    snap.ncounties = 2; /* the alert names consultations only */
+    ch = eval(&snap, at("12:00"), &n);
+    assert_int_equal(n, 1);
+    assert_string_equal(ch[0].a.level, "critical");
+    assert_string_equal(ch[0].a.detail, "{\"figure\":\"consultations\",\"count\":700,"
+                                        "\"expected\":1000,\"share_behind\":0.3,"
+                                        "\"shortfalls\":[{\"figure\":\"consultations\","
+                                        "\"count\":700,\"expected\":1000,"
+                                        "\"share_behind\":0.3}]}");
+    free(ch);
+    c[0].count = 0; /* 2 short of 2: behind by progress too, and named */
+    snap.ncounties = 1;
+    ch = eval(&snap, at("12:00"), &n);
+    assert_int_equal(n, 1);
+    assert_string_equal(ch[0].a.detail, "{\"figure\":\"staff\",\"count\":0,\"expected\":2,"
+                                        "\"share_behind\":1,\"shortfalls\":[{\"figure\":"
+                                        "\"staff\",\"count\":0,\"expected\":2,"
+                                        "\"share_behind\":1}]}");
+    free(ch);
+}
+
 /* An open alert whose figures moved: its detail is updated, its since and
  * level kept; the same figures: nothing to do. */
 static void moved_figures_update_the_open_alert(void **state)
 {
     (void)state;
     struct alert_county c[2] = {
-        {2026, "c1", "consultations", 700, 1000},
-        {2026, "c1", "staff", 100, 100},
+        {2026, "c1", "consultations", 700, 1000, 2000},
+        {2026, "c1", "staff", 100, 100, 200},
     };
     const char *was = "{\"figure\":\"consultations\",\"count\":700,\"expected\":1000,"
                       "\"share_behind\":0.3,\"shortfalls\":[{\"figure\":\"consultations\","
@@ -696,6 +733,9 @@ static void alerter_reads_county_targets(void **state)
     target(s, 2026, "c2", "t-b", 165, 0);
     target(s, 2025, "c3", "", 365, 0);    /* c3: a trip, a target of last year only */
     target(s, 2027, "c4", "", 365, 0);    /* next year's */
+    /* c5: a staff of 1 a year expects 1 by now; 0 is within progress's 1
+     * (progress_pace: on_pace), so no alert (it was "critical, 100% behind") */
+    target(s, 2026, "c5", "", 0, 1);
 
     struct coord_config cfg;
     coord_config_defaults(&cfg);
@@ -725,6 +765,7 @@ static void alerter_reads_county_targets(void **state)
     assert_int_equal(store_alert_get(s, "county_behind.2026.c3", &row), OERR_NOTFOUND);
     assert_int_equal(store_alert_get(s, "county_behind.2025.c3", &row), OERR_NOTFOUND);
     assert_int_equal(store_alert_get(s, "county_behind.2027.c4", &row), OERR_NOTFOUND);
+    assert_int_equal(store_alert_get(s, "county_behind.2026.c5", &row), OERR_NOTFOUND);
 
     /* c1's targets go to 0: nothing is expected, its alert is cleared. */
     target(s, 2026, "c1", "", 0, 0);
@@ -753,6 +794,7 @@ int main(void)
         cmocka_unit_test(open_alert_stays_until_heard_and_keeps_its_since),
         cmocka_unit_test(county_behind_past_its_share),
         cmocka_unit_test(moved_figures_update_the_open_alert),
+        cmocka_unit_test(county_behind_only_when_progress_says_behind),
         cmocka_unit_test(seq_gap_after_its_minutes),
     };
     /* the alerter over a store: SQLite, or PostgreSQL under with_pg.sh */

@@ -380,6 +380,39 @@ static void test_village_site(void **state)
 
 /* ---- villages and coverage ----------------------------------------------- */
 
+/* A county has one name in the register: two names in one request, or one
+ * against the stored register, are refused naming both; nothing stored. */
+#define VN(code, county, name)                                                          \
+    "{\"code\":\"" code "\",\"name\":\"V\",\"township\":\"T\",\"county\":\"" county       \
+    "\",\"county_name\":\"" name "\",\"poor\":true}"
+static void test_village_county_name(void **state)
+{
+    struct store *s = *state;
+    struct village_row row;
+    expect_refused(s, "{\"request_id\":\"n1\",\"op\":\"villages.put\",\"villages\":["
+                      VN("v1", "xiuwu", "修武县") "," VN("v2", "wuzhi", "武陟县") ","
+                      VN("v3", "xiuwu", "武陟县") "]}",
+                   "county_name_mismatch",
+                   "villages[2]: county xiuwu is named '武陟县' there but '修武县' in villages[0]: "
+                   "a county has one name; give every village of it the same");
+    assert_int_equal(store_village_get(s, "v1", &row), OERR_NOTFOUND);
+    expect(s, "{\"request_id\":\"n2\",\"op\":\"villages.put\",\"villages\":["
+              VN("v1", "xiuwu", "修武县") "," VN("v2", "xiuwu", "修武县") "]}", NULL);
+    expect_refused(s, "{\"request_id\":\"n3\",\"op\":\"villages.put\",\"villages\":["
+                      VN("v4", "wuzhi", "武陟县") "," VN("v3", "xiuwu", "武陟县") "]}",
+                   "county_name_mismatch",
+                   "villages[1]: county xiuwu is named '武陟县' there but '修武县' in the register "
+                   "(village v1): a county has one name; use '修武县', or check the county code");
+    assert_int_equal(store_village_get(s, "v4", &row), OERR_NOTFOUND);
+    /* the county's only village renamed (it replaces itself): taken */
+    expect(s, "{\"request_id\":\"n4\",\"op\":\"villages.put\",\"villages\":["
+              VN("v9", "boai", "博爱") "]}", NULL);
+    expect(s, "{\"request_id\":\"n5\",\"op\":\"villages.put\",\"villages\":["
+              VN("v9", "boai", "博爱县") "]}", NULL);
+    assert_int_equal(store_village_get(s, "v9", &row), OERR_OK);
+    assert_string_equal(row.county_name, "博爱县");
+}
+
 static void test_villages_request_errors(void **state)
 {
     struct store *s = *state;
@@ -512,7 +545,7 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, memstore_setup, memstore_teardown)
     const struct CMUnitTest tests[] = {
         T(test_targets_request_errors), T(test_county_targets), T(test_targets_file),
-        T(test_targets_places), T(test_village_site),
+        T(test_targets_places), T(test_village_site), T(test_village_county_name),
         T(test_villages_request_errors), T(test_rule), T(test_coverage), T(test_csv),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

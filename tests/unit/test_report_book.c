@@ -119,8 +119,12 @@ static void test_dhis2_exact(void **state)
     set = dhis2_build(s, m, 2026, 3, NULL, err);
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(set, "dataValues")), 0);
     cJSON_Delete(set);
-    assert_null(dhis2_build(s, m, 2026, 0, "nowhere", err));
-    assert_string_equal(err, "--county nowhere has no month figures in 2026");
+    /* a county with no figures (one of the register, say): no value */
+    set = dhis2_build(s, m, 2026, 0, "nowhere", err);
+    got = cJSON_PrintUnformatted(set);
+    assert_string_equal(got, "{\"dataValues\":[]}");
+    free(got);
+    cJSON_Delete(set);
     /* another year: none */
     set = dhis2_build(s, m, 2025, 0, NULL, err);
     got = cJSON_PrintUnformatted(set);
@@ -180,6 +184,15 @@ static void test_dhis2_refusals(void **state)
     assert_string_equal(err, "county wuzhi (wuzhi county) has figures in 2026 but no orgUnit in "
                              "the mapping: add {\"county\": \"wuzhi\", \"orgUnit\": "
                              "\"ITS_DHIS2_CODE\"} to \"orgUnits\"");
+    assert_null(dhis2_build(s, m, 2026, 2, NULL, err));
+    assert_non_null(strstr(err, "county wuzhi (wuzhi county) has figures in 2026-02 but no "));
+    /* January: wuzhi has no figures then, so needs no orgUnit: xiuwu's value */
+    cJSON *set = dhis2_build(s, m, 2026, 1, NULL, err);
+    assert_non_null(set);
+    char *got = cJSON_PrintUnformatted(set);
+    assert_string_equal(got, "{\"dataValues\":[" DV("A", "202601", "X", "B", "7") "]}");
+    free(got);
+    cJSON_Delete(set);
     dhis2_map_free(m);
     assert_null(dhis2_map_load("/nonexistent/map.json", err));
     assert_string_equal(err, "cannot read the mapping /nonexistent/map.json");
@@ -196,12 +209,24 @@ static char *csv_of(const struct report_book *b, int section)
     return text;
 }
 
+/* The CSV of the book's section holds want. */
+static void csv_has(const struct report_book *b, int section, const char *want)
+{
+    char *csv = csv_of(b, section);
+    if (!strstr(csv, want))
+        fail_msg("section %d has no '%s' in:\n%s", section, want, csv);
+    free(csv);
+}
+
 static void test_book_tables(void **state)
 {
     struct store *s = *state;
     struct book_opts o = {.year = 2026, .tg = {10, 100}, .today = {2026, 2, 20},
                           .as_of = NOW};
     struct report_book b;
+    /* xiuwu's own targets; wuzhi has none */
+    struct target_row tr = {.year = 2026, .county = "xiuwu", .consultations = 100, .staff = 20};
+    assert_int_equal(store_target_put(s, &tr, false, NOW), OERR_OK);
     oerr_t e = book_build(s, &o, &b);
     if (e)
         fail_msg("book_build: %s (%s)", oerr_str(e), store_errmsg(s));
@@ -212,6 +237,10 @@ static void test_book_tables(void **state)
     assert_memory_equal(csv, "\xEF\xBB\xBF\xE6\x9C\x88", 6);
     assert_non_null(strstr(csv, "\r\n2026-01,12,7,3,2,0,0.00,0,0,0,0,0,0\r\n"
                                 "2026-02,5,1,0,0,0,123.45,1,1,0,0,0,0\r\n2026-03,0,"));
+    /* the year's total, its staff empty (distinct people each month) */
+    assert_non_null(strstr(csv, "\r\n2026-12,0,0,0,0,0,0.00,0,0,0,0,0,0\r\n"
+                                "合计 Total,17,8,3,2,,123.45,1,1,0,0,0,0\r\n"));
+    assert_int_equal(b.t[RS_MONTHS].nrows, 13);
     free(csv);
     csv = csv_of(&b, RS_DEPARTMENTS);
     assert_non_null(strstr(csv, "\r\n2026-01,12,0,0,0,0,0,0,0,0,12\r\n"
@@ -251,10 +280,21 @@ static void test_book_tables(void **state)
     free(csv);
     assert_int_equal(b.t[RS_NOT_REACHED].nrows, 0);
     assert_non_null(strstr(b.heading, "Outreach report 2026 (as of"));
-    /* the counties in code order, no county target: those cells empty */
+    /* every note Chinese first, then English */
+    assert_string_equal(b.t[RS_COUNTIES].note,
+                        "本年累计（按出诊日期）；县级指标未设置时为空 The year to date (by the "
+                        "trips' dates); county targets are empty while a county has none");
+    assert_string_equal(b.t[RS_TRIPS].note, "按出诊日期；到岗只计人数，不记姓名 By the trips' "
+                                            "dates; attendance counts people, never names");
+    /* the counties in code order; wuzhi has no county target: those cells
+     * empty; xiuwu's on 20 February (day 51 of 365): consultations 17 of
+     * 14 expected (ahead), staff 0 of 3 expected (behind) */
     csv = csv_of(&b, RS_COUNTIES);
-    assert_non_null(strstr(csv, "\r\nwuzhi,wuzhi county,0,0,0,0,0,123.45,1,1,0,0,0,1,0,0,,,\r\n"
-                                "xiuwu,xiuwu county,17,8,3,2,0,0.00,0,0,0,0,0,1,0,0,,,\r\n"));
+    assert_non_null(strstr(csv, "\r\nwuzhi,wuzhi county,0,0,0,0,0,123.45,1,1,0,0,0,1,0,0,,,,,,\r\n"
+                                "xiuwu,xiuwu county,17,8,3,2,0,0.00,0,0,0,0,0,1,0,0,"
+                                "100,14,超前 Ahead,20,3,落后 Behind\r\n"));
+    assert_string_equal(b.t[RS_COUNTIES].cols[19], "县目标（医务人员）County target (staff)");
+    assert_string_equal(b.t[RS_COUNTIES].cols[21], "进度（医务人员）Pace (staff)");
     free(csv);
     book_free(&b);
 
@@ -267,12 +307,30 @@ static void test_book_tables(void **state)
     assert_non_null(strstr(csv, "\r\nxiuwu,xiuwu county,5,1,0,0,0,0.00,0,0,0,0,0\r\n"));
     free(csv);
     assert_int_equal(b.t[RS_TRIPS].nrows, 0);
-    assert_int_equal(b.t[RS_MONTHS].nrows, 1);
+    assert_int_equal(b.t[RS_MONTHS].nrows, 2); /* February and the total */
     /* the county by its name, its code after */
     assert_non_null(strstr(b.heading, "Outreach report 2026-02 · xiuwu county (xiuwu) (as of"));
     book_free(&b);
     o.county = "nowhere";
     assert_int_equal(book_build(s, &o, &b), OERR_NOTFOUND);
+    book_free(&b);
+    /* a county of the villages register only (no trip, no target): its row
+     * of zeros by the register's name, no trip, its coverage */
+    struct village_row v = {.code = "v-wl-1", .name = "五里源村", .township = "五里源乡",
+                            .county = "wuling", .county_name = "武陵县", .poor = true};
+    assert_int_equal(store_village_put(s, &v, NOW), OERR_OK);
+    o.month = 0;
+    o.county = "wuling";
+    assert_int_equal(book_build(s, &o, &b), OERR_OK);
+    csv_has(&b, RS_COUNTIES, "\r\nwuling,武陵县,0,0,0,0,0,0.00,0,0,0,0,0,0,0,0,,,,,,\r\n");
+    assert_int_equal(b.t[RS_COUNTIES].nrows, 1);
+    assert_int_equal(b.t[RS_TRIPS].nrows, 0);
+    csv_has(&b, RS_COVERAGE, "\r\nwuling,武陵县,,1,0,1,0%\r\nwuling,武陵县,五里源乡,1,0,1,0%\r\n");
+    csv_has(&b, RS_NOT_REACHED, "\r\nwuling,五里源乡,v-wl-1,五里源村\r\n");
+    /* the share: a number (a percent cell in xlsx), its text elsewhere */
+    assert_int_equal(b.t[RS_COVERAGE].cells[6].kind, RC_PERCENT);
+    assert_int_equal(b.t[RS_COVERAGE].cells[6].n, 0);
+    assert_non_null(strstr(b.heading, "Outreach report 2026 · 武陵县 (wuling) (as of"));
     book_free(&b);
 }
 

@@ -243,6 +243,30 @@ static void test_figures_protocol_example(void **state)
     assert_string_equal(f.pace, "behind");
 }
 
+/* The pace rule that the county_behind alert shares (test_alerts.c's
+ * county_behind_only_when_progress_says_behind has the same figures). */
+static void test_pace_one_rule(void **state)
+{
+    (void)state;
+    struct target_figures f;
+    /* staff target 4, 2 July 2026 (day 183): 2 expected; 1 is on pace */
+    progress_figures(1, 4, 2026, D(2026, 7, 2), &f);
+    assert_int_equal(f.expected_to_date, 2);
+    assert_string_equal(f.pace, "on_pace");
+    assert_string_equal(progress_pace(1, 2, 4), "on_pace");
+    assert_string_equal(progress_pace(0, 2, 4), "behind");
+    assert_string_equal(progress_pace(700, 1000, 2000), "behind");
+    assert_string_equal(progress_pace(3, 2, 4), "on_pace");
+    assert_string_equal(progress_pace(4, 2, 4), "ahead");
+    /* 1% of the target once it is 200 or more */
+    assert_string_equal(progress_pace(97, 100, 300), "on_pace");
+    assert_string_equal(progress_pace(96, 100, 300), "behind");
+    /* the alerter's store case: staff target 1 on day 327: 1 expected, 0 on pace */
+    progress_figures(0, 1, 2026, D(2026, 11, 23), &f);
+    assert_int_equal(f.expected_to_date, 1);
+    assert_string_equal(f.pace, "on_pace");
+}
+
 static void test_figures_rounding(void **state)
 {
     struct target_figures f;
@@ -309,6 +333,7 @@ int main(void)
         cmocka_unit_test(test_figures_protocol_example),
         cmocka_unit_test(test_figures_rounding),
         cmocka_unit_test(test_figures_pace),
+        cmocka_unit_test(test_pace_one_rule),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -334,6 +334,7 @@ async function main() {
     assertEq('慈利县 is behind pace in 2025: consultations 12% behind (700, expected 800); medical staff 55% behind (4, expected 9)',
       await alertText(`county_behind.${Y}.cili`), 'county behind on both figures in English');
     assertEq('Agent team-09: 3 reports not received yet, the oldest gap open for 125 min', await alertText('seq_gap.team-09'), 'seq gap in English');
+    assertEq(`Agent ${XSS}: 1 report not received yet, the oldest gap open for 61 min`, await alertText('seq_gap.xss-test'), 'one report missing: singular in English');
     assertEq('No status yet', await page.$eval(`${tid('agent-team-09')} [data-field="state"]`, (e) => e.textContent), 'no status in English');
     assertEq('Behind', (await page.$eval(row('wuzhi', 'consultations_pace'), (e) => e.textContent)).trim(), 'county pace in English');
     assertEq('January 2025 in detail', await page.$eval(tid('month-detail-title'), (e) => e.textContent), 'the month\'s title in English');

@@ -656,7 +656,8 @@
         });
       }
       case 'seq_gap':
-        return t('alert.seq_gap', { agent: s.agent_id ?? '?', missing: num(d.missing), minutes: num(d.oldest_gap_minutes) });
+        return t(d.missing === 1 ? 'alert.seq_gap.one' : 'alert.seq_gap', // "1 report"
+          { agent: s.agent_id ?? '?', missing: num(d.missing), minutes: num(d.oldest_gap_minutes) });
       default:
         return t('alert.other', { kind: String(a.kind ?? '?'), id: String(a.alert_id ?? '') });
     }

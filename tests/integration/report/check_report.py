@@ -168,17 +168,25 @@ def check_xlsx(db, path, progress_path, year, month, county):
             same(w, r[2 + i], f"county {x['county']} column {i + 3}")
             cells += 1
         if not month:
-            same([None, None, None], r[2 + len(want):], f"county {x['county']} target cells")
+            same([None] * 6, r[2 + len(want):], f"county {x['county']} target cells")
 
     # months, departments, referrals: SQL over the reports
     m = months_from_sql(db, year, county)
     shown = [month] if month else list(range(1, 13))
     mr = rows(wb["months"])
-    same([f"{year}-{i:02d}" for i in shown], [r[0] for r in mr], "months shown")
+    same([f"{year}-{i:02d}" for i in shown] + ["合计 Total"], [r[0] for r in mr],
+         "months shown, then the total")
     for i, r in zip(shown, mr):
         for k, w in enumerate(month_figures(m[i]) + [m[i]["education"]]):
             same(w, r[1 + k], f"months {year}-{i:02d} column {k + 2}")
             cells += 1
+    # the total: each column's sum, staff (distinct people in each month) empty
+    tot = [sum(x) for x in zip(*[month_figures(m[i]) + [m[i]["education"]] for i in shown])]
+    tot = [round(v, 2) if isinstance(v, float) else v for v in tot]
+    tot[4] = None
+    same(["合计 Total"] + tot, [round(v, 2) if isinstance(v, float) else v for v in mr[-1]],
+         "months total")
+    cells += len(tot)
     dr = rows(wb["departments"])
     same(len(shown) + 1, len(dr), "department rows (months and the total)")
     for i, r in zip(shown, dr):
@@ -245,7 +253,8 @@ def check_xlsx(db, path, progress_path, year, month, county):
 
     def cov(cty, name, tw, rows):
         n, k = len(rows), sum(x[5] for x in rows)
-        return [cty, name, tw, n, k, n - k, f"{k * 100 // n}%" if n else None]
+        # the share: a number (whole percent, rounded down) shown as a percent
+        return [cty, name, tw, n, k, n - k, k * 100 // n / 100 if n else None]
     for cty in sorted({x[3] for x in vs}):
         of = [x for x in vs if x[3] == cty]
         want.append(cov(cty, of[0][4], None, of))
@@ -255,6 +264,10 @@ def check_xlsx(db, path, progress_path, year, month, county):
         want.append(cov("合计 Total", None, None, vs))
     got = rows(wb["coverage"])
     same(want, got, "coverage rows")
+    for r in wb["coverage"].iter_rows(min_row=HEADER_ROW + 1, min_col=7, max_col=7):
+        if r[0].value is not None:
+            same(("n", "0%"), (r[0].data_type, r[0].number_format),
+                 f"coverage share {r[0].coordinate}: a number shown as a percent")
     cells += sum(len(w) for w in want)
     nr = [[x[3], x[2], x[0], x[1]] for x in vs if not x[5]]
     same(nr, rows(wb["not_reached"]), "poor villages not reached")
@@ -288,9 +301,11 @@ def check_csv(path, xlsx):
         for k, r in enumerate(body):
             got = lines[at + 3 + k]
             want = []
-            for v in r:
+            for i, v in enumerate(r):
                 if v is None:
                     want.append("")
+                elif name == "coverage" and i == 6:
+                    want.append(f"{round(v * 100)}%")  # the share: its text in the CSV
                 elif isinstance(v, datetime.datetime):
                     want.append(v.strftime("%Y-%m-%d"))  # a date cell: the day as text
                 elif isinstance(v, float):
