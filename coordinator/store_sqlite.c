@@ -2106,7 +2106,7 @@ oerr_t store_weekly(struct store *s, int year, long long consultations[STORE_WEE
     memset(consultations, 0, STORE_WEEKS * sizeof consultations[0]);
     memset(staff, 0, STORE_WEEKS * sizeof staff[0]);
     static const char *const sql[2] = {
-        "SELECT CAST((julianday(t.date) - julianday(?1)) / 7 AS INTEGER) AS w,"
+        "SELECT CAST(julianday(t.date) - julianday(?1) AS INTEGER) / 7 AS w,"
         " SUM(tt.consultations) FROM trip_totals tt JOIN trips t ON t.trip_id = tt.trip_id"
         " WHERE t.year = ?2 GROUP BY w",
         /* through the index year_staff_week, which covers it */

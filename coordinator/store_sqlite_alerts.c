@@ -295,9 +295,11 @@ oerr_t store_gapped_agents_each(struct store *s,
      * counts them); every range but one starting at 1 has a gap below it
      * (ranges never touch). */
     struct sqlq *st = sql_prep(s, "SELECT g.agent_id, MIN(CASE WHEN g.lo > 1 THEN g.opened_at END),"
-                               " MAX(a.last_seq) - SUM(g.hi - g.lo + 1) AS missing"
+                               " MAX(a.last_seq) - SUM(g.hi - g.lo + 1)"
                                " FROM agent_seqs g JOIN agents a ON a.agent_id = g.agent_id"
-                               " GROUP BY g.agent_id HAVING missing > 0 ORDER BY g.agent_id", 0);
+                               " GROUP BY g.agent_id"
+                               " HAVING MAX(a.last_seq) - SUM(g.hi - g.lo + 1) > 0"
+                               " ORDER BY g.agent_id", 0);
     if (!st)
         return OERR_DB;
     int rc;

@@ -28,7 +28,7 @@ oerr_t store_target_put(struct store *s, const struct target_row *t, bool from_c
                  " staff, source, updated_at) VALUES (?4, ?1, ?2, ?5, ?6, 'config', ?3)"
                  " ON CONFLICT (year, county, township) DO UPDATE SET"
                  " consultations = ?5, staff = ?6, updated_at = ?3"
-                 " WHERE source = 'config'"
+                 " WHERE county_targets.source = 'config'"
                : "INSERT INTO county_targets (year, county, township, consultations,"
                  " staff, source, updated_at) VALUES (?4, ?1, ?2, ?5, ?6, 'admin', ?3)"
                  " ON CONFLICT (year, county, township) DO UPDATE SET"
