@@ -1,6 +1,15 @@
 # bench/lib.sh -- what the benchmark scripts share: the tests' harness
 # (tests/lib/stack.sh, which sources broker.sh and common.sh), quiet, and
-# bench_report. Sourced from the repository root, after OUTREACH_BUILD_DIR is set.
+# bench_report. Sourced from the repository root; without OUTREACH_BUILD_DIR
+# it first installs what is missing (scripts/deps.sh) and makes a Release
+# build in build-bench, which it then uses.
+if [ -z "${OUTREACH_BUILD_DIR:-}" ]; then
+  bash scripts/deps.sh
+  echo "== building (Release) in build-bench"
+  cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DOUTREACH_TESTS=OFF >/dev/null
+  cmake --build build-bench -j "$(nproc)" >/dev/null
+  export OUTREACH_BUILD_DIR=$PWD/build-bench
+fi
 # shellcheck source=../tests/lib/stack.sh
 source tests/lib/stack.sh
 pass() { :; } # the harness's per-check lines are for tests, not for tables

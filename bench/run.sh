@@ -68,11 +68,7 @@ if [ -n "$COORD_CONF" ]; then
   COORD_CONF=$(realpath "$COORD_CONF")
 fi
 
-bash scripts/deps.sh
-echo "== building (Release) in build-bench"
-cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DOUTREACH_TESTS=OFF >/dev/null
-cmake --build build-bench -j "$(nproc)" >/dev/null
-export OUTREACH_BUILD_DIR=$PWD/build-bench
+unset OUTREACH_BUILD_DIR # bench/lib.sh: a Release build of its own
 source bench/lib.sh
 tmpdir_setup
 

@@ -43,7 +43,8 @@ int cli_rebuild(int argc, char **argv, void *ctx)
         return cli_usage_error(usage_rebuild, "%s", "--db FILE is required");
     /* store_open would make a new store out of a typo. */
     struct stat st;
-    if (stat(o.db, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
+    if (!store_is_server(o.db) &&
+        (stat(o.db, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0)) {
         cli_fail("no store at %s", o.db);
         return 1;
     }

@@ -24,7 +24,11 @@ static const char usage_run[] =
     "\n"
     "  --broker URI         broker to use (default tcp://127.0.0.1:1883; TLS:\n"
     "                       ssl://HOST:8883 or mqtts://HOST:8883)\n"
-    "  --db FILE            SQLite store; it must exist unless --init is given\n"
+    "  --db FILE|URI        SQLite store (it must exist unless --init is given), or a\n"
+    "                       PostgreSQL database, postgresql://USER@HOST:PORT/DB (the\n"
+    "                       password from PGPASSFILE or ~/.pgpass; the tables are\n"
+    "                       made and upgraded at start; several coordinators may\n"
+    "                       share it, docs/deployment-postgresql.md)\n"
     "  --init               create the store when FILE does not exist (first start\n"
     "                       of a site); an existing store is opened as it is\n"
     "  --config FILE        options file, see coordinator/coordinator.conf.example;\n"
@@ -104,6 +108,8 @@ static int parse(int argc, char **argv, struct coord_config *cfg, const struct c
  * when the store may be opened (or created: --init). */
 static int check_store(const struct coord_config *cfg)
 {
+    if (store_is_server(cfg->db)) /* a database that does not exist is refused by the server */
+        return 0;
     struct stat dbst;
     int dbst_rc = stat(cfg->db, &dbst);
     if (!cfg->init && dbst_rc != 0 && errno == ENOENT) {

@@ -11,12 +11,14 @@
 
 struct store *coord_cli_store(struct coord_cli *c, const char *db)
 {
-    FILE *probe = *db ? fopen(db, "r") : NULL;
-    if (!probe) {
-        cli_fail("no store at %s", db);
-        return NULL;
+    if (!store_is_server(db)) { /* a file: there, and readable */
+        FILE *probe = *db ? fopen(db, "r") : NULL;
+        if (!probe) {
+            cli_fail("no store at %s", db);
+            return NULL;
+        }
+        fclose(probe);
     }
-    fclose(probe);
     char err[256];
     store_close(c->store);
     c->store = NULL;

@@ -19,7 +19,7 @@ void coord_config_defaults(struct coord_config *c)
     c->log_level = strdup("info");
     c->target_staff = 500;
     c->target_consultations = 50000;
-    c->session_expiry_s = 7 * 24 * 3600;
+    c->session_expiry_s = -1; /* session_expiry_of: by the store */
     c->keepalive_s = 30;
     c->batch_max = 500;
     c->linger_ms = 5;
@@ -45,7 +45,7 @@ const struct conf_opt *coord_config_table(struct coord_config *c)
     const struct conf_opt rows[] = {
         {"broker", CONF_STR, &c->broker, 0, 0, "broker URI, tcp://host:port or ssl://host:8883"},
         MQTLS_CONF_ROWS(&c->tls),
-        {"db", CONF_STR, &c->db, 0, 0, "SQLite store file"},
+        {"db", CONF_STR, &c->db, 0, 0, "SQLite store file, or a PostgreSQL database (postgresql://USER@HOST:PORT/DB)"},
         {"init", CONF_BOOL, &c->init, 0, 0, "create the store if db names no file"},
         {"username", CONF_STR, &c->username, 0, 0, "MQTT username (none: anonymous)"},
         {"password_file", CONF_STR, &c->password_file, 0, 0, "file holding the MQTT password"},
@@ -61,8 +61,9 @@ const struct conf_opt *coord_config_table(struct coord_config *c)
         {"targets_file", CONF_STR, &c->targets_file, 0, 0,
          "CSV of targets per county and township, read at start (year,county,township,"
          "consultations,staff; a targets.set request wins over it)"},
-        {"session_expiry_s", CONF_INT, &c->session_expiry_s, 60, 4294967295LL,
-         "how long the broker keeps our session while we are away"},
+        {"session_expiry_s", CONF_INT, &c->session_expiry_s, 0, 4294967295LL,
+         "how long the broker keeps our session while we are away (default: 7 days on a "
+         "SQLite store; 0, none, on PostgreSQL, where coordinators share the subscription)"},
         {"keepalive_s", CONF_INT, &c->keepalive_s, 5, 3600, "MQTT keep-alive"},
         {"batch_max", CONF_INT, &c->batch_max, 1, 1000, "messages per transaction"},
         {"linger_ms", CONF_INT, &c->linger_ms, 0, 20,

@@ -296,6 +296,65 @@ static void publish_devices(struct pub_ctx *c, bool everything)
     p->agents_all_dirty = false;
 }
 
+int publish_announce(struct publisher *p, int (*fn)(void *, const char *), void *ctx)
+{
+    char what[ID_MAX + 16];
+    int rc = 0;
+    if (p->all_dirty || p->ndirty_counties) /* a county that lost a trip: rare, everything */
+        rc = fn(ctx, "all");
+    for (int i = 0; !rc && i < p->ndirty_years; i++) {
+        snprintf(what, sizeof what, "year %d", p->dirty_years[i]);
+        rc = fn(ctx, what);
+    }
+    for (int i = 0; !rc && i < p->ndirty_trips; i++) {
+        snprintf(what, sizeof what, "trip %s", p->dirty_trips[i]);
+        rc = fn(ctx, what);
+    }
+    if (!rc && p->agents_all_dirty)
+        rc = fn(ctx, "agents");
+    for (size_t i = 0; !rc && !p->agents_all_dirty && i < p->ndirty_agents; i++) {
+        snprintf(what, sizeof what, "agent %s", p->dirty_agents[i]);
+        rc = fn(ctx, what);
+    }
+    if (!rc)
+        publish_forget(p);
+    return rc;
+}
+
+void publish_apply(struct publisher *p, const char *what)
+{
+    int year;
+    char id[ID_MAX + 1];
+    if (sscanf(what, "year %d", &year) == 1) {
+        publish_mark_year(p, year);
+    } else if (sscanf(what, "trip %64s", id) == 1 && id_is_code(id)) {
+        bool known = false;
+        for (int i = 0; i < p->ndirty_trips && !known; i++)
+            known = strcmp(p->dirty_trips[i], id) == 0;
+        if (known)
+            return;
+        if (p->ndirty_trips < COUNT_OF(p->dirty_trips))
+            snprintf(p->dirty_trips[p->ndirty_trips++], ID_MAX + 1, "%s", id);
+        else
+            p->all_dirty = true;
+    } else if (sscanf(what, "agent %64s", id) == 1 && id_is_agent(id)) {
+        publish_mark_agent(p, id);
+    } else if (strcmp(what, "agents") == 0) {
+        p->agents_all_dirty = true;
+    } else {
+        p->all_dirty = true;
+        p->agents_all_dirty = true;
+    }
+}
+
+void publish_forget(struct publisher *p)
+{
+    p->ndirty_years = p->ndirty_trips = p->ndirty_counties = 0;
+    p->all_dirty = false;
+    p->ndirty_agents = 0;
+    p->agents_all_dirty = false;
+}
+
 void publish_progress(struct publisher *p, bool everything)
 {
     const struct coord_config *cfg = p->cfg;

@@ -38,6 +38,16 @@ void publish_mark_agent(struct publisher *p, const char *agent_id);
 void publish_mark_all(struct publisher *p);
 /* Whether anything is marked and not published yet. */
 bool publish_pending(const struct publisher *p);
+/* Forgets what changed, unpublished: another coordinator publishes (it is
+ * the leader, store_leader), and publishes everything when it becomes one. */
+void publish_forget(struct publisher *p);
+/* A follower's marks, for the leader: calls fn(ctx, what) for each ("year
+ * Y", "trip ID", "agent ID", "agents", "all"), then forgets them. Returns the
+ * first non-zero fn returned (the rest are not forgotten then). */
+int publish_announce(struct publisher *p, int (*fn)(void *, const char *), void *ctx);
+/* The leader: marks what another coordinator announced (publish_announce's
+ * words; anything else marks everything). */
+void publish_apply(struct publisher *p, const char *what);
 
 /* How long the daemon may wait for messages before progress is due: 200 ms
  * when nothing is marked. */

@@ -38,6 +38,8 @@ struct svc {
     const struct coord_config *cfg;
     volatile sig_atomic_t *stop;
     bool damaged; /* the store is damaged: stop, storing nothing more */
+    bool leading; /* this coordinator publishes the retained topics (store_leader) */
+    bool status_again; /* coordinator/status said offline: the leader says online again */
     struct store *store;
     MQTTAsync mq;
     int initial_done;
@@ -392,6 +394,25 @@ static void handle_status(struct svc *s, struct item *it, const char *const *lv,
     agent_status_free(&st);
 }
 
+/* coordinator/status, the coordinators' own: each publishes its birth there
+ * and leaves its will, so a follower that dies (several coordinators
+ * sharing a PostgreSQL store) says "offline" while the leader runs; seeing
+ * it, the leader says online again (serve). Nothing else is read of it. */
+static void handle_coordinator_status(struct svc *s, struct item *it, const char *const *lv,
+                                      const char *now, bool *db_failed)
+{
+    (void)lv;
+    (void)now;
+    (void)db_failed;
+    char body[129];
+    if (it->len >= sizeof body)
+        return;
+    memcpy(body, it->payload, it->len);
+    body[it->len] = '\0';
+    if (strstr(body, "\"online\":false"))
+        s->status_again = true;
+}
+
 /* A report's topic names its agent, which must be a valid id. */
 static void route_report(struct svc *s, struct item *it, const char *const *lv,
                          const char *now, bool *db_failed)
@@ -422,6 +443,7 @@ static const struct route {
     {"admin/requests", true, handle_admin},
     {"volunteers/+/requests", true, handle_volunteer},
     {"agents/+/status", false, handle_status},
+    {"coordinator/status", false, handle_coordinator_status},
 };
 #define ROUTES_N (sizeof routes / sizeof routes[0])
 #define ROUTE_LEVELS_MAX 5 /* more than any filter has */
@@ -458,6 +480,21 @@ static void handle_item(struct svc *s, struct item *it, const char *now, bool *d
     olog(OLOG_DEBUG, "ignored a message on an unexpected topic");
 }
 
+/* A follower's marks go to the leader with the batch's commit
+ * (store_announce), so that the retained figures follow every coordinator's
+ * reports within the progress interval; the leader applies them (serve). */
+static int announce_one(void *ctx, const char *what)
+{
+    return store_announce(ctx, what) != OERR_OK;
+}
+
+static void apply_one(void *ctx, const char *what)
+{
+    struct svc *s = ctx;
+    publish_apply(s->pub, what);
+    alerter_mark(s->alerts);
+}
+
 /* Stores a batch and, once it is committed, sends its acks and replies
  * (unless send is false: disconnected). Returns 0, or -1 when the store
  * failed: nothing was promised then, and the caller may try again. */
@@ -471,6 +508,10 @@ static int process_batch(struct svc *s, struct item *items, bool send)
         handle_item(s, it, now, &failed);
     if (!failed && intake_seen_flush(&s->seen, s->store, now) != OERR_OK) {
         olog(OLOG_ERROR, "store failed on the agents seen: %s", store_errmsg(s->store));
+        failed = true;
+    }
+    if (!failed && !s->leading && publish_announce(s->pub, announce_one, s->store)) {
+        olog(OLOG_ERROR, "store failed on the batch's announcements: %s", store_errmsg(s->store));
         failed = true;
     }
     if (!failed && store_commit(s->store) != OERR_OK)
@@ -610,11 +651,19 @@ static int connect_broker(struct svc *s)
     MQTTAsync_setCallbacks(s->mq, s, on_lost, on_message, NULL);
     MQTTAsync_setConnected(s->mq, s, on_connected);
     topic_fmt(will_topic, sizeof will_topic, s->cfg->topic_root, "coordinator/status");
+    /* A SQLite store has one coordinator: reports sent while it is away wait
+     * in its session. Coordinators sharing a PostgreSQL store share the
+     * subscription, and the broker (Mosquitto) keeps handing a member whose
+     * session it keeps its share of the messages: one that is gone keeps no
+     * session, so that the others get everything at once (what it had not
+     * acknowledged, its agents resend). */
+    long long expiry = s->cfg->session_expiry_s >= 0 ? s->cfg->session_expiry_s
+                       : store_is_server(s->cfg->db) ? 0 : 7 * 24 * 3600;
     struct mq_conn_opts o = {
         .username = s->cfg->username,
         .password = password,
-        .clean_start = false, /* reports sent while we are away wait for us */
-        .session_expiry_s = (unsigned)s->cfg->session_expiry_s,
+        .clean_start = expiry == 0,
+        .session_expiry_s = (unsigned)expiry,
         .keepalive_s = (int)s->cfg->keepalive_s,
         .max_inflight = 1000,
         .auto_reconnect = true,
@@ -679,19 +728,52 @@ static void renew_client_if_stuck(struct svc *s)
 
 /* ---- main loop --------------------------------------------------------- */
 
+/* Whether this coordinator publishes the retained topics: the one of the
+ * coordinators sharing the store that holds its leadership (store_leader;
+ * with SQLite, always). A follower stores, acks and answers like the leader
+ * but publishes nothing retained and evaluates no alerts; the coordinator
+ * that becomes the leader publishes everything from the store, so that no
+ * figure on a retained topic is older than the store's. */
+static bool lead(struct svc *s, bool *became)
+{
+    bool changed = false;
+    bool now = store_leader(s->store, &changed);
+    *became = changed && now;
+    if (*became || (now && s->status_again)) /* another's will may have said offline */
+        publish_status(s, true);
+    s->status_again = false;
+    if (changed)
+        olog(OLOG_INFO, now ? "this coordinator publishes the retained topics (the leader)"
+                            : "another coordinator publishes the retained topics");
+    s->leading = now;
+    return now;
+}
+
 /* Until *stop: stores what arrives in batches, republishes progress when
- * due, and everything after a reconnect. */
+ * due, and everything after a reconnect or on becoming the leader. */
 static void serve(struct svc *s)
 {
     while (!*s->stop && !s->damaged) {
-        struct item *batch = inbox_take(s->inbox, publish_wait_ms(s->pub));
+        /* a follower looks at the leadership at least every half second */
+        long wait = publish_wait_ms(s->pub);
+        struct item *batch = inbox_take(s->inbox, s->leading || wait < 500 ? wait : 500);
         if (batch) {
             store_batch(s, batch, true);
             inbox_items_free(batch);
         }
         log_tick(s);
         renew_client_if_stuck(s);
-        if (__atomic_exchange_n(&s->republish, 0, __ATOMIC_ACQ_REL)) {
+        bool became, again = __atomic_exchange_n(&s->republish, 0, __ATOMIC_ACQ_REL);
+        if (!lead(s, &became)) {
+            publish_forget(s->pub);
+            continue;
+        }
+        /* what the followers committed (before a full publication: nothing
+         * committed after it is missed) */
+        if (store_announced(s->store, apply_one, s))
+            olog(OLOG_WARN, "cannot read the other coordinators' announcements: %s",
+                 store_errmsg(s->store));
+        if (became || again) {
             publish_progress(s->pub, true);
             alerter_publish_all(s->alerts);
         } else {
@@ -713,7 +795,7 @@ static void shut_down(struct svc *s)
         store_batch(s, batch, true);
         inbox_items_free(batch);
     }
-    if (publish_pending(s->pub))
+    if (s->leading && publish_pending(s->pub))
         publish_progress(s->pub, false);
     publish_status(s, false);
     mq_close(&s->mq, 1000);
@@ -776,8 +858,13 @@ int service_run(const struct coord_config *cfg, volatile sig_atomic_t *stop)
         goto done;
     __atomic_store_n(&s.initial_done, 1, __ATOMIC_RELEASE);
     publish_status(&s, true);
-    publish_progress(s.pub, true); /* retained state matches the store from the start */
-    alerter_publish_all(s.alerts);
+    bool became;
+    if (lead(&s, &became)) {
+        if (store_announced(s.store, apply_one, &s)) /* from now on: the followers' */
+            olog(OLOG_WARN, "cannot listen to the other coordinators: %s", store_errmsg(s.store));
+        publish_progress(s.pub, true); /* retained state matches the store from the start */
+        alerter_publish_all(s.alerts);
+    }
     olog(OLOG_INFO, "coordinator ready: store %s, targets %lld staff / %lld consultations",
          cfg->db, cfg->target_staff, cfg->target_consultations);
     serve(&s);

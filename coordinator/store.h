@@ -24,6 +24,12 @@ struct store;
  * settings) with PRAGMA quick_check(TABLE); store_check checks the rest.
  * OERR_CORRUPT when that finds damage; err says more. */
 oerr_t store_open(const char *path, struct store **out, char err[256]);
+/* Whether path names a PostgreSQL database (postgresql://USER@HOST:PORT/DB,
+ * or postgres://...) rather than a SQLite file. store_open and
+ * store_open_read take either: on PostgreSQL the open brings the schema up
+ * to date by its versioned migrations (store_pg.c), and several coordinators
+ * may share the database. */
+bool store_is_server(const char *path);
 /* store_open also holds the file path + "-lock" (shared) while the store is
  * open, and fails with OERR_REJECTED while a rebuild holds it alone. */
 /* Opens the existing store at path for reading only (the CLI's reads), with
@@ -65,6 +71,27 @@ oerr_t store_check(const char *path, bool quick, int (*fn)(void *, const char *)
  * a commit never waits for a checkpoint (store_sqlite_ckpt.c says why). For
  * the daemon. */
 oerr_t store_checkpoint_behind(struct store *s);
+
+/* Whether this program is the coordinator that publishes the retained
+ * topics (progress, trip cards, devices, alerts) among those sharing the
+ * store: on SQLite always (one coordinator has the file); on PostgreSQL the
+ * holder of a session advisory lock, which the others try to take at each
+ * call (at most every half second) and which goes with its holder's
+ * connection: a leader that dies, or loses the database, is replaced at the
+ * next call of another, within about a second. Before saying yes to a
+ * leader, a call checks that its connection (and so its lock) still lives.
+ * *changed tells that the answer differs from the last call's. Outside a
+ * transaction. */
+bool store_leader(struct store *s, bool *changed);
+
+/* What the transaction in progress changed, for the leader (a follower's
+ * publish_announce): delivered to the other coordinators when it commits,
+ * not at all when it rolls back (PostgreSQL NOTIFY; SQLite, one
+ * coordinator: nothing). store_announced calls fn(ctx, what) for each that
+ * others committed since the last call (with the daemon's store; "all" when
+ * some may have been missed: a reconnection). */
+oerr_t store_announce(struct store *s, const char *what);
+oerr_t store_announced(struct store *s, void (*fn)(void *, const char *), void *ctx);
 
 /* Transactions: every write below runs inside one. */
 oerr_t store_begin(struct store *s);

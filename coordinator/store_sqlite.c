@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "arr.h"
 #include "fileperm.h"
 #include "jsonget.h"
@@ -26,8 +28,8 @@
 
 /* The selected trips, as a sub-query bound by ?1 year, ?2 county, ?3 trip. */
 #define TRIPS_SEL                                                               \
-    "SELECT trip_id FROM trips WHERE (?3 IS NOT NULL AND trip_id = ?3) OR"      \
-    " (?3 IS NULL AND year = ?1 AND (?2 IS NULL OR county = ?2))"
+    "SELECT trip_id FROM trips WHERE (CAST(?3 AS TEXT) IS NOT NULL AND trip_id = ?3) OR"      \
+    " (CAST(?3 AS TEXT) IS NULL AND year = ?1 AND (CAST(?2 AS TEXT) IS NULL OR county = ?2))"
 
 /* The staff figure counts people, which cannot be summed per trip. Three
  * tables keep it, in the transaction of the report that changes it:
@@ -50,7 +52,10 @@
  * has for the trip, so that a trip's attendance reads its registrations and
  * one row, whatever the number of reports. */
 #define PEOPLE_COUNTED "kind = 'checkin' AND staff_id IS NOT NULL"
-#define WEEK_OF(DATE, YEAR) "CAST((julianday(" DATE ") - julianday(printf('%04d-01-01', " YEAR "))) / 7 AS INTEGER)"
+/* Whole weeks from 1 January of YEAR to DATE (the days are whole: an integer
+ * division, the same on both engines). */
+#define WEEK_OF(DATE, YEAR)                                                           \
+    "(CAST(julianday(" DATE ") - julianday(" YEAR " || '-01-01') AS INTEGER) / 7)"
 #define WEEK_OF_TRIP WEEK_OF("t.date", "t.year")
 #define YEAR_STAFF_SELECT(W)                                                          \
     "INSERT INTO year_staff (year, staff_id, trips, week)"                            \
@@ -62,7 +67,8 @@
     " JOIN trips t ON t.trip_id = ts.trip_id" W " GROUP BY t.year, t.county, ts.staff_id"
 /* The people and years a refresh recomputes: those of trip ?1's rows and
  * staff_id ?4, in the years ?2 and ?3. */
-#define STAFF_REFRESHED "(SELECT staff_id FROM trip_staff WHERE trip_id = ?1 UNION ALL SELECT ?4)"
+#define STAFF_REFRESHED                                                               \
+    "(SELECT staff_id FROM trip_staff WHERE trip_id = ?1 UNION ALL SELECT CAST(?4 AS TEXT))"
 
 /* An agent's row, as store_agents_each and store_agent_get read it. */
 #define AGENT_COLS                                                                          \
@@ -74,7 +80,7 @@
 static const char *const sql_text[Q_COUNT] = {
     /* The report kept under a msg_id and its final refusal, in one look-up. */
     [Q_MSG_FIND] = "SELECT r.agent_id, r.kind, r.trip_id, r.voided_by, f.agent_id, f.code,"
-                   " f.reason FROM (SELECT ?1 AS msg_id) AS k"
+                   " f.reason FROM (SELECT CAST(?1 AS TEXT) AS msg_id) AS k"
                    " LEFT JOIN reports AS r ON r.msg_id = k.msg_id"
                    " LEFT JOIN final_rejects AS f ON f.msg_id = k.msg_id",
     [Q_REPORT_INSERT] =
@@ -98,21 +104,23 @@ static const char *const sql_text[Q_COUNT] = {
     [Q_REPLY_GET] = "SELECT reply FROM replies WHERE scope = ?1 AND requester = ?2"
                     " AND request_id = ?3",
     /* n numbers one requester's replies 1, 2, 3...: the latest are kept. */
-    [Q_REPLY_PUT] = "INSERT OR REPLACE INTO replies (scope, requester, request_id, reply,"
-                    " created_at, n) VALUES (?1, ?2, ?3, ?4, ?5, (SELECT COALESCE(MAX(n), 0) + 1"
-                    " FROM replies WHERE scope = ?1 AND requester = ?2))",
-    [Q_FINAL_PUT] = "INSERT OR IGNORE INTO final_rejects (msg_id, agent_id, code, reason)"
-                    " VALUES (?1, ?2, ?3, ?4)",
+    [Q_REPLY_PUT] = "INSERT INTO replies (scope, requester, request_id, reply, created_at, n)"
+                    " VALUES (?1, ?2, ?3, ?4, ?5, (SELECT COALESCE(MAX(n), 0) + 1"
+                    " FROM replies WHERE scope = ?1 AND requester = ?2))"
+                    " ON CONFLICT (scope, requester, request_id) DO UPDATE SET"
+                    " reply = excluded.reply, created_at = excluded.created_at, n = excluded.n",
+    [Q_FINAL_PUT] = "INSERT INTO final_rejects (msg_id, agent_id, code, reason)"
+                    " VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
     [Q_FINAL_TRIM] = "DELETE FROM final_rejects WHERE id <= (SELECT MAX(id) FROM final_rejects)"
                      " - ?1",
     [Q_AGENT_SEEN] = "INSERT INTO agents (agent_id, last_seen, last_seq) VALUES (?1, ?2, ?3)"
-                     " ON CONFLICT (agent_id) DO UPDATE SET last_seen = ?2,"
-                     " last_seq = MAX(last_seq, ?3)",
+                     " ON CONFLICT (agent_id) DO UPDATE SET last_seen = ?2, last_seq ="
+                     " CASE WHEN agents.last_seq > ?3 THEN agents.last_seq ELSE ?3 END",
     /* agents.report_trip and report_trip_seq: store_alerts_ensure adds them. */
     [Q_AGENT_REPORT_TRIP] =
         "INSERT INTO agents (agent_id, report_trip, report_trip_seq) VALUES (?1, ?2, ?3)"
         " ON CONFLICT (agent_id) DO UPDATE SET report_trip = ?2, report_trip_seq = ?3"
-        " WHERE report_trip_seq IS NULL OR report_trip_seq <= ?3",
+        " WHERE agents.report_trip_seq IS NULL OR agents.report_trip_seq <= ?3",
     [Q_AGENT_RANGES] = "SELECT seq_ranges FROM agents WHERE agent_id = ?1",
     [Q_AGENT_COUNTS] = "UPDATE agents SET seq_ranges = seq_ranges + ?2,"
                        " seqs_untracked = seqs_untracked + ?3 WHERE agent_id = ?1",
@@ -132,31 +140,34 @@ static const char *const sql_text[Q_COUNT] = {
     [Q_STATUS_PUT] =
         "INSERT INTO agents (agent_id, last_seen, online, since, pending, reported_last_seq,"
         " trip_id, status_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
-        " ON CONFLICT (agent_id) DO UPDATE SET last_seen = COALESCE(?2, last_seen),"
+        " ON CONFLICT (agent_id) DO UPDATE SET last_seen = COALESCE(?2, agents.last_seen),"
         " online = ?3, since = ?4, pending = ?5, reported_last_seq = ?6, trip_id = ?7,"
         " status_at = ?8",
     /* Adds (?2 = 1) or takes out (?2 = -1) the figures of report ?1, and
      * counts a check-in in staff_checkins too (see STAFF_CHECKINS_DECL). */
     [Q_TOTALS_ADD] =
         "INSERT INTO trip_totals (trip_id, " TOTALS_COLS ", staff_checkins)"
-        " SELECT trip_id, " TOTALS_EXPRS("?2 * (", ")") ", ?2 * (kind = 'checkin') FROM reports"
+        " SELECT trip_id, " TOTALS_EXPRS("?2 * (", ")") ", ?2 * (" FLAG("kind = 'checkin'") ")"
+        " FROM reports"
         " WHERE msg_id = ?1 AND kind <> 'void'"
         " ON CONFLICT (trip_id) DO UPDATE SET"
-        " consultations = consultations + excluded.consultations,"
-        " headcounts = headcounts + excluded.headcounts,"
-        " female = female + excluded.female, over_60 = over_60 + excluded.over_60,"
-        " poor_households = poor_households + excluded.poor_households,"
-        " value_fen = value_fen + excluded.value_fen,"
-        " dispenses = dispenses + excluded.dispenses,"
-        " referrals = referrals + excluded.referrals,"
-        " dest_township = dest_township + excluded.dest_township,"
-        " dest_county = dest_county + excluded.dest_county,"
-        " dest_city = dest_city + excluded.dest_city,"
-        " brochures = brochures + excluded.brochures,"
-        " attendees = attendees + excluded.attendees, talks = talks + excluded.talks,"
-        " education_reports = education_reports + excluded.education_reports,"
-        " checkins = checkins + excluded.checkins,"
-        " staff_checkins = staff_checkins + excluded.staff_checkins",
+        " consultations = trip_totals.consultations + excluded.consultations,"
+        " headcounts = trip_totals.headcounts + excluded.headcounts,"
+        " female = trip_totals.female + excluded.female,"
+        " over_60 = trip_totals.over_60 + excluded.over_60,"
+        " poor_households = trip_totals.poor_households + excluded.poor_households,"
+        " value_fen = trip_totals.value_fen + excluded.value_fen,"
+        " dispenses = trip_totals.dispenses + excluded.dispenses,"
+        " referrals = trip_totals.referrals + excluded.referrals,"
+        " dest_township = trip_totals.dest_township + excluded.dest_township,"
+        " dest_county = trip_totals.dest_county + excluded.dest_county,"
+        " dest_city = trip_totals.dest_city + excluded.dest_city,"
+        " brochures = trip_totals.brochures + excluded.brochures,"
+        " attendees = trip_totals.attendees + excluded.attendees,"
+        " talks = trip_totals.talks + excluded.talks,"
+        " education_reports = trip_totals.education_reports + excluded.education_reports,"
+        " checkins = trip_totals.checkins + excluded.checkins,"
+        " staff_checkins = trip_totals.staff_checkins + excluded.staff_checkins",
     [Q_TOTALS_SUM] =
         "SELECT"
         " COALESCE(SUM(consultations), 0),"
@@ -179,9 +190,9 @@ static const char *const sql_text[Q_COUNT] = {
     /* Distinct people: a row each in trip_staff, county_staff or year_staff
      * (CASE runs only the sub-query of its branch). */
     [Q_TOTALS_STAFF] =
-        "SELECT CASE WHEN ?3 IS NOT NULL THEN"
+        "SELECT CASE WHEN CAST(?3 AS TEXT) IS NOT NULL THEN"
         " (SELECT COUNT(*) FROM trip_staff WHERE trip_id = ?3)"
-        " WHEN ?2 IS NOT NULL THEN"
+        " WHEN CAST(?2 AS TEXT) IS NOT NULL THEN"
         " (SELECT COUNT(*) FROM county_staff WHERE year = ?1 AND county = ?2)"
         " ELSE (SELECT COUNT(*) FROM year_staff WHERE year = ?1) END",
     [Q_TOTALS_TRIPS] =
@@ -201,14 +212,14 @@ static const char *const sql_text[Q_COUNT] = {
     /* Adds (?3 = 1) or takes out (?3 = -1) a check-in of person ?2 on trip
      * ?1 for the attendance, and says how many remain. */
     [Q_PEOPLE_ADD] = "INSERT INTO trip_people (trip_id, staff_id, n) VALUES (?1, ?2, ?3)"
-                     " ON CONFLICT (trip_id, staff_id) DO UPDATE SET n = n + excluded.n"
+                     " ON CONFLICT (trip_id, staff_id) DO UPDATE SET n = trip_people.n + excluded.n"
                      " RETURNING n",
     [Q_PEOPLE_FORGET] = "DELETE FROM trip_people WHERE trip_id = ?1 AND staff_id = ?2",
     [Q_PEOPLE_N] = "UPDATE trip_totals SET people = people + ?2 WHERE trip_id = ?1",
     /* Adds (?3 = 1) or takes out (?3 = -1) a check-in of person ?2 on trip
      * ?1, and says how many remain. */
     [Q_STAFF_ADD] = "INSERT INTO trip_staff (trip_id, staff_id, n) VALUES (?1, ?2, ?3)"
-                    " ON CONFLICT (trip_id, staff_id) DO UPDATE SET n = n + excluded.n"
+                    " ON CONFLICT (trip_id, staff_id) DO UPDATE SET n = trip_staff.n + excluded.n"
                     " RETURNING n",
     [Q_STAFF_FORGET] = "DELETE FROM trip_staff WHERE trip_id = ?1 AND staff_id = ?2",
     /* Person ?2 has a first counted check-in on a trip of year ?1, date ?3,
@@ -217,10 +228,12 @@ static const char *const sql_text[Q_COUNT] = {
     [Q_YEAR_STAFF_JOIN] = "INSERT INTO year_staff (year, staff_id, trips, week)"
                           " VALUES (?1, ?2, 1, " WEEK_OF("?3", "?1") ")"
                           " ON CONFLICT (year, staff_id) DO UPDATE"
-                          " SET trips = trips + 1, week = MIN(week, excluded.week)",
+                          " SET trips = year_staff.trips + 1, week = CASE"
+                          " WHEN year_staff.week < excluded.week THEN year_staff.week"
+                          " ELSE excluded.week END",
     [Q_COUNTY_STAFF_JOIN] = "INSERT INTO county_staff (year, county, staff_id, trips)"
                             " VALUES (?1, ?4, ?2, 1) ON CONFLICT (year, staff_id, county)"
-                            " DO UPDATE SET trips = trips + 1",
+                            " DO UPDATE SET trips = county_staff.trips + 1",
     /* The refresh: the rows of STAFF_REFRESHED computed again. */
     [Q_YEAR_STAFF_CLEAR] = "DELETE FROM year_staff WHERE year IN (?2, ?3)"
                            " AND staff_id IN " STAFF_REFRESHED,
@@ -335,15 +348,15 @@ static const char schema_sql[] =
     " scope TEXT NOT NULL, requester TEXT NOT NULL, request_id TEXT NOT NULL,"
     " reply TEXT NOT NULL, created_at TEXT NOT NULL,"
     " PRIMARY KEY (scope, requester, request_id)) WITHOUT ROWID;"
-    "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1');"
-    "INSERT OR IGNORE INTO meta (key, value) VALUES ('rejects_dropped', '0');";
+    "INSERT INTO meta (key, value) VALUES ('schema_version', '1') ON CONFLICT DO NOTHING;"
+    "INSERT INTO meta (key, value) VALUES ('rejects_dropped', '0') ON CONFLICT DO NOTHING;";
 
 /* Prepares sql and binds the texts that follow (NULL binds NULL), up to n. */
-sqlite3_stmt *sql_prep(struct store *s, const char *sql, int n, ...)
+struct sqlq *sql_prep(struct store *s, const char *sql, int n, ...)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        olog(OLOG_ERROR, "store: cannot prepare: %s", sqlite3_errmsg(s->db));
+    struct sqlq *st = NULL;
+    if (!(st = sqldb_prepare(s->db, sql, false))) {
+        olog(OLOG_ERROR, "store: cannot prepare: %s", sqldb_errmsg(s->db));
         return NULL;
     }
     va_list ap;
@@ -356,28 +369,28 @@ sqlite3_stmt *sql_prep(struct store *s, const char *sql, int n, ...)
 
 /* Runs a statement that returns no rows (NULL: it could not be prepared)
  * and finalizes it. */
-oerr_t sql_run_once(sqlite3_stmt *st)
+oerr_t sql_run_once(struct sqlq *st)
 {
     if (!st)
         return OERR_DB;
     oerr_t e = run(st);
-    sqlite3_finalize(st);
+    sqlq_finalize(st);
     return e;
 }
 
-int sql_row_texts(sqlite3_stmt *st, int n, ...)
+int sql_row_texts(struct sqlq *st, int n, ...)
 {
     if (!st)
         return SQLITE_ERROR;
-    int r = sqlite3_step(st);
+    int r = sqlq_step(st);
     va_list ap;
     va_start(ap, n);
-    for (int i = 0; r == SQLITE_ROW && i < n; i++) {
+    for (int i = 0; r == SQLDB_ROW && i < n; i++) {
         char *buf = va_arg(ap, char *);
         column_copy(st, i, buf, va_arg(ap, size_t));
     }
     va_end(ap);
-    sqlite3_finalize(st);
+    sqlq_finalize(st);
     return r;
 }
 
@@ -385,9 +398,9 @@ const char *store_errmsg(const struct store *s)
 {
     if (!s || !s->db)
         return "no database";
-    if (s->failed[0] && sqlite3_errcode(s->db) == SQLITE_OK)
+    if (s->failed[0] && sqldb_fail(s->db) == SQLDB_FAIL_NONE)
         return s->failed; /* a rebuild's failure, which its ROLLBACK cleared */
-    return sqlite3_errmsg(s->db);
+    return sqldb_errmsg(s->db);
 }
 
 /* The running totals summed again from the reports, and marked as present. */
@@ -396,7 +409,7 @@ static const char totals_rebuild_sql[] =
     "INSERT INTO trip_totals (trip_id, " TOTALS_COLS ")"
     " SELECT trip_id, " TOTALS_EXPRS("SUM(", ")") " FROM reports"
     " WHERE voided_by IS NULL AND kind <> 'void' GROUP BY trip_id;"
-    "INSERT OR REPLACE INTO meta (key, value) VALUES ('trip_totals', '1');";
+    "INSERT INTO meta (key, value) VALUES ('trip_totals', '1') ON CONFLICT (key) DO UPDATE SET value = excluded.value;";
 
 /* trip_totals.staff_checkins: the check-ins of the trip as counted by a
  * coordinator that keeps the staff figures (trip_staff...) with them, in the
@@ -421,7 +434,7 @@ static const char staff_rebuild_sql[] =
     "DELETE FROM year_staff;" YEAR_STAFF_SELECT("") ";"
     "DELETE FROM county_staff;" COUNTY_STAFF_SELECT("") ";"
     "UPDATE trip_totals SET staff_checkins = checkins WHERE staff_checkins <> checkins;"
-    "INSERT OR REPLACE INTO meta (key, value) VALUES ('staff_figures', '1');";
+    "INSERT INTO meta (key, value) VALUES ('staff_figures', '1') ON CONFLICT (key) DO UPDATE SET value = excluded.value;";
 
 /* The people checked in on each trip counted again (through reports_staff,
  * which covers it), then how many each trip has; after the totals, whose
@@ -433,7 +446,7 @@ static const char people_rebuild_sql[] =
     " WHERE voided_by IS NULL AND " PEOPLE_COUNTED " GROUP BY trip_id, staff_id;"
     "UPDATE trip_totals SET people ="
     " (SELECT COUNT(*) FROM trip_people p WHERE p.trip_id = trip_totals.trip_id);"
-    "INSERT OR REPLACE INTO meta (key, value) VALUES ('trip_people', '1');";
+    "INSERT INTO meta (key, value) VALUES ('trip_people', '1') ON CONFLICT (key) DO UPDATE SET value = excluded.value;";
 
 /* Runs the rebuilds in sql[] (n of them) inside the caller's transaction. */
 static oerr_t figures_run(struct store *s, const char *const *sql, int n)
@@ -453,8 +466,8 @@ oerr_t figures_end(struct store *s, oerr_t rc)
     if (rc == OERR_OK && exec(s, "COMMIT") == OERR_OK)
         return OERR_OK;
     damage_note(s);
-    snprintf(s->failed, sizeof s->failed, "%s", sqlite3_errmsg(s->db));
-    if (!sqlite3_get_autocommit(s->db))
+    snprintf(s->failed, sizeof s->failed, "%s", sqldb_errmsg(s->db));
+    if (sqldb_in_tx(s->db))
         exec(s, "ROLLBACK");
     return OERR_DB;
 }
@@ -463,7 +476,7 @@ oerr_t store_totals_rebuild(struct store *s)
 {
     const char *const sql[] = {totals_rebuild_sql, staff_rebuild_sql, people_rebuild_sql,
                                store_sqlite_months_rebuild};
-    if (exec(s, "BEGIN IMMEDIATE"))
+    if (begin_write(s))
         return OERR_DB;
     return figures_end(s, figures_run(s, sql, 4));
 }
@@ -471,8 +484,8 @@ oerr_t store_totals_rebuild(struct store *s)
 oerr_t store_figures_count(struct store *s, struct figures_count *out)
 {
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, "SELECT (SELECT COUNT(*) FROM trip_totals),"
+    struct sqlq *st = NULL;
+    if (!(st = sqldb_prepare(s->db, "SELECT (SELECT COUNT(*) FROM trip_totals),"
                                   " (SELECT COALESCE(SUM(headcounts + dispenses + referrals"
                                   " + education_reports + checkins), 0) FROM trip_totals),"
                                   " (SELECT COUNT(*) FROM trip_staff),"
@@ -480,19 +493,18 @@ oerr_t store_figures_count(struct store *s, struct figures_count *out)
                                   " (SELECT COUNT(*) FROM county_staff),"
                                   " (SELECT COUNT(*) FROM trip_people),"
                                   " (SELECT COUNT(*) FROM month_days),"
-                                  " (SELECT COUNT(*) FROM month_staff)", -1, &st,
-                           NULL) != SQLITE_OK)
+                                  " (SELECT COUNT(*) FROM month_staff)", false)))
         return OERR_DB;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
+    int rc = sqlq_step(st);
+    if (rc == SQLDB_ROW) {
         long long *v[] = {&out->trips,        &out->reports,      &out->trip_staff,
                           &out->year_staff,   &out->county_staff, &out->trip_people,
                           &out->month_rows,   &out->month_staff};
         for (int i = 0; i < 8; i++)
-            *v[i] = sqlite3_column_int64(st, i);
+            *v[i] = sqlq_int(st, i);
     }
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW ? OERR_OK : OERR_DB;
+    sqlq_finalize(st);
+    return rc == SQLDB_ROW ? OERR_OK : OERR_DB;
 }
 
 /* Adds column decl to table when a store made before it lacks it; *added
@@ -502,17 +514,16 @@ static oerr_t column_ensure(struct store *s, const char *table, const char *colu
 {
     if (added)
         *added = false;
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", -1,
-                           &st, NULL) != SQLITE_OK)
+    struct sqlq *st = NULL;
+    if (!(st = sqldb_prepare(s->db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", false)))
         return OERR_DB;
     bind_text(st, 1, table);
     bind_text(st, 2, column);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    int rc = sqlq_step(st);
+    sqlq_finalize(st);
+    if (rc != SQLDB_ROW && rc != SQLDB_DONE)
         return OERR_DB;
-    if (rc == SQLITE_ROW)
+    if (rc == SQLDB_ROW)
         return OERR_OK;
     char sql[256]; /* names and declarations are ours, never input */
     snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN %s %s", table, column, decl);
@@ -526,14 +537,13 @@ static oerr_t column_ensure(struct store *s, const char *table, const char *colu
 /* Whether meta has key: 1 yes, 0 no, -1 the store failed. */
 static int meta_has(struct store *s, const char *key)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM meta WHERE key = ?1", -1, &st, NULL) !=
-        SQLITE_OK)
+    struct sqlq *st = NULL;
+    if (!(st = sqldb_prepare(s->db, "SELECT 1 FROM meta WHERE key = ?1", false)))
         return -1;
     bind_text(st, 1, key);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+    int rc = sqlq_step(st);
+    sqlq_finalize(st);
+    return rc == SQLDB_ROW ? 1 : rc == SQLDB_DONE ? 0 : -1;
 }
 
 /* The number of trips whose check-ins came or went without their staff
@@ -541,12 +551,12 @@ static int meta_has(struct store *s, const char *key)
  * -1 when the store failed. */
 static long long figures_stale(struct store *s)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, "SELECT COUNT(*) FROM trip_totals"
-                                  " WHERE staff_checkins <> checkins", -1, &st, NULL) != SQLITE_OK)
+    struct sqlq *st = NULL;
+    if (!(st = sqldb_prepare(s->db, "SELECT COUNT(*) FROM trip_totals"
+                                  " WHERE staff_checkins <> checkins", false)))
         return -1;
-    long long n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_finalize(st);
+    long long n = sqlq_step(st) == SQLDB_ROW ? sqlq_int(st, 0) : -1;
+    sqlq_finalize(st);
     return n;
 }
 
@@ -581,7 +591,7 @@ static int figures_current(struct store *s, const char **why)
  * transaction: two opens at once rebuild once. */
 static oerr_t totals_ensure(struct store *s, const char *path)
 {
-    if (exec(s, "BEGIN IMMEDIATE"))
+    if (begin_write(s))
         return OERR_DB;
     bool new_column = false;
     if (column_ensure(s, "trip_totals", "staff_checkins", STAFF_CHECKINS_DECL, &new_column) ||
@@ -746,6 +756,8 @@ static oerr_t shm_unused(const char *path, char err[256])
 
 oerr_t store_held(const char *path, char err[256])
 {
+    if (sqldb_is_pg_uri(path)) /* store_hold_alone asks the server */
+        return OERR_OK;
     char lp[4096];
     if (!lock_path(path, lp, err))
         return OERR_DB;
@@ -765,6 +777,8 @@ oerr_t store_held(const char *path, char err[256])
 
 oerr_t store_hold_alone(struct store *s, char err[256])
 {
+    if (!sqldb_sqlite(s->db))
+        return store_pg_hold_alone(s, err);
     if (!s->lock_fd) {
         snprintf(err, 256, "the store was not opened for writing");
         return OERR_INVAL;
@@ -791,15 +805,15 @@ oerr_t store_hold_alone(struct store *s, char err[256])
  * the file system). Said in the log, with how long it took. */
 static oerr_t reports_ensure(struct store *s, const char *path)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM pragma_table_info('reports')"
-                                  " WHERE name = 'payload'", -1, &st, NULL) != SQLITE_OK)
+    struct sqlq *st = NULL;
+    if (!(st = sqldb_prepare(s->db, "SELECT 1 FROM pragma_table_info('reports')"
+                                  " WHERE name = 'payload'", false)))
         return OERR_DB;
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc == SQLITE_DONE)
+    int rc = sqlq_step(st);
+    sqlq_finalize(st);
+    if (rc == SQLDB_DONE)
         return OERR_OK;
-    if (rc != SQLITE_ROW)
+    if (rc != SQLDB_ROW)
         return OERR_DB;
     olog(OLOG_INFO, "store %s: the reports are in the first layout (keyed by msg_id, with "
          "their JSON); bringing them to the new one in one transaction (about a minute "
@@ -820,16 +834,16 @@ static oerr_t reports_ensure(struct store *s, const char *path)
      * written. Possible only while no other connection has the store open;
      * otherwise through the WAL. */
     bool rollback = false;
-    if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = DELETE", -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW) /* the mode now: still "wal" when it could not change */
-        rollback = strcmp((const char *)sqlite3_column_text(st, 0), "delete") == 0;
-    sqlite3_finalize(st);
+    if ((st = sqldb_prepare(s->db, "PRAGMA journal_mode = DELETE", false)) &&
+        sqlq_step(st) == SQLDB_ROW) /* the mode now: still "wal" when it could not change */
+        rollback = strcmp(sqlq_text(st, 0), "delete") == 0;
+    sqlq_finalize(st);
     oerr_t rc2 = OERR_DB;
-    if (exec(s, "BEGIN IMMEDIATE"))
+    if (begin_write(s))
         goto out;
     if (exec(s, copy))
         goto out;
-    long long moved = sqlite3_changes64(s->db);
+    long long moved = sqldb_changes(s->db);
     if (exec(s, swap) || exec(s, "COMMIT"))
         goto out;
     rc2 = OERR_OK;
@@ -842,9 +856,9 @@ out:
      * disk, a damaged page, a constraint): kept for store_errmsg. */
     if (rc2 != OERR_OK) {
         damage_note(s);
-        snprintf(s->failed, sizeof s->failed, "%s", sqlite3_errmsg(s->db));
+        snprintf(s->failed, sizeof s->failed, "%s", sqldb_errmsg(s->db));
     }
-    if (!sqlite3_get_autocommit(s->db))
+    if (sqldb_in_tx(s->db))
         exec(s, "ROLLBACK");
     if (exec(s, "PRAGMA journal_mode = WAL"))
         return OERR_DB;
@@ -879,23 +893,22 @@ static bool is_big_table(const char *name)
     return false;
 }
 
-static bool damaged_code(int code)
+static bool damaged_now(const struct store *s)
 {
-    code &= 0xff;
-    return code == SQLITE_CORRUPT || code == SQLITE_NOTADB;
+    return sqldb_fail(s->db) == SQLDB_FAIL_CORRUPT;
 }
 
 /* Remembers that SQLite found the store damaged (once: the first words
  * stay), before a statement that succeeds clears the error. */
 static void damage_note(struct store *s)
 {
-    if (!s->damage[0] && damaged_code(sqlite3_extended_errcode(s->db)))
-        snprintf(s->damage, sizeof s->damage, "%s", sqlite3_errmsg(s->db));
+    if (!s->damage[0] && damaged_now(s))
+        snprintf(s->damage, sizeof s->damage, "%s", sqldb_errmsg(s->db));
 }
 
 bool store_damaged(const struct store *s)
 {
-    return s && s->db && (s->damage[0] || damaged_code(sqlite3_extended_errcode(s->db)));
+    return s && s->db && (s->damage[0] || damaged_now(s));
 }
 
 const char *store_damage(const struct store *s)
@@ -904,7 +917,7 @@ const char *store_damage(const struct store *s)
         return NULL;
     if (s->damage[0])
         return s->damage;
-    return damaged_code(sqlite3_extended_errcode(s->db)) ? sqlite3_errmsg(s->db) : NULL;
+    return damaged_now(s) ? sqldb_errmsg(s->db) : NULL;
 }
 
 /* The check at every open, cheap and bounded: reading the schema reads the
@@ -919,33 +932,33 @@ static oerr_t open_check(struct store *s, const char *path, char err[256])
 {
     char names[64][64]; /* the small tables: every one is checked (more is an error) */
     int n = 0, over = 0;
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, "SELECT name FROM sqlite_schema WHERE type = 'table'"
-                                       " AND name NOT LIKE 'sqlite_%' ORDER BY name",
-                                -1, &st, NULL);
-    if (rc == SQLITE_OK)
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-            if (!is_big_table((const char *)sqlite3_column_text(st, 0))) {
+    struct sqlq *st = NULL;
+    st = sqldb_prepare(s->db, "SELECT name FROM sqlite_schema WHERE type = 'table'"
+                              " AND name NOT LIKE 'sqlite_%' ORDER BY name", false);
+    int rc = st ? SQLDB_DONE : SQLDB_ERROR;
+    if (st)
+        while ((rc = sqlq_step(st)) == SQLDB_ROW)
+            if (!is_big_table(sqlq_text(st, 0))) {
                 if (n < (int)(sizeof names / sizeof names[0]))
-                    snprintf(names[n++], sizeof names[0], "%s", sqlite3_column_text(st, 0));
+                    snprintf(names[n++], sizeof names[0], "%s", sqlq_text(st, 0));
                 else
                     over++;
             }
-    sqlite3_finalize(st);
-    if (rc == SQLITE_DONE && over) { /* a store of ours has far fewer: not ours */
+    sqlq_finalize(st);
+    if (rc == SQLDB_DONE && over) { /* a store of ours has far fewer: not ours */
         snprintf(err, 256, "store %.120s has %d tables more than a coordinator's store can; "
                  "is it one?", path, over);
         return OERR_DB;
     }
     const char *verdict = NULL;
-    if (rc == SQLITE_DONE) {
+    if (rc == SQLDB_DONE) {
         for (int i = 0; i < n && !verdict; i++) {
-            rc = sqlite3_prepare_v2(s->db, "SELECT * FROM pragma_quick_check(?1)", -1, &st,
-                                    NULL);
-            if (rc == SQLITE_OK)
+            st = sqldb_prepare(s->db, "SELECT * FROM pragma_quick_check(?1)", false);
+            rc = st ? SQLDB_DONE : SQLDB_ERROR;
+            if (st)
                 bind_text(st, 1, names[i]);
-            if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-                const char *v = (const char *)sqlite3_column_text(st, 0);
+            if (st && (rc = sqlq_step(st)) == SQLDB_ROW) {
+                const char *v = sqlq_text(st, 0);
                 if (strcmp(v ? v : "", "ok") != 0) {
                     /* "*** in database main ***\nPage 9: ...\n...": the first page */
                     const char *what = v ? v : "";
@@ -957,24 +970,24 @@ static oerr_t open_check(struct store *s, const char *path, char err[256])
                              len > 48 ? 48 : len, what, path);
                     verdict = "damaged";
                 }
-                rc = SQLITE_DONE;
+                rc = SQLDB_DONE;
             }
-            sqlite3_finalize(st);
-            if (rc != SQLITE_DONE)
+            sqlq_finalize(st);
+            if (rc != SQLDB_DONE)
                 break;
         }
     }
     if (verdict)
         return OERR_CORRUPT;
-    if (rc == SQLITE_DONE)
+    if (rc == SQLDB_DONE)
         return OERR_OK;
-    if (damaged_code(sqlite3_extended_errcode(s->db))) {
+    if (damaged_now(s)) {
         snprintf(err, 256, "store %.80s is damaged (%.60s); restore it from a backup or move "
                  "it aside (see 'outreach-coordinator check --help')", path,
-                 sqlite3_errmsg(s->db));
+                 sqldb_errmsg(s->db));
         return OERR_CORRUPT;
     }
-    snprintf(err, 256, "cannot read store %.120s: %.100s", path, sqlite3_errmsg(s->db));
+    snprintf(err, 256, "cannot read store %.120s: %.100s", path, sqldb_errmsg(s->db));
     return OERR_DB;
 }
 
@@ -997,18 +1010,31 @@ static oerr_t tune(struct store *s)
     return exec(s, sql);
 }
 
+/* Opens the connection with flags, nothing checked. */
+static oerr_t open_conn(struct store *s, const char *path, int flags, char err[256])
+{
+    s->db = sqldb_open_sqlite(path, flags);
+    if (!s->db) {
+        snprintf(err, 256, "out of memory");
+        return OERR_NOMEM;
+    }
+    if (sqldb_fail(s->db) != SQLDB_FAIL_NONE) {
+        snprintf(err, 256, "cannot open store %.120s: %.100s", path, sqldb_errmsg(s->db));
+        return damaged_now(s) ? OERR_CORRUPT : OERR_DB;
+    }
+    sqlite3_extended_result_codes(sqldb_sqlite(s->db), 1);
+    sqlite3_busy_timeout(sqldb_sqlite(s->db), 5000);
+    return OERR_OK;
+}
+
 /* Opens the connection with flags and checks the file (open_check). */
 static oerr_t open_db(struct store *s, const char *path, int flags, char err[256])
 {
-    if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
-        snprintf(err, 256, "cannot open store %.120s: %.100s", path, sqlite3_errmsg(s->db));
-        return damaged_code(sqlite3_extended_errcode(s->db)) ? OERR_CORRUPT : OERR_DB;
-    }
-    sqlite3_extended_result_codes(s->db, 1);
-    sqlite3_busy_timeout(s->db, 5000);
-    oerr_t rc = open_check(s, path, err);
+    oerr_t rc = open_conn(s, path, flags, err);
+    if (!rc)
+        rc = open_check(s, path, err);
     if (!rc && tune(s)) {
-        snprintf(err, 256, "cannot set up store %.120s: %.100s", path, sqlite3_errmsg(s->db));
+        snprintf(err, 256, "cannot set up store %.120s: %.100s", path, sqldb_errmsg(s->db));
         rc = OERR_DB;
     }
     return rc;
@@ -1032,13 +1058,12 @@ static char *layout_id(char buf[24])
     return buf;
 }
 
-static oerr_t prepare_all(struct store *s, char err[256])
+oerr_t store_prepare_statements(struct store *s, char err[256])
 {
     for (int i = 0; i < Q_COUNT; i++) {
         const char *sql = sql_text[i] ? sql_text[i] : store_sqlite_month_text(i);
-        if (!sql || sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->q[i],
-                                       NULL) != SQLITE_OK) {
-            snprintf(err, 256, "cannot prepare statement: %.200s", sqlite3_errmsg(s->db));
+        if (!sql || !(s->q[i] = sqldb_prepare(s->db, sql, true))) {
+            snprintf(err, 256, "cannot prepare statement %d: %.200s", i, sqldb_errmsg(s->db));
             return OERR_DB;
         }
     }
@@ -1047,8 +1072,12 @@ static oerr_t prepare_all(struct store *s, char err[256])
     return OERR_OK;
 }
 
+bool store_is_server(const char *path) { return sqldb_is_pg_uri(path); }
+
 oerr_t store_open(const char *path, struct store **out, char err[256])
 {
+    if (sqldb_is_pg_uri(path))
+        return store_pg_open(path, false, out, err);
     *out = NULL;
     struct store *s = calloc(1, sizeof *s);
     if (!s) {
@@ -1074,7 +1103,7 @@ oerr_t store_open(const char *path, struct store **out, char err[256])
         exec(s, "PRAGMA foreign_keys = ON") || exec(s, schema_sql) ||
         exec(s, store_sqlite_reg_schema) || exec(s, store_sqlite_reach_schema) ||
         exec(s, store_sqlite_months_schema)) {
-        snprintf(err, 256, "cannot prepare store %.120s: %.100s", path, sqlite3_errmsg(s->db));
+        snprintf(err, 256, "cannot prepare store %.120s: %.100s", path, sqldb_errmsg(s->db));
         goto fail;
     }
     if (reports_ensure(s, path)) {
@@ -1096,31 +1125,31 @@ oerr_t store_open(const char *path, struct store **out, char err[256])
     }
     if (replies_ensure(s)) {
         snprintf(err, 256, "cannot prepare the replies of %.120s: %.100s", path,
-                 sqlite3_errmsg(s->db));
+                 sqldb_errmsg(s->db));
         goto fail;
     }
     char opened[TU_TS_MAX]; /* alerts */
     tu_format_ts(time(NULL), TU_SITE_OFFSET_MIN, opened);
     if (store_alerts_ensure(s, opened)) {
         snprintf(err, 256, "cannot prepare the alerts of %.120s: %.100s", path,
-                 sqlite3_errmsg(s->db));
+                 sqldb_errmsg(s->db));
         goto fail;
     }
-    if (prepare_all(s, err))
+    if (store_prepare_statements(s, err))
         goto fail;
     char layout[24];
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, "INSERT INTO meta (key, value) VALUES ('layout', ?1)"
+    struct sqlq *st = NULL;
+    if (!(st = sqldb_prepare(s->db, "INSERT INTO meta (key, value) VALUES ('layout', ?1)"
                                   " ON CONFLICT (key) DO UPDATE SET value = excluded.value"
-                                  " WHERE value <> excluded.value", -1, &st, NULL) != SQLITE_OK) {
-        snprintf(err, 256, "cannot prepare store %.120s: %.100s", path, sqlite3_errmsg(s->db));
+                                  " WHERE value <> excluded.value", false))) {
+        snprintf(err, 256, "cannot prepare store %.120s: %.100s", path, sqldb_errmsg(s->db));
         goto fail;
     }
     bind_text(st, 1, layout_id(layout));
-    int src = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (src != SQLITE_DONE) {
-        snprintf(err, 256, "cannot prepare store %.120s: %.100s", path, sqlite3_errmsg(s->db));
+    int src = sqlq_step(st);
+    sqlq_finalize(st);
+    if (src != SQLDB_DONE) {
+        snprintf(err, 256, "cannot prepare store %.120s: %.100s", path, sqldb_errmsg(s->db));
         goto fail;
     }
     *out = s;
@@ -1139,15 +1168,14 @@ fail:
 static int layout_current(struct store *s)
 {
     char want[24];
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = 'layout'", -1, &st,
-                           NULL) != SQLITE_OK)
+    struct sqlq *st = NULL;
+    if (!(st = sqldb_prepare(s->db, "SELECT value FROM meta WHERE key = 'layout'", false)))
         return 0; /* no meta table: not made by store_open */
-    int rc = sqlite3_step(st);
-    int same = rc == SQLITE_ROW &&
-               strcmp((const char *)sqlite3_column_text(st, 0), layout_id(want)) == 0;
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? same : -1;
+    int rc = sqlq_step(st);
+    int same = rc == SQLDB_ROW &&
+               strcmp(sqlq_text(st, 0), layout_id(want)) == 0;
+    sqlq_finalize(st);
+    return rc == SQLDB_ROW || rc == SQLDB_DONE ? same : -1;
 }
 
 /* The read-only open refuses a store that is not as this program's
@@ -1162,6 +1190,8 @@ static oerr_t read_refused(char err[256], const char *path, const char *what)
 
 oerr_t store_open_read(const char *path, struct store **out, char err[256])
 {
+    if (sqldb_is_pg_uri(path))
+        return store_pg_open(path, true, out, err);
     *out = NULL;
     char perr[FPERM_ERR_MAX];
     int missing = fperm_private_db(path, false, perr);
@@ -1186,15 +1216,15 @@ oerr_t store_open_read(const char *path, struct store **out, char err[256])
     if (!rc && current > 0)
         current = figures_current(s, &why);
     if (!rc && current < 0) {
-        snprintf(err, 256, "cannot read store %.120s: %.100s", path, sqlite3_errmsg(s->db));
-        rc = damaged_code(sqlite3_extended_errcode(s->db)) ? OERR_CORRUPT : OERR_DB;
+        snprintf(err, 256, "cannot read store %.120s: %.100s", path, sqldb_errmsg(s->db));
+        rc = damaged_now(s) ? OERR_CORRUPT : OERR_DB;
     }
     char what[120] = "was last opened by another version of the coordinator";
     if (!rc && !current && why)
         snprintf(what, sizeof what, "has figures that are not up to date (%.80s)", why);
     if (!rc && !current)
         rc = read_refused(err, path, what);
-    if (!rc && (rc = prepare_all(s, err)) == OERR_OK) {
+    if (!rc && (rc = store_prepare_statements(s, err)) == OERR_OK) {
         *out = s;
         return OERR_OK;
     }
@@ -1205,6 +1235,11 @@ oerr_t store_open_read(const char *path, struct store **out, char err[256])
 oerr_t store_check(const char *path, bool quick, int (*fn)(void *, const char *), void *ctx,
                    char err[256])
 {
+    if (sqldb_is_pg_uri(path)) {
+        snprintf(err, 256, "check reads a SQLite store's file; PostgreSQL checks its own pages "
+                 "(data checksums, pg_amcheck)");
+        return OERR_INVAL;
+    }
     struct store s = {0};
     oerr_t rc = OERR_NOTFOUND;
     char perr[FPERM_ERR_MAX];
@@ -1212,24 +1247,20 @@ oerr_t store_check(const char *path, bool quick, int (*fn)(void *, const char *)
         snprintf(err, 256, "no store at %.200s", path);
         return rc;
     }
-    if (sqlite3_open_v2(path, &s.db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
-        SQLITE_OK) {
-        snprintf(err, 256, "cannot open store %.120s: %.100s", path, sqlite3_errmsg(s.db));
-        rc = damaged_code(sqlite3_extended_errcode(s.db)) ? OERR_CORRUPT : OERR_DB;
-        sqlite3_close(s.db);
+    rc = open_conn(&s, path, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, err);
+    if (rc) {
+        sqldb_close(s.db);
         return rc;
     }
-    sqlite3_extended_result_codes(s.db, 1);
-    sqlite3_busy_timeout(s.db, 5000);
     tune(&s);
-    sqlite3_stmt *st = NULL;
-    int src = sqlite3_prepare_v2(s.db, quick ? "PRAGMA quick_check(100)"
-                                             : "PRAGMA integrity_check(100)", -1, &st, NULL);
+    struct sqlq *st = sqldb_prepare(s.db, quick ? "PRAGMA quick_check(100)"
+                                                : "PRAGMA integrity_check(100)", false);
     bool clean = false;
     long long problems = 0;
-    if (src == SQLITE_OK)
-        while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-            const char *v = (const char *)sqlite3_column_text(st, 0);
+    int src = st ? SQLDB_DONE : SQLDB_ERROR;
+    if (st)
+        while ((src = sqlq_step(st)) == SQLDB_ROW) {
+            const char *v = sqlq_text(st, 0);
             if (strcmp(v ? v : "", "ok") == 0) {
                 clean = true;
                 continue;
@@ -1238,20 +1269,20 @@ oerr_t store_check(const char *path, bool quick, int (*fn)(void *, const char *)
             if (fn(ctx, v ? v : ""))
                 break;
         }
-    if (src == SQLITE_DONE || src == SQLITE_ROW) {
+    if (src == SQLDB_DONE || src == SQLDB_ROW) {
         rc = clean ? OERR_OK : OERR_CORRUPT;
         if (!clean)
             snprintf(err, 256, "%s%lld problem%s found", problems >= 100 ? "at least " : "",
                      problems, problems == 1 ? "" : "s");
-    } else if (damaged_code(sqlite3_extended_errcode(s.db))) {
-        snprintf(err, 256, "%.200s", sqlite3_errmsg(s.db));
+    } else if (damaged_now(&s)) {
+        snprintf(err, 256, "%.200s", sqldb_errmsg(s.db));
         rc = OERR_CORRUPT;
     } else {
-        snprintf(err, 256, "cannot check store %.120s: %.100s", path, sqlite3_errmsg(s.db));
+        snprintf(err, 256, "cannot check store %.120s: %.100s", path, sqldb_errmsg(s.db));
         rc = OERR_DB;
     }
-    sqlite3_finalize(st);
-    sqlite3_close(s.db);
+    sqlq_finalize(st);
+    sqldb_close(s.db);
     return rc;
 }
 
@@ -1266,7 +1297,7 @@ oerr_t store_check(const char *path, bool quick, int (*fn)(void *, const char *)
 #define TRIP_CACHE_SLOTS 64 /* a power of two */
 
 struct trip_cache {
-    sqlite3_stmt *version;  /* PRAGMA data_version */
+    struct sqlq *version;  /* PRAGMA data_version */
     long long data_version; /* as of the last store_begin */
     bool used[TRIP_CACHE_SLOTS];
     struct trip_row row[TRIP_CACHE_SLOTS];
@@ -1290,7 +1321,7 @@ static void trip_cache_free(struct store *s)
 {
     if (!s->trips)
         return;
-    sqlite3_finalize(s->trips->version);
+    sqlq_finalize(s->trips->version);
     free(s->trips);
     s->trips = NULL;
 }
@@ -1300,21 +1331,22 @@ static void trip_cache_free(struct store *s)
  * look-up goes to the table, as before. */
 static void trip_cache_check(struct store *s)
 {
+    if (!sqldb_sqlite(s->db)) /* no data_version: other coordinators write too */
+        return;
     if (!s->trips) {
         s->trips = calloc(1, sizeof *s->trips);
         if (!s->trips)
             return;
-        if (sqlite3_prepare_v3(s->db, "PRAGMA data_version", -1, SQLITE_PREPARE_PERSISTENT,
-                               &s->trips->version, NULL) != SQLITE_OK) {
+        if (!(s->trips->version = sqldb_prepare(s->db, "PRAGMA data_version", true))) {
             trip_cache_free(s);
             return;
         }
         s->trips->data_version = -1;
     }
-    sqlite3_stmt *st = s->trips->version;
-    sqlite3_reset(st);
-    long long v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_reset(st);
+    struct sqlq *st = s->trips->version;
+    sqlq_reset(st);
+    long long v = sqlq_step(st) == SQLDB_ROW ? sqlq_int(st, 0) : -1;
+    sqlq_reset(st);
     if (v < 0 || v != s->trips->data_version)
         trip_cache_clear(s);
     s->trips->data_version = v;
@@ -1322,7 +1354,7 @@ static void trip_cache_check(struct store *s)
 
 static struct trip_row *trip_cache_find(struct store *s, const char *trip_id)
 {
-    if (!s->trips || sqlite3_get_autocommit(s->db))
+    if (!s->trips || !sqldb_in_tx(s->db))
         return NULL;
     unsigned i = trip_slot(trip_id);
     if (s->trips->used[i] && strcmp(s->trips->row[i].trip_id, trip_id) == 0)
@@ -1332,7 +1364,7 @@ static struct trip_row *trip_cache_find(struct store *s, const char *trip_id)
 
 static void trip_cache_put(struct store *s, const struct trip_row *t)
 {
-    if (!s->trips || sqlite3_get_autocommit(s->db))
+    if (!s->trips || !sqldb_in_tx(s->db))
         return;
     unsigned i = trip_slot(t->trip_id);
     s->trips->row[i] = *t;
@@ -1350,12 +1382,12 @@ void store_close(struct store *s)
     if (!s)
         return;
     for (int i = 0; i < Q_COUNT; i++)
-        sqlite3_finalize(s->q[i]);
+        sqlq_finalize(s->q[i]);
     for (size_t i = 0; i < sizeof s->reply_q / sizeof s->reply_q[0]; i++)
-        sqlite3_finalize(s->reply_q[i]);
+        sqlq_finalize(s->reply_q[i]);
     trip_cache_free(s);
     store_checkpoint_stop(s);
-    sqlite3_close(s->db);
+    sqldb_close(s->db);
     if (s->lock_fd) /* after SQLite let go of the store */
         close(s->lock_fd - 1);
     free(s);
@@ -1363,7 +1395,7 @@ void store_close(struct store *s)
 
 oerr_t store_begin(struct store *s)
 {
-    if (exec(s, "BEGIN IMMEDIATE"))
+    if (begin_write(s))
         return OERR_DB;
     trip_cache_check(s);
     return OERR_OK;
@@ -1373,27 +1405,27 @@ void store_rollback(struct store *s)
 {
     damage_note(s); /* the ROLLBACK would clear what made the transaction fail */
     trip_cache_clear(s); /* it may hold what the rollback undoes */
-    if (!sqlite3_get_autocommit(s->db))
+    if (sqldb_in_tx(s->db))
         exec(s, "ROLLBACK");
 }
 
 static oerr_t trip_read(struct store *s, const char *trip_id, struct trip_row *out)
 {
-    sqlite3_stmt *st = stmt(s, Q_TRIP_GET);
+    struct sqlq *st = stmt(s, Q_TRIP_GET);
     bind_text(st, 1, trip_id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE)
+    int rc = sqlq_step(st);
+    if (rc == SQLDB_DONE)
         return OERR_NOTFOUND;
-    if (rc != SQLITE_ROW)
+    if (rc != SQLDB_ROW)
         return OERR_DB;
-    snprintf(out->trip_id, sizeof out->trip_id, "%s", sqlite3_column_text(st, 0));
-    snprintf(out->status, sizeof out->status, "%s", sqlite3_column_text(st, 1));
-    snprintf(out->date, sizeof out->date, "%s", sqlite3_column_text(st, 2));
-    snprintf(out->county, sizeof out->county, "%s", sqlite3_column_text(st, 3));
-    out->year = sqlite3_column_int(st, 4);
-    snprintf(out->county_name, sizeof out->county_name, "%s", sqlite3_column_text(st, 5));
-    snprintf(out->last_day, sizeof out->last_day, "%s", sqlite3_column_text(st, 6));
-    sqlite3_reset(st);
+    snprintf(out->trip_id, sizeof out->trip_id, "%s", sqlq_text(st, 0));
+    snprintf(out->status, sizeof out->status, "%s", sqlq_text(st, 1));
+    snprintf(out->date, sizeof out->date, "%s", sqlq_text(st, 2));
+    snprintf(out->county, sizeof out->county, "%s", sqlq_text(st, 3));
+    out->year = (int)sqlq_int(st, 4);
+    snprintf(out->county_name, sizeof out->county_name, "%s", sqlq_text(st, 5));
+    snprintf(out->last_day, sizeof out->last_day, "%s", sqlq_text(st, 6));
+    sqlq_reset(st);
     return OERR_OK;
 }
 
@@ -1415,38 +1447,38 @@ oerr_t store_trip_get(struct store *s, const char *trip_id, struct trip_row *out
 oerr_t store_msg_find(struct store *s, const char *msg_id, struct msg_record *out)
 {
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *st = stmt(s, Q_MSG_FIND);
+    struct sqlq *st = stmt(s, Q_MSG_FIND);
     bind_text(st, 1, msg_id);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_reset(st);
+    if (sqlq_step(st) != SQLDB_ROW) {
+        sqlq_reset(st);
         return OERR_DB;
     }
-    out->stored = sqlite3_column_type(st, 0) != SQLITE_NULL;
+    out->stored = !sqlq_is_null(st, 0);
     if (out->stored) {
         column_copy(st, 0, out->agent_id, sizeof out->agent_id);
-        int kind = enum_index(report_kind_names, (const char *)sqlite3_column_text(st, 1));
+        int kind = enum_index(report_kind_names, sqlq_text(st, 1));
         out->kind = kind >= 0 ? (enum report_kind)kind : RK_HEADCOUNT;
         column_copy(st, 2, out->trip_id, sizeof out->trip_id);
         column_copy(st, 3, out->voided_by, sizeof out->voided_by);
     }
-    out->refused = sqlite3_column_type(st, 4) != SQLITE_NULL;
+    out->refused = !sqlq_is_null(st, 4);
     if (out->refused) {
         column_copy(st, 4, out->refused_agent, sizeof out->refused_agent);
-        int code = enum_index(reject_code_names, (const char *)sqlite3_column_text(st, 5));
+        int code = enum_index(reject_code_names, sqlq_text(st, 5));
         out->code = code > 0 ? (enum reject_code)code : RJ_SCHEMA;
         column_copy(st, 6, out->reason, sizeof out->reason);
     }
-    sqlite3_reset(st);
+    sqlq_reset(st);
     return OERR_OK;
 }
 
 oerr_t store_report_insert(struct store *s, const struct report *r, const char *received_at,
                            const char *voided_by)
 {
-    sqlite3_stmt *st = stmt(s, Q_REPORT_INSERT);
+    struct sqlq *st = stmt(s, Q_REPORT_INSERT);
     bind_text(st, 1, r->msg_id);
     bind_text(st, 2, r->agent_id);
-    sqlite3_bind_int64(st, 3, r->seq);
+    sqlq_bind_int(st, 3, r->seq);
     bind_text(st, 4, report_kind_names[r->kind]);
     bind_text(st, 5, r->trip_id);
     bind_text(st, 6, r->recorded_at);
@@ -1454,16 +1486,16 @@ oerr_t store_report_insert(struct store *s, const struct report *r, const char *
     switch (r->kind) {
     case RK_HEADCOUNT:
         bind_text(st, 8, department_names[r->department]);
-        sqlite3_bind_int64(st, 9, r->consultations);
+        sqlq_bind_int(st, 9, r->consultations);
         bind_opt_int(st, 10, r->female, r->female >= 0);
         bind_opt_int(st, 11, r->over_60, r->over_60 >= 0);
         bind_opt_int(st, 12, r->poor_households, r->poor_households >= 0);
         break;
     case RK_DISPENSE:
         bind_text(st, 13, r->medicine);
-        sqlite3_bind_int64(st, 14, r->quantity);
+        sqlq_bind_int(st, 14, r->quantity);
         bind_text(st, 15, r->unit);
-        sqlite3_bind_int64(st, 16, r->value_fen);
+        sqlq_bind_int(st, 16, r->value_fen);
         break;
     case RK_REFERRAL:
         bind_text(st, 17, destination_names[r->destination]);
@@ -1474,9 +1506,9 @@ oerr_t store_report_insert(struct store *s, const struct report *r, const char *
         bind_text(st, 22, r->sex);
         break;
     case RK_EDUCATION:
-        sqlite3_bind_int64(st, 23, r->brochures);
-        sqlite3_bind_int64(st, 24, r->attendees);
-        sqlite3_bind_int64(st, 25, r->talks);
+        sqlq_bind_int(st, 23, r->brochures);
+        sqlq_bind_int(st, 24, r->attendees);
+        sqlq_bind_int(st, 25, r->talks);
         bind_text(st, 26, r->topic);
         break;
     case RK_CHECKIN:
@@ -1501,7 +1533,7 @@ oerr_t store_report_insert(struct store *s, const struct report *r, const char *
 
 oerr_t store_report_void(struct store *s, const char *msg_id, const char *void_msg_id)
 {
-    sqlite3_stmt *st = stmt(s, Q_REPORT_VOID);
+    struct sqlq *st = stmt(s, Q_REPORT_VOID);
     bind_text(st, 1, msg_id);
     bind_text(st, 2, void_msg_id);
     return run(st);
@@ -1510,9 +1542,9 @@ oerr_t store_report_void(struct store *s, const char *msg_id, const char *void_m
 /* Steps statement which for report msg_id, with sign as ?2. */
 static oerr_t count_step(struct store *s, int which, const char *msg_id, int sign)
 {
-    sqlite3_stmt *st = stmt(s, which);
+    struct sqlq *st = stmt(s, which);
     bind_text(st, 1, msg_id);
-    sqlite3_bind_int(st, 2, sign);
+    sqlq_bind_int(st, 2, sign);
     return run(st);
 }
 
@@ -1524,10 +1556,10 @@ static oerr_t staff_refresh(struct store *s, const char *trip_id, const char *st
     static const int order[] = {Q_YEAR_STAFF_CLEAR, Q_YEAR_STAFF_FILL, Q_COUNTY_STAFF_CLEAR,
                                 Q_COUNTY_STAFF_FILL};
     for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
-        sqlite3_stmt *st = stmt(s, order[i]);
+        struct sqlq *st = stmt(s, order[i]);
         bind_text(st, 1, trip_id);
-        sqlite3_bind_int(st, 2, y1);
-        sqlite3_bind_int(st, 3, y2);
+        sqlq_bind_int(st, 2, y1);
+        sqlq_bind_int(st, 3, y2);
         bind_text(st, 4, staff_id);
         if (run(st))
             return OERR_DB;
@@ -1543,10 +1575,10 @@ static oerr_t person_step(struct store *s, int q_add, int q_forget, const char *
                           const char *staff, int sign, int *moved)
 {
     *moved = 0;
-    sqlite3_stmt *st = stmt(s, q_add);
+    struct sqlq *st = stmt(s, q_add);
     bind_text(st, 1, trip);
     bind_text(st, 2, staff);
-    sqlite3_bind_int(st, 3, sign);
+    sqlq_bind_int(st, 3, sign);
     long long left = 0;
     if (run_returning(st, &left))
         return OERR_DB;
@@ -1570,9 +1602,9 @@ static oerr_t people_count(struct store *s, const char *trip, const char *staff,
         return OERR_DB;
     if (!moved)
         return OERR_OK;
-    sqlite3_stmt *st = stmt(s, Q_PEOPLE_N);
+    struct sqlq *st = stmt(s, Q_PEOPLE_N);
     bind_text(st, 1, trip);
-    sqlite3_bind_int(st, 2, moved);
+    sqlq_bind_int(st, 2, moved);
     return run(st);
 }
 
@@ -1593,8 +1625,8 @@ static oerr_t staff_count(struct store *s, const char *trip, const char *staff, 
     if (moved > 0) { /* the person's first check-in on the trip */
         static const int join[] = {Q_YEAR_STAFF_JOIN, Q_COUNTY_STAFF_JOIN};
         for (size_t i = 0; i < sizeof join / sizeof join[0]; i++) {
-            sqlite3_stmt *st = stmt(s, join[i]);
-            sqlite3_bind_int(st, 1, t.year);
+            struct sqlq *st = stmt(s, join[i]);
+            sqlq_bind_int(st, 1, t.year);
             bind_text(st, 2, staff);
             bind_text(st, 3, t.date);
             bind_text(st, 4, t.county);
@@ -1612,19 +1644,19 @@ static oerr_t staff_count(struct store *s, const char *trip, const char *staff, 
 static oerr_t person_count(struct store *s, const char *msg_id, int sign,
                            const struct month_key *mk)
 {
-    sqlite3_stmt *st = stmt(s, Q_STAFF_OF);
+    struct sqlq *st = stmt(s, Q_STAFF_OF);
     bind_text(st, 1, msg_id);
     char trip[ID_MAX + 1] = "", staff[ID_MAX + 1] = ""; /* ids.h: at most ID_MAX */
     bool counted = false;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
+    int rc = sqlq_step(st);
+    if (rc == SQLDB_ROW) {
         column_copy(st, 0, trip, sizeof trip);
         column_copy(st, 1, staff, sizeof staff);
-        counted = sqlite3_column_int(st, 2) != 0;
+        counted = (int)sqlq_int(st, 2) != 0;
     }
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW)
-        return rc == SQLITE_DONE ? OERR_OK : OERR_DB; /* DONE: not a check-in */
+    sqlq_reset(st);
+    if (rc != SQLDB_ROW)
+        return rc == SQLDB_DONE ? OERR_OK : OERR_DB; /* DONE: not a check-in */
     if (people_count(s, trip, staff, sign))
         return OERR_DB;
     if (counted && store_month_staff_count(s, mk, trip, staff, sign))
@@ -1644,7 +1676,7 @@ oerr_t store_report_count(struct store *s, const char *msg_id, int sign)
 oerr_t store_refusal_put(struct store *s, const char *msg_id, const char *agent_id,
                          enum reject_code code, const char *reason)
 {
-    sqlite3_stmt *st = stmt(s, Q_FINAL_PUT);
+    struct sqlq *st = stmt(s, Q_FINAL_PUT);
     bind_text(st, 1, msg_id);
     bind_text(st, 2, agent_id);
     bind_text(st, 3, reject_code_str(code));
@@ -1652,14 +1684,14 @@ oerr_t store_refusal_put(struct store *s, const char *msg_id, const char *agent_
     if (run(st))
         return OERR_DB;
     st = stmt(s, Q_FINAL_TRIM);
-    sqlite3_bind_int64(st, 1, s->max_final);
+    sqlq_bind_int(st, 1, s->max_final);
     return run(st);
 }
 
 oerr_t store_pending_void_put(struct store *s, const char *agent_id, const char *target,
                               const char *void_msg_id)
 {
-    sqlite3_stmt *st = stmt(s, Q_PENDING_PUT);
+    struct sqlq *st = stmt(s, Q_PENDING_PUT);
     bind_text(st, 1, agent_id);
     bind_text(st, 2, target);
     bind_text(st, 3, void_msg_id);
@@ -1669,14 +1701,14 @@ oerr_t store_pending_void_put(struct store *s, const char *agent_id, const char 
 oerr_t store_pending_void_find(struct store *s, const char *agent_id, const char *target,
                                char void_msg_id[UUID_LEN + 1])
 {
-    sqlite3_stmt *st = stmt(s, Q_PENDING_GET);
+    struct sqlq *st = stmt(s, Q_PENDING_GET);
     bind_text(st, 1, agent_id);
     bind_text(st, 2, target);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
+    int rc = sqlq_step(st);
+    if (rc == SQLDB_ROW)
         column_copy(st, 0, void_msg_id, UUID_LEN + 1);
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW ? OERR_OK : rc == SQLITE_DONE ? OERR_NOTFOUND : OERR_DB;
+    sqlq_reset(st);
+    return rc == SQLDB_ROW ? OERR_OK : rc == SQLDB_DONE ? OERR_NOTFOUND : OERR_DB;
 }
 
 /* A look-up, and a delete only when one waits: most reports have no void
@@ -1688,7 +1720,7 @@ oerr_t store_pending_void_take(struct store *s, const char *agent_id, const char
     oerr_t e = store_pending_void_find(s, agent_id, target, void_msg_id);
     if (e)
         return e;
-    sqlite3_stmt *st = stmt(s, Q_PENDING_DEL);
+    struct sqlq *st = stmt(s, Q_PENDING_DEL);
     bind_text(st, 1, agent_id);
     bind_text(st, 2, target);
     return run(st);
@@ -1699,7 +1731,7 @@ oerr_t store_keep_reject(struct store *s, const char *received_at, const char *t
                          const char *reason, const void *payload, size_t len,
                          long long max_rejects)
 {
-    sqlite3_stmt *st = stmt(s, Q_REJECT_INSERT);
+    struct sqlq *st = stmt(s, Q_REJECT_INSERT);
     bind_text(st, 1, received_at);
     bind_text(st, 2, topic);
     bind_text(st, 3, agent_id);
@@ -1708,23 +1740,23 @@ oerr_t store_keep_reject(struct store *s, const char *received_at, const char *t
     bind_text(st, 6, reason);
     /* Very large payloads are kept truncated: enough to inspect, bounded. */
     size_t keep = len > 65536 ? 65536 : len;
-    sqlite3_bind_blob(st, 7, payload, (int)keep, SQLITE_TRANSIENT);
-    if (sqlite3_step(st) != SQLITE_DONE)
+    sqlq_bind_blob(st, 7, payload, (int)keep);
+    if (sqlq_step(st) != SQLDB_DONE)
         return OERR_DB;
     st = stmt(s, Q_REJECT_TRIM);
-    sqlite3_bind_int64(st, 1, max_rejects);
-    if (sqlite3_step(st) != SQLITE_DONE)
+    sqlq_bind_int(st, 1, max_rejects);
+    if (sqlq_step(st) != SQLDB_DONE)
         return OERR_DB;
-    int dropped = sqlite3_changes(s->db);
+    int dropped = sqldb_changes(s->db);
     if (dropped > 0) {
-        sqlite3_stmt *u = NULL;
-        if (sqlite3_prepare_v2(s->db, "UPDATE meta SET value = CAST(value AS INTEGER) + ?1"
-                                      " WHERE key = 'rejects_dropped'", -1, &u, NULL) != SQLITE_OK)
+        struct sqlq *u = NULL;
+        if (!(u = sqldb_prepare(s->db, "UPDATE meta SET value = CAST(value AS INTEGER) + ?1"
+                                      " WHERE key = 'rejects_dropped'", false)))
             return OERR_DB;
-        sqlite3_bind_int(u, 1, dropped);
-        int rc = sqlite3_step(u);
-        sqlite3_finalize(u);
-        if (rc != SQLITE_DONE)
+        sqlq_bind_int(u, 1, dropped);
+        int rc = sqlq_step(u);
+        sqlq_finalize(u);
+        if (rc != SQLDB_DONE)
             return OERR_DB;
     }
     return OERR_OK;
@@ -1732,12 +1764,12 @@ oerr_t store_keep_reject(struct store *s, const char *received_at, const char *t
 
 static long long scalar(struct store *s, const char *sql)
 {
-    sqlite3_stmt *st = NULL;
+    struct sqlq *st = NULL;
     long long v = -1;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    if ((st = sqldb_prepare(s->db, sql, false)) &&
+        sqlq_step(st) == SQLDB_ROW)
+        v = sqlq_int(st, 0);
+    sqlq_finalize(st);
     return v;
 }
 
@@ -1779,7 +1811,7 @@ oerr_t store_trip_upsert(struct store *s, const struct trip_def *t, const char *
     cJSON_Delete(cap);
     char *act_s = names_json(t->activities, activity_names);
     char *dep_s = names_json(t->departments, department_names);
-    sqlite3_stmt *st = NULL;
+    struct sqlq *st = NULL;
     oerr_t rc = OERR_DB;
     if (!cap_s || !act_s || !dep_s) {
         rc = OERR_NOMEM;
@@ -1794,34 +1826,32 @@ oerr_t store_trip_upsert(struct store *s, const struct trip_def *t, const char *
                                   strcmp(old.county, t->county) != 0);
     if (moved && store_month_trip_out(s, t->trip_id, old.county))
         goto done;
-    if (sqlite3_prepare_v2(s->db,
-            "INSERT INTO trips (trip_id, title, date, end_date, year, site_code, site_name,"
+    if (!(st = sqldb_prepare(s->db, "INSERT INTO trips (trip_id, title, date, end_date, year, site_code, site_name,"
             " county, county_name, township, poor_village, mode, activities, departments,"
             " capacity, created_at, updated_at)"
             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16)"
             " ON CONFLICT (trip_id) DO UPDATE SET title = ?2, date = ?3, end_date = ?4,"
             " year = ?5, site_code = ?6, site_name = ?7, county = ?8, county_name = ?9,"
             " township = ?10, poor_village = ?11, mode = ?12, activities = ?13,"
-            " departments = ?14, capacity = ?15, updated_at = ?16",
-            -1, &st, NULL) != SQLITE_OK)
+            " departments = ?14, capacity = ?15, updated_at = ?16", false)))
         goto done;
     bind_text(st, 1, t->trip_id);
     bind_text(st, 2, t->title);
     bind_text(st, 3, t->date);
     bind_text(st, 4, t->end_date);
-    sqlite3_bind_int(st, 5, d.year);
+    sqlq_bind_int(st, 5, d.year);
     bind_text(st, 6, t->site_code);
     bind_text(st, 7, t->site_name);
     bind_text(st, 8, t->county);
     bind_text(st, 9, t->county_name);
     bind_text(st, 10, t->township);
-    sqlite3_bind_int(st, 11, t->poor_village);
+    sqlq_bind_int(st, 11, t->poor_village);
     bind_text(st, 12, mode_names[t->mode]);
     bind_text(st, 13, act_s);
     bind_text(st, 14, dep_s);
     bind_text(st, 15, cap_s);
     bind_text(st, 16, now);
-    if (sqlite3_step(st) == SQLITE_DONE)
+    if (sqlq_step(st) == SQLDB_DONE)
         rc = OERR_OK;
     /* A trip moved to another date or county takes its people along. */
     if (rc == OERR_OK && e == OERR_OK &&
@@ -1830,7 +1860,7 @@ oerr_t store_trip_upsert(struct store *s, const struct trip_def *t, const char *
     if (rc == OERR_OK && moved)
         rc = store_month_trip_in(s, t->trip_id, t->county, old.county);
 done:
-    sqlite3_finalize(st);
+    sqlq_finalize(st);
     cJSON_free(cap_s);
     cJSON_free(act_s);
     cJSON_free(dep_s);
@@ -1852,17 +1882,17 @@ oerr_t store_trip_set_status(struct store *s, const char *trip_id, const char *s
                  status);
         return OERR_REJECTED;
     }
-    sqlite3_stmt *st = NULL;
+    struct sqlq *st = NULL;
     oerr_t rc = OERR_DB;
-    if (sqlite3_prepare_v2(s->db, "UPDATE trips SET status = ?2, updated_at = ?3"
-                                  " WHERE trip_id = ?1", -1, &st, NULL) == SQLITE_OK) {
+    if ((st = sqldb_prepare(s->db, "UPDATE trips SET status = ?2, updated_at = ?3"
+                                  " WHERE trip_id = ?1", false))) {
         bind_text(st, 1, trip_id);
         bind_text(st, 2, status);
         bind_text(st, 3, now);
-        if (sqlite3_step(st) == SQLITE_DONE)
+        if (sqlq_step(st) == SQLDB_DONE)
             rc = OERR_OK;
     }
-    sqlite3_finalize(st);
+    sqlq_finalize(st);
     return rc;
 }
 
@@ -1884,15 +1914,14 @@ static unsigned names_bits(const char *json, const char *const *names)
 oerr_t store_trip_detail(struct store *s, const char *trip_id, struct trip_detail *out)
 {
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db,
-            "SELECT trip_id, title, date, end_date, site_code, site_name, county, county_name,"
+    struct sqlq *st = NULL;
+    if (!(st = sqldb_prepare(s->db, "SELECT trip_id, title, date, end_date, site_code, site_name, county, county_name,"
             " township, poor_village, mode, activities, departments, capacity, status,"
-            " updated_at FROM trips WHERE trip_id = ?1", -1, &st, NULL) != SQLITE_OK)
+            " updated_at FROM trips WHERE trip_id = ?1", false)))
         return OERR_DB;
     bind_text(st, 1, trip_id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
+    int rc = sqlq_step(st);
+    if (rc == SQLDB_ROW) {
         column_copy(st, 0, out->trip_id, sizeof out->trip_id);
         column_copy(st, 1, out->title, sizeof out->title);
         column_copy(st, 2, out->date, sizeof out->date);
@@ -1902,12 +1931,12 @@ oerr_t store_trip_detail(struct store *s, const char *trip_id, struct trip_detai
         column_copy(st, 6, out->county, sizeof out->county);
         column_copy(st, 7, out->county_name, sizeof out->county_name);
         column_copy(st, 8, out->township, sizeof out->township);
-        out->poor_village = sqlite3_column_int(st, 9) != 0;
+        out->poor_village = (int)sqlq_int(st, 9) != 0;
         column_copy(st, 10, out->mode, sizeof out->mode);
-        out->activities = names_bits((const char *)sqlite3_column_text(st, 11), activity_names);
+        out->activities = names_bits(sqlq_text(st, 11), activity_names);
         out->departments =
-            names_bits((const char *)sqlite3_column_text(st, 12), department_names);
-        cJSON *cap = cJSON_Parse((const char *)sqlite3_column_text(st, 13));
+            names_bits(sqlq_text(st, 12), department_names);
+        cJSON *cap = cJSON_Parse(sqlq_text(st, 13));
         for (int i = 0; i < ROLE_COUNT; i++) {
             const cJSON *n = cJSON_GetObjectItemCaseSensitive(cap, role_names[i]);
             out->capacity[i] = cJSON_IsNumber(n) && n->valueint > 0 ? n->valueint : 0;
@@ -1916,43 +1945,43 @@ oerr_t store_trip_detail(struct store *s, const char *trip_id, struct trip_detai
         column_copy(st, 14, out->status, sizeof out->status);
         column_copy(st, 15, out->updated_at, sizeof out->updated_at);
     }
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW ? OERR_OK : rc == SQLITE_DONE ? OERR_NOTFOUND : OERR_DB;
+    sqlq_finalize(st);
+    return rc == SQLDB_ROW ? OERR_OK : rc == SQLDB_DONE ? OERR_NOTFOUND : OERR_DB;
 }
 
 oerr_t store_trips_each(struct store *s, int (*fn)(void *, const struct trip_row *), void *ctx)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, "SELECT trip_id, status, date, county, year, county_name"
-                                  " FROM trips ORDER BY date, trip_id", -1, &st, NULL) != SQLITE_OK)
+    struct sqlq *st = NULL;
+    if (!(st = sqldb_prepare(s->db, "SELECT trip_id, status, date, county, year, county_name"
+                                  " FROM trips ORDER BY date, trip_id", false)))
         return OERR_DB;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = sqlq_step(st)) == SQLDB_ROW) {
         struct trip_row t;
-        snprintf(t.trip_id, sizeof t.trip_id, "%s", sqlite3_column_text(st, 0));
-        snprintf(t.status, sizeof t.status, "%s", sqlite3_column_text(st, 1));
-        snprintf(t.date, sizeof t.date, "%s", sqlite3_column_text(st, 2));
-        snprintf(t.county, sizeof t.county, "%s", sqlite3_column_text(st, 3));
-        t.year = sqlite3_column_int(st, 4);
-        snprintf(t.county_name, sizeof t.county_name, "%s", sqlite3_column_text(st, 5));
+        snprintf(t.trip_id, sizeof t.trip_id, "%s", sqlq_text(st, 0));
+        snprintf(t.status, sizeof t.status, "%s", sqlq_text(st, 1));
+        snprintf(t.date, sizeof t.date, "%s", sqlq_text(st, 2));
+        snprintf(t.county, sizeof t.county, "%s", sqlq_text(st, 3));
+        t.year = (int)sqlq_int(st, 4);
+        snprintf(t.county_name, sizeof t.county_name, "%s", sqlq_text(st, 5));
         if (fn(ctx, &t))
             break;
     }
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? OERR_OK : OERR_DB;
+    sqlq_finalize(st);
+    return rc == SQLDB_ROW || rc == SQLDB_DONE ? OERR_OK : OERR_DB;
 }
 
 char *store_reply_get(struct store *s, const char *scope, const char *requester,
                       const char *request_id)
 {
-    sqlite3_stmt *st = stmt(s, Q_REPLY_GET);
+    struct sqlq *st = stmt(s, Q_REPLY_GET);
     bind_text(st, 1, scope);
     bind_text(st, 2, requester);
     bind_text(st, 3, request_id);
     char *out = NULL;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        out = strdup((const char *)sqlite3_column_text(st, 0));
-    sqlite3_reset(st);
+    if (sqlq_step(st) == SQLDB_ROW)
+        out = strdup(sqlq_text(st, 0));
+    sqlq_reset(st);
     return out;
 }
 
@@ -1976,35 +2005,34 @@ static const char *const reply_sql[] = {
 static oerr_t reply_trim(struct store *s, int which, const char *scope, const char *requester,
                          const char *now)
 {
-    sqlite3_stmt **st = &s->reply_q[which];
-    if (!*st && sqlite3_prepare_v3(s->db, reply_sql[which], -1, SQLITE_PREPARE_PERSISTENT, st,
-                                   NULL) != SQLITE_OK)
+    struct sqlq **st = &s->reply_q[which];
+    if (!*st && !(*st = sqldb_prepare(s->db, reply_sql[which], true)))
         return OERR_DB;
-    sqlite3_reset(*st);
-    sqlite3_clear_bindings(*st);
+    sqlq_reset(*st);
+    sqlq_clear_bindings(*st);
     if (which != REPLY_SWEEP) {
         bind_text(*st, 1, scope);
         bind_text(*st, 2, requester);
     }
     if (which == REPLY_TRIM_COUNT) {
-        sqlite3_bind_int64(*st, 3, s->reply_keep);
+        sqlq_bind_int(*st, 3, s->reply_keep);
     } else {
         bind_text(*st, 3, now);
-        sqlite3_bind_int64(*st, 4, s->reply_days);
+        sqlq_bind_int(*st, 4, s->reply_days);
     }
-    return sqlite3_step(*st) == SQLITE_DONE ? OERR_OK : OERR_DB;
+    return sqlq_step(*st) == SQLDB_DONE ? OERR_OK : OERR_DB;
 }
 
 oerr_t store_reply_put(struct store *s, const char *scope, const char *requester,
                        const char *request_id, const char *reply, const char *now)
 {
-    sqlite3_stmt *st = stmt(s, Q_REPLY_PUT);
+    struct sqlq *st = stmt(s, Q_REPLY_PUT);
     bind_text(st, 1, scope);
     bind_text(st, 2, requester);
     bind_text(st, 3, request_id);
     bind_text(st, 4, reply);
     bind_text(st, 5, now);
-    if (sqlite3_step(st) != SQLITE_DONE)
+    if (sqlq_step(st) != SQLDB_DONE)
         return OERR_DB;
     if (reply_trim(s, REPLY_TRIM_COUNT, scope, requester, now) ||
         reply_trim(s, REPLY_TRIM_AGE, scope, requester, now))
@@ -2020,28 +2048,27 @@ oerr_t store_reply_put(struct store *s, const char *scope, const char *requester
 
 long long store_replies_count(struct store *s, const char *scope, const char *requester)
 {
-    sqlite3_stmt *st = NULL;
+    struct sqlq *st = NULL;
     long long n = -1;
-    if (sqlite3_prepare_v2(s->db, "SELECT COUNT(*) FROM replies WHERE scope = ?1"
-                                  " AND (?2 IS NULL OR requester = ?2)", -1, &st, NULL) ==
-        SQLITE_OK) {
+    if ((st = sqldb_prepare(s->db, "SELECT COUNT(*) FROM replies WHERE scope = ?1"
+                                  " AND (CAST(?2 AS TEXT) IS NULL OR requester = ?2)", false))) {
         bind_text(st, 1, scope);
         bind_text(st, 2, requester);
-        if (sqlite3_step(st) == SQLITE_ROW)
-            n = sqlite3_column_int64(st, 0);
+        if (sqlq_step(st) == SQLDB_ROW)
+            n = sqlq_int(st, 0);
     }
-    sqlite3_finalize(st);
+    sqlq_finalize(st);
     return n;
 }
 
 /* Binds the filter to a statement using TRIPS_SEL and steps it to its row. */
 static bool totals_row(struct store *s, int which, const struct totals_filter *f)
 {
-    sqlite3_stmt *st = stmt(s, which);
-    sqlite3_bind_int(st, 1, f->year);
+    struct sqlq *st = stmt(s, which);
+    sqlq_bind_int(st, 1, f->year);
     bind_text(st, 2, f->county);
     bind_text(st, 3, f->trip_id);
-    return sqlite3_step(st) == SQLITE_ROW;
+    return sqlq_step(st) == SQLDB_ROW;
 }
 
 oerr_t store_totals(struct store *s, const struct totals_filter *f, struct totals *t)
@@ -2056,20 +2083,20 @@ oerr_t store_totals(struct store *s, const struct totals_filter *f, struct total
         &t->by_destination[1], &t->by_destination[2], &t->brochures, &t->attendees,
         &t->talks, &t->education_reports, &t->checkins};
     for (int i = 0; i < TOTALS_NCOLS; i++)
-        *slots[i] = sqlite3_column_int64(s->q[Q_TOTALS_SUM], i);
+        *slots[i] = sqlq_int(s->q[Q_TOTALS_SUM], i);
     if (!totals_row(s, Q_TOTALS_STAFF, f))
         goto done;
-    t->staff = sqlite3_column_int64(s->q[Q_TOTALS_STAFF], 0);
+    t->staff = sqlq_int(s->q[Q_TOTALS_STAFF], 0);
     if (!totals_row(s, Q_TOTALS_TRIPS, f))
         goto done;
-    t->trips_planned = sqlite3_column_int64(s->q[Q_TOTALS_TRIPS], 0);
-    t->trips_completed = sqlite3_column_int64(s->q[Q_TOTALS_TRIPS], 1);
-    t->trips_cancelled = sqlite3_column_int64(s->q[Q_TOTALS_TRIPS], 2);
+    t->trips_planned = sqlq_int(s->q[Q_TOTALS_TRIPS], 0);
+    t->trips_completed = sqlq_int(s->q[Q_TOTALS_TRIPS], 1);
+    t->trips_cancelled = sqlq_int(s->q[Q_TOTALS_TRIPS], 2);
     rc = OERR_OK;
 done:
-    sqlite3_reset(s->q[Q_TOTALS_SUM]);
-    sqlite3_reset(s->q[Q_TOTALS_STAFF]);
-    sqlite3_reset(s->q[Q_TOTALS_TRIPS]);
+    sqlq_reset(s->q[Q_TOTALS_SUM]);
+    sqlq_reset(s->q[Q_TOTALS_STAFF]);
+    sqlq_reset(s->q[Q_TOTALS_TRIPS]);
     return rc;
 }
 
@@ -2079,7 +2106,7 @@ oerr_t store_weekly(struct store *s, int year, long long consultations[STORE_WEE
     memset(consultations, 0, STORE_WEEKS * sizeof consultations[0]);
     memset(staff, 0, STORE_WEEKS * sizeof staff[0]);
     static const char *const sql[2] = {
-        "SELECT CAST((julianday(t.date) - julianday(?1)) / 7 AS INTEGER) AS w,"
+        "SELECT CAST(julianday(t.date) - julianday(?1) AS INTEGER) / 7 AS w,"
         " SUM(tt.consultations) FROM trip_totals tt JOIN trips t ON t.trip_id = tt.trip_id"
         " WHERE t.year = ?2 GROUP BY w",
         /* through the index year_staff_week, which covers it */
@@ -2089,19 +2116,19 @@ oerr_t store_weekly(struct store *s, int year, long long consultations[STORE_WEE
     char jan1[11];
     snprintf(jan1, sizeof jan1, "%04d-01-01", year);
     for (int q = 0; q < 2; q++) {
-        sqlite3_stmt *st = NULL;
-        if (sqlite3_prepare_v2(s->db, sql[q], -1, &st, NULL) != SQLITE_OK)
+        struct sqlq *st = NULL;
+        if (!(st = sqldb_prepare(s->db, sql[q], false)))
             return OERR_DB;
         bind_text(st, 1, jan1);
-        sqlite3_bind_int(st, 2, year);
+        sqlq_bind_int(st, 2, year);
         int rc;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            int w = sqlite3_column_int(st, 0);
+        while ((rc = sqlq_step(st)) == SQLDB_ROW) {
+            int w = (int)sqlq_int(st, 0);
             if (w >= 0 && w < STORE_WEEKS)
-                out[q][w] += sqlite3_column_int64(st, 1);
+                out[q][w] += sqlq_int(st, 1);
         }
-        sqlite3_finalize(st);
-        if (rc != SQLITE_DONE)
+        sqlq_finalize(st);
+        if (rc != SQLDB_DONE)
             return OERR_DB;
     }
     return OERR_OK;
@@ -2110,41 +2137,39 @@ oerr_t store_weekly(struct store *s, int year, long long consultations[STORE_WEE
 oerr_t store_counties_each(struct store *s, int year,
                            int (*fn)(void *, const char *, const char *), void *ctx)
 {
-    sqlite3_stmt *st = NULL;
+    struct sqlq *st = NULL;
     /* reach: a county with targets and no trip yet is listed too (its
      * progress: zeros and county_targets) */
-    if (sqlite3_prepare_v2(
-            s->db, "SELECT c.county, COALESCE((SELECT MAX(county_name) FROM trips t"
+    if (!(st = sqldb_prepare(s->db, "SELECT c.county, COALESCE((SELECT MAX(county_name) FROM trips t"
                    "  WHERE t.year = ?1 AND t.county = c.county),"
                    " (SELECT MAX(county_name) FROM trips t WHERE t.county = c.county),"
                    " (SELECT MAX(county_name) FROM villages v WHERE v.county = c.county),"
                    " c.county) FROM (SELECT county FROM trips WHERE year = ?1"
                    " UNION SELECT county FROM county_targets WHERE year = ?1) c"
-                   " ORDER BY c.county", -1, &st, NULL) != SQLITE_OK)
+                   " ORDER BY c.county", false)))
         return OERR_DB;
-    sqlite3_bind_int(st, 1, year);
+    sqlq_bind_int(st, 1, year);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        if (fn(ctx, (const char *)sqlite3_column_text(st, 0),
-               (const char *)sqlite3_column_text(st, 1)))
+    while ((rc = sqlq_step(st)) == SQLDB_ROW)
+        if (fn(ctx, sqlq_text(st, 0),
+               sqlq_text(st, 1)))
             break;
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? OERR_OK : OERR_DB;
+    sqlq_finalize(st);
+    return rc == SQLDB_ROW || rc == SQLDB_DONE ? OERR_OK : OERR_DB;
 }
 
 oerr_t store_years_each(struct store *s, int (*fn)(void *, int), void *ctx)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, "SELECT year FROM trips UNION"
-                                  " SELECT year FROM county_targets ORDER BY 1", -1, &st,
-                           NULL) != SQLITE_OK)
+    struct sqlq *st = NULL;
+    if (!(st = sqldb_prepare(s->db, "SELECT year FROM trips UNION"
+                                  " SELECT year FROM county_targets ORDER BY 1", false)))
         return OERR_DB;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        if (fn(ctx, sqlite3_column_int(st, 0)))
+    while ((rc = sqlq_step(st)) == SQLDB_ROW)
+        if (fn(ctx, (int)sqlq_int(st, 0)))
             break;
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? OERR_OK : OERR_DB;
+    sqlq_finalize(st);
+    return rc == SQLDB_ROW || rc == SQLDB_DONE ? OERR_OK : OERR_DB;
 }
 
 /* ---- the CSV export: streamed, in constant memory ------------------------- */
@@ -2233,25 +2258,19 @@ static void csv_text(struct csv_out *o, const char *t, size_t len)
     free(v);
 }
 
-static void csv_cell(struct csv_out *o, sqlite3_stmt *st, int col)
+/* An integer column of the export: NULL is an empty cell. */
+static void csv_int_cell(struct csv_out *o, struct sqlq *st, int col)
 {
-    switch (sqlite3_column_type(st, col)) {
-    case SQLITE_NULL: return;
-    case SQLITE_INTEGER: csv_int(o, sqlite3_column_int64(st, col)); return;
-    default: {
-        const char *t = (const char *)sqlite3_column_text(st, col);
-        csv_text(o, t ? t : "", (size_t)sqlite3_column_bytes(st, col));
-    }
-    }
+    if (!sqlq_is_null(st, col))
+        csv_int(o, sqlq_int(st, col));
 }
 
-/* A text column of the export: NULL is an empty cell (one call fewer per
- * cell than csv_cell, which asks the type first). */
-static void csv_text_cell(struct csv_out *o, sqlite3_stmt *st, int col)
+/* A text column of the export: NULL is an empty cell. */
+static void csv_text_cell(struct csv_out *o, struct sqlq *st, int col)
 {
-    const char *t = (const char *)sqlite3_column_text(st, col);
+    const char *t = sqlq_text(st, col);
     if (t)
-        csv_text(o, t, (size_t)sqlite3_column_bytes(st, col));
+        csv_text(o, t, (size_t)sqlq_bytes(st, col));
 }
 
 /* The trips' columns of the CSV, formatted once per trip: a report's row
@@ -2280,21 +2299,21 @@ static oerr_t csv_trips_load(struct store *s, struct csv_trip **out, size_t *cou
 {
     *out = NULL;
     *count = 0;
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, "SELECT trip_id, date, year, county, county_name FROM trips"
-                                  " ORDER BY trip_id", -1, &st, NULL) != SQLITE_OK)
+    struct sqlq *st = NULL;
+    if (!(st = sqldb_prepare(s->db, "SELECT trip_id, date, year, county, county_name FROM trips"
+                                  " ORDER BY trip_id", false)))
         return OERR_DB;
     struct csv_trip *v = NULL;
     size_t n = 0, cap = 0;
     oerr_t e = OERR_OK;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = sqlq_step(st)) == SQLDB_ROW) {
         if (ARR_RESERVE(v, cap, n + 1)) {
             e = OERR_NOMEM;
             break;
         }
         struct csv_out *o = malloc(sizeof *o);
-        v[n].id = strdup((const char *)sqlite3_column_text(st, 0));
+        v[n].id = strdup(sqlq_text(st, 0));
         if (!o || !v[n].id) {
             free(o);
             free(v[n].id);
@@ -2304,9 +2323,12 @@ static oerr_t csv_trips_load(struct store *s, struct csv_trip **out, size_t *cou
         o->f = NULL; /* a trip's cells never reach a flush */
         o->n = 0;
         o->failed = false;
-        for (int col = 1; col <= 4; col++) {
+        for (int col = 1; col <= 4; col++) { /* date, year, county, county_name */
             csv_char(o, ',');
-            csv_cell(o, st, col);
+            if (col == 2)
+                csv_int_cell(o, st, col);
+            else
+                csv_text_cell(o, st, col);
         }
         v[n].len = o->n;
         v[n].cells = malloc(o->n ? o->n : 1);
@@ -2320,8 +2342,8 @@ static oerr_t csv_trips_load(struct store *s, struct csv_trip **out, size_t *cou
         }
         n++;
     }
-    sqlite3_finalize(st);
-    if (!e && rc != SQLITE_DONE)
+    sqlq_finalize(st);
+    if (!e && rc != SQLDB_DONE)
         e = OERR_DB;
     if (e) {
         csv_trips_free(v, n);
@@ -2337,20 +2359,27 @@ static oerr_t csv_trips_load(struct store *s, struct csv_trip **out, size_t *cou
  * trip's condition is on +trip_id, which keeps SQLite from an index: the
  * rows stay in the table's order, one pass, no sort. */
 static int export_prepare(struct store *s, const char *sql, const struct export_filter *f,
-                          sqlite3_stmt **st)
+                          struct sqlq **st)
 {
     char buf[1024];
     bool trips = f && (f->year || f->county), dates = f && (f->from || f->to);
-    int n = snprintf(buf, sizeof buf, "%s%s%s%s%s", sql,
-                     trips || dates ? " WHERE 1" : "",
-                     trips ? " AND +trip_id IN (SELECT trip_id FROM trips"
-                             " WHERE (?1 IS NULL OR year = ?1) AND (?2 IS NULL OR county = ?2))"
+    int n = snprintf(buf, sizeof buf, "%s%s%s%s%s%s%s", sql,
+                     trips || dates ? " WHERE 1 = 1" : "",
+                     !trips ? ""
+                     /* SQLite: +trip_id, so that the table is read in its order, not
+                      * through an index of trip_id */
+                     : sqldb_sqlite(s->db) ? " AND +trip_id IN (SELECT trip_id FROM trips"
+                                           : " AND trip_id IN (SELECT trip_id FROM trips",
+                     trips ? ""
+                             " WHERE (CAST(?1 AS BIGINT) IS NULL OR year = ?1) AND (CAST(?2 AS TEXT) IS NULL OR county = ?2))"
                            : "",
-                     dates ? " AND (?4 IS NULL OR date(recorded_at, ?3) >= ?4)" : "",
-                     dates ? " AND (?5 IS NULL OR date(recorded_at, ?3) <= ?5)" : "");
+                     dates ? " AND (CAST(?4 AS TEXT) IS NULL OR date(recorded_at, ?3) >= ?4)" : "",
+                     dates ? " AND (CAST(?5 AS TEXT) IS NULL OR date(recorded_at, ?3) <= ?5)" : "",
+                     " ORDER BY rowid");
     if (n < 0 || (size_t)n >= sizeof buf ||
-        sqlite3_prepare_v2(s->db, buf, -1, st, NULL) != SQLITE_OK)
+        !(*st = sqldb_prepare(s->db, buf, false)))
         return -1;
+    sqlq_stream(*st); /* PostgreSQL: a row at a time, not the whole table at once */
     if (trips) {
         bind_opt_int(*st, 1, f->year, f->year != 0);
         bind_text(*st, 2, f->county);
@@ -2390,8 +2419,8 @@ oerr_t store_export_csv(struct store *s, const struct export_filter *f, void *fi
                                          0, 1, 1, 1, 1, 0, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1};
     /* The trips and the reports from one snapshot: a trip and its reports
      * committed between two reads would otherwise be missing from the first. */
-    bool own_tx = sqlite3_get_autocommit(s->db);
-    if (own_tx && exec(s, "BEGIN"))
+    bool own_tx = !sqldb_in_tx(s->db);
+    if (own_tx && begin_snapshot(s))
         return OERR_DB;
     struct csv_trip *trips = NULL;
     size_t ntrips = 0;
@@ -2401,7 +2430,7 @@ oerr_t store_export_csv(struct store *s, const struct export_filter *f, void *fi
             exec(s, "ROLLBACK");
         return e;
     }
-    sqlite3_stmt *st = NULL;
+    struct sqlq *st = NULL;
     struct csv_out *o = malloc(sizeof *o);
     if (!o || export_prepare(s, sql, f, &st)) {
         free(o);
@@ -2414,17 +2443,17 @@ oerr_t store_export_csv(struct store *s, const struct export_filter *f, void *fi
     o->n = 0;
     o->failed = false;
     csv_put(o, header, sizeof header - 1);
-    int n = sqlite3_column_count(st), rc;
+    int n = NCOLS, rc;
     bool missing = false;
     if (n > NCOLS)
         n = NCOLS;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW && !o->failed) {
-        struct csv_trip key = {.id = (char *)sqlite3_column_text(st, TRIP_COL)};
+    while ((rc = sqlq_step(st)) == SQLDB_ROW && !o->failed) {
+        struct csv_trip key = {.id = (char *)sqlq_text(st, TRIP_COL)};
         const struct csv_trip *t =
             key.id ? bsearch(&key, trips, ntrips, sizeof *trips, csv_trip_cmp) : NULL;
         if (!t) { /* a report's trip exists in the same snapshot (foreign key) */
             olog(OLOG_ERROR, "export: report %.64s names trip %.64s, which the store lacks",
-                 (const char *)sqlite3_column_text(st, 0), key.id ? key.id : "(none)");
+                 sqlq_text(st, 0), key.id ? key.id : "(none)");
             missing = true;
             break;
         }
@@ -2434,7 +2463,7 @@ oerr_t store_export_csv(struct store *s, const struct export_filter *f, void *fi
             if (text_col[i])
                 csv_text_cell(o, st, i);
             else
-                csv_cell(o, st, i);
+                csv_int_cell(o, st, i);
             if (i == TRIP_COL)
                 csv_put(o, t->cells, t->len);
         }
@@ -2443,34 +2472,34 @@ oerr_t store_export_csv(struct store *s, const struct export_filter *f, void *fi
     csv_flush(o);
     bool failed = o->failed;
     free(o);
-    sqlite3_finalize(st);
+    sqlq_finalize(st);
     csv_trips_free(trips, ntrips);
     if (own_tx)
         exec(s, "COMMIT");
     if (failed)
         return OERR_IO;
-    return rc == SQLITE_DONE && !missing ? OERR_OK : OERR_DB;
+    return rc == SQLDB_DONE && !missing ? OERR_OK : OERR_DB;
 }
 
 /* ---- agents -------------------------------------------------------------- */
 
 static oerr_t seq_counts(struct store *s, const char *agent_id, int ranges, int untracked)
 {
-    sqlite3_stmt *st = stmt(s, Q_AGENT_COUNTS);
+    struct sqlq *st = stmt(s, Q_AGENT_COUNTS);
     bind_text(st, 1, agent_id);
-    sqlite3_bind_int(st, 2, ranges);
-    sqlite3_bind_int(st, 3, untracked);
+    sqlq_bind_int(st, 2, ranges);
+    sqlq_bind_int(st, 3, untracked);
     return run(st);
 }
 
 static oerr_t seq_move(struct store *s, int which, const char *agent_id, long long lo,
                        long long v)
 {
-    sqlite3_stmt *st = stmt(s, which);
+    struct sqlq *st = stmt(s, which);
     bind_text(st, 1, agent_id);
-    sqlite3_bind_int64(st, 2, lo);
+    sqlq_bind_int(st, 2, lo);
     if (which != Q_SEQ_DELETE)
-        sqlite3_bind_int64(st, 3, v);
+        sqlq_bind_int(st, 3, v);
     return run(st);
 }
 
@@ -2479,20 +2508,20 @@ static oerr_t seq_move(struct store *s, int which, const char *agent_id, long lo
 static oerr_t seq_new_range(struct store *s, const char *agent_id, long long lo, long long hi,
                             const char *now, bool *full)
 {
-    sqlite3_stmt *st = stmt(s, Q_AGENT_RANGES);
+    struct sqlq *st = stmt(s, Q_AGENT_RANGES);
     bind_text(st, 1, agent_id);
-    int rc = sqlite3_step(st);
-    long long ranges = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW)
+    int rc = sqlq_step(st);
+    long long ranges = rc == SQLDB_ROW ? sqlq_int(st, 0) : 0;
+    sqlq_reset(st);
+    if (rc != SQLDB_ROW)
         return OERR_DB;
     *full = ranges >= STORE_SEQ_RANGES_MAX;
     if (*full)
         return OERR_OK;
     st = stmt(s, Q_SEQ_INSERT);
     bind_text(st, 1, agent_id);
-    sqlite3_bind_int64(st, 2, lo);
-    sqlite3_bind_int64(st, 3, hi);
+    sqlq_bind_int(st, 2, lo);
+    sqlq_bind_int(st, 3, hi);
     bind_text(st, 4, now);
     if (run(st))
         return OERR_DB;
@@ -2502,26 +2531,26 @@ static oerr_t seq_new_range(struct store *s, const char *agent_id, long long lo,
 /* Adds seq to the agent's ranges: a few indexed look-ups, whatever the seq. */
 static oerr_t seq_add(struct store *s, const char *agent_id, long long seq, const char *now)
 {
-    sqlite3_stmt *st = stmt(s, Q_SEQ_BELOW);
+    struct sqlq *st = stmt(s, Q_SEQ_BELOW);
     bind_text(st, 1, agent_id);
-    sqlite3_bind_int64(st, 2, seq);
-    int rc = sqlite3_step(st);
-    bool below = rc == SQLITE_ROW;
-    long long blo = below ? sqlite3_column_int64(st, 0) : 0;
-    long long bhi = below ? sqlite3_column_int64(st, 1) : 0;
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    sqlq_bind_int(st, 2, seq);
+    int rc = sqlq_step(st);
+    bool below = rc == SQLDB_ROW;
+    long long blo = below ? sqlq_int(st, 0) : 0;
+    long long bhi = below ? sqlq_int(st, 1) : 0;
+    sqlq_reset(st);
+    if (rc != SQLDB_ROW && rc != SQLDB_DONE)
         return OERR_DB;
     if (below && bhi >= seq)
         return OERR_OK; /* seen before: a resend */
     st = stmt(s, Q_SEQ_AT);
     bind_text(st, 1, agent_id);
-    sqlite3_bind_int64(st, 2, seq + 1);
-    rc = sqlite3_step(st);
-    bool next = rc == SQLITE_ROW;
-    long long nhi = next ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    sqlq_bind_int(st, 2, seq + 1);
+    rc = sqlq_step(st);
+    bool next = rc == SQLDB_ROW;
+    long long nhi = next ? sqlq_int(st, 0) : 0;
+    sqlq_reset(st);
+    if (rc != SQLDB_ROW && rc != SQLDB_DONE)
         return OERR_DB;
 
     bool joins_below = below && bhi == seq - 1;
@@ -2548,15 +2577,15 @@ static oerr_t seq_add(struct store *s, const char *agent_id, long long seq, cons
 static oerr_t seq_add_run(struct store *s, const char *agent_id, long long lo, long long hi,
                           const char *now)
 {
-    sqlite3_stmt *st = stmt(s, Q_SEQ_BELOW);
+    struct sqlq *st = stmt(s, Q_SEQ_BELOW);
     bind_text(st, 1, agent_id);
-    sqlite3_bind_int64(st, 2, hi + 1);
-    int rc = sqlite3_step(st);
-    bool top = rc == SQLITE_ROW; /* the range starting highest at or below hi + 1 */
-    long long tlo = top ? sqlite3_column_int64(st, 0) : 0;
-    long long thi = top ? sqlite3_column_int64(st, 1) : 0;
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    sqlq_bind_int(st, 2, hi + 1);
+    int rc = sqlq_step(st);
+    bool top = rc == SQLDB_ROW; /* the range starting highest at or below hi + 1 */
+    long long tlo = top ? sqlq_int(st, 0) : 0;
+    long long thi = top ? sqlq_int(st, 1) : 0;
+    sqlq_reset(st);
+    if (rc != SQLDB_ROW && rc != SQLDB_DONE)
         return OERR_DB;
     if (top && tlo <= lo) { /* no range starts within lo + 1 .. hi + 1 */
         if (thi >= hi)
@@ -2584,10 +2613,10 @@ oerr_t store_agent_seen_seqs(struct store *s, const char *agent_id, const long l
     for (size_t i = 0; i < n; i++)
         if (seqs[i] > 0 && seqs[i] <= SEQ_MAX && seqs[i] > top)
             top = seqs[i];
-    sqlite3_stmt *st = stmt(s, Q_AGENT_SEEN);
+    struct sqlq *st = stmt(s, Q_AGENT_SEEN);
     bind_text(st, 1, agent_id);
     bind_text(st, 2, now);
-    sqlite3_bind_int64(st, 3, top);
+    sqlq_bind_int(st, 3, top);
     if (run(st))
         return OERR_DB;
     /* Runs of consecutive seqs (repeats skipped), each added at once. */
@@ -2614,10 +2643,10 @@ oerr_t store_agent_seen(struct store *s, const char *agent_id, long long seq, co
 oerr_t store_agent_report_trip(struct store *s, const char *agent_id, const char *trip_id,
                                long long trip_seq)
 {
-    sqlite3_stmt *st = stmt(s, Q_AGENT_REPORT_TRIP);
+    struct sqlq *st = stmt(s, Q_AGENT_REPORT_TRIP);
     bind_text(st, 1, agent_id);
     bind_text(st, 2, trip_id);
-    sqlite3_bind_int64(st, 3, trip_seq);
+    sqlq_bind_int(st, 3, trip_seq);
     return run(st);
 }
 
@@ -2632,18 +2661,18 @@ oerr_t store_agent_status(struct store *s, const struct agent_status *a, bool li
     char old_since[TU_TS_MAX] = "", old_trip[ID_MAX + 1] = "";
     long long old_pending = -1, old_last = -1;
     int old_online = -1;
-    sqlite3_stmt *st = stmt(s, Q_STATUS_GET);
+    struct sqlq *st = stmt(s, Q_STATUS_GET);
     bind_text(st, 1, a->agent_id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        old_online = sqlite3_column_int(st, 0) ? 1 : 0;
+    int rc = sqlq_step(st);
+    if (rc == SQLDB_ROW) {
+        old_online = (int)sqlq_int(st, 0) ? 1 : 0;
         column_copy(st, 1, old_since, sizeof old_since);
         old_pending = column_opt_int(st, 2);
         old_last = column_opt_int(st, 3);
         column_copy(st, 4, old_trip, sizeof old_trip);
     }
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    sqlq_reset(st);
+    if (rc != SQLDB_ROW && rc != SQLDB_DONE)
         return OERR_DB;
 
     const char *since = a->since, *trip = a->trip_id;
@@ -2667,7 +2696,7 @@ oerr_t store_agent_status(struct store *s, const struct agent_status *a, bool li
     st = stmt(s, Q_STATUS_PUT);
     bind_text(st, 1, a->agent_id);
     bind_text(st, 2, live && a->online ? now : NULL);
-    sqlite3_bind_int(st, 3, a->online ? 1 : 0);
+    sqlq_bind_int(st, 3, a->online ? 1 : 0);
     bind_text(st, 4, since);
     bind_opt_int(st, 5, pending, pending >= 0);
     bind_opt_int(st, 6, last, last >= 0);
@@ -2676,15 +2705,15 @@ oerr_t store_agent_status(struct store *s, const struct agent_status *a, bool li
     return run(st);
 }
 
-static void agent_row_read(sqlite3_stmt *st, struct agent_row *a)
+static void agent_row_read(struct sqlq *st, struct agent_row *a)
 {
     column_copy(st, 0, a->agent_id, sizeof a->agent_id);
-    a->online = sqlite3_column_type(st, 1) == SQLITE_NULL ? -1
-                : sqlite3_column_int(st, 1)               ? 1
+    a->online = sqlq_is_null(st, 1) ? -1
+                : (int)sqlq_int(st, 1)               ? 1
                                                           : 0;
     column_copy(st, 2, a->last_seen, sizeof a->last_seen);
-    a->last_seq = sqlite3_column_int64(st, 3);
-    a->seqs_untracked = sqlite3_column_int64(st, 4);
+    a->last_seq = sqlq_int(st, 3);
+    a->seqs_untracked = sqlq_int(st, 4);
     a->pending = column_opt_int(st, 5);
     a->reported_last_seq = column_opt_int(st, 6);
     column_copy(st, 7, a->since, sizeof a->since);
@@ -2696,29 +2725,29 @@ static void agent_row_read(sqlite3_stmt *st, struct agent_row *a)
 oerr_t store_agents_each(struct store *s, int (*fn)(void *, const struct agent_row *),
                          void *ctx)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, AGENT_COLS " ORDER BY agent_id", -1, &st, NULL) != SQLITE_OK)
+    struct sqlq *st = NULL;
+    if (!(st = sqldb_prepare(s->db, AGENT_COLS " ORDER BY agent_id", false)))
         return OERR_DB;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = sqlq_step(st)) == SQLDB_ROW) {
         struct agent_row a;
         agent_row_read(st, &a);
         if (fn(ctx, &a))
             break;
     }
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? OERR_OK : OERR_DB;
+    sqlq_finalize(st);
+    return rc == SQLDB_ROW || rc == SQLDB_DONE ? OERR_OK : OERR_DB;
 }
 
 oerr_t store_agent_get(struct store *s, const char *agent_id, struct agent_row *out)
 {
-    sqlite3_stmt *st = stmt(s, Q_AGENT_GET);
+    struct sqlq *st = stmt(s, Q_AGENT_GET);
     bind_text(st, 1, agent_id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
+    int rc = sqlq_step(st);
+    if (rc == SQLDB_ROW)
         agent_row_read(st, out);
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW ? OERR_OK : rc == SQLITE_DONE ? OERR_NOTFOUND : OERR_DB;
+    sqlq_reset(st);
+    return rc == SQLDB_ROW ? OERR_OK : rc == SQLDB_DONE ? OERR_NOTFOUND : OERR_DB;
 }
 
 /* Adds the gap lo..hi to out; only the first STORE_MISSING_RANGES are written. */
@@ -2741,22 +2770,22 @@ oerr_t store_agent_missing(struct store *s, const char *agent_id, long long last
                            struct seq_gaps *out)
 {
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, "SELECT lo, hi FROM agent_seqs WHERE agent_id = ?1"
-                                  " ORDER BY lo", -1, &st, NULL) != SQLITE_OK)
+    struct sqlq *st = NULL;
+    if (!(st = sqldb_prepare(s->db, "SELECT lo, hi FROM agent_seqs WHERE agent_id = ?1"
+                                  " ORDER BY lo", false)))
         return OERR_DB;
     bind_text(st, 1, agent_id);
     long long next = 1; /* the first number not known to be seen */
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        long long lo = sqlite3_column_int64(st, 0), hi = sqlite3_column_int64(st, 1);
+    while ((rc = sqlq_step(st)) == SQLDB_ROW) {
+        long long lo = sqlq_int(st, 0), hi = sqlq_int(st, 1);
         if (lo > next)
             gap_add(out, next, lo - 1);
         if (hi >= next)
             next = hi + 1;
     }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
+    sqlq_finalize(st);
+    if (rc != SQLDB_DONE)
         return OERR_DB;
     /* last_seq was seen; it lies past the ranges when it was not recorded. */
     if (last_seq > next)

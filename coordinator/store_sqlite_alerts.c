@@ -34,14 +34,14 @@ const char store_sqlite_alerts_schema[] =
 /* 1 when table has column col, 0 when not, -1 when the store failed. */
 static int has_column(struct store *s, const char *table, const char *col)
 {
-    sqlite3_stmt *st = sql_prep(s, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", 0);
+    struct sqlq *st = sql_prep(s, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", 0);
     if (!st)
         return -1;
     bind_text(st, 1, table);
     bind_text(st, 2, col);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+    int rc = sqlq_step(st);
+    sqlq_finalize(st);
+    return rc == SQLDB_ROW ? 1 : rc == SQLDB_DONE ? 0 : -1;
 }
 
 oerr_t store_alerts_ensure(struct store *s, const char *now)
@@ -57,13 +57,13 @@ oerr_t store_alerts_ensure(struct store *s, const char *now)
         return OERR_OK;
     /* A store made before: its gaps count as opened now, when this version
      * first saw them; its cleared alerts are still retained. */
-    if (exec(s, "BEGIN IMMEDIATE"))
+    if (begin_write(s))
         return OERR_DB;
     oerr_t e = OERR_OK;
     if (!gaps) {
         e = exec(s, "ALTER TABLE agent_seqs ADD COLUMN opened_at TEXT");
         if (!e) {
-            sqlite3_stmt *st = sql_prep(s, "UPDATE agent_seqs SET opened_at = ?1", 0);
+            struct sqlq *st = sql_prep(s, "UPDATE agent_seqs SET opened_at = ?1", 0);
             if (st)
                 bind_text(st, 1, now);
             e = sql_run_once(st);
@@ -91,7 +91,7 @@ oerr_t store_alerts_ensure(struct store *s, const char *now)
 static oerr_t history(struct store *s, const char *id, const char *event, const char *at,
                       const char *level, const char *detail)
 {
-    sqlite3_stmt *st = sql_prep(s, "INSERT INTO alert_history (alert_id, event, at, level, detail)"
+    struct sqlq *st = sql_prep(s, "INSERT INTO alert_history (alert_id, event, at, level, detail)"
                                " VALUES (?1, ?2, ?3, ?4, ?5)", 0);
     if (st) {
         bind_text(st, 1, id);
@@ -105,7 +105,7 @@ static oerr_t history(struct store *s, const char *id, const char *event, const 
 
 oerr_t store_alert_raise(struct store *s, const struct alert_row *a)
 {
-    sqlite3_stmt *st = sql_prep(s,
+    struct sqlq *st = sql_prep(s,
         "INSERT INTO alerts (alert_id, kind, level, state, since, cleared_at, subject, detail,"
         " updated_at) VALUES (?1, ?2, ?3, 'open', ?4, NULL, ?5, ?6, ?4)"
         " ON CONFLICT (alert_id) DO UPDATE SET kind = ?2, level = ?3, state = 'open',"
@@ -127,7 +127,7 @@ oerr_t store_alert_raise(struct store *s, const struct alert_row *a)
 oerr_t store_alert_relevel(struct store *s, const char *alert_id, const char *level,
                            const char *detail, const char *now)
 {
-    sqlite3_stmt *st = sql_prep(s, "UPDATE alerts SET level = ?2, detail = ?3, updated_at = ?4"
+    struct sqlq *st = sql_prep(s, "UPDATE alerts SET level = ?2, detail = ?3, updated_at = ?4"
                                " WHERE alert_id = ?1 AND state = 'open'", 0);
     if (st) {
         bind_text(st, 1, alert_id);
@@ -137,7 +137,7 @@ oerr_t store_alert_relevel(struct store *s, const char *alert_id, const char *le
     }
     if (sql_run_once(st))
         return OERR_DB;
-    if (sqlite3_changes(s->db) == 0)
+    if (sqldb_changes(s->db) == 0)
         return OERR_NOTFOUND;
     return history(s, alert_id, "relevelled", now, level, detail);
 }
@@ -147,7 +147,7 @@ oerr_t store_alert_relevel(struct store *s, const char *alert_id, const char *le
 static oerr_t update_one(struct store *s, const char *sql, const char *alert_id, const char *v2,
                          const char *v3)
 {
-    sqlite3_stmt *st = sql_prep(s, sql, 0);
+    struct sqlq *st = sql_prep(s, sql, 0);
     if (st) {
         bind_text(st, 1, alert_id);
         bind_text(st, 2, v2);
@@ -155,7 +155,7 @@ static oerr_t update_one(struct store *s, const char *sql, const char *alert_id,
     }
     if (sql_run_once(st))
         return OERR_DB;
-    return sqlite3_changes(s->db) ? OERR_OK : OERR_NOTFOUND;
+    return sqldb_changes(s->db) ? OERR_OK : OERR_NOTFOUND;
 }
 
 oerr_t store_alert_update(struct store *s, const char *alert_id, const char *detail,
@@ -173,7 +173,7 @@ oerr_t store_alert_unretained(struct store *s, const char *alert_id, const char 
 
 oerr_t store_alert_clear(struct store *s, const char *alert_id, const char *now)
 {
-    sqlite3_stmt *st = sql_prep(s, "UPDATE alerts SET state = 'cleared', cleared_at = ?2,"
+    struct sqlq *st = sql_prep(s, "UPDATE alerts SET state = 'cleared', cleared_at = ?2,"
                                " updated_at = ?2 WHERE alert_id = ?1 AND state = 'open'"
                                " RETURNING level, detail", 0);
     if (!st)
@@ -181,14 +181,14 @@ oerr_t store_alert_clear(struct store *s, const char *alert_id, const char *now)
     bind_text(st, 1, alert_id);
     bind_text(st, 2, now);
     char level[16] = "", detail[STORE_ALERT_JSON_MAX] = "";
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
+    int rc = sqlq_step(st);
+    if (rc == SQLDB_ROW) {
         column_copy(st, 0, level, sizeof level);
         column_copy(st, 1, detail, sizeof detail);
-        rc = sqlite3_step(st);
+        rc = sqlq_step(st);
     }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
+    sqlq_finalize(st);
+    if (rc != SQLDB_DONE)
         return OERR_DB;
     if (!level[0])
         return OERR_NOTFOUND;
@@ -199,7 +199,7 @@ oerr_t store_alert_clear(struct store *s, const char *alert_id, const char *now)
     "alert_id, kind, level, state, since, cleared_at, subject, detail, updated_at,"       \
     " unretained_at"
 
-static void alert_read(sqlite3_stmt *st, struct alert_row *a)
+static void alert_read(struct sqlq *st, struct alert_row *a)
 {
     column_copy(st, 0, a->alert_id, sizeof a->alert_id);
     column_copy(st, 1, a->kind, sizeof a->kind);
@@ -215,53 +215,53 @@ static void alert_read(sqlite3_stmt *st, struct alert_row *a)
 
 oerr_t store_alert_get(struct store *s, const char *alert_id, struct alert_row *out)
 {
-    sqlite3_stmt *st = sql_prep(s, "SELECT " ALERT_COLS " FROM alerts WHERE alert_id = ?1", 0);
+    struct sqlq *st = sql_prep(s, "SELECT " ALERT_COLS " FROM alerts WHERE alert_id = ?1", 0);
     if (!st)
         return OERR_DB;
     bind_text(st, 1, alert_id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
+    int rc = sqlq_step(st);
+    if (rc == SQLDB_ROW)
         alert_read(st, out);
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW ? OERR_OK : rc == SQLITE_DONE ? OERR_NOTFOUND : OERR_DB;
+    sqlq_finalize(st);
+    return rc == SQLDB_ROW ? OERR_OK : rc == SQLDB_DONE ? OERR_NOTFOUND : OERR_DB;
 }
 
 oerr_t store_alerts_each(struct store *s, bool all, int (*fn)(void *, const struct alert_row *),
                          void *ctx)
 {
-    sqlite3_stmt *st = sql_prep(s, all ? "SELECT " ALERT_COLS " FROM alerts ORDER BY alert_id"
+    struct sqlq *st = sql_prep(s, all ? "SELECT " ALERT_COLS " FROM alerts ORDER BY alert_id"
                                    : "SELECT " ALERT_COLS " FROM alerts WHERE state = 'open'"
                                      " ORDER BY alert_id", 0);
     if (!st)
         return OERR_DB;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = sqlq_step(st)) == SQLDB_ROW) {
         struct alert_row a;
         alert_read(st, &a);
         if (fn(ctx, &a))
             break;
     }
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? OERR_OK : OERR_DB;
+    sqlq_finalize(st);
+    return rc == SQLDB_ROW || rc == SQLDB_DONE ? OERR_OK : OERR_DB;
 }
 
 long long store_alert_history_count(struct store *s, const char *alert_id, const char *event)
 {
-    sqlite3_stmt *st = sql_prep(s, "SELECT COUNT(*) FROM alert_history"
-                               " WHERE alert_id = ?1 AND (?2 IS NULL OR event = ?2)", 0);
+    struct sqlq *st = sql_prep(s, "SELECT COUNT(*) FROM alert_history"
+                               " WHERE alert_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR event = ?2)", 0);
     if (!st)
         return -1;
     bind_text(st, 1, alert_id);
     bind_text(st, 2, event);
-    long long n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_finalize(st);
+    long long n = sqlq_step(st) == SQLDB_ROW ? sqlq_int(st, 0) : -1;
+    sqlq_finalize(st);
     return n;
 }
 
 oerr_t store_site_agents_each(struct store *s, const char *today,
                               int (*fn)(void *, const struct site_agent_row *), void *ctx)
 {
-    sqlite3_stmt *st = sql_prep(s,
+    struct sqlq *st = sql_prep(s,
         "SELECT t.trip_id, a.agent_id, t.date, COALESCE(t.end_date, ''), a.online,"
         " a.last_seen, a.status_at FROM agents a JOIN trips t ON t.trip_id = a.trip_id"
         " WHERE t.status = 'planned' AND t.date <= ?1"
@@ -270,7 +270,7 @@ oerr_t store_site_agents_each(struct store *s, const char *today,
         return OERR_DB;
     bind_text(st, 1, today);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = sqlq_step(st)) == SQLDB_ROW) {
         struct site_agent_row r;
         column_copy(st, 0, r.trip_id, sizeof r.trip_id);
         column_copy(st, 1, r.agent_id, sizeof r.agent_id);
@@ -282,8 +282,8 @@ oerr_t store_site_agents_each(struct store *s, const char *today,
         if (fn(ctx, &r))
             break;
     }
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? OERR_OK : OERR_DB;
+    sqlq_finalize(st);
+    return rc == SQLDB_ROW || rc == SQLDB_DONE ? OERR_OK : OERR_DB;
 }
 
 oerr_t store_gapped_agents_each(struct store *s,
@@ -294,21 +294,23 @@ oerr_t store_gapped_agents_each(struct store *s,
      * not recorded past STORE_SEQ_RANGES_MAX too, as store_agent_missing
      * counts them); every range but one starting at 1 has a gap below it
      * (ranges never touch). */
-    sqlite3_stmt *st = sql_prep(s, "SELECT g.agent_id, MIN(CASE WHEN g.lo > 1 THEN g.opened_at END),"
-                               " MAX(a.last_seq) - SUM(g.hi - g.lo + 1) AS missing"
+    struct sqlq *st = sql_prep(s, "SELECT g.agent_id, MIN(CASE WHEN g.lo > 1 THEN g.opened_at END),"
+                               " MAX(a.last_seq) - SUM(g.hi - g.lo + 1)"
                                " FROM agent_seqs g JOIN agents a ON a.agent_id = g.agent_id"
-                               " GROUP BY g.agent_id HAVING missing > 0 ORDER BY g.agent_id", 0);
+                               " GROUP BY g.agent_id"
+                               " HAVING MAX(a.last_seq) - SUM(g.hi - g.lo + 1) > 0"
+                               " ORDER BY g.agent_id", 0);
     if (!st)
         return OERR_DB;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = sqlq_step(st)) == SQLDB_ROW) {
         struct gapped_agent_row r;
         column_copy(st, 0, r.agent_id, sizeof r.agent_id);
         column_copy(st, 1, r.opened_at, sizeof r.opened_at);
-        r.missing = sqlite3_column_int64(st, 2);
+        r.missing = sqlq_int(st, 2);
         if (fn(ctx, &r))
             break;
     }
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? OERR_OK : OERR_DB;
+    sqlq_finalize(st);
+    return rc == SQLDB_ROW || rc == SQLDB_DONE ? OERR_OK : OERR_DB;
 }

@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include <sqlite3.h>
+
 #include "olog.h"
 #include "store_sqlite_priv.h"
 
@@ -68,12 +70,12 @@ static int ckpt_hook(void *arg, sqlite3 *db, const char *name, int pages)
 
 oerr_t store_checkpoint_behind(struct store *s)
 {
-    if (s->ckpt)
+    if (s->ckpt || !sqldb_sqlite(s->db)) /* PostgreSQL checkpoints by itself */
         return OERR_OK;
     struct checkpointer *c = calloc(1, sizeof *c);
     if (!c)
         return OERR_NOMEM;
-    const char *path = sqlite3_db_filename(s->db, "main");
+    const char *path = sqlite3_db_filename(sqldb_sqlite(s->db), "main");
     if (!path || sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
                                  NULL) != SQLITE_OK) {
         olog(OLOG_ERROR, "store: cannot open a connection for checkpoints: %s",
@@ -93,7 +95,8 @@ oerr_t store_checkpoint_behind(struct store *s)
         return OERR_NOMEM;
     }
     s->ckpt = c;
-    sqlite3_wal_hook(s->db, ckpt_hook, c); /* in place of sqlite3_wal_autocheckpoint's */
+    /* in place of sqlite3_wal_autocheckpoint's */
+    sqlite3_wal_hook(sqldb_sqlite(s->db), ckpt_hook, c);
     /* A WAL that grew under load is cut back to 64 MiB once it starts over. */
     exec(s, "PRAGMA journal_size_limit = 67108864");
     return OERR_OK;
@@ -104,7 +107,7 @@ void store_checkpoint_stop(struct store *s)
     struct checkpointer *c = s->ckpt;
     if (!c)
         return;
-    sqlite3_wal_autocheckpoint(s->db, CKPT_PAGES); /* the writer's own again */
+    sqlite3_wal_autocheckpoint(sqldb_sqlite(s->db), CKPT_PAGES); /* the writer's own again */
     pthread_mutex_lock(&c->mu);
     c->stop = true;
     pthread_cond_signal(&c->cv);

@@ -37,16 +37,19 @@
  * has it as written, read without date() (a third of a rebuild's time
  * otherwise). */
 #define LOCAL_DAY_AT(MOD, SUF)                                                          \
-    "(CASE WHEN substr(recorded_at, -6) = " SUF " THEN substr(recorded_at, 1, 10)"       \
+    "(CASE WHEN substr(recorded_at, length(recorded_at) - 5) = " SUF                     \
+    " THEN substr(recorded_at, 1, 10)"                                                  \
     " ELSE COALESCE(date(recorded_at, " MOD "), substr(recorded_at, 1, 10)) END)"
 #define LOCAL_DAY LOCAL_DAY_AT(MONTH_MOD, MONTH_SUF)
 /* Trip t's last day, and day D clamped to t's days. */
 #define TRIP_LAST "COALESCE(NULLIF(t.end_date, ''), t.date)"
-#define CLAMPED(D) "MAX(t.date, MIN(" TRIP_LAST ", " D "))"
+#define CLAMPED(D)                                                                    \
+    "(CASE WHEN " D " < t.date THEN t.date WHEN " D " > " TRIP_LAST " THEN " TRIP_LAST \
+    " ELSE " D " END)"
 #define YEAR_OF(D) "CAST(substr(" D ", 1, 4) AS INTEGER)"
 #define MONTH_OF(D) "CAST(substr(" D ", 6, 2) AS INTEGER)"
 /* Trip t has days in year ?1 (a trip may last past New Year). */
-#define TRIP_IN_YEAR "t.year <= ?1 AND " TRIP_LAST " >= printf('%04d-01-01', ?1)"
+#define TRIP_IN_YEAR "t.year <= ?1 AND " TRIP_LAST " >= (?1 || '-01-01')"
 
 #define MONTH_EXTRA_COLS                                                              \
     "dep_internal, dep_surgery, dep_obgyn, dep_pediatrics, dep_ophthalmology,"        \
@@ -57,7 +60,7 @@
 #define MONTH_DEP(L, R, D)                                                            \
     L "CASE WHEN kind = 'headcount' AND department = '" D "' THEN consultations"     \
     " ELSE 0 END" R
-#define MONTH_URG(L, R, U) L "kind = 'referral' AND urgency = '" U "'" R
+#define MONTH_URG(L, R, U) L FLAG("kind = 'referral' AND urgency = '" U "'") R
 #define MONTH_EXPRS(L, R)                                                             \
     TOTALS_EXPRS(L, R) "," MONTH_DEP(L, R, "internal") "," MONTH_DEP(L, R, "surgery") \
     "," MONTH_DEP(L, R, "obgyn") "," MONTH_DEP(L, R, "pediatrics") ","                \
@@ -65,7 +68,7 @@
     MONTH_DEP(L, R, "dental") "," MONTH_DEP(L, R, "general") ","                      \
     MONTH_DEP(L, R, "other") "," MONTH_URG(L, R, "routine") ","                       \
     MONTH_URG(L, R, "urgent") "," MONTH_URG(L, R, "emergency")
-#define MONTH_PLUS(C) " " C " = " C " + excluded." C
+#define MONTH_PLUS(C) " " C " = month_days." C " + excluded." C
 #define MONTH_SET                                                                      \
     MONTH_PLUS("consultations") "," MONTH_PLUS("headcounts") "," MONTH_PLUS("female")   \
     "," MONTH_PLUS("over_60") "," MONTH_PLUS("poor_households") ","                     \
@@ -113,8 +116,8 @@ const char store_sqlite_months_schema[] =
     " year INTEGER NOT NULL, month INTEGER NOT NULL, staff_id TEXT NOT NULL,"
     " county TEXT NOT NULL, n INTEGER NOT NULL,"
     " PRIMARY KEY (year, month, staff_id, county)) WITHOUT ROWID;"
-    "INSERT OR IGNORE INTO meta (key, value) VALUES ('month_offset', '+480 minutes');"
-    "INSERT OR IGNORE INTO meta (key, value) VALUES ('month_suffix', '+08:00');";
+    "INSERT INTO meta (key, value) VALUES ('month_offset', '+480 minutes') ON CONFLICT DO NOTHING;"
+    "INSERT INTO meta (key, value) VALUES ('month_suffix', '+08:00') ON CONFLICT DO NOTHING;";
 
 /* The month figures computed again from the reports, and marked as present
  * (STORE_MONTHS_FLAG; month_figures was the first layout's). */
@@ -126,7 +129,7 @@ const char store_sqlite_months_rebuild[] =
     "DELETE FROM month_staff;"
     MONTH_STAFF_SELECT("t.county", "COUNT(*)", "r.voided_by IS NULL") " GROUP BY 1, 2, 3, 4;"
     "DELETE FROM meta WHERE key = 'month_figures';"
-    "INSERT OR REPLACE INTO meta (key, value) VALUES ('" STORE_MONTHS_FLAG "', '1');";
+    "INSERT INTO meta (key, value) VALUES ('" STORE_MONTHS_FLAG "', '1') ON CONFLICT (key) DO UPDATE SET value = excluded.value;";
 
 const char *store_sqlite_month_text(int which)
 {
@@ -135,7 +138,7 @@ const char *store_sqlite_month_text(int which)
      * (one row needs no statement journal); the figures are MONTH_EXPRS, as
      * in the rebuild */
     case Q_MONTH_OF:
-        return "SELECT " LOCAL_DAY_AT("?2", "?3") ", trip_id, " MONTH_EXPRS("(", ")")
+        return "SELECT " LOCAL_DAY_AT("CAST(?2 AS TEXT)", "CAST(?3 AS TEXT)") ", trip_id, " MONTH_EXPRS("(", ")")
                " FROM reports WHERE msg_id = ?1 AND kind <> 'void'";
     case Q_MONTH_ADD:
         return "INSERT INTO month_days (trip_id, day, " MONTH_COLS ")"
@@ -147,16 +150,16 @@ const char *store_sqlite_month_text(int which)
     case Q_MONTH_STAFF_ADD:
         return "INSERT INTO month_staff (year, month, staff_id, county, n)"
                " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (year, month, staff_id, county)"
-               " DO UPDATE SET n = n + excluded.n RETURNING n";
+               " DO UPDATE SET n = month_staff.n + excluded.n RETURNING n";
     case Q_MONTH_STAFF_TRIM:
         return "DELETE FROM month_staff WHERE year = ?1 AND month = ?2"
                " AND staff_id = ?3 AND n <= 0";
     /* the counted check-ins of trip ?1 in or out (?2) of county ?3, at the
      * trip's dates as they are (through the partial index reports_staff) */
     case Q_MONTH_STAFF_TRIP:
-        return MONTH_STAFF_SELECT("?3", "?2 * COUNT(*)", "r.trip_id = ?1 AND r.voided_by IS NULL")
+        return MONTH_STAFF_SELECT("CAST(?3 AS TEXT)", "?2 * COUNT(*)", "r.trip_id = ?1 AND r.voided_by IS NULL")
                " GROUP BY 1, 2, 3 ON CONFLICT (year, month, staff_id, county)"
-               " DO UPDATE SET n = n + excluded.n";
+               " DO UPDATE SET n = month_staff.n + excluded.n";
     case Q_MONTH_STAFF_SWEEP:
         return "DELETE FROM month_staff WHERE county = ?1 AND n <= 0";
     default:
@@ -168,17 +171,17 @@ const char *store_sqlite_month_text(int which)
  * read once: store_month_offset changes both). */
 static oerr_t month_mod_read(struct store *s)
 {
-    sqlite3_stmt *st = sql_prep(s, "SELECT " MONTH_MOD ", " MONTH_SUF, 0);
+    struct sqlq *st = sql_prep(s, "SELECT " MONTH_MOD ", " MONTH_SUF, 0);
     if (!st)
         return OERR_DB;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
+    int rc = sqlq_step(st);
+    if (rc == SQLDB_ROW) {
         column_copy(st, 0, s->month_mod, sizeof s->month_mod);
         column_copy(st, 1, s->month_suf, sizeof s->month_suf);
     }
-    sqlite3_finalize(st);
+    sqlq_finalize(st);
     s->month_off = atoi(s->month_mod);
-    return rc == SQLITE_ROW ? OERR_OK : OERR_DB;
+    return rc == SQLDB_ROW ? OERR_OK : OERR_DB;
 }
 
 /* The local day of timestamp ts (valid: tu_valid_timestamp) at offset_min,
@@ -252,32 +255,32 @@ oerr_t store_month_count(struct store *s, const char *msg_id, int sign, struct m
     struct month_next *m = &s->month_next;
     if (sign > 0 && m->msg_id[0] && strcmp(m->msg_id, msg_id) == 0) {
         m->msg_id[0] = '\0';
-        sqlite3_stmt *add = stmt(s, Q_MONTH_ADD);
+        struct sqlq *add = stmt(s, Q_MONTH_ADD);
         memcpy(k->day, m->day, sizeof k->day);
-        sqlite3_bind_text(add, 1, m->trip, -1, SQLITE_STATIC);
-        sqlite3_bind_text(add, 2, m->day, -1, SQLITE_STATIC);
+        sqlq_bind_text(add, 1, m->trip);
+        sqlq_bind_text(add, 2, m->day);
         for (int i = 0; i < MONTH_NCOLS; i++)
-            sqlite3_bind_int64(add, 3 + i, m->v[i]);
+            sqlq_bind_int(add, 3 + i, m->v[i]);
         return run(add);
     }
     if (!s->month_mod[0] && month_mod_read(s))
         return OERR_DB;
-    sqlite3_stmt *of = stmt(s, Q_MONTH_OF);
+    struct sqlq *of = stmt(s, Q_MONTH_OF);
     bind_text(of, 1, msg_id);
-    sqlite3_bind_text(of, 2, s->month_mod, -1, SQLITE_STATIC);
-    sqlite3_bind_text(of, 3, s->month_suf, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(of);
-    if (rc != SQLITE_ROW) {
-        sqlite3_reset(of);
-        return rc == SQLITE_DONE ? OERR_OK : OERR_DB;
+    sqlq_bind_text(of, 2, s->month_mod);
+    sqlq_bind_text(of, 3, s->month_suf);
+    int rc = sqlq_step(of);
+    if (rc != SQLDB_ROW) {
+        sqlq_reset(of);
+        return rc == SQLDB_DONE ? OERR_OK : OERR_DB;
     }
-    sqlite3_stmt *add = stmt(s, Q_MONTH_ADD);
+    struct sqlq *add = stmt(s, Q_MONTH_ADD);
     column_copy(of, 0, k->day, sizeof k->day);
-    bind_text(add, 1, (const char *)sqlite3_column_text(of, 1));
+    bind_text(add, 1, sqlq_text(of, 1));
     bind_text(add, 2, k->day);
     for (int i = 0; i < MONTH_NCOLS; i++)
-        sqlite3_bind_int64(add, 3 + i, sign * sqlite3_column_int64(of, 2 + i));
-    sqlite3_reset(of);
+        sqlq_bind_int(add, 3 + i, sign * sqlq_int(of, 2 + i));
+    sqlq_reset(of);
     return run(add);
 }
 
@@ -292,20 +295,20 @@ oerr_t store_month_staff_count(struct store *s, const struct month_key *k, const
                   : strcmp(k->day, t.last_day) > 0 ? t.last_day
                                                     : k->day;
     int year = atoi(d), month = atoi(d + 5);
-    sqlite3_stmt *st = stmt(s, Q_MONTH_STAFF_ADD);
-    sqlite3_bind_int(st, 1, year);
-    sqlite3_bind_int(st, 2, month);
+    struct sqlq *st = stmt(s, Q_MONTH_STAFF_ADD);
+    sqlq_bind_int(st, 1, year);
+    sqlq_bind_int(st, 2, month);
     bind_text(st, 3, staff);
     bind_text(st, 4, t.county);
-    sqlite3_bind_int(st, 5, sign);
+    sqlq_bind_int(st, 5, sign);
     long long n = 1;
     if (run_returning(st, &n))
         return OERR_DB;
     if (n > 0)
         return OERR_OK;
     st = stmt(s, Q_MONTH_STAFF_TRIM);
-    sqlite3_bind_int(st, 1, year);
-    sqlite3_bind_int(st, 2, month);
+    sqlq_bind_int(st, 1, year);
+    sqlq_bind_int(st, 2, month);
     bind_text(st, 3, staff);
     return run(st);
 }
@@ -315,9 +318,9 @@ oerr_t store_month_staff_count(struct store *s, const struct month_key *k, const
 static oerr_t month_staff_trip(struct store *s, const char *trip_id, const char *county,
                                int sign)
 {
-    sqlite3_stmt *st = stmt(s, Q_MONTH_STAFF_TRIP);
+    struct sqlq *st = stmt(s, Q_MONTH_STAFF_TRIP);
     bind_text(st, 1, trip_id);
-    sqlite3_bind_int(st, 2, sign);
+    sqlq_bind_int(st, 2, sign);
     bind_text(st, 3, county);
     return run(st);
 }
@@ -332,7 +335,7 @@ oerr_t store_month_trip_in(struct store *s, const char *trip_id, const char *cou
 {
     if (month_staff_trip(s, trip_id, county, 1))
         return OERR_DB;
-    sqlite3_stmt *st = stmt(s, Q_MONTH_STAFF_SWEEP);
+    struct sqlq *st = stmt(s, Q_MONTH_STAFF_SWEEP);
     bind_text(st, 1, was);
     return run(st);
 }
@@ -341,13 +344,13 @@ int store_months_stale(struct store *s)
 {
 #define MONTHS_REPORTS "COALESCE(SUM(headcounts + dispenses + referrals + education_reports" \
                        " + checkins), 0)"
-    sqlite3_stmt *st = sql_prep(s, "SELECT (SELECT " MONTHS_REPORTS " FROM trip_totals) <>"
+    struct sqlq *st = sql_prep(s, "SELECT (SELECT " MONTHS_REPORTS " FROM trip_totals) <>"
                                    " (SELECT " MONTHS_REPORTS " FROM month_days)", 0);
 #undef MONTHS_REPORTS
     if (!st)
         return -1;
-    int v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
-    sqlite3_finalize(st);
+    int v = sqlq_step(st) == SQLDB_ROW ? (int)sqlq_int(st, 0) : -1;
+    sqlq_finalize(st);
     return v;
 }
 
@@ -365,24 +368,25 @@ oerr_t store_months(struct store *s, int year, const char *county, struct month_
         " SUM(urg_urgent), SUM(urg_emergency), SUM(brochures), SUM(attendees), SUM(talks),"
         " SUM(education_reports) FROM (SELECT " CLAMPED("m.day") " AS d, m.*"
         " FROM trips t JOIN month_days m ON m.trip_id = t.trip_id WHERE " TRIP_IN_YEAR
-        " AND (?2 IS NULL OR t.county = ?2)) WHERE " YEAR_OF("d") " = ?1 GROUP BY 1",
+        " AND (CAST(?2 AS TEXT) IS NULL OR t.county = ?2)) AS days WHERE " YEAR_OF("d") " = ?1"
+        " GROUP BY 1",
         "SELECT month, COUNT(DISTINCT staff_id) FROM month_staff WHERE year = ?1"
-        " AND (?2 IS NULL OR county = ?2) GROUP BY month",
+        " AND (CAST(?2 AS TEXT) IS NULL OR county = ?2) GROUP BY month",
     };
     for (int q = 0; q < 2; q++) {
-        sqlite3_stmt *st = sql_prep(s, sql[q], 0);
+        struct sqlq *st = sql_prep(s, sql[q], 0);
         if (!st)
             return OERR_DB;
-        sqlite3_bind_int(st, 1, year);
+        sqlq_bind_int(st, 1, year);
         bind_text(st, 2, county);
         int rc;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            int m = sqlite3_column_int(st, 0);
+        while ((rc = sqlq_step(st)) == SQLDB_ROW) {
+            int m = (int)sqlq_int(st, 0);
             if (m < 1 || m > 12)
                 continue;
             struct month_figures *f = &out[m - 1];
             if (q == 1) {
-                f->staff = sqlite3_column_int64(st, 1);
+                f->staff = sqlq_int(st, 1);
                 continue;
             }
             long long *v[] = {
@@ -397,10 +401,10 @@ oerr_t store_months(struct store *s, int year, const char *county, struct month_
                 &f->talks,             &f->education,
             };
             for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
-                *v[i] = sqlite3_column_int64(st, (int)i + 1);
+                *v[i] = sqlq_int(st, (int)i + 1);
         }
-        sqlite3_finalize(st);
-        if (rc != SQLITE_DONE)
+        sqlq_finalize(st);
+        if (rc != SQLDB_DONE)
             return OERR_DB;
     }
     return OERR_OK;
@@ -409,20 +413,20 @@ oerr_t store_months(struct store *s, int year, const char *county, struct month_
 oerr_t store_month_counties_each(struct store *s, int year,
                                  int (*fn)(void *, const char *, const char *), void *ctx)
 {
-    sqlite3_stmt *st = sql_prep(s, "SELECT t.county, MIN(t.county_name) FROM trips t WHERE "
+    struct sqlq *st = sql_prep(s, "SELECT t.county, MIN(t.county_name) FROM trips t WHERE "
                                 TRIP_IN_YEAR " AND EXISTS (SELECT 1 FROM month_days m WHERE"
                                 " m.trip_id = t.trip_id AND " YEAR_OF(CLAMPED("m.day")) " = ?1)"
                                 " GROUP BY t.county ORDER BY t.county", 0);
     if (!st)
         return OERR_DB;
-    sqlite3_bind_int(st, 1, year);
+    sqlq_bind_int(st, 1, year);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        if (fn(ctx, (const char *)sqlite3_column_text(st, 0),
-               (const char *)sqlite3_column_text(st, 1)))
+    while ((rc = sqlq_step(st)) == SQLDB_ROW)
+        if (fn(ctx, sqlq_text(st, 0),
+               sqlq_text(st, 1)))
             break;
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? OERR_OK : OERR_DB;
+    sqlq_finalize(st);
+    return rc == SQLDB_ROW || rc == SQLDB_DONE ? OERR_OK : OERR_DB;
 }
 
 oerr_t store_month_offset(struct store *s, int offset_min)
@@ -432,13 +436,13 @@ oerr_t store_month_offset(struct store *s, int offset_min)
     int a = offset_min < 0 ? -offset_min : offset_min;
     snprintf(suffix, sizeof suffix, "%c%02d:%02d", offset_min < 0 ? '-' : '+', a / 60 % 100,
              a % 60);
-    if (exec(s, "BEGIN IMMEDIATE"))
+    if (begin_write(s))
         return OERR_DB;
-    sqlite3_stmt *st = sql_prep(s, "UPDATE meta SET value = CASE key WHEN 'month_offset' THEN ?1"
+    struct sqlq *st = sql_prep(s, "UPDATE meta SET value = CASE key WHEN 'month_offset' THEN ?1"
                                    " ELSE ?2 END WHERE (key = 'month_offset' AND value <> ?1)"
                                    " OR (key = 'month_suffix' AND value <> ?2)", 2, want, suffix);
     oerr_t rc = sql_run_once(st);
-    bool moved = rc == OERR_OK && sqlite3_changes(s->db) > 0;
+    bool moved = rc == OERR_OK && sqldb_changes(s->db) > 0;
     s->month_mod[0] = '\0'; /* read again at the next report */
     s->month_next.msg_id[0] = '\0';
     if (moved) {

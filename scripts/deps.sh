@@ -14,6 +14,7 @@ PACKAGES=(
   chromium fonts-wqy-microhei
   libmicrohttpd-dev libqrencode-dev
   libxlsxwriter-dev python3-openpyxl
+  postgresql-15 libpq-dev
 )
 
 missing=()

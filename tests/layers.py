@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """layers.py -- two rules of the architecture, checked on the sources:
 1. SQL only in the storage backends: no `sqlite3` in common/, in coordinator/ outside
-   store_sqlite*.[ch], in field-agent/ outside outbox*.[ch];
+   store_sqlite*.[ch], store_pg*.[ch] and sqldb*.[ch], in field-agent/ outside outbox*.[ch];
 2. no include cycle between modules. A module is a header x.h with its x.c; a source
    without a header of its own whose name starts with "m_", where m.h is in the same folder,
    belongs to m (store_sqlite_reg.c and store_sqlite_priv.h are the store; outbox_site.c is
@@ -11,7 +11,7 @@
 import os, re, sys
 
 DIRS = ["common", "coordinator", "field-agent"]
-BACKENDS = {"coordinator": re.compile(r"^store_sqlite\w*\.[ch]$"),
+BACKENDS = {"coordinator": re.compile(r"^(store_sqlite|store_pg|sqldb)\w*\.[ch]$"),
             "field-agent": re.compile(r"^outbox\w*\.[ch]$")}
 
 
@@ -78,7 +78,7 @@ def main():
             print(f"{d}/{m} -> " + " ".join(sorted(t for _, t in edges[(d, m)])))
     if rc == 0:
         n = sum(len(v) for v in edges.values())
-        print(f"layers: SQL only in store_sqlite*.[ch] and outbox*.[ch]; {len(edges)} modules, "
+        print(f"layers: SQL only in the store's backend and outbox*.[ch]; {len(edges)} modules, "
               f"{n} include edges, no cycle")
     return rc
 

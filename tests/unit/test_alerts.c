@@ -20,7 +20,7 @@
 #include "alerts_run.h"
 #include "coord_config.h"
 #include "store.h"
-#include "unit_files.h"
+#include "unit_store.h"
 
 /* Times at +08:00: the day of the tests is 2026-11-23. */
 static time_t at(const char *hhmm)
@@ -442,6 +442,18 @@ static void gaps_since(struct store *s, char since[TU_TS_MAX])
     assert_int_equal(store_gapped_agents_each(s, gap_of, since), OERR_OK);
 }
 
+/* A new store's place for one test: a file in the scratch directory dir
+ * (made here), or the PostgreSQL database of the run (tests/unit/with_pg.sh),
+ * emptied. Opened again at path, it is the same store. */
+static void new_store_at(char *dir, char path[128])
+{
+    assert_non_null(mkdtemp(dir));
+    if (unit_store_pg())
+        snprintf(path, 128, "%s", unit_store_new());
+    else
+        snprintf(path, 128, "%s/coordinator.db", dir);
+}
+
 static struct store *open_store(const char *path)
 {
     struct store *s = NULL;
@@ -454,7 +466,7 @@ static struct store *open_store(const char *path)
 }
 
 /* A trip of the test day, 2026-11-23, in county (named "county county"). */
-static void add_trip(struct store *s, const char *trip_id, const char *county)
+static void test_day_trip(struct store *s, const char *trip_id, const char *county)
 {
     char name[32];
     snprintf(name, sizeof name, "%s county", county);
@@ -473,10 +485,9 @@ static void alerter_raises_keeps_over_a_restart_and_clears(void **state)
     (void)state;
     unsetenv("OUTREACH_TODAY"); /* the fake clock's day, not a demo's */
     char dir[] = "/tmp/outreach-unit-alerts-XXXXXX", path[128];
-    assert_non_null(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/coordinator.db", dir);
+    new_store_at(dir, path);
     struct store *s = open_store(path);
-    add_trip(s, "T1", "c1");
+    test_day_trip(s, "T1", "c1");
     status(s, "{\"online\":true,\"agent_id\":\"a1\",\"trip_id\":\"T1\",\"pending\":0,"
               "\"last_seq\":0,\"since\":\"2026-11-23T08:00:00+08:00\"}", true, at("08:00"));
     status(s, "{\"online\":false,\"agent_id\":\"a1\"}", true, at("09:00")); /* its will */
@@ -576,7 +587,7 @@ static void alerter_raises_keeps_over_a_restart_and_clears(void **state)
 
 static void a_gap_is_as_old_as_the_seq_that_opened_it(void **state)
 {
-    struct store *s = open_store(":memory:");
+    struct store *s = open_store(unit_store_new());
     (void)state;
     char since[TU_TS_MAX];
     seen(s, 1, at("09:00"));
@@ -605,7 +616,7 @@ static void a_gap_is_as_old_as_the_seq_that_opened_it(void **state)
 static void alerter_raises_a_seq_gap_from_the_store(void **state)
 {
     (void)state;
-    struct store *s = open_store(":memory:");
+    struct store *s = open_store(unit_store_new());
     seen(s, 1, at("09:00"));
     seen(s, 4, at("09:10")); /* 2-3 missing from 09:10 */
     struct coord_config cfg;
@@ -712,11 +723,10 @@ static void alerter_reads_county_targets(void **state)
     (void)state;
     unsetenv("OUTREACH_TODAY");
     char dir[] = "/tmp/outreach-unit-alerts-XXXXXX", path[128];
-    assert_non_null(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/coordinator.db", dir);
+    new_store_at(dir, path);
     struct store *s = open_store(path);
-    add_trip(s, "T1", "c1");
-    add_trip(s, "T3", "c3");
+    test_day_trip(s, "T1", "c1");
+    test_day_trip(s, "T3", "c3");
     /* 2026-11-23 is day 327 of 365: 365 a year expects 327, 10 expects 9. */
     target(s, 2026, "c1", "", 365, 10);   /* a trip, nothing counted yet */
     target(s, 2026, "c2", "t-a", 200, 0); /* no trip: townships only, 365 in all */
@@ -775,7 +785,7 @@ static void alerter_reads_county_targets(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {
+    const struct CMUnitTest rule_tests[] = {
         cmocka_unit_test(parses_timestamps_and_hours),
         cmocka_unit_test(offline_raised_after_its_minutes_not_before),
         cmocka_unit_test(quiet_online_agent_is_a_warning),
@@ -786,11 +796,21 @@ int main(void)
         cmocka_unit_test(moved_figures_update_the_open_alert),
         cmocka_unit_test(county_behind_only_when_progress_says_behind),
         cmocka_unit_test(seq_gap_after_its_minutes),
+    };
+    /* the alerter over a store: SQLite, or PostgreSQL under with_pg.sh */
+    const struct CMUnitTest store_tests[] = {
         cmocka_unit_test(alerter_raises_keeps_over_a_restart_and_clears),
         cmocka_unit_test(a_gap_is_as_old_as_the_seq_that_opened_it),
-        cmocka_unit_test(an_older_store_gets_when_its_gaps_opened),
         cmocka_unit_test(alerter_raises_a_seq_gap_from_the_store),
         cmocka_unit_test(alerter_reads_county_targets),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    /* a SQLite file of an older layout */
+    const struct CMUnitTest sqlite_file[] = {
+        cmocka_unit_test(an_older_store_gets_when_its_gaps_opened),
+    };
+    if (unit_store_pg())
+        return cmocka_run_group_tests_name("alerter on PostgreSQL", store_tests, NULL, NULL);
+    return cmocka_run_group_tests_name("alert rules", rule_tests, NULL, NULL) +
+           cmocka_run_group_tests_name("alerter", store_tests, NULL, NULL) +
+           cmocka_run_group_tests_name("alerter: SQLite's file", sqlite_file, NULL, NULL);
 }

@@ -3,7 +3,12 @@
  * figures rebuilt from the reports (store_totals_rebuild, and store_open when
  * they are missing) and against the direct SQL over the reports that computed
  * them before they were kept: random reports, voids, reports stored already
- * voided, and trips that move to another date, county or year. */
+ * voided, and trips that move to another date, county or year.
+ *
+ * The direct SQL reads the store's database through a connection of its own
+ * (sqldb.h), in the SQL SQLite and PostgreSQL share, so that every case runs
+ * on both (unit_figures_pg: tests/unit/with_pg.sh); what changes a SQLite
+ * file into an older layout runs on SQLite only. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,31 +30,58 @@
 
 /* ---- the figures as they were computed before they were kept ------------- */
 
+/* (A parameter only tested for NULL is CAST: PostgreSQL must know its type.) */
 #define TRIPS_SEL                                                               \
-    "SELECT trip_id FROM trips WHERE (?3 IS NOT NULL AND trip_id = ?3) OR"      \
-    " (?3 IS NULL AND year = ?1 AND (?2 IS NULL OR county = ?2))"
+    "SELECT trip_id FROM trips WHERE (CAST(?3 AS TEXT) IS NOT NULL AND trip_id = ?3)" \
+    " OR (CAST(?3 AS TEXT) IS NULL AND year = ?1"                               \
+    " AND (CAST(?2 AS TEXT) IS NULL OR county = ?2))"
+
+/* The test's own connection to the database of the store f holds (a SQLite
+ * file, or the PostgreSQL database of the run), beside the store's. */
+static struct sqldb *direct_open(const struct filestore *f)
+{
+    struct sqldb *db;
+    if (unit_store_pg()) {
+        char err[256] = "";
+        if (!(db = sqldb_open_pg(f->path, err)))
+            fail_msg("%s", err);
+        return db;
+    }
+    db = sqldb_open_sqlite(f->path, SQLITE_OPEN_READWRITE);
+    assert_non_null(db);
+    if (sqldb_fail(db) != SQLDB_FAIL_NONE)
+        fail_msg("open %s: %s", f->path, sqldb_errmsg(db));
+    return db;
+}
+
+static struct sqlq *direct_prepare(struct sqldb *db, const char *sql)
+{
+    struct sqlq *st = sqldb_prepare(db, sql, false);
+    if (!st)
+        fail_msg("prepare %s: %s", sql, sqldb_errmsg(db));
+    return st;
+}
 
 /* One integer from sql bound with the filter (?1 year, ?2 county, ?3 trip);
- * a parameter sql lacks is not bound. */
-static long long direct_one(sqlite3 *db, const char *sql, int year, const char *county,
+ * a NULL county or trip is not bound. */
+static long long direct_one(struct sqldb *db, const char *sql, int year, const char *county,
                             const char *trip)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        fail_msg("prepare %s: %s", sql, sqlite3_errmsg(db));
-    sqlite3_bind_int(st, 1, year);
+    struct sqlq *st = direct_prepare(db, sql);
+    sqlq_bind_int(st, 1, year);
     if (county)
-        sqlite3_bind_text(st, 2, county, -1, SQLITE_STATIC);
+        sqlq_bind_text(st, 2, county);
     if (trip)
-        sqlite3_bind_text(st, 3, trip, -1, SQLITE_STATIC);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    long long v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+        sqlq_bind_text(st, 3, trip);
+    if (sqlq_step(st) != SQLDB_ROW)
+        fail_msg("%s: %s", sql, sqldb_errmsg(db));
+    long long v = sqlq_int(st, 0);
+    sqlq_finalize(st);
     return v;
 }
 
 /* Staff, consultations and check-ins straight from the reports. */
-static void direct_totals(sqlite3 *db, int year, const char *county, const char *trip,
+static void direct_totals(struct sqldb *db, int year, const char *county, const char *trip,
                           long long out[3])
 {
     out[0] = direct_one(db,
@@ -76,7 +108,7 @@ static void direct_totals(sqlite3 *db, int year, const char *county, const char 
 #define DIRECT_CAME                                                                       \
     "EXISTS (SELECT 1 FROM reports c WHERE c.kind = 'checkin' AND c.voided_by IS NULL"   \
     " AND c.trip_id = r.trip_id AND c.staff_id = r.volunteer_id)"
-static void direct_attendance(sqlite3 *db, const char *trip, long long out[3])
+static void direct_attendance(struct sqldb *db, const char *trip, long long out[3])
 {
     static const char *const sql[3] = {
         "SELECT COUNT(*) FROM registrations r WHERE r.trip_id = ?3 AND r.state = 'confirmed'"
@@ -91,36 +123,39 @@ static void direct_attendance(sqlite3 *db, const char *trip, long long out[3])
         out[i] = direct_one(db, sql[i], 0, NULL, trip);
 }
 
-static void direct_weekly(sqlite3 *db, int year, long long cons[STORE_WEEKS],
+/* The week: whole days since 1 January (exact in julianday's doubles: two
+ * midnights), divided as integers (truncated on both engines, as SQLite's
+ * CAST of the quotient was; PostgreSQL's CAST of a double rounds). */
+#define DIRECT_WEEK "CAST(julianday(t.date) - julianday(?1) AS INTEGER) / 7"
+static void direct_weekly(struct sqldb *db, int year, long long cons[STORE_WEEKS],
                           long long staff[STORE_WEEKS])
 {
     static const char *const sql[2] = {
-        "SELECT CAST((julianday(t.date) - julianday(?1)) / 7 AS INTEGER) AS w,"
+        "SELECT " DIRECT_WEEK " AS w,"
         " SUM(r.consultations) FROM reports r JOIN trips t ON t.trip_id = r.trip_id"
         " WHERE r.kind = 'headcount' AND r.voided_by IS NULL AND t.year = ?2 GROUP BY w",
-        "SELECT w, COUNT(*) FROM (SELECT r.staff_id,"
-        " MIN(CAST((julianday(t.date) - julianday(?1)) / 7 AS INTEGER)) AS w"
+        "SELECT w, COUNT(*) FROM (SELECT r.staff_id, MIN(" DIRECT_WEEK ") AS w"
         " FROM reports r JOIN trips t ON t.trip_id = r.trip_id"
         " WHERE r.kind = 'checkin' AND r.voided_by IS NULL AND r.role <> 'support'"
-        " AND t.year = ?2 GROUP BY r.staff_id) GROUP BY w",
+        " AND t.year = ?2 GROUP BY r.staff_id) AS firsts GROUP BY w",
     };
     long long *out[2] = {cons, staff};
     char jan1[11];
     snprintf(jan1, sizeof jan1, "%04d-01-01", year);
     for (int q = 0; q < 2; q++) {
         memset(out[q], 0, STORE_WEEKS * sizeof out[q][0]);
-        sqlite3_stmt *st = NULL;
-        assert_int_equal(sqlite3_prepare_v2(db, sql[q], -1, &st, NULL), SQLITE_OK);
-        sqlite3_bind_text(st, 1, jan1, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 2, year);
+        struct sqlq *st = direct_prepare(db, sql[q]);
+        sqlq_bind_text(st, 1, jan1);
+        sqlq_bind_int(st, 2, year);
         int rc;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            int w = sqlite3_column_int(st, 0);
+        while ((rc = sqlq_step(st)) == SQLDB_ROW) {
+            long long w = sqlq_int(st, 0);
             if (w >= 0 && w < STORE_WEEKS)
-                out[q][w] += sqlite3_column_int64(st, 1);
+                out[q][w] += sqlq_int(st, 1);
         }
-        assert_int_equal(rc, SQLITE_DONE);
-        sqlite3_finalize(st);
+        if (rc != SQLDB_DONE)
+            fail_msg("%s: %s", sql[q], sqldb_errmsg(db));
+        sqlq_finalize(st);
     }
 }
 
@@ -183,7 +218,7 @@ static void void_report(struct store *s, int n, const char *trip, int target)
 
 /* store_totals and store_weekly against the direct SQL for every year,
  * county and trip. */
-static void expect_direct(struct store *s, sqlite3 *db, const char *when)
+static void expect_direct(struct store *s, struct sqldb *db, const char *when)
 {
     for (int y = YEAR_FIRST; y <= YEAR_LAST; y++) {
         for (int c = -1; c < NCOUNTIES; c++) {
@@ -224,7 +259,7 @@ static void expect_direct(struct store *s, sqlite3 *db, const char *when)
 
 /* The rows of the staff figures (trip_staff, year_staff, county_staff) as
  * text, in key order. */
-static char *staff_rows(sqlite3 *db)
+static char *staff_rows(struct sqldb *db)
 {
     static const char *const sql[] = {
         "SELECT 'trip', trip_id, staff_id, n FROM trip_staff ORDER BY trip_id, staff_id",
@@ -239,31 +274,31 @@ static char *staff_rows(sqlite3 *db)
     char *text = calloc(1, cap);
     assert_non_null(text);
     for (size_t q = 0; q < sizeof sql / sizeof sql[0]; q++) {
-        sqlite3_stmt *st = NULL;
-        assert_int_equal(sqlite3_prepare_v2(db, sql[q], -1, &st, NULL), SQLITE_OK);
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            int n = snprintf(text + len, cap - len, "%s %s %s %s\n", sqlite3_column_text(st, 0),
-                             sqlite3_column_text(st, 1), sqlite3_column_text(st, 2),
-                             sqlite3_column_text(st, 3));
+        struct sqlq *st = direct_prepare(db, sql[q]);
+        int rc;
+        while ((rc = sqlq_step(st)) == SQLDB_ROW) {
+            int n = snprintf(text + len, cap - len, "%s %s %s %s\n", sqlq_text(st, 0),
+                             sqlq_text(st, 1), sqlq_text(st, 2), sqlq_text(st, 3));
             assert_true(n > 0 && (size_t)n < cap - len);
             len += (size_t)n;
         }
-        sqlite3_finalize(st);
+        if (rc != SQLDB_DONE)
+            fail_msg("%s: %s", sql[q], sqldb_errmsg(db));
+        sqlq_finalize(st);
     }
     return text;
 }
 
-static void exec_ok(sqlite3 *db, const char *sql)
+static void exec_ok(struct sqldb *db, const char *sql)
 {
-    char *msg = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
-        fail_msg("%s: %s", sql, msg);
+    if (sqldb_exec(db, sql))
+        fail_msg("%s: %s", sql, sqldb_errmsg(db));
 }
 
 /* When wipe is not NULL: closes the store, runs wipe on the file and opens
  * it again. Then the staff figures must read as before, and store_totals and
  * store_weekly as the direct SQL. */
-static void expect_same(struct filestore *f, sqlite3 *db, const char *before,
+static void expect_same(struct filestore *f, struct sqldb *db, const char *before,
                         const char *wipe, const char *when)
 {
     if (wipe) {
@@ -286,6 +321,54 @@ static void expect_same(struct filestore *f, sqlite3 *db, const char *before,
     " referrals, dest_township, dest_county, dest_city, brochures, attendees, talks,"     \
     " education_reports, checkins"
 
+/* SQLite's file only: a store that lacks its figures (one from before they
+ * were kept, or wiped), one of the layout before staff_checkins, one an
+ * older coordinator changed: each gets its figures back on open, row for
+ * row as before (the staff figures, before). */
+static void figures_of_older_stores(struct filestore *f, struct sqldb *db, const char *before)
+{
+    expect_same(f, db, before,
+                "DROP TABLE trip_staff; DROP TABLE year_staff; DROP TABLE county_staff;"
+                " DELETE FROM meta WHERE key = 'staff_figures'",
+                "after reopening without the staff figures");
+    expect_same(f, db, before,
+                "DELETE FROM trip_staff; DELETE FROM year_staff; DELETE FROM trip_totals;"
+                " DELETE FROM meta WHERE key IN ('staff_figures', 'trip_totals')",
+                "after reopening without any figures");
+    expect_same(f, db, before,
+                "DROP TABLE trip_people; UPDATE trip_totals SET people = 0;"
+                " DELETE FROM meta WHERE key = 'trip_people'",
+                "after reopening without the attendance");
+    expect_same(f, db, before,
+                "CREATE TABLE t AS SELECT * FROM trip_totals; DROP TABLE trip_totals;"
+                " CREATE TABLE trip_totals (trip_id TEXT PRIMARY KEY, " OLD_TOTALS_COLS
+                ") WITHOUT ROWID; INSERT INTO trip_totals SELECT trip_id, " OLD_TOTALS_COLS
+                " FROM t; DROP TABLE t; DROP TABLE trip_people;"
+                " DELETE FROM meta WHERE key = 'trip_people'",
+                "after reopening a store from before trip_people");
+
+    /* a store of the layout before staff_checkins: the column comes with the
+     * open, and the staff figures are rebuilt (its check-ins are not counted
+     * in it yet) */
+    expect_same(f, db, before,
+                "ALTER TABLE trip_totals DROP COLUMN staff_checkins; DELETE FROM year_staff",
+                "after reopening a store without staff_checkins");
+    /* a coordinator older than the staff figures voided a counted check-in
+     * (the report and trip_totals, not trip_staff): found and rebuilt on open */
+    store_close(f->s);
+    f->s = NULL;
+    exec_ok(db, "UPDATE trip_totals SET checkins = checkins - 1 WHERE trip_id ="
+                " (SELECT trip_id FROM reports WHERE kind = 'checkin' AND voided_by IS NULL"
+                " AND role <> 'support' ORDER BY msg_id LIMIT 1);"
+                "UPDATE reports SET voided_by = 'older' WHERE msg_id ="
+                " (SELECT msg_id FROM reports WHERE kind = 'checkin' AND voided_by IS NULL"
+                " AND role <> 'support' ORDER BY msg_id LIMIT 1)");
+    filestore_reopen(f);
+    expect_direct(f->s, db, "after reopening a store an older coordinator wrote");
+    assert_int_equal(direct_one(db, "SELECT COUNT(*) FROM trip_totals"
+                                    " WHERE staff_checkins <> checkins", 0, NULL, NULL), 0);
+}
+
 /* Random check-ins (a staff member on several trips, under several roles,
  * support among them), headcounts, voids of random counted reports, reports
  * stored already voided, and trips moved to another date, county or year:
@@ -298,8 +381,7 @@ static void test_figures_random(void **state)
     unsigned seed = 20261201u;
     for (int i = 0; i < NTRIPS; i++)
         add_trip(f->s, trip_ids[i], dates[i % NDATES], counties[i % NCOUNTIES]);
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    struct sqldb *db = direct_open(f);
     /* staff-00..11 registered; on each trip a third confirmed, a few
      * cancelled or wait-listed (who count as unregistered when they come) */
     for (int v = 0; v < NSTAFF / 2; v++) {
@@ -374,54 +456,14 @@ static void test_figures_random(void **state)
                 direct_one(db, "SELECT COUNT(*) FROM trip_staff", 0, NULL, NULL));
 
     /* the rebuild from the reports agrees row for row; so do the figures a
-     * store that lacks them (one from before they were kept, or wiped) gets on
-     * open */
+     * SQLite store that lacks them (one from before they were kept, or wiped)
+     * gets on open */
     char *before = staff_rows(db);
     assert_true(strlen(before) > 0);
     assert_int_equal(store_totals_rebuild(f->s), OERR_OK);
     expect_same(f, db, before, NULL, "after store_totals_rebuild");
-    expect_same(f, db, before,
-                "DROP TABLE trip_staff; DROP TABLE year_staff; DROP TABLE county_staff;"
-                " DELETE FROM meta WHERE key = 'staff_figures'",
-                "after reopening without the staff figures");
-    expect_same(f, db, before,
-                "DELETE FROM trip_staff; DELETE FROM year_staff; DELETE FROM trip_totals;"
-                " DELETE FROM meta WHERE key IN ('staff_figures', 'trip_totals')",
-                "after reopening without any figures");
-    expect_same(f, db, before,
-                "DROP TABLE trip_people; UPDATE trip_totals SET people = 0;"
-                " DELETE FROM meta WHERE key = 'trip_people'",
-                "after reopening without the attendance");
-    expect_same(f, db, before,
-                "CREATE TABLE t AS SELECT * FROM trip_totals; DROP TABLE trip_totals;"
-                " CREATE TABLE trip_totals (trip_id TEXT PRIMARY KEY, " OLD_TOTALS_COLS
-                ") WITHOUT ROWID; INSERT INTO trip_totals SELECT trip_id, " OLD_TOTALS_COLS
-                " FROM t; DROP TABLE t; DROP TABLE trip_people;"
-                " DELETE FROM meta WHERE key = 'trip_people'",
-                "after reopening a store from before trip_people");
-
-    /* a store of the layout before staff_checkins: the column comes with the
-     * open, and the staff figures are rebuilt (its check-ins are not counted
-     * in it yet) */
-    expect_same(f, db, before,
-                "ALTER TABLE trip_totals DROP COLUMN staff_checkins; DELETE FROM year_staff",
-                "after reopening a store without staff_checkins");
-    /* a coordinator older than the staff figures voided a counted check-in
-     * (the report and trip_totals, not trip_staff): found and rebuilt on open */
-    store_close(f->s);
-    f->s = NULL;
-    exec_ok(db, "UPDATE trip_totals SET checkins = checkins - 1 WHERE trip_id ="
-                " (SELECT trip_id FROM reports WHERE kind = 'checkin' AND voided_by IS NULL"
-                " AND role <> 'support' ORDER BY msg_id LIMIT 1);"
-                "UPDATE reports SET voided_by = 'older' WHERE msg_id ="
-                " (SELECT msg_id FROM reports WHERE kind = 'checkin' AND voided_by IS NULL"
-                " AND role <> 'support' ORDER BY msg_id LIMIT 1)");
-    filestore_reopen(f);
-    expect_direct(f->s, db, "after reopening a store an older coordinator wrote");
-    assert_int_equal(direct_one(db, "SELECT COUNT(*) FROM trip_totals"
-                                    " WHERE staff_checkins <> checkins", 0, NULL, NULL), 0);
-    free(before);
-    before = staff_rows(db);
+    if (!unit_store_pg())
+        figures_of_older_stores(f, db, before);
 
     /* present figures are left alone on open: not rebuilt behind our back */
     store_close(f->s);
@@ -432,7 +474,7 @@ static void test_figures_random(void **state)
                                 0, NULL, NULL),
                      0);
     free(before);
-    sqlite3_close(db);
+    sqldb_close(db);
 }
 
 /* A person whose only counted check-in is voided stops counting, on the trip,
@@ -474,30 +516,36 @@ static void test_figures_void_person(void **state)
     assert_int_equal(store_weekly(f->s, 2026, cons, staff), OERR_OK);
     assert_int_equal(staff[8], 0);
     /* nobody is left in trip_staff: no row with n = 0 stays behind */
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    struct sqldb *db = direct_open(f);
     assert_int_equal(direct_one(db, "SELECT COUNT(*) FROM trip_staff", 0, NULL, NULL),
                      0);
-    sqlite3_close(db);
+    sqldb_close(db);
 }
 
 
 /* ---- months (issue 13) ---------------------------------------------------- */
 
 /* The month figures of year (county NULL: all) straight from the reports:
- * the day by SQLite's own conversion to the offset mod (e.g. '+480
- * minutes'; as written when SQLite cannot read the offset), clamped to the
- * report's trip's days [date, end_date]: out[0..11]. */
-static void direct_months(sqlite3 *db, int year, const char *county, const char *mod,
+ * the day by the engine's date() in the offset mod (e.g. '+480 minutes';
+ * SQLite's own, PostgreSQL's the store's schema gives it; as written when it
+ * cannot read the time), clamped to the report's trip's days [date,
+ * end_date] (end_date, when there is one, is after date): out[0..11]. The
+ * year and month are the day's first figures. */
+static void direct_months(struct sqldb *db, int year, const char *county, const char *mod,
                           struct month_figures out[12])
 {
+#define DM_WRITTEN "COALESCE(date(r.recorded_at, ?3), substr(r.recorded_at, 1, 10))"
+#define DM_LAST "COALESCE(NULLIF(t.end_date, ''), t.date)"
 #define DM_DAY                                                                        \
-    "MAX(t.date, MIN(COALESCE(NULLIF(t.end_date, ''), t.date),"                      \
-    " COALESCE(date(r.recorded_at, ?3), substr(r.recorded_at, 1, 10))))"
-#define DM_LOCAL(F) "CAST(strftime('" F "', " DM_DAY ") AS INTEGER)"
+    "CASE WHEN " DM_WRITTEN " < t.date THEN t.date WHEN " DM_WRITTEN " > " DM_LAST   \
+    " THEN " DM_LAST " ELSE " DM_WRITTEN " END"
+#define DM_LOCAL(F) "CAST(substr(" DM_DAY ", " F ") AS INTEGER)"
+#define DM_YEAR DM_LOCAL("1, 4")
+#define DM_MONTH DM_LOCAL("6, 2")
+#define DM_N(C) "SUM(CASE WHEN " C " THEN 1 ELSE 0 END)"
 #define DM_DEP(D) "SUM(CASE WHEN kind = 'headcount' AND department = '" D "' THEN consultations ELSE 0 END)"
     static const char *const sql[2] = {
-        "SELECT " DM_LOCAL("%m") ","
+        "SELECT " DM_MONTH ","
         " SUM(CASE WHEN kind = 'headcount' THEN consultations ELSE 0 END),"
         DM_DEP("internal") "," DM_DEP("surgery") "," DM_DEP("obgyn") "," DM_DEP("pediatrics") ","
         DM_DEP("ophthalmology") "," DM_DEP("tcm") "," DM_DEP("dental") "," DM_DEP("general") ","
@@ -505,40 +553,44 @@ static void direct_months(sqlite3 *db, int year, const char *county, const char 
         " SUM(CASE WHEN kind = 'headcount' THEN COALESCE(female, 0) ELSE 0 END),"
         " SUM(CASE WHEN kind = 'headcount' THEN COALESCE(over_60, 0) ELSE 0 END),"
         " SUM(CASE WHEN kind = 'headcount' THEN COALESCE(poor_households, 0) ELSE 0 END),"
-        " SUM(CASE WHEN kind = 'dispense' THEN value_fen ELSE 0 END), SUM(kind = 'dispense'),"
-        " SUM(kind = 'referral'), SUM(destination = 'township_health_center'),"
-        " SUM(destination = 'county_hospital'), SUM(destination = 'city_hospital'),"
-        " SUM(urgency = 'routine'), SUM(urgency = 'urgent'), SUM(urgency = 'emergency'),"
+        " SUM(CASE WHEN kind = 'dispense' THEN value_fen ELSE 0 END), " DM_N("kind = 'dispense'") ","
+        DM_N("kind = 'referral'") "," DM_N("destination = 'township_health_center'") ","
+        DM_N("destination = 'county_hospital'") "," DM_N("destination = 'city_hospital'") ","
+        DM_N("urgency = 'routine'") "," DM_N("urgency = 'urgent'") ","
+        DM_N("urgency = 'emergency'") ","
         " SUM(CASE WHEN kind = 'education' THEN brochures ELSE 0 END),"
         " SUM(CASE WHEN kind = 'education' THEN attendees ELSE 0 END),"
-        " SUM(CASE WHEN kind = 'education' THEN talks ELSE 0 END), SUM(kind = 'education')"
+        " SUM(CASE WHEN kind = 'education' THEN talks ELSE 0 END), " DM_N("kind = 'education'")
         " FROM reports r JOIN trips t ON t.trip_id = r.trip_id WHERE r.voided_by IS NULL"
-        " AND kind <> 'void' AND " DM_LOCAL("%Y") " = ?1 AND (?2 IS NULL OR t.county = ?2)"
+        " AND kind <> 'void' AND " DM_YEAR " = ?1 AND (CAST(?2 AS TEXT) IS NULL OR t.county = ?2)"
         " GROUP BY 1",
-        "SELECT " DM_LOCAL("%m") ", COUNT(DISTINCT r.staff_id) FROM reports r"
+        "SELECT " DM_MONTH ", COUNT(DISTINCT r.staff_id) FROM reports r"
         " JOIN trips t ON t.trip_id = r.trip_id WHERE r.voided_by IS NULL"
-        " AND kind = 'checkin' AND role <> 'support' AND " DM_LOCAL("%Y") " = ?1"
-        " AND (?2 IS NULL OR t.county = ?2) GROUP BY 1",
+        " AND kind = 'checkin' AND role <> 'support' AND " DM_YEAR " = ?1"
+        " AND (CAST(?2 AS TEXT) IS NULL OR t.county = ?2) GROUP BY 1",
     };
-#undef DM_LOCAL
+#undef DM_WRITTEN
+#undef DM_LAST
 #undef DM_DAY
+#undef DM_LOCAL
+#undef DM_YEAR
+#undef DM_MONTH
+#undef DM_N
 #undef DM_DEP
     memset(out, 0, 12 * sizeof out[0]);
     for (int q = 0; q < 2; q++) {
-        sqlite3_stmt *st = NULL;
-        if (sqlite3_prepare_v2(db, sql[q], -1, &st, NULL) != SQLITE_OK)
-            fail_msg("prepare: %s", sqlite3_errmsg(db));
-        sqlite3_bind_int(st, 1, year);
+        struct sqlq *st = direct_prepare(db, sql[q]);
+        sqlq_bind_int(st, 1, year);
         if (county)
-            sqlite3_bind_text(st, 2, county, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, mod, -1, SQLITE_STATIC);
+            sqlq_bind_text(st, 2, county);
+        sqlq_bind_text(st, 3, mod);
         int rc;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            int m = sqlite3_column_int(st, 0);
+        while ((rc = sqlq_step(st)) == SQLDB_ROW) {
+            long long m = sqlq_int(st, 0);
             assert_true(m >= 1 && m <= 12);
             struct month_figures *f = &out[m - 1];
             if (q == 1) {
-                f->staff = sqlite3_column_int64(st, 1);
+                f->staff = sqlq_int(st, 1);
                 continue;
             }
             long long *v[] = {
@@ -552,10 +604,11 @@ static void direct_months(sqlite3 *db, int year, const char *county, const char 
                 &f->talks, &f->education,
             };
             for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
-                *v[i] = sqlite3_column_int64(st, (int)i + 1);
+                *v[i] = sqlq_int(st, (int)i + 1);
         }
-        assert_int_equal(rc, SQLITE_DONE);
-        sqlite3_finalize(st);
+        if (rc != SQLDB_DONE)
+            fail_msg("%s: %s", sql[q], sqldb_errmsg(db));
+        sqlq_finalize(st);
     }
 }
 
@@ -575,13 +628,15 @@ static void month_text(const struct month_figures *f, char *buf, size_t n)
 }
 
 /* store_months against direct_months for every year and county. */
-static void expect_months(struct store *s, sqlite3 *db, const char *mod, const char *when)
+static void expect_months(struct store *s, struct sqldb *db, const char *mod, const char *when)
 {
     for (int y = YEAR_FIRST; y <= YEAR_LAST; y++)
         for (int c = -1; c < NCOUNTIES; c++) {
             const char *county = c < 0 ? NULL : counties[c];
             struct month_figures got[12], want[12];
-            assert_int_equal(store_months(s, y, county, got), OERR_OK);
+            oerr_t e = store_months(s, y, county, got);
+            if (e)
+                fail_msg("%s: store_months %d: %s (%s)", when, y, oerr_str(e), store_errmsg(s));
             direct_months(db, y, county, mod, want);
             for (int m = 0; m < 12; m++) {
                 char g[512], w[512];
@@ -595,29 +650,30 @@ static void expect_months(struct store *s, sqlite3 *db, const char *mod, const c
 }
 
 /* month_staff's rows as text, in key order. */
-static char *month_staff_rows(sqlite3 *db)
+static char *month_staff_rows(struct sqldb *db)
 {
     size_t cap = 1 << 18, len = 0;
     char *text = calloc(1, cap);
     assert_non_null(text);
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db, "SELECT year, month, staff_id, county, n FROM"
-                                            " month_staff ORDER BY 1, 2, 3, 4", -1, &st, NULL),
-                     SQLITE_OK);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        int n = snprintf(text + len, cap - len, "%d-%d %s %s %lld\n", sqlite3_column_int(st, 0),
-                         sqlite3_column_int(st, 1), sqlite3_column_text(st, 2),
-                         sqlite3_column_text(st, 3), sqlite3_column_int64(st, 4));
+    struct sqlq *st = direct_prepare(db, "SELECT year, month, staff_id, county, n FROM"
+                                         " month_staff ORDER BY 1, 2, 3, 4");
+    int rc;
+    while ((rc = sqlq_step(st)) == SQLDB_ROW) {
+        int n = snprintf(text + len, cap - len, "%lld-%lld %s %s %lld\n", sqlq_int(st, 0),
+                         sqlq_int(st, 1), sqlq_text(st, 2), sqlq_text(st, 3),
+                         sqlq_int(st, 4));
         assert_true(n > 0 && (size_t)n < cap - len);
         len += (size_t)n;
     }
-    sqlite3_finalize(st);
+    if (rc != SQLDB_DONE)
+        fail_msg("month_staff: %s", sqldb_errmsg(db));
+    sqlq_finalize(st);
     return text;
 }
 
 /* The store closed, sql run on its file, the store opened again: the month
  * figures equal the direct SQL and month_staff's rows are staff. */
-static void reopen_after(struct filestore *f, sqlite3 *db, const char *sql, const char *staff,
+static void reopen_after(struct filestore *f, struct sqldb *db, const char *sql, const char *staff,
                          const char *when)
 {
     store_close(f->s);
@@ -649,6 +705,41 @@ static const char *const month_times[] = {
 };
 #define NTIMES (sizeof month_times / sizeof month_times[0])
 
+/* SQLite's file only: a store without the month figures, one of their first
+ * layout, one an older coordinator added a headcount to: each gets them
+ * (month_staff's rows as before) on open. */
+static void months_of_older_stores(struct filestore *f, struct sqldb *db, const char *before)
+{
+    /* a store without the month figures gets them on open */
+    reopen_after(f, db, "DROP TABLE month_days; DROP TABLE month_staff;"
+                        " DELETE FROM meta WHERE key = 'month_days'",
+                 before, "after reopening without the month figures");
+    /* a store of the first layout (month_totals, by the unclamped month):
+     * the table goes, the figures are made again */
+    reopen_after(f, db, "CREATE TABLE month_totals (year INTEGER, month INTEGER, trip_id TEXT);"
+                        "DELETE FROM month_days; UPDATE month_staff SET n = n + 1;"
+                        "DELETE FROM meta WHERE key = 'month_days';"
+                        "INSERT INTO meta (key, value) VALUES ('month_figures', '1')",
+                 before, "after reopening a store of the first layout");
+    assert_int_equal(direct_one(db, "SELECT COUNT(*) FROM sqlite_master WHERE name ="
+                                    " 'month_totals'", 0, NULL, NULL), 0);
+    assert_int_equal(direct_one(db, "SELECT COUNT(*) FROM meta WHERE key = 'month_figures'", 0,
+                                NULL, NULL), 0);
+
+    /* a headcount an older coordinator stored (reports and trip_totals, not
+     * the months): found and rebuilt on open */
+    store_close(f->s);
+    f->s = NULL;
+    exec_ok(db, "INSERT INTO reports (msg_id, agent_id, seq, kind, trip_id, recorded_at,"
+                " received_at, department, consultations)"
+                " VALUES ('99999999-0000-4000-8000-000000000001', 'team-07', 99999, 'headcount',"
+                " 'f1', '2026-04-30T23:00:00+08:00', '" NOW "', 'tcm', 17);"
+                "UPDATE trip_totals SET consultations = consultations + 17,"
+                " headcounts = headcounts + 1 WHERE trip_id = 'f1'");
+    filestore_reopen(f);
+    expect_months(f->s, db, "+480 minutes", "after reopening a store an older coordinator wrote");
+}
+
 /* Random reports of every kind at the month_times, voids, reports stored
  * already voided and trips moved to another county: after every 100 steps
  * store_months equals the direct SQL, in every year and county; then the
@@ -661,8 +752,7 @@ static void test_figures_months_random(void **state)
     for (int i = 0; i < NTRIPS; i++)
         add_trip_days(f->s, trip_ids[i], dates[i % NDATES], dates[(i * 3) % NDATES],
                       counties[i % NCOUNTIES]);
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    struct sqldb *db = direct_open(f);
     static bool counted[NREPORTS + 1];
     memset(counted, 0, sizeof counted);
     static const char *const roles[] = {"doctor", "nurse", "support"};
@@ -751,34 +841,8 @@ static void test_figures_months_random(void **state)
     assert_string_equal(before, after);
     free(after);
 
-    /* a store without the month figures gets them on open */
-    reopen_after(f, db, "DROP TABLE month_days; DROP TABLE month_staff;"
-                        " DELETE FROM meta WHERE key = 'month_days'",
-                 before, "after reopening without the month figures");
-    /* a store of the first layout (month_totals, by the unclamped month):
-     * the table goes, the figures are made again */
-    reopen_after(f, db, "CREATE TABLE month_totals (year INTEGER, month INTEGER, trip_id TEXT);"
-                        "DELETE FROM month_days; UPDATE month_staff SET n = n + 1;"
-                        "DELETE FROM meta WHERE key = 'month_days';"
-                        "INSERT INTO meta (key, value) VALUES ('month_figures', '1')",
-                 before, "after reopening a store of the first layout");
-    assert_int_equal(direct_one(db, "SELECT COUNT(*) FROM sqlite_master WHERE name ="
-                                    " 'month_totals'", 0, NULL, NULL), 0);
-    assert_int_equal(direct_one(db, "SELECT COUNT(*) FROM meta WHERE key = 'month_figures'", 0,
-                                NULL, NULL), 0);
-
-    /* a headcount an older coordinator stored (reports and trip_totals, not
-     * the months): found and rebuilt on open */
-    store_close(f->s);
-    f->s = NULL;
-    exec_ok(db, "INSERT INTO reports (msg_id, agent_id, seq, kind, trip_id, recorded_at,"
-                " received_at, department, consultations)"
-                " VALUES ('99999999-0000-4000-8000-000000000001', 'team-07', 99999, 'headcount',"
-                " 'f1', '2026-04-30T23:00:00+08:00', '" NOW "', 'tcm', 17);"
-                "UPDATE trip_totals SET consultations = consultations + 17,"
-                " headcounts = headcounts + 1 WHERE trip_id = 'f1'");
-    filestore_reopen(f);
-    expect_months(f->s, db, "+480 minutes", "after reopening a store an older coordinator wrote");
+    if (!unit_store_pg())
+        months_of_older_stores(f, db, before);
 
     /* another offset: every report placed again */
     assert_int_equal(store_month_offset(f->s, 0), OERR_OK);
@@ -791,7 +855,7 @@ static void test_figures_months_random(void **state)
     assert_string_equal(before, after);
     free(after);
     free(before);
-    sqlite3_close(db);
+    sqldb_close(db);
 }
 
 /* The month of a report is its local day (+08:00) clamped to its trip's
@@ -835,8 +899,7 @@ static void test_figures_month_edges(void **state)
             "\"staff_id\":\"nurse-li\",\"role\":\"nurse\"", NULL);
     keep_at(f->s, 12, "e3", "2025-12-31T10:00:00+08:00", "checkin",
             "\"staff_id\":\"driver\",\"role\":\"support\"", NULL);
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    struct sqldb *db = direct_open(f);
     expect_months(f->s, db, "+480 minutes", "edges");
 
     /* m(Y, C, M): month M of year Y in county C (NULL: all) as text */
@@ -931,7 +994,7 @@ static void test_figures_month_edges(void **state)
     free(after);
     free(before);
     expect_months(f->s, db, "+480 minutes", "after the rebuild");
-    sqlite3_close(db);
+    sqldb_close(db);
 }
 
 int main(void)

@@ -16,6 +16,7 @@
 #include "report.h"
 #include "request.h"
 #include "store.h"
+#include "unit_store.h"
 
 #define NOW "2026-11-22T10:00:00+08:00"
 
@@ -44,7 +45,8 @@ static void record(void *ctx, const char *topic, const char *payload, bool retai
 }
 
 /* A trip built directly, not from a request: only what progress reads. */
-static void add_trip(struct store *s, const char *trip_id, const char *date, const char *county)
+static void progress_trip(struct store *s, const char *trip_id, const char *date,
+                          const char *county)
 {
     char county_name[64];
     snprintf(county_name, sizeof county_name, "%s county", county);
@@ -71,7 +73,7 @@ static int setup(void **state)
     static char root[] = "outreach/v1";
     struct fixture *f = calloc(1, sizeof *f);
     char err[256] = "";
-    if (!f || store_open(":memory:", &f->s, err) != OERR_OK) {
+    if (!f || store_open(unit_store_new(), &f->s, err) != OERR_OK) {
         print_error("store_open: %s\n", err);
         free(f);
         return -1;
@@ -82,8 +84,8 @@ static int setup(void **state)
     f->cfg.tz_offset_min = 480;
     f->cfg.progress_interval_ms = 500;
     f->cfg.refresh_s = 600;
-    add_trip(f->s, "2026-a-1", "2026-03-01", "c1");
-    add_trip(f->s, "2026-b-1", "2026-04-01", "c2");
+    progress_trip(f->s, "2026-a-1", "2026-03-01", "c1");
+    progress_trip(f->s, "2026-b-1", "2026-04-01", "c2");
     f->p = publisher_new(&f->cfg, f->s, (struct outlet){record, &f->r});
     *state = f;
     return f->p ? 0 : -1;

@@ -86,7 +86,8 @@ static void test_dhis2_exact(void **state)
     unlink(path);
     assert_non_null(m);
     cJSON *set = dhis2_build(s, m, 2026, 0, NULL, err);
-    assert_non_null(set);
+    if (!set)
+        fail_msg("dhis2_build: %s", err);
     char *got = cJSON_PrintUnformatted(set);
     /* wuzhi: February only; xiuwu: January (23:30 +08:00) and February
      * (16:00Z on 31 January); no other month, zeros sent in a month with
@@ -226,7 +227,9 @@ static void test_book_tables(void **state)
     /* xiuwu's own targets; wuzhi has none */
     struct target_row tr = {.year = 2026, .county = "xiuwu", .consultations = 100, .staff = 20};
     assert_int_equal(store_target_put(s, &tr, false, NOW), OERR_OK);
-    assert_int_equal(book_build(s, &o, &b), OERR_OK);
+    oerr_t e = book_build(s, &o, &b);
+    if (e)
+        fail_msg("book_build: %s (%s)", oerr_str(e), store_errmsg(s));
     char *csv = csv_of(&b, RS_MONTHS);
     /* the BOM once, the header, January's and February's figures by the time
      * recorded (consultations, female, over 60, poor, staff, CNY, dispenses,

@@ -11,17 +11,45 @@
 #include "olog.h"
 #include "report.h"
 #include "request.h"
+#include "sqldb.h"
 #include "store.h"
 #include "unit_files.h"
 
 /* When the trips and reports below are put in. */
 #define UNIT_STORE_NOW "2026-11-22T10:00:00+08:00"
 
+/* The PostgreSQL database the store's tests run against (tests/unit/
+ * with_pg.sh names it), or NULL: a SQLite store. */
+static inline const char *unit_store_pg(void) { return getenv("OUTREACH_TEST_PG"); }
+
+/* Empties the PostgreSQL database of unit_store_pg (every table, function
+ * and migration), so that each test starts from a new store. */
+static inline void unit_store_pg_reset(void)
+{
+    char err[256] = "";
+    struct sqldb *db = sqldb_open_pg(unit_store_pg(), err);
+    if (!db)
+        fail_msg("%s", err);
+    if (sqldb_exec(db, "DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        fail_msg("reset: %s", sqldb_errmsg(db));
+    sqldb_close(db);
+}
+
+/* Where a new store for one test is: ":memory:" or the PostgreSQL database,
+ * emptied. */
+static inline const char *unit_store_new(void)
+{
+    if (!unit_store_pg())
+        return ":memory:";
+    unit_store_pg_reset();
+    return unit_store_pg();
+}
+
 static inline int memstore_setup(void **state)
 {
     struct store *s = NULL;
     char err[256] = "";
-    if (store_open(":memory:", &s, err) != OERR_OK) {
+    if (store_open(unit_store_new(), &s, err) != OERR_OK) {
         print_error("store_open: %s\n", err);
         return -1;
     }
@@ -53,6 +81,8 @@ static inline int filestore_setup(void **state)
         return -1;
     }
     snprintf(f->path, sizeof f->path, "%s/coordinator.db", f->dir);
+    if (unit_store_pg()) /* the same fixture on PostgreSQL */
+        snprintf(f->path, sizeof f->path, "%s", unit_store_new());
     char err[256] = "";
     if (store_open(f->path, &f->s, err) != OERR_OK) {
         print_error("store_open: %s\n", err);
