@@ -547,7 +547,12 @@ struct sqldb *sqldb_open_pg(const char *uri, char err[256])
     }
     p->base.ops = &pg_ops;
     p->base.kind = SQLDB_PG;
-    p->conn = PQconnectdb(uri);
+    /* The URI, then the session's settings the store's SQL relies on (kept
+     * by PQreset): dates and times in UTC (store_pg_schema.c's julianday and
+     * date), texts in UTF-8. */
+    const char *const keys[] = {"dbname", "options", "client_encoding", NULL};
+    const char *const vals[] = {uri, "-c TimeZone=UTC", "UTF8", NULL};
+    p->conn = PQconnectdbParams(keys, vals, 1);
     if (!p->conn || PQstatus(p->conn) != CONNECTION_OK) {
         /* libpq's message names the host and port, never the password. */
         const char *m = p->conn ? PQerrorMessage(p->conn) : "out of memory";
@@ -560,6 +565,5 @@ struct sqldb *sqldb_open_pg(const char *uri, char err[256])
         return NULL;
     }
     PQsetNoticeProcessor(p->conn, quiet, NULL);
-    PQclear(PQexec(p->conn, "SET client_encoding = 'UTF8'"));
     return &p->base;
 }

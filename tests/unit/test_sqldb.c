@@ -3,7 +3,7 @@
  * on PostgreSQL: placeholders, NULLs, integers past 32 bits, texts in
  * Chinese, RETURNING, ON CONFLICT, changes, a UNIQUE refusal, a streamed
  * result, a transaction rolled back, and (PostgreSQL) a statement after the
- * server dropped the connection. */
+ * server dropped the connection, and the session's time zone. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -224,6 +224,29 @@ static void test_pg_reconnect(void **state)
     sqlq_finalize(count);
 }
 
+/* The session's time zone is UTC whatever the database's default (the
+ * store's julianday and date rely on it), also after a reconnection. */
+static void test_pg_session(void **state)
+{
+    struct sqldb *db = ((struct fx *)*state)->db;
+    assert_int_equal(sqldb_exec(db, "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET TimeZone"
+                                    " = %L', current_database(), 'Asia/Shanghai'); END $$"),
+                     0);
+    char err[256];
+    struct sqldb *fresh = sqldb_open_pg(getenv("OUTREACH_TEST_PG"), err);
+    assert_non_null(fresh);
+    struct sqlq *q = sqldb_prepare(fresh, "SELECT current_setting('TimeZone'),"
+                                          " current_setting('client_encoding')", false);
+    assert_int_equal(sqlq_step(q), SQLDB_ROW);
+    assert_string_equal(sqlq_text(q, 0), "UTC");
+    assert_string_equal(sqlq_text(q, 1), "UTF8");
+    sqlq_finalize(q);
+    sqldb_close(fresh);
+    assert_int_equal(sqldb_exec(db, "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I RESET"
+                                    " TimeZone', current_database()); END $$"),
+                     0);
+}
+
 int main(void)
 {
     const struct CMUnitTest lite[] = {
@@ -234,6 +257,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rows, open_pg, close_fx),
         cmocka_unit_test_setup_teardown(test_tx_and_stream, open_pg, close_fx),
         cmocka_unit_test_setup_teardown(test_pg_reconnect, open_pg, close_fx),
+        cmocka_unit_test_setup_teardown(test_pg_session, open_pg, close_fx),
     };
     int failed = cmocka_run_group_tests_name("sqldb on SQLite", lite, NULL, NULL);
     if (getenv("OUTREACH_TEST_PG"))
