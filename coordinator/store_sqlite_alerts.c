@@ -92,14 +92,8 @@ static oerr_t history(struct store *s, const char *id, const char *event, const 
                       const char *level, const char *detail)
 {
     struct sqlq *st = sql_prep(s, "INSERT INTO alert_history (alert_id, event, at, level, detail)"
-                               " VALUES (?1, ?2, ?3, ?4, ?5)", 0);
-    if (st) {
-        bind_text(st, 1, id);
-        bind_text(st, 2, event);
-        bind_text(st, 3, at);
-        bind_text(st, 4, level);
-        bind_text(st, 5, detail);
-    }
+                               " VALUES (?1, ?2, ?3, ?4, ?5)",
+                               5, id, event, at, level, detail);
     return sql_run_once(st);
 }
 
@@ -110,15 +104,8 @@ oerr_t store_alert_raise(struct store *s, const struct alert_row *a)
         " updated_at) VALUES (?1, ?2, ?3, 'open', ?4, NULL, ?5, ?6, ?4)"
         " ON CONFLICT (alert_id) DO UPDATE SET kind = ?2, level = ?3, state = 'open',"
         " since = ?4, cleared_at = NULL, subject = ?5, detail = ?6, updated_at = ?4,"
-        " unretained_at = NULL", 0);
-    if (st) {
-        bind_text(st, 1, a->alert_id);
-        bind_text(st, 2, a->kind);
-        bind_text(st, 3, a->level);
-        bind_text(st, 4, a->since);
-        bind_text(st, 5, a->subject);
-        bind_text(st, 6, a->detail);
-    }
+        " unretained_at = NULL",
+        6, a->alert_id, a->kind, a->level, a->since, a->subject, a->detail);
     if (sql_run_once(st))
         return OERR_DB;
     return history(s, a->alert_id, "raised", a->since, a->level, a->detail);
@@ -128,13 +115,8 @@ oerr_t store_alert_relevel(struct store *s, const char *alert_id, const char *le
                            const char *detail, const char *now)
 {
     struct sqlq *st = sql_prep(s, "UPDATE alerts SET level = ?2, detail = ?3, updated_at = ?4"
-                               " WHERE alert_id = ?1 AND state = 'open'", 0);
-    if (st) {
-        bind_text(st, 1, alert_id);
-        bind_text(st, 2, level);
-        bind_text(st, 3, detail);
-        bind_text(st, 4, now);
-    }
+                               " WHERE alert_id = ?1 AND state = 'open'",
+                               4, alert_id, level, detail, now);
     if (sql_run_once(st))
         return OERR_DB;
     if (sqldb_changes(s->db) == 0)
