@@ -482,16 +482,52 @@ static void handle_item(struct svc *s, struct item *it, const char *now, bool *d
 
 /* A follower's marks go to the leader with the batch's commit
  * (store_announce), so that the retained figures follow every coordinator's
- * reports within the progress interval; the leader applies them (serve). */
-static int announce_one(void *ctx, const char *what)
+ * reports within the progress interval; the leader applies them (serve).
+ * They go as few announcements of many lines, not one a mark: each is a
+ * statement, and a batch marks up to an agent a report. */
+struct announcing {
+    struct store *store;
+    char text[7000]; /* under PostgreSQL's 8,000 bytes a notification */
+    size_t len;
+};
+
+static int announce_flush(struct announcing *a)
 {
-    return store_announce(ctx, what) != OERR_OK;
+    if (!a->len)
+        return 0;
+    a->len = 0;
+    return store_announce(a->store, a->text) != OERR_OK;
 }
 
-static void apply_one(void *ctx, const char *what)
+static int announce_one(void *ctx, const char *what)
+{
+    struct announcing *a = ctx;
+    size_t n = strlen(what);
+    if (a->len + n + 2 > sizeof a->text && announce_flush(a))
+        return 1;
+    if (n + 2 > sizeof a->text)
+        return 0; /* no mark is that long */
+    a->len += (size_t)snprintf(a->text + a->len, sizeof a->text - a->len, "%s%s",
+                               a->len ? "\n" : "", what);
+    return 0;
+}
+
+static int announce_batch(struct svc *s)
+{
+    struct announcing a = {.store = s->store};
+    return publish_announce(s->pub, announce_one, &a) || announce_flush(&a);
+}
+
+static void apply_one(void *ctx, const char *lines)
 {
     struct svc *s = ctx;
-    publish_apply(s->pub, what);
+    char what[ID_MAX + 16];
+    for (const char *p = lines; *p;) {
+        size_t n = strcspn(p, "\n");
+        snprintf(what, sizeof what, "%.*s", (int)(n < sizeof what ? n : sizeof what - 1), p);
+        publish_apply(s->pub, what);
+        p += n + (p[n] == '\n');
+    }
     alerter_mark(s->alerts);
 }
 
@@ -510,7 +546,7 @@ static int process_batch(struct svc *s, struct item *items, bool send)
         olog(OLOG_ERROR, "store failed on the agents seen: %s", store_errmsg(s->store));
         failed = true;
     }
-    if (!failed && !s->leading && publish_announce(s->pub, announce_one, s->store)) {
+    if (!failed && !s->leading && announce_batch(s)) {
         olog(OLOG_ERROR, "store failed on the batch's announcements: %s", store_errmsg(s->store));
         failed = true;
     }

@@ -87,7 +87,8 @@ bool store_leader(struct store *s, bool *changed);
 /* What the transaction in progress changed, for the leader (a follower's
  * publish_announce): delivered to the other coordinators when it commits,
  * not at all when it rolls back (PostgreSQL NOTIFY; SQLite, one
- * coordinator: nothing). store_announced calls fn(ctx, what) for each that
+ * coordinator: nothing); what is text, at most 7,999 bytes (the service
+ * sends a batch's marks a line each). store_announced calls fn(ctx, what) for each that
  * others committed since the last call (with the daemon's store; "all" when
  * some may have been missed: a reconnection). */
 oerr_t store_announce(struct store *s, const char *what);
