@@ -556,7 +556,12 @@ struct sqldb *sqldb_open_pg(const char *uri, char err[256])
     if (!p->conn || PQstatus(p->conn) != CONNECTION_OK) {
         /* libpq's message names the host and port, never the password. */
         const char *m = p->conn ? PQerrorMessage(p->conn) : "out of memory";
-        snprintf(err, 256, "cannot connect to PostgreSQL: %.200s", m);
+        bool pw = strstr(m, "password") != NULL; /* none given, or refused */
+        int len = (int)strlen(m);
+        while (len > 0 && (m[len - 1] == '\n' || m[len - 1] == ' '))
+            len--;
+        snprintf(err, 256, "cannot connect to PostgreSQL: %.*s%s", len < 120 ? len : 120, m,
+                 pw ? "; libpq reads the password from PGPASSFILE or ~/.pgpass (mode 0600)" : "");
         for (char *c = err; *c; c++)
             if (*c == '\n')
                 *c = ' ';

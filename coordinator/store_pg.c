@@ -112,10 +112,11 @@ oerr_t store_pg_open(const char *uri, bool read_only, struct store **out, char e
         if (v < 0) {
             snprintf(err, 256, "cannot read the schema's version: %.200s", sqldb_errmsg(s->db));
             rc = OERR_DB;
-        } else if (v != pg_latest) {
-            snprintf(err, 256, "the database's schema is at version %d, this program's at %d: "
-                     "start the coordinator of this version, which brings it up to date", v,
-                     pg_latest);
+        } else if (v != pg_latest) { /* the caller says what to do */
+            snprintf(err, 256, v ? "the database's schema is at version %d, this program's at %d"
+                                 : "the database has no coordinator's tables yet (schema version "
+                                   "%d, this program's %d)",
+                     v, pg_latest);
             rc = OERR_REJECTED;
         }
     } else if ((rc = pg_migrate(s, err)) == OERR_OK &&
