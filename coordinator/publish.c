@@ -27,6 +27,9 @@ struct publisher {
     int ndirty_years;
     char dirty_trips[64][ID_MAX + 1];
     int ndirty_trips;
+    /* Trips whose card another coordinator changed (publish_apply "card"). */
+    char dirty_cards[64][ID_MAX + 1];
+    int ndirty_cards;
     struct trip_row dirty_counties[8]; /* counties that lost a trip: year, county, name */
     int ndirty_counties;
     bool all_dirty;
@@ -87,6 +90,24 @@ void publish_mark_trip(struct publisher *p, const char *trip_id, int year)
         p->all_dirty = true;
 }
 
+/* A trip id into list (of n, at most 64), once; false when it is full. */
+static bool id_add(char (*list)[ID_MAX + 1], int *n, const char *id)
+{
+    for (int i = 0; i < *n; i++)
+        if (strcmp(list[i], id) == 0)
+            return true;
+    if (*n >= 64)
+        return false;
+    snprintf(list[(*n)++], ID_MAX + 1, "%s", id);
+    return true;
+}
+
+void publish_mark_card(struct publisher *p, const char *trip_id)
+{
+    if (!id_add(p->dirty_cards, &p->ndirty_cards, trip_id))
+        p->all_dirty = true;
+}
+
 void publish_mark_county(struct publisher *p, const struct trip_row *t)
 {
     publish_mark_year(p, t->year);
@@ -126,7 +147,8 @@ void publish_mark_all(struct publisher *p)
 
 bool publish_pending(const struct publisher *p)
 {
-    return p->ndirty_years || p->ndirty_trips || p->all_dirty || p->ndirty_counties ||
+    return p->ndirty_years || p->ndirty_trips || p->ndirty_cards || p->all_dirty ||
+           p->ndirty_counties ||
            p->ndirty_agents || p->agents_all_dirty;
 }
 
@@ -248,17 +270,21 @@ static void publish_trip_progress(struct pub_ctx *c, const char *trip_id)
         publish_json(c->p, topic, progress_trip_json(c->p->store, trip_id, c->as_of));
 }
 
-static int publish_trip_all(void *ctx, const struct trip_row *t)
+static void publish_card(struct pub_ctx *c, const char *trip_id)
 {
-    struct pub_ctx *c = ctx;
     char topic[TOPIC_MAX];
-    if (topic_fmt(topic, sizeof topic, c->p->cfg->topic_root, "trips/%s", t->trip_id) == 0) {
-        char *card = tripcard_json(c->p->store, t->trip_id);
+    if (topic_fmt(topic, sizeof topic, c->p->cfg->topic_root, "trips/%s", trip_id) == 0) {
+        char *card = tripcard_json(c->p->store, trip_id);
         if (card)
             c->p->out.publish(c->p->out.ctx, topic, card, true, NULL, 0);
         free(card);
     }
-    publish_trip_progress(c, t->trip_id);
+}
+
+static int publish_trip_all(void *ctx, const struct trip_row *t)
+{
+    publish_card(ctx, t->trip_id);
+    publish_trip_progress(ctx, t->trip_id);
     return 0;
 }
 
@@ -310,6 +336,10 @@ int publish_announce(struct publisher *p, int (*fn)(void *, const char *), void 
         snprintf(what, sizeof what, "trip %s", p->dirty_trips[i]);
         rc = fn(ctx, what);
     }
+    for (int i = 0; !rc && i < p->ndirty_cards; i++) {
+        snprintf(what, sizeof what, "card %s", p->dirty_cards[i]);
+        rc = fn(ctx, what);
+    }
     if (!rc && p->agents_all_dirty)
         rc = fn(ctx, "agents");
     for (size_t i = 0; !rc && !p->agents_all_dirty && i < p->ndirty_agents; i++) {
@@ -328,15 +358,10 @@ void publish_apply(struct publisher *p, const char *what)
     if (sscanf(what, "year %d", &year) == 1) {
         publish_mark_year(p, year);
     } else if (sscanf(what, "trip %64s", id) == 1 && id_is_code(id)) {
-        bool known = false;
-        for (int i = 0; i < p->ndirty_trips && !known; i++)
-            known = strcmp(p->dirty_trips[i], id) == 0;
-        if (known)
-            return;
-        if (p->ndirty_trips < COUNT_OF(p->dirty_trips))
-            snprintf(p->dirty_trips[p->ndirty_trips++], ID_MAX + 1, "%s", id);
-        else
+        if (!id_add(p->dirty_trips, &p->ndirty_trips, id))
             p->all_dirty = true;
+    } else if (sscanf(what, "card %64s", id) == 1 && id_is_code(id)) {
+        publish_mark_card(p, id);
     } else if (sscanf(what, "agent %64s", id) == 1 && id_is_agent(id)) {
         publish_mark_agent(p, id);
     } else if (strcmp(what, "agents") == 0) {
@@ -349,7 +374,7 @@ void publish_apply(struct publisher *p, const char *what)
 
 void publish_forget(struct publisher *p)
 {
-    p->ndirty_years = p->ndirty_trips = p->ndirty_counties = 0;
+    p->ndirty_years = p->ndirty_trips = p->ndirty_counties = p->ndirty_cards = 0;
     p->all_dirty = false;
     p->ndirty_agents = 0;
     p->agents_all_dirty = false;
@@ -371,6 +396,8 @@ void publish_progress(struct publisher *p, bool everything)
             publish_year(&c, p->dirty_years[i]);
         for (int i = 0; i < p->ndirty_trips; i++)
             publish_trip_progress(&c, p->dirty_trips[i]);
+        for (int i = 0; i < p->ndirty_cards; i++)
+            publish_card(&c, p->dirty_cards[i]);
     }
     for (int i = 0; i < p->ndirty_counties; i++) {
         c.year = p->dirty_counties[i].year;
@@ -394,7 +421,7 @@ void publish_progress(struct publisher *p, bool everything)
         }
     }
     publish_devices(&c, everything || p->all_dirty);
-    p->ndirty_years = p->ndirty_trips = p->ndirty_counties = 0;
+    p->ndirty_years = p->ndirty_trips = p->ndirty_counties = p->ndirty_cards = 0;
     p->all_dirty = false;
     clock_gettime(CLOCK_MONOTONIC, &p->last_progress);
 }

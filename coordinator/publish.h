@@ -30,6 +30,9 @@ void publish_mark_trip(struct publisher *p, const char *trip_id, int year);
 /* Marks the county and year of t (where a trip was before it moved) as
  * changed: no trip of it may be left to list it. */
 void publish_mark_county(struct publisher *p, const struct trip_row *t);
+/* Trip trip_id's card (trips/{id}) changed on another coordinator than the
+ * leader: the leader publishes it (publish_announce "card ID"). */
+void publish_mark_card(struct publisher *p, const char *trip_id);
 /* Marks an agent's row (its devices/{agent_id}) as changed: a report or a
  * status message of it. */
 void publish_mark_agent(struct publisher *p, const char *agent_id);

@@ -248,6 +248,18 @@ static char *too_large_reply(const struct item *it)
     return reply_error(NULL, "too_large", why);
 }
 
+/* A trip's card changed in this batch: the leader queues it to publish once
+ * committed; a follower leaves it to the leader (publish_mark_card), so that
+ * two coordinators' cards never cross on the retained topic. */
+static void card_out(struct svc *s, const char *trip_id)
+{
+    char topic[TOPIC_MAX];
+    if (!s->leading)
+        publish_mark_card(s->pub, trip_id);
+    else if (topic_fmt(topic, sizeof topic, s->cfg->topic_root, "trips/%s", trip_id) == 0)
+        out_add(s, topic, tripcard_json(s->store, trip_id), true, NULL, 0);
+}
+
 /* Queues what a registration change publishes once committed: each notice
  * on its volunteer's replies topic, and the changed trips' cards (and their
  * progress, which counts registrations). */
@@ -264,8 +276,7 @@ static void effects_out(struct svc *s, struct reg_effects *fx)
     }
     for (int i = 0; i < fx->ntrips; i++) {
         struct trip_row t;
-        if (topic_fmt(topic, sizeof topic, s->cfg->topic_root, "trips/%s", fx->trip_ids[i]) == 0)
-            out_add(s, topic, tripcard_json(s->store, fx->trip_ids[i]), true, NULL, 0);
+        card_out(s, fx->trip_ids[i]);
         if (store_trip_get(s->store, fx->trip_ids[i], &t) == OERR_OK)
             mark_trip(s, fx->trip_ids[i], t.year);
     }
@@ -339,9 +350,7 @@ static void handle_admin(struct svc *s, struct item *it, const char *const *lv,
     out_add(s, reply_topic(it->resp_topic, fixed), reply, false, it->corr, it->corr_len);
     effects_out(s, &fx);
     if (ch.trip_id[0]) {
-        char topic[TOPIC_MAX];
-        if (topic_fmt(topic, sizeof topic, s->cfg->topic_root, "trips/%s", ch.trip_id) == 0)
-            out_add(s, topic, tripcard_json(s->store, ch.trip_id), true, NULL, 0);
+        card_out(s, ch.trip_id);
         mark_trip(s, ch.trip_id, ch.year);
         /* It left a year or a county: that one's figures change too, even
          * when no trip of it is left to list it. */
